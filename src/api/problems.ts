@@ -43,7 +43,10 @@ export type ProblemCode = keyof typeof problemKinds;
 
 export class ProblemError extends Error {
   readonly problem: Problem;
-  constructor(code: ProblemCode, options: { detail?: string; field?: string; extra?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ProblemCode,
+    options: { detail?: string; field?: string; extra?: Record<string, unknown> } = {},
+  ) {
     super(options.detail ?? problemKinds[code].title);
     this.name = "ProblemError";
     this.problem = problem(code, options);

@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 import { migrate } from "../../src/platform/db/migrate.ts";
 import { createPool } from "../../src/platform/db/pool.ts";
@@ -18,6 +18,8 @@ export interface TestDatabase {
  */
 export async function startTestDatabase(): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-test-"));
+  // mkdtemp makes the dir 0700; as root, PostgreSQL runs as its own user and must be able to enter it.
+  await chmod(dataDir, 0o755);
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const server = await startEmbeddedPostgres({ dataDir, port, persistent: false });
   const pool = createPool({ url: server.url, connectionsMax: 20, statementTimeoutMs: 30_000 });

@@ -16,7 +16,9 @@ export async function migrate(pool: pg.Pool): Promise<readonly string[]> {
     await client.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
     );
-    const done = new Set((await client.query("SELECT name FROM schema_migrations")).rows.map((r) => r.name as string));
+    const done = new Set(
+      (await client.query("SELECT name FROM schema_migrations")).rows.map((r) => r.name as string),
+    );
     const applied: string[] = [];
     for (const file of files) {
       if (done.has(file)) continue;

@@ -23,7 +23,10 @@ export function createPool(options: PoolOptions): pg.Pool {
 }
 
 /** Runs `work` in one transaction; rolls back on any error. Connection failures become UnavailableError. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

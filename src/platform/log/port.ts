@@ -70,7 +70,10 @@ export interface Consumer {
    * When it rejects, nothing is committed and `onError` decides: the consumer pauses and redelivers
    * the same records after the returned backoff, or stops.
    */
-  start(eachBatch: EachBatch, onError: (error: unknown, attempt: number) => BatchErrorDecision): Promise<void>;
+  start(
+    eachBatch: EachBatch,
+    onError: (error: unknown, attempt: number) => BatchErrorDecision,
+  ): Promise<void>;
   /** Leaves the group after the batch in flight (if any) finishes; partitions move to other members. */
   stop(): Promise<void>;
   /** Partitions currently owned, for tests and metrics. */

@@ -1,0 +1,106 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { InfrastructureError } from "../platform/errors.ts";
+import type { Problem } from "./problems.ts";
+import { ProblemError, problem } from "./problems.ts";
+
+/**
+ * The one place where errors become HTTP responses (RFC 9457, application/problem+json).
+ * Install once on the root instance; encapsulated plugins inherit it.
+ *
+ * - ProblemError: its problem as is. A `retryAfterS` extension also sets `Retry-After`.
+ * - Request validation (zod via fastify-type-provider-zod, or Ajv): 400 validation_failed naming the
+ *   first offending `field` ("amount", "transfers/3/to"; an unknown field names itself).
+ * - Body parsing: too large 413, unsupported content type 415, malformed/empty JSON 400.
+ * - UnavailableError (or any InfrastructureError with code "unavailable"): 503 with Retry-After.
+ * - Anything else: 500 internal, logged with its stack; the client learns nothing about it.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const result = toProblem(error);
+    if (result.status >= 500 && result.code === "internal") {
+      request.log.error({ err: error }, "request failed");
+    } else if (result.status >= 500) {
+      request.log.warn({ err: error }, "dependency unavailable");
+    }
+    return sendProblem(reply, result);
+  });
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split("?")[0] ?? "";
+    return sendProblem(reply, problem("not_found", { detail: `No route for ${request.method} ${path}` }));
+  });
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  const retryAfterS = body.retryAfterS;
+  if (typeof retryAfterS === "number" && Number.isFinite(retryAfterS)) {
+    reply.header("retry-after", String(Math.max(0, Math.ceil(retryAfterS))));
+  }
+  return reply.code(body.status).type("application/problem+json").send(body);
+}
+
+const unavailableRetryAfterS = 1;
+
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ProblemError) return error.problem;
+  if (error instanceof InfrastructureError && error.code === "unavailable") {
+    return problem("unavailable", { extra: { retryAfterS: unavailableRetryAfterS } });
+  }
+  if (!isFastifyError(error)) return problem("internal");
+  if (Array.isArray(error.validation) && error.validation.length > 0) return validationProblem(error);
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return problem("body_too_large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return problem("unsupported_media_type", { detail: "Send the body as application/json" });
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return problem("validation_failed", { detail: "The body is not valid JSON" });
+  }
+  // Fastify's other client errors (bad Content-Length, forbidden __proto__ key in JSON, …).
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500)
+    return problem("validation_failed", { detail: "The request is malformed" });
+  return problem("internal");
+}
+
+interface ValidationIssue {
+  readonly instancePath?: string;
+  readonly message?: string;
+  readonly params?: Record<string, unknown>;
+}
+
+function validationProblem(error: FastifyError): Problem {
+  const issue = (error.validation?.[0] ?? {}) as ValidationIssue;
+  const field = fieldOf(issue);
+  const where = error.validationContext ?? "body";
+  const detail = issue.message === undefined ? `Invalid ${where}` : `${field ?? where}: ${issue.message}`;
+  return problem("validation_failed", { detail, ...(field === undefined ? {} : { field }) });
+}
+
+/** The offending field as a slash path without the leading slash; undefined for the whole body. */
+function fieldOf(issue: ValidationIssue): string | undefined {
+  const base = (issue.instancePath ?? "").replace(/^\//, "");
+  const params = issue.params ?? {};
+  // zod `unrecognized_keys` and Ajv `additionalProperties` / `required` point at the parent object.
+  const child =
+    firstString(params.keys) ??
+    stringOrUndefined(params.additionalProperty) ??
+    stringOrUndefined(params.missingProperty);
+  const path = child === undefined ? base : base === "" ? child : `${base}/${child}`;
+  return path === "" ? undefined : path;
+}
+
+function firstString(value: unknown): string | undefined {
+  return Array.isArray(value) ? stringOrUndefined(value[0]) : undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return (
+    error instanceof Error &&
+    (typeof (error as { code?: unknown }).code === "string" || "statusCode" in error)
+  );
+}

@@ -1,0 +1,112 @@
+/** The HTTP edge: one Fastify app with the error registry, OpenAPI, health, and every context's routes. */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { installErrorHandler } from "../api/error-handler.ts";
+import { ProblemError } from "../api/problems.ts";
+import { decoratePrincipal, identityRoutes } from "../identity/routes.ts";
+import type { IdentityService } from "../identity/service.ts";
+import { accountRoutes } from "../ledger/http/accounts.ts";
+import { commandRoutes } from "../ledger/http/commands.ts";
+import type { LedgerHttpDeps } from "../ledger/http/common.ts";
+import { operationRoutes } from "../ledger/http/operations.ts";
+import { transferRoutes } from "../ledger/http/transfers.ts";
+
+export interface HttpAppDeps {
+  readonly logger: FastifyBaseLogger;
+  readonly bodyBytesMax: number;
+  readonly identity: IdentityService;
+  readonly ledger: LedgerHttpDeps;
+  readonly ready: () => Promise<boolean>;
+  /** Extra route plugins (GraphQL, payments, admin…), registered after the core. */
+  readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+  readonly webDir?: string;
+  readonly version: string;
+}
+
+export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.bodyBytesMax,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    // JSON bodies only; __proto__ / constructor keys are refused rather than silently dropped.
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.removeContentTypeParser("text/plain");
+  installErrorHandler(app);
+  decoratePrincipal(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Ledgerflow API",
+        version: deps.version,
+        description:
+          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    const ready = await deps.ready().catch(() => false);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "starting" });
+  });
+
+  await app.register(identityRoutes, { service: deps.identity });
+  await app.register(async (scope) => {
+    await accountRoutes(scope, deps.ledger);
+    await transferRoutes(scope, deps.ledger);
+    await operationRoutes(scope, deps.ledger);
+    await commandRoutes(scope, deps.ledger);
+  });
+  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  if (deps.webDir && existsSync(join(deps.webDir, "index.html"))) serveWeb(app, deps.webDir);
+  return app;
+}
+
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain; charset=utf-8",
+  ".woff2": "font/woff2",
+};
+
+/** Serves the built web app; unknown non-API paths get index.html (client-side routing). */
+function serveWeb(app: FastifyInstance, webDir: string): void {
+  const root = normalize(webDir);
+  app.get("/*", { schema: { hide: true } }, async (request, reply) => {
+    const path = decodeURIComponent((request.params as { "*": string })["*"] ?? "");
+    if (/^(v1|graphql|metrics)(\/|$)/.test(path))
+      throw new ProblemError("not_found", { detail: `No route for GET /${path}` });
+    const candidate = normalize(join(root, path));
+    const inside = candidate.startsWith(root);
+    const file =
+      inside && path !== "" && existsSync(candidate) && extname(candidate) !== ""
+        ? candidate
+        : join(root, "index.html");
+    const type = contentTypes[extname(file)] ?? "application/octet-stream";
+    const immutable = file.includes(`${join(root, "assets")}`);
+    reply.header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    return reply.type(type).send(await readFile(file));
+  });
+}

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startTestDatabase, type TestDatabase } from "../../../test/support/postgres.ts";
+import { manualClock, systemIds } from "../../platform/clock.ts";
+import { createMemoryLoginLimiter } from "../login-limiter.ts";
+import { createArgon2Hasher } from "../passwords.ts";
+import { createIdentityService } from "../service.ts";
+import type { UserRecord } from "../store.ts";
+import { createAccessTokens } from "../tokens.ts";
+import { createPostgresUserStore } from "./postgres.ts";
+
+const hash = "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+
+function user(overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    id: systemIds.uuid(),
+    username: "Alice",
+    passwordHash: hash,
+    roles: ["customer"],
+    createdAtMs: 1_700_000_000_123,
+    ...overrides,
+  };
+}
+
+describe("PostgreSQL user store", () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await startTestDatabase();
+  });
+  after(async () => {
+    await db?.close();
+  });
+
+  test("creates a user and finds it by id and by username in any case", async () => {
+    const store = createPostgresUserStore(db.pool);
+    const alice = user({ roles: ["customer", "teller"] });
+    assert.deepEqual(await store.createUser(alice), { ok: true, user: alice });
+    assert.deepEqual(await store.findById(alice.id), alice);
+    assert.deepEqual(await store.findByUsername("aLiCe"), alice);
+    assert.equal(await store.findByUsername("alicia"), undefined);
+    assert.equal(await store.findById(systemIds.uuid()), undefined);
+    assert.equal(await store.findById("not-a-uuid'; DROP TABLE users; --"), undefined);
+  });
+
+  test("a username taken in another letter case is rejected and nothing is written", async () => {
+    const store = createPostgresUserStore(db.pool);
+    const before = await db.pool.query("SELECT count(*)::int AS n FROM users");
+    const clash = user({ username: "ALICE" });
+    assert.deepEqual(await store.createUser(clash), { ok: false, code: "username_taken" });
+    assert.equal(await store.findById(clash.id), undefined);
+    const afterCount = await db.pool.query("SELECT count(*)::int AS n FROM users");
+    assert.equal(afterCount.rows[0].n, before.rows[0].n);
+  });
+
+  test("the table refuses unknown roles, empty roles, bad usernames and non-argon2id hashes", async () => {
+    const store = createPostgresUserStore(db.pool);
+    const bad: Partial<UserRecord>[] = [
+      { username: "bob", roles: ["root" as "admin"] },
+      { username: "bob", roles: [] },
+      { username: "bob smith" },
+      { username: "bob", passwordHash: "plaintext" },
+    ];
+    for (const overrides of bad) {
+      await assert.rejects(store.createUser(user(overrides)), /violates check constraint/);
+    }
+  });
+
+  test("concurrent bootstrapAdmin calls create exactly one admin", async () => {
+    const clock = manualClock();
+    const service = createIdentityService({
+      store: createPostgresUserStore(db.pool),
+      passwords: createArgon2Hasher({ memoryCostKiB: 256, timeCost: 1, parallelism: 1, outputLenBytes: 32 }),
+      tokens: await createAccessTokens({ secret: new Uint8Array(32).fill(3) }, clock),
+      limiter: createMemoryLoginLimiter(clock),
+      clock,
+      ids: systemIds,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => service.bootstrapAdmin("admin", "bootstrap password")),
+    );
+    const created = results.filter((r) => r.ok && r.created);
+    assert.equal(created.length, 1);
+    const ids = new Set(results.map((r) => (r.ok ? r.user.id : "rejected")));
+    assert.equal(ids.size, 1);
+    const rows = await db.pool.query("SELECT roles FROM users WHERE lower(username) = 'admin'");
+    assert.deepEqual(rows.rows, [{ roles: ["admin"] }]);
+  });
+});

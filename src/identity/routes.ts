@@ -1,0 +1,153 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ProblemError } from "../api/problems.ts";
+import type { IdentityService } from "./service.ts";
+import {
+  passwordLengthMax,
+  passwordLengthMin,
+  usernameLengthMax,
+  usernameLengthMin,
+  usernamePattern,
+} from "./service.ts";
+import type { Role } from "./store.ts";
+import { roles } from "./store.ts";
+import type { AccessTokens, Principal } from "./tokens.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by `authenticate`; undefined on routes that do not use it. */
+    principal?: Principal;
+  }
+}
+
+export interface IdentityRoutesOptions {
+  readonly service: IdentityService;
+}
+
+// Credentials are a few hundred bytes; a small limit refuses junk before it is buffered or parsed.
+const authBodyBytesMax = 16 * 1024;
+// zod counts UTF-16 units; the service then counts code points, each at most two units.
+const passwordUnitsMax = passwordLengthMax * 2;
+
+const registerBody = z.strictObject({
+  username: z.string().min(usernameLengthMin).max(usernameLengthMax).regex(usernamePattern),
+  password: z.string().min(passwordLengthMin).max(passwordUnitsMax),
+});
+
+const loginBody = z.strictObject({
+  username: z.string().min(1).max(usernameLengthMax),
+  password: z.string().min(1).max(passwordUnitsMax),
+});
+
+const userResponse = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  roles: z.array(z.enum(roles)),
+});
+
+const tokenResponse = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal("Bearer"),
+  expiresIn: z.int().describe("Seconds until the access token expires"),
+});
+
+/** `POST /v1/auth/register` and `POST /v1/auth/login`. Needs `installErrorHandler` on the root. */
+export async function identityRoutes(app: FastifyInstance, options: IdentityRoutesOptions): Promise<void> {
+  const { service } = options;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: Fastify's default text/plain parser would hand the schema a string (400), where the
+  // honest answer is 415.
+  app.removeContentTypeParser("text/plain");
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post(
+    "/v1/auth/register",
+    {
+      bodyLimit: authBodyBytesMax,
+      schema: {
+        tags: ["identity"],
+        summary: "Create a customer account",
+        body: registerBody,
+        response: { 201: userResponse },
+      },
+    },
+    async (request, reply) => {
+      const result = await service.register(request.body.username, request.body.password);
+      if (!result.ok) {
+        if (result.code === "username_taken") throw new ProblemError("username_taken", { field: "username" });
+        throw new ProblemError("validation_failed", { field: result.field, detail: result.detail });
+      }
+      return reply.code(201).send({ ...result.user, roles: [...result.user.roles] });
+    },
+  );
+
+  routes.post(
+    "/v1/auth/login",
+    {
+      bodyLimit: authBodyBytesMax,
+      schema: {
+        tags: ["identity"],
+        summary: "Exchange username and password for a bearer access token",
+        body: loginBody,
+        response: { 200: tokenResponse },
+      },
+    },
+    async (request) => {
+      const result = await service.login({ ...request.body, clientIp: request.ip });
+      if (!result.ok) {
+        if (result.code === "rate_limited") {
+          throw new ProblemError("rate_limited", {
+            detail: "Too many failed logins; try again later",
+            extra: { retryAfterS: result.retryAfterS },
+          });
+        }
+        throw new ProblemError("invalid_credentials");
+      }
+      return { accessToken: result.accessToken, tokenType: "Bearer" as const, expiresIn: result.expiresInS };
+    },
+  );
+}
+
+/** Declares `request.principal` on the root instance so every request has the same shape. */
+export function decoratePrincipal(app: FastifyInstance): void {
+  if (!app.hasRequestDecorator("principal")) app.decorateRequest("principal", undefined);
+}
+
+const bearerPattern = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+/**
+ * preHandler: requires `Authorization: Bearer <access token>` and sets `request.principal`;
+ * otherwise 401 `unauthenticated` with a `WWW-Authenticate` challenge (RFC 6750 §3).
+ */
+export function authenticate(tokens: AccessTokens) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    const token = header === undefined ? undefined : bearerPattern.exec(header)?.[1];
+    if (token === undefined) {
+      reply.header("www-authenticate", 'Bearer realm="ledgerflow"');
+      throw new ProblemError("unauthenticated", { detail: "Send Authorization: Bearer <access token>" });
+    }
+    const verified = await tokens.verify(token);
+    if (!verified.ok) {
+      reply.header("www-authenticate", 'Bearer realm="ledgerflow", error="invalid_token"');
+      const detail =
+        verified.code === "token_expired" ? "The access token has expired" : "The access token is invalid";
+      throw new ProblemError("unauthenticated", { detail });
+    }
+    request.principal = verified.principal;
+  };
+}
+
+/** preHandler after `authenticate`: the principal must hold at least one of `allowed`, else 403. */
+export function requireRole(...allowed: readonly Role[]) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = request.principal;
+    if (principal === undefined) throw new ProblemError("unauthenticated");
+    if (!principal.roles.some((role) => allowed.includes(role))) {
+      throw new ProblemError("forbidden", { detail: `Requires role ${allowed.join(" or ")}` });
+    }
+  };
+}

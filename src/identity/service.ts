@@ -1,0 +1,149 @@
+import type { Clock, IdGenerator } from "../platform/clock.ts";
+import { assert } from "../platform/errors.ts";
+import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
+import type { PasswordHasher } from "./passwords.ts";
+import type { Role, UserStore } from "./store.ts";
+import { usernameKey } from "./store.ts";
+import type { AccessTokens } from "./tokens.ts";
+
+/** Username rule, also enforced by the `users` table CHECK. ASCII only, so case folding is trivial. */
+export const usernamePattern = /^[A-Za-z0-9._-]{3,64}$/;
+export const usernameLengthMin = 3;
+export const usernameLengthMax = 64;
+/** In Unicode code points, so that a password of emoji is not cut short by UTF-16 counting. */
+export const passwordLengthMin = 10;
+export const passwordLengthMax = 256;
+
+export interface PublicUser {
+  readonly id: string;
+  readonly username: string;
+  readonly roles: readonly Role[];
+}
+
+export interface ValidationRejection {
+  readonly ok: false;
+  readonly code: "validation_failed";
+  readonly field: "username" | "password";
+  readonly detail: string;
+}
+
+export type RegisterResult =
+  | { readonly ok: true; readonly user: PublicUser }
+  | ValidationRejection
+  | { readonly ok: false; readonly code: "username_taken" };
+
+export type LoginResult =
+  | {
+      readonly ok: true;
+      readonly accessToken: string;
+      readonly expiresInS: number;
+      readonly user: PublicUser;
+    }
+  | { readonly ok: false; readonly code: "invalid_credentials" }
+  | { readonly ok: false; readonly code: "rate_limited"; readonly retryAfterS: number };
+
+export type BootstrapAdminResult =
+  | { readonly ok: true; readonly created: boolean; readonly user: PublicUser }
+  | ValidationRejection;
+
+export interface LoginAttempt {
+  readonly username: string;
+  readonly password: string;
+  /** Client address as the edge saw it (after trusted-proxy handling). */
+  readonly clientIp: string;
+}
+
+export interface IdentityService {
+  register(username: string, password: string): Promise<RegisterResult>;
+  login(attempt: LoginAttempt): Promise<LoginResult>;
+  /** Creates the admin on first start; when the username exists (any case) leaves it untouched. */
+  bootstrapAdmin(username: string, password: string): Promise<BootstrapAdminResult>;
+}
+
+export interface IdentityServiceDeps {
+  readonly store: UserStore;
+  readonly passwords: PasswordHasher;
+  readonly tokens: AccessTokens;
+  readonly limiter: LoginLimiter;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
+  const { store, passwords, tokens, limiter, clock, ids } = deps;
+
+  async function createUser(username: string, password: string, roles: readonly Role[]) {
+    const passwordHash = await passwords.hash(password);
+    return store.createUser({ id: ids.uuid(), username, passwordHash, roles, createdAtMs: clock.nowMs() });
+  }
+
+  return {
+    async register(username, password) {
+      const invalid = validateCredentials(username, password);
+      if (invalid !== undefined) return invalid;
+      // Checked first so that a taken name costs a lookup, not an argon2 hash; the unique index
+      // still decides when two registrations race.
+      if ((await store.findByUsername(username)) !== undefined) return { ok: false, code: "username_taken" };
+      const created = await createUser(username, password, ["customer"]);
+      return created.ok ? { ok: true, user: publicUser(created.user) } : created;
+    },
+
+    async login({ username, password, clientIp }) {
+      const keys: LimitKey[] = [
+        { scope: "username", id: usernameKey(username) },
+        { scope: "ip", id: clientIp },
+      ];
+      const retryAfterS = await limiter.admit(keys);
+      if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
+      // Every path below costs one argon2 verification, so timing tells nothing about which
+      // usernames exist or are well formed.
+      const user = usernamePattern.test(username) ? await store.findByUsername(username) : undefined;
+      const candidate = [...password].length <= passwordLengthMax ? password : "";
+      const verified = await passwords.verify(user?.passwordHash, candidate);
+      if (user === undefined || !verified || candidate !== password)
+        return { ok: false, code: "invalid_credentials" };
+      await limiter.forgive(keys);
+      const issued = await tokens.issue(user);
+      return {
+        ok: true,
+        accessToken: issued.accessToken,
+        expiresInS: issued.expiresInS,
+        user: publicUser(user),
+      };
+    },
+
+    async bootstrapAdmin(username, password) {
+      const invalid = validateCredentials(username, password);
+      if (invalid !== undefined) return invalid;
+      const existing = await store.findByUsername(username);
+      if (existing !== undefined) return { ok: true, created: false, user: publicUser(existing) };
+      const created = await createUser(username, password, ["admin"]);
+      if (created.ok) return { ok: true, created: true, user: publicUser(created.user) };
+      // Another node bootstrapped the same admin between our lookup and insert.
+      const winner = await store.findByUsername(username);
+      assert(winner !== undefined, "a username reported taken can be found");
+      return { ok: true, created: false, user: publicUser(winner) };
+    },
+  };
+}
+
+export function validateCredentials(username: string, password: string): ValidationRejection | undefined {
+  if (username.length < usernameLengthMin || username.length > usernameLengthMax) {
+    return reject("username", `must be ${usernameLengthMin} to ${usernameLengthMax} characters`);
+  }
+  if (!usernamePattern.test(username)) return reject("username", "may contain only A-Z a-z 0-9 . _ -");
+  if (!password.isWellFormed()) return reject("password", "must be valid Unicode (no lone surrogates)");
+  const codePoints = [...password].length;
+  if (codePoints < passwordLengthMin || codePoints > passwordLengthMax) {
+    return reject("password", `must be ${passwordLengthMin} to ${passwordLengthMax} characters`);
+  }
+  return undefined;
+}
+
+function reject(field: "username" | "password", detail: string): ValidationRejection {
+  return { ok: false, code: "validation_failed", field, detail };
+}
+
+function publicUser(user: PublicUser): PublicUser {
+  return { id: user.id, username: user.username, roles: user.roles };
+}

@@ -1,0 +1,218 @@
+import type pg from "pg";
+import { inTransaction } from "../../platform/db/pool.ts";
+import type { AccountState, PendingState, PendingTransferState } from "../domain/types.ts";
+import { encodeOutboxBatch } from "../outbox.ts";
+import type { BatchChanges, LedgerStore, LedgerTransaction, StoredOutcome } from "../store.ts";
+
+const accountColumns =
+  "id, iban, owner_id, asset, balance, debits_pending, credits_pending, overdraft_limit, system, token_hash";
+
+export function accountFromRow(row: Record<string, unknown>): AccountState {
+  return {
+    id: row.id as string,
+    iban: row.iban as string,
+    ownerId: row.owner_id as string,
+    asset: row.asset as string,
+    balance: BigInt(row.balance as string),
+    debitsPending: BigInt(row.debits_pending as string),
+    creditsPending: BigInt(row.credits_pending as string),
+    overdraftLimit: BigInt(row.overdraft_limit as string),
+    system: row.system as boolean,
+    tokenHash: row.token_hash as string,
+  };
+}
+
+export function outcomeFromRow(row: Record<string, unknown>): StoredOutcome {
+  return {
+    commandId: row.command_id as string,
+    fingerprint: row.fingerprint as string,
+    type: row.type as StoredOutcome["type"],
+    status: row.status as StoredOutcome["status"],
+    ...(row.reason ? { reason: row.reason as string } : {}),
+    result: row.result as Record<string, string>,
+    actorId: row.actor_id as string,
+    issuedAtMs: Number(row.issued_at_ms),
+    decidedAtMs: Number(row.decided_at_ms),
+  };
+}
+
+const str = (value: bigint | number): string => value.toString();
+
+function transaction(client: pg.PoolClient): LedgerTransaction {
+  return {
+    async findOutcomes(commandIds) {
+      if (commandIds.length === 0) return new Map();
+      const { rows } = await client.query(
+        "SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])",
+        [commandIds],
+      );
+      return new Map(rows.map((row) => [row.command_id as string, outcomeFromRow(row)]));
+    },
+
+    async lockPendingTransfers(ids) {
+      if (ids.length === 0) return [];
+      const { rows } = await client.query(
+        `SELECT id, debit_account_id, credit_account_id, amount, asset, description, expires_at_ms, phase
+           FROM ledger_transfers WHERE id = ANY($1::uuid[]) AND expires_at_ms IS NOT NULL ORDER BY id FOR UPDATE`,
+        [ids],
+      );
+      return rows.map(
+        (row): PendingTransferState => ({
+          id: row.id,
+          debitAccountId: row.debit_account_id,
+          creditAccountId: row.credit_account_id,
+          amount: BigInt(row.amount),
+          asset: row.asset,
+          description: row.description,
+          expiresAtMs: Number(row.expires_at_ms),
+          state: row.phase as PendingState,
+        }),
+      );
+    },
+
+    async lockAccounts(ids, ibans) {
+      if (ids.length === 0 && ibans.length === 0) return [];
+      // ORDER BY before FOR UPDATE: rows are locked in id order, the same order in every handler.
+      const { rows } = await client.query(
+        `SELECT ${accountColumns} FROM ledger_accounts
+          WHERE id = ANY($1::uuid[]) OR iban = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+        [ids, ibans],
+      );
+      return rows.map(accountFromRow);
+    },
+
+    async allocateAccountSerials(count) {
+      if (count === 0) return [];
+      const { rows } = await client.query(
+        "SELECT nextval('ledger_account_serial') AS serial FROM generate_series(1, $1)",
+        [count],
+      );
+      return rows.map((row) => BigInt(row.serial));
+    },
+
+    persist: (changes) => persist(client, changes),
+  };
+}
+
+async function persist(client: pg.PoolClient, changes: BatchChanges): Promise<void> {
+  const { nowMs } = changes;
+  if (changes.createdAccounts.length > 0) {
+    const a = changes.createdAccounts;
+    await client.query(
+      `INSERT INTO ledger_accounts (id, iban, owner_id, asset, balance, debits_pending, credits_pending,
+                                    overdraft_limit, system, token_hash, created_at_ms)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                            $7::bigint[], $8::bigint[], $9::boolean[], $10::text[], $11::bigint[])`,
+      [
+        a.map((x) => x.id),
+        a.map((x) => x.iban),
+        a.map((x) => x.ownerId),
+        a.map((x) => x.asset),
+        a.map((x) => str(x.balance)),
+        a.map((x) => str(x.debitsPending)),
+        a.map((x) => str(x.creditsPending)),
+        a.map((x) => str(x.overdraftLimit)),
+        a.map((x) => x.system),
+        a.map((x) => x.tokenHash),
+        a.map(() => str(nowMs)),
+      ],
+    );
+  }
+  if (changes.updatedAccounts.length > 0) {
+    const a = changes.updatedAccounts;
+    await client.query(
+      `UPDATE ledger_accounts AS t
+          SET balance = u.balance, debits_pending = u.debits_pending, credits_pending = u.credits_pending
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[])
+              AS u (id, balance, debits_pending, credits_pending)
+        WHERE t.id = u.id`,
+      [
+        a.map((x) => x.id),
+        a.map((x) => str(x.balance)),
+        a.map((x) => str(x.debitsPending)),
+        a.map((x) => str(x.creditsPending)),
+      ],
+    );
+  }
+  const started = changes.movements.filter((m) => m.phase === "single" || m.phase === "pending");
+  if (started.length > 0) {
+    await client.query(
+      `INSERT INTO ledger_transfers (id, kind, phase, debit_account_id, credit_account_id, amount, asset,
+                                     description, expires_at_ms, created_at_ms)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::bigint[], $7::text[],
+                            $8::text[], $9::bigint[], $10::bigint[])`,
+      [
+        started.map((m) => m.transferId),
+        started.map((m) => m.kind),
+        started.map((m) => m.phase),
+        started.map((m) => m.debitAccountId),
+        started.map((m) => m.creditAccountId),
+        started.map((m) => str(m.amount)),
+        started.map((m) => m.asset),
+        started.map((m) => m.description),
+        started.map((m) => (m.expiresAtMs === undefined ? null : str(m.expiresAtMs))),
+        started.map((m) => str(m.atMs)),
+      ],
+    );
+  }
+  const completed = changes.movements.filter((m) => m.phase !== "single" && m.phase !== "pending");
+  if (completed.length > 0) {
+    await client.query(
+      `UPDATE ledger_transfers AS t SET phase = u.phase, completed_at_ms = u.at
+         FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u (id, phase, at) WHERE t.id = u.id`,
+      [completed.map((m) => m.transferId), completed.map((m) => m.phase), completed.map((m) => str(m.atMs))],
+    );
+  }
+  if (changes.balanceChanges.length > 0) {
+    const transferOf = new Map(changes.movements.map((m) => [m.commandId, m.transferId]));
+    const b = changes.balanceChanges;
+    await client.query(
+      `INSERT INTO ledger_entries (account_id, transfer_id, command_id, asset, amount, balance_after,
+                                   counterparty_iban, description, at_ms)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[],
+                            $7::text[], $8::text[], $9::bigint[])`,
+      [
+        b.map((x) => x.accountId),
+        b.map((x) => transferOf.get(x.commandId) ?? x.commandId),
+        b.map((x) => x.commandId),
+        b.map((x) => x.asset),
+        b.map((x) => str(x.changedBy)),
+        b.map((x) => str(x.newBalance)),
+        b.map((x) => x.counterpartyIban),
+        b.map((x) => x.description),
+        b.map((x) => str(x.atMs)),
+      ],
+    );
+  }
+  if (changes.outcomes.length > 0) {
+    const o = changes.outcomes;
+    await client.query(
+      `INSERT INTO ledger_commands (command_id, fingerprint, type, status, reason, result, actor_id,
+                                    issued_at_ms, decided_at_ms)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
+                            $8::bigint[], $9::bigint[])`,
+      [
+        o.map((x) => x.commandId),
+        o.map((x) => x.fingerprint),
+        o.map((x) => x.type),
+        o.map((x) => x.status),
+        o.map((x) => x.reason ?? null),
+        o.map((x) => JSON.stringify(x.result)),
+        o.map((x) => x.actorId),
+        o.map((x) => str(x.issuedAtMs)),
+        o.map((x) => str(x.decidedAtMs)),
+      ],
+    );
+  }
+  if (changes.outgoing.length > 0) {
+    await client.query("INSERT INTO ledger_outbox (records, created_at_ms) VALUES ($1, $2)", [
+      encodeOutboxBatch(changes.outgoing),
+      str(nowMs),
+    ]);
+    await client.query("NOTIFY ledger_outbox");
+  }
+}
+
+export function createPostgresLedgerStore(pool: pg.Pool): LedgerStore {
+  return { transaction: (work) => inTransaction(pool, (client) => work(transaction(client))) };
+}

@@ -1,0 +1,337 @@
+/**
+ * The ledger decider: pure functions, no I/O, no clock (time comes in `context`), no randomness.
+ * `decide` answers one command against the current state with events; `evolve` folds an event into
+ * the state. The handler runs them over a batch-local working set, then persists what changed.
+ */
+import { assert } from "../../platform/errors.ts";
+import { amountMax, isKnownAsset } from "./money.ts";
+import type {
+  AccountState,
+  BalanceChanged,
+  CreateAccount,
+  LedgerCommand,
+  LedgerEvent,
+  MoneyTransferConfirmed,
+  PendingTransferState,
+  PostPendingTransfer,
+  RejectionReason,
+  TransferMoney,
+  VoidPendingTransfer,
+} from "./types.ts";
+
+export interface LedgerView {
+  accountById(id: string): AccountState | undefined;
+  accountByIban(iban: string): AccountState | undefined;
+  pendingTransfer(id: string): PendingTransferState | undefined;
+}
+
+export interface DecideContext {
+  readonly nowMs: number;
+  /** IBAN for the account a CreateAccount would open (allocated by the handler beforehand). */
+  readonly ibanForNewAccount: () => string;
+}
+
+export function decide(command: LedgerCommand, view: LedgerView, context: DecideContext): LedgerEvent[] {
+  switch (command.type) {
+    case "CreateAccount":
+      return decideCreateAccount(command, view, context);
+    case "TransferMoney":
+      return decideTransfer(command, view, context);
+    case "PostPendingTransfer":
+      return decidePost(command, view, context);
+    case "VoidPendingTransfer":
+      return decideVoid(command, view, context);
+  }
+}
+
+function decideCreateAccount(
+  command: CreateAccount,
+  view: LedgerView,
+  context: DecideContext,
+): LedgerEvent[] {
+  const failed = (reason: RejectionReason): LedgerEvent[] => [
+    {
+      type: "AccountCreationFailed",
+      commandId: command.commandId,
+      accountId: command.accountId,
+      reason,
+      atMs: context.nowMs,
+    },
+  ];
+  if (!isKnownAsset(command.asset)) return failed("unknown_asset");
+  if (view.accountById(command.accountId)) return failed("account_exists");
+  assert(command.overdraftLimit >= 0n, "overdraft limit is never negative");
+  const account: AccountState = {
+    id: command.accountId,
+    iban: context.ibanForNewAccount(),
+    ownerId: command.ownerId,
+    asset: command.asset,
+    balance: 0n,
+    debitsPending: 0n,
+    creditsPending: 0n,
+    overdraftLimit: command.overdraftLimit,
+    system: command.system,
+    tokenHash: command.tokenHash,
+  };
+  return [{ type: "AccountCreationConfirmed", commandId: command.commandId, account, atMs: context.nowMs }];
+}
+
+function transferFailed(
+  command: { commandId: string },
+  reason: RejectionReason,
+  nowMs: number,
+): LedgerEvent[] {
+  return [{ type: "MoneyTransferFailed", commandId: command.commandId, reason, atMs: nowMs }];
+}
+
+/** Why `command` may not move money between these accounts, if it may not. */
+function transferRejection(
+  command: TransferMoney,
+  debit: AccountState | undefined,
+  credit: AccountState | undefined,
+): RejectionReason | undefined {
+  if (!isKnownAsset(command.asset)) return "unknown_asset";
+  if (command.debitIban === command.creditIban) return "same_account";
+  if (!debit || !credit) return "unknown_account";
+  const auth = command.authorization;
+  // A non-owner without the token learns nothing about the account: it is "unknown" to them.
+  if (auth.kind === "owner" && debit.ownerId !== auth.actorId) return "unknown_account";
+  if (auth.kind === "token" && (debit.tokenHash === "" || debit.tokenHash !== auth.tokenHash))
+    return "invalid_token";
+  if (debit.asset !== command.asset || credit.asset !== command.asset) return "asset_mismatch";
+  if (!debit.system && available(debit) < command.amount) return "insufficient_funds";
+  if (credit.balance + credit.creditsPending + command.amount > amountMax) return "balance_overflow";
+  if (debit.balance - debit.debitsPending - command.amount < -amountMax) return "balance_overflow";
+  return undefined;
+}
+
+/** What the account may still spend: posted balance, less reservations, plus its overdraft. */
+export function available(account: AccountState): bigint {
+  return account.balance - account.debitsPending + account.overdraftLimit;
+}
+
+function decideTransfer(command: TransferMoney, view: LedgerView, context: DecideContext): LedgerEvent[] {
+  assert(command.amount > 0n && command.amount <= amountMax, "transfer amount validated at the edge");
+  const debit = view.accountByIban(command.debitIban);
+  const credit = view.accountByIban(command.creditIban);
+  const rejection = transferRejection(command, debit, credit);
+  if (rejection) return transferFailed(command, rejection, context.nowMs);
+  assert(debit && credit, "accounts exist when the transfer is not rejected");
+  const pending = command.pendingTimeoutMs !== undefined;
+  const confirmed: MoneyTransferConfirmed = {
+    type: "MoneyTransferConfirmed",
+    commandId: command.commandId,
+    transferId: command.commandId,
+    kind: command.kind,
+    phase: pending ? "pending" : "single",
+    debitAccountId: debit.id,
+    creditAccountId: credit.id,
+    debitIban: debit.iban,
+    creditIban: credit.iban,
+    amount: command.amount,
+    asset: command.asset,
+    description: command.description,
+    ...(pending ? { expiresAtMs: context.nowMs + (command.pendingTimeoutMs ?? 0) } : {}),
+    atMs: context.nowMs,
+  };
+  return pending ? [confirmed] : [confirmed, ...balanceChanges(confirmed, debit, credit)];
+}
+
+function balanceChanges(
+  movement: MoneyTransferConfirmed,
+  debit: AccountState,
+  credit: AccountState,
+): BalanceChanged[] {
+  const common = {
+    type: "BalanceChanged",
+    commandId: movement.commandId,
+    asset: movement.asset,
+    description: movement.description,
+    atMs: movement.atMs,
+  } as const;
+  return [
+    {
+      ...common,
+      accountId: debit.id,
+      iban: debit.iban,
+      newBalance: debit.balance - movement.amount,
+      changedBy: -movement.amount,
+      counterpartyIban: credit.iban,
+    },
+    {
+      ...common,
+      accountId: credit.id,
+      iban: credit.iban,
+      newBalance: credit.balance + movement.amount,
+      changedBy: movement.amount,
+      counterpartyIban: debit.iban,
+    },
+  ];
+}
+
+function pendingRejection(
+  pending: PendingTransferState | undefined,
+  nowMs: number,
+): RejectionReason | undefined {
+  if (!pending) return "pending_transfer_not_found";
+  if (pending.state === "posted") return "pending_transfer_already_posted";
+  if (pending.state === "voided") return "pending_transfer_already_voided";
+  if (pending.state === "expired" || nowMs >= pending.expiresAtMs) return "pending_transfer_expired";
+  return undefined;
+}
+
+function completion(
+  command: PostPendingTransfer | VoidPendingTransfer,
+  pending: PendingTransferState,
+  view: LedgerView,
+  phase: "posted" | "voided" | "expired",
+  nowMs: number,
+): { event: MoneyTransferConfirmed; debit: AccountState; credit: AccountState } {
+  const debit = view.accountById(pending.debitAccountId);
+  const credit = view.accountById(pending.creditAccountId);
+  assert(debit && credit, "a pending transfer's accounts exist");
+  const event: MoneyTransferConfirmed = {
+    type: "MoneyTransferConfirmed",
+    commandId: command.commandId,
+    transferId: pending.id,
+    kind: "transfer",
+    phase,
+    debitAccountId: debit.id,
+    creditAccountId: credit.id,
+    debitIban: debit.iban,
+    creditIban: credit.iban,
+    amount: pending.amount,
+    asset: pending.asset,
+    description: pending.description,
+    atMs: nowMs,
+  };
+  return { event, debit, credit };
+}
+
+function decidePost(command: PostPendingTransfer, view: LedgerView, context: DecideContext): LedgerEvent[] {
+  const pending = view.pendingTransfer(command.pendingId);
+  const rejection = pendingRejection(pending, context.nowMs);
+  if (rejection) return transferFailed(command, rejection, context.nowMs);
+  assert(pending, "pending transfer exists when not rejected");
+  const { event, debit, credit } = completion(command, pending, view, "posted", context.nowMs);
+  return [event, ...balanceChanges(event, debit, credit)];
+}
+
+function decideVoid(command: VoidPendingTransfer, view: LedgerView, context: DecideContext): LedgerEvent[] {
+  const pending = view.pendingTransfer(command.pendingId);
+  // Voiding releases a reservation, so it is allowed after the timeout too (that is what the sweeper does).
+  const rejection = pendingRejection(pending, Number.NEGATIVE_INFINITY);
+  if (rejection) return transferFailed(command, rejection, context.nowMs);
+  assert(pending, "pending transfer exists when not rejected");
+  const phase = command.cause === "expired" || context.nowMs >= pending.expiresAtMs ? "expired" : "voided";
+  return [completion(command, pending, view, phase, context.nowMs).event];
+}
+
+/** The state a batch works on: accounts and pending transfers touched by the batch. */
+export class WorkingSet implements LedgerView {
+  readonly accounts = new Map<string, AccountState>();
+  readonly ibans = new Map<string, string>();
+  readonly pendings = new Map<string, PendingTransferState>();
+  /** Ids of accounts and pending transfers changed since loading, for persistence. */
+  readonly changedAccounts = new Set<string>();
+  readonly createdAccounts = new Set<string>();
+  readonly changedPendings = new Set<string>();
+
+  load(account: AccountState): void {
+    this.accounts.set(account.id, account);
+    this.ibans.set(account.iban, account.id);
+  }
+  loadPending(pending: PendingTransferState): void {
+    this.pendings.set(pending.id, pending);
+  }
+  accountById(id: string): AccountState | undefined {
+    return this.accounts.get(id);
+  }
+  accountByIban(iban: string): AccountState | undefined {
+    const id = this.ibans.get(iban);
+    return id === undefined ? undefined : this.accounts.get(id);
+  }
+  pendingTransfer(id: string): PendingTransferState | undefined {
+    return this.pendings.get(id);
+  }
+  put(account: AccountState): void {
+    this.load(account);
+    this.changedAccounts.add(account.id);
+  }
+  putPending(pending: PendingTransferState): void {
+    this.pendings.set(pending.id, pending);
+    this.changedPendings.add(pending.id);
+  }
+}
+
+/** Folds one event into the working set. BalanceChanged is derived, so it changes nothing here. */
+export function evolve(state: WorkingSet, event: LedgerEvent): void {
+  switch (event.type) {
+    case "AccountCreationConfirmed":
+      state.put(event.account);
+      state.createdAccounts.add(event.account.id);
+      return;
+    case "MoneyTransferConfirmed":
+      evolveMovement(state, event);
+      return;
+    case "AccountCreationFailed":
+    case "MoneyTransferFailed":
+    case "BalanceChanged":
+      return;
+  }
+}
+
+function evolveMovement(state: WorkingSet, event: MoneyTransferConfirmed): void {
+  const debit = state.accountById(event.debitAccountId);
+  const credit = state.accountById(event.creditAccountId);
+  assert(debit && credit, "movement accounts are in the working set");
+  const amount = event.amount;
+  switch (event.phase) {
+    case "single":
+      state.put({ ...debit, balance: debit.balance - amount });
+      state.put({ ...credit, balance: credit.balance + amount });
+      break;
+    case "pending":
+      state.put({ ...debit, debitsPending: debit.debitsPending + amount });
+      state.put({ ...credit, creditsPending: credit.creditsPending + amount });
+      state.putPending({
+        id: event.transferId,
+        debitAccountId: debit.id,
+        creditAccountId: credit.id,
+        amount,
+        asset: event.asset,
+        description: event.description,
+        expiresAtMs: event.expiresAtMs ?? event.atMs,
+        state: "pending",
+      });
+      break;
+    case "posted":
+    case "voided":
+    case "expired": {
+      const pending = state.pendingTransfer(event.transferId);
+      assert(pending?.state === "pending", "only a pending transfer completes");
+      const posted = event.phase === "posted" ? amount : 0n;
+      state.put({ ...debit, debitsPending: debit.debitsPending - amount, balance: debit.balance - posted });
+      state.put({
+        ...credit,
+        creditsPending: credit.creditsPending - amount,
+        balance: credit.balance + posted,
+      });
+      state.putPending({ ...pending, state: event.phase });
+      break;
+    }
+  }
+  assertAccountInvariants(state.accountById(debit.id));
+  assertAccountInvariants(state.accountById(credit.id));
+}
+
+function assertAccountInvariants(account: AccountState | undefined): void {
+  assert(account, "account present");
+  assert(
+    account.debitsPending >= 0n && account.creditsPending >= 0n,
+    `pending amounts of ${account.id} are never negative`,
+  );
+  if (!account.system) {
+    assert(available(account) >= 0n, `account ${account.id} is not overdrawn beyond its limit`);
+  }
+}

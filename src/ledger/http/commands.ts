@@ -1,0 +1,67 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ProblemError } from "../../api/problems.ts";
+import { requireRole } from "../../identity/routes.ts";
+import { isStaff, type LedgerHttpDeps, principalOf } from "./common.ts";
+
+export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+
+  app.get(
+    "/v1/commands/:id",
+    {
+      schema: {
+        tags: ["commands"],
+        summary: "Status of a command: PENDING, CONFIRMED or FAILED with a reason",
+        params: z.strictObject({ id: z.uuid() }),
+        security: [{ bearer: [] }],
+      },
+      preHandler: deps.authenticate,
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params;
+      const stored = await deps.queries.outcome(id);
+      if (stored && (stored.actorId === principal.userId || isStaff(principal))) {
+        return {
+          id,
+          status: stored.status,
+          ...(stored.reason === undefined ? {} : { reason: stored.reason }),
+          ...stored.result,
+        };
+      }
+      if (!stored && deps.accepted.has(id, principal.userId)) return { id, status: "PENDING" };
+      throw new ProblemError("not_found", { detail: "No such command" });
+    },
+  );
+
+  app.get(
+    "/v1/transactions/latest",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Latest transfers across the bank (admin)",
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+        security: [{ bearer: [] }],
+      },
+      preHandler: [deps.authenticate, requireRole("admin")],
+    },
+    async (request) => {
+      const transfers = await deps.queries.latestTransfers(request.query.limit);
+      return {
+        items: transfers.map((t) => ({
+          id: t.id,
+          kind: t.kind,
+          phase: t.phase,
+          from: t.from,
+          to: t.to,
+          amount: t.amount.toString(),
+          asset: t.asset,
+          description: t.description,
+          at: new Date(t.atMs).toISOString(),
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,169 @@
+import { createHash, createHmac } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { ProblemError, rejectionProblem } from "../../api/problems.ts";
+import type { Principal } from "../../identity/tokens.ts";
+import type { Clock } from "../../platform/clock.ts";
+import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";
+import { isValidIban, normalizeIban } from "../domain/iban.ts";
+import { assets, parsePositiveAmount } from "../domain/money.ts";
+import type { AccountState } from "../domain/types.ts";
+import type { LedgerNotifications } from "../notifications.ts";
+import type { LedgerQueries } from "../queries.ts";
+
+export interface LedgerHttpDeps {
+  readonly gateway: CommandGateway;
+  readonly accepted: AcceptedCommands;
+  readonly queries: LedgerQueries;
+  readonly notifications: LedgerNotifications;
+  readonly clock: Clock;
+  readonly waitMsMax: number;
+  readonly transfersPerBatchMax: number;
+  readonly authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Key deriving account tokens (see accountToken). */
+  readonly accountTokenKey: Uint8Array;
+}
+
+export const assetCode = z
+  .enum(Object.keys(assets) as [string, ...string[]])
+  .describe("Asset code, e.g. EUR");
+
+/** Amount in minor units: a decimal-integer string (preferred) or a safe JSON integer. */
+export const amountInput = z
+  .union([z.string().max(40), z.number()])
+  .describe('Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR');
+
+export const ibanInput = z.string().min(1).max(64).describe("IBAN, spaces allowed");
+
+export const descriptionInput = z.string().max(140).describe("Free text shown to both sides");
+
+/** The positive amount, or a 400 naming `field`. */
+export function amountOrFail(value: string | number, field: string): bigint {
+  const text = typeof value === "number" ? (Number.isSafeInteger(value) ? String(value) : "") : value;
+  const amount = parsePositiveAmount(text);
+  if (amount === undefined) {
+    throw new ProblemError("validation_failed", {
+      field,
+      detail: `${field} must be a positive whole number of minor units, at most 9223372036854775807`,
+    });
+  }
+  return amount;
+}
+
+export function ibanOrFail(value: string, field: string): string {
+  const iban = normalizeIban(value);
+  if (!isValidIban(iban))
+    throw new ProblemError("validation_failed", { field, detail: `${field} is not a valid IBAN` });
+  return iban;
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = request.principal;
+  if (!principal) throw new ProblemError("unauthenticated");
+  return principal;
+}
+
+export function isStaff(principal: Principal): boolean {
+  return principal.roles.includes("admin") || principal.roles.includes("teller");
+}
+
+/** `Prefer: wait=N` (RFC 7240) in milliseconds, capped; 0 when absent. */
+export function preferredWaitMs(request: FastifyRequest, waitMsMax: number): number {
+  const header = request.headers.prefer;
+  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(text);
+  if (!match?.[1]) return 0;
+  return Math.min(Number(match[1]) * 1000, waitMsMax);
+}
+
+/**
+ * Secret token of an account: HMAC of its id under a server key, so an idempotent replay of the
+ * creation returns the same token; the ledger stores only its SHA-256.
+ */
+export function accountToken(accountId: string, key: Uint8Array): { token: string; tokenHash: string } {
+  const token = createHmac("sha256", key).update(`account-token:${accountId}`).digest("base64url");
+  return { token, tokenHash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** The account if `principal` may see it; others' accounts look exactly like missing ones. */
+export async function visibleAccount(
+  queries: LedgerQueries,
+  principal: Principal,
+  iban: string,
+): Promise<AccountState> {
+  const account = await queries.accountByIban(iban);
+  if (!account || (account.ownerId !== principal.userId && !isStaff(principal))) {
+    throw new ProblemError("not_found", { detail: "No such account" });
+  }
+  return account;
+}
+
+export function accountView(account: AccountState) {
+  return {
+    id: account.id,
+    iban: account.iban,
+    asset: account.asset,
+    balance: account.balance.toString(),
+    availableBalance: (account.balance - account.debitsPending).toString(),
+    overdraftLimit: account.overdraftLimit.toString(),
+    status: "CONFIRMED" as const,
+  };
+}
+
+/** Turns a submission into the HTTP answer shared by every command endpoint. */
+export function submissionReply(
+  submission: Submission,
+  commandId: string,
+  confirmedBody: (result: Readonly<Record<string, string>>) => Record<string, unknown>,
+  pendingBody: Record<string, unknown> = {},
+): { status: number; body: Record<string, unknown>; problem?: true } {
+  switch (submission.kind) {
+    case "accepted":
+      return { status: 202, body: { id: commandId, status: "PENDING", ...pendingBody } };
+    case "conflict":
+      throw new ProblemError("conflict", {
+        detail: `Id ${commandId} was already used for a different request`,
+      });
+    case "decided": {
+      const { result } = submission;
+      if (result.status === "CONFIRMED") {
+        return { status: 201, body: { id: commandId, status: "CONFIRMED", ...confirmedBody(result.result) } };
+      }
+      const reason = result.reason ?? "rejected";
+      return {
+        status: 422,
+        problem: true,
+        body: rejectionProblem(reason, { status: "FAILED", id: commandId, detail: reasonText(reason) }),
+      };
+    }
+  }
+}
+
+const reasonTexts: Record<string, string> = {
+  insufficient_funds: "The account does not have enough available funds",
+  invalid_token: "The account token is wrong",
+  same_account: "Source and destination are the same account",
+  unknown_account: "No such account",
+  asset_mismatch: "The accounts or the amount are in different assets",
+  account_exists: "An account with this id exists already",
+  balance_overflow: "The balance would exceed the largest supported amount",
+  unknown_asset: "Unknown asset",
+};
+
+export function reasonText(reason: string): string {
+  return reasonTexts[reason] ?? reason.replaceAll("_", " ");
+}
+
+export const problemResponse = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.union([z.number(), z.string()]),
+    code: z.string(),
+  })
+  .loose()
+  .describe("RFC 9457 problem details");

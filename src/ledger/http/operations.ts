@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ProblemError } from "../../api/problems.ts";
+import { requireRole } from "../../identity/routes.ts";
+import { fingerprintOf } from "../command-gateway.ts";
+import type { TransferMoney } from "../domain/types.ts";
+import {
+  amountInput,
+  amountOrFail,
+  ibanInput,
+  ibanOrFail,
+  type LedgerHttpDeps,
+  preferredWaitMs,
+  principalOf,
+  submissionReply,
+} from "./common.ts";
+
+const operationBody = z.strictObject({
+  id: z.uuid().describe("Client-chosen UUID: the idempotency key"),
+  type: z.enum(["deposit", "withdrawal"]),
+  iban: ibanInput,
+  amount: amountInput,
+  branch: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/)
+    .describe("Branch name, lowercase letters, digits and dashes, e.g. amsterdam-centraal"),
+});
+
+/** A branch's cash account per asset: a system account with a stable id derived from its name. */
+export function branchCashAccountId(branch: string, asset: string): string {
+  const h = createHash("sha256").update(`branch-cash:${branch}:${asset}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const branchAccountWaitMs = 10_000;
+
+export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+
+  /** Opens the branch's cash account for `asset` on first use (idempotent across races). */
+  async function branchCashIban(branch: string, asset: string): Promise<string> {
+    const id = branchCashAccountId(branch, asset);
+    const existing = await deps.queries.accountById(id);
+    if (existing) return existing.iban;
+    const submission = await deps.gateway.submit(
+      {
+        type: "CreateAccount",
+        commandId: id,
+        fingerprint: fingerprintOf({ type: "CreateAccount", owner: `branch:${branch}`, asset, system: true }),
+        accountId: id,
+        ownerId: `branch:${branch}`,
+        asset,
+        overdraftLimit: 0n,
+        system: true,
+        tokenHash: "",
+      },
+      branchAccountWaitMs,
+    );
+    const iban = submission.kind === "decided" ? submission.result.result.iban : undefined;
+    if (!iban) throw new ProblemError("unavailable", { detail: "The branch cash account is not ready yet" });
+    return iban;
+  }
+
+  app.post(
+    "/v1/operations",
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Cash deposit or withdrawal at a branch (teller or admin)",
+        body: operationBody,
+        security: [{ bearer: [] }],
+      },
+      preHandler: [deps.authenticate, requireRole("teller", "admin")],
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { id, type, branch } = request.body;
+      const iban = ibanOrFail(request.body.iban, "iban");
+      const amount = amountOrFail(request.body.amount, "amount");
+      const customer = await deps.queries.accountByIban(iban);
+      if (!customer) throw new ProblemError("not_found", { field: "iban", detail: "No such account" });
+      const cash = await branchCashIban(branch, customer.asset);
+      const [debitIban, creditIban] = type === "deposit" ? [cash, iban] : [iban, cash];
+      const description = `${type === "deposit" ? "Cash deposit" : "Cash withdrawal"} at ${branch}`;
+      const command: TransferMoney = {
+        type: "TransferMoney",
+        commandId: id,
+        kind: type,
+        fingerprint: fingerprintOf({ type: "Operation", kind: type, iban, amount, branch }),
+        debitIban,
+        creditIban,
+        amount,
+        asset: customer.asset,
+        description,
+        authorization: { kind: "operator", actorId: principal.userId },
+      };
+      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
+      const answer = submissionReply(submission, id, () => ({
+        type,
+        iban,
+        amount: amount.toString(),
+        asset: customer.asset,
+        branch,
+      }));
+      if (answer.problem) reply.type("application/problem+json");
+      return reply.code(answer.status).send(answer.body);
+    },
+  );
+}

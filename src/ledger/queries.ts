@@ -1,0 +1,113 @@
+/** Read side of the ledger for the API: accounts, history, command outcomes. */
+import type pg from "pg";
+import { accountFromRow, outcomeFromRow } from "./adapters/postgres.ts";
+import type { AccountState } from "./domain/types.ts";
+import type { StoredOutcome } from "./store.ts";
+
+export interface HistoryItem {
+  readonly cursor: string;
+  readonly id: string;
+  readonly amount: bigint;
+  readonly counterparty: string;
+  readonly description: string;
+  readonly balanceAfter: bigint;
+  readonly atMs: number;
+}
+
+export interface LatestTransfer {
+  readonly id: string;
+  readonly kind: string;
+  readonly phase: string;
+  readonly from: string;
+  readonly to: string;
+  readonly amount: bigint;
+  readonly asset: string;
+  readonly description: string;
+  readonly atMs: number;
+}
+
+export interface LedgerQueries {
+  accountsOfOwner(ownerId: string): Promise<readonly AccountState[]>;
+  accountByIban(iban: string): Promise<AccountState | undefined>;
+  accountById(id: string): Promise<AccountState | undefined>;
+  history(
+    accountId: string,
+    beforeCursor: string | undefined,
+    limit: number,
+  ): Promise<readonly HistoryItem[]>;
+  outcome(commandId: string): Promise<StoredOutcome | undefined>;
+  outcomes(commandIds: readonly string[]): Promise<readonly StoredOutcome[]>;
+  latestTransfers(limit: number): Promise<readonly LatestTransfer[]>;
+}
+
+export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
+  const columns =
+    "id, iban, owner_id, asset, balance, debits_pending, credits_pending, overdraft_limit, system, token_hash";
+  return {
+    async accountsOfOwner(ownerId) {
+      const { rows } = await pool.query(
+        `SELECT ${columns} FROM ledger_accounts WHERE owner_id = $1 ORDER BY created_at_ms, id`,
+        [ownerId],
+      );
+      return rows.map(accountFromRow);
+    },
+    async accountByIban(iban) {
+      const { rows } = await pool.query(`SELECT ${columns} FROM ledger_accounts WHERE iban = $1`, [iban]);
+      return rows[0] ? accountFromRow(rows[0]) : undefined;
+    },
+    async accountById(id) {
+      const { rows } = await pool.query(`SELECT ${columns} FROM ledger_accounts WHERE id = $1`, [id]);
+      return rows[0] ? accountFromRow(rows[0]) : undefined;
+    },
+    async history(accountId, beforeCursor, limit) {
+      const { rows } = await pool.query(
+        `SELECT id, transfer_id, amount, counterparty_iban, description, balance_after, at_ms
+           FROM ledger_entries
+          WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+          ORDER BY id DESC LIMIT $3`,
+        [accountId, beforeCursor ?? null, limit],
+      );
+      return rows.map((row) => ({
+        cursor: String(row.id),
+        id: row.transfer_id as string,
+        amount: BigInt(row.amount),
+        counterparty: row.counterparty_iban as string,
+        description: row.description as string,
+        balanceAfter: BigInt(row.balance_after),
+        atMs: Number(row.at_ms),
+      }));
+    },
+    async outcome(commandId) {
+      const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = $1", [commandId]);
+      return rows[0] ? outcomeFromRow(rows[0]) : undefined;
+    },
+    async outcomes(commandIds) {
+      const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [
+        commandIds,
+      ]);
+      return rows.map(outcomeFromRow);
+    },
+    async latestTransfers(limit) {
+      const { rows } = await pool.query(
+        `SELECT t.id, t.kind, t.phase, d.iban AS from_iban, c.iban AS to_iban, t.amount, t.asset, t.description,
+                t.created_at_ms
+           FROM ledger_transfers t
+           JOIN ledger_accounts d ON d.id = t.debit_account_id
+           JOIN ledger_accounts c ON c.id = t.credit_account_id
+          ORDER BY t.created_at_ms DESC, t.id LIMIT $1`,
+        [limit],
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        phase: row.phase,
+        from: row.from_iban,
+        to: row.to_iban,
+        amount: BigInt(row.amount),
+        asset: row.asset,
+        description: row.description,
+        atMs: Number(row.created_at_ms),
+      }));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/** The `ledgerflow` command line. */
+import { parseArgs } from "node:util";
+import { type Role, roles, startPlatform } from "./app/platform.ts";
+import { ConfigError, loadConfig } from "./platform/config.ts";
+
+const usage = `ledgerflow <command> [options]
+
+Commands:
+  serve [--role api|handler|all] [--port N]   run the platform (default: everything, embedded)
+  generate [--rate N] [--accounts N] [--duration S] [--url URL]
+                                              load generator (creates, funds, transfers)
+  help                                        this text
+`;
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { role: { type: "string", default: "all" }, port: { type: "string" } },
+    allowPositionals: false,
+  });
+  const role = values.role as Role;
+  if (!roles.includes(role)) throw new ConfigError(`--role must be one of ${roles.join(", ")}`);
+  const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
+  const platform = await startPlatform({ config, role });
+  if (platform.url) {
+    process.stdout.write(`\nLedgerflow is running at ${platform.url.replace("127.0.0.1", "localhost")}\n`);
+    process.stdout.write(`  API docs: ${platform.url}/docs   OpenAPI: ${platform.url}/openapi.json\n`);
+    if (platform.adminPassword && !config.auth.adminPassword) {
+      process.stdout.write(
+        `  First start: admin user "${config.auth.adminUsername}" created with password ${platform.adminPassword}\n` +
+          "  (set LEDGERFLOW_ADMIN_PASSWORD to choose it; it is not shown again)\n",
+      );
+    }
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping…\n`);
+    platform.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = "help", ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "generate": {
+      const { runGenerator } = await import("./tools/generate.ts");
+      return runGenerator(rest);
+    }
+    case "help":
+    case "--help":
+      process.stdout.write(usage);
+      return;
+    default:
+      process.stderr.write(`unknown command ${command}\n\n${usage}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(
+    `ledgerflow failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,166 @@
+/**
+ * What one simulated gateway remembers for its lifetime: payments by idempotency key and the
+ * captures it executed. In memory on purpose (it is a simulator); tests read the captures to prove
+ * that no payment was executed twice.
+ */
+
+export type Direction = "payin" | "payout";
+/** "reversed": a succeeded payment later returned or charged back (triggered through the admin API). */
+export type PaymentStatus = "pending" | "succeeded" | "failed" | "reversed";
+
+/** A validated `POST /payments` body. */
+export interface PaymentRequest {
+  readonly paymentId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly direction: Direction;
+  readonly method?: string;
+  readonly account?: string;
+  readonly iban?: string;
+  readonly region?: string;
+  readonly callbackUrl?: string;
+}
+
+export interface PaymentRecord {
+  readonly gatewayPaymentId: string;
+  readonly idempotencyKey: string;
+  readonly request: PaymentRequest;
+  /** Canonical form of the request: a replay must match it exactly. */
+  readonly fingerprint: string;
+  readonly createdAtMs: number;
+  status: PaymentStatus;
+  reason?: string;
+  completedAtMs?: number;
+  reversedAtMs?: number;
+  /** Resolves once the first request has been processed (its outcome is known). */
+  settled: Promise<void>;
+}
+
+export interface Capture {
+  readonly gatewayPaymentId: string;
+  readonly paymentId: string;
+  readonly idempotencyKey: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly direction: Direction;
+  readonly capturedAt: string;
+}
+
+export interface CapturesReport {
+  readonly gateway: string;
+  readonly total: number;
+  readonly captures: readonly Capture[];
+  /** How many times each paymentId was captured here; anything above 1 is a double capture. */
+  readonly countsByPaymentId: Readonly<Record<string, number>>;
+  readonly duplicates: readonly string[];
+}
+
+/** JSON shape of a payment in every answer of the gateway API. */
+export interface PaymentView {
+  readonly gatewayPaymentId: string;
+  readonly paymentId: string;
+  readonly idempotencyKey: string;
+  readonly gateway: string;
+  readonly status: PaymentStatus;
+  readonly reason?: string;
+  readonly amount: string;
+  readonly currency: string;
+  readonly direction: Direction;
+  readonly method?: string;
+  readonly createdAt: string;
+  readonly completedAt?: string;
+  readonly reversedAt?: string;
+}
+
+export function fingerprintOf(request: PaymentRequest): string {
+  // Fixed field order, absent fields as null: two requests are "the same" exactly when this matches.
+  return JSON.stringify([
+    request.paymentId,
+    request.amount.toString(),
+    request.currency,
+    request.direction,
+    request.method ?? null,
+    request.account ?? null,
+    request.iban ?? null,
+    request.region ?? null,
+    request.callbackUrl ?? null,
+  ]);
+}
+
+export function createPaymentStore(gateway: string) {
+  const byKey = new Map<string, PaymentRecord>();
+  const keysByPaymentId = new Map<string, Set<string>>();
+  const captures: Capture[] = [];
+  const captureCounts = new Map<string, number>();
+
+  return {
+    byKey(idempotencyKey: string): PaymentRecord | undefined {
+      return byKey.get(idempotencyKey);
+    },
+
+    byPaymentId(paymentId: string): readonly PaymentRecord[] {
+      const keys = keysByPaymentId.get(paymentId) ?? new Set<string>();
+      return [...keys].flatMap((key) => byKey.get(key) ?? []);
+    },
+
+    add(record: PaymentRecord): void {
+      byKey.set(record.idempotencyKey, record);
+      const keys = keysByPaymentId.get(record.request.paymentId) ?? new Set<string>();
+      keys.add(record.idempotencyKey);
+      keysByPaymentId.set(record.request.paymentId, keys);
+    },
+
+    /** Drops a record whose request never took effect (5xx, or lost in a timeout). */
+    forget(record: PaymentRecord): void {
+      if (byKey.get(record.idempotencyKey) !== record) return;
+      byKey.delete(record.idempotencyKey);
+      keysByPaymentId.get(record.request.paymentId)?.delete(record.idempotencyKey);
+    },
+
+    /** Records the money movement. Called once per record, when it succeeds. */
+    capture(record: PaymentRecord, atMs: number): void {
+      const { request } = record;
+      captures.push({
+        gatewayPaymentId: record.gatewayPaymentId,
+        paymentId: request.paymentId,
+        idempotencyKey: record.idempotencyKey,
+        amount: request.amount.toString(),
+        currency: request.currency,
+        direction: request.direction,
+        capturedAt: new Date(atMs).toISOString(),
+      });
+      captureCounts.set(request.paymentId, (captureCounts.get(request.paymentId) ?? 0) + 1);
+    },
+
+    capturesReport(): CapturesReport {
+      const countsByPaymentId = Object.fromEntries(captureCounts);
+      const duplicates = [...captureCounts].filter(([, count]) => count > 1).map(([paymentId]) => paymentId);
+      return { gateway, total: captures.length, captures: [...captures], countsByPaymentId, duplicates };
+    },
+
+    view(record: PaymentRecord): PaymentView {
+      const { request } = record;
+      return {
+        gatewayPaymentId: record.gatewayPaymentId,
+        paymentId: request.paymentId,
+        idempotencyKey: record.idempotencyKey,
+        gateway,
+        status: record.status,
+        ...(record.reason === undefined ? {} : { reason: record.reason }),
+        amount: request.amount.toString(),
+        currency: request.currency,
+        direction: request.direction,
+        ...(request.method === undefined ? {} : { method: request.method }),
+        createdAt: new Date(record.createdAtMs).toISOString(),
+        ...(record.completedAtMs === undefined
+          ? {}
+          : { completedAt: new Date(record.completedAtMs).toISOString() }),
+        ...(record.reversedAtMs === undefined
+          ? {}
+          : { reversedAt: new Date(record.reversedAtMs).toISOString() }),
+      };
+    },
+  };
+}
+
+export type PaymentStore = ReturnType<typeof createPaymentStore>;

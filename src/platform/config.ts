@@ -1,0 +1,145 @@
+/**
+ * The one configuration schema. Read from the environment once at start, validated, frozen.
+ * Every limit carries its unit in its name. Secrets have no defaults: in embedded mode a missing
+ * secret is generated on first start and kept in the data directory (0600); distributed mode
+ * requires them.
+ */
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z.object({
+  mode: z.enum(["embedded", "distributed"]).default("embedded"),
+  http: z.object({
+    host: z.string().default("127.0.0.1"),
+    port: port.default(8080),
+    bodyBytesMax: positiveInt.default(4 * 1024 * 1024),
+    /** Upper bound of `Prefer: wait=N`. */
+    waitMsMax: positiveInt.default(30_000),
+  }),
+  dataDir: z.string().default(".ledgerflow"),
+  database: z.object({
+    /** Unset in embedded mode: embedded PostgreSQL is started on `embeddedPort`. */
+    url: z.string().url().optional(),
+    embeddedPort: port.default(54_330),
+    connectionsMax: positiveInt.default(20),
+    statementTimeoutMs: positiveInt.default(30_000),
+  }),
+  log: z.object({
+    /** Coalescing window of the embedded producer (Kafka's linger.ms). */
+    lingerMs: z.coerce.number().int().min(0).max(100).default(1),
+    kafkaBrokers: z.string().optional(),
+  }),
+  handler: z.object({
+    batchSizeMax: positiveInt.max(20_000).default(8_000),
+    fetchWaitMaxMs: positiveInt.default(50),
+    retryAttemptsMax: positiveInt.default(8),
+    retryBackoffBaseMs: positiveInt.default(50),
+    retryBackoffMaxMs: positiveInt.default(5_000),
+    pendingSweepIntervalMs: positiveInt.default(1_000),
+  }),
+  ledger: z.object({
+    ibanCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .default("NL"),
+    ibanBankCode: z
+      .string()
+      .regex(/^[A-Z]{4}$/)
+      .default("OPEN"),
+    transfersPerBatchMax: positiveInt.max(8_000).default(8_000),
+  }),
+  auth: z.object({
+    /** HMAC secret for access tokens; generated into the data dir in embedded mode when unset. */
+    jwtSecret: z.string().min(32).optional(),
+    accessTokenTtlSeconds: positiveInt.default(3_600),
+    adminUsername: z.string().min(3).default("admin"),
+    adminPassword: z.string().min(10).optional(),
+  }),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Maps LEDGERFLOW_* variables onto the schema. Unknown LEDGERFLOW_* variables are an error. */
+const envMap: Record<string, readonly string[]> = {
+  LEDGERFLOW_MODE: ["mode"],
+  LEDGERFLOW_HOST: ["http", "host"],
+  LEDGERFLOW_PORT: ["http", "port"],
+  LEDGERFLOW_HTTP_BODY_BYTES_MAX: ["http", "bodyBytesMax"],
+  LEDGERFLOW_HTTP_WAIT_MS_MAX: ["http", "waitMsMax"],
+  LEDGERFLOW_DATA_DIR: ["dataDir"],
+  LEDGERFLOW_DATABASE_URL: ["database", "url"],
+  LEDGERFLOW_EMBEDDED_PG_PORT: ["database", "embeddedPort"],
+  LEDGERFLOW_DB_CONNECTIONS_MAX: ["database", "connectionsMax"],
+  LEDGERFLOW_DB_STATEMENT_TIMEOUT_MS: ["database", "statementTimeoutMs"],
+  LEDGERFLOW_LOG_LINGER_MS: ["log", "lingerMs"],
+  LEDGERFLOW_KAFKA_BROKERS: ["log", "kafkaBrokers"],
+  LEDGERFLOW_HANDLER_BATCH_SIZE_MAX: ["handler", "batchSizeMax"],
+  LEDGERFLOW_HANDLER_FETCH_WAIT_MAX_MS: ["handler", "fetchWaitMaxMs"],
+  LEDGERFLOW_HANDLER_RETRY_ATTEMPTS_MAX: ["handler", "retryAttemptsMax"],
+  LEDGERFLOW_IBAN_COUNTRY: ["ledger", "ibanCountry"],
+  LEDGERFLOW_IBAN_BANK_CODE: ["ledger", "ibanBankCode"],
+  LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
+  LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
+  LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
+  LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
+  LEDGERFLOW_LOG_LEVEL: ["logLevel"],
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Builds the frozen config from `env` plus explicit overrides (tests, CLI flags). */
+export function loadConfig(
+  env: Env = process.env,
+  overrides: Record<string, unknown> = {},
+): Readonly<Config> {
+  const raw: Record<string, Record<string, unknown>> = {
+    http: {},
+    database: {},
+    log: {},
+    handler: {},
+    ledger: {},
+    auth: {},
+  };
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("LEDGERFLOW_") || value === undefined || value === "") continue;
+    const path = envMap[name];
+    if (!path) throw new ConfigError(`unknown setting ${name}`);
+    const [head, leaf] = path as [string, string | undefined];
+    if (leaf === undefined) (raw as Record<string, unknown>)[head] = value;
+    else (raw[head] ??= {})[leaf] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = (raw as Record<string, unknown>)[key];
+    (raw as Record<string, unknown>)[key] =
+      current && typeof current === "object" && value && typeof value === "object"
+        ? { ...current, ...value }
+        : value;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`invalid configuration: ${issues}`);
+  }
+  if (parsed.data.mode === "distributed" && !parsed.data.auth.jwtSecret) {
+    throw new ConfigError("LEDGERFLOW_JWT_SECRET is required in distributed mode");
+  }
+  return deepFreeze(parsed.data);
+}

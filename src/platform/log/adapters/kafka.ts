@@ -1,0 +1,635 @@
+/**
+ * The log port on Apache Kafka, with `@platformatic/kafka` (pure TypeScript client).
+ *
+ * - Producer: idempotent, acks=all. The partition of a keyed record is computed here with Kafka's
+ *   murmur2 (partitioner.ts) from the topic's partition count, so the same key lands on the same
+ *   partition as with the Java client and the embedded adapters (the client's own default hashes
+ *   with `>>> 0` instead of Java's `& 0x7fffffff` and differs for negative hashes); it also tells us
+ *   each record's offset (base offset of its partition + its index there).
+ * - Consumer: classic consumer-group protocol; one long-lived fetch stream per member (re-creating a
+ *   stream re-joins the group, which would rebalance every member). Offsets are committed by hand
+ *   after `eachBatch` resolves, only for partitions still owned.
+ *   Ordering and no-loss across rebalances rest on a per-partition high mark (`queuedUntil`): the
+ *   stream rewinds to the committed offset after a rebalance, so records below the mark are repeats
+ *   of records already queued and are dropped; records of partitions no longer owned are dropped and
+ *   will be read by their new owner from the committed offset.
+ * - `read()` is a group-less fetch from the partition leader.
+ */
+import {
+  Admin,
+  ConfigResourceTypes,
+  ConfigSources,
+  type Consumer as KafkaConsumer,
+  Consumer as KafkaConsumerClient,
+  Producer as KafkaProducer,
+  ListOffsetTimestamps,
+  type Message,
+  type MessagesStream,
+} from "@platformatic/kafka";
+import { assert, UnavailableError } from "../../errors.ts";
+import { unknownTopic } from "../group.ts";
+import { partitionForKey } from "../partitioner.ts";
+import type {
+  BatchErrorDecision,
+  Consumer,
+  ConsumerOptions,
+  EachBatch,
+  Headers,
+  Log,
+  LogAdmin,
+  LogRecord,
+  OutgoingRecord,
+  Producer,
+  RecordPosition,
+  TopicDescription,
+  TopicSpec,
+} from "../port.ts";
+
+export interface KafkaLogOptions {
+  /** `host:port` of one or more brokers. */
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** A member that misses heartbeats this long is removed from its group (partitions move). */
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  /** Longest a rebalance waits for members to rejoin. */
+  readonly rebalanceTimeoutMs?: number;
+  /** Per-request timeout of the client. */
+  readonly requestTimeoutMs?: number;
+  /** Client-level retries of a failed request (connection loss, leader change) before it throws. */
+  readonly retriesMax?: number;
+  readonly retryDelayMs?: number;
+  /** Records a consumer buffers ahead of its handler before it stops fetching. */
+  readonly prefetchRecordsMax?: number;
+}
+
+type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+type FetchRequestTopic = Parameters<KafkaConsumer["fetch"]>[0]["topics"][number];
+
+const defaults = {
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 15_000,
+  requestTimeoutMs: 10_000,
+  retriesMax: 10,
+  retryDelayMs: 500,
+  prefetchRecordsMax: 5_000,
+};
+
+const textEncoder = new TextEncoder();
+const controlBatchAttribute = 0x20;
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+function toHeaders(entries: Iterable<[Buffer | null, Buffer | null]>): Headers {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (key !== null) headers[key.toString("utf8")] = value?.toString("utf8") ?? "";
+  }
+  return headers;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function unavailable(what: string, cause: unknown): UnavailableError {
+  return new UnavailableError(`Kafka (${what})`, { cause });
+}
+
+function messageToRecord(message: BufferMessage): LogRecord {
+  return {
+    topic: message.topic,
+    partition: message.partition,
+    offset: message.offset,
+    key: message.key?.toString("utf8") ?? "",
+    value: new Uint8Array(message.value ?? Buffer.alloc(0)),
+    headers: toHeaders(message.headerEntries),
+    timestampMs: Number(message.timestamp),
+  };
+}
+
+export function createKafkaLog(options: KafkaLogOptions): Log {
+  const settings = { ...defaults, ...options };
+  const base = {
+    bootstrapBrokers: [...options.brokers],
+    timeout: settings.requestTimeoutMs,
+    retries: settings.retriesMax,
+    retryDelay: settings.retryDelayMs,
+  };
+  let producerClient: KafkaProducer | undefined;
+  let adminClient: Admin | undefined;
+  let readerClient: KafkaConsumer | undefined;
+  const consumers = new Set<KafkaGroupConsumer>();
+
+  const admin = (): Admin => {
+    adminClient ??= new Admin({ ...base, clientId: `${options.clientId}-admin` });
+    return adminClient;
+  };
+  // A consumer client that never joins its group: metadata, offsets and group-less fetches.
+  const reader = (): KafkaConsumer => {
+    readerClient ??= new KafkaConsumerClient({
+      ...base,
+      clientId: `${options.clientId}-reader`,
+      groupId: `${options.clientId}-reader-unused`,
+      autocommit: false,
+    });
+    return readerClient;
+  };
+
+  const producer = (): Producer => {
+    producerClient ??= new KafkaProducer({
+      ...base,
+      clientId: `${options.clientId}-producer`,
+      idempotent: true,
+      acks: -1,
+    });
+    const client = producerClient;
+    return { send: (records) => send(client, records) };
+  };
+
+  async function send(
+    client: KafkaProducer,
+    records: readonly OutgoingRecord[],
+  ): Promise<readonly RecordPosition[]> {
+    if (records.length === 0) return [];
+    const topics = [...new Set(records.map((record) => record.topic))];
+    let partitionCounts: Map<string, number>;
+    try {
+      const metadata = await client.metadata({ topics });
+      partitionCounts = new Map(
+        topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]),
+      );
+    } catch (cause) {
+      throw unavailable("metadata", cause);
+    }
+    const partitions = records.map((record) => {
+      const count = partitionCounts.get(record.topic) ?? 0;
+      if (count === 0) throw unknownTopic(record.topic);
+      const partition = record.partition ?? partitionForKey(record.key, count);
+      assert(partition >= 0 && partition < count, `partition ${partition} exists in ${record.topic}`);
+      return partition;
+    });
+    let result: Awaited<ReturnType<KafkaProducer["send"]>>;
+    try {
+      result = await client.send({
+        messages: records.map((record, index) => ({
+          topic: record.topic,
+          key: Buffer.from(textEncoder.encode(record.key)),
+          value: toBuffer(record.value),
+          partition: partitions[index] as number,
+          headers: new Map(
+            Object.entries(record.headers ?? {}).map(([key, value]) => [
+              Buffer.from(key),
+              Buffer.from(value),
+            ]),
+          ),
+        })),
+      });
+    } catch (cause) {
+      // With auto-creation off, a deleted topic can linger in the client's metadata cache.
+      const existing = await guard("list topics", () => admin().listTopics());
+      const missing = topics.find((topic) => !existing.includes(topic));
+      if (missing !== undefined) throw unknownTopic(missing);
+      throw unavailable("produce", cause);
+    }
+    const baseOffsets = new Map<string, bigint>();
+    for (const { topic, partition, offset } of result.offsets ?? [])
+      baseOffsets.set(partitionKey(topic, partition), offset);
+    const nextIndex = new Map<string, bigint>();
+    return records.map((record, index) => {
+      const partition = partitions[index] as number;
+      const key = partitionKey(record.topic, partition);
+      const baseOffset = baseOffsets.get(key);
+      assert(baseOffset !== undefined, `broker acknowledged ${record.topic}/${partition}`);
+      const position = nextIndex.get(key) ?? 0n;
+      nextIndex.set(key, position + 1n);
+      return { topic: record.topic, partition, offset: baseOffset + position };
+    });
+  }
+
+  const logAdmin = (): LogAdmin => ({
+    async createTopics(specs: readonly TopicSpec[]) {
+      const existing = new Set(await guard("list topics", () => admin().listTopics()));
+      for (const spec of specs) {
+        if (existing.has(spec.name)) continue;
+        await guard(`create topic ${spec.name}`, () =>
+          admin().createTopics({
+            topics: [spec.name],
+            partitions: spec.partitions,
+            replicas: spec.replicationFactor,
+            configs: [
+              { name: "retention.ms", value: String(spec.retentionMs) },
+              { name: "cleanup.policy", value: spec.cleanupPolicy },
+            ],
+          }),
+        ).catch(async (error: unknown) => {
+          // Another process may have created it between our list and create: the goal is met.
+          const now = await guard("list topics", () => admin().listTopics());
+          if (!now.includes(spec.name)) throw error;
+        });
+      }
+    },
+    async listTopics() {
+      const names = await guard("list topics", () => admin().listTopics());
+      if (names.length === 0) return [];
+      const metadata = await guard("metadata", () => admin().metadata({ topics: names, forceUpdate: true }));
+      const configs = await guard("describe configs", () =>
+        admin().describeConfigs({
+          resources: names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name })),
+        }),
+      );
+      const configByTopic = new Map(
+        configs.map((description) => [description.resourceName, description.configs]),
+      );
+      return names.sort().map((name): TopicDescription => {
+        const topic = metadata.topics.get(name);
+        const config: Record<string, string> = {};
+        for (const entry of configByTopic.get(name) ?? []) {
+          const wanted = entry.name === "retention.ms" || entry.name === "cleanup.policy";
+          if (
+            (wanted || entry.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG) &&
+            typeof entry.value === "string"
+          ) {
+            config[entry.name] = entry.value;
+          }
+        }
+        return {
+          name,
+          partitions: topic?.partitionsCount ?? 0,
+          replicationFactor: topic?.partitions[0]?.replicas.length ?? 0,
+          config,
+        };
+      });
+    },
+    async deleteTopics(names) {
+      if (names.length === 0) return;
+      await guard("delete topics", () => admin().deleteTopics({ topics: [...names] }));
+    },
+    async endOffsets(topic) {
+      const offsets = await guard("list offsets", () =>
+        reader().listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.LATEST }),
+      );
+      return offsets.get(topic) ?? [];
+    },
+    async committedOffsets(groupId, topic) {
+      const metadata = await guard("metadata", () => reader().metadata({ topics: [topic] }));
+      const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+      const partitionIndexes = Array.from({ length: count }, (_, index) => index);
+      const groups = await guard("committed offsets", () =>
+        admin().listConsumerGroupOffsets({
+          groups: [{ groupId, topics: [{ name: topic, partitionIndexes }] }],
+        }),
+      );
+      const committed: (bigint | undefined)[] = Array.from({ length: count }, () => undefined);
+      for (const group of groups) {
+        for (const entry of group.topics) {
+          if (entry.name !== topic) continue;
+          for (const partition of entry.partitions) {
+            if (partition.committedOffset >= 0n)
+              committed[partition.partitionIndex] = partition.committedOffset;
+          }
+        }
+      }
+      return committed;
+    },
+  });
+
+  async function read(
+    topic: string,
+    partition: number,
+    fromOffset: bigint,
+    limit: number,
+  ): Promise<LogRecord[]> {
+    const client = reader();
+    const out: LogRecord[] = [];
+    let offset = fromOffset;
+    while (out.length < limit) {
+      const metadata = await guard("metadata", () => client.metadata({ topics: [topic] }));
+      const topicMetadata = metadata.topics.get(topic);
+      const leader = topicMetadata?.partitions[partition];
+      assert(topicMetadata !== undefined && leader !== undefined, `${topic}/${partition} exists`);
+      const request: FetchRequestTopic = {
+        topicId: topicMetadata.id,
+        partitions: [
+          {
+            partition,
+            fetchOffset: offset,
+            currentLeaderEpoch: -1,
+            lastFetchedEpoch: -1,
+            partitionMaxBytes: 4 * 1024 * 1024,
+          },
+        ],
+      };
+      const response = await guard("fetch", () =>
+        client.fetch({ node: leader.leader, topics: [request], maxWaitTime: 0, minBytes: 1 }),
+      );
+      const before = out.length;
+      let highWatermark = offset;
+      for (const topicResponse of response.responses) {
+        for (const partitionResponse of topicResponse.partitions) {
+          highWatermark = partitionResponse.highWatermark;
+          for (const batch of partitionResponse.records ?? []) {
+            if ((batch.attributes & controlBatchAttribute) !== 0) {
+              offset = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+              continue;
+            }
+            for (const record of batch.records) {
+              const recordOffset = batch.firstOffset + BigInt(record.offsetDelta);
+              if (recordOffset < offset || out.length >= limit) continue;
+              out.push({
+                topic,
+                partition,
+                offset: recordOffset,
+                key: record.key?.toString("utf8") ?? "",
+                value: new Uint8Array(record.value ?? Buffer.alloc(0)),
+                headers: toHeaders(record.headers),
+                timestampMs: Number(batch.firstTimestamp + record.timestampDelta),
+              });
+              offset = recordOffset + 1n;
+            }
+          }
+        }
+      }
+      if (out.length === before || offset >= highWatermark) break;
+    }
+    return out;
+  }
+
+  return {
+    kind: "kafka",
+    producer,
+    consumer(consumerOptions) {
+      const consumer = new KafkaGroupConsumer(consumerOptions, {
+        ...base,
+        clientId: `${options.clientId}-${consumerOptions.groupId}`,
+        sessionTimeoutMs: settings.sessionTimeoutMs,
+        heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        rebalanceTimeoutMs: settings.rebalanceTimeoutMs,
+        prefetchRecordsMax: settings.prefetchRecordsMax,
+        onClosed: () => consumers.delete(consumer),
+      });
+      consumers.add(consumer);
+      return consumer;
+    },
+    admin: logAdmin,
+    read,
+    async close() {
+      await Promise.allSettled([...consumers].map((consumer) => consumer.stop()));
+      await Promise.allSettled([producerClient?.close(), adminClient?.close(), readerClient?.close()]);
+      producerClient = undefined;
+      adminClient = undefined;
+      readerClient = undefined;
+    },
+  };
+}
+
+async function guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (cause) {
+    throw unavailable(what, cause);
+  }
+}
+
+interface GroupConsumerSettings {
+  readonly bootstrapBrokers: string[];
+  readonly clientId: string;
+  readonly timeout: number;
+  readonly retries: number;
+  readonly retryDelay: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly prefetchRecordsMax: number;
+  readonly onClosed: () => void;
+}
+
+class KafkaGroupConsumer implements Consumer {
+  readonly #options: ConsumerOptions;
+  readonly #settings: GroupConsumerSettings;
+  #client: KafkaConsumer | undefined;
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Fetched records not yet handed to the handler, in arrival order (offset order per partition). */
+  #queue: BufferMessage[] = [];
+  /** Per partition: the offset after the last record queued or handed out (see module comment). */
+  readonly #queuedUntil = new Map<string, bigint>();
+  #owned = new Set<string>();
+  #stopping = false;
+  #streamFailed: unknown;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #left = false;
+
+  constructor(options: ConsumerOptions, settings: GroupConsumerSettings) {
+    assert(options.batchSizeMax > 0, "batchSizeMax is positive");
+    this.#options = options;
+    this.#settings = settings;
+  }
+
+  async start(
+    eachBatch: EachBatch,
+    onError: (error: unknown, attempt: number) => BatchErrorDecision,
+  ): Promise<void> {
+    assert(this.#client === undefined, "a consumer starts once");
+    const settings = this.#settings;
+    const client = new KafkaConsumerClient({
+      clientId: settings.clientId,
+      bootstrapBrokers: settings.bootstrapBrokers,
+      timeout: settings.timeout,
+      retries: settings.retries,
+      retryDelay: settings.retryDelay,
+      groupId: this.#options.groupId,
+      autocommit: false,
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: settings.rebalanceTimeoutMs,
+      maxWaitTime: this.#options.fetchWaitMaxMs,
+      // Cooperative rebalancing: members keep the partitions they still own while others join or leave.
+      protocols: [{ name: "cooperative-sticky", version: 1 }],
+    });
+    this.#client = client;
+    client.on("consumer:group:join", () => this.#onAssignment());
+    try {
+      await this.#openStream();
+    } catch (cause) {
+      await client.close(true).catch(() => {});
+      throw unavailable(`join group ${this.#options.groupId}`, cause);
+    }
+    this.#onAssignment();
+    this.#loop = this.#run(eachBatch, onError);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** Leaves the group (close() sends LeaveGroup), so the partitions move to the other members at once. */
+  async #leave(): Promise<void> {
+    await this.#stream?.close().catch(() => {});
+    await this.#client?.close(true).catch(() => {});
+    this.#owned = new Set();
+    this.#settings.onClosed();
+  }
+
+  assignment(): readonly { topic: string; partition: number }[] {
+    if (this.#left) return [];
+    return (this.#client?.assignments ?? []).flatMap(({ topic, partitions }) =>
+      partitions.map((partition) => ({ topic, partition })),
+    );
+  }
+
+  async #openStream(): Promise<void> {
+    const client = this.#client;
+    assert(client !== undefined, "client exists");
+    const stream = await client.consume({
+      topics: [...this.#options.topics],
+      mode: "committed",
+      fallbackMode: this.#options.startFrom,
+      autocommit: false,
+      maxWaitTime: this.#options.fetchWaitMaxMs,
+      sessionTimeout: this.#settings.sessionTimeoutMs,
+      heartbeatInterval: this.#settings.heartbeatIntervalMs,
+      rebalanceTimeout: this.#settings.rebalanceTimeoutMs,
+    });
+    this.#stream = stream;
+    this.#streamFailed = undefined;
+    stream.on("data", (message: BufferMessage) => this.#accept(message));
+    stream.on("error", (error: Error) => {
+      this.#streamFailed = error;
+      this.#wake?.();
+    });
+  }
+
+  /** After every (re)join: forget partitions no longer owned; their new owner starts from the commit. */
+  #onAssignment(): void {
+    this.#owned = new Set(this.assignment().map(({ topic, partition }) => partitionKey(topic, partition)));
+    for (const key of [...this.#queuedUntil.keys()]) if (!this.#owned.has(key)) this.#queuedUntil.delete(key);
+    this.#queue = this.#queue.filter((message) =>
+      this.#owned.has(partitionKey(message.topic, message.partition)),
+    );
+  }
+
+  #accept(message: BufferMessage): void {
+    const key = partitionKey(message.topic, message.partition);
+    if (!this.#owned.has(key)) return;
+    const until = this.#queuedUntil.get(key);
+    // The stream rewinds to the committed offset after a rebalance: below the mark is a repeat.
+    if (until !== undefined && message.offset < until) return;
+    this.#queuedUntil.set(key, message.offset + 1n);
+    this.#queue.push(message);
+    if (this.#queue.length >= this.#settings.prefetchRecordsMax) this.#stream?.pause();
+    // Let the rest of the fetch response land first, so a batch is as full as it can be.
+    if (this.#wake) setImmediate(() => this.#wake?.());
+  }
+
+  #takeBatch(): BufferMessage[] {
+    const batch = this.#queue.splice(0, this.#options.batchSizeMax);
+    if (this.#queue.length < this.#settings.prefetchRecordsMax / 2 && this.#stream?.isPaused())
+      this.#stream.resume();
+    return batch;
+  }
+
+  #ownedOnly(batch: readonly BufferMessage[]): BufferMessage[] {
+    return batch.filter((message) => this.#owned.has(partitionKey(message.topic, message.partition)));
+  }
+
+  async #idle(ms?: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#wake = undefined;
+  }
+
+  async #run(
+    eachBatch: EachBatch,
+    onError: (error: unknown, attempt: number) => BatchErrorDecision,
+  ): Promise<void> {
+    while (!this.#stopping) {
+      if (this.#streamFailed !== undefined) {
+        await this.#reopenAfterFailure();
+        continue;
+      }
+      const batch = this.#takeBatch();
+      if (batch.length === 0) {
+        await this.#idle();
+        continue;
+      }
+      const keepGoing = await this.#deliver(batch, eachBatch, onError);
+      if (!keepGoing) this.#stopping = true;
+    }
+    await this.#leave();
+    this.#left = true;
+  }
+
+  /** Hands one batch to the handler until it succeeds (then commits) or `onError` says stop. */
+  async #deliver(
+    initial: BufferMessage[],
+    eachBatch: EachBatch,
+    onError: (error: unknown, attempt: number) => BatchErrorDecision,
+  ): Promise<boolean> {
+    let batch = initial;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await eachBatch(batch.map(messageToRecord));
+      } catch (error) {
+        const decision = onError(error, attempt);
+        if ("stop" in decision) return false;
+        this.#stream?.pause();
+        await this.#idle(decision.retryAfterMs);
+        if (this.#stopping) return false;
+        // Partitions may have moved during the pause; their new owner redelivers from the commit.
+        batch = this.#ownedOnly(batch);
+        if (batch.length === 0) return true;
+        continue;
+      }
+      await this.#commit(batch);
+      return true;
+    }
+  }
+
+  async #commit(batch: readonly BufferMessage[]): Promise<void> {
+    const last = new Map<string, BufferMessage>();
+    for (const message of batch) last.set(partitionKey(message.topic, message.partition), message);
+    const offsets = [...last.entries()]
+      .filter(([key]) => this.#owned.has(key))
+      .map(([, message]) => ({
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset + 1n,
+        leaderEpoch: message.leaderEpoch,
+      }));
+    if (offsets.length === 0) return;
+    try {
+      await this.#client?.commit({ offsets });
+    } catch {
+      // Commits are cumulative: the next successful one covers these records. If the partition
+      // moved meanwhile, its new owner redelivers them from the older commit (at least once).
+    }
+  }
+
+  /** The fetch stream died (e.g. the broker restarted and retries ran out): open a new one. */
+  async #reopenAfterFailure(): Promise<void> {
+    await this.#stream?.close().catch(() => {});
+    this.#stream = undefined;
+    this.#queue = [];
+    this.#queuedUntil.clear();
+    while (!this.#stopping) {
+      try {
+        await this.#openStream();
+        this.#onAssignment();
+        return;
+      } catch {
+        await this.#idle(this.#settings.retryDelay);
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { startTestDatabase, type TestDatabase } from "../../../../test/support/postgres.ts";
+import { createPool } from "../../db/pool.ts";
+import { UnavailableError } from "../../errors.ts";
+import { logContract } from "../contract.ts";
+import { createPostgresLog } from "./postgres.ts";
+
+let db: TestDatabase;
+
+// Without the tail cache every read goes to the stored batches.
+logContract("postgres (no tail cache)", async () => {
+  const own = await startTestDatabase();
+  return {
+    durable: true,
+    open: async () => createPostgresLog({ pool: own.pool, tailCacheRecordsMax: 0 }),
+    close: () => own.close(),
+  };
+});
+
+// The contract's hooks own the database: they run after every test of this file.
+logContract("postgres", async () => {
+  db = await startTestDatabase();
+  return {
+    durable: true,
+    // Each log stands for a separate process on the same database.
+    open: async () => createPostgresLog({ pool: db.pool }),
+    close: () => db.close(),
+  };
+});
+
+const spec = (name: string, partitions: number) => ({
+  name,
+  partitions,
+  replicationFactor: 1,
+  retentionMs: 86_400_000,
+  cleanupPolicy: "delete" as const,
+});
+
+test("postgres: a large produce is stored as a few batch rows, not a row per record", async () => {
+  const log = createPostgresLog({ pool: db.pool });
+  await log.admin().createTopics([spec("pg-batches", 2)]);
+  const records = Array.from({ length: 5_000 }, (_, i) => ({
+    topic: "pg-batches",
+    key: `key-${i}`,
+    value: new TextEncoder().encode(`value-${i}`),
+  }));
+  const positions = await log.producer().send(records);
+  assert.equal(positions.length, 5_000);
+  const { rows } = await db.pool.query<{ partition: number; batches: string; records: string }>(
+    `SELECT partition, count(*) AS batches, sum(last_offset - base_offset + 1) AS records
+     FROM log_batches WHERE topic = 'pg-batches' GROUP BY partition ORDER BY partition`,
+  );
+  assert.equal(
+    rows.reduce((sum, r) => sum + Number(r.records), 0),
+    5_000,
+  );
+  assert.ok(
+    rows.every((r) => Number(r.batches) <= 2),
+    `batches per partition: ${rows.map((r) => r.batches)}`,
+  );
+  // Reads that start inside a stored batch return exactly the asked range.
+  const ends = await log.admin().endOffsets("pg-batches");
+  const middle = (ends[0] as bigint) / 2n;
+  const slice = await log.read("pg-batches", 0, middle, 3);
+  assert.deepEqual(
+    slice.map((r) => r.offset),
+    [middle, middle + 1n, middle + 2n],
+  );
+  await log.close();
+});
+
+test("postgres: a record appended by another process is seen by the fallback poll", async () => {
+  const reader = createPostgresLog({ pool: db.pool, pollIntervalMs: 50 });
+  const writer = createPostgresLog({ pool: db.pool });
+  await writer.admin().createTopics([spec("pg-cross-process", 1)]);
+  const values: string[] = [];
+  const consumer = reader.consumer({
+    groupId: "cross",
+    topics: ["pg-cross-process"],
+    batchSizeMax: 10,
+    fetchWaitMaxMs: 10_000,
+    startFrom: "earliest",
+  });
+  await consumer.start(
+    async (records) => void values.push(...records.map((r) => new TextDecoder().decode(r.value))),
+    () => ({ stop: true }),
+  );
+  await writer
+    .producer()
+    .send([{ topic: "pg-cross-process", key: "k", value: new TextEncoder().encode("hello") }]);
+  const deadline = Date.now() + 5_000;
+  while (values.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await consumer.stop();
+  await Promise.all([reader.close(), writer.close()]);
+  assert.deepEqual(values, ["hello"]);
+});
+
+test("postgres: sends fail with UnavailableError when PostgreSQL is unreachable", async () => {
+  const pool = createPool({
+    url: "postgres://nobody:x@127.0.0.1:1/none",
+    connectionsMax: 2,
+    statementTimeoutMs: 1_000,
+  });
+  const log = createPostgresLog({ pool });
+  try {
+    await assert.rejects(
+      log.producer().send([{ topic: "any", key: "k", value: new Uint8Array() }]),
+      (error) => error instanceof UnavailableError,
+    );
+    await assert.rejects(log.admin().listTopics(), (error) => error instanceof UnavailableError);
+  } finally {
+    await log.close();
+    await pool.end();
+  }
+});
+
+test("postgres: sends fail with UnavailableError when the server goes away mid-flight", async () => {
+  const log = createPostgresLog({ pool: db.pool });
+  await log.admin().createTopics([spec("pg-outage", 1)]);
+  await log.producer().send([{ topic: "pg-outage", key: "k", value: new Uint8Array([1]) }]);
+  // Kill every other backend, as a server restart would.
+  const victim = createPool({ url: db.url, connectionsMax: 1, statementTimeoutMs: 5_000 });
+  const victimLog = createPostgresLog({ pool: victim });
+  await victimLog.admin().listTopics();
+  await db.pool.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+  );
+  await assert.rejects(
+    victimLog.producer().send([{ topic: "pg-outage", key: "k", value: new Uint8Array([2]) }]),
+    (error) => error instanceof UnavailableError,
+  );
+  // The pool reconnects on the next call.
+  const [position] = await victimLog
+    .producer()
+    .send([{ topic: "pg-outage", key: "k", value: new Uint8Array([3]) }]);
+  assert.equal(position?.offset, 1n);
+  await Promise.all([victimLog.close(), log.close()]);
+  await victim.end();
+});

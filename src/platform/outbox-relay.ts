@@ -1,0 +1,101 @@
+/**
+ * Transactional outbox relay: publishes rows that handlers committed to an outbox table, in commit
+ * order, then deletes them. At least once: a crash between publish and delete publishes a row again,
+ * so consumers de-duplicate by event id. One relay is active per table across all processes
+ * (a session advisory lock); others stand by and take over when it dies.
+ */
+import type pg from "pg";
+import type { Producer } from "./log/port.ts";
+
+export interface OutboxRelayOptions {
+  readonly pool: pg.Pool;
+  readonly producer: Producer;
+  readonly table: string;
+  readonly decode: (bytes: Buffer) => readonly { topic: string; key: string; value: Uint8Array }[];
+  readonly rowsPerPublishMax: number;
+  readonly pollIntervalMs: number;
+  readonly onError: (error: unknown) => void;
+}
+
+export interface OutboxRelay {
+  /** Nudges the relay after a local commit, so publishing does not wait for the next poll. */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+const lockKeyBase = 9_100_000;
+
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let pendingWake = false;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (pendingWake) {
+        pendingWake = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function publishOnce(client: pg.PoolClient): Promise<number> {
+    const { rows } = await client.query(`SELECT id, records FROM ${options.table} ORDER BY id LIMIT $1`, [
+      options.rowsPerPublishMax,
+    ]);
+    if (rows.length === 0) return 0;
+    const records = rows.flatMap((row) => options.decode(row.records as Buffer));
+    await options.producer.send(records);
+    await client.query(`DELETE FROM ${options.table} WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+    return rows.length;
+  }
+
+  async function run(): Promise<void> {
+    while (!stopped) {
+      let client: pg.PoolClient | undefined;
+      try {
+        client = await options.pool.connect();
+        const lock = await client.query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [
+          lockKeyBase,
+          options.table,
+        ]);
+        if (!lock.rows[0].ok) {
+          client.release();
+          client = undefined;
+          await sleep(options.pollIntervalMs * 10);
+          continue;
+        }
+        while (!stopped) {
+          const published = await publishOnce(client);
+          if (published === 0) await sleep(options.pollIntervalMs);
+        }
+        await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [lockKeyBase, options.table]);
+      } catch (error) {
+        options.onError(error);
+        await sleep(options.pollIntervalMs * 5);
+      } finally {
+        // A broken connection still holds its session lock until PostgreSQL notices; destroy it.
+        client?.release(true);
+      }
+    }
+  }
+
+  const running = run();
+  return {
+    wake() {
+      if (wakeUp) wakeUp();
+      else pendingWake = true;
+    },
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * Shared set-up for the web app's browser tests: Debian's Chromium driven by playwright-core (never
+ * a downloaded browser), the real platform from test/support/platform.ts, and a console watcher so
+ * every test can assert "no console errors".
+ */
+
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+
+export const chromiumPath = "/usr/bin/chromium";
+export const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface Platform {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface PlatformModule {
+  startTestPlatform(): Promise<Platform>;
+}
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export async function skipReason(): Promise<string | undefined> {
+  if (!existsSync(chromiumPath)) return `${chromiumPath} is absent (apt-get install chromium)`;
+  if (process.env.LEDGERFLOW_WEB_URL) return undefined;
+  if (!(await platformModule())) return "test/support/platform.ts (startTestPlatform) does not exist yet";
+  if (!existsSync(new URL("../../web/dist/index.html", import.meta.url))) {
+    return "web/dist is not built (npx vite build --config web/vite.config.ts)";
+  }
+  return undefined;
+}
+
+async function platformModule(): Promise<PlatformModule | undefined> {
+  // A variable specifier: the module is provided by the platform and may not exist yet.
+  const specifier = "../support/platform.ts";
+  if (!existsSync(new URL(specifier, import.meta.url))) return undefined;
+  return (await import(specifier)) as PlatformModule;
+}
+
+/** The real platform, or (for working on the UI) one already running at LEDGERFLOW_WEB_URL. */
+export async function startPlatform(): Promise<Platform> {
+  const running = process.env.LEDGERFLOW_WEB_URL;
+  if (running) return { url: running.replace(/\/$/, ""), stop: async () => {} };
+  const module = await platformModule();
+  if (!module) throw new Error("test/support/platform.ts is missing");
+  return module.startTestPlatform();
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout: 30_000 });
+}
+
+export const phone = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+};
+export const desktop = { viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 };
+
+/**
+ * Records console errors and uncaught exceptions of every page in a context. A command the ledger
+ * rejects answers 422 on purpose, which Chromium logs as a failed resource; tests that provoke one
+ * allow exactly that message.
+ */
+export function watchConsole(context: BrowserContext): { errors: string[]; allowRejections: () => void } {
+  const errors: string[] = [];
+  let rejectionsAllowed = false;
+  const track = (page: Page): void => {
+    page.on("console", (message: ConsoleMessage) => {
+      if (message.type() !== "error") return;
+      const text = message.text();
+      if (rejectionsAllowed && /status of 422/.test(text)) return;
+      errors.push(`${page.url()}: ${text}`);
+    });
+    page.on("pageerror", (error) => errors.push(`${page.url()}: uncaught ${error.message}`));
+  };
+  for (const page of context.pages()) track(page);
+  context.on("page", track);
+  return {
+    errors,
+    allowRejections: () => {
+      rejectionsAllowed = true;
+    },
+  };
+}
+
+export function uniqueUsername(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export const testPassword = "correct-horse-battery";
+
+async function api<T>(
+  baseUrl: string,
+  path: string,
+  options: { token?: string; body?: unknown; wait?: boolean },
+): Promise<T> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.wait) headers.prefer = "wait=5";
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: options.body === undefined ? "GET" : "POST",
+    headers,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function login(baseUrl: string, username: string, password: string): Promise<string> {
+  const answer = await api<{ accessToken: string }>(baseUrl, "/v1/auth/login", {
+    body: { username, password },
+  });
+  return answer.accessToken;
+}
+
+export function adminCredentials(): { username: string; password: string } {
+  const username = process.env.LEDGERFLOW_ADMIN_USERNAME;
+  const password = process.env.LEDGERFLOW_ADMIN_PASSWORD;
+  if (!username || !password)
+    throw new Error("LEDGERFLOW_ADMIN_USERNAME / LEDGERFLOW_ADMIN_PASSWORD are not set");
+  return { username, password };
+}
+
+/** A cash deposit at a branch, made by the admin through the public API (as a teller would). */
+export async function depositAsAdmin(baseUrl: string, iban: string, amountMinor: string): Promise<void> {
+  const admin = adminCredentials();
+  const token = await login(baseUrl, admin.username, admin.password);
+  await api(baseUrl, "/v1/operations", {
+    token,
+    wait: true,
+    body: { id: randomUUID(), type: "deposit", iban, amount: amountMinor, branch: "Amsterdam Centraal" },
+  });
+}
+
+export async function registerThroughUi(page: Page, baseUrl: string, username: string): Promise<void> {
+  await page.goto(`${baseUrl}/register`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(testPassword);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Your accounts" }).waitFor();
+}
+
+export async function signInThroughUi(
+  page: Page,
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${baseUrl}/signin`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Your accounts" }).waitFor();
+}
+
+/** Opens an account in the UI and returns its IBAN (spaces removed) and the one-time token. */
+export async function openAccountThroughUi(
+  page: Page,
+  baseUrl: string,
+  asset = "EUR",
+): Promise<{ iban: string; token: string }> {
+  await page.goto(`${baseUrl}/accounts/new`);
+  await page.getByRole("radio", { name: new RegExp(asset) }).check();
+  await page.getByRole("button", { name: "Open account" }).click();
+  await page.getByRole("heading", { name: "Your account is open" }).waitFor();
+  const iban = (await page.getByTestId("new-iban").innerText()).replace(/\s+/g, "");
+  const token = await page.getByTestId("account-token").innerText();
+  return { iban, token };
+}
+
+export async function transferThroughUi(
+  page: Page,
+  baseUrl: string,
+  transfer: { from: string; to: string; amount: string; description?: string },
+): Promise<{ status: string; reason: string | undefined }> {
+  await page.goto(`${baseUrl}/transfer?from=${encodeURIComponent(transfer.from)}`);
+  await page.getByLabel("To (IBAN)").fill(transfer.to);
+  await page.getByLabel("Amount").fill(transfer.amount);
+  if (transfer.description) await page.getByLabel("Description (optional)").fill(transfer.description);
+  await page.getByRole("button", { name: /^Send/ }).click();
+  const status = page.getByTestId("transfer-status");
+  await page.waitForFunction(
+    () =>
+      /^(confirmed|failed|unknown)$/.test(
+        document.querySelector("[data-testid=transfer-status]")?.getAttribute("data-status") ?? "",
+      ),
+    undefined,
+    { timeout: 15_000 },
+  );
+  const final = (await status.getAttribute("data-status")) ?? "";
+  const reason = final === "failed" ? await page.getByTestId("failure-reason").innerText() : undefined;
+  return { status: final, reason };
+}

@@ -1,0 +1,73 @@
+import { useEffect } from "react";
+import { Shell } from "./components/shell.tsx";
+import { matchPath, navigate, usePath } from "./lib/router.tsx";
+import { isAdmin } from "./lib/session.ts";
+import { AccountPage } from "./pages/account.tsx";
+import { DashboardPage } from "./pages/admin/dashboard.tsx";
+import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
+import { GatewaysPage } from "./pages/admin/gateways.tsx";
+import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
+import { RegisterPage, SignInPage } from "./pages/auth.tsx";
+import { HomePage } from "./pages/home.tsx";
+import { NotificationsPage } from "./pages/notifications.tsx";
+import { OpenAccountPage } from "./pages/open-account.tsx";
+import { PaymentsPage } from "./pages/payments.tsx";
+import { TransferPage } from "./pages/transfer.tsx";
+import { AppProvider, useApp, useSession } from "./state.tsx";
+
+function Redirect(props: { to: string }) {
+  useEffect(() => navigate(props.to, { replace: true }), [props.to]);
+  return null;
+}
+
+function NotFound() {
+  return (
+    <div className="page narrow">
+      <div className="card empty">
+        <p>There's nothing at this address.</p>
+        <a href="/" className="button primary">
+          Go to your accounts
+        </a>
+      </div>
+    </div>
+  );
+}
+
+function SignedIn(props: { path: string }) {
+  const { session, features } = useApp();
+  const { path } = props;
+  const admin = isAdmin(session);
+
+  const account = matchPath("/accounts/:iban", path);
+  if (path === "/") return <Shell title="Accounts">{<HomePage />}</Shell>;
+  if (path === "/accounts/new") return <Shell title="Open account">{<OpenAccountPage />}</Shell>;
+  if (account?.iban) return <Shell title="Account">{<AccountPage iban={account.iban} />}</Shell>;
+  if (path === "/transfer") return <Shell title="Transfer">{<TransferPage />}</Shell>;
+  if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
+  if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
+  if (admin && path === "/admin") return <Shell title="Dashboard">{<DashboardPage />}</Shell>;
+  if (admin && path === "/admin/transactions")
+    return <Shell title="Latest transactions">{<LatestTransactionsPage />}</Shell>;
+  if (admin && path === "/admin/dlq" && features.deadLetters)
+    return <Shell title="Dead letters">{<DeadLettersPage />}</Shell>;
+  if (admin && path === "/admin/gateways" && features.gateways)
+    return <Shell title="Gateways">{<GatewaysPage />}</Shell>;
+  return <Shell title="Not found">{<NotFound />}</Shell>;
+}
+
+function Routes() {
+  const path = usePath();
+  const session = useSession();
+  if (path === "/signin") return session ? <Redirect to="/" /> : <SignInPage />;
+  if (path === "/register") return session ? <Redirect to="/" /> : <RegisterPage />;
+  if (!session) return <Redirect to="/signin" />;
+  return <SignedIn path={path} />;
+}
+
+export function App() {
+  return (
+    <AppProvider>
+      <Routes />
+    </AppProvider>
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * A time-series chart on uPlot (small and fast). The chart is decorative for screen readers:
+ * every chart sits in a <figure> whose caption states the current numbers.
+ */
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface ChartSeries {
+  readonly label: string;
+  readonly color: string;
+  readonly values: readonly (number | null)[];
+  readonly fill?: boolean;
+}
+
+const chartHeightPx = 220;
+
+function options(width: number, series: readonly ChartSeries[], unit: string): uPlot.Options {
+  const axisStroke = "#5b6478";
+  const grid = { stroke: "rgba(91, 100, 120, 0.15)", width: 1 };
+  return {
+    width,
+    height: chartHeightPx,
+    legend: { show: true, live: false },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+    axes: [
+      { stroke: axisStroke, grid, ticks: grid },
+      {
+        stroke: axisStroke,
+        grid,
+        ticks: grid,
+        size: 56,
+        values: (_u, splits) => splits.map((value) => `${Number(value.toFixed(2))}${unit}`),
+      },
+    ],
+    series: [
+      {},
+      ...series.map((entry) => ({
+        label: entry.label,
+        stroke: entry.color,
+        width: 2,
+        points: { show: false },
+        ...(entry.fill ? { fill: `${entry.color}22` } : {}),
+      })),
+    ],
+  };
+}
+
+export function TimeChart(props: {
+  timesMs: readonly number[];
+  series: readonly ChartSeries[];
+  unit?: string;
+}) {
+  const container = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = props.series.map((entry) => `${entry.label}:${entry.color}`).join("|");
+
+  const data = (): uPlot.AlignedData => [
+    props.timesMs.map((ms) => ms / 1000),
+    ...props.series.map((entry) => entry.values.slice() as (number | null)[]),
+  ];
+
+  // (Re)create when the set of series changes; otherwise only the data is updated.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: recreated only when the series shape changes
+  useEffect(() => {
+    const element = container.current;
+    if (!element) return;
+    const chart = new uPlot(
+      options(element.clientWidth || 320, props.series, props.unit ?? ""),
+      data(),
+      element,
+    );
+    plot.current = chart;
+    const resize = new ResizeObserver(() =>
+      chart.setSize({ width: element.clientWidth, height: chartHeightPx }),
+    );
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+  }, [shape, props.unit]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: data() reads the current props
+  useEffect(() => {
+    plot.current?.setData(data());
+  }, [props.timesMs, props.series]);
+
+  return <div ref={container} className="chart" aria-hidden="true" />;
+}

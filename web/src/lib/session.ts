@@ -1,0 +1,95 @@
+/**
+ * The signed-in session: the access token lives in memory and in sessionStorage (so a reload keeps
+ * you signed in, closing the tab signs you out). Claims are read from the JWT payload for display
+ * and for showing the back-office; the server still authorises every request itself.
+ */
+
+export interface Session {
+  readonly token: string;
+  readonly username: string;
+  readonly roles: readonly string[];
+  readonly expiresAtMs: number;
+}
+
+const storageKey = "ledgerflow.session";
+let current: Session | undefined = restore();
+const listeners = new Set<() => void>();
+
+function decodeClaims(token: string): Record<string, unknown> | undefined {
+  const payload = token.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const base64 = payload
+      .replace(/-/g, "+")
+      .replace(/_/g, "/")
+      .padEnd(Math.ceil(payload.length / 4) * 4, "=");
+    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof claims === "object" && claims !== null ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rolesFrom(claims: Record<string, unknown>): string[] {
+  const roles = claims.roles ?? claims.role;
+  if (Array.isArray(roles)) return roles.filter((role): role is string => typeof role === "string");
+  if (typeof roles === "string") return roles.split(/[\s,]+/).filter(Boolean);
+  return [];
+}
+
+export function sessionFromToken(
+  token: string,
+  expiresInSeconds: number | undefined,
+  fallbackName: string,
+): Session {
+  const claims = decodeClaims(token) ?? {};
+  const named = [claims.username, claims.preferred_username, claims.name].find(
+    (value) => typeof value === "string",
+  );
+  const expiresAtMs =
+    typeof claims.exp === "number" ? claims.exp * 1000 : Date.now() + (expiresInSeconds ?? 3600) * 1000;
+  return {
+    token,
+    username: (named as string | undefined) ?? fallbackName,
+    roles: rolesFrom(claims),
+    expiresAtMs,
+  };
+}
+
+function restore(): Session | undefined {
+  try {
+    const raw = sessionStorage.getItem(storageKey);
+    if (!raw) return undefined;
+    const parsed = JSON.parse(raw) as Session;
+    if (typeof parsed.token !== "string" || parsed.expiresAtMs <= Date.now()) return undefined;
+    return parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+export function getSession(): Session | undefined {
+  if (current && current.expiresAtMs <= Date.now()) setSession(undefined);
+  return current;
+}
+
+export function setSession(session: Session | undefined): void {
+  current = session;
+  try {
+    if (session) sessionStorage.setItem(storageKey, JSON.stringify(session));
+    else sessionStorage.removeItem(storageKey);
+  } catch {
+    // Storage can be disabled (private mode); the in-memory session still works for this page.
+  }
+  for (const listener of listeners) listener();
+}
+
+export function subscribeSession(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function isAdmin(session: Session | undefined): boolean {
+  return session?.roles.includes("admin") ?? false;
+}

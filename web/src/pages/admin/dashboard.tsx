@@ -1,0 +1,208 @@
+/** Live operations dashboard: throughput, latency percentiles and outcomes by reason over time. */
+import { useEffect, useMemo, useState } from "react";
+import { type ChartSeries, TimeChart } from "../../components/chart.tsx";
+import { Alert, Spinner } from "../../components/form.tsx";
+import { ApiError, errorMessage, get } from "../../lib/api.ts";
+import { reasonInWords } from "../../lib/reasons.ts";
+
+interface StatsPoint {
+  readonly t: number;
+  readonly transfersPerSec: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly outcomes: { readonly confirmed: number; readonly failed: Readonly<Record<string, number>> };
+}
+
+interface Stats {
+  readonly windowSeconds: number;
+  readonly series: readonly StatsPoint[];
+}
+
+const pollMs = 2000;
+const reasonColors = ["#d64545", "#e8833a", "#b5489b", "#7a5af5", "#c9a227", "#3f8fd6"];
+
+function useStats(): { stats: Stats | undefined; error: string | undefined; missing: boolean } {
+  const [stats, setStats] = useState<Stats>();
+  const [error, setError] = useState<string>();
+  const [missing, setMissing] = useState(false);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async (): Promise<void> => {
+      try {
+        const next = await get<Stats>("/v1/admin/stats");
+        if (stopped) return;
+        setStats(next);
+        setError(undefined);
+      } catch (caught) {
+        if (stopped) return;
+        if (caught instanceof ApiError && caught.status === 404) {
+          setMissing(true);
+          return;
+        }
+        setError(errorMessage(caught));
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), pollMs);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, []);
+  return { stats, error, missing };
+}
+
+function format(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  return value.toLocaleString([], { maximumFractionDigits: digits });
+}
+
+function Kpi(props: { label: string; value: string; unit?: string; tone?: "good" | "bad" }) {
+  return (
+    <div className={`kpi${props.tone ? ` kpi-${props.tone}` : ""}`}>
+      <dt>{props.label}</dt>
+      <dd>
+        <span className="kpi-value">{props.value}</span>
+        {props.unit && <span className="kpi-unit">{props.unit}</span>}
+      </dd>
+    </div>
+  );
+}
+
+export function DashboardPage() {
+  const { stats, error, missing } = useStats();
+
+  const derived = useMemo(() => {
+    const series = stats?.series ?? [];
+    const times = series.map((point) => point.t);
+    const reasons = [...new Set(series.flatMap((point) => Object.keys(point.outcomes.failed)))].sort();
+    let confirmed = 0;
+    const failedByReason = new Map<string, number>();
+    for (const point of series) {
+      confirmed += point.outcomes.confirmed;
+      for (const [reason, count] of Object.entries(point.outcomes.failed)) {
+        failedByReason.set(reason, (failedByReason.get(reason) ?? 0) + count);
+      }
+    }
+    const failed = [...failedByReason.values()].reduce((sum, count) => sum + count, 0);
+    const throughput: ChartSeries[] = [
+      {
+        label: "Transfers/s",
+        color: "#2f5bea",
+        values: series.map((point) => point.transfersPerSec),
+        fill: true,
+      },
+    ];
+    const latency: ChartSeries[] = [
+      { label: "p50", color: "#11a683", values: series.map((point) => point.p50Ms) },
+      { label: "p99", color: "#e8833a", values: series.map((point) => point.p99Ms) },
+    ];
+    const outcomes: ChartSeries[] = [
+      {
+        label: "Confirmed",
+        color: "#11a683",
+        values: series.map((point) => point.outcomes.confirmed),
+        fill: true,
+      },
+      ...reasons.map((reason, index) => ({
+        label: reason,
+        color: reasonColors[index % reasonColors.length] ?? "#d64545",
+        values: series.map((point) => point.outcomes.failed[reason] ?? 0),
+      })),
+    ];
+    const latest = series.at(-1);
+    return { times, throughput, latency, outcomes, confirmed, failed, failedByReason, latest };
+  }, [stats]);
+
+  if (missing) {
+    return (
+      <div className="page">
+        <Alert kind="info">The statistics endpoint is not available on this server.</Alert>
+      </div>
+    );
+  }
+  if (!stats) return error ? <Alert kind="error">{error}</Alert> : <Spinner label="Loading statistics" />;
+
+  const total = derived.confirmed + derived.failed;
+  const successRate = total === 0 ? null : (derived.confirmed / total) * 100;
+  const { latest } = derived;
+
+  return (
+    <div className="page wide">
+      {error && <Alert kind="warning">Live refresh interrupted: {error}</Alert>}
+      <dl className="kpis" aria-label="Current figures">
+        <Kpi label="Throughput" value={format(latest?.transfersPerSec)} unit="/s" />
+        <Kpi label="Latency p50" value={format(latest?.p50Ms)} unit="ms" />
+        <Kpi label="Latency p99" value={format(latest?.p99Ms)} unit="ms" />
+        <Kpi
+          label={`Success, last ${stats.windowSeconds} s`}
+          value={format(successRate)}
+          unit="%"
+          {...(successRate === null
+            ? {}
+            : { tone: successRate >= 99 ? ("good" as const) : ("bad" as const) })}
+        />
+      </dl>
+      <div className="chart-grid">
+        <figure className="card chart-card">
+          <figcaption>
+            <h2>Throughput</h2>
+            <span className="muted small">transfers per second, now {format(latest?.transfersPerSec)}</span>
+          </figcaption>
+          <TimeChart timesMs={derived.times} series={derived.throughput} />
+        </figure>
+        <figure className="card chart-card">
+          <figcaption>
+            <h2>Latency</h2>
+            <span className="muted small">
+              accepted → confirmed, p50 {format(latest?.p50Ms)} ms, p99 {format(latest?.p99Ms)} ms
+            </span>
+          </figcaption>
+          <TimeChart timesMs={derived.times} series={derived.latency} unit=" ms" />
+        </figure>
+        <figure className="card chart-card span-2">
+          <figcaption>
+            <h2>Outcomes</h2>
+            <span className="muted small">
+              {derived.confirmed.toLocaleString()} confirmed, {derived.failed.toLocaleString()} failed in the
+              last {stats.windowSeconds} s
+            </span>
+          </figcaption>
+          <TimeChart timesMs={derived.times} series={derived.outcomes} />
+        </figure>
+      </div>
+      <section className="card" aria-labelledby="reasons-heading">
+        <h2 id="reasons-heading">Failures by reason</h2>
+        {derived.failedByReason.size === 0 ? (
+          <p className="muted">No failures in the window.</p>
+        ) : (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Reason</th>
+                <th scope="col">Meaning</th>
+                <th scope="col" className="numeric">
+                  Count
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...derived.failedByReason.entries()]
+                .sort((a, b) => b[1] - a[1])
+                .map(([reason, count]) => (
+                  <tr key={reason}>
+                    <td>
+                      <code>{reason}</code>
+                    </td>
+                    <td>{reasonInWords(reason)}</td>
+                    <td className="numeric">{count.toLocaleString()}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,186 @@
+import { type FormEvent, useEffect, useState } from "react";
+import { Alert, Field } from "../components/form.tsx";
+import { Icon } from "../components/icons.tsx";
+import { ApiError, errorMessage, request } from "../lib/api.ts";
+import { Link, navigate } from "../lib/router.tsx";
+import { sessionFromToken, setSession } from "../lib/session.ts";
+
+interface LoginAnswer {
+  readonly accessToken: string;
+  readonly expiresIn?: number;
+}
+
+async function signIn(username: string, password: string): Promise<void> {
+  const { body } = await request<LoginAnswer>("/v1/auth/login", {
+    body: { username, password },
+    anonymous: true,
+  });
+  setSession(sessionFromToken(body.accessToken, body.expiresIn, username));
+}
+
+function authError(error: unknown, mode: "signin" | "register"): string {
+  if (error instanceof ApiError) {
+    if (error.problem.code === "invalid_credentials") return "That username and password don't match.";
+    if (error.problem.code === "username_taken") return "That username is taken. Pick another one.";
+    if (error.problem.code === "rate_limited") return "Too many attempts. Wait a minute and try again.";
+    if (error.problem.code === "validation_failed" && mode === "register") {
+      return error.problem.detail ?? "Check the username and password.";
+    }
+  }
+  return errorMessage(error);
+}
+
+function AuthFrame(props: { title: string; subtitle: string; children: React.ReactNode }) {
+  useEffect(() => {
+    document.title = `${props.title} · Ledgerflow`;
+  }, [props.title]);
+  return (
+    <div className="auth-page">
+      <section className="auth-hero" aria-hidden="true">
+        <div className="auth-hero-inner">
+          <img src="/icons/icon.svg" alt="" width="56" height="56" />
+          <p className="hero-title">Money that moves in real time.</p>
+          <ul className="hero-points">
+            <li>
+              <Icon name="shield" /> Double-entry ledger, every cent accounted for
+            </li>
+            <li>
+              <Icon name="send" /> Transfers confirmed in milliseconds
+            </li>
+            <li>
+              <Icon name="bell" /> Live balances and instant notifications
+            </li>
+          </ul>
+        </div>
+      </section>
+      <main className="auth-main" id="main">
+        <div className="auth-card">
+          <div className="brand auth-brand">
+            <img src="/icons/icon.svg" alt="" width="36" height="36" />
+            <span>Ledgerflow</span>
+          </div>
+          <h1>{props.title}</h1>
+          <p className="muted">{props.subtitle}</p>
+          {props.children}
+        </div>
+      </main>
+    </div>
+  );
+}
+
+export function SignInPage() {
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await signIn(username.trim(), password);
+      navigate("/", { replace: true });
+    } catch (caught) {
+      setError(authError(caught, "signin"));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthFrame title="Sign in" subtitle="Welcome back. Sign in to your wallet.">
+      <form onSubmit={submit} className="stack" noValidate>
+        {error && <Alert kind="error">{error}</Alert>}
+        <Field
+          label="Username"
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          required
+          value={username}
+          onChange={(event) => setUsername(event.target.value)}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+        />
+        <button type="submit" className="button primary block" disabled={busy || !username || !password}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <p className="auth-switch">
+        New to Ledgerflow? <Link href="/register">Create an account</Link>
+      </p>
+    </AuthFrame>
+  );
+}
+
+// Mirrors src/identity/service.ts; the server checks again.
+const passwordLengthMin = 10;
+
+export function RegisterPage() {
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const tooShort = password.length > 0 && password.length < passwordLengthMin;
+
+  const submit = async (event: FormEvent): Promise<void> => {
+    event.preventDefault();
+    if (password.length < passwordLengthMin) {
+      setError(`Use at least ${passwordLengthMin} characters for your password.`);
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      await request("/v1/auth/register", { body: { username: username.trim(), password }, anonymous: true });
+      await signIn(username.trim(), password);
+      navigate("/", { replace: true });
+    } catch (caught) {
+      setError(authError(caught, "register"));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthFrame title="Create your wallet" subtitle="It takes a few seconds. No card needed.">
+      <form onSubmit={submit} className="stack" noValidate>
+        {error && <Alert kind="error">{error}</Alert>}
+        <Field
+          label="Username"
+          name="username"
+          autoComplete="username"
+          autoCapitalize="none"
+          required
+          hint="3 to 64 letters, digits, dots, dashes or underscores."
+          value={username}
+          onChange={(event) => setUsername(event.target.value)}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={passwordLengthMin}
+          hint={`At least ${passwordLengthMin} characters.`}
+          error={tooShort ? `${passwordLengthMin - password.length} more characters needed` : undefined}
+          value={password}
+          onChange={(event) => setPassword(event.target.value)}
+        />
+        <button type="submit" className="button primary block" disabled={busy || !username || !password}>
+          {busy ? "Creating your wallet…" : "Create account"}
+        </button>
+      </form>
+      <p className="auth-switch">
+        Already have a wallet? <Link href="/signin">Sign in</Link>
+      </p>
+    </AuthFrame>
+  );
+}

@@ -1,0 +1,223 @@
+/**
+ * App-wide state for a signed-in user: accounts with live balances, the live connection, the
+ * notifications feed, and which optional features the server offers. Balances change only from
+ * the server: the initial GET and then `balanceChanged` pushes (no polling).
+ */
+import type { Client } from "graphql-ws";
+import {
+  createContext,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
+import { get } from "./lib/api.ts";
+import { detectFeatures, type Features, noFeatures } from "./lib/features.ts";
+import {
+  type BalanceChange,
+  createLiveClient,
+  discoverDocuments,
+  type LinkState,
+  type LiveDocuments,
+  normalizeBalanceChange,
+  subscribeField,
+} from "./lib/graphql.ts";
+import { formatIban } from "./lib/iban.ts";
+import { formatMoney, isNegative } from "./lib/money.ts";
+import { getSession, isAdmin, type Session, subscribeSession } from "./lib/session.ts";
+import { type Account, itemsOf } from "./lib/types.ts";
+
+export interface AppNotification {
+  readonly id: string;
+  readonly kind: "received" | "sent" | "confirmed" | "failed" | "info";
+  readonly title: string;
+  readonly body: string;
+  readonly atMs: number;
+  readonly href?: string;
+}
+
+interface AppState {
+  readonly session: Session | undefined;
+  readonly accounts: readonly Account[];
+  readonly accountsLoaded: boolean;
+  readonly accountsError: string | undefined;
+  readonly refreshAccounts: () => Promise<void>;
+  readonly link: LinkState;
+  /** The live connection, once the subscription schema is known. */
+  readonly live: Live | undefined;
+  readonly notifications: readonly AppNotification[];
+  readonly unread: number;
+  readonly markAllRead: () => void;
+  readonly notify: (notification: Omit<AppNotification, "id" | "atMs">) => void;
+  /** Called for every balance change (history pages refresh from it). */
+  readonly onBalanceChange: (listener: (change: BalanceChange) => void) => () => void;
+  readonly features: Features;
+}
+
+export interface Live {
+  readonly client: Client;
+  readonly documents: LiveDocuments;
+}
+
+const AppContext = createContext<AppState | undefined>(undefined);
+
+export function useApp(): AppState {
+  const state = useContext(AppContext);
+  if (!state) throw new Error("useApp outside AppProvider");
+  return state;
+}
+
+export function useSession(): Session | undefined {
+  return useSyncExternalStore(subscribeSession, getSession);
+}
+
+let notificationSeq = 0;
+const notificationsMax = 100;
+
+function describeChange(change: BalanceChange, asset: string): Omit<AppNotification, "id" | "atMs"> {
+  const outgoing = isNegative(change.change);
+  const amount = formatMoney(change.change.replace(/^-/, ""), asset);
+  const who = change.counterparty ? formatIban(change.counterparty) : "the bank";
+  const note = change.description ? ` · “${change.description}”` : "";
+  return {
+    kind: outgoing ? "sent" : "received",
+    title: outgoing ? `${amount} sent` : `${amount} received`,
+    body: `${outgoing ? "To" : "From"} ${who}${note}. Balance ${formatMoney(change.balance, asset)}.`,
+    href: `/accounts/${encodeURIComponent(change.iban)}`,
+  };
+}
+
+export function AppProvider(props: { children: ReactNode }) {
+  const session = useSession();
+  const token = session?.token;
+  const [accounts, setAccounts] = useState<readonly Account[]>([]);
+  const [accountsLoaded, setAccountsLoaded] = useState(false);
+  const [accountsError, setAccountsError] = useState<string>();
+  const [link, setLink] = useState<LinkState>("connecting");
+  const [live, setLive] = useState<Live>();
+  const [notifications, setNotifications] = useState<readonly AppNotification[]>([]);
+  const [unread, setUnread] = useState(0);
+  const [features, setFeatures] = useState<Features>(noFeatures);
+  const changeListeners = useRef(new Set<(change: BalanceChange) => void>());
+  const accountsRef = useRef<readonly Account[]>([]);
+  accountsRef.current = accounts;
+
+  const notify = useCallback((notification: Omit<AppNotification, "id" | "atMs">) => {
+    notificationSeq += 1;
+    const entry = { ...notification, id: `n${notificationSeq}`, atMs: Date.now() };
+    setNotifications((previous) => [entry, ...previous].slice(0, notificationsMax));
+    setUnread((count) => count + 1);
+  }, []);
+
+  const refreshAccounts = useCallback(async () => {
+    if (!getSession()) return;
+    try {
+      const body = await get<unknown>("/v1/accounts");
+      setAccounts(itemsOf<Account>(body));
+      setAccountsError(undefined);
+    } catch (error) {
+      setAccountsError(error instanceof Error ? error.message : "Could not load accounts");
+    } finally {
+      setAccountsLoaded(true);
+    }
+  }, []);
+
+  // A new session: reset per-user state, connect the live link, load accounts and features.
+  useEffect(() => {
+    setAccounts([]);
+    setAccountsLoaded(false);
+    setNotifications([]);
+    setUnread(0);
+    setFeatures(noFeatures);
+    setLive(undefined);
+    if (!token) return;
+    let cancelled = false;
+    const client = createLiveClient(token, setLink);
+    void discoverDocuments(client).then((documents) => {
+      if (!cancelled) setLive({ client, documents });
+    });
+    void refreshAccounts();
+    void detectFeatures(isAdmin(getSession())).then((found) => {
+      if (!cancelled) setFeatures(found);
+    });
+    return () => {
+      cancelled = true;
+      void client.dispose();
+    };
+  }, [token, refreshAccounts]);
+
+  // One balanceChanged subscription per account; balances and notifications follow the pushes.
+  const ibanKey = accounts.map((account) => account.iban).join(",");
+  useEffect(() => {
+    if (!live || ibanKey === "") return;
+    const stops = ibanKey.split(",").map((iban) =>
+      subscribeField<Record<string, unknown>>(
+        live.client,
+        live.documents.balanceChanged,
+        { iban },
+        "balanceChanged",
+        (raw) => {
+          const change = normalizeBalanceChange(raw);
+          const account = accountsRef.current.find((candidate) => candidate.iban === change.iban);
+          setAccounts((previous) =>
+            previous.map((candidate) =>
+              candidate.iban === change.iban ? { ...candidate, balance: change.balance } : candidate,
+            ),
+          );
+          notify(describeChange(change, account?.asset ?? ""));
+          for (const listener of changeListeners.current) listener(change);
+        },
+      ),
+    );
+    return () => {
+      for (const stop of stops) stop();
+    };
+  }, [live, ibanKey, notify]);
+
+  const onBalanceChange = useCallback((listener: (change: BalanceChange) => void) => {
+    changeListeners.current.add(listener);
+    return () => {
+      changeListeners.current.delete(listener);
+    };
+  }, []);
+
+  const markAllRead = useCallback(() => setUnread(0), []);
+
+  const value = useMemo<AppState>(
+    () => ({
+      session,
+      accounts,
+      accountsLoaded,
+      accountsError,
+      refreshAccounts,
+      link,
+      live,
+      notifications,
+      unread,
+      markAllRead,
+      notify,
+      onBalanceChange,
+      features,
+    }),
+    [
+      session,
+      accounts,
+      accountsLoaded,
+      accountsError,
+      refreshAccounts,
+      link,
+      live,
+      notifications,
+      unread,
+      markAllRead,
+      notify,
+      onBalanceChange,
+      features,
+    ],
+  );
+  return <AppContext.Provider value={value}>{props.children}</AppContext.Provider>;
+}
