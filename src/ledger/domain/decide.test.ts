@@ -752,6 +752,18 @@ describe("two-phase transfers", () => {
     }
   });
 
+  test("a timeout that is not a non-negative integer is a broken invariant (validated at the edge)", {
+    todo: "bug: decide.ts decideTransfer asserts the amount but not pendingTimeoutMs; NaN never expires",
+  }, () => {
+    for (const timeoutMs of [Number.NaN, Number.POSITIVE_INFINITY, -1, 1.5]) {
+      const { ledger } = world();
+      const command = transfer(ledger.account("alice"), ledger.account("bob"), 1n, {
+        pendingTimeoutMs: timeoutMs,
+      });
+      assert.throws(() => ledger.run(command), InvariantViolation, String(timeoutMs));
+    }
+  });
+
   test("the sweeper's void before the deadline still reports expired", () => {
     const { ledger } = world();
     const pendingId = reserve(ledger, 100n, 5_000);
