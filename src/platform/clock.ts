@@ -50,5 +50,10 @@ export function seededIds(random: Random): IdGenerator {
 
 export function manualClock(startMs = 1_700_000_000_000): Clock & { advance(ms: number): void } {
   let now = startMs;
-  return { nowMs: () => now, advance: (ms) => void (now += ms) };
+  return {
+    nowMs: () => now,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }

@@ -124,7 +124,10 @@ export function loadConfig(
     if (!path) throw new ConfigError(`unknown setting ${name}`);
     const [head, leaf] = path as [string, string | undefined];
     if (leaf === undefined) (raw as Record<string, unknown>)[head] = value;
-    else (raw[head] ??= {})[leaf] = value;
+    else {
+      raw[head] ??= {};
+      raw[head][leaf] = value;
+    }
   }
   for (const [key, value] of Object.entries(overrides)) {
     const current = (raw as Record<string, unknown>)[key];

@@ -62,6 +62,7 @@ export function apiClient(baseUrl: string) {
     try {
       parsed = text === "" ? undefined : JSON.parse(text);
     } catch {}
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
     return { status: response.status, body: parsed as Record<string, any>, headers: response.headers };
   }
   return {
@@ -72,7 +73,8 @@ export function apiClient(baseUrl: string) {
     },
     async signIn(username: string, password: string): Promise<string> {
       const login = await call("POST", "/v1/auth/login", { username, password });
-      if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+      if (login.status !== 200)
+        throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
       return login.body.accessToken as string;
     },
     as(token: string) {

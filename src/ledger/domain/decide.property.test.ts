@@ -108,10 +108,10 @@ const worldArb: fc.Arbitrary<AccountSpec[]> = fc
         maxLength: 3,
       },
     ),
-    fc.array(overdraftArb, { minLength: 12, maxLength: 12 }),
+    fc.array(overdraftArb, { minLength: 18, maxLength: 18 }),
     fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 5_000n })), {
-      minLength: 12,
-      maxLength: 12,
+      minLength: 18,
+      maxLength: 18,
     }),
   )
   .map(([assetCodes, shapes, overdrafts, fundings]) => {

@@ -18,16 +18,14 @@ async function logWith(values: readonly string[]): Promise<Log> {
     { name: "payments", ...spec },
     { name: "payments.dlq", ...spec },
   ]);
-  await log
-    .producer()
-    .send(
-      values.map((v) => ({
-        topic: "payments",
-        key: "k",
-        value: encoder.encode(v),
-        headers: { origin: "test" },
-      })),
-    );
+  await log.producer().send(
+    values.map((v) => ({
+      topic: "payments",
+      key: "k",
+      value: encoder.encode(v),
+      headers: { origin: "test" },
+    })),
+  );
   return log;
 }
 

@@ -86,7 +86,7 @@ try {
   const log = createPostgresLog({
     pool,
     lingerMs: Number(process.env.LINGER_MS ?? 1),
-    appendsInFlightMax: Number(process.env.APPENDS_IN_FLIGHT ?? 4),
+    appendsInFlightMax: Number(process.env.APPENDS_IN_FLIGHT ?? 2),
   });
   const spec = (name: string) => ({
     name,
