@@ -94,7 +94,7 @@ describe("main pages at phone and desktop size", { skip: reason ?? false, timeou
 
       await page.goto(`${base}/`);
       await page.locator(".account-card").nth(1).waitFor();
-      await page.locator(".account-card .amount").filter({ hasText: "€2,328.51" }).waitFor();
+      await page.locator(".account-card .amount").filter({ hasText: "€2,327.51" }).waitFor();
       await shoot(page, `${size}-accounts`);
 
       await page.goto(`${base}/accounts/${main.iban}`);

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { inTransaction } from "../../platform/db/pool.ts";
-import type { AccountState, PendingState, PendingTransferState } from "../domain/types.ts";
+import type { AccountState, PendingState, PendingTransferState, TransferKind } from "../domain/types.ts";
 import { encodeOutboxBatch } from "../outbox.ts";
 import type { BatchChanges, LedgerStore, LedgerTransaction, StoredOutcome } from "../store.ts";
 
@@ -52,13 +52,14 @@ function transaction(client: pg.PoolClient): LedgerTransaction {
     async lockPendingTransfers(ids) {
       if (ids.length === 0) return [];
       const { rows } = await client.query(
-        `SELECT id, debit_account_id, credit_account_id, amount, asset, description, expires_at_ms, phase
+        `SELECT id, kind, debit_account_id, credit_account_id, amount, asset, description, expires_at_ms, phase
            FROM ledger_transfers WHERE id = ANY($1::uuid[]) AND expires_at_ms IS NOT NULL ORDER BY id FOR UPDATE`,
         [ids],
       );
       return rows.map(
         (row): PendingTransferState => ({
           id: row.id,
+          kind: row.kind as TransferKind,
           debitAccountId: row.debit_account_id,
           creditAccountId: row.credit_account_id,
           amount: BigInt(row.amount),

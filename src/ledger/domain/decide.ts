@@ -102,6 +102,10 @@ function transferRejection(
   if (!debit.system && available(debit) < command.amount) return "insufficient_funds";
   if (credit.balance + credit.creditsPending + command.amount > amountMax) return "balance_overflow";
   if (debit.balance - debit.debitsPending - command.amount < -amountMax) return "balance_overflow";
+  // Reservations are stored in 64-bit columns too.
+  const reserves = command.pendingTimeoutMs !== undefined;
+  if (reserves && debit.debitsPending + command.amount > amountMax) return "balance_overflow";
+  if (reserves && credit.creditsPending + command.amount > amountMax) return "balance_overflow";
   return undefined;
 }
 
@@ -112,6 +116,11 @@ export function available(account: AccountState): bigint {
 
 function decideTransfer(command: TransferMoney, view: LedgerView, context: DecideContext): LedgerEvent[] {
   assert(command.amount > 0n && command.amount <= amountMax, "transfer amount validated at the edge");
+  const timeoutMs = command.pendingTimeoutMs;
+  assert(
+    timeoutMs === undefined || (Number.isSafeInteger(timeoutMs) && timeoutMs >= 0),
+    "pending timeout validated at the edge",
+  );
   const debit = view.accountByIban(command.debitIban);
   const credit = view.accountByIban(command.creditIban);
   const rejection = transferRejection(command, debit, credit);
@@ -194,7 +203,7 @@ function completion(
     type: "MoneyTransferConfirmed",
     commandId: command.commandId,
     transferId: pending.id,
-    kind: "transfer",
+    kind: pending.kind,
     phase,
     debitAccountId: debit.id,
     creditAccountId: credit.id,
@@ -296,6 +305,7 @@ function evolveMovement(state: WorkingSet, event: MoneyTransferConfirmed): void 
       state.put({ ...credit, creditsPending: credit.creditsPending + amount });
       state.putPending({
         id: event.transferId,
+        kind: event.kind,
         debitAccountId: debit.id,
         creditAccountId: credit.id,
         amount,

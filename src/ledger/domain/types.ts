@@ -26,6 +26,7 @@ export type PendingState = "pending" | "posted" | "voided" | "expired";
 
 export interface PendingTransferState {
   readonly id: string;
+  readonly kind: TransferKind;
   readonly debitAccountId: string;
   readonly creditAccountId: string;
   readonly amount: bigint;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startTestDatabase, type TestDatabase } from "../../../../test/support/postgres.ts";
+import { manualClock } from "../../clock.ts";
 import { createPool } from "../../db/pool.ts";
 import { UnavailableError } from "../../errors.ts";
 import { logContract } from "../contract.ts";
@@ -137,4 +138,57 @@ test("postgres: sends fail with UnavailableError when the server goes away mid-f
   assert.equal(position?.offset, 1n);
   await Promise.all([victimLog.close(), log.close()]);
   await victim.end();
+});
+
+test("postgres: retention deletes expired batches every group has consumed, and reads skip the gap", async () => {
+  const clock = manualClock();
+  const log = createPostgresLog({ pool: db.pool, clock, tailCacheRecordsMax: 0 });
+  await log.admin().createTopics([
+    { ...spec("pg-retention", 1), retentionMs: 60_000 },
+    { ...spec("pg-retention-compact", 1), retentionMs: 60_000, cleanupPolicy: "compact" },
+  ]);
+  const send = (topic: string, value: string) =>
+    log.producer().send([{ topic, key: "k", value: new TextEncoder().encode(value) }]);
+  for (const value of ["old-0", "old-1", "old-2"]) await send("pg-retention", value);
+  await send("pg-retention-compact", "kept");
+  clock.advance(120_000);
+  await send("pg-retention", "fresh-3");
+  // One group has read offsets 0 and 1 only; another has read everything.
+  await db.pool.query(
+    "INSERT INTO log_group_offsets (group_id, topic, partition, next_offset) VALUES ('slow', 'pg-retention', 0, 2), ('fast', 'pg-retention', 0, 4)",
+  );
+  assert.equal(await log.deleteExpiredBatches(), 2);
+  const remaining = await log.read("pg-retention", 0, 0n, 10);
+  assert.deepEqual(
+    remaining.map((r) => [r.offset, new TextDecoder().decode(r.value)]),
+    [
+      [2n, "old-2"],
+      [3n, "fresh-3"],
+    ],
+  );
+  assert.deepEqual(await log.admin().endOffsets("pg-retention"), [4n]);
+  assert.equal((await log.read("pg-retention-compact", 0, 0n, 10)).length, 1);
+  // Nothing more to delete until the slow group moves on.
+  assert.equal(await log.deleteExpiredBatches(), 0);
+  await db.pool.query("UPDATE log_group_offsets SET next_offset = 4 WHERE group_id = 'slow'");
+  assert.equal(await log.deleteExpiredBatches(), 1);
+  // A consumer that starts from the earliest offset skips the deleted range.
+  const seen: bigint[] = [];
+  const consumer = log.consumer({
+    groupId: "new-group",
+    topics: ["pg-retention"],
+    batchSizeMax: 10,
+    fetchWaitMaxMs: 20,
+    startFrom: "earliest",
+  });
+  await consumer.start(
+    async (records) => void seen.push(...records.map((r) => r.offset)),
+    () => ({ stop: true }),
+  );
+  const deadline = Date.now() + 5_000;
+  while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await consumer.stop();
+  assert.deepEqual(seen, [3n]);
+  assert.deepEqual(await log.admin().committedOffsets("new-group", "pg-retention"), [4n]);
+  await log.close();
 });

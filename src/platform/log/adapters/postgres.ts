@@ -43,6 +43,17 @@ export interface PostgresLogOptions {
   readonly timers?: Timers;
   /** Recently appended records kept per partition for consumers at the tail; 0 disables. */
   readonly tailCacheRecordsMax?: number;
+  /** Runs `deleteExpiredBatches` this often in the background; off when unset. */
+  readonly retentionIntervalMs?: number;
+}
+
+export interface PostgresLog extends Log {
+  /**
+   * Time-based retention for "delete" topics: removes stored batches whose newest record is older
+   * than the topic's retention.ms and that every group has already consumed (last offset below each
+   * group's committed offset). Compacted topics are kept whole. Returns the batches deleted.
+   */
+  deleteExpiredBatches(): Promise<number>;
 }
 
 interface QueuedSend {
@@ -69,7 +80,7 @@ interface PartitionAppend {
  * `lingerMs` share one statement that bumps each partition's end offset and inserts one batch row
  * per partition, so throughput comes from batching, not from one transaction per record.
  */
-export function createPostgresLog(options: PostgresLogOptions): Log {
+export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
   const { pool } = options;
   const clock = options.clock ?? systemClock;
   const lingerMs = options.lingerMs ?? 1;
@@ -455,8 +466,23 @@ export function createPostgresLog(options: PostgresLogOptions): Log {
     },
   };
 
+  const deleteExpiredBatches = async (): Promise<number> => {
+    let deleted = 0;
+    for (;;) {
+      const { rowCount } = await query(deleteExpiredSql, [clock.nowMs(), retentionChunkRows]);
+      deleted += rowCount ?? 0;
+      if ((rowCount ?? 0) < retentionChunkRows) return deleted;
+    }
+  };
+  const retentionTimer =
+    options.retentionIntervalMs === undefined
+      ? undefined
+      : setInterval(() => void deleteExpiredBatches().catch(() => {}), options.retentionIntervalMs);
+  retentionTimer?.unref();
+
   return {
     kind: "postgres",
+    deleteExpiredBatches,
     producer: () => producer,
     consumer: (consumerOptions) => coordinator.consumer(consumerOptions),
     admin: () => admin,
@@ -466,6 +492,7 @@ export function createPostgresLog(options: PostgresLogOptions): Log {
       return records ?? [];
     },
     async close() {
+      if (retentionTimer !== undefined) clearInterval(retentionTimer);
       await coordinator.stopAll();
       closed = true;
       if (queue.length > 0 || appendsInFlight > 0) {
@@ -556,6 +583,21 @@ CROSS JOIN LATERAL (
     AND b.last_offset >= r.from_offset
 ) b
 ORDER BY r.ord, b.base_offset`;
+
+/** Rows per retention DELETE, so one pass never holds locks on a huge set. */
+const retentionChunkRows = 10_000;
+
+const deleteExpiredSql = `
+DELETE FROM log_batches WHERE ctid IN (
+  SELECT b.ctid FROM log_batches b JOIN log_topics t ON t.name = b.topic
+  WHERE t.cleanup_policy = 'delete' AND t.retention_ms >= 0
+    AND b.timestamp_ms < $1::bigint - t.retention_ms
+    AND NOT EXISTS (
+      SELECT 1 FROM log_group_offsets g
+      WHERE g.topic = b.topic AND g.partition = b.partition AND g.next_offset <= b.last_offset
+    )
+  LIMIT $2
+)`;
 
 const commitSql = `
 INSERT INTO log_group_offsets (group_id, topic, partition, next_offset)
