@@ -1,5 +1,6 @@
 /** Read side of the ledger for the API: accounts, history, command outcomes. */
 import type pg from "pg";
+import { coalesce } from "../platform/coalesce.ts";
 import { accountFromRow, outcomeFromRow } from "./adapters/postgres.ts";
 import type { AccountState } from "./domain/types.ts";
 import type { StoredOutcome } from "./store.ts";
@@ -30,6 +31,8 @@ export interface LedgerQueries {
   accountsOfOwner(ownerId: string): Promise<readonly AccountState[]>;
   accountByIban(iban: string): Promise<AccountState | undefined>;
   accountById(id: string): Promise<AccountState | undefined>;
+  /** Owner of an account. Owners never change, so answers are cached (bounded). */
+  ownerOfIban(iban: string): Promise<string | undefined>;
   history(
     accountId: string,
     beforeCursor: string | undefined,
@@ -40,10 +43,35 @@ export interface LedgerQueries {
   latestTransfers(limit: number): Promise<readonly LatestTransfer[]>;
 }
 
+const lookupBatchSizeMax = 1_000;
+const ownerCacheSizeMax = 200_000;
+
 export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
   const columns =
     "id, iban, owner_id, asset, balance, debits_pending, credits_pending, overdraft_limit, system, token_hash";
+  // Hot-path point lookups of the HTTP edge, one round trip per tick under load.
+  const loadOutcome = coalesce(async (ids: readonly string[]) => {
+    const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [ids]);
+    return new Map(rows.map((row) => [row.command_id as string, outcomeFromRow(row)]));
+  }, lookupBatchSizeMax);
+  const loadOwner = coalesce(async (ibans: readonly string[]) => {
+    const { rows } = await pool.query("SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])", [
+      ibans,
+    ]);
+    return new Map(rows.map((row) => [row.iban as string, row.owner_id as string]));
+  }, lookupBatchSizeMax);
+  const owners = new Map<string, string>();
   return {
+    async ownerOfIban(iban) {
+      const cached = owners.get(iban);
+      if (cached !== undefined) return cached;
+      const owner = await loadOwner(iban);
+      if (owner !== undefined) {
+        if (owners.size >= ownerCacheSizeMax) owners.delete(owners.keys().next().value as string);
+        owners.set(iban, owner);
+      }
+      return owner;
+    },
     async accountsOfOwner(ownerId) {
       const { rows } = await pool.query(
         `SELECT ${columns} FROM ledger_accounts WHERE owner_id = $1 ORDER BY created_at_ms, id`,
@@ -77,10 +105,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
         atMs: Number(row.at_ms),
       }));
     },
-    async outcome(commandId) {
-      const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = $1", [commandId]);
-      return rows[0] ? outcomeFromRow(rows[0]) : undefined;
-    },
+    outcome: (commandId) => loadOutcome(commandId),
     async outcomes(commandIds) {
       const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [
         commandIds,

@@ -85,8 +85,8 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
       const command = transferCommand(request.body, principal, "");
       if (command.authorization.kind === "owner") {
         // Without a token only the owner may move money; to anyone else the account does not exist.
-        const source = await deps.queries.accountByIban(command.debitIban);
-        if (!source || source.ownerId !== principal.userId) {
+        const owner = await deps.queries.ownerOfIban(command.debitIban);
+        if (owner !== principal.userId) {
           throw new ProblemError("not_found", { field: "from", detail: "No such account" });
         }
       }

@@ -45,6 +45,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       "synchronous_commit=on",
       "-c",
       "max_wal_size=2GB",
+      // Statement statistics for `ledgerflow` diagnostics and the benchmark report.
+      "-c",
+      "shared_preload_libraries=pg_stat_statements",
     ],
     onLog: options.onLog ?? (() => {}),
     onError: options.onLog ?? (() => {}),

@@ -20,12 +20,14 @@ CREATE TABLE ledger_accounts (
 CREATE INDEX ledger_accounts_owner ON ledger_accounts (owner_id);
 
 -- One row per movement (single-phase transfer, or a two-phase transfer and its completion).
+-- No foreign keys on the append-only tables: the handler writes them in the transaction that has
+-- just locked both accounts, and a per-row FK lookup would double the cost of a batch insert.
 CREATE TABLE ledger_transfers (
   id                uuid PRIMARY KEY,
   kind              text NOT NULL,
   phase             text NOT NULL,
-  debit_account_id  uuid NOT NULL REFERENCES ledger_accounts (id),
-  credit_account_id uuid NOT NULL REFERENCES ledger_accounts (id),
+  debit_account_id  uuid NOT NULL,
+  credit_account_id uuid NOT NULL,
   amount            bigint NOT NULL CHECK (amount > 0),
   asset             text NOT NULL,
   description       text NOT NULL,
@@ -40,7 +42,7 @@ CREATE INDEX ledger_transfers_recent ON ledger_transfers (created_at_ms DESC);
 -- Postings: one per account per posted movement; an account's history with its running balance.
 CREATE TABLE ledger_entries (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  account_id        uuid NOT NULL REFERENCES ledger_accounts (id),
+  account_id        uuid NOT NULL,
   transfer_id       uuid NOT NULL,
   command_id        uuid NOT NULL,
   asset             text NOT NULL,
@@ -64,7 +66,6 @@ CREATE TABLE ledger_commands (
   issued_at_ms bigint NOT NULL,
   decided_at_ms bigint NOT NULL
 );
-CREATE INDEX ledger_commands_recent ON ledger_commands (decided_at_ms DESC);
 
 -- Transactional outbox: one row per handler batch; the relay publishes it to the log and deletes it.
 CREATE TABLE ledger_outbox (

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { coalesce } from "./coalesce.ts";
+
+test("lookups in the same tick share one loadMany call, in chunks of batchSizeMax", async () => {
+  const calls: number[][] = [];
+  const lookup = coalesce(async (keys: readonly number[]) => {
+    calls.push([...keys]);
+    return new Map(keys.filter((k) => k % 2 === 0).map((k) => [k, `v${k}`]));
+  }, 3);
+  const results = await Promise.all([1, 2, 3, 4, 2].map((k) => lookup(k)));
+  assert.deepEqual(results, [undefined, "v2", undefined, "v4", "v2"]);
+  assert.deepEqual(calls, [
+    [1, 2, 3],
+    [4, 2],
+  ]);
+  assert.equal(await lookup(6), "v6");
+  assert.equal(calls.length, 3);
+});
+
+test("a failed load rejects every waiter of its chunk", async () => {
+  const lookup = coalesce(async () => {
+    throw new Error("down");
+  }, 10);
+  const outcomes = await Promise.allSettled([lookup("a"), lookup("b")]);
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ["rejected", "rejected"],
+  );
+});
