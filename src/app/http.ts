@@ -6,6 +6,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { Registry } from "prom-client";
 import { installErrorHandler } from "../api/error-handler.ts";
 import { ProblemError } from "../api/problems.ts";
 import { decoratePrincipal, identityRoutes } from "../identity/routes.ts";
@@ -22,6 +23,7 @@ export interface HttpAppDeps {
   readonly identity: IdentityService;
   readonly ledger: LedgerHttpDeps;
   readonly ready: () => Promise<boolean>;
+  readonly metricsRegistry: Registry;
   /** Extra route plugins (GraphQL, payments, admin…), registered after the core. */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
   readonly webDir?: string;
@@ -65,6 +67,10 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     const ready = await deps.ready().catch(() => false);
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "starting" });
   });
+
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(deps.metricsRegistry.contentType).send(await deps.metricsRegistry.metrics()),
+  );
 
   await app.register(identityRoutes, { service: deps.identity });
   await app.register(async (scope) => {

@@ -20,7 +20,7 @@ export interface CommandHandlerOptions {
   readonly fetchWaitMaxMs: number;
   readonly retry: RetryPolicy;
   /** Called after each committed batch (wake the outbox relay, count metrics). */
-  readonly afterBatch: (result: BatchResult, records: readonly LogRecord[]) => void;
+  readonly afterBatch: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
   readonly onDeadLetter?: (record: LogRecord, error: unknown) => void;
 }
 
@@ -43,9 +43,10 @@ export function startCommandHandler(options: CommandHandlerOptions): Promise<Run
     retry: options.retry,
     ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
     handle: async (records) => {
+      const startedMs = performance.now();
       const batch = records.map((record) => decodeCommand(options.commandCodec, record));
       const result = await applyCommandBatch(options.apply, batch);
-      options.afterBatch(result, records);
+      options.afterBatch(result, records, performance.now() - startedMs);
     },
   });
 }

@@ -37,6 +37,19 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
   );
 
   app.get(
+    "/v1/admin/stats",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Per-second throughput, latency percentiles and outcomes by reason (admin)",
+        security: [{ bearer: [] }],
+      },
+      preHandler: [deps.authenticate, requireRole("admin")],
+    },
+    async () => ({ windowSeconds: deps.liveStats.windowSeconds, series: deps.liveStats.series() }),
+  );
+
+  app.get(
     "/v1/transactions/latest",
     {
       schema: {

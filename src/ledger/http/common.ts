@@ -8,6 +8,7 @@ import type { AcceptedCommands, CommandGateway, Submission } from "../command-ga
 import { isValidIban, normalizeIban } from "../domain/iban.ts";
 import { assets, parsePositiveAmount } from "../domain/money.ts";
 import type { AccountState } from "../domain/types.ts";
+import type { LiveStats } from "../live-stats.ts";
 import type { LedgerNotifications } from "../notifications.ts";
 import type { LedgerQueries } from "../queries.ts";
 
@@ -22,6 +23,7 @@ export interface LedgerHttpDeps {
   readonly authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Key deriving account tokens (see accountToken). */
   readonly accountTokenKey: Uint8Array;
+  readonly liveStats: LiveStats;
 }
 
 export const assetCode = z
