@@ -7,7 +7,11 @@ import { ConfigError, loadConfig } from "./platform/config.ts";
 const usage = `ledgerflow <command> [options]
 
 Commands:
-  serve [--role api|handler|all] [--port N]   run the platform (default: everything, embedded)
+  serve [--role api|handler|projector|notifier|all] [--port N]
+                                              run the platform (default: every role, embedded)
+  topics sync [--prune] [--dry-run]           create topics, report drift, register schemas
+  dlq list | show <topic> <partition> <offset> | replay <topic> <partition> <offset>
+                                              inspect and replay dead-lettered records
   generate [--rate N] [--accounts N] [--duration S] [--url URL]
                                               load generator (creates, funds, transfers)
   help                                        this text
@@ -54,7 +58,16 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest);
     case "generate": {
       const { runGenerator } = await import("./tools/generate.ts");
-      return runGenerator(rest);
+      await runGenerator(rest);
+      return;
+    }
+    case "topics": {
+      const { runTopics } = await import("./tools/topics.ts");
+      return runTopics(rest);
+    }
+    case "dlq": {
+      const { runDlq } = await import("./tools/dlq.ts");
+      return runDlq(rest);
     }
     case "help":
     case "--help":

@@ -4,6 +4,7 @@
  * distributed mode runs the roles asked for, against external PostgreSQL and Kafka.
  */
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
@@ -14,11 +15,12 @@ import { createArgon2Hasher } from "../identity/passwords.ts";
 import { authenticate } from "../identity/routes.ts";
 import { createIdentityService, type IdentityService } from "../identity/service.ts";
 import { createAccessTokens } from "../identity/tokens.ts";
-import { createPostgresLedgerStore } from "../ledger/adapters/postgres.ts";
+import { createPostgresLedgerStore, logOutbox, tableOutbox } from "../ledger/adapters/postgres.ts";
 import type { BatchResult } from "../ledger/apply-batch.ts";
 import { AcceptedCommands, type CommandGateway, createCommandGateway } from "../ledger/command-gateway.ts";
 import { startCommandHandler } from "../ledger/handler.ts";
 import type { LedgerHttpDeps } from "../ledger/http/common.ts";
+import { LiveStats } from "../ledger/live-stats.ts";
 import { LedgerNotifications } from "../ledger/notifications.ts";
 import { startNotifier } from "../ledger/notifier.ts";
 import { decodeOutboxBatch } from "../ledger/outbox.ts";
@@ -29,18 +31,79 @@ import type { Config } from "../platform/config.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
-import { createPostgresLog } from "../platform/log/adapters/postgres.ts";
+import { createKafkaLog } from "../platform/log/adapters/kafka.ts";
+import { createPostgresLog, type PostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { RunningConsumer } from "../platform/log/consumer.ts";
 import type { Log, LogRecord } from "../platform/log/port.ts";
 import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
+import { createPlatformMetrics, type PlatformMetrics } from "../platform/metrics.ts";
 import { startOutboxRelay } from "../platform/outbox-relay.ts";
+import { createConfluentSchemaRegistry } from "../platform/schema-registry/confluent.ts";
+import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
+import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
 import { topicSpecs, topics } from "../platform/topology.ts";
 import { buildHttpApp } from "./http.ts";
 import { loadOrCreateLocalSecrets } from "./secrets.ts";
 
-export const roles = ["api", "handler", "all"] as const;
+export const roles = ["api", "handler", "projector", "notifier", "all"] as const;
 export type Role = (typeof roles)[number];
+
+/**
+ * What each role runs. Several processes may run any role at once:
+ * - command handlers join the `ledger-handler` consumer group and share its partitions;
+ * - the outbox relay is active in one process at a time (advisory lock), the others stand by;
+ * - expiry sweepers issue commands with deterministic ids, applied once;
+ * - every notifier has its own group from the end of the log, so each API process sees every
+ *   outcome and balance change and can answer its own WebSocket/GraphQL subscribers.
+ * `projector` runs the event-side background work without taking commands; `notifier` follows
+ * the outcome/balance topics for in-process consumers (plugins) without serving HTTP.
+ */
+export interface RoleComponents {
+  readonly http: boolean;
+  readonly notifier: boolean;
+  readonly commandHandler: boolean;
+  readonly outboxRelay: boolean;
+  readonly pendingSweeper: boolean;
+}
+
+export const roleComponents: Readonly<Record<Role, RoleComponents>> = {
+  api: { http: true, notifier: true, commandHandler: false, outboxRelay: false, pendingSweeper: false },
+  handler: { http: false, notifier: false, commandHandler: true, outboxRelay: true, pendingSweeper: true },
+  projector: { http: false, notifier: false, commandHandler: false, outboxRelay: true, pendingSweeper: true },
+  notifier: { http: false, notifier: true, commandHandler: false, outboxRelay: false, pendingSweeper: false },
+  all: { http: true, notifier: true, commandHandler: true, outboxRelay: true, pendingSweeper: true },
+};
+
+/** The log of this configuration: Apache Kafka when brokers are configured, else PostgreSQL. */
+export function createConfiguredLog(
+  config: Readonly<Config>,
+  pool: pg.Pool,
+  clock: Clock,
+  instanceId: string,
+): Log {
+  const brokers = kafkaBrokersOf(config);
+  if (brokers.length === 0) return createPostgresLog({ pool, clock, lingerMs: config.log.lingerMs });
+  return createKafkaLog({
+    brokers,
+    clientId: `ledgerflow-${instanceId}`,
+    sessionTimeoutMs: config.log.kafkaSessionTimeoutMs,
+  });
+}
+
+export function kafkaBrokersOf(config: Readonly<Config>): string[] {
+  return (config.log.kafkaBrokers ?? "").split(",").filter((broker) => broker !== "");
+}
+
+/** The schema registry: a Confluent-compatible one when configured, else the built-in one. */
+export function createConfiguredRegistry(config: Readonly<Config>, pool: pg.Pool): SchemaRegistry {
+  const { url, requestTimeoutMs } = config.schemaRegistry;
+  return url ? createConfluentSchemaRegistry({ url, requestTimeoutMs }) : createPostgresSchemaRegistry(pool);
+}
+
+export function instanceIdOf(config: Readonly<Config>): string {
+  return config.instanceId ?? `${hostname()}-${process.pid}`;
+}
 
 export interface PlatformOptions {
   readonly config: Readonly<Config>;
@@ -65,6 +128,8 @@ export interface PlatformServices {
   readonly queries: LedgerQueries;
   readonly identity: IdentityService;
   readonly ledgerHttp: LedgerHttpDeps;
+  readonly metrics: PlatformMetrics;
+  readonly liveStats: LiveStats;
   readonly codecs: {
     readonly commands: TopicCodec;
     readonly outcomes: TopicCodec;
@@ -83,7 +148,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { config, role } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? systemIds;
-  const logger = pino({ level: config.logLevel, base: { service: "ledgerflow", role } });
+  const instanceId = instanceIdOf(config);
+  const components = roleComponents[role];
+  const logger = pino({ level: config.logLevel, base: { service: "ledgerflow", role, instanceId } });
   const stops: (() => Promise<unknown> | unknown)[] = [];
   const stop = async () => {
     for (const step of stops.reverse())
@@ -111,11 +178,25 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stops.push(() => pool.end());
     await migrate(pool);
 
-    const log = createPostgresLog({ pool, clock, lingerMs: config.log.lingerMs });
+    const log = createConfiguredLog(config, pool, clock, instanceId);
     stops.push(() => log.close());
-    await log.admin().createTopics(topicSpecs(1));
+    if (log.kind === "kafka") {
+      // Missing topics are created as `topics sync` would; drift is only reported (sync's rule).
+      const brokersCount = await kafkaBrokersCount(kafkaBrokersOf(config), 10_000);
+      const report = await syncTopics({
+        admin: log.admin(),
+        desired: topicSpecs(brokersCount),
+        declarations: [],
+        prune: false,
+        dryRun: false,
+      });
+      if (report.created.length > 0) logger.info({ topics: report.created }, "created missing topics");
+      for (const drift of report.drift) logger.warn(drift, "topic drift (run `ledgerflow topics sync`)");
+    } else {
+      await log.admin().createTopics(topicSpecs(1));
+    }
 
-    const registry = createPostgresSchemaRegistry(pool);
+    const registry = createConfiguredRegistry(config, pool);
     const codecs = {
       commands: await createTopicCodec(registry, topics.ledgerCommands),
       outcomes: await createTopicCodec(registry, topics.ledgerOutcomes),
@@ -143,7 +224,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const notifications = new LedgerNotifications();
     const queries = createLedgerQueries(pool);
     const accepted = new AcceptedCommands(100_000);
-    notifications.onOutcome((result) => accepted.delete(result.commandId));
+    const metrics = createPlatformMetrics();
+    const liveStats = new LiveStats(300);
+    notifications.onOutcome((result) => {
+      accepted.delete(result.commandId);
+      const nowMs = clock.nowMs();
+      liveStats.record(result, nowMs);
+      metrics.commandOutcomes.inc({ status: result.status, reason: result.reason ?? "" });
+      metrics.commandLatency.observe(Math.max(0, nowMs - result.issuedAtMs) / 1000);
+    });
     const gateway = createCommandGateway({
       producer,
       codec: codecs.commands,
@@ -160,7 +249,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       void stop().finally(() => process.exit(70));
     };
 
-    if (role === "handler" || role === "all") {
+    let wakeRelay = () => {};
+    if (components.outboxRelay) {
       const relay = startOutboxRelay({
         pool,
         producer,
@@ -171,6 +261,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         onError: (error) => logger.warn({ err: error }, "outbox relay"),
       });
       stops.push(() => relay.stop());
+      wakeRelay = () => relay.wake();
+    }
+    if (components.commandHandler) {
       const handler = await startCommandHandler({
         log,
         commandCodec: codecs.commands,
@@ -183,14 +276,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           backoffMaxMs: config.handler.retryBackoffMaxMs,
         },
         apply: {
-          store: createPostgresLedgerStore(pool),
+          // Embedded: events go into the log in the handler's own transaction; Kafka: outbox table + relay.
+          store: createPostgresLedgerStore(
+            pool,
+            "appendWithin" in log ? logOutbox(log as PostgresLog) : tableOutbox,
+          ),
           outcomeCodec: codecs.outcomes,
           balanceChangedCodec: codecs.balanceChanged,
           ibanFormat: { country: config.ledger.ibanCountry, bankCode: config.ledger.ibanBankCode },
           nowMs: () => clock.nowMs(),
         },
-        afterBatch: (result, records) => {
-          relay.wake();
+        afterBatch: (result, records, durationMs) => {
+          metrics.handlerBatchSize.observe(records.length);
+          metrics.handlerBatchSeconds.observe(durationMs / 1000);
+          wakeRelay();
           options.onBatch?.(result, records);
         },
         onDeadLetter: (record, error) =>
@@ -199,6 +298,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       consumers.push(handler);
       handler.done.catch(crash);
       stops.push(() => handler.stop());
+    }
+    if (components.pendingSweeper) {
       const sweeper = startPendingSweeper({
         pool,
         gateway,
@@ -220,6 +321,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       transfersPerBatchMax: config.ledger.transfersPerBatchMax,
       authenticate: authenticate(tokens),
       accountTokenKey: secretKey,
+      liveStats,
     };
     const services: PlatformServices = {
       config,
@@ -234,11 +336,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       identity,
       ledgerHttp,
       codecs,
+      metrics,
+      liveStats,
     };
 
     let url: string | undefined;
     let adminPassword: string | undefined;
-    if (role === "api" || role === "all") {
+    if (components.notifier) {
       const notifier = await startNotifier({
         log,
         groupId: `notifier-${ids.uuid()}`,
@@ -249,7 +353,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       });
       stops.push(() => notifier.stop());
       notifier.done.catch(crash);
-
+    }
+    if (components.http) {
       // No default password: one is generated and printed on first start when none is configured.
       adminPassword = config.auth.adminPassword ?? randomBytes(12).toString("base64url");
       const admin = await identity.bootstrapAdmin(config.auth.adminUsername, adminPassword);
@@ -262,6 +367,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         identity,
         ledger: ledgerHttp,
         ready: async () => (await pool.query("SELECT 1")).rowCount === 1,
+        metricsRegistry: metrics.registry,
         plugins: (options.plugins ?? []).map((plugin) => plugin(services)),
         webDir: join(import.meta.dirname, "..", "..", "web", "dist"),
         version: "0.1.0",

@@ -51,13 +51,16 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
     "id, iban, owner_id, asset, balance, debits_pending, credits_pending, overdraft_limit, system, token_hash";
   // Hot-path point lookups of the HTTP edge, one round trip per tick under load.
   const loadOutcome = coalesce(async (ids: readonly string[]) => {
-    const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [ids]);
+    const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [
+      ids,
+    ]);
     return new Map(rows.map((row) => [row.command_id as string, outcomeFromRow(row)]));
   }, lookupBatchSizeMax);
   const loadOwner = coalesce(async (ibans: readonly string[]) => {
-    const { rows } = await pool.query("SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])", [
-      ibans,
-    ]);
+    const { rows } = await pool.query(
+      "SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])",
+      [ibans],
+    );
     return new Map(rows.map((row) => [row.iban as string, row.owner_id as string]));
   }, lookupBatchSizeMax);
   const owners = new Map<string, string>();

@@ -11,6 +11,11 @@ const positiveInt = z.coerce.number().int().positive();
 
 export const configSchema = z.object({
   mode: z.enum(["embedded", "distributed"]).default("embedded"),
+  /** Names this process in Kafka client ids and logs; defaults to `<hostname>-<pid>`. */
+  instanceId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   http: z.object({
     host: z.string().default("127.0.0.1"),
     port: port.default(8080),
@@ -29,7 +34,25 @@ export const configSchema = z.object({
   log: z.object({
     /** Coalescing window of the embedded producer (Kafka's linger.ms). */
     lingerMs: z.coerce.number().int().min(0).max(100).default(1),
-    kafkaBrokers: z.string().optional(),
+    /** Comma-separated `host:port` list; when set the log is Apache Kafka, else PostgreSQL. */
+    kafkaBrokers: z
+      .string()
+      .regex(/^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/, "expected host:port[,host:port…]")
+      .optional(),
+    /** A handler that stops heartbeating this long loses its partitions to the other members. */
+    kafkaSessionTimeoutMs: positiveInt.min(1_000).max(300_000).default(10_000),
+  }),
+  schemaRegistry: z.object({
+    /** Confluent-compatible registry (e.g. Apicurio's `/apis/ccompat/v7`); else the built-in one. */
+    url: z.string().url().optional(),
+    requestTimeoutMs: positiveInt.default(10_000),
+  }),
+  redis: z.object({
+    /** Shared cache of distributed mode (`redis://host:port`); in-memory caches when unset. */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, "expected redis://host:port")
+      .optional(),
   }),
   handler: z.object({
     batchSizeMax: positiveInt.max(20_000).default(8_000),
@@ -67,6 +90,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Maps LEDGERFLOW_* variables onto the schema. Unknown LEDGERFLOW_* variables are an error. */
 const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_MODE: ["mode"],
+  LEDGERFLOW_INSTANCE_ID: ["instanceId"],
   LEDGERFLOW_HOST: ["http", "host"],
   LEDGERFLOW_PORT: ["http", "port"],
   LEDGERFLOW_HTTP_BODY_BYTES_MAX: ["http", "bodyBytesMax"],
@@ -78,6 +102,10 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_DB_STATEMENT_TIMEOUT_MS: ["database", "statementTimeoutMs"],
   LEDGERFLOW_LOG_LINGER_MS: ["log", "lingerMs"],
   LEDGERFLOW_KAFKA_BROKERS: ["log", "kafkaBrokers"],
+  LEDGERFLOW_KAFKA_SESSION_TIMEOUT_MS: ["log", "kafkaSessionTimeoutMs"],
+  LEDGERFLOW_SCHEMA_REGISTRY_URL: ["schemaRegistry", "url"],
+  LEDGERFLOW_SCHEMA_REGISTRY_TIMEOUT_MS: ["schemaRegistry", "requestTimeoutMs"],
+  LEDGERFLOW_REDIS_URL: ["redis", "url"],
   LEDGERFLOW_HANDLER_BATCH_SIZE_MAX: ["handler", "batchSizeMax"],
   LEDGERFLOW_HANDLER_FETCH_WAIT_MAX_MS: ["handler", "fetchWaitMaxMs"],
   LEDGERFLOW_HANDLER_RETRY_ATTEMPTS_MAX: ["handler", "retryAttemptsMax"],
@@ -114,6 +142,8 @@ export function loadConfig(
     http: {},
     database: {},
     log: {},
+    schemaRegistry: {},
+    redis: {},
     handler: {},
     ledger: {},
     auth: {},
@@ -143,6 +173,9 @@ export function loadConfig(
   }
   if (parsed.data.mode === "distributed" && !parsed.data.auth.jwtSecret) {
     throw new ConfigError("LEDGERFLOW_JWT_SECRET is required in distributed mode");
+  }
+  if (parsed.data.mode === "distributed" && !parsed.data.database.url) {
+    throw new ConfigError("LEDGERFLOW_DATABASE_URL is required in distributed mode");
   }
   return deepFreeze(parsed.data);
 }

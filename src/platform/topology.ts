@@ -3,6 +3,13 @@
  * The embedded log and Kafka (`ledgerflow topics sync`) are both created from this table.
  */
 import { balanceChangedSchema, commandSchema, outcomeSchema } from "../ledger/schemas.ts";
+import {
+  gatewayAlertSchema,
+  gatewayChangeSchema,
+  paymentCommandSchema,
+  paymentEventSchema,
+} from "../payments/schemas.ts";
+import { tokenReceiptSchema } from "../tokens/schemas.ts";
 import type { AvroSchema } from "./log/avro.ts";
 import type { TopicSpec } from "./log/port.ts";
 
@@ -40,6 +47,16 @@ export const topics = {
   ledgerOutcomes: topic("ledger.outcomes", partitionsDefault, "commandId", outcomeSchema),
   /** One event per posted balance change, keyed by IBAN so an account's changes stay in order. */
   balanceChanged: topic("ledger.balance-changed", partitionsDefault, "iban", balanceChangedSchema),
+  /** Payment commands (requests, gateway callbacks, reversals), keyed by payment id. */
+  paymentCommands: topic("payments.commands", partitionsDefault, "paymentId", paymentCommandSchema),
+  /** Every event of every payment, keyed by payment id (state changes, attempts, outcomes). */
+  paymentEvents: topic("payments.events", partitionsDefault, "paymentId", paymentEventSchema),
+  /** Gateway registry changes; every orchestrator instance reloads the registry on each. */
+  gatewayChanges: topic("payments.gateways", 1, "name", gatewayChangeSchema),
+  /** Gateway down / recovered alerts (de-duplicated), keyed by gateway. */
+  gatewayAlerts: topic("payments.alerts", 1, "gateway", gatewayAlertSchema),
+  /** Signed receipts (tokens) as they are issued, keyed by token id. */
+  tokenReceipts: topic("tokens.receipts", partitionsDefault, "tokenId", tokenReceiptSchema),
 } as const satisfies Record<string, TopicDeclaration>;
 
 export type TopicName = keyof typeof topics;

@@ -3,12 +3,13 @@
  * (each returns the offending rows, so a failing check says what broke).
  */
 import type pg from "pg";
-import type { ApplyBatchDeps } from "../../src/ledger/apply-batch.ts";
 import { createPostgresLedgerStore } from "../../src/ledger/adapters/postgres.ts";
+import type { ApplyBatchDeps } from "../../src/ledger/apply-batch.ts";
 import { fingerprintOf } from "../../src/ledger/command-gateway.ts";
 import { type IbanFormat, ibanFor } from "../../src/ledger/domain/iban.ts";
 import type {
   Authorization,
+  BalanceChanged,
   CreateAccount,
   LedgerCommand,
   PostPendingTransfer,
@@ -22,7 +23,6 @@ import {
   outcomeFromAvro,
   type PublishedOutcomeEnvelope,
 } from "../../src/ledger/schemas.ts";
-import type { BalanceChanged } from "../../src/ledger/domain/types.ts";
 import type { IdGenerator } from "../../src/platform/clock.ts";
 import { createTopicCodec, type TopicCodec } from "../../src/platform/log/topic-codecs.ts";
 import { createPostgresSchemaRegistry } from "../../src/platform/schema-registry/postgres.ts";
@@ -86,7 +86,13 @@ export function createAccountCommand(
   return {
     type: "CreateAccount",
     commandId: accountId,
-    fingerprint: fingerprintOf({ type: "CreateAccount", owner: options.ownerId, asset, overdraftLimit, system }),
+    fingerprint: fingerprintOf({
+      type: "CreateAccount",
+      owner: options.ownerId,
+      asset,
+      overdraftLimit,
+      system,
+    }),
     accountId,
     ownerId: options.ownerId,
     asset,

@@ -80,6 +80,8 @@ export function apiClient(baseUrl: string) {
     as(token: string) {
       const auth = { authorization: `Bearer ${token}` };
       return {
+        call: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+          call(method, path, body, { ...auth, ...headers }),
         get: (path: string) => call("GET", path, undefined, auth),
         post: (path: string, body: unknown, wait = true) =>
           call("POST", path, body, { ...auth, ...(wait ? { prefer: "wait=10" } : {}) }),

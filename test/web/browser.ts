@@ -26,8 +26,15 @@ export interface Platform {
 }
 
 interface PlatformModule {
-  startTestPlatform(): Promise<Platform>;
+  startTestPlatform(
+    overrides?: Record<string, unknown>,
+    options?: { plugins?: readonly unknown[] },
+  ): Promise<Platform>;
+  readonly testAdmin?: { readonly username: string; readonly password: string };
 }
+
+/** The admin the test platform bootstraps, when the platform module names it. */
+let platformAdmin: { username: string; password: string } | undefined;
 
 /** Why the browser tests cannot run here, or undefined when they can. */
 export async function skipReason(): Promise<string | undefined> {
@@ -53,7 +60,12 @@ export async function startPlatform(): Promise<Platform> {
   if (running) return { url: running.replace(/\/$/, ""), stop: async () => {} };
   const module = await platformModule();
   if (!module) throw new Error("test/support/platform.ts is missing");
-  return module.startTestPlatform();
+  if (module.testAdmin) platformAdmin = { ...module.testAdmin };
+  // The web app needs GraphQL subscriptions; `npm start` mounts the same plugin.
+  const { graphqlPlugin } = await import("../../src/api/graphql/plugin.ts").catch((error: unknown) => {
+    throw new Error("the GraphQL plugin (src/api/graphql/plugin.ts) does not load", { cause: error });
+  });
+  return module.startTestPlatform({}, { plugins: [graphqlPlugin] });
 }
 
 export async function launchBrowser(): Promise<Browser> {
@@ -128,10 +140,11 @@ export async function login(baseUrl: string, username: string, password: string)
 }
 
 export function adminCredentials(): { username: string; password: string } {
-  const username = process.env.LEDGERFLOW_ADMIN_USERNAME;
-  const password = process.env.LEDGERFLOW_ADMIN_PASSWORD;
-  if (!username || !password)
-    throw new Error("LEDGERFLOW_ADMIN_USERNAME / LEDGERFLOW_ADMIN_PASSWORD are not set");
+  const username = process.env.LEDGERFLOW_ADMIN_USERNAME ?? platformAdmin?.username;
+  const password = process.env.LEDGERFLOW_ADMIN_PASSWORD ?? platformAdmin?.password;
+  if (!username || !password) {
+    throw new Error("no admin credentials: set LEDGERFLOW_ADMIN_USERNAME / LEDGERFLOW_ADMIN_PASSWORD");
+  }
   return { username, password };
 }
 
@@ -142,7 +155,7 @@ export async function depositAsAdmin(baseUrl: string, iban: string, amountMinor:
   await api(baseUrl, "/v1/operations", {
     token,
     wait: true,
-    body: { id: randomUUID(), type: "deposit", iban, amount: amountMinor, branch: "Amsterdam Centraal" },
+    body: { id: randomUUID(), type: "deposit", iban, amount: amountMinor, branch: "amsterdam-centraal" },
   });
 }
 
@@ -177,8 +190,8 @@ export async function openAccountThroughUi(
   await page.getByRole("radio", { name: new RegExp(asset) }).check();
   await page.getByRole("button", { name: "Open account" }).click();
   await page.getByRole("heading", { name: "Your account is open" }).waitFor();
-  const iban = (await page.getByTestId("new-iban").innerText()).replace(/\s+/g, "");
-  const token = await page.getByTestId("account-token").innerText();
+  const iban = ((await page.getByTestId("new-iban").textContent()) ?? "").replace(/\s+/g, "");
+  const token = (await page.getByTestId("account-token").textContent()) ?? "";
   return { iban, token };
 }
 
@@ -202,6 +215,7 @@ export async function transferThroughUi(
     { timeout: 15_000 },
   );
   const final = (await status.getAttribute("data-status")) ?? "";
-  const reason = final === "failed" ? await page.getByTestId("failure-reason").innerText() : undefined;
+  const reason =
+    final === "failed" ? ((await page.getByTestId("failure-reason").textContent()) ?? undefined) : undefined;
   return { status: final, reason };
 }

@@ -98,7 +98,7 @@ describe("main pages at phone and desktop size", { skip: reason ?? false, timeou
       await shoot(page, `${size}-accounts`);
 
       await page.goto(`${base}/accounts/${main.iban}`);
-      await page.getByText("Rent share").waitFor();
+      await page.getByTestId("transactions").getByText("Rent share").waitFor();
       await shoot(page, `${size}-history`);
 
       await page.goto(`${base}/transfer?from=${main.iban}`);

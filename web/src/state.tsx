@@ -78,6 +78,29 @@ export function useSession(): Session | undefined {
 let notificationSeq = 0;
 const notificationsMax = 100;
 
+/** Notifications live as long as the session (sessionStorage), per user, so a reload keeps them. */
+function notificationsKey(username: string): string {
+  return `ledgerflow.notifications.${username}`;
+}
+
+function loadNotifications(username: string | undefined): AppNotification[] {
+  if (!username) return [];
+  try {
+    const stored: unknown = JSON.parse(sessionStorage.getItem(notificationsKey(username)) ?? "[]");
+    return Array.isArray(stored) ? (stored as AppNotification[]).slice(0, notificationsMax) : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveNotifications(username: string, notifications: readonly AppNotification[]): void {
+  try {
+    sessionStorage.setItem(notificationsKey(username), JSON.stringify(notifications));
+  } catch {
+    // Storage full or disabled: notifications still work for this page.
+  }
+}
+
 function describeChange(change: BalanceChange, asset: string): Omit<AppNotification, "id" | "atMs"> {
   const outgoing = isNegative(change.change);
   const amount = formatMoney(change.change.replace(/^-/, ""), asset);
@@ -108,7 +131,7 @@ export function AppProvider(props: { children: ReactNode }) {
 
   const notify = useCallback((notification: Omit<AppNotification, "id" | "atMs">) => {
     notificationSeq += 1;
-    const entry = { ...notification, id: `n${notificationSeq}`, atMs: Date.now() };
+    const entry = { ...notification, id: `n${Date.now()}-${notificationSeq}`, atMs: Date.now() };
     setNotifications((previous) => [entry, ...previous].slice(0, notificationsMax));
     setUnread((count) => count + 1);
   }, []);
@@ -130,7 +153,7 @@ export function AppProvider(props: { children: ReactNode }) {
   useEffect(() => {
     setAccounts([]);
     setAccountsLoaded(false);
-    setNotifications([]);
+    setNotifications(loadNotifications(getSession()?.username));
     setUnread(0);
     setFeatures(noFeatures);
     setLive(undefined);
@@ -177,6 +200,11 @@ export function AppProvider(props: { children: ReactNode }) {
       for (const stop of stops) stop();
     };
   }, [live, ibanKey, notify]);
+
+  const username = session?.username;
+  useEffect(() => {
+    if (username) saveNotifications(username, notifications);
+  }, [username, notifications]);
 
   const onBalanceChange = useCallback((listener: (change: BalanceChange) => void) => {
     changeListeners.current.add(listener);

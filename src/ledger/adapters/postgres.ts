@@ -1,8 +1,10 @@
 import type pg from "pg";
 import { inTransaction } from "../../platform/db/pool.ts";
+import { InfrastructureError } from "../../platform/errors.ts";
+import type { PostgresLog } from "../../platform/log/adapters/postgres.ts";
 import type { AccountState, PendingState, PendingTransferState, TransferKind } from "../domain/types.ts";
 import { encodeOutboxBatch } from "../outbox.ts";
-import type { BatchChanges, LedgerStore, LedgerTransaction, StoredOutcome } from "../store.ts";
+import type { BatchChanges, LedgerStore, LedgerTransaction, OutgoingEvent, StoredOutcome } from "../store.ts";
 
 const accountColumns =
   "id, iban, owner_id, asset, balance, debits_pending, credits_pending, overdraft_limit, system, token_hash";
@@ -38,7 +40,36 @@ export function outcomeFromRow(row: Record<string, unknown>): StoredOutcome {
 
 const str = (value: bigint | number): string => value.toString();
 
-function transaction(client: pg.PoolClient): LedgerTransaction {
+/**
+ * Where a batch's outgoing events go, inside the batch's transaction. Returns what to run after
+ * COMMIT (e.g. waking in-process consumers), if anything.
+ */
+export type OutboxWriter = (
+  client: pg.PoolClient,
+  outgoing: readonly OutgoingEvent[],
+  nowMs: number,
+) => Promise<(() => void) | undefined>;
+
+/** Outbox table, published by the outbox relay: for a log outside PostgreSQL (Kafka). */
+export const tableOutbox: OutboxWriter = async (client, outgoing, nowMs) => {
+  await client.query("INSERT INTO ledger_outbox (records, created_at_ms) VALUES ($1, $2)", [
+    encodeOutboxBatch(outgoing),
+    str(nowMs),
+  ]);
+  await client.query("NOTIFY ledger_outbox");
+  return undefined;
+};
+
+/** Embedded mode: the log lives in the same database, so the events go straight into it. */
+export function logOutbox(log: Pick<PostgresLog, "appendWithin">): OutboxWriter {
+  return (client, outgoing) => log.appendWithin(client, outgoing);
+}
+
+function transaction(
+  client: pg.PoolClient,
+  outbox: OutboxWriter,
+  onCommit: (afterCommit: () => void) => void,
+): LedgerTransaction {
   return {
     async findOutcomes(commandIds) {
       if (commandIds.length === 0) return new Map();
@@ -91,7 +122,12 @@ function transaction(client: pg.PoolClient): LedgerTransaction {
       return rows.map((row) => BigInt(row.serial));
     },
 
-    persist: (changes) => persist(client, changes),
+    async persist(changes) {
+      await persist(client, changes);
+      if (changes.outgoing.length === 0) return;
+      const afterCommit = await outbox(client, changes.outgoing, changes.nowMs);
+      if (afterCommit) onCommit(afterCommit);
+    },
   };
 }
 
@@ -205,15 +241,30 @@ async function persist(client: pg.PoolClient, changes: BatchChanges): Promise<vo
       ],
     );
   }
-  if (changes.outgoing.length > 0) {
-    await client.query("INSERT INTO ledger_outbox (records, created_at_ms) VALUES ($1, $2)", [
-      encodeOutboxBatch(changes.outgoing),
-      str(nowMs),
-    ]);
-    await client.query("NOTIFY ledger_outbox");
-  }
 }
 
-export function createPostgresLedgerStore(pool: pg.Pool): LedgerStore {
-  return { transaction: (work) => inTransaction(pool, (client) => work(transaction(client))) };
+export function createPostgresLedgerStore(pool: pg.Pool, outbox: OutboxWriter = tableOutbox): LedgerStore {
+  return {
+    async transaction(work) {
+      let afterCommit: (() => void) | undefined;
+      const result = await inTransaction(pool, (client) =>
+        work(
+          transaction(client, outbox, (after) => {
+            afterCommit = after;
+          }),
+        ),
+      ).catch((error: unknown) => {
+        // Two handlers deciding the same command (a rebalance, a zombie) collide on a primary key:
+        // the loser retries and then finds the winner's outcome.
+        if ((error as { code?: unknown }).code === "23505") {
+          throw new InfrastructureError("conflict", "another handler decided the same command", {
+            cause: error,
+          });
+        }
+        throw error;
+      });
+      afterCommit?.();
+      return result;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { Principal } from "../../identity/tokens.ts";
 import { fingerprintOf } from "../command-gateway.ts";
 import type { CreateAccount } from "../domain/types.ts";
 import {
@@ -15,7 +16,7 @@ import {
   visibleAccount,
 } from "./common.ts";
 
-const createAccountBody = z.strictObject({
+export const createAccountBody = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the account id and the idempotency key"),
   asset: assetCode,
 });
@@ -30,6 +31,28 @@ const historyQuery = z.strictObject({
 });
 
 const ibanParams = z.strictObject({ iban: z.string().min(1).max(64) });
+
+/** The command opening an account for `principal`, and the account's secret token. */
+export function createAccountCommand(
+  input: { readonly id: string; readonly asset: string },
+  principal: Principal,
+  tokenKey: Uint8Array,
+): { command: CreateAccount; token: string } {
+  const { id, asset } = input;
+  const { token, tokenHash } = accountToken(id, tokenKey);
+  const command: CreateAccount = {
+    type: "CreateAccount",
+    commandId: id,
+    fingerprint: fingerprintOf({ type: "CreateAccount", owner: principal.userId, asset }),
+    accountId: id,
+    ownerId: principal.userId,
+    asset,
+    overdraftLimit: 0n,
+    system: false,
+    tokenHash,
+  };
+  return { command, token };
+}
 
 export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -50,18 +73,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
     async (request, reply) => {
       const principal = principalOf(request);
       const { id, asset } = request.body;
-      const { token, tokenHash } = accountToken(id, deps.accountTokenKey);
-      const command: CreateAccount = {
-        type: "CreateAccount",
-        commandId: id,
-        fingerprint: fingerprintOf({ type: "CreateAccount", owner: principal.userId, asset }),
-        accountId: id,
-        ownerId: principal.userId,
-        asset,
-        overdraftLimit: 0n,
-        system: false,
-        tokenHash,
-      };
+      const { command, token } = createAccountCommand(request.body, principal, deps.accountTokenKey);
       const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
       const answer = submissionReply(
         submission,

@@ -3,7 +3,30 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ProblemError } from "../../api/problems.ts";
 import { requireRole } from "../../identity/routes.ts";
+import type { Principal } from "../../identity/tokens.ts";
+import type { CommandStatus } from "../notifications.ts";
 import { isStaff, type LedgerHttpDeps, principalOf } from "./common.ts";
+
+/** A command's status as its issuer (or staff) may see it; anyone else gets 404. */
+export async function visibleCommandStatus(deps: LedgerHttpDeps, principal: Principal, id: string) {
+  const stored = await deps.queries.outcome(id);
+  if (stored && (stored.actorId === principal.userId || isStaff(principal))) {
+    return {
+      id,
+      status: stored.status,
+      ...(stored.reason === undefined ? {} : { reason: stored.reason }),
+      ...stored.result,
+    } as {
+      id: string;
+      status: CommandStatus;
+      reason?: string;
+      iban?: string;
+      [field: string]: string | undefined;
+    };
+  }
+  if (!stored && deps.accepted.has(id, principal.userId)) return { id, status: "PENDING" as CommandStatus };
+  throw new ProblemError("not_found", { detail: "No such command" });
+}
 
 export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -19,21 +42,7 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       },
       preHandler: deps.authenticate,
     },
-    async (request) => {
-      const principal = principalOf(request);
-      const { id } = request.params;
-      const stored = await deps.queries.outcome(id);
-      if (stored && (stored.actorId === principal.userId || isStaff(principal))) {
-        return {
-          id,
-          status: stored.status,
-          ...(stored.reason === undefined ? {} : { reason: stored.reason }),
-          ...stored.result,
-        };
-      }
-      if (!stored && deps.accepted.has(id, principal.userId)) return { id, status: "PENDING" };
-      throw new ProblemError("not_found", { detail: "No such command" });
-    },
+    async (request) => visibleCommandStatus(deps, principalOf(request), request.params.id),
   );
 
   app.get(

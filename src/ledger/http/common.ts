@@ -37,7 +37,12 @@ export const amountInput = z
 
 export const ibanInput = z.string().min(1).max(64).describe("IBAN, spaces allowed");
 
-export const descriptionInput = z.string().max(140).describe("Free text shown to both sides");
+// PostgreSQL text cannot hold NUL; refusing it here keeps a bad request from ever reaching the handler.
+export const descriptionInput = z
+  .string()
+  .max(140)
+  .refine((text) => !text.includes("\u0000"), "must not contain NUL characters")
+  .describe("Free text shown to both sides");
 
 /** The positive amount, or a 400 naming `field`. */
 export function amountOrFail(value: string | number, field: string): bigint {

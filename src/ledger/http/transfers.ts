@@ -6,6 +6,7 @@ import type { Principal } from "../../identity/tokens.ts";
 import { fingerprintOf, resultFromStored } from "../command-gateway.ts";
 import type { Authorization, TransferMoney } from "../domain/types.ts";
 import type { CommandResult } from "../notifications.ts";
+import type { LedgerQueries } from "../queries.ts";
 import {
   amountInput,
   amountOrFail,
@@ -20,7 +21,7 @@ import {
   submissionReply,
 } from "./common.ts";
 
-const transferInput = z.strictObject({
+export const transferInput = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the transfer id and the idempotency key"),
   from: ibanInput,
   to: ibanInput,
@@ -31,7 +32,11 @@ const transferInput = z.strictObject({
 });
 type TransferInput = z.infer<typeof transferInput>;
 
-function transferCommand(input: TransferInput, principal: Principal, fieldPrefix: string): TransferMoney {
+export function transferCommand(
+  input: TransferInput,
+  principal: Principal,
+  fieldPrefix: string,
+): TransferMoney {
   const debitIban = ibanOrFail(input.from, `${fieldPrefix}from`);
   const creditIban = ibanOrFail(input.to, `${fieldPrefix}to`);
   const amount = amountOrFail(input.amount, `${fieldPrefix}amount`);
@@ -64,6 +69,14 @@ function transferCommand(input: TransferInput, principal: Principal, fieldPrefix
   };
 }
 
+/** Without a token only the owner may move money; to anyone else the account does not exist. */
+export async function assertMayDebit(queries: LedgerQueries, command: TransferMoney, principal: Principal) {
+  if (command.authorization.kind !== "owner") return;
+  const owner = await queries.ownerOfIban(command.debitIban);
+  if (owner !== principal.userId)
+    throw new ProblemError("not_found", { field: "from", detail: "No such account" });
+}
+
 export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
@@ -83,13 +96,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
     async (request, reply) => {
       const principal = principalOf(request);
       const command = transferCommand(request.body, principal, "");
-      if (command.authorization.kind === "owner") {
-        // Without a token only the owner may move money; to anyone else the account does not exist.
-        const owner = await deps.queries.ownerOfIban(command.debitIban);
-        if (owner !== principal.userId) {
-          throw new ProblemError("not_found", { field: "from", detail: "No such account" });
-        }
-      }
+      await assertMayDebit(deps.queries, command, principal);
       const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
       const answer = submissionReply(submission, command.commandId, () => ({
         from: command.debitIban,

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { UnavailableError } from "../errors.ts";
+import { asInfrastructureError } from "./errors.ts";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -40,7 +41,7 @@ export async function inTransaction<T>(
     return result;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
-    throw error;
+    throw asInfrastructureError(error);
   } finally {
     client.release();
   }

@@ -101,7 +101,10 @@ export async function runConsumer(log: Log, options: RunConsumerOptions): Promis
       try {
         await options.handle([record]);
       } catch (error) {
-        if (error instanceof InvariantViolation || error instanceof UnavailableError) throw error;
+        // Passing conditions (a dependency down, a deadlock or a lost race) are retried as a batch,
+        // never blamed on the record.
+        if (error instanceof InvariantViolation || error instanceof UnavailableError || isConflict(error))
+          throw error;
         await deadLetter(record, error, attempts);
       }
     }
@@ -151,4 +154,8 @@ function errorCode(error: unknown): string {
   if (error instanceof InfrastructureError) return error.code;
   if (error instanceof Error) return error.name;
   return "unknown";
+}
+
+function isConflict(error: unknown): boolean {
+  return error instanceof InfrastructureError && error.code === "conflict";
 }

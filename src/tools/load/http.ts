@@ -32,7 +32,10 @@ const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 export function isLoopbackUrl(url: string): boolean {
   try {
     const { hostname, protocol } = new URL(url);
-    return (protocol === "http:" || protocol === "https:") && (loopbackHosts.has(hostname) || /^127\./.test(hostname));
+    return (
+      (protocol === "http:" || protocol === "https:") &&
+      (loopbackHosts.has(hostname) || /^127\./.test(hostname))
+    );
   } catch {
     return false;
   }
@@ -72,7 +75,9 @@ export function createJsonClient(options: JsonClientOptions): JsonClient {
             res.on("error", reject);
           },
         );
-        req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out after ${options.timeoutMs} ms`)));
+        req.on("timeout", () =>
+          req.destroy(new Error(`${method} ${path} timed out after ${options.timeoutMs} ms`)),
+        );
         req.on("error", reject);
         req.end(payload);
       });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatMs, LatencySamples } from "./latency.ts";
 import { isLoopbackUrl } from "./http.ts";
+import { formatMs, LatencySamples } from "./latency.ts";
 
 test("nearest-rank percentiles", () => {
   const samples = new LatencySamples();

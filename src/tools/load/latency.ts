@@ -7,7 +7,7 @@ export class LatencySamples {
   #sorted = true;
 
   record(ms: number): void {
-    this.#samples.push(ms < 0 ? 0 : ms);
+    this.#samples.push(Math.max(ms, 0));
     this.#sorted = false;
   }
 
@@ -41,7 +41,7 @@ export class LatencySamples {
   }
 }
 
-export function formatMs(ms: number): string {
-  if (Number.isNaN(ms)) return "-";
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return "-";
   return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
 }

@@ -118,7 +118,13 @@ export async function fundAccounts(
     const answer = await client.request(
       "POST",
       "/v1/operations",
-      { id: ids.uuid(), type: "deposit", iban: account.iban, amount: amount.toString(), branch: "load-generator" },
+      {
+        id: ids.uuid(),
+        type: "deposit",
+        iban: account.iban,
+        amount: amount.toString(),
+        branch: "load-generator",
+      },
       { authorization: `Bearer ${staffAccessToken}`, ...waitHeader },
     );
     if (answer.status !== 201) throw new LoadSetupError(`cannot fund ${account.iban}: ${describe(answer)}`);

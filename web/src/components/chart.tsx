@@ -11,6 +11,8 @@ export interface ChartSeries {
   readonly color: string;
   readonly values: readonly (number | null)[];
   readonly fill?: boolean;
+  /** Series on the "side" scale get their own axis on the right (e.g. failures next to successes). */
+  readonly side?: boolean;
 }
 
 const chartHeightPx = 220;
@@ -23,9 +25,26 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
     height: chartHeightPx,
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+    scales: {
+      x: { time: true },
+      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+      side: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
+    },
     axes: [
-      { stroke: axisStroke, grid, ticks: grid },
+      {
+        stroke: axisStroke,
+        grid,
+        ticks: grid,
+        space: 70,
+        values: (_u, splits) =>
+          splits.map((seconds) =>
+            new Date(seconds * 1000).toLocaleTimeString([], {
+              hour: "2-digit",
+              minute: "2-digit",
+              second: "2-digit",
+            }),
+          ),
+      },
       {
         stroke: axisStroke,
         grid,
@@ -33,6 +52,19 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
         size: 56,
         values: (_u, splits) => splits.map((value) => `${Number(value.toFixed(2))}${unit}`),
       },
+      ...(series.some((entry) => entry.side)
+        ? [
+            {
+              scale: "side",
+              side: 1,
+              stroke: "#c23434",
+              grid: { show: false },
+              ticks: grid,
+              size: 48,
+              values: (_u: uPlot, splits: number[]) => splits.map((value) => `${Number(value.toFixed(2))}`),
+            },
+          ]
+        : []),
     ],
     series: [
       {},
@@ -41,6 +73,7 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
         stroke: entry.color,
         width: 2,
         points: { show: false },
+        ...(entry.side ? { scale: "side" } : {}),
         ...(entry.fill ? { fill: `${entry.color}22` } : {}),
       })),
     ],
@@ -54,7 +87,7 @@ export function TimeChart(props: {
 }) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const shape = props.series.map((entry) => `${entry.label}:${entry.color}`).join("|");
+  const shape = props.series.map((entry) => `${entry.label}:${entry.color}:${entry.side ?? false}`).join("|");
 
   const data = (): uPlot.AlignedData => [
     props.timesMs.map((ms) => ms / 1000),

@@ -7,13 +7,15 @@ const toastMs = 5000;
 export function Toasts() {
   const { notifications } = useApp();
   const [visible, setVisible] = useState<AppNotification | undefined>();
+  // Notifications restored after a reload are history, not news: only newer ones pop up.
+  const [mountedAtMs] = useState(() => Date.now());
   const latest = notifications[0];
   useEffect(() => {
-    if (!latest) return;
+    if (!latest || latest.atMs < mountedAtMs) return;
     setVisible(latest);
     const timer = setTimeout(() => setVisible(undefined), toastMs);
     return () => clearTimeout(timer);
-  }, [latest]);
+  }, [latest, mountedAtMs]);
   return (
     <div className="toast-region" aria-live="polite" aria-atomic="true">
       {visible && (

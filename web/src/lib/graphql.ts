@@ -48,7 +48,7 @@ export interface LiveDocuments {
 /** Used when the schema cannot be read: the field names of the issue 2 contract. */
 export const defaultDocuments: LiveDocuments = {
   balanceChanged: `subscription BalanceChanged($iban: String!) {
-  balanceChanged(iban: $iban) { iban balance: newBalance change: changedBy counterparty: counterpartyIban description at }
+  balanceChanged(iban: $iban) { iban balance: newBalance change: changedBy counterparty description at }
 }`,
   commandOutcome: `subscription CommandOutcome($id: ID!) {
   commandOutcome(id: $id) { id status reason }
@@ -82,7 +82,10 @@ function namedType(type: TypeRef): string | undefined {
   return type.ofType ? namedType(type.ofType) : (type.name ?? undefined);
 }
 
-function selection(available: ReadonlySet<string>, wanted: Readonly<Record<string, readonly string[]>>): string {
+function selection(
+  available: ReadonlySet<string>,
+  wanted: Readonly<Record<string, readonly string[]>>,
+): string {
   const parts: string[] = [];
   for (const [alias, candidates] of Object.entries(wanted)) {
     const found = candidates.find((candidate) => available.has(candidate));
@@ -91,7 +94,12 @@ function selection(available: ReadonlySet<string>, wanted: Readonly<Record<strin
   return parts.join(" ");
 }
 
-function document(field: SchemaField, argument: string, objectFields: ReadonlySet<string>, wanted: Readonly<Record<string, readonly string[]>>): string {
+function document(
+  field: SchemaField,
+  argument: string,
+  objectFields: ReadonlySet<string>,
+  wanted: Readonly<Record<string, readonly string[]>>,
+): string {
   const arg = field.args.find((candidate) => candidate.name === argument);
   const argType = arg ? typeText(arg.type) : "String!";
   return `subscription Live($${argument}: ${argType}) { ${field.name}(${argument}: $${argument}) { ${selection(objectFields, wanted)} } }`;
@@ -118,7 +126,10 @@ async function run<T>(client: Client, query: string): Promise<T | undefined> {
  * aliased to the names this app uses; falls back to the contract's names.
  */
 export async function discoverDocuments(client: Client): Promise<LiveDocuments> {
-  const schema = await run<{ __schema: { subscriptionType: { fields: SchemaField[] } | null } }>(client, introspection);
+  const schema = await run<{ __schema: { subscriptionType: { fields: SchemaField[] } | null } }>(
+    client,
+    introspection,
+  );
   const fields = schema?.__schema.subscriptionType?.fields ?? [];
   const balanceField = fields.find((field) => field.name === "balanceChanged");
   const outcomeField = fields.find((field) => field.name === "commandOutcome");
@@ -131,7 +142,10 @@ export async function discoverDocuments(client: Client): Promise<LiveDocuments> 
     );
     return found?.__type ? new Set(found.__type.fields.map((entry) => entry.name)) : undefined;
   };
-  const [balanceFields, outcomeFields] = await Promise.all([objectFields(balanceField), objectFields(outcomeField)]);
+  const [balanceFields, outcomeFields] = await Promise.all([
+    objectFields(balanceField),
+    objectFields(outcomeField),
+  ]);
   return {
     balanceChanged:
       balanceField && balanceFields
@@ -146,7 +160,8 @@ export async function discoverDocuments(client: Client): Promise<LiveDocuments> 
 
 /** Subscription values arrive with numbers or strings for amounts; the app keeps strings. */
 export function normalizeBalanceChange(raw: Record<string, unknown>): BalanceChange {
-  const text = (value: unknown): string | null => (value === undefined || value === null ? null : String(value));
+  const text = (value: unknown): string | null =>
+    value === undefined || value === null ? null : String(value);
   const atRaw = raw.at;
   const at = typeof atRaw === "number" ? new Date(atRaw).toISOString() : text(atRaw);
   return {

@@ -77,7 +77,12 @@ export function parseAmountInput(input: string, scale: number): ParsedAmount {
   const lastDot = compact.lastIndexOf(".");
   const lastComma = compact.lastIndexOf(",");
   const decimalAt = Math.max(lastDot, lastComma);
-  const whole = (decimalAt === -1 ? compact : compact.slice(0, decimalAt)).replace(/[.,]/g, "");
+  const wholeWritten = decimalAt === -1 ? compact : compact.slice(0, decimalAt);
+  // Thousands separators are accepted only where they group three digits: "1.2.3" is a typo.
+  if (/[.,]/.test(wholeWritten) && !/^[0-9]{1,3}([.,][0-9]{3})+$/.test(wholeWritten)) {
+    return { ok: false, error: "Use digits and at most one decimal point" };
+  }
+  const whole = wholeWritten.replace(/[.,]/g, "");
   const fraction = decimalAt === -1 ? "" : compact.slice(decimalAt + 1);
   if (!/^[0-9]*$/.test(whole) || !/^[0-9]*$/.test(fraction) || whole + fraction === "") {
     return { ok: false, error: "Use digits and at most one decimal point" };

@@ -38,7 +38,7 @@ export function itemsOf<T>(body: unknown): T[] {
   if (Array.isArray(body)) return body as T[];
   if (typeof body === "object" && body !== null) {
     const record = body as Record<string, unknown>;
-    for (const key of ["items", "accounts", "transactions", "data"]) {
+    for (const key of ["items", "accounts", "transactions", "gateways", "letters", "entries", "data"]) {
       if (Array.isArray(record[key])) return record[key] as T[];
     }
   }

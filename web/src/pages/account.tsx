@@ -133,10 +133,10 @@ function History(props: { iban: string; asset: string }) {
                   <span className="transaction-text">
                     <strong>{item.description || (outgoing ? "Transfer sent" : "Transfer received")}</strong>
                     <span className="muted small">
-                      {item.counterparty
-                        ? `${outgoing ? "To" : "From"} ${formatIban(item.counterparty)} · `
-                        : ""}
                       {timeLabel(item.at)}
+                      {item.counterparty
+                        ? ` · ${outgoing ? "To" : "From"} ${formatIban(item.counterparty)}`
+                        : ""}
                     </span>
                   </span>
                   <span className="transaction-amounts">

@@ -13,17 +13,20 @@ import { Link } from "../lib/router.tsx";
 import { useApp } from "../state.tsx";
 
 interface PaymentAttempt {
+  readonly no?: number;
   readonly gateway?: string;
   readonly outcome?: string;
   readonly latencyMs?: number;
-  readonly reason?: string;
-  readonly at?: string;
+  /** Why the router chose (or skipped) this gateway. */
+  readonly why?: string;
+  readonly skipped?: boolean;
+  readonly startedAt?: string;
 }
 
 interface Payment {
   readonly id: string;
   readonly status: string;
-  readonly kind?: string;
+  readonly type?: string;
   readonly iban?: string;
   readonly amount?: string;
   readonly asset?: string;
@@ -65,7 +68,7 @@ function PaymentStatus(props: { id: string }) {
   return (
     <section className="card stack" aria-labelledby="payment-heading" data-testid="payment-status">
       <h2 id="payment-heading">
-        {payment.kind === "withdrawal" ? "Withdrawal" : "Deposit"}: {payment.status}
+        {payment.type === "withdrawal" ? "Withdrawal" : "Deposit"}: {payment.status}
       </h2>
       {payment.amount && payment.asset && (
         <p className="result-amount">{formatMoney(payment.amount, payment.asset)}</p>
@@ -86,11 +89,11 @@ function PaymentStatus(props: { id: string }) {
           </thead>
           <tbody>
             {payment.attempts.map((attempt) => (
-              <tr key={`${attempt.gateway}-${attempt.at}`}>
+              <tr key={`${attempt.no}-${attempt.gateway}`}>
                 <td>{attempt.gateway}</td>
-                <td>{attempt.outcome}</td>
+                <td>{attempt.skipped ? "skipped" : attempt.outcome}</td>
                 <td>{attempt.latencyMs !== undefined ? `${attempt.latencyMs} ms` : "—"}</td>
-                <td>{attempt.reason ?? "—"}</td>
+                <td>{attempt.why ?? "—"}</td>
               </tr>
             ))}
           </tbody>

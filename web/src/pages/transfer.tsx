@@ -66,6 +66,7 @@ function Result(props: { stage: Exclude<Stage, { step: "form" }>; onAgain: () =>
       <div className="result-amount">{amount}</div>
       <p className="muted center">
         to <span className="iban">{formatIban(summary.to)}</span>
+        {summary.description && <span className="block">“{summary.description}”</span>}
       </p>
       <div role="status" aria-live="polite" data-testid="transfer-status" data-status={stage.step}>
         {stage.step === "sending" && <h2 id="result-heading">Sending…</h2>}
@@ -235,7 +236,8 @@ export function TransferPage() {
           >
             {accounts.map((account) => (
               <option key={account.iban} value={account.iban}>
-                {formatIban(account.iban)} · {formatMoney(account.balance, account.asset)}
+                {assetInfo(account.asset).name} ···· {account.iban.slice(-4)} ·{" "}
+                {formatMoney(account.balance, account.asset)}
               </option>
             ))}
           </select>

@@ -71,6 +71,33 @@ test("postgres: a large produce is stored as a few batch rows, not a row per rec
   await log.close();
 });
 
+test("postgres: an append in this process wakes a consumer without waiting for the poll", async () => {
+  const log = createPostgresLog({ pool: db.pool, pollIntervalMs: 60_000 });
+  await log.admin().createTopics([spec("pg-wake", 1)]);
+  let arrivedAt = 0;
+  const consumer = log.consumer({
+    groupId: "wake",
+    topics: ["pg-wake"],
+    batchSizeMax: 10,
+    fetchWaitMaxMs: 60_000,
+    startFrom: "latest",
+  });
+  await consumer.start(
+    async () => {
+      arrivedAt = Date.now();
+    },
+    () => ({ stop: true }),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  const sentAt = Date.now();
+  await log.producer().send([{ topic: "pg-wake", key: "k", value: new Uint8Array([1]) }]);
+  const deadline = Date.now() + 5_000;
+  while (arrivedAt === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  await consumer.stop();
+  await log.close();
+  assert.ok(arrivedAt > 0 && arrivedAt - sentAt < 2_000, `arrived ${arrivedAt - sentAt} ms after the send`);
+});
+
 test("postgres: a record appended by another process is seen by the fallback poll", async () => {
   const reader = createPostgresLog({ pool: db.pool, pollIntervalMs: 50 });
   const writer = createPostgresLog({ pool: db.pool });
@@ -116,28 +143,43 @@ test("postgres: sends fail with UnavailableError when PostgreSQL is unreachable"
   }
 });
 
-test("postgres: sends fail with UnavailableError when the server goes away mid-flight", async () => {
+test("postgres: a send fails with UnavailableError when its connection dies mid-statement", async () => {
   const log = createPostgresLog({ pool: db.pool });
   await log.admin().createTopics([spec("pg-outage", 1)]);
   await log.producer().send([{ topic: "pg-outage", key: "k", value: new Uint8Array([1]) }]);
-  // Kill every other backend, as a server restart would.
-  const victim = createPool({ url: db.url, connectionsMax: 1, statementTimeoutMs: 5_000 });
-  const victimLog = createPostgresLog({ pool: victim });
-  await victimLog.admin().listTopics();
-  await db.pool.query(
-    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+  // Hold the partition's row lock so the next append blocks inside its statement, then kill that
+  // backend, as a server crash would.
+  const blocker = await db.pool.connect();
+  await blocker.query("BEGIN");
+  await blocker.query("SELECT * FROM log_partitions WHERE topic = 'pg-outage' FOR UPDATE");
+  const blocked = log.producer().send([{ topic: "pg-outage", key: "k", value: new Uint8Array([2]) }]);
+  const outcome = blocked.then(
+    () => undefined,
+    (error: unknown) => error,
   );
-  await assert.rejects(
-    victimLog.producer().send([{ topic: "pg-outage", key: "k", value: new Uint8Array([2]) }]),
-    (error) => error instanceof UnavailableError,
-  );
-  // The pool reconnects on the next call.
-  const [position] = await victimLog
+  let killed = 0;
+  const deadline = Date.now() + 5_000;
+  while (killed === 0 && Date.now() < deadline) {
+    const { rows } = await db.pool.query(
+      "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%log_batches%'",
+    );
+    killed = rows.length;
+    if (killed === 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  await blocker.query("ROLLBACK");
+  blocker.release();
+  assert.equal(killed, 1, "the append was blocked on the lock");
+  assert.ok((await outcome) instanceof UnavailableError, `got ${String(await outcome)}`);
+  // Nothing of the failed send was stored; the pool reconnects and offsets stay dense.
+  const [position] = await log
     .producer()
     .send([{ topic: "pg-outage", key: "k", value: new Uint8Array([3]) }]);
   assert.equal(position?.offset, 1n);
-  await Promise.all([victimLog.close(), log.close()]);
-  await victim.end();
+  assert.deepEqual(
+    (await log.read("pg-outage", 0, 0n, 10)).map((r) => [...r.value]),
+    [[1], [3]],
+  );
+  await log.close();
 });
 
 test("postgres: retention deletes expired batches every group has consumed, and reads skip the gap", async () => {

@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import type pg from "pg";
 import { type Clock, systemClock } from "../../clock.ts";
-import { InfrastructureError, UnavailableError } from "../../errors.ts";
+import { asInfrastructureError } from "../../db/errors.ts";
+import { InfrastructureError } from "../../errors.ts";
 import {
   type FetchRequest,
   type GroupBackend,
@@ -54,6 +55,12 @@ export interface PostgresLog extends Log {
    * group's committed offset). Compacted topics are kept whole. Returns the batches deleted.
    */
   deleteExpiredBatches(): Promise<number>;
+  /**
+   * Appends inside the caller's open transaction on `client` (a transactional outbox whose outbox is
+   * the log itself). Nothing is visible to consumers until the caller commits; call the returned
+   * function after COMMIT to wake in-process consumers, and drop it after ROLLBACK.
+   */
+  appendWithin(client: pg.PoolClient, records: readonly OutgoingRecord[]): Promise<() => void>;
 }
 
 interface QueuedSend {
@@ -260,7 +267,26 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
     });
   };
 
-  const appendSends = async (sends: readonly QueuedSend[]): Promise<void> => {
+  /** Makes committed records visible to in-process consumers at once. */
+  const publishAppended = (append: PartitionAppend, base: bigint): void => {
+    tailCache.add(
+      append.topic,
+      append.partition,
+      base,
+      append.records.map(({ record }, i) => ({
+        topic: record.topic,
+        partition: record.partition,
+        offset: base + BigInt(i),
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        timestampMs: record.timestampMs,
+      })),
+    );
+    appended.emit(append.topic, append.partition);
+  };
+
+  const groupByPartition = (sends: readonly { readonly records: readonly PlacedRecord[] }[]) => {
     const partitions = new Map<string, PartitionAppend>();
     sends.forEach((send, sendIndex) => {
       send.records.forEach((record, index) => {
@@ -273,6 +299,11 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
         append.records.push({ send: sendIndex, index, record });
       });
     });
+    return partitions;
+  };
+
+  const appendSends = async (sends: readonly QueuedSend[]): Promise<void> => {
+    const partitions = groupByPartition(sends);
     let baseOffsets: Map<string, bigint>;
     try {
       baseOffsets = await appendBatches([...partitions.values()]);
@@ -297,21 +328,7 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
         partitionCounts.delete(append.topic);
         continue;
       }
-      tailCache.add(
-        append.topic,
-        append.partition,
-        base,
-        append.records.map(({ record }, i) => ({
-          topic: record.topic,
-          partition: record.partition,
-          offset: base + BigInt(i),
-          key: record.key,
-          value: record.value,
-          headers: record.headers,
-          timestampMs: record.timestampMs,
-        })),
-      );
-      appended.emit(append.topic, append.partition);
+      publishAppended(append, base);
     }
     sends.forEach((send, i) => {
       if (!missing.has(i)) send.resolve(positions[i] as RecordPosition[]);
@@ -326,7 +343,10 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
   };
 
   /** One statement (so one transaction): bump end offsets, insert the batches. Returns base offsets. */
-  const appendBatches = async (appends: readonly PartitionAppend[]): Promise<Map<string, bigint>> => {
+  const appendBatches = async (
+    appends: readonly PartitionAppend[],
+    run: typeof query = query,
+  ): Promise<Map<string, bigint>> => {
     const req = { topics: [] as string[], partitions: [] as number[], counts: [] as number[] };
     const rows = {
       topics: [] as string[],
@@ -363,7 +383,7 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await query<{ topic: string; partition: number; base_offset: string }>({
+        const result = await run<{ topic: string; partition: number; base_offset: string }>({
           name: "log_append",
           text: appendSql,
           values: [
@@ -386,30 +406,57 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
     }
   };
 
+  /** Chooses each record's partition (murmur2 of the key unless given) and stamps it. */
+  const place = async (records: readonly OutgoingRecord[]) => {
+    const timestampMs = clock.nowMs();
+    const placed: PlacedRecord[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const partitions = partitionCounts.get(record.topic) ?? (await partitionCount(record.topic));
+      const partition = record.partition ?? partitionForKey(record.key, partitions);
+      if (!(Number.isInteger(partition) && partition >= 0 && partition < partitions)) {
+        throw new RangeError(`topic ${record.topic} has no partition ${partition}`);
+      }
+      const headers: Headers = { ...record.headers };
+      placed.push({
+        topic: record.topic,
+        partition,
+        key: record.key,
+        value: record.value,
+        headers,
+        timestampMs,
+      });
+      bytes += approximateRecordBytes(record.key, record.value, headers);
+    }
+    return { placed, bytes };
+  };
+
+  const appendWithin = async (client: pg.PoolClient, records: readonly OutgoingRecord[]) => {
+    if (closed) throw new InfrastructureError("log_closed", "the log is closed");
+    if (records.length === 0) return () => {};
+    const { placed } = await place(records);
+    const partitions = groupByPartition([{ records: placed }]);
+    const run: typeof query = async (config, values) => {
+      try {
+        return typeof config === "string" ? await client.query(config, values) : await client.query(config);
+      } catch (error) {
+        throw asInfrastructureError(error);
+      }
+    };
+    const baseOffsets = await appendBatches([...partitions.values()], run);
+    return () => {
+      for (const [key, append] of partitions) {
+        const base = baseOffsets.get(key);
+        if (base !== undefined) publishAppended(append, base);
+      }
+    };
+  };
+
   const producer: Producer = {
     async send(records: readonly OutgoingRecord[]): Promise<readonly RecordPosition[]> {
       if (closed) throw new InfrastructureError("log_closed", "the log is closed");
       if (records.length === 0) return [];
-      const timestampMs = clock.nowMs();
-      const placed: PlacedRecord[] = [];
-      let bytes = 0;
-      for (const record of records) {
-        const partitions = await partitionCount(record.topic);
-        const partition = record.partition ?? partitionForKey(record.key, partitions);
-        if (!(Number.isInteger(partition) && partition >= 0 && partition < partitions)) {
-          throw new RangeError(`topic ${record.topic} has no partition ${partition}`);
-        }
-        const headers: Headers = { ...record.headers };
-        placed.push({
-          topic: record.topic,
-          partition,
-          key: record.key,
-          value: record.value,
-          headers,
-          timestampMs,
-        });
-        bytes += approximateRecordBytes(record.key, record.value, headers);
-      }
+      const { placed, bytes } = await place(records);
       const { promise, resolve, reject } = Promise.withResolvers<readonly RecordPosition[]>();
       queue.push({ records: placed, bytes, resolve, reject });
       queuedBytes += bytes;
@@ -483,6 +530,7 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
   return {
     kind: "postgres",
     deleteExpiredBatches,
+    appendWithin,
     producer: () => producer,
     consumer: (consumerOptions) => coordinator.consumer(consumerOptions),
     admin: () => admin,
@@ -522,28 +570,6 @@ function describeTopicRow(row: TopicRow): TopicDescription {
 }
 
 /** Connection trouble is UnavailableError; a deadlock or serialization failure is a retryable "conflict". */
-export function asInfrastructureError(error: unknown): unknown {
-  if (error instanceof InfrastructureError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : "";
-  if (code === "40P01" || code === "40001") {
-    return new InfrastructureError("conflict", "PostgreSQL aborted the transaction", { cause: error });
-  }
-  const connectionLost =
-    (typeof code === "string" &&
-      (code.startsWith("08") ||
-        code.startsWith("57P") ||
-        code === "53300" ||
-        code === "ECONNREFUSED" ||
-        code === "ECONNRESET" ||
-        code === "ETIMEDOUT" ||
-        code === "EPIPE" ||
-        code === "ENOTFOUND")) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(
-      message,
-    );
-  return connectionLost ? new UnavailableError("PostgreSQL", { cause: error }) : error;
-}
 
 const appendSql = `
 WITH req AS (

@@ -58,7 +58,12 @@ function format(value: number | null | undefined, digits = 1): string {
   return value.toLocaleString([], { maximumFractionDigits: digits });
 }
 
-function Kpi(props: { label: string; value: string; unit?: string; tone?: "good" | "bad" }) {
+function successTone(percent: number): "good" | "warn" | "bad" {
+  if (percent >= 99) return "good";
+  return percent >= 90 ? "warn" : "bad";
+}
+
+function Kpi(props: { label: string; value: string; unit?: string; tone?: "good" | "warn" | "bad" }) {
   return (
     <div className={`kpi${props.tone ? ` kpi-${props.tone}` : ""}`}>
       <dt>{props.label}</dt>
@@ -109,6 +114,7 @@ export function DashboardPage() {
         label: reason,
         color: reasonColors[index % reasonColors.length] ?? "#d64545",
         values: series.map((point) => point.outcomes.failed[reason] ?? 0),
+        side: true,
       })),
     ];
     const latest = series.at(-1);
@@ -139,9 +145,7 @@ export function DashboardPage() {
           label={`Success, last ${stats.windowSeconds} s`}
           value={format(successRate)}
           unit="%"
-          {...(successRate === null
-            ? {}
-            : { tone: successRate >= 99 ? ("good" as const) : ("bad" as const) })}
+          {...(successRate === null ? {} : { tone: successTone(successRate) })}
         />
       </dl>
       <div className="chart-grid">
@@ -166,7 +170,7 @@ export function DashboardPage() {
             <h2>Outcomes</h2>
             <span className="muted small">
               {derived.confirmed.toLocaleString()} confirmed, {derived.failed.toLocaleString()} failed in the
-              last {stats.windowSeconds} s
+              last {stats.windowSeconds} s; failures use the right-hand scale
             </span>
           </figcaption>
           <TimeChart timesMs={derived.times} series={derived.outcomes} />

@@ -15,6 +15,8 @@ interface BankTransaction {
   readonly amount: string;
   readonly asset?: string;
   readonly description?: string | null;
+  readonly kind?: string;
+  readonly phase?: string;
   readonly at?: string;
 }
 
@@ -71,6 +73,7 @@ export function LatestTransactionsPage() {
                   <th scope="col">When</th>
                   <th scope="col">From</th>
                   <th scope="col">To</th>
+                  <th scope="col">Kind</th>
                   <th scope="col">Description</th>
                   <th scope="col" className="numeric">
                     Amount
@@ -83,6 +86,10 @@ export function LatestTransactionsPage() {
                     <td className="nowrap">{when(item.at)}</td>
                     <td className="iban nowrap">{formatIban(item.from ?? item.iban ?? "—")}</td>
                     <td className="iban nowrap">{formatIban(item.to ?? item.counterparty ?? "—")}</td>
+                    <td className="nowrap">
+                      {item.kind ?? "transfer"}
+                      {item.phase && item.phase !== "single" ? ` (${item.phase})` : ""}
+                    </td>
                     <td>{item.description ?? ""}</td>
                     <td className="numeric nowrap">{formatMoney(item.amount, item.asset ?? "")}</td>
                   </tr>

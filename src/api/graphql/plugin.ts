@@ -1,0 +1,303 @@
+/**
+ * GraphQL at `/graphql`: queries and mutations over HTTP (GET/POST, GraphQL over HTTP via
+ * graphql-http) and subscriptions over WebSocket (graphql-ws protocol) on the same path.
+ * Both authenticate with the REST API's Bearer JWT and share one preparation step: size and depth
+ * limits, validation, then execution with the caller as context.
+ *
+ * Register with `startPlatform({ plugins: [graphqlPlugin] })`.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import {
+  type ExecutionArgs,
+  GraphQLError,
+  type GraphQLSchema,
+  specifiedRules,
+  type ValidationRule,
+  validate,
+} from "graphql";
+import { createHandler } from "graphql-http";
+import { CloseCode } from "graphql-ws";
+// Renamed: biome's React hook rules take any `use…` call for a hook.
+import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import type { PlatformServices } from "../../app/platform.ts";
+import type { Principal } from "../../identity/tokens.ts";
+import { assert } from "../../platform/errors.ts";
+import { ProblemError } from "../problems.ts";
+import { graphqlProblem, toClientError } from "./errors.ts";
+import {
+  type DocumentLimits,
+  defaultDocumentLimits,
+  documentLimitsRule,
+  parseWithinLimits,
+} from "./limits.ts";
+import { type GraphqlContext, ledgerResolvers } from "./resolvers.ts";
+import { buildLedgerSchema, typeDefs } from "./schema.ts";
+
+export const graphqlPath = "/graphql";
+
+export interface GraphqlOptions {
+  readonly limits: DocumentLimits;
+  /** Largest HTTP body or WebSocket message. */
+  readonly messageBytesMax: number;
+  /** Operations in flight on one WebSocket (subscriptions, mostly). */
+  readonly operationsPerSocketMax: number;
+  /** Open WebSockets per process. */
+  readonly socketsMax: number;
+  /** Events one subscription may fall behind before it ends with rate_limited. */
+  readonly subscriptionBufferedMax: number;
+  /** How long `commandOutcome` waits for an undecided command. */
+  readonly commandOutcomeWaitMsMax: number;
+  /** Server pings this often; a client that does not answer within as long is dropped. */
+  readonly keepAliveMs: number;
+  /** On shutdown, sockets get this long to finish the close handshake before they are cut. */
+  readonly closeGraceMs: number;
+}
+
+export const defaultGraphqlOptions: GraphqlOptions = {
+  limits: defaultDocumentLimits,
+  messageBytesMax: 64 * 1024,
+  operationsPerSocketMax: 100,
+  socketsMax: 10_000,
+  subscriptionBufferedMax: 1_000,
+  commandOutcomeWaitMsMax: 60 * 60 * 1000,
+  keepAliveMs: 12_000,
+  closeGraceMs: 1_000,
+};
+
+/** The GraphQL route plugin with the default limits. */
+export function graphqlPlugin(services: PlatformServices): (app: FastifyInstance) => Promise<void> {
+  return createGraphqlPlugin()(services);
+}
+
+export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
+  const options: GraphqlOptions = { ...defaultGraphqlOptions, ...overrides };
+  return (services: PlatformServices) => async (app: FastifyInstance) => {
+    const log = services.logger.child({ component: "graphql" });
+    const schema = buildLedgerSchema(
+      ledgerResolvers({
+        ledger: services.ledgerHttp,
+        subscriptionBufferedMax: options.subscriptionBufferedMax,
+        commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
+      }),
+    );
+    const rules: readonly ValidationRule[] = [...specifiedRules, documentLimitsRule(options.limits)];
+    const formatError = (error: GraphQLError | Error) =>
+      toClientError(error, (cause) => log.error({ err: cause }, "graphql operation failed"));
+    const prepare = (request: OperationRequest, principal: Principal) =>
+      prepareOperation(schema, rules, options.limits, request, { principal });
+    const verify = (authorization: string | undefined) =>
+      verifyBearer(services.ledgerHttp.authenticate, authorization);
+
+    serveHttp(app, options, prepare, formatError, services.ledgerHttp.authenticate);
+    serveWebSocket(app, options, prepare, formatError, verify);
+    app.get(`${graphqlPath}/schema.graphql`, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type("text/plain; charset=utf-8").send(typeDefs),
+    );
+  };
+}
+
+interface OperationRequest {
+  readonly query: string;
+  readonly variables?: Record<string, unknown> | null | undefined;
+  readonly operationName?: string | null | undefined;
+}
+
+type PreparedOperation = ExecutionArgs & { contextValue: GraphqlContext };
+type Prepare = (
+  request: OperationRequest,
+  principal: Principal,
+) => PreparedOperation | readonly GraphQLError[];
+type FormatError = (error: GraphQLError | Error) => GraphQLError;
+
+/** Parse within limits and validate: execution arguments, or the errors to answer with. */
+export function prepareOperation(
+  schema: GraphQLSchema,
+  rules: readonly ValidationRule[],
+  limits: DocumentLimits,
+  request: OperationRequest,
+  contextValue: GraphqlContext,
+): PreparedOperation | readonly GraphQLError[] {
+  const document = parseWithinLimits(request.query, limits);
+  if (document instanceof GraphQLError) return [document];
+  const errors = validate(schema, document, rules);
+  if (errors.length > 0) return errors;
+  return {
+    schema,
+    document,
+    variableValues: request.variables ?? undefined,
+    operationName: request.operationName ?? undefined,
+    contextValue,
+  };
+}
+
+function serveHttp(
+  app: FastifyInstance,
+  options: GraphqlOptions,
+  prepare: Prepare,
+  formatError: FormatError,
+  authenticate: PlatformServices["ledgerHttp"]["authenticate"],
+): void {
+  const handle = createHandler<FastifyRequest, { principal: Principal }, GraphqlContext>({
+    onSubscribe: (request, params) => prepare(params, request.context.principal),
+    formatError,
+  });
+  app.route({
+    method: ["GET", "POST"],
+    url: graphqlPath,
+    bodyLimit: options.messageBytesMax,
+    schema: {
+      tags: ["graphql"],
+      summary: "GraphQL over HTTP (queries and mutations); subscriptions use WebSocket on the same path",
+      description: `Schema: GET ${graphqlPath}/schema.graphql. Errors carry extensions.code.`,
+      security: [{ bearer: [] }],
+    },
+    handler: async (request, reply) => {
+      try {
+        await authenticate(request, reply);
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        const body = { errors: [graphqlProblem("unauthenticated", { detail: error.message }).toJSON()] };
+        return reply.code(401).type("application/json; charset=utf-8").send(body);
+      }
+      const principal = request.principal;
+      assert(principal, "authenticate sets the principal");
+      const [body, init] = await handle({
+        url: request.url,
+        method: request.method,
+        headers: request.headers,
+        body: (request.body ?? null) as Record<string, unknown> | null,
+        raw: request,
+        context: { principal },
+      });
+      return reply
+        .code(init.status)
+        .headers(init.headers ?? {})
+        .send(body ?? undefined);
+    },
+  });
+}
+
+type Verification = { ok: true; principal: Principal } | { ok: false; detail: string };
+
+function serveWebSocket(
+  app: FastifyInstance,
+  options: GraphqlOptions,
+  prepare: Prepare,
+  formatError: FormatError,
+  verify: (authorization: string | undefined) => Promise<Verification>,
+): void {
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax });
+  const server = serveGraphqlWs<Record<string, unknown> | undefined, { principal: Principal }>(
+    {
+      isProd: true,
+      onConnect: async (ctx) => {
+        const verified = await verify(
+          authorizationParam(ctx.connectionParams) ?? ctx.extra.request.headers.authorization,
+        );
+        if (!verified.ok) {
+          // 4401 tells graphql-ws clients not to retry; 4403 (returning false) would make them retry.
+          ctx.extra.socket.close(CloseCode.Unauthorized, verified.detail);
+          return false;
+        }
+        ctx.extra.principal = verified.principal;
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const principal = ctx.extra.principal;
+        assert(principal, "graphql-ws subscribes only acknowledged connections");
+        // The operation being subscribed is already counted.
+        if (Object.keys(ctx.subscriptions).length > options.operationsPerSocketMax) {
+          return [
+            graphqlProblem("rate_limited", {
+              detail: `At most ${options.operationsPerSocketMax} operations at once per connection`,
+            }),
+          ];
+        }
+        return prepare(payload, principal);
+      },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors
+          ? { ...result, errors: result.errors.map((error) => formatError(error).toJSON()) }
+          : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error).toJSON()),
+    },
+    sockets,
+    options.keepAliveMs,
+  );
+
+  let closing = false;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pathOf(request.url) !== graphqlPath) {
+      // Another plugin may serve this path; if none listens, answer rather than leave it hanging.
+      if (app.server.listenerCount("upgrade") === 1) refuseUpgrade(socket, 404, "Not Found");
+      return;
+    }
+    if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
+    if (sockets.clients.size >= options.socketsMax) return refuseUpgrade(socket, 503, "Service Unavailable");
+    sockets.handleUpgrade(request, socket, head, (client) => sockets.emit("connection", client, request));
+  };
+  app.server.on("upgrade", onUpgrade);
+
+  // Before the HTTP server closes: open sockets would otherwise keep it from closing.
+  app.addHook("preClose", async () => {
+    closing = true;
+    app.server.off("upgrade", onUpgrade);
+    const clients = [...sockets.clients];
+    const allClosed = Promise.all(
+      clients.map((client) => new Promise((resolve) => client.once("close", resolve))),
+    );
+    await server.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => {
+      timer = setTimeout(resolve, options.closeGraceMs);
+    });
+    await Promise.race([allClosed, grace]);
+    clearTimeout(timer);
+    for (const client of sockets.clients) client.terminate();
+  });
+  app.addHook("onClose", async () => {
+    app.server.off("upgrade", onUpgrade);
+  });
+}
+
+function authorizationParam(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  if (typeof value !== "string") return undefined;
+  // Clients often pass the bare token in connectionParams.
+  return /^bearer /i.test(value) ? value : `Bearer ${value}`;
+}
+
+/**
+ * Checks an Authorization header value with the REST API's own `authenticate`, so both edges accept
+ * exactly the same tokens. It reads only `headers.authorization`, sets `principal` and may set a
+ * `WWW-Authenticate` header; a WebSocket upgrade has no Fastify request, hence this minimal stand-in.
+ */
+async function verifyBearer(
+  authenticate: PlatformServices["ledgerHttp"]["authenticate"],
+  authorization: string | undefined,
+): Promise<Verification> {
+  const request: { headers: { authorization?: string }; principal?: Principal } = {
+    headers: authorization === undefined ? {} : { authorization },
+  };
+  const reply = { header: () => reply };
+  try {
+    await authenticate(request as unknown as FastifyRequest, reply as unknown as FastifyReply);
+  } catch (error) {
+    if (error instanceof ProblemError) return { ok: false, detail: error.message };
+    throw error;
+  }
+  return request.principal
+    ? { ok: true, principal: request.principal }
+    : { ok: false, detail: "Authentication is required" };
+}
+
+function pathOf(url: string | undefined): string {
+  return (url ?? "").split("?")[0] ?? "";
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,308 @@
+/**
+ * Resolvers: the GraphQL face of the same ledger operations the REST API offers. Validation, command
+ * construction, owner checks and visibility rules are the REST API's own (imported from
+ * `ledger/http`), so both edges accept, refuse and hide exactly the same things.
+ */
+import { z } from "zod";
+import type { Principal } from "../../identity/tokens.ts";
+import type { Submission } from "../../ledger/command-gateway.ts";
+import { parsePositiveAmount } from "../../ledger/domain/money.ts";
+import type { BalanceChanged } from "../../ledger/domain/types.ts";
+import { createAccountBody, createAccountCommand } from "../../ledger/http/accounts.ts";
+import { visibleCommandStatus } from "../../ledger/http/commands.ts";
+import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
+import { assertMayDebit, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
+import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
+import { ProblemError } from "../problems.ts";
+import { validationProblem } from "./errors.ts";
+import { eventStream } from "./event-stream.ts";
+import type { ResolverMap } from "./schema.ts";
+
+// A type alias, not an interface: graphql-http wants a context assignable to a record.
+export type GraphqlContext = {
+  readonly principal: Principal;
+};
+
+export interface ResolverDeps {
+  readonly ledger: LedgerHttpDeps;
+  /** Events a subscriber may fall behind before its subscription ends with rate_limited. */
+  readonly subscriptionBufferedMax: number;
+  /** How long `commandOutcome` waits for an undecided command before completing without a result. */
+  readonly commandOutcomeWaitMsMax: number;
+}
+
+export type Direction = "IN" | "OUT" | "ANY";
+
+const pageSizeMax = 500;
+const cursorPattern = /^[0-9]{1,19}$/;
+const commandId = z.uuid();
+
+interface CommandResultView {
+  readonly id: string;
+  readonly status: "PENDING" | "CONFIRMED" | "FAILED";
+  readonly reason?: string | undefined;
+  readonly iban?: string | undefined;
+  readonly token?: string | undefined;
+}
+
+export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
+  const { ledger } = deps;
+  const { queries, notifications } = ledger;
+
+  return {
+    Query: {
+      account: async (_: unknown, args: { iban: string }, context: GraphqlContext) =>
+        accountView(await visibleAccount(queries, context.principal, ibanOrFail(args.iban, "iban"))),
+
+      accounts: async (_: unknown, _args: unknown, context: GraphqlContext) =>
+        (await queries.accountsOfOwner(context.principal.userId)).map(accountView),
+
+      transactionsByIban: async (
+        _: unknown,
+        args: { iban: string; first?: number | null; after?: string | null },
+        context: GraphqlContext,
+      ) => {
+        const iban = ibanOrFail(args.iban, "iban");
+        const first = pageSizeOrFail(args.first, "first");
+        const after = args.after ?? undefined;
+        if (after !== undefined && !cursorPattern.test(after)) {
+          throw new ProblemError("validation_failed", {
+            field: "after",
+            detail: "after must be a nextCursor",
+          });
+        }
+        const account = await visibleAccount(queries, context.principal, iban);
+        const page = await queries.history(account.id, after, first + 1);
+        const items = page.slice(0, first);
+        return {
+          items: items.map((item) => transactionView(item, account.asset)),
+          nextCursor: page.length > first ? (items.at(-1)?.cursor ?? null) : null,
+        };
+      },
+
+      allLastTransactions: async (_: unknown, args: { first?: number | null }, context: GraphqlContext) => {
+        if (!context.principal.roles.includes("admin")) {
+          throw new ProblemError("forbidden", { detail: "Requires role admin" });
+        }
+        return (await queries.latestTransfers(pageSizeOrFail(args.first, "first"))).map(transferView);
+      },
+
+      command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
+        visibleCommandStatus(ledger, context.principal, commandIdOrFail(args.id)),
+    },
+
+    Mutation: {
+      createAccount: async (
+        _: unknown,
+        args: { id: string; asset: string; waitSeconds?: number | null },
+        context: GraphqlContext,
+      ): Promise<CommandResultView> => {
+        const input = parsed(createAccountBody, { id: args.id, asset: args.asset });
+        const waitMs = waitMsOrFail(args.waitSeconds, ledger.waitMsMax);
+        const { command, token } = createAccountCommand(input, context.principal, ledger.accountTokenKey);
+        const submission = await ledger.gateway.submit(command, waitMs);
+        const result = commandResult(submission, command.commandId);
+        return result.status === "FAILED" ? result : { ...result, token };
+      },
+
+      moneyTransfer: async (
+        _: unknown,
+        args: {
+          id: string;
+          from: string;
+          to: string;
+          amount: string;
+          asset: string;
+          description?: string | null;
+          token?: string | null;
+          waitSeconds?: number | null;
+        },
+        context: GraphqlContext,
+      ): Promise<CommandResultView> => {
+        const { waitSeconds, ...fields } = args;
+        const input = parsed(transferInput, withoutNulls(fields));
+        const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
+        const command = transferCommand(input, context.principal, "");
+        await assertMayDebit(queries, command, context.principal);
+        return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+      },
+    },
+
+    Subscription: {
+      balanceChanged: {
+        subscribe: async (
+          _: unknown,
+          args: { iban: string; minAmount?: string | null; direction?: Direction | null },
+          context: GraphqlContext,
+        ) => {
+          const iban = ibanOrFail(args.iban, "iban");
+          const minAmount = minAmountOrFail(args.minAmount);
+          const direction = args.direction ?? "ANY";
+          const account = await visibleAccount(queries, context.principal, iban);
+          return eventStream<BalanceChanged>({
+            bufferedMax: deps.subscriptionBufferedMax,
+            overflowError: tooSlow,
+            start: (sink) =>
+              notifications.onBalanceChanged((event) => {
+                if (event.iban === account.iban && wanted(event.changedBy, minAmount, direction))
+                  sink.push(event);
+              }),
+          });
+        },
+        resolve: (event: BalanceChanged) => balanceChangeView(event),
+      },
+
+      commandOutcome: {
+        subscribe: (_: unknown, args: { id: string }, context: GraphqlContext) => {
+          const id = commandIdOrFail(args.id);
+          return eventStream<CommandResultView>({
+            bufferedMax: 1,
+            overflowError: tooSlow,
+            start: (sink) => {
+              // Registered before reading the store, so an outcome landing in between is not missed.
+              const waiter = notifications.waitFor(id, deps.commandOutcomeWaitMsMax);
+              const deliver = async () => {
+                if ((await queries.outcome(id)) === undefined && (await waiter.promise) === undefined) {
+                  // Not decided within the wait (or unsubscribed): one last look at the store.
+                  if ((await queries.outcome(id)) === undefined) return sink.end();
+                }
+                const status = await visibleCommandStatus(ledger, context.principal, id);
+                sink.push(commandResultOfStatus(status));
+                sink.end();
+              };
+              deliver().catch((error: unknown) => sink.fail(error));
+              return () => waiter.cancel();
+            },
+          });
+        },
+        resolve: (result: CommandResultView) => result,
+      },
+    },
+  };
+}
+
+/** The GraphQL answer to a submission; a different command under a used id is a conflict error. */
+export function commandResult(submission: Submission, id: string): CommandResultView {
+  switch (submission.kind) {
+    case "accepted":
+      return { id, status: "PENDING" };
+    case "conflict":
+      throw new ProblemError("conflict", { detail: `Id ${id} was already used for a different request` });
+    case "decided": {
+      const { result } = submission;
+      if (result.status === "FAILED") return { id, status: "FAILED", reason: result.reason ?? "rejected" };
+      return { id, status: "CONFIRMED", iban: result.result.iban };
+    }
+  }
+}
+
+function commandResultOfStatus(status: Awaited<ReturnType<typeof visibleCommandStatus>>): CommandResultView {
+  return { id: status.id, status: status.status, reason: status.reason, iban: status.iban };
+}
+
+/** Whether a change of `changedBy` (signed) passes a subscriber's filter. */
+export function wanted(changedBy: bigint, minAmount: bigint, direction: Direction): boolean {
+  if (direction === "IN" && changedBy <= 0n) return false;
+  if (direction === "OUT" && changedBy >= 0n) return false;
+  return (changedBy < 0n ? -changedBy : changedBy) >= minAmount;
+}
+
+function balanceChangeView(event: BalanceChanged) {
+  return {
+    commandId: event.commandId,
+    iban: event.iban,
+    asset: event.asset,
+    newBalance: event.newBalance.toString(),
+    changedBy: event.changedBy.toString(),
+    direction: event.changedBy < 0n ? "OUT" : "IN",
+    counterparty: event.counterpartyIban,
+    description: event.description,
+    at: new Date(event.atMs).toISOString(),
+  };
+}
+
+function transactionView(item: HistoryItem, asset: string) {
+  return {
+    id: item.id,
+    amount: item.amount.toString(),
+    asset,
+    counterparty: item.counterparty,
+    description: item.description,
+    balanceAfter: item.balanceAfter.toString(),
+    at: new Date(item.atMs).toISOString(),
+  };
+}
+
+function transferView(transfer: LatestTransfer) {
+  return {
+    id: transfer.id,
+    kind: transfer.kind,
+    phase: transfer.phase,
+    from: transfer.from,
+    to: transfer.to,
+    amount: transfer.amount.toString(),
+    asset: transfer.asset,
+    description: transfer.description,
+    at: new Date(transfer.atMs).toISOString(),
+  };
+}
+
+function tooSlow(): ProblemError {
+  return new ProblemError("rate_limited", {
+    detail: "The subscriber fell too far behind and missed events; subscribe again",
+  });
+}
+
+function parsed<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw validationProblem(result.error);
+  return result.data;
+}
+
+/** GraphQL passes an explicit null for an optional argument; the REST schemas expect it absent. */
+function withoutNulls<T extends Record<string, unknown>>(fields: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as {
+    [K in keyof T]: Exclude<T[K], null>;
+  };
+}
+
+function pageSizeOrFail(first: number | null | undefined, field: string): number {
+  const size = first ?? 50;
+  if (!Number.isInteger(size) || size < 1 || size > pageSizeMax) {
+    throw new ProblemError("validation_failed", {
+      field,
+      detail: `${field} must be between 1 and ${pageSizeMax}`,
+    });
+  }
+  return size;
+}
+
+function waitMsOrFail(waitSeconds: number | null | undefined, waitMsMax: number): number {
+  const seconds = waitSeconds ?? 0;
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new ProblemError("validation_failed", {
+      field: "waitSeconds",
+      detail: "waitSeconds must be a whole number of seconds, 0 or more",
+    });
+  }
+  return Math.min(seconds * 1000, waitMsMax);
+}
+
+function commandIdOrFail(id: string): string {
+  if (!commandId.safeParse(id).success) {
+    throw new ProblemError("validation_failed", { field: "id", detail: "id must be a UUID" });
+  }
+  return id;
+}
+
+function minAmountOrFail(text: string | null | undefined): bigint {
+  if (text === null || text === undefined || text === "0") return 0n;
+  const amount = parsePositiveAmount(text);
+  if (amount === undefined) {
+    throw new ProblemError("validation_failed", {
+      field: "minAmount",
+      detail: "minAmount must be a whole number of minor units, 0 or more",
+    });
+  }
+  return amount;
+}

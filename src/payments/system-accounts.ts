@@ -1,0 +1,54 @@
+/**
+ * System accounts of the ledger used by other contexts (payments clearing, …): deterministic ids,
+ * opened lazily through the ledger's command path on first use (idempotent across races, because
+ * the id doubles as the command id).
+ */
+import { createHash } from "node:crypto";
+import { type CommandGateway, fingerprintOf } from "../ledger/command-gateway.ts";
+import type { LedgerQueries } from "../ledger/queries.ts";
+import { UnavailableError } from "../platform/errors.ts";
+
+/** A UUID (version 5 layout) derived from a name: the same input always gives the same id. */
+export function derivedUuid(name: string): string {
+  const h = createHash("sha256").update(name).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The id of the system account `name` holds in `asset` (e.g. "payments-clearing", "EUR"). */
+export function systemAccountId(name: string, asset: string): string {
+  return derivedUuid(`system-account:${name}:${asset}`);
+}
+
+const openWaitMs = 10_000;
+
+/** IBAN of the system account, opening it on first use; cached once known. */
+export function systemAccounts(deps: { gateway: CommandGateway; queries: LedgerQueries }) {
+  const ibans = new Map<string, string>();
+  return async function ibanOf(name: string, asset: string): Promise<string> {
+    const id = systemAccountId(name, asset);
+    const cached = ibans.get(id);
+    if (cached) return cached;
+    const existing = await deps.queries.accountById(id);
+    let iban = existing?.iban;
+    if (!iban) {
+      const submission = await deps.gateway.submit(
+        {
+          type: "CreateAccount",
+          commandId: id,
+          fingerprint: fingerprintOf({ type: "CreateAccount", owner: `system:${name}`, asset, system: true }),
+          accountId: id,
+          ownerId: `system:${name}`,
+          asset,
+          overdraftLimit: 0n,
+          system: true,
+          tokenHash: "",
+        },
+        openWaitMs,
+      );
+      iban = submission.kind === "decided" ? submission.result.result.iban : undefined;
+    }
+    if (!iban) throw new UnavailableError(`system account ${name}/${asset}`);
+    ibans.set(id, iban);
+    return iban;
+  };
+}
