@@ -136,3 +136,18 @@ describe("access tokens", () => {
     );
   });
 });
+
+test("a verified token is cached, yet still expires on time", async () => {
+  const clock = manualClock();
+  const tokens = await createAccessTokens(
+    { secret: new Uint8Array(32).fill(7), expiresInS: 60, clockToleranceS: 0 },
+    clock,
+  );
+  const { accessToken } = await tokens.issue({ id: "u1", username: "ann", roles: ["customer"] });
+  assert.equal((await tokens.verify(accessToken)).ok, true);
+  assert.equal((await tokens.verify(accessToken)).ok, true, "second verification answers from the cache");
+  clock.advance(60_000);
+  assert.deepEqual(await tokens.verify(accessToken), { ok: false, code: "token_expired" });
+  const forged = `${accessToken.slice(0, -2)}xx`;
+  assert.deepEqual(await tokens.verify(forged), { ok: false, code: "token_invalid" });
+});

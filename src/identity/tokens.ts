@@ -52,6 +52,12 @@ const algorithm = "HS256";
 const secretBytesMin = 32;
 // Our tokens are ~300 bytes; refusing far larger input bounds the work an attacker can cause.
 const tokenLengthMax = 4096;
+/**
+ * Verified tokens are remembered until they expire, so a client sending thousands of requests with
+ * one token pays for one HMAC. Only successes are cached (a forged token costs a verification every
+ * time); bounded, oldest first out.
+ */
+const verifiedCacheSizeMax = 10_000;
 
 export async function createAccessTokens(config: AccessTokenConfig, clock: Clock): Promise<AccessTokens> {
   assert(
@@ -70,6 +76,8 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
     ["sign", "verify"],
   );
 
+  const verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
+
   return {
     async issue(user) {
       const issuedAtS = Math.floor(clock.nowMs() / 1000);
@@ -86,6 +94,11 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
 
     async verify(token) {
       if (token.length > tokenLengthMax) return { ok: false, code: "token_invalid" };
+      const cached = verified.get(token);
+      if (cached !== undefined) {
+        if (clock.nowMs() < cached.expiresAtMs) return { ok: true, principal: cached.principal };
+        verified.delete(token);
+      }
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: [algorithm],
@@ -97,7 +110,11 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
           clockTolerance: clockToleranceS,
         });
         const principal = principalFrom(payload);
-        return principal === undefined ? { ok: false, code: "token_invalid" } : { ok: true, principal };
+        if (principal === undefined) return { ok: false, code: "token_invalid" };
+        if (verified.size >= verifiedCacheSizeMax) verified.delete(verified.keys().next().value as string);
+        // exp is required and was just checked; without tolerance here, a cached token dies on time.
+        verified.set(token, { principal, expiresAtMs: Number(payload.exp) * 1000 });
+        return { ok: true, principal };
       } catch (error) {
         if (error instanceof errors.JWTExpired) return { ok: false, code: "token_expired" };
         if (error instanceof errors.JOSEError) return { ok: false, code: "token_invalid" };

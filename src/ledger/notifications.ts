@@ -91,6 +91,11 @@ export class LedgerNotifications {
     return () => this.#balanceListeners.delete(listener);
   }
 
+  /** Whether anyone listens to balance changes (the notifier skips decoding them otherwise). */
+  get hasBalanceListeners(): boolean {
+    return this.#balanceListeners.size > 0;
+  }
+
   get waitingCount(): number {
     return this.#waiters.size;
   }

@@ -33,7 +33,7 @@ export function startNotifier(options: NotifierOptions): Promise<RunningConsumer
           notifications.deliverOutcome(
             resultFromPublished(outcomeFromAvro(outcomeCodec.decode(record.value))),
           );
-        } else {
+        } else if (notifications.hasBalanceListeners) {
           notifications.deliverBalanceChanged(
             balanceChangedFromAvro(balanceChangedCodec.decode(record.value)),
           );
