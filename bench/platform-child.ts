@@ -8,6 +8,7 @@
  * Settings come from LEDGERFLOW_* variables set by the parent (data dir, ports, admin).
  */
 import { startPlatform } from "../src/app/platform.ts";
+import { standardPlugins } from "../src/app/standard-plugins.ts";
 import { loadConfig } from "../src/platform/config.ts";
 import type { ChildMessage, OutcomeSample } from "./protocol.ts";
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   const platform = await startPlatform({
     config,
     role: "all",
+    plugins: standardPlugins,
     onBatch: (result, records) => {
       let oldestMs = Number.POSITIVE_INFINITY;
       for (const record of records) oldestMs = Math.min(oldestMs, record.timestampMs);

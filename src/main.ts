@@ -2,6 +2,7 @@
 /** The `ledgerflow` command line. */
 import { parseArgs } from "node:util";
 import { type Role, roles, startPlatform } from "./app/platform.ts";
+import { standardPlugins } from "./app/standard-plugins.ts";
 import { ConfigError, loadConfig } from "./platform/config.ts";
 
 const usage = `ledgerflow <command> [options]
@@ -26,7 +27,7 @@ async function serve(args: string[]): Promise<void> {
   const role = values.role as Role;
   if (!roles.includes(role)) throw new ConfigError(`--role must be one of ${roles.join(", ")}`);
   const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
-  const platform = await startPlatform({ config, role });
+  const platform = await startPlatform({ config, role, plugins: standardPlugins });
   if (platform.url) {
     process.stdout.write(`\nLedgerflow is running at ${platform.url.replace("127.0.0.1", "localhost")}\n`);
     process.stdout.write(`  API docs: ${platform.url}/docs   OpenAPI: ${platform.url}/openapi.json\n`);

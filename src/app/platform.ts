@@ -14,7 +14,7 @@ import { createMemoryLoginLimiter } from "../identity/login-limiter.ts";
 import { createArgon2Hasher } from "../identity/passwords.ts";
 import { authenticate } from "../identity/routes.ts";
 import { createIdentityService, type IdentityService } from "../identity/service.ts";
-import { createAccessTokens } from "../identity/tokens.ts";
+import { type AccessTokens, createAccessTokens } from "../identity/tokens.ts";
 import { createPostgresLedgerStore, logOutbox, tableOutbox } from "../ledger/adapters/postgres.ts";
 import type { BatchResult } from "../ledger/apply-batch.ts";
 import { AcceptedCommands, type CommandGateway, createCommandGateway } from "../ledger/command-gateway.ts";
@@ -127,6 +127,8 @@ export interface PlatformServices {
   readonly gateway: CommandGateway;
   readonly queries: LedgerQueries;
   readonly identity: IdentityService;
+  /** Verifies access tokens, for edges that authenticate outside Fastify hooks (WebSocket). */
+  readonly tokens: AccessTokens;
   readonly ledgerHttp: LedgerHttpDeps;
   readonly metrics: PlatformMetrics;
   readonly liveStats: LiveStats;
@@ -334,6 +336,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       gateway,
       queries,
       identity,
+      tokens,
       ledgerHttp,
       codecs,
       metrics,

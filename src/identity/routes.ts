@@ -118,14 +118,18 @@ export function decoratePrincipal(app: FastifyInstance): void {
 
 const bearerPattern = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750), if that is what it holds. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : bearerPattern.exec(header)?.[1];
+}
+
 /**
  * preHandler: requires `Authorization: Bearer <access token>` and sets `request.principal`;
  * otherwise 401 `unauthenticated` with a `WWW-Authenticate` challenge (RFC 6750 §3).
  */
 export function authenticate(tokens: AccessTokens) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const header = request.headers.authorization;
-    const token = header === undefined ? undefined : bearerPattern.exec(header)?.[1];
+    const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
       reply.header("www-authenticate", 'Bearer realm="ledgerflow"');
       throw new ProblemError("unauthenticated", { detail: "Send Authorization: Bearer <access token>" });

@@ -85,14 +85,23 @@ export class GatewayHealth {
   readonly #window: boolean[] = [];
   #successes = 0;
   #latencyEwmaMs: number | undefined;
-  readonly #latencyTrend: TrendForecaster;
-  readonly #errorTrend: TrendForecaster;
+  #latencyTrend: TrendForecaster;
+  #errorTrend: TrendForecaster;
   inFlight = 0;
 
   constructor(options: HealthOptions = defaultHealthOptions) {
     this.#options = options;
     this.#latencyTrend = new TrendForecaster(options.trendAlpha, options.trendBeta);
     this.#errorTrend = new TrendForecaster(options.trendAlpha, options.trendBeta);
+  }
+
+  /** Forgets the history (in-flight calls stay counted). */
+  reset(): void {
+    this.#window.length = 0;
+    this.#successes = 0;
+    this.#latencyEwmaMs = undefined;
+    this.#latencyTrend = new TrendForecaster(this.#options.trendAlpha, this.#options.trendBeta);
+    this.#errorTrend = new TrendForecaster(this.#options.trendAlpha, this.#options.trendBeta);
   }
 
   /** One finished call: whether the gateway behaved (not whether the customer was declined). */

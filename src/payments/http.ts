@@ -96,8 +96,7 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
   });
 
   const create =
-    (direction: PaymentDirection) =>
-    async (request: FastifyRequest, body: z.infer<typeof paymentBody>) => {
+    (direction: PaymentDirection) => async (request: FastifyRequest, body: z.infer<typeof paymentBody>) => {
       const principal = principalOf(request);
       const { id, asset, region, method } = body;
       const iban = ibanOrFail(body.iban, "iban");

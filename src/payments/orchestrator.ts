@@ -48,6 +48,14 @@ export interface OrchestratorOptions {
   readonly statusDeadlineMs: number;
   readonly statusTimeoutMs: number;
   readonly statusRetryMs: number;
+  /**
+   * Active health checks (`GET /health`) per gateway; 0 disables them. A failed check counts as a
+   * breaker failure (so a gateway without traffic is still noticed going down); once the breaker is
+   * open, the check is the half-open probe that closes it again, so no customer payment is used as a
+   * probe. A passing check never counts as a success while closed: it must not mask failing payments.
+   */
+  readonly healthCheckIntervalMs: number;
+  readonly healthCheckTimeoutMs: number;
   readonly routing: RoutingOptions;
   readonly health: HealthOptions;
 }
@@ -62,6 +70,8 @@ export const defaultOrchestratorOptions: OrchestratorOptions = {
   statusDeadlineMs: 10_000,
   statusTimeoutMs: 2_000,
   statusRetryMs: 100,
+  healthCheckIntervalMs: 1_000,
+  healthCheckTimeoutMs: 1_000,
   routing: defaultRoutingOptions,
   health: defaultHealthOptions,
 };
@@ -152,8 +162,11 @@ export interface Orchestrator {
   conditions(): readonly { name: string; breaker: string; health: HealthSnapshot }[];
   /** Drops runtime state of gateways no longer registered. */
   sync(): void;
-  /** Record an outcome learned outside a call (status polls) in the gateway's health. */
   readonly idempotencyKeyOf: (paymentId: string) => string;
+  /** Runs one round of health checks (also run on a timer by `startHealthChecks`). */
+  checkHealth(): Promise<void>;
+  startHealthChecks(): void;
+  stop(): void;
 }
 
 export interface OrchestratorDeps {
@@ -201,12 +214,19 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     };
     breaker.onBreak((reason) => {
       runtime.openedAtMs = clock.nowMs();
-      const why = "isolated" in reason ? "isolated" : "error" in reason ? String((reason.error as Error)?.message ?? reason.error) : "failures";
+      const why =
+        "isolated" in reason
+          ? "isolated"
+          : "error" in reason
+            ? String((reason.error as Error)?.message ?? reason.error)
+            : "failures";
       observer?.breakerChanged?.(config.name, "open", why);
     });
     breaker.onHalfOpen(() => observer?.breakerChanged?.(config.name, "half_open", "probing"));
     breaker.onReset(() => {
       runtime.openedAtMs = undefined;
+      // A clean slate: the failures that opened the breaker must not keep a recovered gateway starved.
+      runtime.health.reset();
       observer?.breakerChanged?.(config.name, "closed", "probe succeeded");
     });
     runtimes.set(config.name, runtime);
@@ -415,10 +435,78 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     };
   };
 
+  const healthCall = async (runtime: GatewayRuntime): Promise<CallResult> => {
+    try {
+      const response = await fetch(`${runtime.config.url}/health`, {
+        signal: AbortSignal.timeout(Math.min(options.healthCheckTimeoutMs, runtime.config.timeoutMs)),
+      });
+      await response.body?.cancel();
+      if (response.ok) return { kind: "answered", outcome: "succeeded", gatewayPaymentId: "" };
+      return {
+        kind: "refused",
+        outcome: "unavailable",
+        detail: `health check: HTTP ${response.status}`,
+        fault: true,
+      };
+    } catch {
+      return { kind: "refused", outcome: "unavailable", detail: "health check: no answer", fault: true };
+    }
+  };
+
+  const checkOne = async (runtime: GatewayRuntime): Promise<void> => {
+    const state = runtime.breaker.state;
+    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) return;
+    if (state === CircuitState.Open) {
+      if (breakerBlocks(runtime)) return;
+      // The half-open probe: success closes the breaker, failure opens it again.
+      await runtime.breaker
+        .execute(async () => {
+          const result = await healthCall(runtime);
+          if (result.kind !== "answered") throw new GatewayFault(result);
+        })
+        .catch(() => {});
+      return;
+    }
+    const result = await healthCall(runtime);
+    if (result.kind === "answered") return;
+    await runtime.breaker
+      .execute(() => {
+        throw new GatewayFault(result);
+      })
+      .catch(() => {});
+  };
+
+  let healthTimer: ReturnType<typeof setInterval> | undefined;
+  let checking = false;
+  const checkHealth = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      await Promise.all(
+        deps
+          .gateways()
+          .filter((g) => g.enabled)
+          .map((g) => checkOne(runtimeOf(g))),
+      );
+    } finally {
+      checking = false;
+    }
+  };
+
   return {
     route,
     resolveStatus,
     idempotencyKeyOf,
+    checkHealth,
+    startHealthChecks() {
+      if (options.healthCheckIntervalMs <= 0 || healthTimer) return;
+      healthTimer = setInterval(() => void checkHealth().catch(() => {}), options.healthCheckIntervalMs);
+      healthTimer.unref();
+    },
+    stop() {
+      if (healthTimer) clearInterval(healthTimer);
+      healthTimer = undefined;
+    },
     conditions: () =>
       deps.gateways().map((config) => {
         const runtime = runtimeOf(config);

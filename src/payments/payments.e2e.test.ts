@@ -15,7 +15,12 @@ describe("deposits and withdrawals through the gateways", () => {
 
   test("a deposit credits the account once the gateway captured it", async () => {
     const id = randomUUID();
-    const created = await h.customer.post("/v1/deposits", { id, iban: h.iban, amount: "10000", asset: "EUR" });
+    const created = await h.customer.post("/v1/deposits", {
+      id,
+      iban: h.iban,
+      amount: "10000",
+      asset: "EUR",
+    });
     assert.ok([200, 202].includes(created.status), JSON.stringify(created.body));
     const payment = await finalPayment(h.customer, id);
     assert.equal(payment.status, "SUCCESS", JSON.stringify(payment));
@@ -30,7 +35,12 @@ describe("deposits and withdrawals through the gateways", () => {
 
   test("a withdrawal reserves at once and posts on success", async () => {
     const id = randomUUID();
-    const created = await h.customer.post("/v1/withdrawals", { id, iban: h.iban, amount: "2500", asset: "EUR" });
+    const created = await h.customer.post("/v1/withdrawals", {
+      id,
+      iban: h.iban,
+      amount: "2500",
+      asset: "EUR",
+    });
     assert.ok([200, 202].includes(created.status), JSON.stringify(created.body));
     const payment = await finalPayment(h.customer, id);
     assert.equal(payment.status, "SUCCESS", JSON.stringify(payment));

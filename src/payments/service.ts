@@ -183,6 +183,8 @@ export async function startPayments(
       },
     });
     metrics.watch(orchestrator);
+    orchestrator.startHealthChecks();
+    stops.push(() => orchestrator.stop());
     registry.onChange(() => orchestrator.sync());
 
     let callbackBase: string | (() => string | undefined) | undefined = options.publicUrl;

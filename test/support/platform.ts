@@ -6,6 +6,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PlatformOptions, type RunningPlatform, startPlatform } from "../../src/app/platform.ts";
+import { standardPlugins } from "../../src/app/standard-plugins.ts";
 import { loadConfig } from "../../src/platform/config.ts";
 
 export const testAdmin = { username: "admin", password: "admin-password-for-tests" } as const;
@@ -37,7 +38,8 @@ export async function startTestPlatform(
       ...overrides,
     },
   );
-  const platform = await startPlatform({ config, role: "all", ...options });
+  // The standard plugins unless a test chooses its own (e.g. GraphQL with other limits).
+  const platform = await startPlatform({ config, role: "all", plugins: standardPlugins, ...options });
   if (!platform.url) throw new Error("the test platform serves HTTP");
   return {
     url: platform.url,

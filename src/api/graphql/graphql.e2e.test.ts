@@ -108,6 +108,12 @@ describe("queries and mutations over HTTP", () => {
     const mutation = encodeURIComponent('mutation { createAccount(id: "x", asset: "EUR") { id } }');
     const refused = await fetch(`${platform.url}/graphql?query=${mutation}`, { headers: bearer(alice) });
     assert.equal(refused.status, 405);
+    const sdl = await fetch(`${platform.url}/graphql/schema.graphql`);
+    assert.equal(sdl.status, 200);
+    assert.match(
+      await sdl.text(),
+      /balanceChanged\(iban: String!, minAmount: String, direction: Direction = ANY\)/,
+    );
   });
 
   test("moneyTransfer rejections are FAILED with the reason; the command query shows them", async () => {

@@ -23,7 +23,8 @@ import { CloseCode } from "graphql-ws";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { PlatformServices } from "../../app/platform.ts";
-import type { Principal } from "../../identity/tokens.ts";
+import { bearerToken } from "../../identity/routes.ts";
+import type { AccessTokens, Principal } from "../../identity/tokens.ts";
 import { assert } from "../../platform/errors.ts";
 import { ProblemError } from "../problems.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
@@ -88,8 +89,7 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
       toClientError(error, (cause) => log.error({ err: cause }, "graphql operation failed"));
     const prepare = (request: OperationRequest, principal: Principal) =>
       prepareOperation(schema, rules, options.limits, request, { principal });
-    const verify = (authorization: string | undefined) =>
-      verifyBearer(services.ledgerHttp.authenticate, authorization);
+    const verify = (authorization: string | undefined) => verifyBearer(services.tokens, authorization);
 
     serveHttp(app, options, prepare, formatError, services.ledgerHttp.authenticate);
     serveWebSocket(app, options, prepare, formatError, verify);
@@ -275,23 +275,16 @@ function authorizationParam(params: Readonly<Record<string, unknown>> | undefine
  * exactly the same tokens. It reads only `headers.authorization`, sets `principal` and may set a
  * `WWW-Authenticate` header; a WebSocket upgrade has no Fastify request, hence this minimal stand-in.
  */
-async function verifyBearer(
-  authenticate: PlatformServices["ledgerHttp"]["authenticate"],
-  authorization: string | undefined,
-): Promise<Verification> {
-  const request: { headers: { authorization?: string }; principal?: Principal } = {
-    headers: authorization === undefined ? {} : { authorization },
+async function verifyBearer(tokens: AccessTokens, authorization: string | undefined): Promise<Verification> {
+  const token = bearerToken(authorization);
+  if (token === undefined) return { ok: false, detail: "Send Authorization: Bearer <access token>" };
+  const verified = await tokens.verify(token);
+  if (verified.ok) return { ok: true, principal: verified.principal };
+  return {
+    ok: false,
+    detail:
+      verified.code === "token_expired" ? "The access token has expired" : "The access token is invalid",
   };
-  const reply = { header: () => reply };
-  try {
-    await authenticate(request as unknown as FastifyRequest, reply as unknown as FastifyReply);
-  } catch (error) {
-    if (error instanceof ProblemError) return { ok: false, detail: error.message };
-    throw error;
-  }
-  return request.principal
-    ? { ok: true, principal: request.principal }
-    : { ok: false, detail: "Authentication is required" };
 }
 
 function pathOf(url: string | undefined): string {

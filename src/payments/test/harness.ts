@@ -3,7 +3,12 @@
  * fleet of real simulator servers, a signed-in customer with an account.
  */
 import { randomUUID } from "node:crypto";
-import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../../test/support/platform.ts";
+import {
+  apiClient,
+  startTestPlatform,
+  type TestPlatform,
+  testAdmin,
+} from "../../../test/support/platform.ts";
 import { seededRandom, systemClock } from "../../platform/clock.ts";
 import { type PaymentsOptions, paymentsPlugin, type RunningPayments } from "../service.ts";
 import { type GatewayFleet, startGatewayFleet } from "../simulators/fleet.ts";
@@ -54,7 +59,8 @@ export async function startPaymentsHarness(
   const admin = api.as(await api.signIn(testAdmin.username, testAdmin.password));
   const customer = api.as(await api.signUp(`customer-${randomUUID().slice(0, 8)}`));
   const opened = await customer.post("/v1/accounts", { id: randomUUID(), asset: "EUR" });
-  if (opened.status !== 201) throw new Error(`account not opened: ${opened.status} ${JSON.stringify(opened.body)}`);
+  if (opened.status !== 201)
+    throw new Error(`account not opened: ${opened.status} ${JSON.stringify(opened.body)}`);
   return {
     tp,
     fleet,

@@ -1,0 +1,8 @@
+/**
+ * The edges and contexts a full Ledgerflow process serves besides the core REST API. `npm start`,
+ * the test platform and the benchmark all use this one list, so they run the same platform.
+ */
+import { graphqlPlugin } from "../api/graphql/plugin.ts";
+import type { PlatformOptions } from "./platform.ts";
+
+export const standardPlugins: NonNullable<PlatformOptions["plugins"]> = [graphqlPlugin];

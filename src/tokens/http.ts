@@ -1,0 +1,118 @@
+/** Token proofs and the chain's verification key over HTTP. */
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { ProblemError } from "../api/problems.ts";
+import type { PlatformServices } from "../app/platform.ts";
+import { isStaff, principalOf } from "../ledger/http/common.ts";
+import { paymentTokenId } from "../payments/ledger-port.ts";
+import { blockFromRow, type ReceiptBody, receiptFromRow } from "./chain.ts";
+import { inclusionProof } from "./merkle.ts";
+import type { RunningTokens } from "./service.ts";
+
+export async function tokenRoutes(
+  root: FastifyInstance,
+  deps: { services: PlatformServices; tokens: RunningTokens },
+): Promise<void> {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { services, tokens } = deps;
+  const pool = services.pool;
+
+  const receiptById = async (id: string) => {
+    const { rows } = await pool.query("SELECT * FROM token_receipts WHERE token_id = $1", [id]);
+    return rows[0] ? receiptFromRow(rows[0]) : undefined;
+  };
+
+  app.get(
+    "/v1/tokens/:id/proof",
+    {
+      schema: {
+        tags: ["tokens"],
+        summary: "A token's signed receipt, its Merkle inclusion proof and the signed block header",
+        description:
+          "`id` is a token id (the ledger command that completed the movement) or a payment id. 202 while the receipt waits to be sealed into a block.",
+        params: z.object({ id: z.uuid() }),
+        security: [{ bearer: [] }],
+      },
+      preHandler: [services.ledgerHttp.authenticate],
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const receipt =
+        (await receiptById(request.params.id)) ?? (await receiptById(paymentTokenId(request.params.id)));
+      if (!receipt) throw new ProblemError("not_found", { detail: "No such token" });
+      const body = JSON.parse(receipt.body) as ReceiptBody;
+      if (!isStaff(principal)) {
+        const parties = await Promise.all(
+          [body.from, body.to].map((iban) => services.queries.accountByIban(iban)),
+        );
+        if (!parties.some((a) => a?.ownerId === principal.userId))
+          throw new ProblemError("not_found", { detail: "No such token" });
+      }
+      const doc = {
+        tokenId: receipt.tokenId,
+        receipt: { body: receipt.body, signature: receipt.signature, data: body },
+      };
+      if (receipt.blockHeight === null) return reply.code(202).send({ ...doc, sealed: false });
+      const [blockRows, leafRows] = await Promise.all([
+        pool.query("SELECT * FROM token_blocks WHERE height = $1", [receipt.blockHeight]),
+        pool.query("SELECT leaf_hash FROM token_receipts WHERE block_height = $1 ORDER BY leaf_index", [
+          receipt.blockHeight,
+        ]),
+      ]);
+      const block = blockFromRow(blockRows.rows[0]);
+      const leaves = leafRows.rows.map((r) => Buffer.from(r.leaf_hash as string, "hex"));
+      return {
+        ...doc,
+        sealed: true,
+        proof: {
+          leafIndex: receipt.leafIndex,
+          treeSize: leaves.length,
+          path: inclusionProof(leaves, receipt.leafIndex ?? 0).map((h) => h.toString("hex")),
+        },
+        block: {
+          height: block.height,
+          header: block.header,
+          headerHash: block.headerHash,
+          signature: block.signature,
+        },
+      };
+    },
+  );
+
+  app.get(
+    "/v1/chain/key",
+    {
+      schema: {
+        tags: ["tokens"],
+        summary: "The Ed25519 public key that signs receipts and block headers (JWK and PEM)",
+      },
+    },
+    async () => ({
+      keyId: tokens.keys.keyId,
+      jwk: {
+        ...tokens.keys.publicKey.export({ format: "jwk" }),
+        kid: tokens.keys.keyId,
+        use: "sig",
+        alg: "EdDSA",
+      },
+      pem: tokens.keys.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    }),
+  );
+
+  app.get(
+    "/v1/chain/head",
+    { schema: { tags: ["tokens"], summary: "The latest sealed block header" } },
+    async () => {
+      const { rows } = await pool.query("SELECT * FROM token_blocks ORDER BY height DESC LIMIT 1");
+      if (!rows[0]) throw new ProblemError("not_found", { detail: "No block sealed yet" });
+      const block = blockFromRow(rows[0]);
+      return {
+        height: block.height,
+        header: block.header,
+        headerHash: block.headerHash,
+        signature: block.signature,
+      };
+    },
+  );
+}
