@@ -12,6 +12,7 @@ import {
   type LedgerHttpDeps,
   preferredWaitMs,
   principalOf,
+  sendAnswer,
   submissionReply,
   visibleAccount,
 } from "./common.ts";
@@ -83,8 +84,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
           token,
         },
       );
-      if (answer.problem) reply.type("application/problem+json");
-      return reply.code(answer.status).send(answer.body);
+      return sendAnswer(reply, answer);
     },
   );
 

@@ -121,6 +121,12 @@ export function accountView(account: AccountState) {
   };
 }
 
+/** Sends a command endpoint's answer (problem details get their media type). */
+export function sendAnswer(reply: FastifyReply, answer: ReturnType<typeof submissionReply>): FastifyReply {
+  if (answer.problem) reply.type("application/problem+json");
+  return reply.code(answer.status).send(answer.body);
+}
+
 /** Turns a submission into the HTTP answer shared by every command endpoint. */
 export function submissionReply(
   submission: Submission,

@@ -14,6 +14,7 @@ import {
   type LedgerHttpDeps,
   preferredWaitMs,
   principalOf,
+  sendAnswer,
   submissionReply,
 } from "./common.ts";
 
@@ -104,8 +105,7 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
         asset: customer.asset,
         branch,
       }));
-      if (answer.problem) reply.type("application/problem+json");
-      return reply.code(answer.status).send(answer.body);
+      return sendAnswer(reply, answer);
     },
   );
 }

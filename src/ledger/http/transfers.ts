@@ -18,6 +18,7 @@ import {
   type LedgerHttpDeps,
   preferredWaitMs,
   principalOf,
+  sendAnswer,
   submissionReply,
 } from "./common.ts";
 
@@ -104,8 +105,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         amount: command.amount.toString(),
         asset: command.asset,
       }));
-      if (answer.problem) reply.type("application/problem+json");
-      return reply.code(answer.status).send(answer.body);
+      return sendAnswer(reply, answer);
     },
   );
 
