@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import pino from "pino";
@@ -31,6 +32,7 @@ import type { Config } from "../platform/config.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
+import { UnavailableError } from "../platform/errors.ts";
 import { createKafkaLog } from "../platform/log/adapters/kafka.ts";
 import { createPostgresLog, type PostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { RunningConsumer } from "../platform/log/consumer.ts";
@@ -45,6 +47,12 @@ import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
 import { topicSpecs, topics } from "../platform/topology.ts";
 import { buildHttpApp } from "./http.ts";
 import { loadOrCreateLocalSecrets } from "./secrets.ts";
+
+/** Start-up waits out a dependency that is briefly unavailable: about a minute, then gives up. */
+const startupRetry = retry(handleType(UnavailableError), {
+  maxAttempts: 12,
+  backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 8_000 }),
+});
 
 export const roles = ["api", "handler", "projector", "notifier", "all"] as const;
 export type Role = (typeof roles)[number];
@@ -199,11 +207,12 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
 
     const registry = createConfiguredRegistry(config, pool);
-    const codecs = {
+    // A registry that is down at start (e.g. restarting with its database) is waited for, bounded.
+    const codecs = await startupRetry.execute(async () => ({
       commands: await createTopicCodec(registry, topics.ledgerCommands),
       outcomes: await createTopicCodec(registry, topics.ledgerOutcomes),
       balanceChanged: await createTopicCodec(registry, topics.balanceChanged),
-    };
+    }));
 
     const secrets = config.auth.jwtSecret
       ? { jwtSecret: config.auth.jwtSecret }

@@ -61,6 +61,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       let client: pg.PoolClient | undefined;
       try {
         client = await options.pool.connect();
+        // A checked-out client emits connection errors itself (e.g. PostgreSQL restarting); without a
+        // listener they would crash the process. The next query fails and the loop starts over.
+        client.on("error", () => {});
+        // Commits in other processes announce new rows (NOTIFY in the same transaction).
+        client.on("notification", () => wake());
         const lock = await client.query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [
           lockKeyBase,
           options.table,
@@ -71,6 +76,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           await sleep(options.pollIntervalMs * 10);
           continue;
         }
+        await client.query(`LISTEN ${options.table}`);
         while (!stopped) {
           const published = await publishOnce(client);
           if (published === 0) await sleep(options.pollIntervalMs);
@@ -86,12 +92,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
+  function wake(): void {
+    if (wakeUp) wakeUp();
+    else pendingWake = true;
+  }
+
   const running = run();
   return {
-    wake() {
-      if (wakeUp) wakeUp();
-      else pendingWake = true;
-    },
+    wake,
     async stop() {
       stopped = true;
       wakeUp?.();

@@ -41,6 +41,7 @@ export async function startPaymentsHarness(
   profiles: readonly GatewayProfileInput[],
   options: Omit<PaymentsOptions, "fleet"> = {},
   seed = 42,
+  morePlugins: NonNullable<Parameters<typeof startTestPlatform>[1]>["plugins"] = [],
 ): Promise<PaymentsHarness> {
   const fleet = await startGatewayFleet(profiles, { random: seededRandom(seed), clock: systemClock });
   let payments: RunningPayments | undefined;
@@ -51,6 +52,7 @@ export async function startPaymentsHarness(
         paymentsPlugin({ random: seededRandom(seed + 1), ...options, fleet }, (p) => {
           payments = p;
         }),
+        ...(morePlugins ?? []),
       ],
     },
   );

@@ -35,7 +35,7 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
         stroke: axisStroke,
         grid,
         ticks: grid,
-        space: 70,
+        space: 110,
         values: (_u, splits) =>
           splits.map((seconds) =>
             new Date(seconds * 1000).toLocaleTimeString([], {
@@ -49,7 +49,7 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
         stroke: axisStroke,
         grid,
         ticks: grid,
-        size: 56,
+        size: unit ? 72 : 56,
         values: (_u, splits) => splits.map((value) => `${Number(value.toFixed(2))}${unit}`),
       },
       ...(series.some((entry) => entry.side)

@@ -53,6 +53,32 @@ function useStats(): { stats: Stats | undefined; error: string | undefined; miss
   return { stats, error, missing };
 }
 
+const secondMs = 1000;
+
+/**
+ * The server lists only seconds in which something was decided; an idle second is zero traffic
+ * (and no latency sample), so the charts get one point per second with those filled in.
+ */
+function perSecond(points: readonly StatsPoint[]): StatsPoint[] {
+  const first = points[0];
+  const last = points.at(-1);
+  if (!first || !last) return [];
+  const bySecond = new Map(points.map((point) => [Math.floor(point.t / secondMs), point]));
+  const filled: StatsPoint[] = [];
+  for (let second = Math.floor(first.t / secondMs); second <= Math.floor(last.t / secondMs); second += 1) {
+    filled.push(
+      bySecond.get(second) ?? {
+        t: second * secondMs,
+        transfersPerSec: 0,
+        p50Ms: null,
+        p99Ms: null,
+        outcomes: { confirmed: 0, failed: {} },
+      },
+    );
+  }
+  return filled;
+}
+
 function format(value: number | null | undefined, digits = 1): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   return value.toLocaleString([], { maximumFractionDigits: digits });
@@ -79,7 +105,7 @@ export function DashboardPage() {
   const { stats, error, missing } = useStats();
 
   const derived = useMemo(() => {
-    const series = stats?.series ?? [];
+    const series = perSecond(stats?.series ?? []);
     const times = series.map((point) => point.t);
     const reasons = [...new Set(series.flatMap((point) => Object.keys(point.outcomes.failed)))].sort();
     let confirmed = 0;
@@ -117,7 +143,7 @@ export function DashboardPage() {
         side: true,
       })),
     ];
-    const latest = series.at(-1);
+    const latest = stats?.series.at(-1);
     return { times, throughput, latency, outcomes, confirmed, failed, failedByReason, latest };
   }, [stats]);
 
@@ -137,6 +163,11 @@ export function DashboardPage() {
   return (
     <div className="page wide">
       {error && <Alert kind="warning">Live refresh interrupted: {error}</Alert>}
+      {stats.series.length === 0 && (
+        <Alert kind="info">
+          Nothing decided in the last {stats.windowSeconds} s. The charts fill in as transfers arrive.
+        </Alert>
+      )}
       <dl className="kpis" aria-label="Current figures">
         <Kpi label="Throughput" value={format(latest?.transfersPerSec)} unit="/s" />
         <Kpi label="Latency p50" value={format(latest?.p50Ms)} unit="ms" />
