@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { seededRandom } from "../platform/clock.ts";
-import { GatewayHealth, TrendForecaster } from "./health.ts";
+import { defaultHealthOptions, GatewayHealth, TrendForecaster } from "./health.ts";
 
 test("Holt's forecaster extrapolates a linear trend", () => {
   const f = new TrendForecaster(0.5, 0.5);
@@ -49,18 +49,7 @@ test("a rising error trend demotes before the breaker's 50% failure rate is reac
 });
 
 test("success rate is rolling over the window", () => {
-  const health = new GatewayHealth({
-    ...(new GatewayHealth() && {
-      windowSize: 4,
-      latencyAlpha: 0.5,
-      trendAlpha: 0.3,
-      trendBeta: 0.2,
-      horizonCalls: 5,
-      warmupCalls: 3,
-      latencyBreachRatio: 0.8,
-      errorRateBreach: 0.35,
-    }),
-  });
+  const health = new GatewayHealth({ ...defaultHealthOptions, windowSize: 4 });
   for (const ok of [false, false, true, true, true, true]) health.record(ok, 10);
   assert.equal(health.snapshot(100).successRate, 1);
   health.reset();

@@ -5,12 +5,14 @@
  * - a trend forecast (predictive failover), see `TrendForecaster`.
  *
  * Predictive model (documented in docs/payments.md): Holt's linear exponential smoothing, run on two
- * series per gateway — call latency (ms) and the failure indicator (1 when a call failed, else 0).
- * Each keeps a level L and a trend T per observation x:
+ * series per gateway — call latency (ms) and the failure indicator (1 when a call failed, else 0),
+ * each first smoothed by an EWMA (α 0.1 and 0.05) so that single slow or failed calls are noise,
+ * not trend. Holt keeps a level L and a trend T per observation x:
  *     L' = α·x + (1−α)·(L + T)        T' = β·(L' − L) + (1−β)·T
  * and forecasts h calls ahead as L + h·T. A gateway is *demoted* (its routing score is cut, so
  * traffic drains to others before it fails) when, after `warmupCalls`, the latency forecast exceeds
- * `latencyBreachRatio` × its timeout, or the failure forecast exceeds `errorRateBreach` — i.e. when
+ * `latencyBreachRatio` × its timeout, or the failure forecast exceeds `errorRateBreach` while the
+ * smoothed failure rate is already at least `errorRateFloor` — i.e. when
  * its current trend would breach the timeout or trip the circuit breaker within `horizonCalls`.
  * It is promoted again as soon as the forecast falls back under the thresholds (the exploration
  * share keeps sending it a little traffic, which is what lets the forecast recover).
@@ -19,6 +21,10 @@
 export interface HealthOptions {
   readonly windowSize: number;
   readonly latencyAlpha: number;
+  /** EWMA pre-smoothing of the series the forecasters see. */
+  readonly latencyPreAlpha: number;
+  readonly errorPreAlpha: number;
+  readonly errorRateFloor: number;
   readonly trendAlpha: number;
   readonly trendBeta: number;
   readonly horizonCalls: number;
@@ -30,8 +36,11 @@ export interface HealthOptions {
 export const defaultHealthOptions: HealthOptions = {
   windowSize: 50,
   latencyAlpha: 0.2,
+  latencyPreAlpha: 0.1,
+  errorPreAlpha: 0.05,
+  errorRateFloor: 0.1,
   trendAlpha: 0.3,
-  trendBeta: 0.2,
+  trendBeta: 0.1,
   horizonCalls: 20,
   warmupCalls: 10,
   latencyBreachRatio: 0.8,
@@ -87,6 +96,8 @@ export class GatewayHealth {
   #latencyEwmaMs: number | undefined;
   #latencyTrend: TrendForecaster;
   #errorTrend: TrendForecaster;
+  #latencySmoothed: number | undefined;
+  #errorSmoothed: number | undefined;
   inFlight = 0;
 
   constructor(options: HealthOptions = defaultHealthOptions) {
@@ -100,6 +111,8 @@ export class GatewayHealth {
     this.#window.length = 0;
     this.#successes = 0;
     this.#latencyEwmaMs = undefined;
+    this.#latencySmoothed = undefined;
+    this.#errorSmoothed = undefined;
     this.#latencyTrend = new TrendForecaster(this.#options.trendAlpha, this.#options.trendBeta);
     this.#errorTrend = new TrendForecaster(this.#options.trendAlpha, this.#options.trendBeta);
   }
@@ -112,8 +125,18 @@ export class GatewayHealth {
     const a = this.#options.latencyAlpha;
     this.#latencyEwmaMs =
       this.#latencyEwmaMs === undefined ? latencyMs : a * latencyMs + (1 - a) * this.#latencyEwmaMs;
-    this.#latencyTrend.observe(latencyMs);
-    this.#errorTrend.observe(ok ? 0 : 1);
+    const o = this.#options;
+    const failure = ok ? 0 : 1;
+    this.#latencySmoothed =
+      this.#latencySmoothed === undefined
+        ? latencyMs
+        : o.latencyPreAlpha * latencyMs + (1 - o.latencyPreAlpha) * this.#latencySmoothed;
+    this.#errorSmoothed =
+      this.#errorSmoothed === undefined
+        ? failure
+        : o.errorPreAlpha * failure + (1 - o.errorPreAlpha) * this.#errorSmoothed;
+    this.#latencyTrend.observe(this.#latencySmoothed);
+    this.#errorTrend.observe(this.#errorSmoothed);
   }
 
   snapshot(timeoutMs: number): HealthSnapshot {
@@ -125,7 +148,11 @@ export class GatewayHealth {
     if (this.#latencyTrend.count >= o.warmupCalls) {
       if (forecastLatencyMs !== undefined && forecastLatencyMs > o.latencyBreachRatio * timeoutMs)
         demotedBecause = `latency trend predicts ${Math.round(forecastLatencyMs)}ms > ${Math.round(o.latencyBreachRatio * timeoutMs)}ms within ${o.horizonCalls} calls`;
-      else if (forecastErrorRate !== undefined && forecastErrorRate > o.errorRateBreach)
+      else if (
+        forecastErrorRate !== undefined &&
+        forecastErrorRate > o.errorRateBreach &&
+        (this.#errorSmoothed ?? 0) >= o.errorRateFloor
+      )
         demotedBecause = `error trend predicts ${(forecastErrorRate * 100).toFixed(0)}% failures within ${o.horizonCalls} calls`;
     }
     return {

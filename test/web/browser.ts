@@ -61,11 +61,8 @@ export async function startPlatform(): Promise<Platform> {
   const module = await platformModule();
   if (!module) throw new Error("test/support/platform.ts is missing");
   if (module.testAdmin) platformAdmin = { ...module.testAdmin };
-  // The web app needs GraphQL subscriptions; `npm start` mounts the same plugin.
-  const { graphqlPlugin } = await import("../../src/api/graphql/plugin.ts").catch((error: unknown) => {
-    throw new Error("the GraphQL plugin (src/api/graphql/plugin.ts) does not load", { cause: error });
-  });
-  return module.startTestPlatform({}, { plugins: [graphqlPlugin] });
+  // The standard plugins (GraphQL subscriptions, payments…), exactly what `npm start` serves.
+  return module.startTestPlatform();
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -125,15 +125,13 @@ test("property: any command sequence, applied twice, gives the same state; at mo
     fc
       .boolean()
       .map<PaymentCommand>((ok) => ({ type: "RecordReservation", paymentId: "p1", ok, transferId: "r" })),
-    fc
-      .constantFrom("a", "b", "c")
-      .map<PaymentCommand>((gateway) => ({
-        type: "StartAttempt",
-        paymentId: "p1",
-        gateway,
-        why: "",
-        skipped: [],
-      })),
+    fc.constantFrom("a", "b", "c").map<PaymentCommand>((gateway) => ({
+      type: "StartAttempt",
+      paymentId: "p1",
+      gateway,
+      why: "",
+      skipped: [],
+    })),
     fc
       .record({ no: fc.integer({ min: 1, max: 4 }), outcome: fc.constantFrom(...outcomes) })
       .map<PaymentCommand>(({ no, outcome }) => ({
