@@ -1,9 +1,13 @@
 /**
- * `npm run bench [-- --quick] [--mode embedded] [--profile]`: measures the platform end to end.
+ * `npm run bench [-- --quick] [--mode embedded|kafka] [--profile]`: measures the platform end to end.
  *
- * - Starts the platform (embedded PostgreSQL in a temp dir, PostgreSQL log, handler, API) as a child
- *   process (bench/platform-child.ts): its event loop and CPU time are its own, not shared with the
- *   load generator, and its CPU can be accounted separately.
+ * - Embedded mode: starts the platform (embedded PostgreSQL in a temp dir, PostgreSQL log, handler,
+ *   API) as a child process (bench/platform-child.ts): its event loop and CPU time are its own, not
+ *   shared with the load generator, and its CPU can be accounted separately.
+ * - Kafka mode (bench/kafka-platform.ts): the distributed platform over the local services (started
+ *   if needed), a fresh database and fresh ledger topics, as 1 API + 3 handler child processes;
+ *   the report adds produce/consume rates and per-stage timings (produce, log → handler, handler
+ *   transaction, outbox relay, notifier). Written to `kafka-latest.*` so `latest.*` stays embedded.
  * - Opens and funds accounts over the API, then offers single transfers (POST /v1/transfers, no
  *   wait, keep-alive connections) at rising open-loop rates until saturation, then batches
  *   (POST /v1/transfers/batch), then runs a naive one-transaction-per-transfer baseline against the
@@ -11,17 +15,15 @@
  * - End-to-end latency: from the moment the client has the 202 to the moment the platform's
  *   subscriber hub (LedgerNotifications, fed by the notifier consumer of the outcome topic, the
  *   same hub behind `Prefer: wait` and WebSocket subscriptions) receives MoneyTransferConfirmed.
- * - Writes bench-results/latest.json, latest.md and latest.svg.
+ * - Writes bench-results/latest.json, latest.md and latest.svg (kafka mode: kafka-latest.*).
  *
  * Loopback only, bounded in time, stops by itself and removes its processes and temp dir.
  */
-import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { seededIds, seededRandom } from "../src/platform/clock.ts";
@@ -39,12 +41,16 @@ import {
 import { renderChart } from "../src/tools/load/svg-chart.ts";
 import { outcomeOf, type PlannedTransfer, planTransfer } from "../src/tools/load/transfers.ts";
 import { type BaselineResult, prepareBaseline, runBaseline } from "./baseline.ts";
+import { forkPlatformChild, pidFromFile, postgresCpuMs, processCpuMs } from "./children.ts";
+import { startKafkaPlatform } from "./kafka-platform.ts";
 import type { BatchSample, ChildMessage, OutcomeSample } from "./protocol.ts";
 
 const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     mode: { type: "string", default: "embedded" },
+    /** Kafka mode: handler processes next to the one API process. */
+    handlers: { type: "string", default: "3" },
     profile: { type: "boolean", default: false },
     "token-share": { type: "string", default: "0.5" },
     out: { type: "string", default: "bench-results" },
@@ -53,10 +59,18 @@ const { values: args } = parseArgs({
   },
   allowPositionals: false,
 });
-if (args.mode !== "embedded") {
-  process.stderr.write(`--mode ${args.mode}: only embedded is supported by this benchmark for now\n`);
+if (args.mode !== "embedded" && args.mode !== "kafka") {
+  process.stderr.write(`--mode ${args.mode}: expected embedded or kafka\n`);
   process.exit(2);
 }
+const kafkaMode = args.mode === "kafka";
+const handlersCount = Number(args.handlers);
+if (!Number.isInteger(handlersCount) || handlersCount < 1 || handlersCount > 8) {
+  process.stderr.write(`--handlers ${args.handlers}: expected 1 to 8\n`);
+  process.exit(2);
+}
+/** Report files: `latest.*` for embedded, `kafka-latest.*` for kafka. */
+const reportName = kafkaMode ? "kafka-latest" : "latest";
 const quick = args.quick;
 const tokenShare = Number(args["token-share"]);
 const phases = new Set(args.only.split(","));
@@ -66,7 +80,8 @@ const plan = quick
   ? {
       accounts: 1_000,
       warmupMs: 1_500,
-      httpRates: [1_000, 2_000, 4_000, 8_000],
+      // Kafka mode's targets are 3,000/s and p99 at 1,000/s: step through 3,000 as well.
+      httpRates: kafkaMode ? [1_000, 2_000, 3_000, 4_000, 6_000] : [1_000, 2_000, 4_000, 8_000],
       httpStepMs: 3_000,
       batchSize: 4_000,
       batchRates: [20_000, 50_000, 100_000],
@@ -92,20 +107,21 @@ const plan = quick
 const httpConcurrencyMax = 512;
 const connectionsMax = 128;
 const saturationLatencyMs = 1_000;
-const benchTimeLimitMs = quick ? 90_000 : 15 * 60_000;
+// Kafka mode adds starting the services (when not running) and four processes.
+const benchTimeLimitMs = (quick ? 90_000 : 15 * 60_000) + (kafkaMode ? 5 * 60_000 : 0);
 
 const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const progress = createProgressLine();
 const loadAverage = () => loadavg().map((l) => Number(l.toFixed(2)));
 
-// ---------------------------------------------------------------- platform child and cleanup
+// ---------------------------------------------------------------- platform processes and cleanup
 
 interface Platform {
-  readonly child: ChildProcess;
   readonly url: string;
   readonly databaseUrl: string;
-  readonly dataDir: string;
+  /** CPU ms so far: platform processes, PostgreSQL, and (kafka mode) the Kafka broker + registry. */
+  cpuMs(): { platformMs: number; postgresMs: number; kafkaMs: number };
 }
 
 async function freePort(): Promise<number> {
@@ -123,14 +139,8 @@ async function cleanUp(): Promise<void> {
   for (const step of cleanups.splice(0).reverse()) await step().catch(() => {});
 }
 
-function postmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, "pg", "postmaster.pid");
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-async function startPlatformChild(
+/** Embedded mode: one process (role all) on embedded PostgreSQL in a temp dir. */
+async function startEmbeddedPlatform(
   outDir: string,
   profileDir: string | undefined,
   onMessage: (message: ChildMessage) => void,
@@ -143,7 +153,7 @@ async function startPlatformChild(
     await rm(dataDir, { recursive: true, force: true });
   });
   const pgPort = await freePort();
-  const logFd = openSync(join(dataDir, "platform.log"), "a");
+  const postmasterFile = join(dataDir, "pg", "postmaster.pid");
   const env: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(process.env))
     if (!name.startsWith("LEDGERFLOW_")) env[name] = value;
@@ -157,20 +167,9 @@ async function startPlatformChild(
     LEDGERFLOW_JWT_SECRET: randomBytes(32).toString("hex"),
     LEDGERFLOW_LOG_LEVEL: "warn",
   });
-  const child = fork(join(import.meta.dirname, "platform-child.ts"), [], {
-    env,
-    execArgv: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-    stdio: ["ignore", logFd, logFd, "ipc"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.send({ type: "stop" });
-      const stopped = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
-      if (!stopped) child.kill("SIGKILL");
-    }
     // A killed child leaves PostgreSQL running: stop it through its pid file.
-    const pid = postmasterPid(dataDir);
+    const pid = pidFromFile(postmasterFile);
     if (pid !== undefined) {
       try {
         process.kill(pid, "SIGQUIT");
@@ -178,79 +177,42 @@ async function startPlatformChild(
       } catch {}
     }
   });
-  child.on("message", (message: ChildMessage) => onMessage(message));
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the platform did not start within 120 s")), 120_000);
-    child.on("message", (message: ChildMessage) => {
-      if (message.type === "ready") {
-        clearTimeout(timer);
-        resolve(message);
-      } else if (message.type === "failed") {
-        clearTimeout(timer);
-        reject(new Error(`the platform failed to start: ${message.message}`));
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the platform exited with ${code}; see ${join(dataDir, "platform.log")}`));
-    });
+  const child = await forkPlatformChild({
+    role: "all",
+    env,
+    logFile: join(dataDir, "platform.log"),
+    execArgv: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+    startTimeoutMs: 120_000,
+    onMessage,
   });
+  cleanups.push(() => child.stop(20_000));
+  if (!child.url) throw new Error("the platform serves HTTP in role all");
   // Same superuser and local password as src/platform/db/embedded.ts uses for the cluster.
   const databaseUrl = `postgres://postgres:ledgerflow-local@127.0.0.1:${pgPort}/postgres`;
-  return { child, url: ready.url, databaseUrl, dataDir };
+  return {
+    url: child.url,
+    databaseUrl,
+    cpuMs: () => ({
+      platformMs: processCpuMs(child.child.pid),
+      postgresMs: postgresCpuMs(pidFromFile(postmasterFile)),
+      kafkaMs: 0,
+    }),
+  };
 }
 
 // ---------------------------------------------------------------- CPU accounting
-
-/**
- * CPU milliseconds (user + system) of a process from /proc, 0 when it is gone. With `reaped`, adds
- * the time of its children that already exited (PostgreSQL backends come and go with connections).
- */
-function processCpuMs(pid: number, reaped = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks =
-      Number(fields[11]) + Number(fields[12]) + (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
-    return (ticks * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function childPids(parentPid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === parentPid) pids.push(Number(entry));
-    } catch {}
-  }
-  return pids;
-}
 
 interface CpuSnapshot {
   readonly atMs: number;
   readonly platformMs: number;
   readonly postgresMs: number;
+  readonly kafkaMs: number;
   readonly benchMs: number;
 }
 
 function cpuSnapshot(platform: Platform): CpuSnapshot {
-  const postmaster = postmasterPid(platform.dataDir);
-  const postgresMs =
-    postmaster === undefined
-      ? 0
-      : childPids(postmaster).reduce((sum, pid) => sum + processCpuMs(pid), processCpuMs(postmaster, true));
   const own = process.cpuUsage();
-  return {
-    atMs: nowMs(),
-    platformMs: processCpuMs(platform.child.pid ?? 0),
-    postgresMs,
-    benchMs: (own.user + own.system) / 1000,
-  };
+  return { atMs: nowMs(), ...platform.cpuMs(), benchMs: (own.user + own.system) / 1000 };
 }
 
 /** Cores used by each side between two snapshots (1.0 = one core busy the whole time). */
@@ -260,6 +222,7 @@ function coresUsed(from: CpuSnapshot, to: CpuSnapshot) {
   return {
     platform: cores(to.platformMs - from.platformMs),
     postgres: cores(to.postgresMs - from.postgresMs),
+    ...(kafkaMode ? { kafka: cores(to.kafkaMs - from.kafkaMs) } : {}),
     bench: cores(to.benchMs - from.benchMs),
   };
 }
@@ -308,6 +271,32 @@ interface Tracked {
   readonly scheduledMs: number;
   acceptedMs?: number;
   outcome?: OutcomeSample;
+  /** Kafka mode: when the outbox relay had the outcome event acknowledged by the log. */
+  relayedMs?: number;
+}
+
+/** Where time goes in kafka mode, per stage (see the report's stage table). */
+interface StageSamples {
+  /** API process: one produce request of commands (coalesced sends). */
+  readonly produceRoundTrip: LatencySamples;
+  readonly produceQueued: LatencySamples;
+  produceRequests: number;
+  producedCommands: number;
+  /** Every produce request of every process (commands, relayed events, dead letters). */
+  producedRecords: number;
+  /** Handler batch start − log timestamp of its oldest record. */
+  readonly logToHandler: LatencySamples;
+  readonly handlerTx: LatencySamples;
+  /** Decided in the handler transaction → outcome event acknowledged by Kafka (commit + outbox + relay). */
+  readonly decidedToOutcomeTopic: LatencySamples;
+  /** Outcome event in Kafka → received by the API process's subscriber hub (notifier). */
+  readonly outcomeTopicToSubscriber: LatencySamples;
+  readonly relaySelect: LatencySamples;
+  readonly relayProduce: LatencySamples;
+  readonly relayDelete: LatencySamples;
+  relayPublishes: number;
+  relayRows: number;
+  relayRecords: number;
 }
 
 interface StepState {
@@ -327,6 +316,7 @@ interface StepState {
   readonly decidedToReceived: LatencySamples;
   batches: number;
   batchRecords: number;
+  readonly stages: StageSamples;
 }
 
 const tracked = new Map<string, Tracked>();
@@ -347,6 +337,16 @@ function finish(id: string, entry: Tracked): void {
   step.decidedToReceived.record(receivedMs - decidedAtMs);
   step.lastOutcomeMs = Math.max(step.lastOutcomeMs, receivedMs);
   tracked.delete(id);
+  if (entry.relayedMs !== undefined) recordRelayed(step, entry.relayedMs, decidedAtMs, receivedMs);
+  else if (kafkaMode) awaitingRelay.set(id, { step, decidedAtMs, receivedMs });
+}
+
+/** Outcomes received before the relay's report of them arrived (the two come from different processes). */
+const awaitingRelay = new Map<string, { step: StepState; decidedAtMs: number; receivedMs: number }>();
+
+function recordRelayed(step: StepState, relayedMs: number, decidedAtMs: number, receivedMs: number): void {
+  step.stages.decidedToOutcomeTopic.record(relayedMs - decidedAtMs);
+  step.stages.outcomeTopicToSubscriber.record(receivedMs - relayedMs);
 }
 
 function onChildMessage(message: ChildMessage): void {
@@ -358,11 +358,68 @@ function onChildMessage(message: ChildMessage): void {
       if (entry.acceptedMs !== undefined) finish(sample[0], entry);
     }
   } else if (message.type === "batches" && currentStep) {
-    for (const [, records] of message.items as BatchSample[]) {
+    for (const [committedAtMs, records, , oldestMs, durationMs] of message.items as BatchSample[]) {
       currentStep.batches += 1;
       currentStep.batchRecords += records;
+      currentStep.stages.handlerTx.record(durationMs);
+      if (Number.isFinite(oldestMs))
+        currentStep.stages.logToHandler.record(committedAtMs - durationMs - oldestMs);
+    }
+  } else if (message.type === "produced" && currentStep) {
+    const stages = currentStep.stages;
+    for (const [records, , queuedMs, roundTripMs] of message.items) {
+      stages.producedRecords += records;
+      if (message.role !== "api") continue;
+      stages.produceRequests += 1;
+      stages.producedCommands += records;
+      stages.produceQueued.record(queuedMs);
+      stages.produceRoundTrip.record(roundTripMs);
+    }
+  } else if (message.type === "relayed") {
+    if (currentStep) {
+      const stages = currentStep.stages;
+      for (const [rows, records, selectMs, produceMs, deleteMs] of message.items) {
+        stages.relayPublishes += 1;
+        stages.relayRows += rows;
+        stages.relayRecords += records;
+        stages.relaySelect.record(selectMs);
+        stages.relayProduce.record(produceMs);
+        stages.relayDelete.record(deleteMs);
+      }
+    }
+    for (const [publishedAtMs, ids] of message.outcomes) {
+      for (const id of ids) {
+        const done = awaitingRelay.get(id);
+        if (done) {
+          awaitingRelay.delete(id);
+          recordRelayed(done.step, publishedAtMs, done.decidedAtMs, done.receivedMs);
+          continue;
+        }
+        const entry = tracked.get(id);
+        if (entry) entry.relayedMs = publishedAtMs;
+      }
     }
   }
+}
+
+function newStages(): StageSamples {
+  return {
+    produceRoundTrip: new LatencySamples(),
+    produceQueued: new LatencySamples(),
+    produceRequests: 0,
+    producedCommands: 0,
+    producedRecords: 0,
+    logToHandler: new LatencySamples(),
+    handlerTx: new LatencySamples(),
+    decidedToOutcomeTopic: new LatencySamples(),
+    outcomeTopicToSubscriber: new LatencySamples(),
+    relaySelect: new LatencySamples(),
+    relayProduce: new LatencySamples(),
+    relayDelete: new LatencySamples(),
+    relayPublishes: 0,
+    relayRows: 0,
+    relayRecords: 0,
+  };
 }
 
 function newStep(path: StepState["path"], offeredPerSec: number): StepState {
@@ -383,6 +440,7 @@ function newStep(path: StepState["path"], offeredPerSec: number): StepState {
     decidedToReceived: new LatencySamples(),
     batches: 0,
     batchRecords: 0,
+    stages: newStages(),
   };
 }
 
@@ -410,9 +468,72 @@ interface StepResult {
   readonly loadAverage: number[];
   readonly saturated: boolean;
   readonly activity?: Awaited<ReturnType<ReturnType<typeof startActivitySampler>["stop"]>>;
+  /** Kafka mode: log rates and where the time goes. */
+  readonly stages?: StageSummary;
+}
+
+interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+}
+
+interface StageSummary {
+  /** Records produced to Kafka per second by all processes (commands, outcome and balance events). */
+  readonly producedRecordsPerSec: number;
+  /** Commands consumed by the handlers per second. */
+  readonly consumedCommandsPerSec: number;
+  readonly produce: {
+    readonly requests: number;
+    readonly commandsPerRequest: number;
+    readonly queuedMs: Percentiles;
+    readonly roundTripMs: Percentiles;
+  };
+  readonly logToHandlerMs: Percentiles;
+  readonly handlerTxMs: Percentiles;
+  readonly decidedToOutcomeTopicMs: Percentiles;
+  readonly outcomeTopicToSubscriberMs: Percentiles;
+  readonly relay: {
+    readonly publishes: number;
+    readonly rowsPerPublish: number;
+    readonly recordsPerPublish: number;
+    readonly selectMs: Percentiles;
+    readonly produceMs: Percentiles;
+    readonly deleteMs: Percentiles;
+  };
 }
 
 const round = (ms: number) => (Number.isFinite(ms) ? Number(ms.toFixed(1)) : Number.NaN);
+const percentiles = (samples: LatencySamples): Percentiles => ({
+  p50: round(samples.percentile(0.5)),
+  p99: round(samples.percentile(0.99)),
+});
+const mean = (total: number, n: number) => (n > 0 ? Number((total / n).toFixed(1)) : 0);
+
+function summarizeStages(step: StepState, spanMs: number): StageSummary {
+  const s = step.stages;
+  return {
+    producedRecordsPerSec: Math.round(s.producedRecords / (spanMs / 1000)),
+    consumedCommandsPerSec: Math.round(step.batchRecords / (spanMs / 1000)),
+    produce: {
+      requests: s.produceRequests,
+      commandsPerRequest: mean(s.producedCommands, s.produceRequests),
+      queuedMs: percentiles(s.produceQueued),
+      roundTripMs: percentiles(s.produceRoundTrip),
+    },
+    logToHandlerMs: percentiles(s.logToHandler),
+    handlerTxMs: percentiles(s.handlerTx),
+    decidedToOutcomeTopicMs: percentiles(s.decidedToOutcomeTopic),
+    outcomeTopicToSubscriberMs: percentiles(s.outcomeTopicToSubscriber),
+    relay: {
+      publishes: s.relayPublishes,
+      rowsPerPublish: mean(s.relayRows, s.relayPublishes),
+      recordsPerPublish: mean(s.relayRecords, s.relayPublishes),
+      selectMs: percentiles(s.relaySelect),
+      produceMs: percentiles(s.relayProduce),
+      deleteMs: percentiles(s.relayDelete),
+    },
+  };
+}
 
 function summarize(
   step: StepState,
@@ -458,6 +579,7 @@ function summarize(
     meanHandlerBatch: step.batches ? Math.round(step.batchRecords / step.batches) : 0,
     cores,
     loadAverage: loadAverage(),
+    ...(kafkaMode ? { stages: summarizeStages(step, spanMs) } : {}),
   };
 }
 
@@ -564,6 +686,9 @@ async function runStep(
     while (step.decided < step.accepted && nowMs() < drainUntil) await sleep(20);
     const cores = coresUsed(cpuBefore, cpuSnapshot(work.platform));
     for (const [id, entry] of tracked) if (entry.step === step) tracked.delete(id);
+    // The relay's reports come from another process than the outcomes: give the last ones a moment.
+    if (kafkaMode) await sleep(100);
+    for (const [id, pending] of awaitingRelay) if (pending.step === step) awaitingRelay.delete(id);
     const summary = summarize(step, durationMs, stats.dropped * perRequest, cores);
     const saturated =
       summary.achievedPerSec < 0.9 * offeredPerSec ||
@@ -605,9 +730,20 @@ function stepLine(r: StepResult): string {
   return (
     `${r.path.padEnd(5)} offered ${String(r.offeredPerSec).padStart(6)}/s achieved ${String(r.achievedPerSec).padStart(6)}/s ` +
     `e2e p50 ${formatMs(r.e2eMs.p50)} p99 ${formatMs(r.e2eMs.p99)} ms, accept p99 ${formatMs(r.acceptMs.p99)} ms, ` +
-    `cores platform ${r.cores.platform} pg ${r.cores.postgres} bench ${r.cores.bench}, batch≈${r.meanHandlerBatch}, load ${r.loadAverage[0]}` +
+    `cores platform ${r.cores.platform} pg ${r.cores.postgres}${r.cores.kafka === undefined ? "" : ` kafka ${r.cores.kafka}`} bench ${r.cores.bench}, batch≈${r.meanHandlerBatch}, load ${r.loadAverage[0]}` +
     `${r.undecided ? `, undecided ${r.undecided}` : ""}${r.dropped ? `, dropped ${r.dropped}` : ""}${problems.length ? `, ${problems.join(", ")}` : ""}` +
-    `${r.saturated ? "  [saturated]" : ""}\n`
+    `${r.saturated ? "  [saturated]" : ""}\n${r.stages ? stagesLine(r.stages) : ""}`
+  );
+}
+
+const p = (x: Percentiles) => `${formatMs(x.p50)}/${formatMs(x.p99)}`;
+
+function stagesLine(st: StageSummary): string {
+  return (
+    `      stages p50/p99 ms: produce ${p(st.produce.roundTripMs)} (${st.produce.commandsPerRequest}/req, queued ${p(st.produce.queuedMs)}), ` +
+    `log→handler ${p(st.logToHandlerMs)}, handler tx ${p(st.handlerTxMs)}, decided→outcome topic ${p(st.decidedToOutcomeTopicMs)} ` +
+    `(relay ${st.relay.rowsPerPublish} rows/${st.relay.recordsPerPublish} records per publish, select ${p(st.relay.selectMs)} produce ${p(st.relay.produceMs)} delete ${p(st.relay.deleteMs)}), ` +
+    `notifier ${p(st.outcomeTopicToSubscriberMs)}; produced ${st.producedRecordsPerSec} rec/s, consumed ${st.consumedCommandsPerSec} cmd/s\n`
   );
 }
 
@@ -624,14 +760,59 @@ function markdownReport(
   baseline: BaselineResult[],
   command: string,
 ): string {
+  const cores = (r: StepResult) =>
+    [
+      r.cores.platform,
+      r.cores.postgres,
+      ...(r.cores.kafka === undefined ? [] : [r.cores.kafka]),
+      r.cores.bench,
+    ].join(" / ");
   const row = (r: StepResult) =>
-    `| ${r.path} | ${r.offeredPerSec} | ${r.achievedPerSec} | ${formatMs(r.e2eMs.p50)} | ${formatMs(r.e2eMs.p99)} | ${formatMs(r.acceptMs.p99)} | ${formatMs(r.issuedToDecidedMs.p99)} | ${formatMs(r.decidedToSubscriberMs.p99)} | ${r.meanHandlerBatch} | ${r.cores.platform} / ${r.cores.postgres} / ${r.cores.bench} | ${r.loadAverage[0]} | ${r.saturated ? "yes" : ""} |`;
+    `| ${r.path} | ${r.offeredPerSec} | ${r.achievedPerSec} | ${formatMs(r.e2eMs.p50)} | ${formatMs(r.e2eMs.p99)} | ${formatMs(r.acceptMs.p99)} | ${formatMs(r.issuedToDecidedMs.p99)} | ${formatMs(r.decidedToSubscriberMs.p99)} | ${r.meanHandlerBatch} | ${cores(r)} | ${r.loadAverage[0]} | ${r.saturated ? "yes" : ""} |`;
+  const stageRow = (r: StepResult) => {
+    const st = r.stages as StageSummary;
+    return `| ${r.path} | ${r.offeredPerSec} | ${p(r.acceptMs)} | ${p(st.produce.roundTripMs)} | ${st.produce.commandsPerRequest} | ${p(st.logToHandlerMs)} | ${p(st.handlerTxMs)} | ${p(st.decidedToOutcomeTopicMs)} | ${st.relay.rowsPerPublish} / ${st.relay.recordsPerPublish} | ${p(st.relay.produceMs)} | ${p(st.outcomeTopicToSubscriberMs)} | ${st.producedRecordsPerSec} | ${st.consumedCommandsPerSec} |`;
+  };
   const machine = report.machine as Record<string, unknown>;
   const target = (ok: boolean) => (ok ? "met" : "**not met**");
   const httpRate = report.httpTransfersPerSec as number;
   const batchRate = report.batchTransfersPerSec as number;
   const baseRate = report.baselineTransfersPerSec as number;
   const p99At2000 = report.p99MsAt2000 as number;
+  const p99At1000 = report.p99MsAt1000 as number;
+  const headline = kafkaMode
+    ? [
+        `| single-transfer HTTP, peak achieved (1 API + ${handlersCount} handlers) | ${httpRate}/s | ≥ 3,000/s: ${target(httpRate >= 3_000)} |`,
+        `| p50 / p99 accepted → confirmed at 1,000/s offered | ${formatMs(report.p50MsAt1000 as number)} / ${formatMs(p99At1000)} ms | p99 ≤ 200 ms: ${target(p99At1000 <= 200)} |`,
+        `| p50 / p99 accepted → confirmed at 2,000/s offered | ${formatMs(report.p50MsAt2000 as number)} / ${formatMs(p99At2000)} ms | |`,
+        `| batch path, peak achieved | ${batchRate}/s | |`,
+        `| naive baseline (1 tx per transfer, row locks) | ${baseRate}/s | |`,
+        `| speed-up over baseline (best path) | ${report.speedupOverBaseline}× | |`,
+      ]
+    : [
+        `| single-transfer HTTP, peak achieved | ${httpRate}/s | ≥ 5,000/s: ${target(httpRate >= 5_000)} |`,
+        `| p50 / p99 accepted → confirmed at 2,000/s offered | ${formatMs(report.p50MsAt2000 as number)} / ${formatMs(p99At2000)} ms | p99 ≤ 50 ms: ${target(p99At2000 <= 50)} |`,
+        `| batch path, peak achieved | ${batchRate}/s | ≥ 50,000/s: ${target(batchRate >= 50_000)} |`,
+        `| naive baseline (1 tx per transfer, row locks) | ${baseRate}/s | |`,
+        `| speed-up over baseline (best path) | ${report.speedupOverBaseline}× | ≥ 10×: ${target((report.speedupOverBaseline as number) >= 10)} |`,
+      ];
+  const stages = kafkaMode
+    ? [
+        "Where the time goes (kafka mode), p50/p99 ms per stage: `accept` = client's send → HTTP 202 (includes the",
+        "API's produce with acks=all); `produce` = one produce request of the API (coalesced sends: commands per",
+        "request); `log→handler` = oldest record's log timestamp → its handler batch starts; `handler tx` = one",
+        "batch's PostgreSQL transaction; `decided→outcome topic` = decision in the handler → outcome event",
+        "acknowledged by Kafka (commit, outbox row, relay: rows / records per publish, relay's produce);",
+        "`notifier` = outcome in Kafka → the API process's subscriber hub. Produced = records per second to",
+        "Kafka by all processes (commands + outcome and balance events); consumed = commands per second",
+        "taken by the handlers.",
+        "",
+        "| path | offered/s | accept | produce | cmds/request | log→handler | handler tx | decided→outcome topic | relay rows / records | relay produce | notifier | produced rec/s | consumed cmd/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ...[...http, ...batch].filter((r) => r.stages).map(stageRow),
+        "",
+      ]
+    : [];
   return [
     `# Ledgerflow benchmark${quick ? " (quick)" : ""}`,
     "",
@@ -641,26 +822,25 @@ function markdownReport(
     "",
     "| metric | value | target |",
     "|---|---|---|",
-    `| single-transfer HTTP, peak achieved | ${httpRate}/s | ≥ 5,000/s: ${target(httpRate >= 5_000)} |`,
-    `| p50 / p99 accepted → confirmed at 2,000/s offered | ${formatMs(report.p50MsAt2000 as number)} / ${formatMs(p99At2000)} ms | p99 ≤ 50 ms: ${target(p99At2000 <= 50)} |`,
-    `| batch path, peak achieved | ${batchRate}/s | ≥ 50,000/s: ${target(batchRate >= 50_000)} |`,
-    `| naive baseline (1 tx per transfer, row locks) | ${baseRate}/s | |`,
-    `| speed-up over baseline (best path) | ${report.speedupOverBaseline}× | ≥ 10×: ${target((report.speedupOverBaseline as number) >= 10)} |`,
+    ...headline,
     "",
-    "![throughput and p99 latency by offered load](latest.svg)",
+    `![throughput and p99 latency by offered load](${reportName}.svg)`,
     "",
     "Latency is end to end: from the client holding the HTTP 202 to the platform's subscriber hub",
     "(LedgerNotifications, fed by the notifier consumer of the outcome topic — what `Prefer: wait` and",
     "WebSocket subscriptions use) receiving MoneyTransferConfirmed. Achieved = transfers decided per",
     "second from the first send to the last outcome. `issued→decided` is the log + handler queue part,",
     "`decided→subscriber` the commit + outbox relay + notifier part. Cores: CPU used by the platform",
-    "process / its PostgreSQL / the load generator (1.0 = one core busy).",
+    kafkaMode
+      ? "processes (1 API + handlers) / PostgreSQL / Kafka broker + schema registry / the load generator (1.0 = one core busy)."
+      : "process / its PostgreSQL / the load generator (1.0 = one core busy).",
     "",
-    "| path | offered/s | achieved/s | e2e p50 ms | e2e p99 ms | accept p99 ms | issued→decided p99 | decided→subscriber p99 | handler batch | cores platform / pg / bench | load avg | saturated |",
+    `| path | offered/s | achieved/s | e2e p50 ms | e2e p99 ms | accept p99 ms | issued→decided p99 | decided→subscriber p99 | handler batch | cores platform / pg${kafkaMode ? " / kafka" : ""} / bench | load avg | saturated |`,
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...http.map(row),
     ...batch.map(row),
     "",
+    ...stages,
     "Baseline (same PostgreSQL, own schema, closed loop):",
     "",
     "| concurrency | transfers/s | p50 ms | p99 ms |",
@@ -681,13 +861,36 @@ const adminPassword = `bench-${randomBytes(9).toString("base64url")}`;
 async function main(): Promise<void> {
   const startedMs = nowMs();
   const loadAverageAtStart = loadAverage();
-  const outDir = join(process.cwd(), args.out);
+  const outDir = resolve(process.cwd(), args.out);
   await mkdir(outDir, { recursive: true });
   const profileDir = args.profile ? join(outDir, "profile") : undefined;
   if (profileDir) await mkdir(profileDir, { recursive: true });
 
-  progress.update("starting the platform (embedded PostgreSQL in a temp dir)…");
-  const platform = await startPlatformChild(outDir, profileDir, onChildMessage);
+  let platform: Platform;
+  if (kafkaMode) {
+    const runDir = await mkdtemp(join(tmpdir(), "ledgerflow-bench-kafka-"));
+    cleanups.push(async () => {
+      // The processes' logs (warnings, errors) are kept next to the report for diagnosis.
+      for (const name of [
+        "bench-api",
+        ...Array.from({ length: handlersCount }, (_, i) => `bench-handler-${i + 1}`),
+      ])
+        await copyFile(join(runDir, `${name}.log`), join(outDir, `kafka-${name}.log`)).catch(() => {});
+      await rm(runDir, { recursive: true, force: true });
+    });
+    platform = await startKafkaPlatform({
+      handlers: handlersCount,
+      adminPassword,
+      runDir,
+      execArgv: profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+      cleanups,
+      say: (text) => progress.update(text),
+      onMessage: onChildMessage,
+    });
+  } else {
+    progress.update("starting the platform (embedded PostgreSQL in a temp dir)…");
+    platform = await startEmbeddedPlatform(outDir, profileDir, onChildMessage);
+  }
   const client = createJsonClient({ baseUrl: platform.url, connectionsMax, timeoutMs: 30_000 });
   cleanups.push(async () => client.close());
 
@@ -738,6 +941,7 @@ async function main(): Promise<void> {
   }
 
   const at2000 = http.find((r) => r.offeredPerSec === 2_000);
+  const at1000 = http.find((r) => r.offeredPerSec === 1_000);
   const httpTransfersPerSec = best(http);
   const batchTransfersPerSec = best(batch);
   const baselineTransfersPerSec = Math.max(0, ...baseline.map((b) => b.transfersPerSec));
@@ -748,6 +952,8 @@ async function main(): Promise<void> {
     baselineTransfersPerSec,
     p50MsAt2000: at2000?.e2eMs.p50 ?? null,
     p99MsAt2000: at2000?.e2eMs.p99 ?? null,
+    p50MsAt1000: at1000?.e2eMs.p50 ?? null,
+    p99MsAt1000: at1000?.e2eMs.p99 ?? null,
     speedupOverBaseline: Number(
       (Math.max(httpTransfersPerSec, batchTransfersPerSec) / Math.max(1, baselineTransfersPerSec)).toFixed(1),
     ),
@@ -756,6 +962,7 @@ async function main(): Promise<void> {
       "accepted (HTTP 202 received by the client) → MoneyTransferConfirmed received by the platform's subscriber hub (LedgerNotifications via the notifier consumer)",
     date: new Date().toISOString(),
     mode: args.mode,
+    ...(kafkaMode ? { processes: { api: 1, handlers: handlersCount } } : {}),
     quick,
     command,
     durationS: Number(((nowMs() - startedMs) / 1000).toFixed(1)),
@@ -781,7 +988,7 @@ async function main(): Promise<void> {
     curve: { http, batch },
     baseline,
   };
-  await writeFile(join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(outDir, `${reportName}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const chartPoints = (results: StepResult[]) =>
     results.map((r) => ({
       offeredPerSec: r.offeredPerSec,
@@ -789,7 +996,7 @@ async function main(): Promise<void> {
       p99Ms: r.e2eMs.p99,
     }));
   await writeFile(
-    join(outDir, "latest.svg"),
+    join(outDir, `${reportName}.svg`),
     renderChart(
       [
         { title: "Single-transfer HTTP (POST /v1/transfers)", points: chartPoints(http) },
@@ -801,11 +1008,11 @@ async function main(): Promise<void> {
       `${report.date} · ${report.machine.cores} cores · ${command} · baseline ${baselineTransfersPerSec}/s`,
     ),
   );
-  await writeFile(join(outDir, "latest.md"), markdownReport(report, http, batch, baseline, command));
+  await writeFile(join(outDir, `${reportName}.md`), markdownReport(report, http, batch, baseline, command));
   process.stderr.write(
     `\nhttp ${httpTransfersPerSec}/s, batch ${batchTransfersPerSec}/s, baseline ${baselineTransfersPerSec}/s, ` +
       `at 2000/s p50 ${formatMs(report.p50MsAt2000 ?? Number.NaN)} p99 ${formatMs(report.p99MsAt2000 ?? Number.NaN)} ms ` +
-      `(${report.durationS} s) → ${join(args.out, "latest.md")}\n`,
+      `(${report.durationS} s) → ${join(args.out, `${reportName}.md`)}\n`,
   );
 }
 

@@ -15,6 +15,10 @@ Commands:
                                               inspect and replay dead-lettered records
   generate [--rate N] [--accounts N] [--duration S] [--url URL]
                                               load generator (creates, funds, transfers)
+  topics sync [--prune] [--dry-run]           create/check topics, register schemas
+  dlq list | show | replay                    dead-letter topics
+  verify [options]                            verify the token chain and receipts offline
+  gateways simulate [options]                 run the simulated payment gateways
   help                                        this text
 `;
 
@@ -69,6 +73,22 @@ async function main(argv: string[]): Promise<void> {
     case "dlq": {
       const { runDlq } = await import("./tools/dlq.ts");
       return runDlq(rest);
+    }
+    case "verify": {
+      const { runVerify } = await import("./tokens/verify-cli.ts");
+      const result = await runVerify(rest);
+      process.stdout.write(`${result.lines.join("\n")}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+      return;
+    }
+    case "gateways": {
+      const { runSimulatorCli } = await import("./payments/simulators/cli.ts");
+      if (rest[0] !== "simulate") throw new ConfigError("usage: ledgerflow gateways simulate [options]");
+      const fleet = await runSimulatorCli(rest.slice(1));
+      const shutdown = () => void fleet.stop().finally(() => process.exit(0));
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+      return;
     }
     case "help":
     case "--help":

@@ -33,13 +33,13 @@ import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
 import { UnavailableError } from "../platform/errors.ts";
-import { createKafkaLog } from "../platform/log/adapters/kafka.ts";
+import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kafka.ts";
 import { createPostgresLog, type PostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { RunningConsumer } from "../platform/log/consumer.ts";
 import type { Log, LogRecord } from "../platform/log/port.ts";
 import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
 import { createPlatformMetrics, type PlatformMetrics } from "../platform/metrics.ts";
-import { startOutboxRelay } from "../platform/outbox-relay.ts";
+import { type RelayPublishSample, startOutboxRelay } from "../platform/outbox-relay.ts";
 import { createConfluentSchemaRegistry } from "../platform/schema-registry/confluent.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
@@ -89,6 +89,7 @@ export function createConfiguredLog(
   pool: pg.Pool,
   clock: Clock,
   instanceId: string,
+  onProduce?: (sample: ProduceSample) => void,
 ): Log {
   const brokers = kafkaBrokersOf(config);
   if (brokers.length === 0) return createPostgresLog({ pool, clock, lingerMs: config.log.lingerMs });
@@ -96,6 +97,8 @@ export function createConfiguredLog(
     brokers,
     clientId: `ledgerflow-${instanceId}`,
     sessionTimeoutMs: config.log.kafkaSessionTimeoutMs,
+    lingerMs: config.log.lingerMs,
+    ...(onProduce ? { onProduce } : {}),
   });
 }
 
@@ -120,7 +123,12 @@ export interface PlatformOptions {
   readonly ids?: IdGenerator;
   /** Route plugins of other contexts (GraphQL, payments…), given the running platform. */
   readonly plugins?: readonly ((platform: PlatformServices) => (app: FastifyInstance) => Promise<void>)[];
-  readonly onBatch?: (result: BatchResult, records: readonly LogRecord[]) => void;
+  readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
+  /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
+  readonly observe?: {
+    readonly produce?: (sample: ProduceSample) => void;
+    readonly relayPublish?: (sample: RelayPublishSample) => void;
+  };
 }
 
 /** What other contexts get to build on. */
@@ -188,7 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stops.push(() => pool.end());
     await migrate(pool);
 
-    const log = createConfiguredLog(config, pool, clock, instanceId);
+    const log = createConfiguredLog(config, pool, clock, instanceId, options.observe?.produce);
     stops.push(() => log.close());
     if (log.kind === "kafka") {
       // Missing topics are created as `topics sync` would; drift is only reported (sync's rule).
@@ -270,6 +278,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         rowsPerPublishMax: 64,
         pollIntervalMs: 100,
         onError: (error) => logger.warn({ err: error }, "outbox relay"),
+        ...(options.observe?.relayPublish ? { onPublished: options.observe.relayPublish } : {}),
       });
       stops.push(() => relay.stop());
       wakeRelay = () => relay.wake();
@@ -301,7 +310,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
           metrics.handlerBatchSize.observe(records.length);
           metrics.handlerBatchSeconds.observe(durationMs / 1000);
           wakeRelay();
-          options.onBatch?.(result, records);
+          options.onBatch?.(result, records, durationMs);
         },
         onDeadLetter: (record, error) =>
           logger.error({ err: error, topic: record.topic, offset: String(record.offset) }, "dead-lettered"),

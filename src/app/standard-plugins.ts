@@ -3,6 +3,13 @@
  * the test platform and the benchmark all use this one list, so they run the same platform.
  */
 import { graphqlPlugin } from "../api/graphql/plugin.ts";
+import { paymentsPlugin } from "../payments/service.ts";
+import { tokensPlugin } from "../tokens/service.ts";
 import type { PlatformOptions } from "./platform.ts";
 
-export const standardPlugins: NonNullable<PlatformOptions["plugins"]> = [graphqlPlugin];
+export const standardPlugins: NonNullable<PlatformOptions["plugins"]> = [
+  graphqlPlugin,
+  // Simulated third-party gateways run in-process so payments work out of the box.
+  paymentsPlugin({ simulateGateways: true }),
+  tokensPlugin(),
+];

@@ -14,6 +14,28 @@ export interface PaymentMetrics {
 const breakerValue = { closed: 0, open: 1, half_open: 2 } as const;
 
 export function createPaymentMetrics(registry = new Registry()): PaymentMetrics {
+  let watched: Orchestrator | undefined;
+  // Registered first: a scrape collects in registration order, so the per-gateway gauges below are
+  // refreshed from the orchestrator before they are read.
+  new Gauge({
+    name: "ledgerflow_gateways_registered",
+    help: "Gateways in the registry",
+    registers: [registry],
+    collect() {
+      if (!watched) return;
+      const conditions = watched.conditions();
+      this.set(conditions.length);
+      for (const c of conditions) {
+        gauges().breaker.set({ gateway: c.name }, breakerValue[c.breaker as keyof typeof breakerValue] ?? 0);
+        gauges().inFlight.set({ gateway: c.name }, c.health.inFlight);
+        if (c.health.successRate !== undefined)
+          gauges().successRate.set({ gateway: c.name }, c.health.successRate);
+        if (c.health.latencyEwmaMs !== undefined)
+          gauges().latencyEwma.set({ gateway: c.name }, c.health.latencyEwmaMs / 1000);
+        gauges().demoted.set({ gateway: c.name }, c.health.demoted ? 1 : 0);
+      }
+    },
+  });
   const requests = new Counter({
     name: "ledgerflow_gateway_requests_total",
     help: "Payment calls sent to each gateway",
@@ -63,30 +85,12 @@ export function createPaymentMetrics(registry = new Registry()): PaymentMetrics 
     labelNames: ["gateway"],
     registers: [registry],
   });
+  const gauges = () => ({ breaker, inFlight, successRate, latencyEwma, demoted });
   const payments = new Counter({
     name: "ledgerflow_payments_finished_total",
     help: "Payments reaching a final status",
     labelNames: ["direction", "status"],
     registers: [registry],
-  });
-  let watched: Orchestrator | undefined;
-  new Gauge({
-    name: "ledgerflow_gateways_registered",
-    help: "Gateways in the registry",
-    registers: [registry],
-    collect() {
-      if (!watched) return;
-      const conditions = watched.conditions();
-      this.set(conditions.length);
-      for (const c of conditions) {
-        breaker.set({ gateway: c.name }, breakerValue[c.breaker as keyof typeof breakerValue] ?? 0);
-        inFlight.set({ gateway: c.name }, c.health.inFlight);
-        if (c.health.successRate !== undefined) successRate.set({ gateway: c.name }, c.health.successRate);
-        if (c.health.latencyEwmaMs !== undefined)
-          latencyEwma.set({ gateway: c.name }, c.health.latencyEwmaMs / 1000);
-        demoted.set({ gateway: c.name }, c.health.demoted ? 1 : 0);
-      }
-    },
   });
   return {
     registry,

@@ -140,8 +140,23 @@ export async function startPayments(
     const store = createPaymentStore(pool, eventCodec);
     const registry = createGatewayRegistry(pool, changeCodec);
     if (fleet)
-      for (const input of fleetGatewayInputs(fleet))
+      for (const input of fleetGatewayInputs(fleet)) {
         await registry.seed({ ...input, ...options.fleetOverrides?.[input.name] }, clock.nowMs());
+        // Simulators we start listen on fresh ports with a fresh callback secret each run: re-point a
+        // registration kept from an earlier run (its other settings, e.g. weights, stay as set).
+        await registry.reload();
+        const stored = registry.stored().find((g) => g.name === input.name);
+        const moved =
+          stored &&
+          (stored.config.url !== input.url || stored.config.callbackSecret !== input.callbackSecret);
+        if (options.simulateGateways && moved) {
+          await registry.update(
+            input.name,
+            { url: input.url, callbackSecret: input.callbackSecret },
+            clock.nowMs(),
+          );
+        }
+      }
     await registry.reload();
 
     const channels: AlertChannel[] = [
@@ -168,7 +183,8 @@ export async function startPayments(
       quietMs: options.alerts?.quietMs ?? 60_000,
       onError: (channel, error) => logger.warn({ err: error, channel }, "alert not delivered"),
     });
-    const metrics = createPaymentMetrics();
+    // On the platform's registry, so one scrape of /metrics sees payments with everything else.
+    const metrics = createPaymentMetrics(services.metrics.registry);
     const orchestrator = createOrchestrator({
       gateways: () => registry.list(),
       clock,

@@ -47,7 +47,7 @@ export async function loadOrCreateChainKey(dataDir: string): Promise<ChainKeys> 
   const path = join(resolve(dataDir), "chain-ed25519.pem");
   if (existsSync(path)) return keysFromPem(await readFile(path, "utf8"));
   await mkdir(resolve(dataDir), { recursive: true });
-  const { keys, privatePem } = generateChainKeys();
+  const { privatePem } = generateChainKeys();
   // wx: two processes starting together must not overwrite each other's key.
   await writeFile(path, privatePem, { mode: 0o600, flag: "wx" }).catch(async (error) => {
     if ((error as { code?: string }).code !== "EEXIST") throw error;

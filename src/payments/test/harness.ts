@@ -10,9 +10,13 @@ import {
   testAdmin,
 } from "../../../test/support/platform.ts";
 import { seededRandom, systemClock } from "../../platform/clock.ts";
+import type { paymentView } from "../http.ts";
 import { type PaymentsOptions, paymentsPlugin, type RunningPayments } from "../service.ts";
 import { type GatewayFleet, startGatewayFleet } from "../simulators/fleet.ts";
 import type { GatewayProfileInput } from "../simulators/profile.ts";
+
+/** A payment as `GET /v1/payments/{id}` answers it. */
+export type PaymentView = ReturnType<typeof paymentView>;
 
 export interface PaymentsHarness {
   readonly tp: TestPlatform;
@@ -83,11 +87,11 @@ export async function finalPayment(
   client: PaymentsHarness["customer"],
   id: string,
   timeoutMs = 30_000,
-): Promise<Record<string, any>> {
+): Promise<PaymentView> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const got = await client.get(`/v1/payments/${id}`);
-    if (got.status === 200 && got.body.stage === "done") return got.body;
+    if (got.status === 200 && got.body.stage === "done") return got.body as PaymentView;
     if (Date.now() > until) throw new Error(`payment ${id} not final: ${JSON.stringify(got.body)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

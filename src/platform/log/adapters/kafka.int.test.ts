@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { logContract } from "../contract.ts";
 import type { Log, LogRecord, TopicSpec } from "../port.ts";
-import { createKafkaLog } from "./kafka.ts";
+import { createKafkaLog, type ProduceSample } from "./kafka.ts";
 
 const brokers = process.env.LEDGERFLOW_KAFKA_BROKERS;
 const skip = brokers ? false : "LEDGERFLOW_KAFKA_BROKERS is not set (run `npm run services:up` first)";
@@ -117,5 +117,71 @@ test("kafka: a record sent by another log instance is read back with read()", { 
     assert.deepEqual(await reader.read(spec.name, position.partition, position.offset + 1n, 10), []);
   } finally {
     await Promise.all([writer.close(), reader.close()]);
+  }
+});
+
+test("kafka: concurrent sends share produce requests, each caller gets its own offsets", {
+  skip,
+}, async () => {
+  const requests: ProduceSample[] = [];
+  const log = createKafkaLog({
+    brokers: (brokers ?? "").split(","),
+    clientId: `int-coalesce-${process.pid}`,
+    lingerMs: 5,
+    onProduce: (sample) => requests.push(sample),
+  });
+  try {
+    const spec = uniqueTopic(3);
+    await log.admin().createTopics([spec]);
+    const sends = 200;
+    const results = await Promise.all(
+      Array.from({ length: sends }, (_, i) =>
+        log.producer().send([
+          { topic: spec.name, key: `k-${i % 7}`, value: encoder.encode(`${i}-a`) },
+          { topic: spec.name, key: `k-${i % 7}`, value: encoder.encode(`${i}-b`) },
+        ]),
+      ),
+    );
+    assert.ok(requests.length < sends / 4, `${sends} sends went out in ${requests.length} requests`);
+    assert.equal(
+      requests.reduce((sum, r) => sum + r.records, 0),
+      sends * 2,
+    );
+    // Every position names the caller's own record, and a call's records of one partition are adjacent.
+    for (const [i, positions] of results.entries()) {
+      const [a, b] = positions;
+      assert.ok(a && b);
+      assert.equal(b.offset, a.offset + 1n);
+      const [stored] = await log.read(spec.name, a.partition, a.offset, 1);
+      assert.equal(stored && decoder.decode(stored.value), `${i}-a`);
+    }
+    const unique = new Set(results.flat().map((p) => `${p.partition}:${p.offset}`));
+    assert.equal(unique.size, sends * 2, "no two records share an offset");
+  } finally {
+    await log.close();
+  }
+});
+
+test("kafka: a send to a missing topic fails alone, not the sends it was coalesced with", {
+  skip,
+}, async () => {
+  const log = createKafkaLog({
+    brokers: (brokers ?? "").split(","),
+    clientId: `int-missing-${process.pid}`,
+    lingerMs: 20,
+  });
+  try {
+    const spec = uniqueTopic(1);
+    await log.admin().createTopics([spec]);
+    const good = log.producer().send([{ topic: spec.name, key: "k", value: encoder.encode("ok") }]);
+    const bad = log
+      .producer()
+      .send([{ topic: `${spec.name}-missing`, key: "k", value: encoder.encode("no") }]);
+    const [goodResult, badResult] = await Promise.allSettled([good, bad]);
+    assert.equal(goodResult.status, "fulfilled");
+    assert.equal(badResult.status, "rejected");
+    assert.equal((badResult as PromiseRejectedResult).reason?.code, "unknown_topic");
+  } finally {
+    await log.close();
   }
 });

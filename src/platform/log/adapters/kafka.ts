@@ -61,6 +61,26 @@ export interface KafkaLogOptions {
   readonly retryDelayMs?: number;
   /** Records a consumer buffers ahead of its handler before it stops fetching. */
   readonly prefetchRecordsMax?: number;
+  /**
+   * How long an idle producer waits for more sends before it sends a request (Kafka's linger.ms).
+   * While a request is in flight, sends collect anyway and leave as soon as it is acknowledged.
+   */
+  readonly lingerMs?: number;
+  /** Largest produce request built from queued sends (one larger send still goes, alone). */
+  readonly produceBytesMax?: number;
+  /** Told about every produce request, for the benchmark and diagnostics. */
+  readonly onProduce?: (sample: ProduceSample) => void;
+}
+
+/** One produce request to the broker: how many sends it carried and where their time went. */
+export interface ProduceSample {
+  readonly sends: number;
+  readonly records: number;
+  readonly bytes: number;
+  /** Longest a send waited in the producer before its request left. */
+  readonly queuedMsMax: number;
+  /** Request sent → acknowledged by the broker (acks=all). */
+  readonly roundTripMs: number;
 }
 
 type BufferMessage = Message<Buffer, Buffer, Buffer, Buffer>;
@@ -74,6 +94,9 @@ const defaults = {
   retriesMax: 10,
   retryDelayMs: 500,
   prefetchRecordsMax: 5_000,
+  lingerMs: 1,
+  // Below the broker's default message.max.bytes (1 MiB per partition batch) even if all in one partition.
+  produceBytesMax: 900 * 1024,
 };
 
 const textEncoder = new TextEncoder();
@@ -97,6 +120,35 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 function unavailable(what: string, cause: unknown): UnavailableError {
   return new UnavailableError(`Kafka (${what})`, { cause });
+}
+
+interface QueuedSend {
+  readonly records: readonly OutgoingRecord[];
+  readonly bytes: number;
+  readonly queuedAtMs: number;
+  readonly resolve: (positions: readonly RecordPosition[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Per-record overhead in a record batch (length, attributes, deltas, header counts), roughly. */
+const recordOverheadBytes = 24;
+
+function recordBytes(record: OutgoingRecord): number {
+  let bytes = recordOverheadBytes + record.key.length * 3 + record.value.byteLength;
+  for (const [key, value] of Object.entries(record.headers ?? {})) bytes += (key.length + value.length) * 3;
+  return bytes;
+}
+
+function toMessage(record: OutgoingRecord, partition: number) {
+  return {
+    topic: record.topic,
+    key: Buffer.from(textEncoder.encode(record.key)),
+    value: toBuffer(record.value),
+    partition,
+    headers: new Map(
+      Object.entries(record.headers ?? {}).map(([key, value]) => [Buffer.from(key), Buffer.from(value)]),
+    ),
+  };
 }
 
 function messageToRecord(message: BufferMessage): LogRecord {
@@ -139,75 +191,201 @@ export function createKafkaLog(options: KafkaLogOptions): Log {
     return readerClient;
   };
 
-  const producer = (): Producer => {
+  // --- Producer: linger-style coalescing ---------------------------------------------------------
+  // The idempotent producer allows one request in flight per broker connection, so one produce
+  // request per `send` (per HTTP command) caps throughput at one round trip per command. Sends are
+  // queued instead: while a request is in flight, and for `lingerMs` when idle, sends collect and
+  // then leave together in one request (up to `produceBytesMax`), each caller resolved with its own
+  // offsets. FIFO with one request in flight keeps the order of sends, also across callers.
+
+  const queue: QueuedSend[] = [];
+  let queuedBytes = 0;
+  let produceInFlight: Promise<void> | undefined;
+  let lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  let producerClosed = false;
+
+  const producerOf = (): KafkaProducer => {
     producerClient ??= new KafkaProducer({
       ...base,
       clientId: `${options.clientId}-producer`,
       idempotent: true,
       acks: -1,
     });
-    const client = producerClient;
-    return { send: (records) => send(client, records) };
+    return producerClient;
   };
 
-  async function send(
-    client: KafkaProducer,
-    records: readonly OutgoingRecord[],
-  ): Promise<readonly RecordPosition[]> {
-    if (records.length === 0) return [];
-    const topics = [...new Set(records.map((record) => record.topic))];
-    let partitionCounts: Map<string, number>;
-    try {
-      const metadata = await client.metadata({ topics });
-      partitionCounts = new Map(
-        topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]),
-      );
-    } catch (cause) {
-      throw unavailable("metadata", cause);
+  const producer = (): Producer => ({
+    send(records) {
+      if (records.length === 0) return Promise.resolve([]);
+      if (producerClosed) return Promise.reject(unavailable("producer closed", undefined));
+      const { promise, resolve, reject } = Promise.withResolvers<readonly RecordPosition[]>();
+      const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+      queue.push({ records, bytes, queuedAtMs: performance.now(), resolve, reject });
+      queuedBytes += bytes;
+      scheduleProduce();
+      return promise;
+    },
+  });
+
+  function scheduleProduce(): void {
+    if (queue.length === 0 || produceInFlight !== undefined) return;
+    if (queuedBytes >= settings.produceBytesMax || settings.lingerMs <= 0) {
+      produceQueued();
+      return;
     }
-    const partitions = records.map((record) => {
-      const count = partitionCounts.get(record.topic) ?? 0;
-      if (count === 0) throw unknownTopic(record.topic);
-      const partition = record.partition ?? partitionForKey(record.key, count);
-      assert(partition >= 0 && partition < count, `partition ${partition} exists in ${record.topic}`);
-      return partition;
+    lingerTimer ??= setTimeout(produceQueued, settings.lingerMs);
+  }
+
+  function produceQueued(): void {
+    clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+    if (queue.length === 0 || produceInFlight !== undefined) return;
+    const sends: QueuedSend[] = [];
+    let bytes = 0;
+    while (queue.length > 0) {
+      const next = queue[0] as QueuedSend;
+      if (sends.length > 0 && bytes + next.bytes > settings.produceBytesMax) break;
+      queue.shift();
+      bytes += next.bytes;
+      sends.push(next);
+    }
+    queuedBytes -= bytes;
+    produceInFlight = produce(producerOf(), sends, bytes).finally(() => {
+      produceInFlight = undefined;
+      // What queued up meanwhile has already waited a round trip: send it right away.
+      if (queue.length > 0) produceQueued();
     });
+  }
+
+  /**
+   * Partition counts of the sends' topics. A metadata request naming a missing topic fails as a
+   * whole, so on failure the sends naming one are rejected and the request is tried once more for
+   * the rest. Returns the sends still live; undefined when none is.
+   */
+  async function partitionCountsOf(
+    client: KafkaProducer,
+    sends: readonly QueuedSend[],
+  ): Promise<{ counts: Map<string, number>; live: Set<QueuedSend> } | undefined> {
+    const topicsOf = (of: Iterable<QueuedSend>) => [
+      ...new Set([...of].flatMap((queued) => queued.records.map((record) => record.topic))),
+    ];
+    const live = new Set(sends);
+    for (let attempt = 1; ; attempt++) {
+      const topics = topicsOf(live);
+      try {
+        const metadata = await client.metadata({ topics });
+        const counts = new Map(
+          topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]),
+        );
+        return { counts, live };
+      } catch (cause) {
+        const existing =
+          attempt === 1
+            ? await admin()
+                .listTopics()
+                .catch(() => undefined)
+            : undefined;
+        for (const queued of live) {
+          const missing = existing && queued.records.find((record) => !existing.includes(record.topic));
+          if (missing || existing === undefined) {
+            queued.reject(missing ? unknownTopic(missing.topic) : unavailable("metadata", cause));
+            live.delete(queued);
+          }
+        }
+        if (live.size === 0) return undefined;
+      }
+    }
+  }
+
+  /** One produce request for `sends`; settles every send (never rejects itself). */
+  async function produce(client: KafkaProducer, sends: readonly QueuedSend[], bytes: number): Promise<void> {
+    const partitionCounts = await partitionCountsOf(client, sends);
+    if (partitionCounts === undefined) return;
+    // A send naming a topic that does not exist fails alone; the others still go.
+    const placed: { queued: QueuedSend; partitions: number[] }[] = [];
+    for (const queued of sends) {
+      if (!partitionCounts.live.has(queued)) continue;
+      const missing = queued.records.find((record) => (partitionCounts.counts.get(record.topic) ?? 0) === 0);
+      if (missing !== undefined) {
+        queued.reject(unknownTopic(missing.topic));
+        continue;
+      }
+      const partitions = queued.records.map((record) => {
+        const count = partitionCounts.counts.get(record.topic) as number;
+        const partition = record.partition ?? partitionForKey(record.key, count);
+        assert(partition >= 0 && partition < count, `partition ${partition} exists in ${record.topic}`);
+        return partition;
+      });
+      placed.push({ queued, partitions });
+    }
+    if (placed.length === 0) return;
+    // Each record's index among the request's records of its partition: offset = base + index.
+    const indexInPartition = new Map<string, bigint>();
+    const indexes = placed.map(({ queued, partitions }) =>
+      queued.records.map((record, i) => {
+        const key = partitionKey(record.topic, partitions[i] as number);
+        const index = indexInPartition.get(key) ?? 0n;
+        indexInPartition.set(key, index + 1n);
+        return index;
+      }),
+    );
+    const sentMs = performance.now();
     let result: Awaited<ReturnType<KafkaProducer["send"]>>;
     try {
       result = await client.send({
-        messages: records.map((record, index) => ({
-          topic: record.topic,
-          key: Buffer.from(textEncoder.encode(record.key)),
-          value: toBuffer(record.value),
-          partition: partitions[index] as number,
-          headers: new Map(
-            Object.entries(record.headers ?? {}).map(([key, value]) => [
-              Buffer.from(key),
-              Buffer.from(value),
-            ]),
-          ),
-        })),
+        messages: placed.flatMap(({ queued, partitions }) =>
+          queued.records.map((record, i) => toMessage(record, partitions[i] as number)),
+        ),
       });
     } catch (cause) {
       // With auto-creation off, a deleted topic can linger in the client's metadata cache.
-      const existing = await guard("list topics", () => admin().listTopics());
-      const missing = topics.find((topic) => !existing.includes(topic));
-      if (missing !== undefined) throw unknownTopic(missing);
-      throw unavailable("produce", cause);
+      const existing = await admin()
+        .listTopics()
+        .catch(() => undefined);
+      for (const { queued } of placed) {
+        const missing = existing && queued.records.find((record) => !existing.includes(record.topic));
+        queued.reject(missing ? unknownTopic(missing.topic) : unavailable("produce", cause));
+      }
+      return;
     }
+    const acknowledgedMs = performance.now();
     const baseOffsets = new Map<string, bigint>();
     for (const { topic, partition, offset } of result.offsets ?? [])
       baseOffsets.set(partitionKey(topic, partition), offset);
-    const nextIndex = new Map<string, bigint>();
-    return records.map((record, index) => {
-      const partition = partitions[index] as number;
-      const key = partitionKey(record.topic, partition);
-      const baseOffset = baseOffsets.get(key);
-      assert(baseOffset !== undefined, `broker acknowledged ${record.topic}/${partition}`);
-      const position = nextIndex.get(key) ?? 0n;
-      nextIndex.set(key, position + 1n);
-      return { topic: record.topic, partition, offset: baseOffset + position };
+    placed.forEach(({ queued, partitions }, sendIndex) => {
+      try {
+        queued.resolve(
+          queued.records.map((record, i) => {
+            const partition = partitions[i] as number;
+            const baseOffset = baseOffsets.get(partitionKey(record.topic, partition));
+            assert(baseOffset !== undefined, `broker acknowledged ${record.topic}/${partition}`);
+            return {
+              topic: record.topic,
+              partition,
+              offset: baseOffset + ((indexes[sendIndex] as bigint[])[i] as bigint),
+            };
+          }),
+        );
+      } catch (error) {
+        queued.reject(error);
+      }
     });
+    options.onProduce?.({
+      sends: placed.length,
+      records: placed.reduce((sum, { queued }) => sum + queued.records.length, 0),
+      bytes,
+      queuedMsMax: sentMs - Math.min(...placed.map(({ queued }) => queued.queuedAtMs)),
+      roundTripMs: acknowledgedMs - sentMs,
+    });
+  }
+
+  /** Lets queued sends go out before the producer closes (bounded by the client's own timeouts). */
+  async function drainProducer(): Promise<void> {
+    producerClosed = true;
+    while (queue.length > 0 || produceInFlight !== undefined) {
+      if (produceInFlight === undefined) produceQueued();
+      await produceInFlight;
+    }
   }
 
   const logAdmin = (): LogAdmin => ({
@@ -378,6 +556,7 @@ export function createKafkaLog(options: KafkaLogOptions): Log {
     read,
     async close() {
       await Promise.allSettled([...consumers].map((consumer) => consumer.stop()));
+      await drainProducer();
       await Promise.allSettled([producerClient?.close(), adminClient?.close(), readerClient?.close()]);
       producerClient = undefined;
       adminClient = undefined;
@@ -422,6 +601,7 @@ class KafkaGroupConsumer implements Consumer {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #left = false;
+  #commits: Promise<void> = Promise.resolve();
 
   constructor(options: ConsumerOptions, settings: GroupConsumerSettings) {
     assert(options.batchSizeMax > 0, "batchSizeMax is positive");
@@ -451,14 +631,19 @@ class KafkaGroupConsumer implements Consumer {
       protocols: [{ name: "cooperative-sticky", version: 1 }],
     });
     this.#client = client;
-    client.on("consumer:group:join", () => this.#onAssignment());
+    client.on("consumer:group:join", () => {
+      this.#onAssignment();
+      void this.#serialized(() => this.#commitStartPositions());
+    });
     try {
       await this.#openStream();
+      await this.#ownSomething();
     } catch (cause) {
       await client.close(true).catch(() => {});
       throw unavailable(`join group ${this.#options.groupId}`, cause);
     }
     this.#onAssignment();
+    await this.#serialized(() => this.#commitStartPositions());
     this.#loop = this.#run(eachBatch, onError);
   }
 
@@ -503,6 +688,52 @@ class KafkaGroupConsumer implements Consumer {
       this.#streamFailed = error;
       this.#wake?.();
     });
+  }
+
+  /**
+   * With cooperative rebalancing a joining member owns nothing after its first join: the others
+   * first give partitions up, a second rebalance hands them over. Waits for that (bounded; a member
+   * of a group with more members than partitions may own nothing at all).
+   */
+  async #ownSomething(): Promise<void> {
+    const deadline = performance.now() + this.#settings.rebalanceTimeoutMs;
+    while (this.assignment().length === 0 && performance.now() < deadline && !this.#stopping)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /** Commits never overtake each other: a start position cannot land after a batch's commit. */
+  #serialized(work: () => Promise<void>): Promise<void> {
+    const next = this.#commits.then(work).catch(() => {});
+    this.#commits = next;
+    return next;
+  }
+
+  /**
+   * A partition the group has never committed gets its start position (earliest or end of log)
+   * committed at once, as the port defines a group's position: the next offset it will read.
+   */
+  async #commitStartPositions(): Promise<void> {
+    const client = this.#client;
+    const owned = this.assignment();
+    if (client === undefined || owned.length === 0) return;
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of owned) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    const committed = await client.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    });
+    const missing = owned.filter(({ topic, partition }) => (committed.get(topic)?.[partition] ?? -1n) < 0n);
+    if (missing.length === 0) return;
+    const starts = await client.listOffsets({
+      topics: [...new Set(missing.map(({ topic }) => topic))],
+      timestamp:
+        this.#options.startFrom === "earliest" ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST,
+    });
+    const offsets = missing.flatMap(({ topic, partition }) => {
+      const offset = starts.get(topic)?.[partition];
+      const stillOwned = this.#owned.has(partitionKey(topic, partition));
+      return offset === undefined || !stillOwned ? [] : [{ topic, partition, offset, leaderEpoch: -1 }];
+    });
+    if (offsets.length > 0) await client.commit({ offsets });
   }
 
   /** After every (re)join: forget partitions no longer owned; their new owner starts from the commit. */
@@ -608,12 +839,11 @@ class KafkaGroupConsumer implements Consumer {
         leaderEpoch: message.leaderEpoch,
       }));
     if (offsets.length === 0) return;
-    try {
+    // Commits are cumulative: when one fails, the next successful one covers these records. If the
+    // partition moved meanwhile, its new owner redelivers them from the older commit (at least once).
+    await this.#serialized(async () => {
       await this.#client?.commit({ offsets });
-    } catch {
-      // Commits are cumulative: the next successful one covers these records. If the partition
-      // moved meanwhile, its new owner redelivers them from the older commit (at least once).
-    }
+    });
   }
 
   /** The fetch stream died (e.g. the broker restarted and retries ran out): open a new one. */
