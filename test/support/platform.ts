@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type PlatformOptions, type RunningPlatform, startPlatform } from "../../src/app/platform.ts";
 import { standardPlugins } from "../../src/app/standard-plugins.ts";
 import { loadConfig } from "../../src/platform/config.ts";
+import { freePort, withRetries } from "./ports.ts";
 
 export const testAdmin = { username: "admin", password: "admin-password-for-tests" } as const;
 
@@ -23,23 +24,26 @@ export async function startTestPlatform(
 ): Promise<TestPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-e2e-"));
   await chmod(dataDir, 0o755);
-  const config = loadConfig(
-    {},
-    {
-      dataDir,
-      logLevel: "warn",
-      http: { port: 0 },
-      database: { embeddedPort: 20_000 + Math.floor(Math.random() * 20_000) },
-      auth: {
-        adminUsername: testAdmin.username,
-        adminPassword: testAdmin.password,
-        jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+  const start = async () => {
+    const config = loadConfig(
+      {},
+      {
+        dataDir,
+        logLevel: "warn",
+        http: { port: 0 },
+        database: { embeddedPort: await freePort() },
+        auth: {
+          adminUsername: testAdmin.username,
+          adminPassword: testAdmin.password,
+          jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+        },
+        ...overrides,
       },
-      ...overrides,
-    },
-  );
-  // The standard plugins unless a test chooses its own (e.g. GraphQL with other limits).
-  const platform = await startPlatform({ config, role: "all", plugins: standardPlugins, ...options });
+    );
+    // The standard plugins unless a test chooses its own (e.g. GraphQL with other limits).
+    return startPlatform({ config, role: "all", plugins: standardPlugins, ...options });
+  };
+  const platform = await withRetries(3, start);
   if (!platform.url) throw new Error("the test platform serves HTTP");
   return {
     url: platform.url,

@@ -5,6 +5,7 @@ import type pg from "pg";
 import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 import { migrate } from "../../src/platform/db/migrate.ts";
 import { createPool } from "../../src/platform/db/pool.ts";
+import { freePort, withRetries } from "./ports.ts";
 
 export interface TestDatabase {
   readonly url: string;
@@ -20,8 +21,9 @@ export async function startTestDatabase(): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-test-"));
   // mkdtemp makes the dir 0700; as root, PostgreSQL runs as its own user and must be able to enter it.
   await chmod(dataDir, 0o755);
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const server = await startEmbeddedPostgres({ dataDir, port, persistent: false });
+  const server = await withRetries(3, async () =>
+    startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false }),
+  );
   const pool = createPool({ url: server.url, connectionsMax: 20, statementTimeoutMs: 30_000 });
   await migrate(pool);
   return {
