@@ -45,7 +45,7 @@ export interface KafkaPlatform {
   readonly databaseUrl: string;
   readonly children: readonly PlatformChild[];
   /** CPU ms so far of the platform processes, PostgreSQL, the Kafka broker and the schema registry. */
-  cpuMs(): { platformMs: number; postgresMs: number; kafkaMs: number };
+  cpuMs(): { platformMs: number; apiMs: number; postgresMs: number; kafkaMs: number };
 }
 
 function runScript(script: string, args: readonly string[], timeoutMs: number): Promise<number> {
@@ -206,6 +206,7 @@ export async function startKafkaPlatform(options: KafkaPlatformOptions): Promise
     children,
     cpuMs: () => ({
       platformMs: children.reduce((sum, c) => sum + processCpuMs(c.child.pid), 0),
+      apiMs: processCpuMs(api.child.pid),
       postgresMs: postgresCpuMs(pidFromFile(postmasterFile)),
       kafkaMs: jvmPids.reduce((sum, file) => sum + processCpuMs(pidFromFile(file)), 0),
     }),

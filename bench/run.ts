@@ -121,7 +121,7 @@ interface Platform {
   readonly url: string;
   readonly databaseUrl: string;
   /** CPU ms so far: platform processes, PostgreSQL, and (kafka mode) the Kafka broker + registry. */
-  cpuMs(): { platformMs: number; postgresMs: number; kafkaMs: number };
+  cpuMs(): { platformMs: number; apiMs?: number; postgresMs: number; kafkaMs: number };
 }
 
 async function freePort(): Promise<number> {
@@ -205,6 +205,8 @@ async function startEmbeddedPlatform(
 interface CpuSnapshot {
   readonly atMs: number;
   readonly platformMs: number;
+  /** Kafka mode: the API process alone (platformMs covers it and the handlers). */
+  readonly apiMs?: number;
   readonly postgresMs: number;
   readonly kafkaMs: number;
   readonly benchMs: number;
@@ -222,7 +224,9 @@ function coresUsed(from: CpuSnapshot, to: CpuSnapshot) {
   return {
     platform: cores(to.platformMs - from.platformMs),
     postgres: cores(to.postgresMs - from.postgresMs),
-    ...(kafkaMode ? { kafka: cores(to.kafkaMs - from.kafkaMs) } : {}),
+    ...(kafkaMode
+      ? { api: cores((to.apiMs ?? 0) - (from.apiMs ?? 0)), kafka: cores(to.kafkaMs - from.kafkaMs) }
+      : {}),
     bench: cores(to.benchMs - from.benchMs),
   };
 }
@@ -730,7 +734,7 @@ function stepLine(r: StepResult): string {
   return (
     `${r.path.padEnd(5)} offered ${String(r.offeredPerSec).padStart(6)}/s achieved ${String(r.achievedPerSec).padStart(6)}/s ` +
     `e2e p50 ${formatMs(r.e2eMs.p50)} p99 ${formatMs(r.e2eMs.p99)} ms, accept p99 ${formatMs(r.acceptMs.p99)} ms, ` +
-    `cores platform ${r.cores.platform} pg ${r.cores.postgres}${r.cores.kafka === undefined ? "" : ` kafka ${r.cores.kafka}`} bench ${r.cores.bench}, batch≈${r.meanHandlerBatch}, load ${r.loadAverage[0]}` +
+    `cores platform ${r.cores.platform}${r.cores.api === undefined ? "" : ` (api ${r.cores.api})`} pg ${r.cores.postgres}${r.cores.kafka === undefined ? "" : ` kafka ${r.cores.kafka}`} bench ${r.cores.bench}, batch≈${r.meanHandlerBatch}, load ${r.loadAverage[0]}` +
     `${r.undecided ? `, undecided ${r.undecided}` : ""}${r.dropped ? `, dropped ${r.dropped}` : ""}${problems.length ? `, ${problems.join(", ")}` : ""}` +
     `${r.saturated ? "  [saturated]" : ""}\n${r.stages ? stagesLine(r.stages) : ""}`
   );
@@ -762,7 +766,7 @@ function markdownReport(
 ): string {
   const cores = (r: StepResult) =>
     [
-      r.cores.platform,
+      r.cores.api === undefined ? r.cores.platform : `${r.cores.platform} (api ${r.cores.api})`,
       r.cores.postgres,
       ...(r.cores.kafka === undefined ? [] : [r.cores.kafka]),
       r.cores.bench,

@@ -56,7 +56,11 @@ export interface StoredBlock {
 
 export function signReceipt(body: ReceiptBody, keys: ChainKeys) {
   const text = canonicalJson(body);
-  const signature = signText(text, keys.privateKey);
+  return signedReceipt(text, signText(text, keys.privateKey));
+}
+
+/** A receipt's stored form from its canonical text and signature (signed here or by a ReceiptSigner). */
+export function signedReceipt(text: string, signature: string) {
   return { text, signature, leaf: leafHash(text, signature).toString("hex") };
 }
 

@@ -19,9 +19,10 @@ import type { LogRecord } from "../platform/log/port.ts";
 import { createTopicCodec } from "../platform/log/topic-codecs.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
 import { topics } from "../platform/topology.ts";
-import { appendReceipts, type ReceiptBody, sealBlock, signReceipt } from "./chain.ts";
-import { type ChainKeys, generateChainKeys, keysFromPem } from "./crypto.ts";
+import { appendReceipts, type ReceiptBody, sealBlock, signedReceipt } from "./chain.ts";
+import { type ChainKeys, canonicalJson, generateChainKeys, keysFromPem } from "./crypto.ts";
 import { tokenRoutes } from "./http.ts";
+import { startReceiptSigner } from "./signer.ts";
 
 export interface TokensOptions {
   /** Seal a block at least this often when receipts wait. */
@@ -105,6 +106,7 @@ export async function startTokens(
     };
   };
 
+  const signer = startReceiptSigner(keys.privateKey);
   let wakeSealer = async (): Promise<void> => {};
   const consumer: RunningConsumer = await runConsumer(log, {
     groupId: "tokenizer",
@@ -117,7 +119,12 @@ export async function startTokens(
       const bodies = (await Promise.all(records.map(receiptOf))).filter((b) => b !== undefined);
       if (bodies.length === 0) return;
       options.beforeStore?.(bodies.map((b) => b.tokenId));
-      const signed = bodies.map((body) => ({ tokenId: body.tokenId, ...signReceipt(body, keys) }));
+      const texts = bodies.map((body) => canonicalJson(body));
+      const signatures = await signer.signMany(texts);
+      const signed = bodies.map((body, i) => ({
+        tokenId: body.tokenId,
+        ...signedReceipt(texts[i] as string, signatures[i] as string),
+      }));
       const added = await appendReceipts(pool, signed, clock.nowMs());
       if (added > 0) {
         await producer.send(
@@ -166,6 +173,7 @@ export async function startTokens(
       stopped = true;
       if (timer) clearTimeout(timer);
       await consumer.stop();
+      await signer.close();
     },
   };
 }

@@ -602,6 +602,12 @@ class KafkaGroupConsumer implements Consumer {
   #loop: Promise<void> | undefined;
   #left = false;
   #commits: Promise<void> = Promise.resolve();
+  /** Per partition: the offset to commit for batches handled since the last commit request. */
+  readonly #uncommitted = new Map<
+    string,
+    { topic: string; partition: number; offset: bigint; leaderEpoch: number }
+  >();
+  #committing = false;
 
   constructor(options: ConsumerOptions, settings: GroupConsumerSettings) {
     assert(options.batchSizeMax > 0, "batchSizeMax is positive");
@@ -655,6 +661,7 @@ class KafkaGroupConsumer implements Consumer {
 
   /** Leaves the group (close() sends LeaveGroup), so the partitions move to the other members at once. */
   async #leave(): Promise<void> {
+    await this.#commits;
     await this.#stream?.close().catch(() => {});
     await this.#client?.close(true).catch(() => {});
     this.#owned = new Set();
@@ -822,28 +829,53 @@ class KafkaGroupConsumer implements Consumer {
         if (batch.length === 0) return true;
         continue;
       }
-      await this.#commit(batch);
+      this.#commit(batch);
       return true;
     }
   }
 
-  async #commit(batch: readonly BufferMessage[]): Promise<void> {
-    const last = new Map<string, BufferMessage>();
-    for (const message of batch) last.set(partitionKey(message.topic, message.partition), message);
-    const offsets = [...last.entries()]
-      .filter(([key]) => this.#owned.has(key))
-      .map(([, message]) => ({
+  /**
+   * Commits a handled batch without holding up the next one (as Kafka's commitAsync): the commit of
+   * batch N overlaps the handling of batch N+1. One commit request at a time; batches handled
+   * meanwhile are merged into the next request. At least once is kept: a commit lost to a crash
+   * only means redelivery. Leaving the group waits for the last commit.
+   */
+  #commit(batch: readonly BufferMessage[]): void {
+    for (const message of batch) {
+      const key = partitionKey(message.topic, message.partition);
+      if (!this.#owned.has(key)) continue;
+      this.#uncommitted.set(key, {
         topic: message.topic,
         partition: message.partition,
         offset: message.offset + 1n,
         leaderEpoch: message.leaderEpoch,
-      }));
-    if (offsets.length === 0) return;
-    // Commits are cumulative: when one fails, the next successful one covers these records. If the
-    // partition moved meanwhile, its new owner redelivers them from the older commit (at least once).
-    await this.#serialized(async () => {
-      await this.#client?.commit({ offsets });
-    });
+      });
+    }
+    if (this.#uncommitted.size > 0 && !this.#committing) {
+      this.#committing = true;
+      void this.#serialized(() => this.#commitUncommitted());
+    }
+  }
+
+  async #commitUncommitted(): Promise<void> {
+    try {
+      while (this.#uncommitted.size > 0) {
+        const offsets = [...this.#uncommitted]
+          .filter(([key]) => this.#owned.has(key))
+          .map(([, offset]) => offset);
+        this.#uncommitted.clear();
+        if (offsets.length === 0) return;
+        try {
+          await this.#client?.commit({ offsets });
+        } catch {
+          // Commits are cumulative: the next successful one covers these records. If the partition
+          // moved meanwhile, its new owner redelivers them from the older commit (at least once).
+        }
+      }
+    } finally {
+      // Synchronously after the loop's last check: a batch handled later starts a new request.
+      this.#committing = false;
+    }
   }
 
   /** The fetch stream died (e.g. the broker restarted and retries ran out): open a new one. */
