@@ -268,8 +268,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       void stop().finally(() => process.exit(70));
     };
 
+    // Embedded: the handler writes events into the log in its own transaction, so the log is the
+    // outbox and no relay is needed. Kafka: events go through the outbox table and the relay.
+    const eventsIntoLog = "appendWithin" in log;
     let wakeRelay = () => {};
-    if (components.outboxRelay) {
+    if (components.outboxRelay && !eventsIntoLog) {
       const relay = startOutboxRelay({
         pool,
         producer,
@@ -297,10 +300,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         },
         apply: {
           // Embedded: events go into the log in the handler's own transaction; Kafka: outbox table + relay.
-          store: createPostgresLedgerStore(
-            pool,
-            "appendWithin" in log ? logOutbox(log as PostgresLog) : tableOutbox,
-          ),
+          store: createPostgresLedgerStore(pool, eventsIntoLog ? logOutbox(log as PostgresLog) : tableOutbox),
           outcomeCodec: codecs.outcomes,
           balanceChangedCodec: codecs.balanceChanged,
           ibanFormat: { country: config.ledger.ibanCountry, bankCode: config.ledger.ibanBankCode },
