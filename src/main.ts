@@ -33,8 +33,9 @@ async function serve(args: string[]): Promise<void> {
   const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
   const platform = await startPlatform({ config, role, plugins: standardPlugins });
   if (platform.url) {
-    process.stdout.write(`\nLedgerflow is running at ${platform.url.replace("127.0.0.1", "localhost")}\n`);
-    process.stdout.write(`  API docs: ${platform.url}/docs   OpenAPI: ${platform.url}/openapi.json\n`);
+    const base = platform.url.replace("127.0.0.1", "localhost");
+    process.stdout.write(`\nLedgerflow is running at ${base}\n`);
+    process.stdout.write(`  API docs: ${base}/docs   OpenAPI: ${base}/openapi.json   GraphQL: ${base}/graphql\n`);
     if (platform.adminPassword && !config.auth.adminPassword) {
       process.stdout.write(
         `  First start: admin user "${config.auth.adminUsername}" created with password ${platform.adminPassword}\n` +
