@@ -119,21 +119,23 @@ export function createCommandGateway(deps: CommandGatewayDeps): CommandGateway {
 
   return {
     async submit(command, waitMs) {
-      // A known id answers at once: the first outcome, or a conflict. Nothing is appended again.
-      const known = await deps.queries.outcome(command.commandId);
-      if (known) return judge(command, resultFromStored(known));
-      if (waitMs <= 0) {
-        await append([command]);
-        return { kind: "accepted" };
-      }
       // Register before appending so an outcome that arrives quickly is not missed.
-      const waiter = deps.notifications.waitFor(command.commandId, waitMs);
+      const waiter = waitMs > 0 ? deps.notifications.waitFor(command.commandId, waitMs) : undefined;
+      // The known-id lookup and the durable append run side by side: the accept path costs one
+      // round trip, not two. A replayed id is thereby appended again, which the handler's
+      // idempotency turns into a no-op; its answer is the first outcome (or a conflict).
+      let known: StoredOutcome | undefined;
       try {
-        await append([command]);
+        [known] = await Promise.all([deps.queries.outcome(command.commandId), append([command])]);
       } catch (error) {
-        waiter.cancel();
+        waiter?.cancel();
         throw error;
       }
+      if (known) {
+        waiter?.cancel();
+        return judge(command, resultFromStored(known));
+      }
+      if (!waiter) return { kind: "accepted" };
       const result = await waiter.promise;
       if (result) return judge(command, result);
       const late = await deps.queries.outcome(command.commandId);
