@@ -18,6 +18,23 @@ test("lookups in the same tick share one loadMany call, in chunks of batchSizeMa
   assert.equal(calls.length, 3);
 });
 
+test("with a window, keys asked across ticks within it share one load", async () => {
+  let loads = 0;
+  const lookup = coalesce(
+    async (keys: readonly string[]) => {
+      loads++;
+      return new Map(keys.map((k) => [k, k.toUpperCase()]));
+    },
+    100,
+    20,
+  );
+  const first = lookup("a");
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = lookup("b");
+  assert.deepEqual(await Promise.all([first, second]), ["A", "B"]);
+  assert.equal(loads, 1);
+});
+
 test("a failed load rejects every waiter of its chunk", async () => {
   const lookup = coalesce(async () => {
     throw new Error("down");

@@ -6,6 +6,8 @@
 export function coalesce<K, V>(
   loadMany: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>,
   batchSizeMax: number,
+  /** 0: keys asked in the same tick share a load; > 0: keys asked within this window do. */
+  windowMs = 0,
 ): (key: K) => Promise<V | undefined> {
   let queue: { key: K; resolve: (value: V | undefined) => void; reject: (error: unknown) => void }[] = [];
   let scheduled = false;
@@ -32,7 +34,8 @@ export function coalesce<K, V>(
       queue.push({ key, resolve, reject });
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        if (windowMs > 0) setTimeout(flush, windowMs);
+        else setImmediate(flush);
       }
     });
 }
