@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
+import type { Log } from "../../src/platform/log/port.ts";
 
 export const chromiumPath = "/usr/bin/chromium";
 export const chromiumArgs = [
@@ -22,6 +23,8 @@ export const chromiumArgs = [
 
 export interface Platform {
   readonly url: string;
+  /** The platform in this process, when the tests started it (not against LEDGERFLOW_WEB_URL). */
+  readonly platform?: { readonly log: Log };
   stop(): Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export async function startPlatform(): Promise<Platform> {
   const module = await platformModule();
   if (!module) throw new Error("test/support/platform.ts is missing");
   if (module.testAdmin) platformAdmin = { ...module.testAdmin };
-  // The standard plugins (GraphQL subscriptions, payments…), exactly what `npm start` serves.
+  // The standard plugins (GraphQL subscriptions, payments, dead letters…): what `npm start` serves.
   return module.startTestPlatform();
 }
 
@@ -215,4 +218,48 @@ export async function transferThroughUi(
   const reason =
     final === "failed" ? ((await page.getByTestId("failure-reason").textContent()) ?? undefined) : undefined;
   return { status: final, reason };
+}
+
+export const screenshotsDir = new URL("../../docs/screenshots/", import.meta.url);
+
+/** A screenshot into docs/screenshots/, once fonts are in and entrance animations have settled. */
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<void> {
+  await page.evaluate(() => document.fonts.ready);
+  await page.waitForTimeout(1200);
+  await page.screenshot({
+    path: new URL(`${name}.png`, screenshotsDir).pathname,
+    fullPage: options.fullPage ?? false,
+  });
+}
+
+/** Signs up and opens a EUR account through the API, for traffic that only needs to exist. */
+export async function customerWithAccount(
+  baseUrl: string,
+  username: string,
+): Promise<{ token: string; iban: string }> {
+  await api(baseUrl, "/v1/auth/register", { body: { username, password: testPassword } });
+  const token = await login(baseUrl, username, testPassword);
+  const account = await api<{ iban: string }>(baseUrl, "/v1/accounts", {
+    token,
+    wait: true,
+    body: { id: randomUUID(), asset: "EUR" },
+  });
+  return { token, iban: account.iban };
+}
+
+/** A deposit through the payments API (simulated gateways), waited for. */
+export async function depositThroughApi(
+  baseUrl: string,
+  token: string,
+  payment: { iban: string; amount: string; method?: string },
+): Promise<{ id: string; status: string }> {
+  return api(baseUrl, "/v1/deposits", {
+    token,
+    wait: true,
+    body: { id: randomUUID(), asset: "EUR", ...payment },
+  });
 }

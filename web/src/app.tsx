@@ -1,4 +1,5 @@
 import { useEffect } from "react";
+import { Spinner } from "./components/form.tsx";
 import { Shell } from "./components/shell.tsx";
 import { matchPath, navigate, usePath } from "./lib/router.tsx";
 import { isAdmin } from "./lib/session.ts";
@@ -7,11 +8,13 @@ import { DashboardPage } from "./pages/admin/dashboard.tsx";
 import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
 import { GatewaysPage } from "./pages/admin/gateways.tsx";
 import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
+import { PaymentsExplorerPage } from "./pages/admin/payments.tsx";
 import { RegisterPage, SignInPage } from "./pages/auth.tsx";
 import { HomePage } from "./pages/home.tsx";
 import { NotificationsPage } from "./pages/notifications.tsx";
 import { OpenAccountPage } from "./pages/open-account.tsx";
 import { PaymentsPage } from "./pages/payments.tsx";
+import { ReceiptPage } from "./pages/receipt.tsx";
 import { TransferPage } from "./pages/transfer.tsx";
 import { AppProvider, useApp, useSession } from "./state.tsx";
 
@@ -39,17 +42,30 @@ function SignedIn(props: { path: string }) {
   const admin = isAdmin(session);
 
   const account = matchPath("/accounts/:iban", path);
+  const receipt = matchPath("/receipts/:id", path);
+  const optional = ["/payments", "/admin/payments", "/admin/gateways", "/admin/dlq"];
+  if (!features.checked && optional.includes(path))
+    return (
+      <Shell title="Loading">
+        <div className="page narrow center">
+          <Spinner label="Loading" />
+        </div>
+      </Shell>
+    );
   if (path === "/") return <Shell title="Accounts">{<HomePage />}</Shell>;
   if (path === "/accounts/new") return <Shell title="Open account">{<OpenAccountPage />}</Shell>;
   if (account?.iban) return <Shell title="Account">{<AccountPage iban={account.iban} />}</Shell>;
   if (path === "/transfer") return <Shell title="Transfer">{<TransferPage />}</Shell>;
   if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
+  if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;
   if (admin && path === "/admin") return <Shell title="Dashboard">{<DashboardPage />}</Shell>;
   if (admin && path === "/admin/transactions")
     return <Shell title="Latest transactions">{<LatestTransactionsPage />}</Shell>;
   if (admin && path === "/admin/dlq" && features.deadLetters)
     return <Shell title="Dead letters">{<DeadLettersPage />}</Shell>;
+  if (admin && path === "/admin/payments" && features.payments)
+    return <Shell title="Payment lookup">{<PaymentsExplorerPage />}</Shell>;
   if (admin && path === "/admin/gateways" && features.gateways)
     return <Shell title="Gateways">{<GatewaysPage />}</Shell>;
   return <Shell title="Not found">{<NotFound />}</Shell>;

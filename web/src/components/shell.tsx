@@ -32,6 +32,8 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
     admin.push({ href: "/admin/transactions", label: "Transactions", icon: "list", mobile: false });
     if (features.gateways)
       admin.push({ href: "/admin/gateways", label: "Gateways", icon: "server", mobile: false });
+    if (features.payments)
+      admin.push({ href: "/admin/payments", label: "Payment lookup", icon: "search", mobile: false });
     if (features.deadLetters)
       admin.push({ href: "/admin/dlq", label: "Dead letters", icon: "inbox", mobile: false });
   }

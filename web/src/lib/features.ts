@@ -7,15 +7,26 @@
 import { ApiError, request } from "./api.ts";
 
 export interface Features {
+  /** False until the server has been asked; screens wait rather than say "not here". */
+  readonly checked: boolean;
   readonly payments: boolean;
+  /** Signed receipts with proofs (GET /v1/tokens/{id}/proof). */
+  readonly tokens: boolean;
   readonly deadLetters: boolean;
   readonly gateways: boolean;
 }
 
-export const noFeatures: Features = { payments: false, deadLetters: false, gateways: false };
+export const noFeatures: Features = {
+  checked: false,
+  payments: false,
+  tokens: false,
+  deadLetters: false,
+  gateways: false,
+};
 
 const endpoints = {
   payments: "/v1/deposits",
+  tokens: "/v1/tokens/{id}/proof",
   deadLetters: "/v1/admin/dlq",
   gateways: "/v1/admin/gateways",
 } as const;
@@ -47,10 +58,11 @@ export async function detectFeatures(admin: boolean): Promise<Features> {
     if (paths) return paths.has(path);
     return probe(path);
   };
-  const [payments, deadLetters, gateways] = await Promise.all([
+  const [payments, tokens, deadLetters, gateways] = await Promise.all([
     has(endpoints.payments, false),
+    has(endpoints.tokens, false),
     has(endpoints.deadLetters, true),
     has(endpoints.gateways, true),
   ]);
-  return { payments, deadLetters, gateways };
+  return { checked: true, payments, tokens, deadLetters, gateways };
 }

@@ -58,6 +58,7 @@ function Timeline(props: { stage: Exclude<Stage, { step: "form" }> }) {
 
 function Result(props: { stage: Exclude<Stage, { step: "form" }>; onAgain: () => void }) {
   const { stage } = props;
+  const { features } = useApp();
   const { summary } = stage;
   const amount = formatMoney(summary.minor, summary.asset);
   return (
@@ -103,6 +104,11 @@ function Result(props: { stage: Exclude<Stage, { step: "form" }>; onAgain: () =>
           <Link href={`/accounts/${encodeURIComponent(summary.from)}`} className="button secondary">
             View account
           </Link>
+          {stage.step === "confirmed" && features.tokens && (
+            <Link href={`/receipts/${encodeURIComponent(summary.id)}`} className="button secondary">
+              Receipt
+            </Link>
+          )}
         </div>
       )}
     </section>

@@ -3,7 +3,10 @@ import { useEffect, useMemo, useState } from "react";
 import { type ChartSeries, TimeChart } from "../../components/chart.tsx";
 import { Alert, Spinner } from "../../components/form.tsx";
 import { ApiError, errorMessage, get } from "../../lib/api.ts";
+import { fetchGateways, type Gateway, gatewayState, percent } from "../../lib/gateways.ts";
 import { reasonInWords } from "../../lib/reasons.ts";
+import { Link } from "../../lib/router.tsx";
+import { useApp } from "../../state.tsx";
 
 interface StatsPoint {
   readonly t: number;
@@ -55,6 +58,87 @@ function useStats(): { stats: Stats | undefined; error: string | undefined; miss
 
 const secondMs = 1000;
 
+/** Gateway health at a glance, polled with the statistics; details live on the gateways page. */
+function useGateways(enabled: boolean): Gateway[] | undefined {
+  const [gateways, setGateways] = useState<Gateway[]>();
+  useEffect(() => {
+    if (!enabled) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async (): Promise<void> => {
+      try {
+        const list = await fetchGateways();
+        if (!stopped) setGateways(list);
+      } catch {
+        // The statistics' own error line says when the server is unreachable.
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), pollMs);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [enabled]);
+  return gateways;
+}
+
+function GatewayStrip(props: { gateways: readonly Gateway[] }) {
+  const available = props.gateways.filter((gateway) => gatewayState(gateway).available).length;
+  const tone = available === props.gateways.length ? "good" : available === 0 ? "bad" : "warn";
+  return (
+    <section className="card gateway-strip" aria-labelledby="gateway-strip-heading">
+      <div className="section-header">
+        <h2 id="gateway-strip-heading">Payment gateways</h2>
+        <span className={`pill pill-${tone}`} data-testid="gateways-available">
+          {available} of {props.gateways.length} available
+        </span>
+      </div>
+      <ul className="gateway-chips">
+        {props.gateways.map((gateway) => {
+          const state = gatewayState(gateway);
+          return (
+            <li
+              key={gateway.name}
+              className={`gateway-chip chip-${state.tone}`}
+              data-testid={`chip-${gateway.name}`}
+            >
+              <span className="dot" aria-hidden="true" />
+              <span className="chip-name">{gateway.name}</span>
+              <span className="chip-state">{state.label}</span>
+              <span className="chip-rate muted">{percent(gateway.health?.successRate)}</span>
+            </li>
+          );
+        })}
+      </ul>
+      <Link href="/admin/gateways" className="text-link small">
+        Manage gateways
+      </Link>
+    </section>
+  );
+}
+
+function BackOfficeLinks() {
+  const { features } = useApp();
+  const links = [
+    { href: "/admin/transactions", label: "Latest transactions", shown: true },
+    { href: "/admin/gateways", label: "Gateways", shown: features.gateways },
+    { href: "/admin/payments", label: "Payment lookup", shown: features.payments },
+    { href: "/admin/dlq", label: "Dead letters", shown: features.deadLetters },
+  ].filter((link) => link.shown);
+  return (
+    <nav className="card back-office-links" aria-label="More back office">
+      <ul>
+        {links.map((link) => (
+          <li key={link.href}>
+            <Link href={link.href}>{link.label}</Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
 /**
  * The server lists only seconds in which something was decided; an idle second is zero traffic
  * (and no latency sample), so the charts get one point per second with those filled in.
@@ -103,6 +187,8 @@ function Kpi(props: { label: string; value: string; unit?: string; tone?: "good"
 
 export function DashboardPage() {
   const { stats, error, missing } = useStats();
+  const { features } = useApp();
+  const gateways = useGateways(features.gateways);
 
   const derived = useMemo(() => {
     const series = perSecond(stats?.series ?? []);
@@ -179,6 +265,7 @@ export function DashboardPage() {
           {...(successRate === null ? {} : { tone: successTone(successRate) })}
         />
       </dl>
+      {gateways && gateways.length > 0 && <GatewayStrip gateways={gateways} />}
       <div className="chart-grid">
         <figure className="card chart-card">
           <figcaption>
@@ -238,6 +325,7 @@ export function DashboardPage() {
           </table>
         )}
       </section>
+      <BackOfficeLinks />
     </div>
   );
 }
