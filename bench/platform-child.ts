@@ -64,13 +64,7 @@ async function main(): Promise<void> {
       produce: (sample) =>
         produced.push([sample.records, sample.sends, sample.queuedMsMax, sample.roundTripMs]),
       relayPublish: (sample) => {
-        relayed.push([
-          sample.rows,
-          sample.records.length,
-          sample.selectMs,
-          sample.produceMs,
-          sample.deleteMs,
-        ]);
+        relayed.push([sample.rows, sample.records.length, sample.selectMs, sample.produceMs]);
         // Outcome events are keyed by command id (topology.ts).
         const ids = sample.records.filter((r) => r.topic === outcomeTopic).map((r) => r.key);
         if (ids.length > 0) relayedOutcomes.push([sample.publishedAtMs, ids]);

@@ -9,8 +9,8 @@ export type BatchSample = [number, number, number, number, number];
 /** One produce request: [records, sends coalesced, longest queued ms, round trip ms]. */
 export type ProduceTuple = [number, number, number, number];
 
-/** One outbox relay publish: [rows, records, select ms, produce ms, delete ms]. */
-export type RelayTuple = [number, number, number, number, number];
+/** One outbox relay publish: [rows, records, delete-previous + select ms, produce ms]. */
+export type RelayTuple = [number, number, number, number];
 
 /** Outcome events the relay got acknowledged by the log: [publishedAtMs, command ids]. */
 export type RelayedOutcomes = [number, string[]];

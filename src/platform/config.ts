@@ -32,7 +32,7 @@ export const configSchema = z.object({
     statementTimeoutMs: positiveInt.default(30_000),
   }),
   log: z.object({
-    /** Coalescing window of the embedded producer (Kafka's linger.ms). */
+    /** Producer coalescing window (Kafka linger.ms), for the embedded log and the Kafka adapter. */
     lingerMs: z.coerce.number().int().min(0).max(100).default(1),
     /** Comma-separated `host:port` list; when set the log is Apache Kafka, else PostgreSQL. */
     kafkaBrokers: z

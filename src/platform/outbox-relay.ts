@@ -11,9 +11,9 @@ import type { OutgoingRecord, Producer } from "./log/port.ts";
 export interface RelayPublishSample {
   readonly rows: number;
   readonly records: readonly OutgoingRecord[];
+  /** The round trip that deletes the previous publish's rows and selects this one's. */
   readonly selectMs: number;
   readonly produceMs: number;
-  readonly deleteMs: number;
   /** When the records were acknowledged by the log (epoch ms). */
   readonly publishedAtMs: number;
 }
@@ -58,26 +58,41 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wakeUp = done;
     });
 
+  /** Rows the log acknowledged and not yet deleted: the next query deletes them. */
+  let publishedIds: readonly string[] = [];
+
+  /**
+   * One round trip deletes what the previous publish got acknowledged and selects the next rows
+   * (the SELECT sees the snapshot from before the DELETE, hence the exclusion); then one send.
+   */
   async function publishOnce(client: pg.PoolClient): Promise<number> {
     const startedMs = performance.now();
-    const { rows } = await client.query(`SELECT id, records FROM ${options.table} ORDER BY id LIMIT $1`, [
-      options.rowsPerPublishMax,
-    ]);
+    const { rows } = await client.query(
+      `WITH published AS (DELETE FROM ${options.table} WHERE id = ANY($1::bigint[]))
+       SELECT id, records FROM ${options.table} WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2`,
+      [publishedIds, options.rowsPerPublishMax],
+    );
+    publishedIds = [];
     if (rows.length === 0) return 0;
     const selectedMs = performance.now();
     const records = rows.flatMap((row) => options.decode(row.records as Buffer));
     await options.producer.send(records);
     const producedMs = performance.now();
-    await client.query(`DELETE FROM ${options.table} WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+    publishedIds = rows.map((row) => String(row.id));
     options.onPublished?.({
       rows: rows.length,
       records,
       selectMs: selectedMs - startedMs,
       produceMs: producedMs - selectedMs,
-      deleteMs: performance.now() - producedMs,
       publishedAtMs: performance.timeOrigin + producedMs,
     });
     return rows.length;
+  }
+
+  async function deletePublished(client: pg.PoolClient): Promise<void> {
+    if (publishedIds.length === 0) return;
+    await client.query(`DELETE FROM ${options.table} WHERE id = ANY($1::bigint[])`, [publishedIds]);
+    publishedIds = [];
   }
 
   async function run(): Promise<void> {
@@ -109,6 +124,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           const published = await publishOnce(client);
           if (published === 0) await sleep(options.pollIntervalMs);
         }
+        await deletePublished(client);
         await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [lockKeyBase, options.table]);
       } catch (error) {
         options.onError(error);

@@ -158,6 +158,27 @@ test("an unavailable dependency is never mistaken for a poison record", async ()
   assert.deepEqual(await log.admin().endOffsets("payments.dlq"), [0n]);
 });
 
+test("a raw driver error (refused connection) is treated as unavailable, not as poison", async () => {
+  const log = await logWith(["a", "b"]);
+  let attempts = 0;
+  const handled: string[] = [];
+  const running = await runConsumer(log, {
+    groupId: "g",
+    topics: ["payments"],
+    retry,
+    handle: async (records) => {
+      attempts += 1;
+      if (attempts <= 6)
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+      handled.push(...records.map(text));
+    },
+  });
+  await waitFor(committedAll(log), "the commit");
+  await running.stop();
+  assert.deepEqual(handled, ["a", "b"]);
+  assert.deepEqual(await log.admin().endOffsets("payments.dlq"), [0n]);
+});
+
 test("an invariant violation stops the consumer without committing and rejects done", async () => {
   const log = await logWith(["a", "b"]);
   let calls = 0;

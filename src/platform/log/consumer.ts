@@ -1,4 +1,5 @@
 import { type Random, systemRandom } from "../clock.ts";
+import { asInfrastructureError } from "../db/errors.ts";
 import { InfrastructureError, InvariantViolation, PoisonMessageError, UnavailableError } from "../errors.ts";
 import type { BatchErrorDecision, ConsumerOptions, Log, LogRecord, OutgoingRecord } from "./port.ts";
 
@@ -100,7 +101,10 @@ export async function runConsumer(log: Log, options: RunConsumerOptions): Promis
     for (const record of records) {
       try {
         await options.handle([record]);
-      } catch (error) {
+      } catch (thrown) {
+        // Handlers may surface raw driver errors (a refused connection while PostgreSQL restarts):
+        // classify them the same way everywhere before deciding whose fault it is.
+        const error = asInfrastructureError(thrown);
         // Passing conditions (a dependency down, a deadlock or a lost race) are retried as a batch,
         // never blamed on the record.
         if (error instanceof InvariantViolation || error instanceof UnavailableError || isConflict(error))

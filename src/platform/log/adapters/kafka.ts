@@ -717,7 +717,10 @@ class KafkaGroupConsumer implements Consumer {
 
   /**
    * A partition the group has never committed gets its start position (earliest or end of log)
-   * committed at once, as the port defines a group's position: the next offset it will read.
+   * committed at once, as the port defines a group's position: the next offset it will read (the
+   * embedded adapter pins it the same way). For "latest" the pinned end may be a few records past
+   * where the fetch stream started; only a crash before the first batch commit would skip those,
+   * and "latest" groups here are per-process listeners (notifier, registry reload) that tolerate it.
    */
   async #commitStartPositions(): Promise<void> {
     const client = this.#client;
