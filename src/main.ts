@@ -35,7 +35,9 @@ async function serve(args: string[]): Promise<void> {
   if (platform.url) {
     const base = platform.url.replace("127.0.0.1", "localhost");
     process.stdout.write(`\nLedgerflow is running at ${base}\n`);
-    process.stdout.write(`  API docs: ${base}/docs   OpenAPI: ${base}/openapi.json   GraphQL: ${base}/graphql\n`);
+    process.stdout.write(
+      `  API docs: ${base}/docs   OpenAPI: ${base}/openapi.json   GraphQL: ${base}/graphql\n`,
+    );
     if (platform.adminPassword && !config.auth.adminPassword) {
       process.stdout.write(
         `  First start: admin user "${config.auth.adminUsername}" created with password ${platform.adminPassword}\n` +
