@@ -18,8 +18,11 @@ export function createPool(options: PoolOptions): pg.Pool {
     statement_timeout: options.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection (PostgreSQL restarting) emits "error": the pool handles it for
+  // idle clients, but a client checked out mid-transaction would crash the process. Its pending
+  // query rejects anyway, so callers see the failure and retry.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
