@@ -54,11 +54,27 @@ const { values: args } = parseArgs({
     profile: { type: "boolean", default: false },
     "token-share": { type: "string", default: "0.5" },
     out: { type: "string", default: "bench-results" },
+    /** Payments instead: orchestration overhead, failover, success under failure, verify rate. */
+    payments: { type: "boolean", default: false },
     /** Diagnosis: run only some phases (comma-separated http,batch,baseline). */
     only: { type: "string", default: "http,batch,baseline" },
   },
   allowPositionals: false,
 });
+if (args.payments) {
+  const { runPaymentsBench } = await import("./payments.ts");
+  const result = await runPaymentsBench(
+    args.quick ? { receipts: 100_000, durationS: 2 } : { receipts: 1_000_000 },
+  );
+  await mkdir(args.out, { recursive: true });
+  const file = join(args.out, "payments-latest.json");
+  await writeFile(
+    file,
+    `${JSON.stringify({ ...result, command: `npm run bench -- --payments${args.quick ? " --quick" : ""}`, date: new Date().toISOString() }, null, 2)}\n`,
+  );
+  process.stdout.write(`→ ${file}\n`);
+  process.exit(0);
+}
 if (args.mode !== "embedded" && args.mode !== "kafka") {
   process.stderr.write(`--mode ${args.mode}: expected embedded or kafka\n`);
   process.exit(2);
