@@ -13,8 +13,8 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Admin } from "@platformatic/kafka";
 import pg from "pg";
+import { deleteTopicsAndGroup } from "../scripts/services/kafka/reset.ts";
 import { createKafkaLog } from "../src/platform/log/adapters/kafka.ts";
 import { deadLetterTopic, topicSpecs, topics } from "../src/platform/topology.ts";
 import {
@@ -28,7 +28,6 @@ import type { ChildMessage } from "./protocol.ts";
 
 const projectDir = resolve(import.meta.dirname, "..");
 const servicesDir = join(projectDir, ".services");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface KafkaPlatformOptions {
   readonly handlers: number;
@@ -115,27 +114,7 @@ const ledgerTopicNames = [topics.ledgerCommands, topics.ledgerOutcomes, topics.b
 
 /** Deletes the ledger topics and the handler group's offsets, then creates the topics again. */
 async function freshTopics(brokers: string[]): Promise<void> {
-  const admin = new Admin({
-    clientId: "bench-reset",
-    bootstrapBrokers: brokers,
-    timeout: 10_000,
-    retries: 5,
-  });
-  try {
-    const existing = await admin.listTopics();
-    const doomed = ledgerTopicNames.filter((name) => existing.includes(name));
-    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
-    const deadline = Date.now() + 60_000;
-    while ((await admin.listTopics()).some((name) => ledgerTopicNames.includes(name))) {
-      if (Date.now() > deadline) throw new Error("ledger topics were not deleted within 60 s");
-      await sleep(250);
-    }
-    const groups = await admin.listGroups();
-    if (groups.has("ledger-handler"))
-      await admin.deleteGroups({ groups: ["ledger-handler"] }).catch(() => {});
-  } finally {
-    await admin.close();
-  }
+  await deleteTopicsAndGroup(brokers, ledgerTopicNames, "ledger-handler", "bench-reset");
   const log = createKafkaLog({ brokers, clientId: `bench-${process.pid}` });
   try {
     await log.admin().createTopics(topicSpecs(1).filter((spec) => ledgerTopicNames.includes(spec.name)));

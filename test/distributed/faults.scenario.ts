@@ -15,8 +15,8 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
-import { Admin } from "@platformatic/kafka";
 import pg from "pg";
+import { deleteTopicsAndGroup } from "../../scripts/services/kafka/reset.ts";
 import { createKafkaLog } from "../../src/platform/log/adapters/kafka.ts";
 import { avroType } from "../../src/platform/log/avro.ts";
 import type { Log, LogRecord } from "../../src/platform/log/port.ts";
@@ -251,27 +251,7 @@ async function transfer(
 const ledgerTopicNames = Object.values(topics).flatMap(({ spec }) => [spec.name, deadLetterTopic(spec.name)]);
 
 async function resetLedgerTopics(brokers: string[]): Promise<void> {
-  const admin = new Admin({
-    clientId: "faults-reset",
-    bootstrapBrokers: brokers,
-    timeout: 10_000,
-    retries: 5,
-  });
-  try {
-    const existing = await admin.listTopics();
-    const doomed = ledgerTopicNames.filter((name) => existing.includes(name));
-    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
-    const deadline = Date.now() + 60_000;
-    while ((await admin.listTopics()).some((name) => ledgerTopicNames.includes(name))) {
-      if (Date.now() > deadline) throw new Error("ledger topics were not deleted within 60 s");
-      await sleep(250);
-    }
-    const groups = await admin.listGroups();
-    if (groups.has("ledger-handler"))
-      await admin.deleteGroups({ groups: ["ledger-handler"] }).catch(() => {});
-  } finally {
-    await admin.close();
-  }
+  await deleteTopicsAndGroup(brokers, ledgerTopicNames, "ledger-handler", "faults-reset");
 }
 
 async function freshDatabase(adminUrl: string): Promise<string> {
