@@ -4,8 +4,9 @@
  * The command id is derived from the transfer id, so every sweeper in every process issues the
  * same command and the handler applies it once.
  */
-import { createHash } from "node:crypto";
+
 import type pg from "pg";
+import { derivedUuid } from "../platform/derived-uuid.ts";
 import type { CommandGateway } from "./command-gateway.ts";
 import type { VoidPendingTransfer } from "./domain/types.ts";
 
@@ -19,8 +20,7 @@ export interface PendingSweeperOptions {
 }
 
 export function expiryCommandId(pendingId: string): string {
-  const h = createHash("sha256").update(`expire:${pendingId}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-9${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return derivedUuid(`expire:${pendingId}`);
 }
 
 export async function sweepExpiredPendingTransfers(options: PendingSweeperOptions): Promise<number> {

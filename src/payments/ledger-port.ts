@@ -6,8 +6,9 @@
 import { type CommandGateway, fingerprintOf } from "../ledger/command-gateway.ts";
 import type { LedgerCommand } from "../ledger/domain/types.ts";
 import type { LedgerQueries } from "../ledger/queries.ts";
+import { systemAccounts } from "../ledger/system-accounts.ts";
+import { derivedUuid } from "../platform/derived-uuid.ts";
 import type { PaymentState } from "./domain/types.ts";
-import { derivedUuid, systemAccounts } from "./system-accounts.ts";
 
 export const clearingAccountName = "payments-clearing";
 

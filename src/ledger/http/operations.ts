@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -6,6 +5,7 @@ import { ProblemError } from "../../api/problems.ts";
 import { requireRole } from "../../identity/routes.ts";
 import { fingerprintOf } from "../command-gateway.ts";
 import type { TransferMoney } from "../domain/types.ts";
+import { systemAccounts } from "../system-accounts.ts";
 import {
   amountInput,
   amountOrFail,
@@ -29,40 +29,11 @@ const operationBody = z.strictObject({
     .describe("Branch name, lowercase letters, digits and dashes, e.g. amsterdam-centraal"),
 });
 
-/** A branch's cash account per asset: a system account with a stable id derived from its name. */
-export function branchCashAccountId(branch: string, asset: string): string {
-  const h = createHash("sha256").update(`branch-cash:${branch}:${asset}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-const branchAccountWaitMs = 10_000;
-
 export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
-  /** Opens the branch's cash account for `asset` on first use (idempotent across races). */
-  async function branchCashIban(branch: string, asset: string): Promise<string> {
-    const id = branchCashAccountId(branch, asset);
-    const existing = await deps.queries.accountById(id);
-    if (existing) return existing.iban;
-    const submission = await deps.gateway.submit(
-      {
-        type: "CreateAccount",
-        commandId: id,
-        fingerprint: fingerprintOf({ type: "CreateAccount", owner: `branch:${branch}`, asset, system: true }),
-        accountId: id,
-        ownerId: `branch:${branch}`,
-        asset,
-        overdraftLimit: 0n,
-        system: true,
-        tokenHash: "",
-      },
-      branchAccountWaitMs,
-    );
-    const iban = submission.kind === "decided" ? submission.result.result.iban : undefined;
-    if (!iban) throw new ProblemError("unavailable", { detail: "The branch cash account is not ready yet" });
-    return iban;
-  }
+  // A branch's cash account per asset is a system account, opened on first use.
+  const systemAccountIban = systemAccounts(deps);
 
   app.post(
     "/v1/operations",
@@ -82,7 +53,7 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
       const amount = amountOrFail(request.body.amount, "amount");
       const customer = await deps.queries.accountByIban(iban);
       if (!customer) throw new ProblemError("not_found", { field: "iban", detail: "No such account" });
-      const cash = await branchCashIban(branch, customer.asset);
+      const cash = await systemAccountIban(`branch-cash:${branch}`, customer.asset);
       const [debitIban, creditIban] = type === "deposit" ? [cash, iban] : [iban, cash];
       const description = `${type === "deposit" ? "Cash deposit" : "Cash withdrawal"} at ${branch}`;
       const command: TransferMoney = {

@@ -1,18 +1,12 @@
 /**
- * System accounts of the ledger used by other contexts (payments clearing, …): deterministic ids,
+ * System accounts (branch cash, payments clearing, …): deterministic ids,
  * opened lazily through the ledger's command path on first use (idempotent across races, because
  * the id doubles as the command id).
  */
-import { createHash } from "node:crypto";
-import { type CommandGateway, fingerprintOf } from "../ledger/command-gateway.ts";
-import type { LedgerQueries } from "../ledger/queries.ts";
+import { derivedUuid } from "../platform/derived-uuid.ts";
 import { UnavailableError } from "../platform/errors.ts";
-
-/** A UUID (version 5 layout) derived from a name: the same input always gives the same id. */
-export function derivedUuid(name: string): string {
-  const h = createHash("sha256").update(name).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+import { type CommandGateway, fingerprintOf } from "./command-gateway.ts";
+import type { LedgerQueries } from "./queries.ts";
 
 /** The id of the system account `name` holds in `asset` (e.g. "payments-clearing", "EUR"). */
 export function systemAccountId(name: string, asset: string): string {
