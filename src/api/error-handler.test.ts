@@ -74,3 +74,14 @@ describe("toProblem", () => {
     assert.equal(toProblem(pgError).status, 500);
   });
 });
+
+test("a raw driver error from a restarting database is a 503 unavailable, not a 500", () => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  const shuttingDown = Object.assign(new Error("the database system is shutting down"), { code: "57P03" });
+  for (const error of [refused, shuttingDown]) {
+    const problem = toProblem(error);
+    assert.equal(problem.status, 503);
+    assert.equal(problem.code, "unavailable");
+  }
+  assert.equal(toProblem(new Error("boom")).status, 500);
+});

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { asInfrastructureError } from "../platform/db/errors.ts";
 import { InfrastructureError } from "../platform/errors.ts";
 import type { Problem } from "./problems.ts";
 import { ProblemError, problem } from "./problems.ts";
@@ -40,8 +41,10 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 
 const unavailableRetryAfterS = 1;
 
-export function toProblem(error: unknown): Problem {
-  if (error instanceof ProblemError) return error.problem;
+export function toProblem(thrown: unknown): Problem {
+  if (thrown instanceof ProblemError) return thrown.problem;
+  // Read-side queries surface raw driver errors; a database restarting is a 503, not a 500.
+  const error = asInfrastructureError(thrown);
   if (error instanceof InfrastructureError && error.code === "unavailable") {
     return problem("unavailable", { extra: { retryAfterS: unavailableRetryAfterS } });
   }
