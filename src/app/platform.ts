@@ -90,6 +90,7 @@ export function createConfiguredLog(
   clock: Clock,
   instanceId: string,
   onProduce?: (sample: ProduceSample) => void,
+  onConsumerWarning?: (message: string, details: Readonly<Record<string, string>>) => void,
 ): Log {
   const brokers = kafkaBrokersOf(config);
   if (brokers.length === 0) return createPostgresLog({ pool, clock, lingerMs: config.log.lingerMs });
@@ -99,6 +100,7 @@ export function createConfiguredLog(
     sessionTimeoutMs: config.log.kafkaSessionTimeoutMs,
     lingerMs: config.log.lingerMs,
     ...(onProduce ? { onProduce } : {}),
+    ...(onConsumerWarning ? { onConsumerWarning } : {}),
   });
 }
 
@@ -196,7 +198,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stops.push(() => pool.end());
     await migrate(pool);
 
-    const log = createConfiguredLog(config, pool, clock, instanceId, options.observe?.produce);
+    const log = createConfiguredLog(
+      config,
+      pool,
+      clock,
+      instanceId,
+      options.observe?.produce,
+      (message, details) => logger.warn(details, message),
+    );
     stops.push(() => log.close());
     if (log.kind === "kafka") {
       // Missing topics are created as `topics sync` would; drift is only reported (sync's rule).

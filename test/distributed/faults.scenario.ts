@@ -424,6 +424,58 @@ test("distributed mode keeps its guarantees through handler kills, a Kafka resta
       `load done: ${ledger.sent} transfers, ${ledger.accepted.size} accepted commands, ${ledger.unknown.size} never answered, answers ${JSON.stringify(Object.fromEntries(ledger.statusCounts))}`,
     );
 
+    const registry = createConfluentSchemaRegistry({
+      url: services.LEDGERFLOW_SCHEMA_REGISTRY_URL ?? "",
+      requestTimeoutMs: 10_000,
+    });
+    const decodeAll = async (records: readonly LogRecord[]) => {
+      const types = new Map<number, ReturnType<typeof avroType>>();
+      const values: Record<string, unknown>[] = [];
+      for (const record of records) {
+        const bytes = Buffer.from(record.value);
+        const id = bytes.readUInt32BE(1);
+        let type = types.get(id);
+        if (!type) {
+          const schema = await registry.schemaById(id);
+          assert.ok(schema, `schema ${id} is registered`);
+          type = avroType(schema as never);
+          types.set(id, type);
+        }
+        values.push(type.fromBuffer(bytes.subarray(5)) as Record<string, unknown>);
+      }
+      return values;
+    };
+    /** Where undecided commands sit in ledger.commands, against the handler group's committed offsets. */
+    const describeStall = async (accepted: readonly string[]): Promise<string> => {
+      try {
+        const done = await db.query(
+          "SELECT command_id FROM ledger_commands WHERE command_id = ANY($1::uuid[])",
+          [accepted],
+        );
+        const decidedIds = new Set(done.rows.map((r) => r.command_id as string));
+        const undecided = new Set(accepted.filter((id) => !decidedIds.has(id)));
+        const name = topics.ledgerCommands.spec.name;
+        const records = await readWholeTopic(log, name);
+        const values = await decodeAll(records);
+        const ends = await log.admin().endOffsets(name);
+        const committed = await log.admin().committedOffsets("ledger-handler", name);
+        const lines = ends.map((end, partition) => {
+          const offsets = records
+            .filter(
+              (record, i) => record.partition === partition && undecided.has(String(values[i]?.commandId)),
+            )
+            .map((record) => record.offset);
+          const range =
+            offsets.length === 0 ? "" : ` undecided ${offsets.length} at ${offsets[0]}..${offsets.at(-1)}`;
+          return `  p${partition}: end ${end} committed ${committed[partition] ?? "-"}${range}`;
+        });
+        const dead = await log.admin().endOffsets(deadLetterTopic(name));
+        return `stall diagnosis (${undecided.size} undecided, ${name} DLQ ends ${dead.join(",")}):\n${lines.join("\n")}`;
+      } catch (error) {
+        return `stall diagnosis failed: ${String(error)}`;
+      }
+    };
+
     // ---- drain: every accepted command decided, the outbox published
     const accepted = [...ledger.accepted];
     const drainUntil = Date.now() + limits.drainMs;
@@ -440,6 +492,7 @@ test("distributed mode keeps its guarantees through handler kills, a Kafka resta
         .catch(() => -1);
       if (decided === accepted.length && outbox === 0) break;
       if (Date.now() > drainUntil) {
+        say(await describeStall(accepted));
         assert.fail(
           `not drained after ${limits.drainMs} ms: ${decided}/${accepted.length} decided, outbox ${outbox}`,
         );
@@ -475,27 +528,6 @@ test("distributed mode keeps its guarantees through handler kills, a Kafka resta
     }
 
     // The outcome topic: every accepted command's outcome was published, republications agree.
-    const registry = createConfluentSchemaRegistry({
-      url: services.LEDGERFLOW_SCHEMA_REGISTRY_URL ?? "",
-      requestTimeoutMs: 10_000,
-    });
-    const decodeAll = async (records: readonly LogRecord[]) => {
-      const types = new Map<number, ReturnType<typeof avroType>>();
-      const values: Record<string, unknown>[] = [];
-      for (const record of records) {
-        const bytes = Buffer.from(record.value);
-        const id = bytes.readUInt32BE(1);
-        let type = types.get(id);
-        if (!type) {
-          const schema = await registry.schemaById(id);
-          assert.ok(schema, `schema ${id} is registered`);
-          type = avroType(schema as never);
-          types.set(id, type);
-        }
-        values.push(type.fromBuffer(bytes.subarray(5)) as Record<string, unknown>);
-      }
-      return values;
-    };
     const outcomeEvents = await decodeAll(await readWholeTopic(log, topics.ledgerOutcomes.spec.name));
     const publishedOutcome = new Map<string, string>();
     for (const event of outcomeEvents) {

@@ -5,6 +5,7 @@
  * Tests that need the registry are skipped when LEDGERFLOW_SCHEMA_REGISTRY_URL is not set.
  */
 import assert from "node:assert/strict";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { test } from "node:test";
 import { UnavailableError } from "../errors.ts";
@@ -105,4 +106,37 @@ test("confluent registry: a registry that does not answer is UnavailableError", 
   });
   await assert.rejects(registry.register("x-value", v1), UnavailableError);
   await assert.rejects(registry.schemaById(1), UnavailableError);
+});
+
+test("confluent registry: a read answered 500 once (stale pooled connection) is retried; a write is not", async () => {
+  let failuresLeft = 1;
+  const requests: string[] = [];
+  const server = createHttpServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    response.setHeader("content-type", "application/vnd.schemaregistry.v1+json");
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      response.statusCode = 500;
+      response.end(JSON.stringify({ message: "FATAL: terminating connection due to administrator command" }));
+      return;
+    }
+    response.end(JSON.stringify({ schema: JSON.stringify(v1) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  try {
+    const registry = createConfluentSchemaRegistry({
+      url: `http://127.0.0.1:${port}`,
+      requestTimeoutMs: 2_000,
+    });
+    assert.deepEqual(await registry.schemaById(7), v1);
+    assert.deepEqual(requests, ["GET /schemas/ids/7", "GET /schemas/ids/7"]);
+    failuresLeft = 1;
+    requests.length = 0;
+    await assert.rejects(registry.register("x-value", v1), UnavailableError);
+    assert.deepEqual(requests, ["POST /subjects/x-value"]);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -37,12 +37,31 @@ export class SchemaRegistryError extends Error {
   }
 }
 
+const readAttemptsMax = 4;
+const readRetryDelayMs = 250;
+
 export function createConfluentSchemaRegistry(options: ConfluentRegistryOptions): SchemaRegistry {
   const base = options.url.replace(/\/+$/, "");
   const fetchImpl = options.fetch ?? fetch;
   const byId = new Map<number, object>();
 
+  /**
+   * Reads are retried a few times: a registry whose database just restarted answers 500 once per
+   * stale pooled connection (seen with Apicurio after a PostgreSQL restart). Writes are not.
+   */
   async function call(method: "GET" | "POST", path: string, body?: unknown): Promise<RegistryResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await callOnce(method, path, body);
+      } catch (error) {
+        if (method !== "GET" || attempt >= readAttemptsMax || !(error instanceof UnavailableError))
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, readRetryDelayMs * attempt));
+      }
+    }
+  }
+
+  async function callOnce(method: "GET" | "POST", path: string, body?: unknown): Promise<RegistryResponse> {
     let response: Response;
     try {
       response = await fetchImpl(`${base}${path}`, {

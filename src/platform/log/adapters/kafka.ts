@@ -9,10 +9,16 @@
  * - Consumer: classic consumer-group protocol; one long-lived fetch stream per member (re-creating a
  *   stream re-joins the group, which would rebalance every member). Offsets are committed by hand
  *   after `eachBatch` resolves, only for partitions still owned.
- *   Ordering and no-loss across rebalances rest on a per-partition high mark (`queuedUntil`): the
- *   stream rewinds to the committed offset after a rebalance, so records below the mark are repeats
- *   of records already queued and are dropped; records of partitions no longer owned are dropped and
- *   will be read by their new owner from the committed offset.
+ *   Ordering and no-loss across rebalances rest on a per-partition position we keep ourselves
+ *   (`#next`: the offset of the next record to queue). When a partition becomes ours (a join, or a
+ *   cooperative revoke round that hands over a departed member's partitions) its position is the
+ *   group's committed offset, read by us; until then its records are dropped. We queue only the
+ *   record at the position: below it is a repeat (the stream rewinds to the committed offset after
+ *   every rebalance); above it is a gap, and the stream is sent back to the position. Gaps happen:
+ *   a fetch issued before a rebalance can answer after the stream's own rewind and move its fetch
+ *   offset past records this member never queued (found by the fault test: a few hundred commands
+ *   of a partition handed over in a revoke round were skipped). Records of partitions no longer
+ *   owned are dropped and read by their new owner from the committed offset.
  * - `read()` is a group-less fetch from the partition leader.
  */
 import {
@@ -70,6 +76,8 @@ export interface KafkaLogOptions {
   readonly produceBytesMax?: number;
   /** Told about every produce request, for the benchmark and diagnostics. */
   readonly onProduce?: (sample: ProduceSample) => void;
+  /** Told when a consumer repairs its position (a skipped range re-read), for logs. */
+  readonly onConsumerWarning?: (message: string, details: Readonly<Record<string, string>>) => void;
 }
 
 /** One produce request to the broker: how many sends it carried and where their time went. */
@@ -105,6 +113,17 @@ const controlBatchAttribute = 0x20;
 function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
+
+/** The key of a partition in the client's MessagesStream#offsetsToFetch. */
+function streamPartitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+/**
+ * A gap that persists through this many rewinds in a row is real (records deleted by retention
+ * before this group read them, or transaction markers): the position moves past it, with a warning.
+ */
+const rewindsPerGapMax = 50;
 
 function toHeaders(entries: Iterable<[Buffer | null, Buffer | null]>): Headers {
   const headers: Record<string, string> = {};
@@ -548,6 +567,7 @@ export function createKafkaLog(options: KafkaLogOptions): Log {
         rebalanceTimeoutMs: settings.rebalanceTimeoutMs,
         prefetchRecordsMax: settings.prefetchRecordsMax,
         onClosed: () => consumers.delete(consumer),
+        onWarning: options.onConsumerWarning ?? (() => {}),
       });
       consumers.add(consumer);
       return consumer;
@@ -584,6 +604,7 @@ interface GroupConsumerSettings {
   readonly rebalanceTimeoutMs: number;
   readonly prefetchRecordsMax: number;
   readonly onClosed: () => void;
+  readonly onWarning: (message: string, details: Readonly<Record<string, string>>) => void;
 }
 
 class KafkaGroupConsumer implements Consumer {
@@ -593,9 +614,13 @@ class KafkaGroupConsumer implements Consumer {
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   /** Fetched records not yet handed to the handler, in arrival order (offset order per partition). */
   #queue: BufferMessage[] = [];
-  /** Per partition: the offset after the last record queued or handed out (see module comment). */
-  readonly #queuedUntil = new Map<string, bigint>();
+  /** Per owned partition whose position is known: the offset of the next record to queue. */
+  readonly #next = new Map<string, bigint>();
+  /** Per partition with a gap: rewinds in a row without a contiguous record (see rewindsPerGapMax). */
+  readonly #rewinds = new Map<string, number>();
   #owned = new Set<string>();
+  /** Bumped whenever the owned set changes, so a late position lookup cannot apply to a lost partition. */
+  #ownership = 0;
   #stopping = false;
   #streamFailed: unknown;
   #wake: (() => void) | undefined;
@@ -637,10 +662,10 @@ class KafkaGroupConsumer implements Consumer {
       protocols: [{ name: "cooperative-sticky", version: 1 }],
     });
     this.#client = client;
-    client.on("consumer:group:join", () => {
-      this.#onAssignment();
-      void this.#serialized(() => this.#commitStartPositions());
-    });
+    // A cooperative revoke round changes the assignment too (revoked partitions, and partitions of a
+    // departed member handed over at once) but announces itself as a rebalance, not a join.
+    for (const event of ["consumer:group:join", "consumer:group:rebalance", "consumer:group:leave"])
+      client.on(event, () => this.#onAssignment());
     try {
       await this.#openStream();
       await this.#ownSomething();
@@ -649,7 +674,7 @@ class KafkaGroupConsumer implements Consumer {
       throw unavailable(`join group ${this.#options.groupId}`, cause);
     }
     this.#onAssignment();
-    await this.#serialized(() => this.#commitStartPositions());
+    await this.#positionsLearned;
     this.#loop = this.#run(eachBatch, onError);
   }
 
@@ -715,57 +740,130 @@ class KafkaGroupConsumer implements Consumer {
     return next;
   }
 
+  #positionsLearned: Promise<void> = Promise.resolve();
+
+  /** After every assignment change: forget partitions no longer owned, learn the new ones' positions. */
+  #onAssignment(): void {
+    const owned = new Set(this.assignment().map(({ topic, partition }) => partitionKey(topic, partition)));
+    const changed = owned.size !== this.#owned.size || [...owned].some((key) => !this.#owned.has(key));
+    if (!changed) return;
+    this.#owned = owned;
+    this.#ownership++;
+    for (const key of [...this.#next.keys()]) if (!owned.has(key)) this.#next.delete(key);
+    this.#queue = this.#queue.filter((message) => owned.has(partitionKey(message.topic, message.partition)));
+    const firstAttempt = Promise.withResolvers<void>();
+    this.#positionsLearned = firstAttempt.promise;
+    void this.#learnPositionsUntilKnown(this.#ownership, firstAttempt.resolve);
+  }
+
+  /** Retries the lookup (broker away) until it succeeds, the assignment changes again, or we stop. */
+  async #learnPositionsUntilKnown(ownership: number, afterFirstAttempt: () => void): Promise<void> {
+    for (let attempt = 1; !this.#stopping && ownership === this.#ownership; attempt++) {
+      const learned = await new Promise<boolean>((resolve) => {
+        void this.#serialized(() =>
+          this.#learnPositions().then(
+            () => resolve(true),
+            () => resolve(false),
+          ),
+        );
+      });
+      if (attempt === 1) afterFirstAttempt();
+      if (learned) return;
+      // Not #idle(): that is the run loop's own wait, and its wake-up must stay the loop's.
+      await new Promise((resolve) => setTimeout(resolve, this.#settings.retryDelay));
+    }
+    afterFirstAttempt();
+  }
+
   /**
-   * A partition the group has never committed gets its start position (earliest or end of log)
-   * committed at once, as the port defines a group's position: the next offset it will read (the
-   * embedded adapter pins it the same way). For "latest" the pinned end may be a few records past
-   * where the fetch stream started; only a crash before the first batch commit would skip those,
-   * and "latest" groups here are per-process listeners (notifier, registry reload) that tolerate it.
+   * The position of a newly owned partition is the group's committed offset. A partition the group
+   * has never committed gets its start position (earliest or end of log) committed at once, as the
+   * port defines a group's position: the next offset it will read (the embedded adapter pins it the
+   * same way). Runs serialized with our commits, so an earlier commit of ours has landed first.
+   * On failure (broker away) the partitions stay unknown and are retried at the next assignment
+   * change or stream reopen; their records are not queued meanwhile.
    */
-  async #commitStartPositions(): Promise<void> {
+  async #learnPositions(): Promise<void> {
     const client = this.#client;
-    const owned = this.assignment();
-    if (client === undefined || owned.length === 0) return;
+    const ownership = this.#ownership;
+    const unknown = this.assignment().filter(
+      ({ topic, partition }) => !this.#next.has(partitionKey(topic, partition)),
+    );
+    if (client === undefined || unknown.length === 0) return;
     const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of owned) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    for (const { topic, partition } of unknown)
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
     const committed = await client.listCommittedOffsets({
       topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
     });
-    const missing = owned.filter(({ topic, partition }) => (committed.get(topic)?.[partition] ?? -1n) < 0n);
-    if (missing.length === 0) return;
-    const starts = await client.listOffsets({
-      topics: [...new Set(missing.map(({ topic }) => topic))],
-      timestamp:
-        this.#options.startFrom === "earliest" ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST,
-    });
-    const offsets = missing.flatMap(({ topic, partition }) => {
-      const offset = starts.get(topic)?.[partition];
-      const stillOwned = this.#owned.has(partitionKey(topic, partition));
-      return offset === undefined || !stillOwned ? [] : [{ topic, partition, offset, leaderEpoch: -1 }];
-    });
-    if (offsets.length > 0) await client.commit({ offsets });
+    const missing = unknown.filter(({ topic, partition }) => (committed.get(topic)?.[partition] ?? -1n) < 0n);
+    const starts =
+      missing.length === 0
+        ? new Map<string, bigint[]>()
+        : await client.listOffsets({
+            topics: [...new Set(missing.map(({ topic }) => topic))],
+            timestamp:
+              this.#options.startFrom === "earliest"
+                ? ListOffsetTimestamps.EARLIEST
+                : ListOffsetTimestamps.LATEST,
+          });
+    if (ownership !== this.#ownership) {
+      // The assignment changed meanwhile: the next lookup (already queued) starts over.
+      return;
+    }
+    const pinned: { topic: string; partition: number; offset: bigint; leaderEpoch: number }[] = [];
+    for (const { topic, partition } of unknown) {
+      const stored = committed.get(topic)?.[partition] ?? -1n;
+      const offset = stored >= 0n ? stored : starts.get(topic)?.[partition];
+      if (offset === undefined) continue;
+      if (stored < 0n) pinned.push({ topic, partition, offset, leaderEpoch: -1 });
+      this.#next.set(partitionKey(topic, partition), offset);
+      this.#rewind(topic, partition, offset);
+    }
+    if (pinned.length > 0) await client.commit({ offsets: pinned });
   }
 
-  /** After every (re)join: forget partitions no longer owned; their new owner starts from the commit. */
-  #onAssignment(): void {
-    this.#owned = new Set(this.assignment().map(({ topic, partition }) => partitionKey(topic, partition)));
-    for (const key of [...this.#queuedUntil.keys()]) if (!this.#owned.has(key)) this.#queuedUntil.delete(key);
-    this.#queue = this.#queue.filter((message) =>
-      this.#owned.has(partitionKey(message.topic, message.partition)),
-    );
+  /** Sends the fetch stream back to `offset` for one partition (its next fetch starts there). */
+  #rewind(topic: string, partition: number, offset: bigint): void {
+    this.#stream?.offsetsToFetch.set(streamPartitionKey(topic, partition), offset);
   }
 
   #accept(message: BufferMessage): void {
     const key = partitionKey(message.topic, message.partition);
     if (!this.#owned.has(key)) return;
-    const until = this.#queuedUntil.get(key);
-    // The stream rewinds to the committed offset after a rebalance: below the mark is a repeat.
-    if (until !== undefined && message.offset < until) return;
-    this.#queuedUntil.set(key, message.offset + 1n);
+    const next = this.#next.get(key);
+    // Position not known yet: the stream is sent to it once it is.
+    if (next === undefined) return;
+    // The stream rewinds to the committed offset after a rebalance: below the position is a repeat.
+    if (message.offset < next) return;
+    if (message.offset > next && !this.#gapIsReal(key, message, next)) return;
+    this.#rewinds.delete(key);
+    this.#next.set(key, message.offset + 1n);
     this.#queue.push(message);
     if (this.#queue.length >= this.#settings.prefetchRecordsMax) this.#stream?.pause();
     // Let the rest of the fetch response land first, so a batch is as full as it can be.
     if (this.#wake) setImmediate(() => this.#wake?.());
+  }
+
+  /** A record past the position: rewind the stream to the position, unless the gap keeps coming back. */
+  #gapIsReal(key: string, message: BufferMessage, next: bigint): boolean {
+    const rewinds = (this.#rewinds.get(key) ?? 0) + 1;
+    this.#rewinds.set(key, rewinds);
+    const details = {
+      group: this.#options.groupId,
+      topic: message.topic,
+      partition: String(message.partition),
+      expected: next.toString(),
+      received: message.offset.toString(),
+    };
+    if (rewinds > rewindsPerGapMax) {
+      this.#settings.onWarning("records skipped: the gap persisted through every rewind", details);
+      return true;
+    }
+    if (rewinds === 1)
+      this.#settings.onWarning("fetch skipped records; re-reading from the position", details);
+    this.#rewind(message.topic, message.partition, next);
+    return false;
   }
 
   #takeBatch(): BufferMessage[] {
@@ -886,7 +984,9 @@ class KafkaGroupConsumer implements Consumer {
     await this.#stream?.close().catch(() => {});
     this.#stream = undefined;
     this.#queue = [];
-    this.#queuedUntil.clear();
+    // Every position is learned again from the committed offsets (a commit of ours may have failed).
+    this.#next.clear();
+    this.#owned = new Set();
     while (!this.#stopping) {
       try {
         await this.#openStream();
