@@ -101,6 +101,77 @@ test("kafka: a member that stops hands its partitions over without losing record
   }
 });
 
+test("kafka: members joining and leaving under load (cooperative revoke rounds) skip no record", {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
+  const warnings: string[] = [];
+  const log = createKafkaLog({
+    brokers: (brokers ?? "").split(","),
+    clientId: `int-churn-${process.pid}`,
+    sessionTimeoutMs: 6_000,
+    onConsumerWarning: (message, details) => warnings.push(`${message} ${JSON.stringify(details)}`),
+  });
+  try {
+    const spec = uniqueTopic(6);
+    await log.admin().createTopics([spec]);
+    const handled = new Set<string>();
+    const handler = async (records: readonly LogRecord[]) => {
+      for (const r of records) handled.add(`${r.partition}:${r.offset}`);
+      // Slow enough that batches are in flight while partitions move.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    const options = {
+      groupId: `g-${spec.name}`,
+      topics: [spec.name],
+      batchSizeMax: 40,
+      fetchWaitMaxMs: 50,
+      startFrom: "earliest" as const,
+    };
+    const steady = log.consumer(options);
+    await steady.start(handler, () => ({ retryAfterMs: 20 }));
+    let sent = 0;
+    let producing = true;
+    t.after(() => {
+      producing = false;
+    });
+    const producer = (async () => {
+      while (producing) {
+        await log.producer().send(
+          Array.from({ length: 50 }, (_, i) => ({
+            topic: spec.name,
+            key: `k-${sent + i}`,
+            value: encoder.encode("v"),
+          })),
+        );
+        sent += 50;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    for (let round = 0; round < 4; round++) {
+      const joiners = [log.consumer(options), log.consumer(options)];
+      for (const joiner of joiners) await joiner.start(handler, () => ({ retryAfterMs: 20 }));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      for (const joiner of joiners) await joiner.stop();
+    }
+    producing = false;
+    await producer;
+    await waitFor(() => handled.size === sent, `${sent} records handled (have ${handled.size})`, 60_000);
+    const ends = await log.admin().endOffsets(spec.name);
+    assert.equal(
+      ends.reduce((a, b) => a + b, 0n),
+      BigInt(sent),
+    );
+    for (const [partition, end] of ends.entries())
+      for (let offset = 0n; offset < end; offset++)
+        assert.ok(handled.has(`${partition}:${offset}`), `${partition}:${offset} handled`);
+    await steady.stop();
+    if (warnings.length > 0) process.stdout.write(`# position repairs: ${warnings.length}\n`);
+  } finally {
+    await log.close();
+  }
+});
+
 test("kafka: a record sent by another log instance is read back with read()", { skip }, async () => {
   const writer = open();
   const reader = open();

@@ -666,6 +666,14 @@ class KafkaGroupConsumer implements Consumer {
     // departed member handed over at once) but announces itself as a rebalance, not a join.
     for (const event of ["consumer:group:join", "consumer:group:rebalance", "consumer:group:leave"])
       client.on(event, () => this.#onAssignment());
+    // The client reports failures of its background work (a rejoin that ran out of retries) as
+    // 'error' events; unheard, one would crash the process. The run loop reopens the stream, which
+    // joins the group again.
+    client.on("error", (error: unknown) => {
+      if (this.#stopping) return;
+      this.#streamFailed = error;
+      this.#wake?.();
+    });
     try {
       await this.#openStream();
       await this.#ownSomething();
