@@ -6,7 +6,7 @@ import { ProblemError } from "../api/problems.ts";
 import type { PlatformServices } from "../app/platform.ts";
 import { isStaff, principalOf } from "../ledger/http/common.ts";
 import { paymentTokenId } from "../payments/ledger-port.ts";
-import { blockFromRow, type ReceiptBody, receiptFromRow } from "./chain.ts";
+import { blockFromRow, blockWithLeaves, findReceipt, type ReceiptBody } from "./chain.ts";
 import { inclusionProof } from "./merkle.ts";
 import type { RunningTokens } from "./service.ts";
 
@@ -17,11 +17,6 @@ export async function tokenRoutes(
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { services, tokens } = deps;
   const pool = services.pool;
-
-  const receiptById = async (id: string) => {
-    const { rows } = await pool.query("SELECT * FROM token_receipts WHERE token_id = $1", [id]);
-    return rows[0] ? receiptFromRow(rows[0]) : undefined;
-  };
 
   app.get(
     "/v1/tokens/:id/proof",
@@ -39,7 +34,8 @@ export async function tokenRoutes(
     async (request, reply) => {
       const principal = principalOf(request);
       const receipt =
-        (await receiptById(request.params.id)) ?? (await receiptById(paymentTokenId(request.params.id)));
+        (await findReceipt(pool, request.params.id)) ??
+        (await findReceipt(pool, paymentTokenId(request.params.id)));
       if (!receipt) throw new ProblemError("not_found", { detail: "No such token" });
       const body = JSON.parse(receipt.body) as ReceiptBody;
       if (!isStaff(principal)) {
@@ -53,22 +49,17 @@ export async function tokenRoutes(
         tokenId: receipt.tokenId,
         receipt: { body: receipt.body, signature: receipt.signature, data: body },
       };
-      if (receipt.blockHeight === null) return reply.code(202).send({ ...doc, sealed: false });
-      const [blockRows, leafRows] = await Promise.all([
-        pool.query("SELECT * FROM token_blocks WHERE height = $1", [receipt.blockHeight]),
-        pool.query("SELECT leaf_hash FROM token_receipts WHERE block_height = $1 ORDER BY leaf_index", [
-          receipt.blockHeight,
-        ]),
-      ]);
-      const block = blockFromRow(blockRows.rows[0]);
-      const leaves = leafRows.rows.map((r) => Buffer.from(r.leaf_hash as string, "hex"));
+      const sealed =
+        receipt.blockHeight === null ? undefined : await blockWithLeaves(pool, receipt.blockHeight);
+      if (!sealed || receipt.leafIndex === null) return reply.code(202).send({ ...doc, sealed: false });
+      const { block, leaves } = sealed;
       return {
         ...doc,
         sealed: true,
         proof: {
           leafIndex: receipt.leafIndex,
           treeSize: leaves.length,
-          path: inclusionProof(leaves, receipt.leafIndex ?? 0).map((h) => h.toString("hex")),
+          path: inclusionProof(leaves, receipt.leafIndex).map((h) => h.toString("hex")),
         },
         block: {
           height: block.height,

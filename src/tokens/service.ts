@@ -107,7 +107,7 @@ export async function startTokens(
   };
 
   const signer = startReceiptSigner(keys.privateKey);
-  let wakeSealer = async (): Promise<void> => {};
+  let wakeSealer = async (_added: number): Promise<void> => {};
   const consumer: RunningConsumer = await runConsumer(log, {
     groupId: "tokenizer",
     topics: [outcomes.topic],
@@ -134,7 +134,7 @@ export async function startTokens(
             value: receiptCodec.encode({ tokenId: r.tokenId, body: r.text, signature: r.signature }),
           })),
         );
-        void wakeSealer().catch(() => {});
+        void wakeSealer(added).catch(() => {});
       }
     },
     onDeadLetter: (record, error) =>
@@ -143,8 +143,22 @@ export async function startTokens(
 
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const sealAll = async () => {
+  // Receipts this process appended since its last seal pass started: full blocks are sealed at once
+  // rather than at the next tick, without asking the database after every batch. Other processes'
+  // receipts are sealed by their own count or by the timer of whichever process gets the lock.
+  let appendedSinceSeal = 0;
+  let sealing: Promise<void> | undefined;
+  const sealPass = async () => {
+    appendedSinceSeal = 0;
     while ((await sealBlock(pool, keys, blockSizeMax, clock.nowMs())) !== undefined) {}
+  };
+  // One pass at a time in this process; a caller arriving during a pass waits for it, which seals
+  // everything that committed before it ends.
+  const sealAll = (): Promise<void> => {
+    sealing ??= sealPass().finally(() => {
+      sealing = undefined;
+    });
+    return sealing;
   };
   const loop = async () => {
     if (stopped) return;
@@ -156,13 +170,9 @@ export async function startTokens(
     if (!stopped) timer = setTimeout(() => void loop(), sealIntervalMs);
   };
   timer = setTimeout(() => void loop(), sealIntervalMs);
-  // Full blocks are sealed at once rather than at the next tick.
-  wakeSealer = async () => {
-    const { rows } = await pool.query(
-      "SELECT count(*)::int AS n FROM (SELECT 1 FROM token_receipts WHERE block_height IS NULL LIMIT $1) w",
-      [blockSizeMax],
-    );
-    if (rows[0].n >= blockSizeMax) await sealAll().catch(() => {});
+  wakeSealer = async (added: number) => {
+    appendedSinceSeal += added;
+    if (appendedSinceSeal >= blockSizeMax) await sealAll().catch(() => {});
   };
 
   return {

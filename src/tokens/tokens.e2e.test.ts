@@ -128,7 +128,8 @@ describe("tokenized money: receipts, chain, proofs", () => {
       );
     };
     const { rows } = await pool.query(
-      "SELECT token_id, body FROM token_receipts WHERE block_height = 1 ORDER BY leaf_index LIMIT 1",
+      `SELECT r.token_id, r.body FROM token_receipts r JOIN token_blocks b ON r.seq BETWEEN b.first_seq AND b.last_seq
+        WHERE b.height = 1 ORDER BY r.seq LIMIT 1`,
     );
     const row = rows[0] as { token_id: string; body: string };
     const edited = row.body.replace(/"amount":"(\d+)"/, '"amount":"1$1"');
@@ -155,6 +156,27 @@ describe("tokenized money: receipts, chain, proofs", () => {
       `UPDATE token_blocks SET header_hash = '${"0".repeat(64)}' WHERE height = 0`,
       `UPDATE token_blocks SET header_hash = '${hash1}' WHERE height = 0`,
       /header hash|previous hash/,
+    );
+    // The stored range that proofs are served from must be the one the header signs.
+    await tamper(
+      "UPDATE token_blocks SET last_seq = last_seq - 1 WHERE height = 0",
+      "UPDATE token_blocks SET last_seq = last_seq + 1 WHERE height = 0",
+      /stored seq range .* differs/,
+    );
+    // Without its block, a sealed range's receipts belong to no block.
+    await pool.query("CREATE TABLE block_zero AS SELECT * FROM token_blocks WHERE height = 0");
+    await tamper(
+      "DELETE FROM token_blocks WHERE height = 0",
+      "INSERT INTO token_blocks SELECT * FROM block_zero",
+      /in no block/,
+    );
+    await pool.query("DROP TABLE block_zero");
+    // A receipt moved out of its block's range leaves the block short. (Moved below every range, not
+    // past the head: the live sealer would seal a receipt past the head into a new block.)
+    await tamper(
+      `UPDATE token_receipts SET seq = -seq WHERE token_id = '${row.token_id}'`,
+      `UPDATE token_receipts SET seq = -seq WHERE token_id = '${row.token_id}'`,
+      /counts|span/,
     );
     assert.deepEqual((await verifyStoredChain(pool, publicKey, "all")).problems, [], "restored");
     await pool.query("DELETE FROM token_receipts WHERE token_id = $1", [row.token_id]);

@@ -3,7 +3,9 @@
  * signature, link to the previous block and Merkle root (recomputed from its receipts' bodies and
  * signatures) is checked, and so is each receipt's leaf; with `signatures: "all"` each receipt's own
  * Ed25519 signature too (the signed Merkle root already commits to every receipt, so this is a
- * second, slower proof). For one receipt: its signature, its inclusion proof and the signed header.
+ * second, slower proof). Blocks seal contiguous seq ranges: each block's receipts must span exactly
+ * the range its header names, after the previous block's. For one receipt: its signature, its
+ * inclusion proof and the signed header.
  */
 import type { KeyObject } from "node:crypto";
 import type { BlockHeader, ReceiptBody, StoredBlock, StoredReceipt } from "./chain.ts";
@@ -51,7 +53,30 @@ export function verifyBlock(
   }
   if (leaves.length > 0 && merkleRoot(leaves).toString("hex") !== header.merkleRoot)
     problems.push(`${at}: Merkle root does not match its receipts`);
+  const first = receipts[0]?.seq;
+  const last = receipts.at(-1)?.seq;
+  if (first !== undefined && (first !== header.firstSeq || last !== header.lastSeq))
+    problems.push(
+      `${at}: receipts span seq ${first}..${last}, header says ${header.firstSeq}..${header.lastSeq}`,
+    );
   return problems;
+}
+
+/** A seq as written in a header, or undefined when it is not a decimal integer. */
+function seqOf(text: unknown): bigint | undefined {
+  return typeof text === "string" && /^\d+$/.test(text) ? BigInt(text) : undefined;
+}
+
+/** The seq range a block header names, or undefined when the header does not parse. */
+export function headerRange(header: string): { firstSeq: bigint; lastSeq: bigint } | undefined {
+  try {
+    const parsed = JSON.parse(header) as Partial<BlockHeader>;
+    const firstSeq = seqOf(parsed.firstSeq);
+    const lastSeq = seqOf(parsed.lastSeq);
+    return firstSeq !== undefined && lastSeq !== undefined ? { firstSeq, lastSeq } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function verifyReceiptRow(
@@ -87,9 +112,17 @@ export async function verifyChain(
   let expectedHeight = 0;
   let blockCount = 0;
   let receiptCount = 0;
+  let previousLastSeq = 0n;
   for await (const block of blocks) {
     if (block.height !== expectedHeight)
       problems.push(`block ${expectedHeight} is missing (found ${block.height})`);
+    const range = headerRange(block.header);
+    if (!range) problems.push(`block ${block.height}: header names no seq range`);
+    else if (range.firstSeq <= previousLastSeq || range.lastSeq < range.firstSeq)
+      problems.push(
+        `block ${block.height}: seq range ${range.firstSeq}..${range.lastSeq} is empty or does not follow the previous block's (..${previousLastSeq})`,
+      );
+    if (range) previousLastSeq = range.lastSeq;
     const receipts = await receiptsOf(block.height);
     problems.push(...verifyBlock(block, receipts, previousHash, key, options));
     previousHash = block.headerHash;
