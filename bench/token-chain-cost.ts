@@ -4,7 +4,7 @@
  * tokenizer does, sealing a block of `--block` whenever that many wait, and reports wall time and
  * server time (pg_stat_statements) per receipt.
  *
- *   node src/tokens/chain-cost.ts [--receipts 50000] [--batch 500] [--block 1000] [--rounds 2] [--detail]
+ *   node bench/token-chain-cost.ts [--receipts 50000] [--batch 500] [--block 1000] [--rounds 2] [--detail]
  *
  * --detail also lists each run's five costliest statements.
  *
@@ -17,16 +17,22 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
-import { startTestDatabase } from "../../test/support/postgres.ts";
-import { createPool, inTransaction } from "../platform/db/pool.ts";
-import { appendReceipts, genesisHash, sealBlock, signReceipt } from "./chain.ts";
-import { type ChainKeys, canonicalJson, generateChainKeys, sha256Hex, signText } from "./crypto.ts";
-import { merkleRoot } from "./merkle.ts";
-import { verifyStoredChain } from "./verify-cli.ts";
+import { createPool, inTransaction } from "../src/platform/db/pool.ts";
+import { appendReceipts, genesisHash, sealBlock, signReceipt } from "../src/tokens/chain.ts";
+import {
+  type ChainKeys,
+  canonicalJson,
+  generateChainKeys,
+  sha256Hex,
+  signText,
+} from "../src/tokens/crypto.ts";
+import { merkleRoot } from "../src/tokens/merkle.ts";
+import { verifyStoredChain } from "../src/tokens/verify-cli.ts";
+import { startTestDatabase } from "../test/support/postgres.ts";
 
 type Signed = { tokenId: string; text: string; signature: string; leaf: string };
 
-const migrationsDir = join(import.meta.dirname, "../platform/db/migrations");
+const migrationsDir = join(import.meta.dirname, "../src/platform/db/migrations");
 const nowMs = 1_700_000_000_000;
 
 function signedReceipts(count: number, keys: ChainKeys): Signed[] {
