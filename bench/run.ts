@@ -255,8 +255,11 @@ function startActivitySampler(databaseUrl: string, intervalMs: number) {
   const counts = new Map<string, number>();
   let samples = 0;
   let stopped = false;
+  let statements: { calls: number; ms: number; rows: number; query: string }[] = [];
   const running = (async () => {
     await client.connect();
+    await client.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await client.query("SELECT pg_stat_statements_reset()");
     while (!stopped) {
       const { rows } = await client.query(
         `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait, regexp_replace(left(query, 90), '\\s+', ' ', 'g') AS query
@@ -269,17 +272,28 @@ function startActivitySampler(databaseUrl: string, intervalMs: number) {
       }
       await sleep(intervalMs);
     }
+    // Where PostgreSQL's time went during the step: every statement of every backend (the sampler
+    // above only sees what is active at each tick).
+    const { rows } = await client.query(
+      `SELECT calls::int, round(total_exec_time::numeric, 1)::float AS ms, rows::int,
+              regexp_replace(left(query, 90), '\\s+', ' ', 'g') AS query
+         FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 15`,
+    );
+    statements = rows;
     await client.end();
   })();
+  let result: { samples: number; top: unknown[]; statements: typeof statements } | undefined;
   return {
     async stop() {
+      if (result) return result;
       stopped = true;
       await running.catch(() => {});
       const top = [...counts]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 12)
         .map(([what, n]) => ({ what, activeShare: Number((n / Math.max(1, samples)).toFixed(2)) }));
-      return { samples, top };
+      result = { samples, top, statements };
+      return result;
     },
   };
 }

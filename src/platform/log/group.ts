@@ -145,7 +145,21 @@ interface OwnedPartition extends TopicPartition {
   position: bigint;
   /** Fetched but not yet handed out. */
   buffer: LogRecord[];
+  /**
+   * Bumped by every in-process append to the partition. Reads skip partitions with nothing new
+   * since their last read came up short (`readUpTo` equal): most polls then cost no query at all.
+   */
+  appends: number;
+  /** `appends` as of the last read that reached the end of the partition; -1 = read it. */
+  readUpTo: number;
 }
+
+/**
+ * Every this many polls a member reads all its partitions, not only those with in-process appends:
+ * records appended by another process (a CLI tool on the same database) are seen within this many
+ * polls even under constant load, and at the idle poll interval otherwise.
+ */
+const pollsPerFullReadMax = 50;
 
 type State = "idle" | "running" | "stopping" | "stopped";
 
@@ -163,6 +177,9 @@ class GroupMember implements Consumer {
   #wakeWaiter: (() => void) | undefined;
   /** Rotates which partition fills a batch first, so a busy partition cannot starve the others. */
   #firstPartition = 0;
+  /** Polls since every owned partition was read; a sleep that timed out also asks for a full read. */
+  #pollsSinceFullRead = 0;
+  #fullReadDue = true;
   #retryTimer: unknown;
 
   constructor(coordinator: GroupCoordinator, backend: GroupBackend, options: ConsumerOptions) {
@@ -193,7 +210,10 @@ class GroupMember implements Consumer {
     for (const topic of this.partitionCounts.keys()) {
       this.#unsubscribes.push(
         this.#backend.onAppend(topic, (partition) => {
-          if (this.#owned.has(keyOf(topic, partition))) this.wake();
+          const owned = this.#owned.get(keyOf(topic, partition));
+          if (!owned) return;
+          owned.appends += 1;
+          this.wake();
         }),
       );
     }
@@ -232,14 +252,20 @@ class GroupMember implements Consumer {
       return;
     }
     const { promise, resolve } = Promise.withResolvers<void>();
+    let timedOut = false;
     const timer = Number.isFinite(timeoutMs)
-      ? this.#backend.timers.setTimeout(resolve, timeoutMs)
+      ? this.#backend.timers.setTimeout(() => {
+          timedOut = true;
+          resolve();
+        }, timeoutMs)
       : undefined;
     this.#wakeWaiter = resolve;
     await promise;
     if (timer !== undefined) this.#backend.timers.clearTimeout(timer);
     this.#wakeWaiter = undefined;
     this.#woken = false;
+    // Nothing happened in this process for a while: look for what other processes appended.
+    if (timedOut) this.#fullReadDue = true;
   }
 
   async #run(
@@ -325,7 +351,7 @@ class GroupMember implements Consumer {
       group.owners.set(key, this);
       try {
         const position = await this.#startPosition(tp);
-        this.#owned.set(key, { ...tp, position, buffer: [] });
+        this.#owned.set(key, { ...tp, position, buffer: [], appends: 0, readUpTo: -1 });
       } catch (error) {
         group.owners.delete(key);
         throw error;
@@ -350,17 +376,28 @@ class GroupMember implements Consumer {
     if (owned.length === 0) return [];
     const batchSizeMax = this.#options.batchSizeMax;
     const buffered = owned.reduce((sum, p) => sum + p.buffer.length, 0);
-    const empty = owned.filter((p) => p.buffer.length === 0);
-    if (buffered < batchSizeMax && empty.length > 0) {
+    this.#pollsSinceFullRead += 1;
+    const fullRead = this.#fullReadDue || this.#pollsSinceFullRead >= pollsPerFullReadMax;
+    const toRead = owned.filter((p) => p.buffer.length === 0 && (fullRead || p.readUpTo !== p.appends));
+    if (fullRead) {
+      this.#fullReadDue = false;
+      this.#pollsSinceFullRead = 0;
+    }
+    if (buffered < batchSizeMax && toRead.length > 0) {
+      const appendsBefore = toRead.map((p) => p.appends);
       const fetched = await this.#backend.fetch(
-        empty.map(({ topic, partition, position }) => ({ topic, partition, fromOffset: position })),
+        toRead.map(({ topic, partition, position }) => ({ topic, partition, fromOffset: position })),
         batchSizeMax,
       );
-      empty.forEach((p, i) => {
+      toRead.forEach((p, i) => {
         // Skip anything before the position (a stored batch may start before it); the owner may
         // also have changed while fetching, in which case the records are simply dropped.
         if (this.#owned.get(keyOf(p.topic, p.partition)) !== p) return;
-        for (const record of fetched[i] ?? []) if (record.offset >= p.position) p.buffer.push(record);
+        const records = fetched[i] ?? [];
+        for (const record of records) if (record.offset >= p.position) p.buffer.push(record);
+        // Came up short: the end was reached as of the appends seen before the read (an append
+        // during the read bumps `appends` again, so the partition is read once more).
+        if (records.length < batchSizeMax) p.readUpTo = appendsBefore[i] as number;
       });
     }
     const batch: LogRecord[] = [];

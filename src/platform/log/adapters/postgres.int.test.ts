@@ -124,6 +124,86 @@ test("postgres: a record appended by another process is seen by the fallback pol
   assert.deepEqual(values, ["hello"]);
 });
 
+test("postgres: another process's record is seen while this process appends without pause", async () => {
+  const reader = createPostgresLog({ pool: db.pool, pollIntervalMs: 50 });
+  const writer = createPostgresLog({ pool: db.pool });
+  await reader.admin().createTopics([spec("pg-cross-busy", 2)]);
+  const seen: string[] = [];
+  const consumer = reader.consumer({
+    groupId: "cross-busy",
+    topics: ["pg-cross-busy"],
+    batchSizeMax: 10,
+    fetchWaitMaxMs: 10_000,
+    startFrom: "earliest",
+  });
+  await consumer.start(
+    async (records) => void seen.push(...records.map((r) => new TextDecoder().decode(r.value))),
+    () => ({ stop: true }),
+  );
+  // In-process appends wake the consumer constantly, so it never sleeps until its poll timer.
+  let busy = true;
+  const inProcess = (async () => {
+    for (let i = 0; busy; i++)
+      await reader
+        .producer()
+        .send([{ topic: "pg-cross-busy", key: "busy", value: new TextEncoder().encode(`b${i}`) }]);
+  })();
+  await writer
+    .producer()
+    .send([{ topic: "pg-cross-busy", key: "other", value: new TextEncoder().encode("other") }]);
+  const deadline = Date.now() + 10_000;
+  while (!seen.includes("other") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  busy = false;
+  await inProcess;
+  await consumer.stop();
+  await Promise.all([reader.close(), writer.close()]);
+  assert.ok(seen.includes("other"), `the other process's record arrived (${seen.length} records seen)`);
+});
+
+test("postgres: a consumer at the tail gets this process's appends without reading storage", async () => {
+  let fetchQueries = 0;
+  const counting = new Proxy(db.pool, {
+    get(target, property, receiver) {
+      if (property !== "query") return Reflect.get(target, property, receiver);
+      return (config: unknown, ...rest: unknown[]) => {
+        if (
+          typeof config === "object" &&
+          config !== null &&
+          (config as { name?: string }).name === "log_fetch"
+        )
+          fetchQueries += 1;
+        return (target.query as (...args: unknown[]) => unknown).call(target, config, ...rest);
+      };
+    },
+  });
+  const log = createPostgresLog({ pool: counting, pollIntervalMs: 60_000 });
+  await log.admin().createTopics([spec("pg-tail-reads", 6)]);
+  let received = 0;
+  const consumer = log.consumer({
+    groupId: "tail-reads",
+    topics: ["pg-tail-reads"],
+    batchSizeMax: 100,
+    fetchWaitMaxMs: 60_000,
+    startFrom: "earliest",
+  });
+  await consumer.start(
+    async (records) => {
+      received += records.length;
+    },
+    () => ({ stop: true }),
+  );
+  const before = fetchQueries;
+  for (let i = 0; i < 200; i++)
+    await log.producer().send([{ topic: "pg-tail-reads", key: `k${i}`, value: new Uint8Array([1]) }]);
+  const deadline = Date.now() + 5_000;
+  while (received < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await consumer.stop();
+  await log.close();
+  assert.equal(received, 200);
+  // Every 50th poll reads all partitions (for other processes' appends); the rest come from memory.
+  assert.ok(fetchQueries - before <= 10, `${fetchQueries - before} storage reads for 200 appends`);
+});
+
 test("postgres: sends fail with UnavailableError when PostgreSQL is unreachable", async () => {
   const pool = createPool({
     url: "postgres://nobody:x@127.0.0.1:1/none",
