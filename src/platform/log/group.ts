@@ -288,7 +288,11 @@ class GroupMember implements Consumer {
     joined: () => void,
   ): Promise<void> {
     let failed: { records: readonly LogRecord[]; attempt: number; retryDue: boolean } | undefined;
-    const idleSleepMs = Math.min(this.#options.fetchWaitMaxMs, this.#backend.pollIntervalMs);
+    // In-process appends wake the member at once, so an idle member only needs to look for other
+    // processes' appends: at the backend's poll interval (the memory log has none: fetchWaitMaxMs).
+    const idleSleepMs = Number.isFinite(this.#backend.pollIntervalMs)
+      ? this.#backend.pollIntervalMs
+      : this.#options.fetchWaitMaxMs;
     while (this.#state === "running") {
       try {
         const target = await this.#rebalance(group);

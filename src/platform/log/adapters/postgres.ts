@@ -188,33 +188,17 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
     },
     async commit(groupId, offsets) {
       if (offsets.length === 0) return;
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (error) {
-        throw asInfrastructureError(error);
-      }
-      try {
-        // An offset commit lost in a crash only means redelivery, which at-least-once allows, so it
-        // need not wait for the WAL flush: consumers commit after every batch.
-        await client.query("BEGIN; SET LOCAL synchronous_commit = off");
-        await client.query({
-          name: "log_commit",
-          text: commitSql,
-          values: [
-            groupId,
-            offsets.map((o) => o.topic),
-            offsets.map((o) => o.partition),
-            offsets.map((o) => o.nextOffset.toString()),
-          ],
-        });
-        await client.query("COMMIT");
-        client.release();
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => {});
-        client.release(error instanceof Error ? error : true);
-        throw asInfrastructureError(error);
-      }
+      // One call, asynchronous WAL flush (see migration 0014): a lost commit only means redelivery.
+      await query({
+        name: "log_commit",
+        text: "SELECT log_commit_offsets($1, $2::text[], $3::int[], $4::bigint[])",
+        values: [
+          groupId,
+          offsets.map((o) => o.topic),
+          offsets.map((o) => o.partition),
+          offsets.map((o) => o.nextOffset.toString()),
+        ],
+      });
     },
     onAppend(topic, listener) {
       appended.on(topic, listener);
@@ -594,10 +578,13 @@ WITH req AS (
 SELECT topic, partition, base_offset::text AS base_offset FROM bumped`;
 
 // Per request: the batch holding from_offset (the newest starting at or before it) and those after,
-// up to the batch holding from_offset + limit - 1. Both bounds use the primary key.
+// up to the batch holding from_offset + limit - 1. Both bounds use the primary key. Partitions with
+// nothing at or after from_offset (most of them, at the tail) stop at their small log_partitions row:
+// its committed next_offset moves in the same transaction as the batches.
 const fetchSql = `
 SELECT r.ord, b.base_offset::text AS base_offset, b.records
 FROM unnest($1::text[], $2::int[], $3::bigint[]) WITH ORDINALITY AS r(topic, partition, from_offset, ord)
+JOIN log_partitions p ON p.topic = r.topic AND p.partition = r.partition AND p.next_offset > r.from_offset
 CROSS JOIN LATERAL (
   SELECT b.base_offset, b.records FROM log_batches b
   WHERE b.topic = r.topic AND b.partition = r.partition
@@ -624,12 +611,6 @@ DELETE FROM log_batches WHERE ctid IN (
     )
   LIMIT $2
 )`;
-
-const commitSql = `
-INSERT INTO log_group_offsets (group_id, topic, partition, next_offset)
-SELECT $1, c.topic, c.partition, c.next_offset
-FROM unnest($2::text[], $3::int[], $4::bigint[]) AS c(topic, partition, next_offset)
-ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset`;
 
 const createTopicsSql = `
 WITH created AS (
