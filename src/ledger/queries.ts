@@ -45,6 +45,7 @@ export interface LedgerQueries {
 
 const lookupBatchSizeMax = 1_000;
 const outcomeLookupWindowMs = 1;
+const outcomeLookupsInFlightMax = 2;
 const ownerCacheSizeMax = 200_000;
 
 export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
@@ -61,6 +62,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
     },
     lookupBatchSizeMax,
     outcomeLookupWindowMs,
+    outcomeLookupsInFlightMax,
   );
   const loadOwner = coalesce(async (ibans: readonly string[]) => {
     const { rows } = await pool.query(

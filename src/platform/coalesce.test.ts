@@ -45,3 +45,29 @@ test("a failed load rejects every waiter of its chunk", async () => {
     ["rejected", "rejected"],
   );
 });
+
+test("with a limit on loads in flight, keys asked meanwhile wait and then share one load", async () => {
+  const calls: string[][] = [];
+  const gates: (() => void)[] = [];
+  const lookup = coalesce(
+    async (keys: readonly string[]) => {
+      calls.push([...keys]);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return new Map(keys.map((k) => [k, k.toUpperCase()]));
+    },
+    100,
+    0,
+    1,
+  );
+  const first = lookup("a");
+  await new Promise((resolve) => setImmediate(resolve));
+  const waiting = ["b", "c", "d"].map((k) => lookup(k));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls, [["a"]], "b, c and d wait while a's load runs");
+  gates.shift()?.();
+  assert.equal(await first, "A");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(calls, [["a"], ["b", "c", "d"]]);
+  gates.shift()?.();
+  assert.deepEqual(await Promise.all(waiting), ["B", "C", "D"]);
+});
