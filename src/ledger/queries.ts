@@ -1,6 +1,7 @@
 /** Read side of the ledger for the API: accounts, history, command outcomes. */
 import type pg from "pg";
 import { coalesce } from "../platform/coalesce.ts";
+import { prepared } from "../platform/db/pool.ts";
 import { accountFromRow, outcomeFromRow } from "./adapters/postgres.ts";
 import type { AccountState } from "./domain/types.ts";
 import type { StoredOutcome } from "./store.ts";
@@ -54,9 +55,10 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
   // Hot-path point lookups of the HTTP edge, one round trip per tick under load.
   const loadOutcome = coalesce(
     async (ids: readonly string[]) => {
-      const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [
-        ids,
-      ]);
+      const { rows } = await pool.query(
+        prepared("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])"),
+        [ids],
+      );
       return new Map(rows.map((row) => [row.command_id as string, outcomeFromRow(row)]));
       // Runs beside the command append, which lingers as long: the window costs no latency.
     },
@@ -66,7 +68,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
   );
   const loadOwner = coalesce(async (ibans: readonly string[]) => {
     const { rows } = await pool.query(
-      "SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])",
+      prepared("SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])"),
       [ibans],
     );
     return new Map(rows.map((row) => [row.iban as string, row.owner_id as string]));
@@ -85,25 +87,29 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
     },
     async accountsOfOwner(ownerId) {
       const { rows } = await pool.query(
-        `SELECT ${columns} FROM ledger_accounts WHERE owner_id = $1 ORDER BY created_at_ms, id`,
+        prepared(`SELECT ${columns} FROM ledger_accounts WHERE owner_id = $1 ORDER BY created_at_ms, id`),
         [ownerId],
       );
       return rows.map(accountFromRow);
     },
     async accountByIban(iban) {
-      const { rows } = await pool.query(`SELECT ${columns} FROM ledger_accounts WHERE iban = $1`, [iban]);
+      const { rows } = await pool.query(prepared(`SELECT ${columns} FROM ledger_accounts WHERE iban = $1`), [
+        iban,
+      ]);
       return rows[0] ? accountFromRow(rows[0]) : undefined;
     },
     async accountById(id) {
-      const { rows } = await pool.query(`SELECT ${columns} FROM ledger_accounts WHERE id = $1`, [id]);
+      const { rows } = await pool.query(prepared(`SELECT ${columns} FROM ledger_accounts WHERE id = $1`), [
+        id,
+      ]);
       return rows[0] ? accountFromRow(rows[0]) : undefined;
     },
     async history(accountId, beforeCursor, limit) {
       const { rows } = await pool.query(
-        `SELECT id, transfer_id, amount, counterparty_iban, description, balance_after, at_ms
+        prepared(`SELECT id, transfer_id, amount, counterparty_iban, description, balance_after, at_ms
            FROM ledger_entries
           WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-          ORDER BY id DESC LIMIT $3`,
+          ORDER BY id DESC LIMIT $3`),
         [accountId, beforeCursor ?? null, limit],
       );
       return rows.map((row) => ({
@@ -118,19 +124,20 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
     },
     outcome: (commandId) => loadOutcome(commandId),
     async outcomes(commandIds) {
-      const { rows } = await pool.query("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])", [
-        commandIds,
-      ]);
+      const { rows } = await pool.query(
+        prepared("SELECT * FROM ledger_commands WHERE command_id = ANY($1::uuid[])"),
+        [commandIds],
+      );
       return rows.map(outcomeFromRow);
     },
     async latestTransfers(limit) {
       const { rows } = await pool.query(
-        `SELECT t.id, t.kind, t.phase, d.iban AS from_iban, c.iban AS to_iban, t.amount, t.asset, t.description,
+        prepared(`SELECT t.id, t.kind, t.phase, d.iban AS from_iban, c.iban AS to_iban, t.amount, t.asset, t.description,
                 t.created_at_ms
            FROM ledger_transfers t
            JOIN ledger_accounts d ON d.id = t.debit_account_id
            JOIN ledger_accounts c ON c.id = t.credit_account_id
-          ORDER BY t.created_at_ms DESC, t.id LIMIT $1`,
+          ORDER BY t.created_at_ms DESC, t.id LIMIT $1`),
         [limit],
       );
       return rows.map((row) => ({

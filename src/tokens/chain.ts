@@ -7,7 +7,7 @@
  * (token_blocks.first_seq, last_seq); its leaves are that range's receipts in seq order.
  */
 import type pg from "pg";
-import { inTransaction } from "../platform/db/pool.ts";
+import { inTransaction, prepared } from "../platform/db/pool.ts";
 import { type ChainKeys, canonicalJson, leafHash, sha256Hex, signText } from "./crypto.ts";
 import { merkleRoot } from "./merkle.ts";
 
@@ -78,7 +78,9 @@ export async function appendReceipts(
   if (receipts.length === 0) return 0;
   // One call takes the appenders' shared lock and inserts (migration 0013): see `sealBlock`.
   const { rows } = await client.query(
-    "SELECT token_append_receipts($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint) AS added",
+    prepared(
+      "SELECT token_append_receipts($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint) AS added",
+    ),
     [
       receipts.map((r) => r.tokenId),
       receipts.map((r) => r.text),
@@ -121,17 +123,17 @@ export async function sealBlock(
       // taken include every finished append, whatever the server's default isolation.
       await client.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
       const locked = await client.query(
-        "SELECT pg_try_advisory_xact_lock($1) AS ok, set_config('lock_timeout', $2, true)",
+        prepared("SELECT pg_try_advisory_xact_lock($1) AS ok, set_config('lock_timeout', $2, true)"),
         [sealLock, `${appendersWaitMaxMs}ms`],
       );
       if (!locked.rows[0].ok) return undefined;
-      await client.query("SELECT pg_advisory_xact_lock($1)", [appendLock]);
+      await client.query(prepared("SELECT pg_advisory_xact_lock($1)"), [appendLock]);
       const last = await client.query(
         "SELECT height, header_hash, last_seq FROM token_blocks ORDER BY height DESC LIMIT 1",
       );
       const head = last.rows[0] as { height: string; header_hash: string; last_seq: string } | undefined;
       const { rows } = await client.query(
-        "SELECT seq, leaf_hash FROM token_receipts WHERE seq > $1 ORDER BY seq LIMIT $2",
+        prepared("SELECT seq, leaf_hash FROM token_receipts WHERE seq > $1 ORDER BY seq LIMIT $2"),
         [head?.last_seq ?? 0, blockSizeMax],
       );
       if (rows.length === 0) return undefined;
@@ -151,8 +153,8 @@ export async function sealBlock(
       };
       const text = canonicalJson(header);
       await client.query(
-        `INSERT INTO token_blocks (height, header, header_hash, signature, sealed_at_ms, first_seq, last_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        prepared(`INSERT INTO token_blocks (height, header, header_hash, signature, sealed_at_ms, first_seq, last_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`),
         [height, text, sha256Hex(text), signText(text, keys.privateKey), nowMs, firstSeq, lastSeq],
       );
       return height;
@@ -172,13 +174,13 @@ export async function findReceipt(
   tokenId: string,
 ): Promise<StoredReceipt | undefined> {
   const { rows } = await db.query(
-    `SELECT r.*, b.height AS block_height,
+    prepared(`SELECT r.*, b.height AS block_height,
             CASE WHEN b.height IS NOT NULL THEN
               (SELECT count(*) FROM token_receipts x WHERE x.seq >= b.first_seq AND x.seq < r.seq)
             END AS leaf_index
        FROM token_receipts r
        LEFT JOIN token_blocks b ON int8range(b.first_seq, b.last_seq, '[]') @> r.seq
-      WHERE r.token_id = $1`,
+      WHERE r.token_id = $1`),
     [tokenId],
   );
   return rows[0] ? receiptFromRow(rows[0]) : undefined;
@@ -190,9 +192,9 @@ export async function blockWithLeaves(
   height: number,
 ): Promise<{ block: StoredBlock; leaves: Buffer[] } | undefined> {
   const { rows } = await db.query(
-    `SELECT b.*, ARRAY(SELECT r.leaf_hash FROM token_receipts r
+    prepared(`SELECT b.*, ARRAY(SELECT r.leaf_hash FROM token_receipts r
                         WHERE r.seq BETWEEN b.first_seq AND b.last_seq ORDER BY r.seq) AS leaves
-       FROM token_blocks b WHERE b.height = $1`,
+       FROM token_blocks b WHERE b.height = $1`),
     [height],
   );
   const row = rows[0];

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { UnavailableError } from "../errors.ts";
 import { asInfrastructureError } from "./errors.ts";
@@ -48,4 +49,20 @@ export async function inTransaction<T>(
   } finally {
     client.release();
   }
+}
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * A hot statement as a named prepared statement: parsed and planned once per connection instead of
+ * on every call (planning was ~15% of PostgreSQL's statement time on the accept and handler paths).
+ * Only for constant SQL text: each distinct text stays prepared on every connection.
+ */
+export function prepared(text: string): { readonly name: string; readonly text: string } {
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    name = `lf_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
+    preparedNames.set(text, name);
+  }
+  return { name, text };
 }

@@ -92,7 +92,7 @@ export function createPostgresLog(options: PostgresLogOptions): PostgresLog {
   const clock = options.clock ?? systemClock;
   const lingerMs = options.lingerMs ?? 1;
   const batchBytesMax = options.batchBytesMax ?? 1_048_576;
-  const appendsInFlightMax = options.appendsInFlightMax ?? 2;
+  const appendsInFlightMax = options.appendsInFlightMax ?? 1;
   const partitionCounts = new Map<string, number>();
   const tailCache = new TailCache(options.tailCacheRecordsMax ?? 10_000);
   const appended = new EventEmitter();
