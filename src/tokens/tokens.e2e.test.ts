@@ -159,8 +159,10 @@ describe("tokenized money: receipts, chain, proofs", () => {
     );
     // The stored range that proofs are served from must be the one the header signs.
     await tamper(
-      "UPDATE token_blocks SET last_seq = last_seq - 1 WHERE height = 0",
-      "UPDATE token_blocks SET last_seq = last_seq + 1 WHERE height = 0",
+      // Widened downwards: always a valid, disjoint range (block 0 may hold a single receipt, and
+      // block 1 starts right after it).
+      "UPDATE token_blocks SET first_seq = first_seq - 1 WHERE height = 0",
+      "UPDATE token_blocks SET first_seq = first_seq + 1 WHERE height = 0",
       /stored seq range .* differs/,
     );
     // Without its block, a sealed range's receipts belong to no block.
