@@ -11,7 +11,8 @@ import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import pino from "pino";
 import { createPostgresUserStore } from "../identity/adapters/postgres.ts";
-import { createMemoryLoginLimiter } from "../identity/login-limiter.ts";
+import { createRedisLoginLimiter } from "../identity/adapters/redis-login-limiter.ts";
+import { createMemoryLoginLimiter, type LoginLimiter } from "../identity/login-limiter.ts";
 import { createArgon2Hasher } from "../identity/passwords.ts";
 import { authenticate } from "../identity/routes.ts";
 import { createIdentityService, type IdentityService } from "../identity/service.ts";
@@ -101,6 +102,23 @@ export function createConfiguredLog(
     lingerMs: config.log.lingerMs,
     ...(onProduce ? { onProduce } : {}),
     ...(onConsumerWarning ? { onConsumerWarning } : {}),
+  });
+}
+
+/**
+ * The login limiter: in Redis when configured, so that every API process behind the balancer
+ * shares one budget per username and IP; else in this process's memory (embedded mode).
+ */
+export function createConfiguredLoginLimiter(
+  config: Readonly<Config>,
+  clock: Clock,
+  logger: pino.Logger,
+): LoginLimiter & { close(): Promise<void> } {
+  const url = config.redis.url;
+  if (url === undefined) return { ...createMemoryLoginLimiter(clock), close: async () => {} };
+  return createRedisLoginLimiter(clock, {
+    url,
+    onConnectionError: (error) => logger.warn({ err: error }, "login limiter: Redis connection failed"),
   });
 }
 
@@ -239,11 +257,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       { secret: secretKey, expiresInS: config.auth.accessTokenTtlSeconds },
       clock,
     );
+    const limiter = createConfiguredLoginLimiter(config, clock, logger);
+    stops.push(() => limiter.close());
     const identity = createIdentityService({
       store: createPostgresUserStore(pool),
       passwords: createArgon2Hasher(),
       tokens,
-      limiter: createMemoryLoginLimiter(clock),
+      limiter,
       clock,
       ids,
     });

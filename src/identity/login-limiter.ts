@@ -9,9 +9,9 @@ import { assert } from "../platform/errors.ts";
  * (`forgive`): counting only after a failed check would let a burst of concurrent guesses all pass
  * the check before any failure is recorded.
  *
- * Async so that a Redis adapter can implement it for distributed mode: `admit` as one Lua script
- * (GET each key; if none is at its max, INCR each and PEXPIRE NX it to the window), `forgive` as
- * DECR floored at 0, PTTL for the retry-after. `createMemoryLoginLimiter` serves embedded mode.
+ * Async so that a Redis adapter can implement it: `createMemoryLoginLimiter` serves embedded mode,
+ * `createRedisLoginLimiter` (adapters/redis-login-limiter.ts) distributed mode, where every API
+ * process must draw on one budget. Both pass the same behavioural cases (login-limiter.cases.ts).
  */
 export interface LoginLimiter {
   /**
