@@ -16,10 +16,11 @@ import { fleetGatewayInputs } from "../src/payments/service.ts";
 import { startGatewayFleet } from "../src/payments/simulators/fleet.ts";
 import type { GatewayProfileInput } from "../src/payments/simulators/profile.ts";
 import { seededRandom, systemClock } from "../src/platform/clock.ts";
-import { genesisHash, type StoredBlock, type StoredReceipt, signReceipt } from "../src/tokens/chain.ts";
+import { genesisHash, type StoredBlock, type StoredReceipt } from "../src/tokens/chain.ts";
 import { canonicalJson, generateChainKeys, sha256Hex, signText } from "../src/tokens/crypto.ts";
 import { merkleRoot } from "../src/tokens/merkle.ts";
 import { verifyChain } from "../src/tokens/verify.ts";
+import { syntheticReceipt } from "../test/support/token-chain.ts";
 
 export interface PaymentsBenchOptions {
   readonly overheadSamples?: number;
@@ -230,23 +231,8 @@ async function benchVerify(count: number, blockSize: number, log: (line: string)
   for (let b = 0; b * blockSize < count; b++) {
     const inBlock: StoredReceipt[] = [];
     for (let i = b * blockSize; i < Math.min(count, (b + 1) * blockSize); i++) {
-      const tokenId = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-      const signed = signReceipt(
-        {
-          v: 1,
-          tokenId,
-          kind: "move",
-          transferId: tokenId,
-          from: "NL39OPEN0000000001",
-          to: "NL12OPEN0000000002",
-          amount: String(i + 1),
-          asset: "EUR",
-          description: "bench",
-          atMs: 1_700_000_000_000 + i,
-          keyId: keys.keyId,
-        },
-        keys,
-      );
+      const signed = syntheticReceipt(i, keys, "bench", 1_700_000_000_000 + i);
+      const { tokenId } = signed;
       inBlock.push({
         seq: String(i + 1),
         tokenId,

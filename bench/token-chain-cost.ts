@@ -17,18 +17,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
-import { createPool, inTransaction } from "../src/platform/db/pool.ts";
-import { appendReceipts, genesisHash, sealBlock, signReceipt } from "../src/tokens/chain.ts";
-import {
-  type ChainKeys,
-  canonicalJson,
-  generateChainKeys,
-  sha256Hex,
-  signText,
-} from "../src/tokens/crypto.ts";
-import { merkleRoot } from "../src/tokens/merkle.ts";
+import { createPool } from "../src/platform/db/pool.ts";
+import { appendReceipts, sealBlock } from "../src/tokens/chain.ts";
+import { type ChainKeys, generateChainKeys } from "../src/tokens/crypto.ts";
 import { verifyStoredChain } from "../src/tokens/verify-cli.ts";
 import { startTestDatabase } from "../test/support/postgres.ts";
+import { sealBlockBefore0013, syntheticReceipt } from "../test/support/token-chain.ts";
 
 type Signed = { tokenId: string; text: string; signature: string; leaf: string };
 
@@ -36,65 +30,11 @@ const migrationsDir = join(import.meta.dirname, "../src/platform/db/migrations")
 const nowMs = 1_700_000_000_000;
 
 function signedReceipts(count: number, keys: ChainKeys): Signed[] {
-  return Array.from({ length: count }, (_, i) => {
-    const tokenId = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-    const signed = signReceipt(
-      {
-        v: 1,
-        tokenId,
-        kind: "move",
-        transferId: tokenId,
-        from: "NL39OPEN0000000001",
-        to: "NL12OPEN0000000002",
-        amount: String(i + 1),
-        asset: "EUR",
-        description: "chain cost",
-        atMs: nowMs + i,
-        keyId: keys.keyId,
-      },
-      keys,
-    );
-    return { tokenId, ...signed };
-  });
+  return Array.from({ length: count }, (_, i) => syntheticReceipt(i, keys, "chain cost", nowMs + i));
 }
 
-/** The previous chain.ts sealBlock, verbatim in its SQL. */
-async function sealBlockBefore(pool: pg.Pool, keys: ChainKeys, blockSizeMax: number) {
-  return inTransaction(pool, async (client) => {
-    const locked = await client.query("SELECT pg_try_advisory_xact_lock($1) AS ok", [7_272_011]);
-    if (!locked.rows[0].ok) return undefined;
-    const { rows } = await client.query(
-      "SELECT seq, leaf_hash FROM token_receipts WHERE block_height IS NULL ORDER BY seq LIMIT $1",
-      [blockSizeMax],
-    );
-    if (rows.length === 0) return undefined;
-    const last = await client.query(
-      "SELECT height, header_hash FROM token_blocks ORDER BY height DESC LIMIT 1",
-    );
-    const height = last.rows[0] ? Number(last.rows[0].height) + 1 : 0;
-    const text = canonicalJson({
-      v: 1,
-      height,
-      previousHash: last.rows[0]?.header_hash ?? genesisHash,
-      merkleRoot: merkleRoot(rows.map((r) => Buffer.from(r.leaf_hash, "hex"))).toString("hex"),
-      count: rows.length,
-      firstSeq: String(rows[0].seq),
-      lastSeq: String(rows[rows.length - 1].seq),
-      sealedAtMs: nowMs,
-      keyId: keys.keyId,
-    });
-    await client.query(
-      "INSERT INTO token_blocks (height, header, header_hash, signature, sealed_at_ms) VALUES ($1, $2, $3, $4, $5)",
-      [height, text, sha256Hex(text), signText(text, keys.privateKey), nowMs],
-    );
-    await client.query(
-      `UPDATE token_receipts r SET block_height = $1, leaf_index = x.i - 1
-         FROM unnest($2::bigint[]) WITH ORDINALITY AS x(seq, i) WHERE r.seq = x.seq`,
-      [height, rows.map((r) => r.seq)],
-    );
-    return height;
-  });
-}
+const sealBlockBefore = (pool: pg.Pool, keys: ChainKeys, blockSizeMax: number) =>
+  sealBlockBefore0013(pool, keys, blockSizeMax, nowMs);
 
 /** One batch as the previous tokenizer stored it: insert, then count the waiting receipts. */
 async function appendBefore(pool: pg.Pool, keys: ChainKeys, batch: readonly Signed[], blockSizeMax: number) {

@@ -9,19 +9,12 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { startTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
+import { sealBlockBefore0013, syntheticReceipt } from "../../test/support/token-chain.ts";
 import { seededRandom } from "../platform/clock.ts";
 import { createPool, inTransaction } from "../platform/db/pool.ts";
-import {
-  appendReceipts,
-  type BlockHeader,
-  blockWithLeaves,
-  findReceipt,
-  genesisHash,
-  sealBlock,
-  signReceipt,
-} from "./chain.ts";
-import { canonicalJson, generateChainKeys, sha256Hex, signText } from "./crypto.ts";
-import { inclusionProof, merkleRoot } from "./merkle.ts";
+import { appendReceipts, type BlockHeader, blockWithLeaves, findReceipt, sealBlock } from "./chain.ts";
+import { generateChainKeys } from "./crypto.ts";
+import { inclusionProof } from "./merkle.ts";
 import { verifyProofDocument } from "./verify.ts";
 import { verifyStoredChain } from "./verify-cli.ts";
 
@@ -32,24 +25,7 @@ const migrationsDir = join(import.meta.dirname, "../platform/db/migrations");
 let nextToken = 0;
 function newReceipt() {
   const n = nextToken++;
-  const tokenId = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-  const signed = signReceipt(
-    {
-      v: 1,
-      tokenId,
-      kind: "move",
-      transferId: tokenId,
-      from: "NL39OPEN0000000001",
-      to: "NL12OPEN0000000002",
-      amount: String(n + 1),
-      asset: "EUR",
-      description: `receipt ${n}`,
-      atMs: nowMs + n,
-      keyId: keys.keyId,
-    },
-    keys,
-  );
-  return { tokenId, ...signed };
+  return syntheticReceipt(n, keys, `receipt ${n}`, nowMs + n);
 }
 
 /** Serves the proof of every receipt as GET /v1/tokens/{id}/proof does and checks it offline. */
@@ -227,35 +203,9 @@ describe("insert-only receipt chain", () => {
           [r.tokenId, r.text, r.signature, r.leaf, nowMs],
         );
     };
-    /** The sealer before 0013: the waiting receipts, updated with their block and leaf index. */
+    /** The sealer before 0013: every waiting receipt, updated with its block and leaf index. */
     const legacySeal = async (pool: pg.Pool) => {
-      const { rows } = await pool.query(
-        "SELECT seq, leaf_hash FROM token_receipts WHERE block_height IS NULL ORDER BY seq",
-      );
-      const last = (
-        await pool.query("SELECT height, header_hash FROM token_blocks ORDER BY height DESC LIMIT 1")
-      ).rows[0];
-      const height = last ? Number(last.height) + 1 : 0;
-      const header = canonicalJson({
-        v: 1,
-        height,
-        previousHash: last?.header_hash ?? genesisHash,
-        merkleRoot: merkleRoot(rows.map((r) => Buffer.from(r.leaf_hash, "hex"))).toString("hex"),
-        count: rows.length,
-        firstSeq: String(rows[0].seq),
-        lastSeq: String(rows[rows.length - 1].seq),
-        sealedAtMs: nowMs,
-        keyId: keys.keyId,
-      });
-      await pool.query(
-        "INSERT INTO token_blocks (height, header, header_hash, signature, sealed_at_ms) VALUES ($1, $2, $3, $4, $5)",
-        [height, header, sha256Hex(header), signText(header, keys.privateKey), nowMs],
-      );
-      await pool.query(
-        `UPDATE token_receipts r SET block_height = $1, leaf_index = x.i - 1
-           FROM unnest($2::bigint[]) WITH ORDINALITY AS x(seq, i) WHERE r.seq = x.seq`,
-        [height, rows.map((r) => r.seq)],
-      );
+      await sealBlockBefore0013(pool, keys, 1_000_000, nowMs);
     };
     /** Deletes a receipt, as if it were still in flight; `restore` commits it late with its seq. */
     const holdBack = async (pool: pg.Pool, tokenId: string) => {
