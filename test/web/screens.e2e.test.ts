@@ -109,6 +109,8 @@ describe("main pages at phone and desktop size", { skip: reason ?? false, timeou
 
       // Keyboard: the skip link is the first stop and moves focus to the content.
       await page.goto(`${base}/`);
+      // Wait for the app to render: a Tab pressed before that lands on the bare document (seen under load).
+      await page.locator(".account-card").first().waitFor();
       await page.keyboard.press("Tab");
       assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
 
