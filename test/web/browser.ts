@@ -5,7 +5,10 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
 import type { Log } from "../../src/platform/log/port.ts";
 
@@ -220,9 +223,24 @@ export async function transferThroughUi(
   return { status: final, reason };
 }
 
-export const screenshotsDir = new URL("../../docs/screenshots/", import.meta.url);
+/**
+ * `npm run screenshots` (UPDATE_SCREENSHOTS=1) writes the README's screenshots into docs/screenshots/;
+ * a plain test run takes them too (the code path stays tested) but into a temporary folder, so
+ * `npm test` leaves the working tree as it found it.
+ */
+export const screenshotsDir =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? new URL("../../docs/screenshots/", import.meta.url)
+    : temporaryDir("ledgerflow-screenshots-");
 
-/** A screenshot into docs/screenshots/, once fonts are in and entrance animations have settled. */
+/** A folder removed when this process exits. */
+function temporaryDir(prefix: string): URL {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return pathToFileURL(`${dir}/`);
+}
+
+/** A screenshot into the screenshots folder, once fonts are in and entrance animations have settled. */
 export async function screenshot(
   page: Page,
   name: string,

@@ -17,6 +17,7 @@ import {
   type Platform,
   phone,
   registerThroughUi,
+  screenshotsDir,
   signInThroughUi,
   skipReason,
   startPlatform,
@@ -26,7 +27,6 @@ import {
 } from "./browser.ts";
 
 const reason = await skipReason();
-const screenshotsDir = new URL("../../docs/screenshots/", import.meta.url);
 
 async function shoot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => document.fonts.ready);
