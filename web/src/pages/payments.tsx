@@ -8,6 +8,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { Alert, Spinner } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
 import { PaymentAttempts } from "../components/payment-attempts.tsx";
+import { type ProgressStep, ProgressSteps } from "../components/progress-steps.tsx";
 import { errorMessage } from "../lib/api.ts";
 import { formatIban } from "../lib/iban.ts";
 import { newCommandId } from "../lib/ids.ts";
@@ -129,7 +130,7 @@ function PaymentTimeline(props: { payment: Payment }) {
   const { status } = props.payment;
   const final = status !== "PENDING";
   const failed = status === "FAILURE";
-  const steps = [
+  const steps: ProgressStep[] = [
     { label: "Requested", state: "done" },
     { label: "Processing", state: final ? "done" : "current" },
     {
@@ -137,23 +138,7 @@ function PaymentTimeline(props: { payment: Payment }) {
       state: status === "SUCCESS" ? "done" : failed || status === "REVERSED" ? "failed" : "todo",
     },
   ];
-  return (
-    <ol className="timeline" aria-label="Payment progress">
-      {steps.map((step) => (
-        <li
-          key={step.label}
-          className={`timeline-step ${step.state}`}
-          aria-current={step.state === "current" ? "step" : undefined}
-        >
-          <span className="timeline-dot" aria-hidden="true">
-            {step.state === "done" && <Icon name="check" size={14} />}
-            {step.state === "failed" && <Icon name="x" size={14} />}
-          </span>
-          {step.label}
-        </li>
-      ))}
-    </ol>
-  );
+  return <ProgressSteps label="Payment progress" steps={steps} />;
 }
 
 function PaymentProgress(props: { id: string; onAgain: () => void }) {

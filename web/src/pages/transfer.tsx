@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { Alert, Field } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
+import { type ProgressStep, ProgressSteps } from "../components/progress-steps.tsx";
 import { errorMessage } from "../lib/api.ts";
 import { sendCommand } from "../lib/commands.ts";
 import { formatIban, isValidIban, normalizeIban } from "../lib/iban.ts";
@@ -29,7 +30,7 @@ interface Summary {
 function Timeline(props: { stage: Exclude<Stage, { step: "form" }> }) {
   const { stage } = props;
   const done = stage.step === "confirmed" || stage.step === "failed";
-  const steps = [
+  const steps: ProgressStep[] = [
     { label: "Sent", state: "done" },
     { label: "Pending", state: done ? "done" : "current" },
     {
@@ -37,23 +38,7 @@ function Timeline(props: { stage: Exclude<Stage, { step: "form" }> }) {
       state: stage.step === "confirmed" ? "done" : stage.step === "failed" ? "failed" : "todo",
     },
   ];
-  return (
-    <ol className="timeline" aria-label="Transfer progress">
-      {steps.map((step) => (
-        <li
-          key={step.label}
-          className={`timeline-step ${step.state}`}
-          aria-current={step.state === "current" ? "step" : undefined}
-        >
-          <span className="timeline-dot" aria-hidden="true">
-            {step.state === "done" && <Icon name="check" size={14} />}
-            {step.state === "failed" && <Icon name="x" size={14} />}
-          </span>
-          {step.label}
-        </li>
-      ))}
-    </ol>
-  );
+  return <ProgressSteps label="Transfer progress" steps={steps} />;
 }
 
 function Result(props: { stage: Exclude<Stage, { step: "form" }>; onAgain: () => void }) {

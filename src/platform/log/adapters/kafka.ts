@@ -767,13 +767,10 @@ class KafkaGroupConsumer implements Consumer {
   /** Retries the lookup (broker away) until it succeeds, the assignment changes again, or we stop. */
   async #learnPositionsUntilKnown(ownership: number, afterFirstAttempt: () => void): Promise<void> {
     for (let attempt = 1; !this.#stopping && ownership === this.#ownership; attempt++) {
-      const learned = await new Promise<boolean>((resolve) => {
-        void this.#serialized(() =>
-          this.#learnPositions().then(
-            () => resolve(true),
-            () => resolve(false),
-          ),
-        );
+      let learned = false;
+      await this.#serialized(async () => {
+        await this.#learnPositions();
+        learned = true;
       });
       if (attempt === 1) afterFirstAttempt();
       if (learned) return;
