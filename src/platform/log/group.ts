@@ -11,7 +11,8 @@ import type { BatchErrorDecision, Consumer, ConsumerOptions, EachBatch, LogRecor
  * assignment no longer includes a partition gives it up at its next loop boundary (after its
  * in-flight batch resolved and was committed); the new owner claims it only once it is free and
  * starts from the committed offset. So no record is handled by two members at once, and none is
- * skipped.
+ * skipped. Commits run in the background (Kafka's commitAsync): the next batch does not wait for
+ * the round trip; giving up a partition or leaving waits for them.
  */
 
 export interface TopicPartition {
@@ -181,6 +182,16 @@ class GroupMember implements Consumer {
   #pollsSinceFullRead = 0;
   #fullReadDue = true;
   #retryTimer: unknown;
+  /**
+   * Handled positions not yet committed. Commits run in the background, one at a time, coalescing
+   * whatever was handled meanwhile (Kafka's commitAsync): the next fetch does not wait for a round
+   * trip, and under load one commit covers many batches. Positions are tracked in memory, so a late
+   * commit only means a wider redelivery after a crash (at least once, as before).
+   */
+  readonly #uncommitted = new Map<string, OffsetCommit>();
+  #committing: Promise<void> | undefined;
+  /** A commit failed with something other than storage trouble: the loop rethrows it. */
+  #commitFailure: { readonly error: unknown } | undefined;
 
   constructor(coordinator: GroupCoordinator, backend: GroupBackend, options: ConsumerOptions) {
     this.#coordinator = coordinator;
@@ -277,6 +288,8 @@ class GroupMember implements Consumer {
     try {
       await this.#poll(group, eachBatch, onError, joined);
     } finally {
+      // Hand over cleanly: the next owner starts where this member got to (best effort).
+      await this.#flushCommits();
       this.#leave(group);
     }
   }
@@ -294,6 +307,7 @@ class GroupMember implements Consumer {
       ? this.#backend.pollIntervalMs
       : this.#options.fetchWaitMaxMs;
     while (this.#state === "running") {
+      if (this.#commitFailure) throw this.#commitFailure.error;
       try {
         const target = await this.#rebalance(group);
         if (target.size === this.#owned.size) joined();
@@ -330,7 +344,7 @@ class GroupMember implements Consumer {
           continue;
         }
         failed = undefined;
-        await this.#commitHandled(records);
+        this.#commitHandled(records);
       } catch (error) {
         // Storage trouble (fetch, commit, offsets): the loop survives it and tries again.
         if (!(error instanceof InfrastructureError)) throw error;
@@ -342,14 +356,16 @@ class GroupMember implements Consumer {
   /** Gives up partitions no longer targeted, then claims free targeted ones. */
   async #rebalance(group: Group): Promise<Map<string, TopicPartition>> {
     const target = group.targetOf(this);
-    let released = false;
-    for (const key of this.#owned.keys()) {
-      if (target.has(key)) continue;
-      this.#owned.delete(key);
-      group.owners.delete(key);
-      released = true;
+    const released = [...this.#owned.keys()].filter((key) => !target.has(key));
+    if (released.length > 0) {
+      // The next owner starts from the committed offset: commit what was handled first.
+      await this.#flushCommits();
+      for (const key of released) {
+        this.#owned.delete(key);
+        group.owners.delete(key);
+      }
+      group.wakeAll();
     }
-    if (released) group.wakeAll();
     for (const [key, tp] of target) {
       if (this.#owned.has(key) || group.owners.has(key)) continue;
       group.owners.set(key, this);
@@ -414,24 +430,58 @@ class GroupMember implements Consumer {
     return batch;
   }
 
-  async #commitHandled(records: readonly LogRecord[]): Promise<void> {
-    const next = new Map<string, OffsetCommit>();
+  /** Moves the positions past `records` and commits them in the background. */
+  #commitHandled(records: readonly LogRecord[]): void {
     for (const { topic, partition, offset } of records) {
-      next.set(keyOf(topic, partition), { topic, partition, nextOffset: offset + 1n });
-    }
-    for (const [key, commit] of next) {
+      const key = keyOf(topic, partition);
       const owned = this.#owned.get(key);
-      if (owned) owned.position = commit.nextOffset;
+      if (owned && offset + 1n > owned.position) owned.position = offset + 1n;
+      const pending = this.#uncommitted.get(key);
+      if (!pending || offset + 1n > pending.nextOffset)
+        this.#uncommitted.set(key, { topic, partition, nextOffset: offset + 1n });
     }
-    // The handler succeeded, so these records must not be redelivered by us: retry the commit until
-    // it lands (or we stop, in which case the next owner redelivers: at least once).
-    for (;;) {
+    this.#startCommitting();
+  }
+
+  #startCommitting(): void {
+    if (this.#committing || this.#commitFailure) return;
+    this.#committing = this.#commitUncommitted().finally(() => {
+      this.#committing = undefined;
+      // Positions handled between the last commit and this callback would otherwise wait.
+      if (this.#uncommitted.size > 0 && this.#state === "running") this.#startCommitting();
+    });
+  }
+
+  /** Waits until everything handled so far is committed (once stopping: one attempt). */
+  async #flushCommits(): Promise<void> {
+    this.#startCommitting();
+    while (this.#committing) await this.#committing;
+  }
+
+  /**
+   * Commits until nothing is left. The handler succeeded, so these records must not be redelivered
+   * by us: storage trouble is retried while running (once stopping, the next owner redelivers).
+   */
+  async #commitUncommitted(): Promise<void> {
+    while (this.#uncommitted.size > 0) {
+      const offsets = [...this.#uncommitted.values()];
+      this.#uncommitted.clear();
       try {
-        await this.#backend.commit(this.#options.groupId, [...next.values()]);
-        return;
+        await this.#backend.commit(this.#options.groupId, offsets);
       } catch (error) {
-        if (!(error instanceof InfrastructureError) || this.#state !== "running") throw error;
-        await this.#sleep(this.#backend.failureBackoffMs);
+        for (const commit of offsets) {
+          const key = keyOf(commit.topic, commit.partition);
+          if (!this.#uncommitted.has(key)) this.#uncommitted.set(key, commit);
+        }
+        if (!(error instanceof InfrastructureError)) {
+          this.#commitFailure = { error };
+          this.wake();
+          return;
+        }
+        if (this.#state !== "running") return;
+        await new Promise<void>((resolve) =>
+          this.#backend.timers.setTimeout(resolve, this.#backend.failureBackoffMs),
+        );
       }
     }
   }
