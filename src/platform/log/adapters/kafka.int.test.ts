@@ -156,8 +156,20 @@ test("kafka: members joining and leaving under load (cooperative revoke rounds) 
     }
     producing = false;
     await producer;
-    await waitFor(() => handled.size === sent, `${sent} records handled (have ${handled.size})`, 60_000);
     const ends = await log.admin().endOffsets(spec.name);
+    try {
+      await waitFor(() => handled.size === sent, `${sent} records handled (have ${handled.size})`, 60_000);
+    } catch (error) {
+      // Which partitions stalled, and where: the first unhandled offset of each, and the repairs.
+      const stalls = ends.map((end, partition) => {
+        let first = 0n;
+        while (first < end && handled.has(`${partition}:${first}`)) first += 1n;
+        return `p${partition}: end ${end}, first unhandled ${first}`;
+      });
+      process.stdout.write(`# stalled: ${stalls.join("; ")}\n# warnings: ${warnings.join("\n#   ")}\n`);
+      process.stdout.write(`# steady member owns: ${JSON.stringify(steady.assignment())}\n`);
+      throw error;
+    }
     assert.equal(
       ends.reduce((a, b) => a + b, 0n),
       BigInt(sent),
