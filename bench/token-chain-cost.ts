@@ -13,20 +13,16 @@
  * "after" runs today's appendReceipts and sealBlock on 0011 + 0013. Each run gets a fresh schema in
  * the same database; runs alternate so neither side always goes first.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
-import { createPool } from "../src/platform/db/pool.ts";
 import { appendReceipts, sealBlock } from "../src/tokens/chain.ts";
 import { type ChainKeys, generateChainKeys } from "../src/tokens/crypto.ts";
 import { verifyStoredChain } from "../src/tokens/verify-cli.ts";
 import { startTestDatabase } from "../test/support/postgres.ts";
-import { sealBlockBefore0013, syntheticReceipt } from "../test/support/token-chain.ts";
+import { chainSchemaPool, sealBlockBefore0013, syntheticReceipt } from "../test/support/token-chain.ts";
 
 type Signed = { tokenId: string; text: string; signature: string; leaf: string };
 
-const migrationsDir = join(import.meta.dirname, "../src/platform/db/migrations");
 const nowMs = 1_700_000_000_000;
 
 function signedReceipts(count: number, keys: ChainKeys): Signed[] {
@@ -89,14 +85,8 @@ async function main() {
   try {
     await db.pool.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     const schemaPool = async (schema: string, migrations: readonly string[]) => {
-      await db.pool.query(`CREATE SCHEMA ${schema}`);
-      const pool = createPool({
-        url: `${db.url}&options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-        connectionsMax: 4,
-        statementTimeoutMs: 60_000,
-      });
+      const pool = await chainSchemaPool(db, schema, migrations, 60_000);
       pools.push(pool);
-      for (const file of migrations) await pool.query(await readFile(join(migrationsDir, file), "utf8"));
       return pool;
     };
     const run = async (label: string, pool: pg.Pool, store: (batch: readonly Signed[]) => Promise<void>) => {

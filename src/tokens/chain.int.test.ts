@@ -9,9 +9,9 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { startTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
-import { sealBlockBefore0013, syntheticReceipt } from "../../test/support/token-chain.ts";
+import { chainSchemaPool, sealBlockBefore0013, syntheticReceipt } from "../../test/support/token-chain.ts";
 import { seededRandom } from "../platform/clock.ts";
-import { createPool, inTransaction } from "../platform/db/pool.ts";
+import { inTransaction } from "../platform/db/pool.ts";
 import { appendReceipts, type BlockHeader, blockWithLeaves, findReceipt, sealBlock } from "./chain.ts";
 import { generateChainKeys } from "./crypto.ts";
 import { inclusionProof } from "./merkle.ts";
@@ -182,14 +182,8 @@ describe("insert-only receipt chain", () => {
 
     /** A pool whose unqualified names resolve in `schema`, holding the chain tables as of 0011. */
     const legacySchema = async (schema: string) => {
-      await db.pool.query(`CREATE SCHEMA ${schema}`);
-      const pool = createPool({
-        url: `${db.url}&options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-        connectionsMax: 4,
-        statementTimeoutMs: 30_000,
-      });
+      const pool = await chainSchemaPool(db, schema, ["0011_tokens.sql"], 30_000);
       schemaPools.push(pool);
-      await pool.query(await readFile(join(migrationsDir, "0011_tokens.sql"), "utf8"));
       return pool;
     };
     const applyRangeMigration = async (pool: pg.Pool) => {

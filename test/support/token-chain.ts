@@ -3,8 +3,10 @@
  * it was before migration 0013 (receipts updated with their block and leaf index), for migration
  * tests and before/after measurements.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type pg from "pg";
-import { inTransaction } from "../../src/platform/db/pool.ts";
+import { createPool, inTransaction } from "../../src/platform/db/pool.ts";
 import { genesisHash, signReceipt } from "../../src/tokens/chain.ts";
 import { type ChainKeys, canonicalJson, sha256Hex, signText } from "../../src/tokens/crypto.ts";
 import { merkleRoot } from "../../src/tokens/merkle.ts";
@@ -84,4 +86,27 @@ export async function sealBlockBefore0013(
     );
     return height;
   });
+}
+
+const migrationsDir = join(import.meta.dirname, "../../src/platform/db/migrations");
+
+/**
+ * A new schema in `db` with the given migration files applied, and a pool whose unqualified names
+ * resolve in it: the token tables as of an older migration, side by side with the current ones.
+ * The caller ends the pool.
+ */
+export async function chainSchemaPool(
+  db: { readonly pool: pg.Pool; readonly url: string },
+  schema: string,
+  migrations: readonly string[],
+  statementTimeoutMs: number,
+): Promise<pg.Pool> {
+  await db.pool.query(`CREATE SCHEMA ${schema}`);
+  const pool = createPool({
+    url: `${db.url}&options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    connectionsMax: 4,
+    statementTimeoutMs,
+  });
+  for (const file of migrations) await pool.query(await readFile(join(migrationsDir, file), "utf8"));
+  return pool;
 }

@@ -98,14 +98,12 @@ test("postgres: an append in this process wakes a consumer without waiting for t
   assert.ok(arrivedAt > 0 && arrivedAt - sentAt < 2_000, `arrived ${arrivedAt - sentAt} ms after the send`);
 });
 
-test("postgres: a record appended by another process is seen by the fallback poll", async () => {
-  const reader = createPostgresLog({ pool: db.pool, pollIntervalMs: 50 });
-  const writer = createPostgresLog({ pool: db.pool });
-  await writer.admin().createTopics([spec("pg-cross-process", 1)]);
+/** A started consumer of `topic` from the earliest record that collects the values as text. */
+async function collectValues(log: ReturnType<typeof createPostgresLog>, groupId: string, topic: string) {
   const values: string[] = [];
-  const consumer = reader.consumer({
-    groupId: "cross",
-    topics: ["pg-cross-process"],
+  const consumer = log.consumer({
+    groupId,
+    topics: [topic],
     batchSizeMax: 10,
     fetchWaitMaxMs: 10_000,
     startFrom: "earliest",
@@ -114,6 +112,14 @@ test("postgres: a record appended by another process is seen by the fallback pol
     async (records) => void values.push(...records.map((r) => new TextDecoder().decode(r.value))),
     () => ({ stop: true }),
   );
+  return { values, consumer };
+}
+
+test("postgres: a record appended by another process is seen by the fallback poll", async () => {
+  const reader = createPostgresLog({ pool: db.pool, pollIntervalMs: 50 });
+  const writer = createPostgresLog({ pool: db.pool });
+  await writer.admin().createTopics([spec("pg-cross-process", 1)]);
+  const { values, consumer } = await collectValues(reader, "cross", "pg-cross-process");
   await writer
     .producer()
     .send([{ topic: "pg-cross-process", key: "k", value: new TextEncoder().encode("hello") }]);
@@ -128,18 +134,7 @@ test("postgres: another process's record is seen while this process appends with
   const reader = createPostgresLog({ pool: db.pool, pollIntervalMs: 50 });
   const writer = createPostgresLog({ pool: db.pool });
   await reader.admin().createTopics([spec("pg-cross-busy", 2)]);
-  const seen: string[] = [];
-  const consumer = reader.consumer({
-    groupId: "cross-busy",
-    topics: ["pg-cross-busy"],
-    batchSizeMax: 10,
-    fetchWaitMaxMs: 10_000,
-    startFrom: "earliest",
-  });
-  await consumer.start(
-    async (records) => void seen.push(...records.map((r) => new TextDecoder().decode(r.value))),
-    () => ({ stop: true }),
-  );
+  const { values: seen, consumer } = await collectValues(reader, "cross-busy", "pg-cross-busy");
   // In-process appends wake the consumer constantly, so it never sleeps until its poll timer.
   let busy = true;
   const inProcess = (async () => {
