@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Admin } from "@platformatic/kafka";
 import { logContract } from "../contract.ts";
 import type { Log, LogRecord, TopicSpec } from "../port.ts";
 import { createKafkaLog, type ProduceSample } from "./kafka.ts";
@@ -180,6 +181,79 @@ test("kafka: members joining and leaving under load (cooperative revoke rounds) 
     await steady.stop();
     if (warnings.length > 0) process.stdout.write(`# position repairs: ${warnings.length}\n`);
   } finally {
+    await log.close();
+  }
+});
+
+test("kafka: a committed position that retention deleted moves to the log start, promptly and with a warning", {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const warnings: string[] = [];
+  const log = createKafkaLog({
+    brokers: (brokers ?? "").split(","),
+    clientId: `int-retention-${process.pid}`,
+    sessionTimeoutMs: 6_000,
+    onConsumerWarning: (message) => warnings.push(message),
+  });
+  const admin = new Admin({
+    clientId: `int-retention-admin-${process.pid}`,
+    bootstrapBrokers: (brokers ?? "").split(","),
+  });
+  try {
+    const spec = uniqueTopic(1);
+    await log.admin().createTopics([spec]);
+    const send = (from: number, count: number) =>
+      log
+        .producer()
+        .send(
+          Array.from({ length: count }, (_, i) => ({
+            topic: spec.name,
+            key: "k",
+            value: encoder.encode(`${from + i}`),
+          })),
+        );
+    const options = {
+      groupId: `g-${spec.name}`,
+      topics: [spec.name],
+      batchSizeMax: 50,
+      fetchWaitMaxMs: 50,
+      startFrom: "earliest" as const,
+    };
+    const handled: bigint[] = [];
+    const handler = async (records: readonly LogRecord[]) => {
+      for (const r of records) handled.push(r.offset);
+    };
+    await send(0, 10);
+    const first = log.consumer(options);
+    await first.start(handler, () => ({ retryAfterMs: 20 }));
+    await waitFor(() => handled.length === 10, "the first 10 records");
+    await first.stop();
+    assert.deepEqual(await log.admin().committedOffsets(options.groupId, spec.name), [10n]);
+
+    // Offsets 10..29 are written, then 10..19 deleted before the group read them (what retention does).
+    await send(10, 20);
+    await admin.deleteRecords({ topics: [{ name: spec.name, partitions: [{ partition: 0, offset: 20n }] }] });
+    handled.length = 0;
+    const second = log.consumer(options);
+    const startedMs = performance.now();
+    await second.start(handler, () => ({ retryAfterMs: 20 }));
+    // The earlier rule (skip after 50 rewinds ≥ 100 ms apart) needed at least 5 s here.
+    await waitFor(() => handled.length === 10, "the 10 records after the log start", 3_000);
+    const resumedMs = performance.now() - startedMs;
+    await second.stop();
+    assert.deepEqual(
+      handled,
+      Array.from({ length: 10 }, (_, i) => BigInt(20 + i)),
+      "exactly the surviving records, in order",
+    );
+    assert.ok(
+      warnings.some((w) => w.startsWith("records deleted by retention")),
+      `a warning names the skipped range: ${warnings.join(" | ")}`,
+    );
+    assert.ok(resumedMs < 3_000, `resumed in ${Math.round(resumedMs)} ms`);
+  } finally {
+    await admin.close();
     await log.close();
   }
 });

@@ -120,13 +120,18 @@ function streamPartitionKey(topic: string, partition: number): string {
 }
 
 /**
- * A gap that persists through this many rewinds in a row is real (records deleted by retention
- * before this group read them, or transaction markers): the position moves past it, with a warning.
- * Rewinds count at most once per `rewindSpacingMs`: one fetch response past the position carries
- * many records, and counting each of them once declared a gap real (and skipped live records) within
- * a single response — found by the churn test.
+ * A record past the position (a gap) is normally transient: the stream is sent back to the position.
+ * A gap is real only when the records are gone, i.e. retention moved the partition's log start past
+ * the position before this group read them (the client then resets its fetch to the log start, and
+ * every fetch lands past the position). Counting rewinds cannot tell the two apart — under churn a
+ * transient gap outlived any count we tried and live records were skipped — so the broker decides:
+ * once a gap has persisted through `rewindsBeforeStartCheck` rewinds (each counted at most once per
+ * `rewindSpacingMs`, as one fetch response past the position carries many records), and again every
+ * `rewindsBeforeStartCheck` rewinds after that, the partition's log start offset is looked up; the
+ * position moves to it only if it lies beyond the position. Records that exist are never skipped.
+ * (The topology has no compacted topics, the other source of real gaps; see topology.ts.)
  */
-const rewindsPerGapMax = 50;
+const rewindsBeforeStartCheck = 3;
 const rewindSpacingMs = 100;
 
 function toHeaders(entries: Iterable<[Buffer | null, Buffer | null]>): Headers {
@@ -620,8 +625,10 @@ class KafkaGroupConsumer implements Consumer {
   #queue: BufferMessage[] = [];
   /** Per owned partition whose position is known: the offset of the next record to queue. */
   readonly #next = new Map<string, bigint>();
-  /** Per partition with a gap: rewinds in a row without a contiguous record (see rewindsPerGapMax). */
+  /** Per partition with a gap: rewinds in a row without a contiguous record (see rewindsBeforeStartCheck). */
   readonly #rewinds = new Map<string, { readonly count: number; readonly atMs: number }>();
+  /** Partitions whose log start offset is being looked up (one lookup at a time each). */
+  readonly #startChecks = new Set<string>();
   #owned = new Set<string>();
   /** Bumped whenever the owned set changes, so a late position lookup cannot apply to a lost partition. */
   #ownership = 0;
@@ -845,7 +852,10 @@ class KafkaGroupConsumer implements Consumer {
     if (next === undefined) return;
     // The stream rewinds to the committed offset after a rebalance: below the position is a repeat.
     if (message.offset < next) return;
-    if (message.offset > next && !this.#gapIsReal(key, message, next)) return;
+    if (message.offset > next) {
+      this.#onGap(key, message, next);
+      return;
+    }
     this.#rewinds.delete(key);
     this.#next.set(key, message.offset + 1n);
     this.#queue.push(message);
@@ -854,28 +864,62 @@ class KafkaGroupConsumer implements Consumer {
     if (this.#wake) setImmediate(() => this.#wake?.());
   }
 
-  /** A record past the position: rewind the stream to the position, unless the gap keeps coming back. */
-  #gapIsReal(key: string, message: BufferMessage, next: bigint): boolean {
+  /** A record past the position: rewind the stream to it; a persisting gap asks the broker whether the records are gone. */
+  #onGap(key: string, message: BufferMessage, next: bigint): void {
+    this.#rewind(message.topic, message.partition, next);
     const nowMs = performance.now();
     const previous = this.#rewinds.get(key);
-    const counts = !previous || nowMs - previous.atMs >= rewindSpacingMs;
-    const rewinds = (previous?.count ?? 0) + (counts ? 1 : 0);
-    if (counts) this.#rewinds.set(key, { count: rewinds, atMs: nowMs });
-    const details = {
-      group: this.#options.groupId,
-      topic: message.topic,
-      partition: String(message.partition),
-      expected: next.toString(),
-      received: message.offset.toString(),
-    };
-    if (rewinds > rewindsPerGapMax) {
-      this.#settings.onWarning("records skipped: the gap persisted through every rewind", details);
-      return true;
+    if (previous && nowMs - previous.atMs < rewindSpacingMs) return;
+    const rewinds = (previous?.count ?? 0) + 1;
+    this.#rewinds.set(key, { count: rewinds, atMs: nowMs });
+    if (rewinds === 1)
+      this.#settings.onWarning("fetch skipped records; re-reading from the position", {
+        ...this.#gapDetails(message.topic, message.partition, next),
+        received: message.offset.toString(),
+      });
+    if (rewinds % rewindsBeforeStartCheck === 0)
+      void this.#skipToLogStartIfGone(message.topic, message.partition, next);
+  }
+
+  /**
+   * Moves the position of a partition to its log start offset if retention deleted the records
+   * from the position on. Applies only if nothing changed meanwhile (same ownership, same position).
+   * A failed lookup (broker away) changes nothing: the gap persists and asks again.
+   */
+  async #skipToLogStartIfGone(topic: string, partition: number, next: bigint): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const client = this.#client;
+    if (client === undefined || this.#startChecks.has(key)) return;
+    this.#startChecks.add(key);
+    const ownership = this.#ownership;
+    try {
+      const starts = await client.listOffsets({
+        topics: [topic],
+        partitions: { [topic]: [partition] },
+        timestamp: ListOffsetTimestamps.EARLIEST,
+      });
+      const start = starts.get(topic)?.[partition];
+      if (start === undefined || start <= next) return;
+      if (ownership !== this.#ownership || this.#next.get(key) !== next) return;
+      this.#settings.onWarning(
+        "records deleted by retention before this group read them: skipped to the log start",
+        {
+          ...this.#gapDetails(topic, partition, next),
+          logStart: start.toString(),
+        },
+      );
+      this.#rewinds.delete(key);
+      this.#next.set(key, start);
+      this.#rewind(topic, partition, start);
+    } catch {
+      // Broker away: the gap persists and the lookup is retried after more rewinds.
+    } finally {
+      this.#startChecks.delete(key);
     }
-    if (counts && rewinds === 1)
-      this.#settings.onWarning("fetch skipped records; re-reading from the position", details);
-    this.#rewind(message.topic, message.partition, next);
-    return false;
+  }
+
+  #gapDetails(topic: string, partition: number, next: bigint): Record<string, string> {
+    return { group: this.#options.groupId, topic, partition: String(partition), expected: next.toString() };
   }
 
   #takeBatch(): BufferMessage[] {
