@@ -133,8 +133,10 @@ export async function startKafkaPlatform(options: KafkaPlatformOptions): Promise
   await freshTopics(brokers);
 
   const base: NodeJS.ProcessEnv = {};
+  // The platform's settings come from here, except handler tuning (LEDGERFLOW_HANDLER_*), which passes
+  // through so settings can be compared: LEDGERFLOW_HANDLER_FETCH_BYTES_MIN=16384 npm run bench -- --mode kafka
   for (const [name, value] of Object.entries(process.env))
-    if (!name.startsWith("LEDGERFLOW_")) base[name] = value;
+    if (!name.startsWith("LEDGERFLOW_") || name.startsWith("LEDGERFLOW_HANDLER_")) base[name] = value;
   const jwtSecret = randomBytes(32).toString("hex");
   const env = (instance: string): NodeJS.ProcessEnv => ({
     ...base,

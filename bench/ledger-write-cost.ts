@@ -271,6 +271,17 @@ const variants: readonly Variant[] = [
     ddl: ["ALTER TABLE ledger_accounts SET (fillfactor = 100)"],
   },
   {
+    key: "generic",
+    label: "plan_cache_mode = force_generic_plan (the run's one connection)",
+    ddl: ["SET plan_cache_mode = force_generic_plan"],
+  },
+  {
+    key: "custom",
+    optional: true,
+    label: "plan_cache_mode = force_custom_plan (the run's one connection)",
+    ddl: ["SET plan_cache_mode = force_custom_plan"],
+  },
+  {
     key: "ff50",
     label: "ledger_accounts fillfactor 50",
     ddl: ["ALTER TABLE ledger_accounts SET (fillfactor = 50)"],

@@ -322,6 +322,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         groupId: "ledger-handler",
         batchSizeMax: config.handler.batchSizeMax,
         fetchWaitMaxMs: config.handler.fetchWaitMaxMs,
+        fetchBytesMin: config.handler.fetchBytesMin,
         retry: {
           attemptsMax: config.handler.retryAttemptsMax,
           backoffBaseMs: config.handler.retryBackoffBaseMs,

@@ -18,6 +18,8 @@ export interface CommandHandlerOptions {
   readonly groupId: string;
   readonly batchSizeMax: number;
   readonly fetchWaitMaxMs: number;
+  /** See ConsumerOptions.fetchBytesMin (Kafka only). */
+  readonly fetchBytesMin?: number;
   readonly retry: RetryPolicy;
   /** Called after each committed batch (wake the outbox relay, count metrics). */
   readonly afterBatch: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
@@ -39,6 +41,7 @@ export function startCommandHandler(options: CommandHandlerOptions): Promise<Run
     topics: [options.commandCodec.topic],
     batchSizeMax: options.batchSizeMax,
     fetchWaitMaxMs: options.fetchWaitMaxMs,
+    ...(options.fetchBytesMin === undefined ? {} : { fetchBytesMin: options.fetchBytesMin }),
     startFrom: "earliest",
     retry: options.retry,
     ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),

@@ -20,6 +20,7 @@ export interface RunConsumerOptions {
   readonly deadLetterTopic?: (topic: string) => string;
   readonly batchSizeMax?: number;
   readonly fetchWaitMaxMs?: number;
+  readonly fetchBytesMin?: number;
   readonly startFrom?: ConsumerOptions["startFrom"];
   /** Jitter for backoffs. */
   readonly random?: Random;
@@ -71,6 +72,7 @@ export async function runConsumer(log: Log, options: RunConsumerOptions): Promis
     topics: options.topics,
     batchSizeMax: options.batchSizeMax ?? 500,
     fetchWaitMaxMs: options.fetchWaitMaxMs ?? 500,
+    ...(options.fetchBytesMin === undefined ? {} : { fetchBytesMin: options.fetchBytesMin }),
     startFrom: options.startFrom ?? "earliest",
   });
   const done = Promise.withResolvers<void>();

@@ -204,15 +204,13 @@ test("kafka: a committed position that retention deleted moves to the log start,
     const spec = uniqueTopic(1);
     await log.admin().createTopics([spec]);
     const send = (from: number, count: number) =>
-      log
-        .producer()
-        .send(
-          Array.from({ length: count }, (_, i) => ({
-            topic: spec.name,
-            key: "k",
-            value: encoder.encode(`${from + i}`),
-          })),
-        );
+      log.producer().send(
+        Array.from({ length: count }, (_, i) => ({
+          topic: spec.name,
+          key: "k",
+          value: encoder.encode(`${from + i}`),
+        })),
+      );
     const options = {
       groupId: `g-${spec.name}`,
       topics: [spec.name],
@@ -338,6 +336,47 @@ test("kafka: a send to a missing topic fails alone, not the sends it was coalesc
     assert.equal(goodResult.status, "fulfilled");
     assert.equal(badResult.status, "rejected");
     assert.equal((badResult as PromiseRejectedResult).reason?.code, "unknown_topic");
+  } finally {
+    await log.close();
+  }
+});
+
+test("kafka: fetchBytesMin makes the broker hold a fetch until enough bytes or fetchWaitMaxMs", {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const log = open();
+  try {
+    const spec = uniqueTopic(1);
+    await log.admin().createTopics([spec]);
+    const batches: { readonly count: number; readonly atMs: number }[] = [];
+    const consumer = log.consumer({
+      groupId: `g-${spec.name}`,
+      topics: [spec.name],
+      batchSizeMax: 100,
+      fetchWaitMaxMs: 600,
+      // Far more than the five records below: only the wait ends the fetch.
+      fetchBytesMin: 1_048_576,
+      startFrom: "earliest",
+    });
+    await consumer.start(
+      async (records) => {
+        batches.push({ count: records.length, atMs: performance.now() });
+      },
+      () => ({ retryAfterMs: 20 }),
+    );
+    const sentMs = performance.now();
+    for (let i = 0; i < 5; i++) {
+      await log.producer().send([{ topic: spec.name, key: "k", value: encoder.encode(`${i}`) }]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await waitFor(() => batches.reduce((sum, b) => sum + b.count, 0) === 5, "five records", 10_000);
+    await consumer.stop();
+    const first = batches[0];
+    assert.ok(first);
+    // With fetch.min.bytes 1 the first record comes alone within a few ms of its send.
+    assert.equal(first.count, 5, `one batch of five (${batches.map((b) => b.count).join(", ")})`);
+    assert.ok(first.atMs - sentMs >= 150, `held by the broker: ${Math.round(first.atMs - sentMs)} ms`);
   } finally {
     await log.close();
   }

@@ -728,6 +728,7 @@ class KafkaGroupConsumer implements Consumer {
       fallbackMode: this.#options.startFrom,
       autocommit: false,
       maxWaitTime: this.#options.fetchWaitMaxMs,
+      minBytes: this.#options.fetchBytesMin ?? 1,
       sessionTimeout: this.#settings.sessionTimeoutMs,
       heartbeatInterval: this.#settings.heartbeatIntervalMs,
       rebalanceTimeout: this.#settings.rebalanceTimeoutMs,
