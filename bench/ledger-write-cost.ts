@@ -272,6 +272,7 @@ const variants: readonly Variant[] = [
   },
   {
     key: "generic",
+    optional: true,
     label: "plan_cache_mode = force_generic_plan (the run's one connection)",
     ddl: ["SET plan_cache_mode = force_generic_plan"],
   },
