@@ -8,18 +8,22 @@ import { test } from "node:test";
 import { Admin } from "@platformatic/kafka";
 import { logContract } from "../contract.ts";
 import type { Log, LogRecord, TopicSpec } from "../port.ts";
-import { createKafkaLog, type ProduceSample } from "./kafka.ts";
+import { createKafkaLog, type KafkaLogOptions, type ProduceSample } from "./kafka.ts";
 
 const brokers = process.env.LEDGERFLOW_KAFKA_BROKERS;
 const skip = brokers ? false : "LEDGERFLOW_KAFKA_BROKERS is not set (run `npm run services:up` first)";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const open = (): Log =>
+const brokerList = (brokers ?? "").split(",");
+
+/** A Kafka log for one test; `name` tells its clients apart in the broker's logs. */
+const open = (name = "contract", settings: Partial<KafkaLogOptions> = {}): Log =>
   createKafkaLog({
-    brokers: (brokers ?? "").split(","),
-    clientId: `int-${process.pid}`,
+    brokers: brokerList,
+    clientId: `int-${name}-${process.pid}`,
     sessionTimeoutMs: 6_000,
+    ...settings,
   });
 
 if (brokers) {
@@ -107,10 +111,7 @@ test("kafka: members joining and leaving under load (cooperative revoke rounds) 
   timeout: 120_000,
 }, async (t) => {
   const warnings: string[] = [];
-  const log = createKafkaLog({
-    brokers: (brokers ?? "").split(","),
-    clientId: `int-churn-${process.pid}`,
-    sessionTimeoutMs: 6_000,
+  const log = open("churn", {
     onConsumerWarning: (message, details) => warnings.push(`${message} ${JSON.stringify(details)}`),
   });
   try {
@@ -190,16 +191,8 @@ test("kafka: a committed position that retention deleted moves to the log start,
   timeout: 60_000,
 }, async () => {
   const warnings: string[] = [];
-  const log = createKafkaLog({
-    brokers: (brokers ?? "").split(","),
-    clientId: `int-retention-${process.pid}`,
-    sessionTimeoutMs: 6_000,
-    onConsumerWarning: (message) => warnings.push(message),
-  });
-  const admin = new Admin({
-    clientId: `int-retention-admin-${process.pid}`,
-    bootstrapBrokers: (brokers ?? "").split(","),
-  });
+  const log = open("retention", { onConsumerWarning: (message) => warnings.push(message) });
+  const admin = new Admin({ clientId: `int-retention-admin-${process.pid}`, bootstrapBrokers: brokerList });
   try {
     const spec = uniqueTopic(1);
     await log.admin().createTopics([spec]);
@@ -279,12 +272,7 @@ test("kafka: concurrent sends share produce requests, each caller gets its own o
   skip,
 }, async () => {
   const requests: ProduceSample[] = [];
-  const log = createKafkaLog({
-    brokers: (brokers ?? "").split(","),
-    clientId: `int-coalesce-${process.pid}`,
-    lingerMs: 5,
-    onProduce: (sample) => requests.push(sample),
-  });
+  const log = open("coalesce", { lingerMs: 5, onProduce: (sample) => requests.push(sample) });
   try {
     const spec = uniqueTopic(3);
     await log.admin().createTopics([spec]);
@@ -320,11 +308,7 @@ test("kafka: concurrent sends share produce requests, each caller gets its own o
 test("kafka: a send to a missing topic fails alone, not the sends it was coalesced with", {
   skip,
 }, async () => {
-  const log = createKafkaLog({
-    brokers: (brokers ?? "").split(","),
-    clientId: `int-missing-${process.pid}`,
-    lingerMs: 20,
-  });
+  const log = open("missing", { lingerMs: 20 });
   try {
     const spec = uniqueTopic(1);
     await log.admin().createTopics([spec]);
