@@ -113,6 +113,9 @@ export async function startTokens(
     topics: [outcomes.topic],
     batchSizeMax: 2_000,
     fetchWaitMaxMs: 50,
+    // Receipts are not on anyone's latency path: on Kafka, let the broker gather a fuller batch
+    // (fewer signing messages, receipt inserts and produce requests per receipt).
+    fetchBytesMin: 65_536,
     retry: options.retry ?? { attemptsMax: 5, backoffBaseMs: 100, backoffMaxMs: 10_000 },
     deadLetterTopic: () => `${receiptCodec.topic}.dlq`,
     handle: async (records) => {
