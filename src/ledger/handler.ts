@@ -41,7 +41,7 @@ export function startCommandHandler(options: CommandHandlerOptions): Promise<Run
     topics: [options.commandCodec.topic],
     batchSizeMax: options.batchSizeMax,
     fetchWaitMaxMs: options.fetchWaitMaxMs,
-    ...(options.fetchBytesMin === undefined ? {} : { fetchBytesMin: options.fetchBytesMin }),
+    fetchBytesMin: options.fetchBytesMin,
     startFrom: "earliest",
     retry: options.retry,
     ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),

@@ -20,6 +20,7 @@ export interface RunConsumerOptions {
   readonly deadLetterTopic?: (topic: string) => string;
   readonly batchSizeMax?: number;
   readonly fetchWaitMaxMs?: number;
+  /** See ConsumerOptions.fetchBytesMin; default 1. */
   readonly fetchBytesMin?: number;
   readonly startFrom?: ConsumerOptions["startFrom"];
   /** Jitter for backoffs. */
@@ -72,7 +73,7 @@ export async function runConsumer(log: Log, options: RunConsumerOptions): Promis
     topics: options.topics,
     batchSizeMax: options.batchSizeMax ?? 500,
     fetchWaitMaxMs: options.fetchWaitMaxMs ?? 500,
-    ...(options.fetchBytesMin === undefined ? {} : { fetchBytesMin: options.fetchBytesMin }),
+    fetchBytesMin: options.fetchBytesMin ?? 1,
     startFrom: options.startFrom ?? "earliest",
   });
   const done = Promise.withResolvers<void>();
