@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
       return runTopics(rest);
     }
     case "dlq": {
-      const { runDlq } = await import("./tools/dlq.ts");
+      const { runDlq } = await import("./platform/log/dead-letters/cli.ts");
       return runDlq(rest);
     }
     case "verify": {
@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "gateways": {
-      const { runSimulatorCli } = await import("./payments/simulators/cli.ts");
+      const { runSimulatorCli } = await import("./dev/gateway-simulators/cli.ts");
       if (rest[0] !== "simulate") throw new ConfigError("usage: ledgerflow gateways simulate [options]");
       const fleet = await runSimulatorCli(rest.slice(1));
       const shutdown = () => void fleet.stop().finally(() => process.exit(0));

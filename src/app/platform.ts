@@ -25,7 +25,7 @@ import type { LedgerHttpDeps } from "../ledger/http/common.ts";
 import { LiveStats } from "../ledger/live-stats.ts";
 import { LedgerNotifications } from "../ledger/notifications.ts";
 import { startNotifier } from "../ledger/notifier.ts";
-import { decodeOutboxBatch } from "../ledger/outbox.ts";
+import { decodeOutboxBatch } from "../platform/outbox.ts";
 import { startPendingSweeper } from "../ledger/pending-sweeper.ts";
 import { createLedgerQueries, type LedgerQueries } from "../ledger/queries.ts";
 import { type Clock, type IdGenerator, systemClock, systemIds } from "../platform/clock.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { startTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
-import { installErrorHandler } from "../api/error-handler.ts";
+import { installErrorHandler } from "../platform/http/error-handler.ts";
 import { manualClock, systemIds } from "../platform/clock.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createMemoryLoginLimiter, defaultLimitRules } from "./login-limiter.ts";

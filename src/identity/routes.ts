@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../api/problems.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import type { IdentityService } from "./service.ts";
 import {
   passwordLengthMax,

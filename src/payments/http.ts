@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError, rejectionProblem } from "../api/problems.ts";
+import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
 import type { PlatformServices } from "../app/platform.ts";
 import { requireRole } from "../identity/routes.ts";
 import { fingerprintOf } from "../ledger/command-gateway.ts";
@@ -23,7 +23,7 @@ import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
 import { gatewayView } from "./registry.ts";
 import type { RunningPayments } from "./service.ts";
-import { createEventDeduplicator, verifyCallbackSignature } from "./simulators/signature.ts";
+import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 
 const paymentBody = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the idempotency key"),

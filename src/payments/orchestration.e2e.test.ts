@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { SMTPServer } from "smtp-server";
-import { fetchFleetCaptures } from "./simulators/fleet.ts";
+import { fetchFleetCaptures } from "../dev/gateway-simulators/fleet.ts";
 import {
   euroGateway,
   finalPayment,

@@ -6,7 +6,7 @@
  */
 import type pg from "pg";
 import { z } from "zod";
-import { encodeOutboxBatch } from "../ledger/outbox.ts";
+import { encodeOutboxBatch } from "../platform/outbox.ts";
 import { inTransaction } from "../platform/db/pool.ts";
 import type { TopicCodec } from "../platform/log/topic-codecs.ts";
 import type { GatewayConfig } from "./routing.ts";

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { PlatformServices } from "../app/platform.ts";
-import { decodeOutboxBatch } from "../ledger/outbox.ts";
+import { decodeOutboxBatch } from "../platform/outbox.ts";
 import { type Random, systemRandom } from "../platform/clock.ts";
 import { type RunningConsumer, runConsumer } from "../platform/log/consumer.ts";
 import type { LogRecord } from "../platform/log/port.ts";
@@ -29,7 +29,7 @@ import { createPaymentMetrics, type PaymentMetrics } from "./metrics.ts";
 import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from "./orchestrator.ts";
 import { createGatewayRegistry, type GatewayInput, type GatewayRegistry } from "./registry.ts";
 import { commandFromAvro, commandToAvro } from "./schemas.ts";
-import { defaultFleet, type GatewayFleet, startGatewayFleet } from "./simulators/fleet.ts";
+import { defaultFleet, type GatewayFleet, startGatewayFleet } from "../dev/gateway-simulators/fleet.ts";
 import { createPaymentStore, type PaymentStore } from "./store.ts";
 
 export interface PaymentsOptions {

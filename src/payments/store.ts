@@ -4,7 +4,7 @@
  * outbox — so state and published events never disagree.
  */
 import type pg from "pg";
-import { encodeOutboxBatch } from "../ledger/outbox.ts";
+import { encodeOutboxBatch } from "../platform/outbox.ts";
 import { inTransaction } from "../platform/db/pool.ts";
 import type { TopicCodec } from "../platform/log/topic-codecs.ts";
 import { apply } from "./domain/decide.ts";

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../api/problems.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import type { PlatformServices } from "../app/platform.ts";
 import { isStaff, principalOf } from "../ledger/http/common.ts";
 import { paymentTokenId } from "../payments/ledger-port.ts";

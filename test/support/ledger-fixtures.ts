@@ -16,7 +16,7 @@ import type {
   TransferMoney,
   VoidPendingTransfer,
 } from "../../src/ledger/domain/types.ts";
-import { decodeOutboxBatch } from "../../src/ledger/outbox.ts";
+import { decodeOutboxBatch } from "../../src/platform/outbox.ts";
 import {
   balanceChangedFromAvro,
   type CommandEnvelope,

@@ -6,7 +6,7 @@
 import type pg from "pg";
 import { partitionKey } from "../../src/ledger/command-gateway.ts";
 import type { LedgerCommand } from "../../src/ledger/domain/types.ts";
-import { decodeOutboxBatch } from "../../src/ledger/outbox.ts";
+import { decodeOutboxBatch } from "../../src/platform/outbox.ts";
 import { commandToAvro } from "../../src/ledger/schemas.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
 import { InvariantViolation, UnavailableError } from "../../src/platform/errors.ts";

@@ -26,7 +26,7 @@ import type { PlatformServices } from "../../app/platform.ts";
 import { bearerToken } from "../../identity/routes.ts";
 import type { AccessTokens, Principal } from "../../identity/tokens.ts";
 import { assert } from "../../platform/errors.ts";
-import { ProblemError } from "../problems.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import {
   type DocumentLimits,

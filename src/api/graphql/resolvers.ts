@@ -13,7 +13,7 @@ import { visibleCommandStatus } from "../../ledger/http/commands.ts";
 import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
 import { assertMayDebit, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
 import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
-import { ProblemError } from "../problems.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { validationProblem } from "./errors.ts";
 import { eventStream } from "./event-stream.ts";
 import type { ResolverMap } from "./schema.ts";

@@ -10,7 +10,7 @@ import { createClient } from "@redis/client";
 import Fastify from "fastify";
 import pino from "pino";
 import { freePort, withRetries } from "../../../test/support/ports.ts";
-import { installErrorHandler } from "../../api/error-handler.ts";
+import { installErrorHandler } from "../../platform/http/error-handler.ts";
 import { createConfiguredLoginLimiter } from "../../app/platform.ts";
 import { type Clock, manualClock, systemIds } from "../../platform/clock.ts";
 import { loadConfig } from "../../platform/config.ts";

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { ProblemError, rejectionProblem } from "../../api/problems.ts";
+import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
 import type { Principal } from "../../identity/tokens.ts";
 import type { Clock } from "../../platform/clock.ts";
 import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";

@@ -12,8 +12,8 @@ import {
 import { seededRandom, systemClock } from "../../platform/clock.ts";
 import type { paymentView } from "../http.ts";
 import { type PaymentsOptions, paymentsPlugin, type RunningPayments } from "../service.ts";
-import { type GatewayFleet, startGatewayFleet } from "../simulators/fleet.ts";
-import type { GatewayProfileInput } from "../simulators/profile.ts";
+import { type GatewayFleet, startGatewayFleet } from "../../dev/gateway-simulators/fleet.ts";
+import type { GatewayProfileInput } from "../../dev/gateway-simulators/profile.ts";
 
 /** A payment as `GET /v1/payments/{id}` answers it. */
 export type PaymentView = ReturnType<typeof paymentView>;

@@ -1,6 +1,6 @@
 /** Encoding of one outbox row: the outgoing records of one handler batch, in order. */
 import avro from "avsc";
-import type { OutgoingEvent } from "./store.ts";
+import type { OutgoingEvent } from "../ledger/store.ts";
 
 const outboxBatchType = avro.Type.forSchema({
   type: "array",

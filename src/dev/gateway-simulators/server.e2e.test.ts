@@ -6,7 +6,7 @@ import { type Clock, manualClock, seededRandom, systemClock } from "../../platfo
 import type { CapturesReport, PaymentView } from "./payment-store.ts";
 import type { GatewayProfileInput } from "./profile.ts";
 import { type GatewaySimulator, startGatewaySimulator } from "./server.ts";
-import { verifyCallbackSignature } from "./signature.ts";
+import { verifyCallbackSignature } from "../../payments/callback-signature.ts";
 
 const secret = "e2e-callback-secret";
 const running: GatewaySimulator[] = [];

@@ -10,15 +10,15 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import { z } from "zod";
-import { createConfiguredRegistry, type PlatformServices } from "../app/platform.ts";
-import { requireRole } from "../identity/routes.ts";
-import { principalOf } from "../ledger/http/common.ts";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import type { Log, LogRecord } from "../platform/log/port.ts";
-import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
-import { type TopicDeclaration, topics } from "../platform/topology.ts";
-import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "../tools/dlq.ts";
-import { ProblemError } from "./problems.ts";
+import { createConfiguredRegistry, type PlatformServices } from "../../../app/platform.ts";
+import { requireRole } from "../../../identity/routes.ts";
+import { principalOf } from "../../../ledger/http/common.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import type { Log, LogRecord } from "../port.ts";
+import { createTopicCodec, type TopicCodec } from "../topic-codecs.ts";
+import { type TopicDeclaration, topics } from "../../topology.ts";
+import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
+import { ProblemError } from "../../http/problems.ts";
 
 /** Most records listed per dead-letter partition (the latest ones). */
 export const listLimitMax = 500;

@@ -6,13 +6,13 @@
  * The dead-lettered record stays where it is (a log is append-only).
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../platform/config.ts";
-import { avroType } from "../platform/log/avro.ts";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import type { Log, LogRecord, OutgoingRecord } from "../platform/log/port.ts";
-import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
-import { deadLetterTopic, topics } from "../platform/topology.ts";
-import { openToolContext } from "./context.ts";
+import { ConfigError, loadConfig } from "../../config.ts";
+import { avroType } from "../avro.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import type { Log, LogRecord, OutgoingRecord } from "../port.ts";
+import type { SchemaRegistry } from "../../schema-registry/port.ts";
+import { deadLetterTopic, topics } from "../../topology.ts";
+import { openToolContext } from "../../../tools/context.ts";
 
 const usage = `ledgerflow dlq <command>
   list [--limit N] [--json]                        dead-lettered records of every topic

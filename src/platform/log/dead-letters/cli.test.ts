@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import type { LogRecord } from "../platform/log/port.ts";
-import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./dlq.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import type { LogRecord } from "../port.ts";
+import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
 
 const dead: LogRecord = {
   topic: "ledger.commands.dlq",

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { asInfrastructureError } from "../platform/db/errors.ts";
-import { InfrastructureError } from "../platform/errors.ts";
+import { asInfrastructureError } from "../db/errors.ts";
+import { InfrastructureError } from "../errors.ts";
 import type { Problem } from "./problems.ts";
 import { ProblemError, problem } from "./problems.ts";
 
