@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import pg from "pg";
 import { deleteTopicsAndGroup } from "../scripts/services/kafka/reset.ts";
 import { createKafkaLog } from "../src/platform/log/adapters/kafka.ts";
-import { deadLetterTopic, topicSpecs, topics } from "../src/platform/topology.ts";
+import { deadLetterTopic, topicSpecs, topics } from "../src/app/topology.ts";
 import {
   forkPlatformChild,
   type PlatformChild,

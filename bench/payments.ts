@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { createGatewayPayment } from "../src/payments/gateway-client.ts";
 import { type AttemptHooks, createOrchestrator } from "../src/payments/orchestrator.ts";
 import { gatewayInput, toGatewayConfig } from "../src/payments/registry.ts";
-import { fleetGatewayInputs } from "../src/payments/service.ts";
+import { seedGatewayInputs as fleetGatewayInputs } from "../src/payments/index.ts";
 import { startGatewayFleet } from "../src/dev/gateway-simulators/fleet.ts";
 import type { GatewayProfileInput } from "../src/dev/gateway-simulators/profile.ts";
 import { seededRandom, systemClock } from "../src/platform/clock.ts";

@@ -15,8 +15,8 @@
 import { parseArgs } from "node:util";
 import { startPlatform } from "../src/app/platform.ts";
 import { standardPlugins } from "../src/app/standard-plugins.ts";
-import { loadConfig } from "../src/platform/config.ts";
-import { topics } from "../src/platform/topology.ts";
+import { loadConfig } from "../src/app/config.ts";
+import { topics } from "../src/app/topology.ts";
 import type {
   BatchSample,
   ChildMessage,

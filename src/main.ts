@@ -2,13 +2,13 @@
 /** The `ledgerflow` command line. */
 import { parseArgs } from "node:util";
 import { type Role, roles, startPlatform } from "./app/platform.ts";
-import { standardPlugins } from "./app/standard-plugins.ts";
-import { ConfigError, loadConfig } from "./platform/config.ts";
+import { simulatedGateways, standardPlugins } from "./app/standard-plugins.ts";
+import { ConfigError, loadConfig } from "./app/config.ts";
 
 const usage = `ledgerflow <command> [options]
 
 Commands:
-  serve [--role api|handler|projector|notifier|all] [--port N]
+  serve [--role api|handler|projector|notifier|worker|all] [--port N]
                                               run the platform (default: every role, embedded)
   topics sync [--prune] [--dry-run]           create topics, report drift, register schemas
   dlq list | show <topic> <partition> <offset> | replay <topic> <partition> <offset>
@@ -31,7 +31,7 @@ async function serve(args: string[]): Promise<void> {
   const role = values.role as Role;
   if (!roles.includes(role)) throw new ConfigError(`--role must be one of ${roles.join(", ")}`);
   const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
-  const platform = await startPlatform({ config, role, plugins: standardPlugins });
+  const platform = await startPlatform({ config, role, plugins: standardPlugins, gatewaySimulators: simulatedGateways });
   if (platform.url) {
     const base = platform.url.replace("127.0.0.1", "localhost");
     process.stdout.write(`\nLedgerflow is running at ${base}\n`);
@@ -75,7 +75,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case "dlq": {
       const { runDlq } = await import("./platform/log/dead-letters/cli.ts");
-      return runDlq(rest);
+      const { openToolContext } = await import("./tools/context.ts");
+      const { topology } = await import("./app/topology.ts");
+      return runDlq(rest, { topology, open: () => openToolContext(loadConfig(process.env, { logLevel: "warn" })) });
     }
     case "verify": {
       const { runVerify } = await import("./tokens/verify-cli.ts");

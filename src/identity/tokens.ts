@@ -1,7 +1,8 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
-import type { Role } from "./store.ts";
+import type { Principal, Role, TokenVerification } from "../platform/http/auth.ts";
+export type { Principal, TokenRejection, TokenVerification } from "../platform/http/auth.ts";
 import { isRole } from "./store.ts";
 
 /**
@@ -10,11 +11,6 @@ import { isRole } from "./store.ts";
  * iat, exp, plus iss/aud so that a token minted for something else with the same secret is refused.
  */
 
-export interface Principal {
-  readonly userId: string;
-  readonly username: string;
-  readonly roles: readonly Role[];
-}
 
 export interface AccessTokenConfig {
   /** HMAC key; at least 32 bytes (RFC 7518 §3.2: no shorter than the SHA-256 output). */
@@ -30,11 +26,6 @@ export interface IssuedToken {
   readonly expiresInS: number;
 }
 
-export type TokenRejection = "token_expired" | "token_invalid";
-
-export type TokenVerification =
-  | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly code: TokenRejection };
 
 export interface AccessTokens {
   issue(user: {

@@ -6,23 +6,13 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
-import type { PlatformServices } from "../app/platform.ts";
-import { requireRole } from "../identity/routes.ts";
-import { fingerprintOf } from "../ledger/command-gateway.ts";
-import {
-  amountInput,
-  amountOrFail,
-  assetCode,
-  ibanInput,
-  ibanOrFail,
-  isStaff,
-  preferredWaitMs,
-  principalOf,
-} from "../ledger/http/common.ts";
+import { requireRole } from "../platform/http/auth.ts";
+import { amountInput, amountOrFail, assetCode, fingerprintOf, ibanInput, ibanOrFail } from "../ledger/index.ts";
+import { isStaff, preferredWaitMs, principalOf } from "../platform/http/auth.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
 import { gatewayView } from "./registry.ts";
-import type { RunningPayments } from "./service.ts";
+import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
 import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 
 const paymentBody = z.strictObject({
@@ -78,7 +68,7 @@ export function paymentView(payment: PaymentState) {
 }
 
 export interface PaymentRoutesDeps {
-  readonly services: PlatformServices;
+  readonly services: PaymentsEdgeDeps;
   readonly payments: RunningPayments;
 }
 

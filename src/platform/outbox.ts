@@ -1,6 +1,16 @@
-/** Encoding of one outbox row: the outgoing records of one handler batch, in order. */
+/**
+ * The generic transactional outbox's row encoding: the outgoing records of one transaction, in
+ * order. A context writes a row in the transaction that changes its state; `outbox-relay.ts`
+ * publishes it.
+ */
 import avro from "avsc";
-import type { OutgoingEvent } from "../ledger/store.ts";
+
+/** One record to publish: its topic, key and encoded value. */
+export interface OutboxRecord {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: Uint8Array;
+}
 
 const outboxBatchType = avro.Type.forSchema({
   type: "array",
@@ -15,10 +25,10 @@ const outboxBatchType = avro.Type.forSchema({
   },
 });
 
-export function encodeOutboxBatch(records: readonly OutgoingEvent[]): Buffer {
+export function encodeOutboxBatch(records: readonly OutboxRecord[]): Buffer {
   return outboxBatchType.toBuffer(records.map((r) => ({ ...r, value: Buffer.from(r.value) })));
 }
 
-export function decodeOutboxBatch(bytes: Buffer): OutgoingEvent[] {
-  return outboxBatchType.fromBuffer(bytes) as OutgoingEvent[];
+export function decodeOutboxBatch(bytes: Buffer): OutboxRecord[] {
+  return outboxBatchType.fromBuffer(bytes) as OutboxRecord[];
 }

@@ -17,7 +17,7 @@ import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { loadConfig } from "../platform/config.ts";
+import { loadConfig } from "../app/config.ts";
 import { blockFromRow, receiptFromRow, type StoredBlock } from "./chain.ts";
 import { keysFromPem, publicKeyFrom } from "./crypto.ts";
 import { headerRange, type ProofDocument, verifyChain, verifyProofDocument } from "./verify.ts";

@@ -5,9 +5,9 @@
  */
 import { parseArgs } from "node:util";
 import { kafkaBrokersOf } from "../app/platform.ts";
-import { ConfigError, loadConfig } from "../platform/config.ts";
+import { ConfigError, loadConfig } from "../app/config.ts";
 import { formatTopicsSyncReport, kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
-import { topicSpecs, topics } from "../platform/topology.ts";
+import { topicSpecs, topics } from "../app/topology.ts";
 import { openToolContext } from "./context.ts";
 
 const usage = `ledgerflow topics sync [--prune] [--dry-run] [--json]

@@ -26,7 +26,7 @@ import {
 import type { IdGenerator } from "../../src/platform/clock.ts";
 import { createTopicCodec, type TopicCodec } from "../../src/platform/log/topic-codecs.ts";
 import { createPostgresSchemaRegistry } from "../../src/platform/schema-registry/postgres.ts";
-import { topics } from "../../src/platform/topology.ts";
+import { topics } from "../../src/app/topology.ts";
 
 export const testIbanFormat: IbanFormat = { country: "NL", bankCode: "OPEN" };
 

@@ -13,7 +13,7 @@ import { InvariantViolation, UnavailableError } from "../../src/platform/errors.
 import { createPostgresLog } from "../../src/platform/log/adapters/postgres.ts";
 import type { Log, LogRecord, Producer } from "../../src/platform/log/port.ts";
 import { type OutboxRelay, startOutboxRelay } from "../../src/platform/outbox-relay.ts";
-import { topicSpecs } from "../../src/platform/topology.ts";
+import { topicSpecs } from "../../src/app/topology.ts";
 import type { LedgerCodecs } from "./ledger-fixtures.ts";
 
 /** Empties the log and the ledger (not the schema registry or identity), then recreates the topics. */

@@ -82,7 +82,7 @@ import {
   type ProfileValidation,
 } from "./profile.ts";
 import { createTokenBucket, type TokenBucket } from "./rate-limiter.ts";
-import { signCallback } from "../../payments/callback-signature.ts";
+import { signCallback } from "../../payments/index.ts";
 
 export interface CallbackDeliveryOptions {
   readonly attemptsMax: number;

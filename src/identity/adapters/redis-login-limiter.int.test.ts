@@ -11,9 +11,9 @@ import Fastify from "fastify";
 import pino from "pino";
 import { freePort, withRetries } from "../../../test/support/ports.ts";
 import { installErrorHandler } from "../../platform/http/error-handler.ts";
-import { createConfiguredLoginLimiter } from "../../app/platform.ts";
+import { createConfiguredLoginLimiter } from "../module.ts";
 import { type Clock, manualClock, systemIds } from "../../platform/clock.ts";
-import { loadConfig } from "../../platform/config.ts";
+import { loadConfig } from "../../app/config.ts";
 import { UnavailableError } from "../../platform/errors.ts";
 import { describeLoginLimiterSemantics, limiterTestRules } from "../login-limiter.cases.ts";
 import type { LimitKey, LimitRules } from "../login-limiter.ts";
@@ -213,9 +213,9 @@ describe("Redis login limiter", { skip }, () => {
     const clock = manualClock();
     const logger = pino({ level: "silent" });
     const shared = [1, 2].map(() =>
-      createConfiguredLoginLimiter(loadConfig({ LEDGERFLOW_REDIS_URL: server.url }), clock, logger),
+      createConfiguredLoginLimiter(loadConfig({ LEDGERFLOW_REDIS_URL: server.url }).redis.url, clock, logger),
     );
-    const separate = [1, 2].map(() => createConfiguredLoginLimiter(loadConfig({}), clock, logger));
+    const separate = [1, 2].map(() => createConfiguredLoginLimiter(loadConfig({}).redis.url, clock, logger));
     try {
       // Default rule: 10 failures per username per 15 min. Five attempts in each of two processes
       // use up the shared budget; in memory each process has used only half of its own.

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ProblemError } from "../../platform/http/problems.ts";
-import { requireRole } from "../../identity/routes.ts";
+import { requireRole } from "../../platform/http/auth.ts";
 import { fingerprintOf } from "../command-gateway.ts";
 import type { TransferMoney } from "../domain/types.ts";
 import { systemAccounts } from "../system-accounts.ts";

@@ -1,0 +1,4 @@
+/** The tokens context's only door: its module and published interface. */
+export { loadOrCreateChainKey, type TokensDeps, tokensConfig, type TokensOptions, tokensModule } from "./module.ts";
+export type { RunningTokens } from "./running.ts";
+export { tokensTopics } from "./topics.ts";
