@@ -34,13 +34,13 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
+import { topicSpecs } from "../src/app/topology.ts";
 import { createPostgresLedgerStore, logOutbox } from "../src/ledger/adapters/postgres.ts";
 import { type ApplyBatchDeps, applyCommandBatch } from "../src/ledger/apply-batch.ts";
 import type { LedgerCommand } from "../src/ledger/domain/types.ts";
 import { type IdGenerator, type Random, seededIds, seededRandom } from "../src/platform/clock.ts";
 import { createPool, prepared } from "../src/platform/db/pool.ts";
 import { createPostgresLog, type PostgresLog } from "../src/platform/log/adapters/postgres.ts";
-import { topicSpecs } from "../src/app/topology.ts";
 import {
   applyDeps,
   createAccountCommand,

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /** The `ledgerflow` command line. */
 import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./app/config.ts";
 import { type Role, roles, startPlatform } from "./app/platform.ts";
 import { simulatedGateways, standardPlugins } from "./app/standard-plugins.ts";
-import { ConfigError, loadConfig } from "./app/config.ts";
 
 const usage = `ledgerflow <command> [options]
 
@@ -31,7 +31,12 @@ async function serve(args: string[]): Promise<void> {
   const role = values.role as Role;
   if (!roles.includes(role)) throw new ConfigError(`--role must be one of ${roles.join(", ")}`);
   const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
-  const platform = await startPlatform({ config, role, plugins: standardPlugins, gatewaySimulators: simulatedGateways });
+  const platform = await startPlatform({
+    config,
+    role,
+    plugins: standardPlugins,
+    gatewaySimulators: simulatedGateways,
+  });
   if (platform.url) {
     const base = platform.url.replace("127.0.0.1", "localhost");
     process.stdout.write(`\nLedgerflow is running at ${base}\n`);
@@ -77,7 +82,10 @@ async function main(argv: string[]): Promise<void> {
       const { runDlq } = await import("./platform/log/dead-letters/cli.ts");
       const { openToolContext } = await import("./tools/context.ts");
       const { topology } = await import("./app/topology.ts");
-      return runDlq(rest, { topology, open: () => openToolContext(loadConfig(process.env, { logLevel: "warn" })) });
+      return runDlq(rest, {
+        topology,
+        open: () => openToolContext(loadConfig(process.env, { logLevel: "warn" })),
+      });
     }
     case "verify": {
       const { runVerify } = await import("./tokens/verify-cli.ts");

@@ -61,7 +61,13 @@ export function longFunctions(files: readonly string[], linesMax: number): LongF
         const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
         const lines = end - start + 1;
         if (lines > linesMax)
-          found.push({ file, name: nameOf(node, source), line: start + 1, lines, excused: isExcused(node, source) });
+          found.push({
+            file,
+            name: nameOf(node, source),
+            line: start + 1,
+            lines,
+            excused: isExcused(node, source),
+          });
       }
       ts.forEachChild(node, visit);
     };

@@ -6,9 +6,9 @@ import type { z } from "zod";
 import { identityConfig } from "../identity/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
-import { tokensConfig } from "../tokens/index.ts";
 import { ConfigError, configSchemaOf, type PlatformConfig, readConfig } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
+import { tokensConfig } from "../tokens/index.ts";
 
 const sections: readonly ConfigSection[] = [identityConfig, ledgerConfig, paymentsConfig, tokensConfig];
 

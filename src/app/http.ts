@@ -7,8 +7,8 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
-import { installErrorHandler } from "../platform/http/error-handler.ts";
 import { decoratePrincipal } from "../platform/http/auth.ts";
+import { installErrorHandler } from "../platform/http/error-handler.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 
 export interface HttpAppDeps {

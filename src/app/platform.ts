@@ -19,7 +19,14 @@ import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kaf
 import { createPostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { Log } from "../platform/log/port.ts";
 import { createPlatformMetrics, type PlatformMetrics } from "../platform/metrics.ts";
-import { type ModuleRun, type Role, type RoutePlugin, roleAbilities, roles, stopper } from "../platform/module.ts";
+import {
+  type ModuleRun,
+  type Role,
+  type RoutePlugin,
+  roleAbilities,
+  roles,
+  stopper,
+} from "../platform/module.ts";
 import type { RelayPublishSample } from "../platform/outbox-relay.ts";
 import { createConfluentSchemaRegistry } from "../platform/schema-registry/confluent.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
@@ -29,8 +36,7 @@ import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
 import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
 import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
-import { modules } from "./modules.ts";
-import { moduleMigrations } from "./modules.ts";
+import { moduleMigrations, modules } from "./modules.ts";
 import { topicSpecs, topology } from "./topology.ts";
 
 export { type Role, roles };
@@ -85,7 +91,7 @@ export interface PlatformOptions {
   /** Test and tool hooks of the modules. */
   readonly payments?: PaymentsOptions;
   readonly tokens?: TokensOptions;
-  readonly onBatch?: Parameters<typeof modules[1]["start"]>[0]["onBatch"];
+  readonly onBatch?: Parameters<(typeof modules)[1]["start"]>[0]["onBatch"];
   /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
   readonly observe?: {
     readonly produce?: (sample: ProduceSample) => void;
@@ -144,7 +150,11 @@ async function startInfrastructure(
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
     logger.info({ dataDir }, "starting embedded PostgreSQL");
-    const embedded = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort, persistent: true });
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: config.database.embeddedPort,
+      persistent: true,
+    });
     stops.add(() => embedded.stop());
     databaseUrl = embedded.url;
   }
@@ -155,8 +165,13 @@ async function startInfrastructure(
   });
   stops.add(() => pool.end());
   await migrate(pool, moduleMigrations);
-  const log = createConfiguredLog(config, pool, clock, instanceIdOf(config), options.observe?.produce, (message, details) =>
-    logger.warn(details, message),
+  const log = createConfiguredLog(
+    config,
+    pool,
+    clock,
+    instanceIdOf(config),
+    options.observe?.produce,
+    (message, details) => logger.warn(details, message),
   );
   stops.add(() => log.close());
   await createTopics(config, log, logger);
@@ -182,7 +197,12 @@ async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Log
 type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> & Infrastructure;
 
 /** Starts the four context modules in order; each gets exactly the dependencies it names. */
-async function startModules(options: PlatformOptions, base: Base, run: ModuleRun, stops: ReturnType<typeof stopper>) {
+async function startModules(
+  options: PlatformOptions,
+  base: Base,
+  run: ModuleRun,
+  stops: ReturnType<typeof stopper>,
+) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
   const [identityModule, ledgerModule, paymentsModule, tokensModule] = modules;
   const identity = await identityModule.start(
@@ -230,7 +250,11 @@ async function startModules(options: PlatformOptions, base: Base, run: ModuleRun
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
-  if (!options.config.payments.simulateGateways || !options.gatewaySimulators || options.payments?.seedGateways)
+  if (
+    !options.config.payments.simulateGateways ||
+    !options.gatewaySimulators ||
+    options.payments?.seedGateways
+  )
     return undefined;
   const simulators = await options.gatewaySimulators(clock);
   stops.add(() => simulators.stop());
@@ -238,7 +262,11 @@ async function startSimulators(options: PlatformOptions, clock: Clock, stops: Re
 }
 
 /** The HTTP edge: every module's routes plus the edges; its base URL. */
-async function serveHttp(services: PlatformServices, routes: readonly RoutePlugin[], options: PlatformOptions) {
+async function serveHttp(
+  services: PlatformServices,
+  routes: readonly RoutePlugin[],
+  options: PlatformOptions,
+) {
   const { config } = services;
   const app = await buildHttpApp({
     logger: services.logger,
@@ -260,7 +288,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { config, role } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? systemIds;
-  const logger = pino({ level: config.logLevel, base: { service: "ledgerflow", role, instanceId: instanceIdOf(config) } });
+  const logger = pino({
+    level: config.logLevel,
+    base: { service: "ledgerflow", role, instanceId: instanceIdOf(config) },
+  });
   const stops = stopper((error) => logger.warn({ err: error }, "stop"));
   const crash = (error: unknown) => {
     logger.fatal({ err: error }, "invariant violated: stopping without acknowledging");
@@ -286,7 +317,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const startedModules = [started.identity, started.ledger, started.payments, started.tokens];
     let url: string | undefined;
     if (run.abilities.http) {
-      const served = await serveHttp(services, startedModules.flatMap((m) => m.routes), options);
+      const served = await serveHttp(
+        services,
+        startedModules.flatMap((m) => m.routes),
+        options,
+      );
       stops.add(() => served.app.close());
       url = served.url;
     }

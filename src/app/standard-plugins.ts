@@ -11,14 +11,15 @@ import type { GatewaySimulatorStarter, PlatformOptions } from "./platform.ts";
 
 export const standardPlugins: NonNullable<PlatformOptions["plugins"]> = [
   graphqlPlugin,
-  (platform) => deadLetterRoutes({
-    log: platform.log,
-    pool: platform.pool,
-    clock: platform.clock,
-    registry: platform.registry,
-    topology: platform.topology,
-    authenticate: platform.identity.authenticate,
-  }),
+  (platform) =>
+    deadLetterRoutes({
+      log: platform.log,
+      pool: platform.pool,
+      clock: platform.clock,
+      registry: platform.registry,
+      topology: platform.topology,
+      authenticate: platform.identity.authenticate,
+    }),
 ];
 
 /** The simulated third-party gateways (src/dev): in-process so payments work out of the box. */

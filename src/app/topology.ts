@@ -4,10 +4,11 @@
  * dead-letter tools and the schema snapshot all read this one table. A module's `topics` are these
  * same declarations; a test checks that the two agree.
  */
-import { deadLetterTopic, type TopicDeclaration, topicSpecsOf } from "../platform/topology.ts";
-import type { TopicSpec } from "../platform/log/port.ts";
+
 import { ledgerTopics } from "../ledger/index.ts";
 import { paymentsTopics } from "../payments/index.ts";
+import type { TopicSpec } from "../platform/log/port.ts";
+import { deadLetterTopic, type TopicDeclaration, topicSpecsOf } from "../platform/topology.ts";
 import { tokensTopics } from "../tokens/index.ts";
 
 export const topics = {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import type pg from "pg";
 import type pino from "pino";
 import { z } from "zod";
 import type { Clock, IdGenerator } from "../platform/clock.ts";
@@ -17,7 +18,6 @@ import { createArgon2Hasher } from "./passwords.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService } from "./service.ts";
 import { createAccessTokens } from "./tokens.ts";
-import type pg from "pg";
 
 export const identityConfig = {
   sections: {

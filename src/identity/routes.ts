@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { authenticateWith } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import type { IdentityService } from "./service.ts";
 import {
@@ -14,7 +15,6 @@ import {
 import type { Role } from "./store.ts";
 import { roles } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
-import { authenticateWith } from "../platform/http/auth.ts";
 
 export interface IdentityRoutesOptions {
   readonly service: IdentityService;

@@ -4,6 +4,7 @@
  */
 
 import type { Role } from "../platform/http/auth.ts";
+
 export { isRole, type Role, roles } from "../platform/http/auth.ts";
 
 export interface UserRecord {

@@ -5,6 +5,7 @@
  */
 export type { Submission } from "./command-gateway.ts";
 export { fingerprintOf } from "./command-gateway.ts";
+export { ledgerConfig } from "./config.ts";
 export { parsePositiveAmount } from "./domain/money.ts";
 export type { AccountState, BalanceChanged, LedgerCommand, TransferKind } from "./domain/types.ts";
 export {
@@ -17,7 +18,6 @@ export {
   reasonText,
   visibleAccount,
 } from "./http/common.ts";
-export { ledgerConfig } from "./config.ts";
 export { type LedgerDeps, ledgerModule } from "./module.ts";
 export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";

@@ -17,7 +17,10 @@ export interface LedgerApi {
   /** Appends many commands in one produce call; outcomes arrive through `waitForOutcome`/`onOutcome`. */
   submitMany(commands: readonly LedgerCommand[]): Promise<void>;
   /** The outcome of `commandId` when it arrives within `waitMs`, else undefined. Register before submitting. */
-  waitForOutcome(commandId: string, waitMs: number): { promise: Promise<CommandResult | undefined>; cancel(): void };
+  waitForOutcome(
+    commandId: string,
+    waitMs: number,
+  ): { promise: Promise<CommandResult | undefined>; cancel(): void };
   /** Every outcome this process learns of (needs a notifier in the process's role). */
   onOutcome(listener: (result: CommandResult) => void): () => void;
   readonly queries: LedgerQueries;

@@ -75,8 +75,13 @@ export function webhookChannel(url: string, timeoutMs = 5_000, secret?: string):
   return {
     name: "webhook",
     async send(alert) {
-      const body = JSON.stringify({ ...alert, at: new Date(alert.atMs).toISOString(), text: alertText(alert) });
-      const signature = secret === undefined ? {} : { [webhookSignatureHeader]: webhookSignature(secret, Date.now(), body) };
+      const body = JSON.stringify({
+        ...alert,
+        at: new Date(alert.atMs).toISOString(),
+        text: alertText(alert),
+      });
+      const signature =
+        secret === undefined ? {} : { [webhookSignatureHeader]: webhookSignature(secret, Date.now(), body) };
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", ...signature } as Record<string, string>,
@@ -104,7 +109,10 @@ export function httpSmsSender(url: string, token: string | undefined, timeoutMs 
     async sendSms(to, text) {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify({ to, text }),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -141,7 +149,11 @@ export function configuredAlertChannels(config: {
   readonly smsToken?: string | undefined;
   readonly smsTo?: string | undefined;
 }): AlertChannel[] {
-  const list = (text: string | undefined) => (text ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const list = (text: string | undefined) =>
+    (text ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   const channels: AlertChannel[] = [];
   if (config.smtpUrl && config.emailTo)
     channels.push(emailChannel(smtpOptionsFromUrl(config.smtpUrl, config.emailFrom, list(config.emailTo))));

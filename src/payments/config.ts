@@ -5,7 +5,12 @@ import type { ConfigSection } from "../platform/module.ts";
 
 const urlList = z
   .string()
-  .transform((text) => text.split(",").map((part) => part.trim()).filter((part) => part !== ""))
+  .transform((text) =>
+    text
+      .split(",")
+      .map((part) => part.trim())
+      .filter((part) => part !== ""),
+  )
   .pipe(z.array(z.string().url()));
 
 export const paymentsConfig = {
@@ -48,7 +53,10 @@ export const paymentsConfig = {
       smsUrl: z.string().url().optional(),
       smsToken: z.string().min(8).optional(),
       /** Comma-separated phone numbers (E.164). */
-      smsTo: z.string().regex(/^\+[0-9]{6,15}(,\+[0-9]{6,15})*$/, "expected +E164[,+E164…]").optional(),
+      smsTo: z
+        .string()
+        .regex(/^\+[0-9]{6,15}(,\+[0-9]{6,15})*$/, "expected +E164[,+E164…]")
+        .optional(),
     }),
   },
   env: {

@@ -5,15 +5,21 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import {
+  amountInput,
+  amountOrFail,
+  assetCode,
+  fingerprintOf,
+  ibanInput,
+  ibanOrFail,
+} from "../ledger/index.ts";
+import { isStaff, preferredWaitMs, principalOf, requireRole } from "../platform/http/auth.ts";
 import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
-import { requireRole } from "../platform/http/auth.ts";
-import { amountInput, amountOrFail, assetCode, fingerprintOf, ibanInput, ibanOrFail } from "../ledger/index.ts";
-import { isStaff, preferredWaitMs, principalOf } from "../platform/http/auth.ts";
+import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
 import { gatewayView } from "./registry.ts";
 import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
-import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 
 const paymentBody = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the idempotency key"),

@@ -49,7 +49,11 @@ export interface PaymentsOptions {
 }
 
 export interface PaymentsDeps {
-  readonly config: { readonly payments: PaymentsConfig; readonly alerts: AlertsConfig; readonly waitMsMax: number };
+  readonly config: {
+    readonly payments: PaymentsConfig;
+    readonly alerts: AlertsConfig;
+    readonly waitMsMax: number;
+  };
   readonly pool: pg.Pool;
   readonly log: Log;
   readonly registry: SchemaRegistry;
@@ -92,7 +96,11 @@ export function seedGatewayInputs(started: StartedGateways): GatewayInput[] {
   });
 }
 
-async function seedRegistry(registry: GatewayRegistry, clock: Clock, options: PaymentsOptions): Promise<void> {
+async function seedRegistry(
+  registry: GatewayRegistry,
+  clock: Clock,
+  options: PaymentsOptions,
+): Promise<void> {
   if (options.seedGateways)
     for (const input of seedGatewayInputs(options.seedGateways)) {
       await registry.seed({ ...input, ...options.seedOverrides?.[input.name] }, clock.nowMs());
@@ -103,7 +111,11 @@ async function seedRegistry(registry: GatewayRegistry, clock: Clock, options: Pa
       const moved =
         stored && (stored.config.url !== input.url || stored.config.callbackSecret !== input.callbackSecret);
       if (options.repointSeeded && moved)
-        await registry.update(input.name, { url: input.url, callbackSecret: input.callbackSecret }, clock.nowMs());
+        await registry.update(
+          input.name,
+          { url: input.url, callbackSecret: input.callbackSecret },
+          clock.nowMs(),
+        );
     }
   await registry.reload();
 }
@@ -115,19 +127,32 @@ function startAlerter(deps: PaymentsDeps, producer: Producer, alertCodec: TopicC
     async send(alert) {
       logger.warn({ alert }, `gateway ${alert.gateway} ${alert.kind}`);
       await producer.send([
-        { topic: alertCodec.topic, key: alert.gateway, value: alertCodec.encode({ ...alert, atMs: BigInt(alert.atMs) }) },
+        {
+          topic: alertCodec.topic,
+          key: alert.gateway,
+          value: alertCodec.encode({ ...alert, atMs: BigInt(alert.atMs) }),
+        },
       ]);
     },
   };
   return createAlerter({
-    channels: [...configuredAlertChannels(deps.config.alerts), ...(deps.options?.alertChannels ?? []), topicChannel],
+    channels: [
+      ...configuredAlertChannels(deps.config.alerts),
+      ...(deps.options?.alertChannels ?? []),
+      topicChannel,
+    ],
     clock,
     quietMs: deps.config.alerts.quietMs,
     onError: (channel, error) => logger.warn({ err: error, channel }, "alert not delivered"),
   });
 }
 
-function startOrchestrator(deps: PaymentsDeps, registry: GatewayRegistry, alerter: Alerter, metrics: PaymentMetrics) {
+function startOrchestrator(
+  deps: PaymentsDeps,
+  registry: GatewayRegistry,
+  alerter: Alerter,
+  metrics: PaymentMetrics,
+) {
   const orchestrator = createOrchestrator({
     gateways: () => registry.list(),
     clock: deps.clock,
@@ -188,7 +213,10 @@ async function startProcessor(
     const command = commandFromAvro(commandCodec.decode(record.value));
     const applied = await store.apply(command, clock.nowMs());
     if (!applied.decision.ok) {
-      logger.warn({ paymentId: command.paymentId, code: applied.decision.code }, `payment command ${command.type} rejected`);
+      logger.warn(
+        { paymentId: command.paymentId, code: applied.decision.code },
+        `payment command ${command.type} rejected`,
+      );
       return;
     }
     void driver.drive(command.paymentId);
@@ -225,7 +253,8 @@ interface PaymentsCore {
 }
 
 async function startCore(deps: PaymentsDeps, stops: ReturnType<typeof stopper>): Promise<PaymentsCore> {
-  const codec = (topic: (typeof paymentsTopics)[keyof typeof paymentsTopics]) => createTopicCodec(deps.registry, topic);
+  const codec = (topic: (typeof paymentsTopics)[keyof typeof paymentsTopics]) =>
+    createTopicCodec(deps.registry, topic);
   const [commands, events, changes, alerts] = await Promise.all([
     codec(paymentsTopics.paymentCommands),
     codec(paymentsTopics.paymentEvents),
@@ -343,7 +372,11 @@ export const paymentsModule: LedgerflowModule<PaymentsDeps, RunningPayments | un
       const { payments, running } = await startPayments(deps, run.abilities.processors, stops);
       const edge = {
         clock: deps.clock,
-        ledgerHttp: { authenticate: deps.authenticate, queries: deps.ledger.queries, waitMsMax: deps.config.waitMsMax },
+        ledgerHttp: {
+          authenticate: deps.authenticate,
+          queries: deps.ledger.queries,
+          waitMsMax: deps.config.waitMsMax,
+        },
       };
       return {
         published: payments,

@@ -1,6 +1,11 @@
 /** The payments context's topics (assembled into the topology by the composition root). */
 import { partitionsDefault, type TopicDeclaration, topic } from "../platform/topology.ts";
-import { gatewayAlertSchema, gatewayChangeSchema, paymentCommandSchema, paymentEventSchema } from "./schemas.ts";
+import {
+  gatewayAlertSchema,
+  gatewayChangeSchema,
+  paymentCommandSchema,
+  paymentEventSchema,
+} from "./schemas.ts";
 
 export const paymentsTopics = {
   /** Payment commands (requests, gateway callbacks, reversals), keyed by payment id. */

@@ -126,7 +126,8 @@ function rawFromEnv(sections: readonly ConfigSection[], env: Env): Record<string
   const envMap: Record<string, readonly [string, string]> = {};
   for (const part of [platformConfig, ...sections]) Object.assign(envMap, part.env);
   const raw: Record<string, Record<string, unknown>> = {};
-  for (const part of [platformConfig, ...sections]) for (const name of Object.keys(part.sections)) raw[name] = {};
+  for (const part of [platformConfig, ...sections])
+    for (const name of Object.keys(part.sections)) raw[name] = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith("LEDGERFLOW_") || value === undefined || value === "") continue;
     const setting = platformSettingsEnv[name];

@@ -1,12 +1,12 @@
 /** Token proofs and the chain's verification key over HTTP. */
 import type { FastifyInstance } from "fastify";
-import type pg from "pg";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type pg from "pg";
 import { z } from "zod";
-import { ProblemError } from "../platform/http/problems.ts";
 import type { LedgerApi } from "../ledger/index.ts";
 import { paymentTokenId } from "../payments/index.ts";
 import { isStaff, type PreHandler, principalOf } from "../platform/http/auth.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import { blockFromRow, blockWithLeaves, findReceipt, type ReceiptBody } from "./chain.ts";
 import { inclusionProof } from "./merkle.ts";
 import type { RunningTokens } from "./running.ts";

@@ -17,12 +17,11 @@ import { type LedgerApi, outcomeFromAvro } from "../ledger/index.ts";
 import type { Clock } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
-import type { Log } from "../platform/log/port.ts";
+import { type RunningConsumer, runConsumer } from "../platform/log/consumer.ts";
+import type { Log, LogRecord } from "../platform/log/port.ts";
+import { createTopicCodec } from "../platform/log/topic-codecs.ts";
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
-import { type RunningConsumer, runConsumer } from "../platform/log/consumer.ts";
-import type { LogRecord } from "../platform/log/port.ts";
-import { createTopicCodec } from "../platform/log/topic-codecs.ts";
 import { appendReceipts, type ReceiptBody, sealBlock, signedReceipt } from "./chain.ts";
 import { type ChainKeys, canonicalJson, generateChainKeys, keysFromPem } from "./crypto.ts";
 import { tokenRoutes } from "./http.ts";
@@ -65,7 +64,6 @@ export interface TokensOptions {
   /** Test hook: runs before each receipt batch is stored (throwing simulates a critical failure). */
   readonly beforeStore?: (tokenIds: readonly string[]) => void;
 }
-
 
 export async function loadOrCreateChainKey(dataDir: string): Promise<ChainKeys> {
   const path = join(resolve(dataDir), "chain-ed25519.pem");

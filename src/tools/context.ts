@@ -6,9 +6,9 @@
  */
 import { resolve } from "node:path";
 import pg from "pg";
+import type { Config } from "../app/config.ts";
 import { createConfiguredLog, createConfiguredRegistry, instanceIdOf } from "../app/platform.ts";
 import { systemClock } from "../platform/clock.ts";
-import type { Config } from "../app/config.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";

@@ -5,9 +5,9 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "../../src/app/config.ts";
 import { type PlatformOptions, type RunningPlatform, startPlatform } from "../../src/app/platform.ts";
 import { simulatedGateways, standardPlugins } from "../../src/app/standard-plugins.ts";
-import { loadConfig } from "../../src/app/config.ts";
 import { freePort, withRetries } from "./ports.ts";
 
 export const testAdmin = { username: "admin", password: "admin-password-for-tests" } as const;

@@ -23,9 +23,9 @@ import { CloseCode } from "graphql-ws";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { PlatformServices } from "../../app/platform.ts";
-import { bearerToken } from "../../platform/http/auth.ts";
-import type { Principal, VerifyToken } from "../../platform/http/auth.ts";
 import { assert } from "../../platform/errors.ts";
+import type { Principal, VerifyToken } from "../../platform/http/auth.ts";
+import { bearerToken } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import {
@@ -89,7 +89,8 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
       toClientError(error, (cause) => log.error({ err: cause }, "graphql operation failed"));
     const prepare = (request: OperationRequest, principal: Principal) =>
       prepareOperation(schema, rules, options.limits, request, { principal });
-    const verify = (authorization: string | undefined) => verifyBearer(services.identity.verifyToken, authorization);
+    const verify = (authorization: string | undefined) =>
+      verifyBearer(services.identity.verifyToken, authorization);
 
     serveHttp(app, options, prepare, formatError, services.identity.authenticate);
     serveWebSocket(app, options, prepare, formatError, verify);
@@ -275,7 +276,10 @@ function authorizationParam(params: Readonly<Record<string, unknown>> | undefine
  * exactly the same tokens. It reads only `headers.authorization`, sets `principal` and may set a
  * `WWW-Authenticate` header; a WebSocket upgrade has no Fastify request, hence this minimal stand-in.
  */
-async function verifyBearer(verifyToken: VerifyToken, authorization: string | undefined): Promise<Verification> {
+async function verifyBearer(
+  verifyToken: VerifyToken,
+  authorization: string | undefined,
+): Promise<Verification> {
   const token = bearerToken(authorization);
   if (token === undefined) return { ok: false, detail: "Send Authorization: Bearer <access token>" };
   const verified = await verifyToken(token);

@@ -1,9 +1,11 @@
 import { createHash, createHmac } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
 import { isStaff, type Principal } from "../../platform/http/auth.ts";
+import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
+
 export { isStaff, preferredWaitMs, principalOf } from "../../platform/http/auth.ts";
+
 import type { Clock } from "../../platform/clock.ts";
 import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";
 import { isValidIban, normalizeIban } from "../domain/iban.ts";
@@ -64,7 +66,6 @@ export function ibanOrFail(value: string, field: string): string {
     throw new ProblemError("validation_failed", { field, detail: `${field} is not a valid IBAN` });
   return iban;
 }
-
 
 /**
  * Secret token of an account: HMAC of its id under a server key, so an idempotent replay of the

@@ -9,11 +9,11 @@ import {
   type TestPlatform,
   testAdmin,
 } from "../../../test/support/platform.ts";
+import { type GatewayFleet, startGatewayFleet } from "../../dev/gateway-simulators/fleet.ts";
+import type { GatewayProfileInput } from "../../dev/gateway-simulators/profile.ts";
 import { seededRandom, systemClock } from "../../platform/clock.ts";
 import type { paymentView } from "../http.ts";
 import type { PaymentsOptions, RunningPayments } from "../index.ts";
-import { type GatewayFleet, startGatewayFleet } from "../../dev/gateway-simulators/fleet.ts";
-import type { GatewayProfileInput } from "../../dev/gateway-simulators/profile.ts";
 
 /** A payment as `GET /v1/payments/{id}` answers it. */
 export type PaymentView = ReturnType<typeof paymentView>;
@@ -53,10 +53,13 @@ export async function startPaymentsHarness(
   const { alerts, ...paymentsOptions } = options;
   const { config, ...rest } = platformOptions;
   const alertsConfig = alerts === undefined ? {} : { alerts };
-  const tp = await startTestPlatform({ ...alertsConfig, ...config }, {
-    ...rest,
-    payments: { random: seededRandom(seed + 1), ...paymentsOptions, seedGateways: fleet },
-  });
+  const tp = await startTestPlatform(
+    { ...alertsConfig, ...config },
+    {
+      ...rest,
+      payments: { random: seededRandom(seed + 1), ...paymentsOptions, seedGateways: fleet },
+    },
+  );
   const payments = tp.platform.payments;
   if (!payments) throw new Error("payments did not start");
   const api = apiClient(tp.url);

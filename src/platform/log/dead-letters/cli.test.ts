@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { topology } from "../../../app/topology.ts";
 import { deadLetterHeaders } from "../consumer.ts";
 import type { LogRecord } from "../port.ts";
-import { topology } from "../../../app/topology.ts";
 import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
 
 const dead: LogRecord = {

@@ -7,11 +7,11 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../config.ts";
+import type { SchemaRegistry } from "../../schema-registry/port.ts";
+import { deadLetterTopic, type TopicDeclaration } from "../../topology.ts";
 import { avroType } from "../avro.ts";
 import { deadLetterHeaders } from "../consumer.ts";
 import type { Log, LogRecord, OutgoingRecord } from "../port.ts";
-import type { SchemaRegistry } from "../../schema-registry/port.ts";
-import { deadLetterTopic, type TopicDeclaration } from "../../topology.ts";
 
 const usage = `ledgerflow dlq <command>
   list [--limit N] [--json]                        dead-lettered records of every topic

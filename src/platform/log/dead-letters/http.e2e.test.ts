@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../../../test/support/platform.ts";
+import {
+  apiClient,
+  startTestPlatform,
+  type TestPlatform,
+  testAdmin,
+} from "../../../../test/support/platform.ts";
 import { createAccountCommand } from "../../../ledger/http/accounts.ts";
 import { commandToAvro } from "../../../ledger/schemas.ts";
 import { deadLetterHeaders } from "../consumer.ts";

@@ -10,18 +10,17 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import { z } from "zod";
-
-import { requireRole } from "../../http/auth.ts";
 import { principalOf } from "../../../ledger/http/common.ts";
+import type { Clock } from "../../clock.ts";
+import type { PreHandler } from "../../http/auth.ts";
+import { requireRole } from "../../http/auth.ts";
+import { ProblemError } from "../../http/problems.ts";
+import type { SchemaRegistry } from "../../schema-registry/port.ts";
+import type { TopicDeclaration } from "../../topology.ts";
 import { deadLetterHeaders } from "../consumer.ts";
 import type { Log, LogRecord } from "../port.ts";
 import { createTopicCodec, type TopicCodec } from "../topic-codecs.ts";
-import type { TopicDeclaration } from "../../topology.ts";
-import type { Clock } from "../../clock.ts";
-import type { PreHandler } from "../../http/auth.ts";
-import type { SchemaRegistry } from "../../schema-registry/port.ts";
 import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
-import { ProblemError } from "../../http/problems.ts";
 
 /** Most records listed per dead-letter partition (the latest ones). */
 export const listLimitMax = 500;
