@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -12,7 +12,6 @@ import {
   usernameLengthMin,
   usernamePattern,
 } from "./service.ts";
-import type { Role } from "./store.ts";
 import { roles } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
 

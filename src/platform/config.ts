@@ -138,7 +138,7 @@ function rawFromEnv(sections: readonly ConfigSection[], env: Env): Record<string
     const path = envMap[name];
     if (!path) throw new ConfigError(`unknown setting ${name}`);
     const [section, field] = path;
-    (raw[section] ??= {})[field] = value;
+    raw[section] = { ...raw[section], [field]: value };
   }
   return raw;
 }
