@@ -4,8 +4,10 @@
  * a `// long-function: <reason>` line directly above the function (or its statement).
  * Counts every function-like node (declarations, methods, arrows, function expressions) over its
  * whole span, nested functions included, in src/**\/*.ts except tests.
- * Usage: node scripts/checks/function-length.ts [--list] [--max N] [paths…]
+ * Usage: node scripts/checks/function-length.ts [--list] [--max N] [--known FILE] [paths…]
  * Exit code 1 when a function is too long and says nothing; `--list` prints every long one.
+ * `--known FILE` lists `path name` lines still to split (issue 12): they are reported, not failed;
+ * a new long function fails.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -78,19 +80,31 @@ export function longFunctions(files: readonly string[], linesMax: number): LongF
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
-    options: { list: { type: "boolean", default: false }, max: { type: "string", default: "70" } },
+    options: {
+      list: { type: "boolean", default: false },
+      max: { type: "string", default: "70" },
+      known: { type: "string" },
+    },
     allowPositionals: true,
   });
   const roots = positionals.length > 0 ? positionals : ["src"];
   const found = longFunctions(roots.flatMap(sourceFiles), Number(values.max));
-  const unexcused = found.filter((f) => !f.excused);
+  const known = new Set(
+    values.known
+      ? readFileSync(values.known, "utf8")
+          .split("\n")
+          .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+      : [],
+  );
+  const isKnown = (f: LongFunction) => known.has(`${relative(".", f.file)} ${f.name}`);
+  const unexcused = found.filter((f) => !f.excused && !isKnown(f));
   const shown = values.list ? found : unexcused;
   for (const f of shown)
     process.stdout.write(
       `${relative(".", f.file)}:${f.line} ${f.name} ${f.lines} lines${f.excused ? " (excused)" : ""}\n`,
     );
   process.stdout.write(
-    `${found.length} functions over ${values.max} lines, ${found.length - unexcused.length} with a comment saying why\n`,
+    `${found.length} functions over ${values.max} lines: ${found.filter((f) => f.excused).length} with a comment saying why, ${found.filter(isKnown).length} known (still to split), ${unexcused.length} new\n`,
   );
   if (unexcused.length > 0) process.exitCode = 1;
 }
