@@ -39,7 +39,7 @@ export const paymentsConfig = {
     }),
     alerts: z.object({
       /** Gateway alerts of one gateway and kind are sent at most once per this window. */
-      quietMs: positiveInt.default(60_000),
+      quietMs: z.coerce.number().int().min(0).default(60_000),
       /** `smtp://user:pass@host:port` (or smtps://); e-mail alerts are off when unset. */
       smtpUrl: z.string().url().optional(),
       emailFrom: z.string().min(3).default("ledgerflow@localhost"),
