@@ -3,7 +3,6 @@
  * Embedded mode runs every role in this process on embedded PostgreSQL and the PostgreSQL log;
  * distributed mode runs the roles asked for, against external PostgreSQL and Kafka.
  */
-import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
@@ -17,6 +16,7 @@ import { createArgon2Hasher } from "../identity/passwords.ts";
 import { authenticate } from "../identity/routes.ts";
 import { createIdentityService, type IdentityService } from "../identity/service.ts";
 import { type AccessTokens, createAccessTokens } from "../identity/tokens.ts";
+import { createPostgresAccountClaims } from "../ledger/account-claims.ts";
 import { createPostgresLedgerStore, logOutbox, tableOutbox } from "../ledger/adapters/postgres.ts";
 import type { BatchResult } from "../ledger/apply-batch.ts";
 import { AcceptedCommands, type CommandGateway, createCommandGateway } from "../ledger/command-gateway.ts";
@@ -28,7 +28,14 @@ import { startNotifier } from "../ledger/notifier.ts";
 import { decodeOutboxBatch } from "../ledger/outbox.ts";
 import { startPendingSweeper } from "../ledger/pending-sweeper.ts";
 import { createLedgerQueries, type LedgerQueries } from "../ledger/queries.ts";
-import { type Clock, type IdGenerator, systemClock, systemIds } from "../platform/clock.ts";
+import {
+  type Clock,
+  type IdGenerator,
+  type Random,
+  systemClock,
+  systemIds,
+  systemRandom,
+} from "../platform/clock.ts";
 import type { Config } from "../platform/config.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
@@ -141,6 +148,8 @@ export interface PlatformOptions {
   readonly role: Role;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /** Secrets (account tokens, the generated admin password) come from here; crypto randomness by default. */
+  readonly random?: Random;
   /** Route plugins of other contexts (GraphQL, payments…), given the running platform. */
   readonly plugins?: readonly ((platform: PlatformServices) => (app: FastifyInstance) => Promise<void>)[];
   readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
@@ -186,6 +195,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { config, role } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? systemIds;
+  const random = options.random ?? systemRandom;
   const instanceId = instanceIdOf(config);
   const components = roleComponents[role];
   const logger = pino({ level: config.logLevel, base: { service: "ledgerflow", role, instanceId } });
@@ -370,7 +380,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       waitMsMax: config.http.waitMsMax,
       transfersPerBatchMax: config.ledger.transfersPerBatchMax,
       authenticate: authenticate(tokens),
-      accountTokenKey: secretKey,
+      random,
+      accountClaims: createPostgresAccountClaims(pool),
       liveStats,
     };
     const services: PlatformServices = {
@@ -407,7 +418,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
     if (components.http) {
       // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.auth.adminPassword ?? randomBytes(12).toString("base64url");
+      adminPassword = config.auth.adminPassword ?? Buffer.from(random.bytes(12)).toString("base64url");
       const admin = await identity.bootstrapAdmin(config.auth.adminUsername, adminPassword);
       if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
       if (!admin.created) adminPassword = config.auth.adminPassword;

@@ -1,9 +1,10 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ProblemError, rejectionProblem } from "../../api/problems.ts";
 import type { Principal } from "../../identity/tokens.ts";
-import type { Clock } from "../../platform/clock.ts";
+import type { Clock, Random } from "../../platform/clock.ts";
+import type { AccountClaims } from "../account-claims.ts";
 import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";
 import { isValidIban, normalizeIban } from "../domain/iban.ts";
 import { assets, parsePositiveAmount } from "../domain/money.ts";
@@ -21,8 +22,10 @@ export interface LedgerHttpDeps {
   readonly waitMsMax: number;
   readonly transfersPerBatchMax: number;
   readonly authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** Key deriving account tokens (see accountToken). */
-  readonly accountTokenKey: Uint8Array;
+  /** Draws account tokens (see newAccountToken): the system's cryptographic randomness in production. */
+  readonly random: Random;
+  /** Who claimed an account id first (see openAccount). */
+  readonly accountClaims: AccountClaims;
   readonly liveStats: LiveStats;
 }
 
@@ -83,12 +86,15 @@ export function preferredWaitMs(request: FastifyRequest, waitMsMax: number): num
   return Math.min(Number(match[1]) * 1000, waitMsMax);
 }
 
+const accountTokenBytes = 32;
+
 /**
- * Secret token of an account: HMAC of its id under a server key, so an idempotent replay of the
- * creation returns the same token; the ledger stores only its SHA-256.
+ * A new account's secret token: 256 random bits, unrelated to the account id or anything public.
+ * Only its SHA-256 is kept (a 256-bit random secret needs no slow password hash); the plaintext is
+ * returned once, to the caller who opened the account.
  */
-export function accountToken(accountId: string, key: Uint8Array): { token: string; tokenHash: string } {
-  const token = createHmac("sha256", key).update(`account-token:${accountId}`).digest("base64url");
+export function newAccountToken(random: Random): { token: string; tokenHash: string } {
+  const token = Buffer.from(random.bytes(accountTokenBytes)).toString("base64url");
   return { token, tokenHash: hashToken(token) };
 }
 
