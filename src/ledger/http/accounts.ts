@@ -86,7 +86,8 @@ export async function openAccount(
   if (claim.kind === "contended") return conflicting;
   if (claim.kind === "taken") {
     const { existing } = claim;
-    if (existing.ownerId !== principal.userId || existing.fingerprint !== command.fingerprint) return conflicting;
+    if (existing.ownerId !== principal.userId || existing.fingerprint !== command.fingerprint)
+      return conflicting;
     const replay = { ...command, tokenHash: existing.tokenHash };
     return { submission: await deps.gateway.submit(replay, waitMs), token: undefined };
   }
