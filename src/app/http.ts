@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import { installErrorHandler } from "../api/error-handler.ts";
+import { installJsonBodyParser } from "../api/json-body.ts";
 import { ProblemError } from "../api/problems.ts";
 import { decoratePrincipal, identityRoutes } from "../identity/routes.ts";
 import type { IdentityService } from "../identity/service.ts";
@@ -44,6 +45,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser("text/plain");
+  installJsonBodyParser(app);
   installErrorHandler(app);
   decoratePrincipal(app);
 

@@ -33,10 +33,15 @@ export const assetCode = z
   .enum(Object.keys(assets) as [string, ...string[]])
   .describe("Asset code, e.g. EUR");
 
-/** Amount in minor units: a decimal-integer string (preferred) or a safe JSON integer. */
+/**
+ * Amount in minor units: a decimal-integer string (preferred) or a JSON number whose literal text is
+ * a plain integer (the body parser hands such a number over as its text: see api/json-body.ts).
+ */
 export const amountInput = z
   .union([z.string().max(40), z.number()])
-  .describe('Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR');
+  .describe(
+    'Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR (a JSON number is accepted only when written as a plain integer: no fraction, no exponent)',
+  );
 
 export const ibanInput = z.string().min(1).max(64).describe("IBAN, spaces allowed");
 

@@ -603,6 +603,52 @@ describe("bad input", () => {
     assert.equal(response.status, 201, JSON.stringify(response.body));
   });
 
+  test("an amount sent as a JSON number is taken literally: anything but a plain integer is 400, never rounded", async () => {
+    const rawPost = async (path: string, text: string, as = aliceToken) => {
+      const response = await fetch(`${tp.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${as}`, "content-type": "application/json", prefer: "wait=10" },
+        body: text,
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const offsets = await endOffsetsTotal();
+    const transferWith = (literal: string) =>
+      JSON.stringify({ ...base(), amount: "AMOUNT" }).replace('"AMOUNT"', literal);
+    for (const literal of [
+      "0.99999999999999999",
+      "1e3",
+      "1E3",
+      "12.000",
+      "1.0",
+      "-0",
+      "1e-7",
+      "9007199254740993.5",
+    ]) {
+      const single = await rawPost("/v1/transfers", transferWith(literal));
+      assert.equal(single.status, 400, `${literal}: ${JSON.stringify(single.body)}`);
+      assert.deepEqual([single.body.code, single.body.field], ["validation_failed", "amount"], literal);
+      const batch = await rawPost("/v1/transfers/batch", `{"transfers":[${transferWith(literal)}]}`);
+      assert.equal(batch.status, 400, `batch ${literal}: ${JSON.stringify(batch.body)}`);
+      assert.equal(batch.body.field, "transfers/0/amount");
+    }
+    const adminToken = await apiClient(tp.url).signIn(testAdmin.username, testAdmin.password);
+    const deposit = `{"id":"${randomUUID()}","type":"deposit","iban":"${aliceEur.iban}","amount":1e3,"branch":"x"}`;
+    const operation = await rawPost("/v1/operations", deposit, adminToken);
+    assert.deepEqual([operation.status, operation.body.field], [400, "amount"]);
+    assert.equal(await endOffsetsTotal(), offsets, "nothing reached the log");
+
+    // A plain integer literal is exact, beyond 2^53 too (as a double it would be …992).
+    const fresh = await openAccount(alice);
+    const big = `{"id":"${randomUUID()}","type":"deposit","iban":"${fresh.iban}","amount":9007199254740993,"branch":"x"}`;
+    const credited = await rawPost("/v1/operations", big, adminToken);
+    assert.equal(credited.status, 201, JSON.stringify(credited.body));
+    assert.equal(await balance(alice, fresh.iban), 9007199254740993n);
+    const accepted = await rawPost("/v1/transfers", transferWith("25"));
+    assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+    assert.equal(accepted.body.amount, "25");
+  });
+
   test("malformed account and operation requests are 400 naming the field", async () => {
     const cases: [typeof alice, string, Record<string, unknown>, string][] = [
       [alice, "/v1/accounts", { id: "nope", asset: "EUR" }, "id"],
