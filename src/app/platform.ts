@@ -54,6 +54,7 @@ import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgr
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
 import { topicSpecs, topics } from "../platform/topology.ts";
 import { buildHttpApp } from "./http.ts";
+import { startMetricsListener } from "./metrics-listener.ts";
 import { loadOrCreateLocalSecrets } from "./secrets.ts";
 
 /** Start-up waits out a dependency that is briefly unavailable: about a minute, then gives up. */
@@ -150,6 +151,8 @@ export interface PlatformOptions {
   readonly ids?: IdGenerator;
   /** Secrets (account tokens, the generated admin password) come from here; crypto randomness by default. */
   readonly random?: Random;
+  /** The built web app to serve; web/dist of this checkout by default. */
+  readonly webDir?: string;
   /** Route plugins of other contexts (GraphQL, payments…), given the running platform. */
   readonly plugins?: readonly ((platform: PlatformServices) => (app: FastifyInstance) => Promise<void>)[];
   readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
@@ -187,6 +190,8 @@ export interface PlatformServices {
 export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
+  /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
+  readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
   stop(): Promise<void>;
 }
@@ -403,6 +408,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     };
 
     let url: string | undefined;
+    let metricsUrl: string | undefined;
     let adminPassword: string | undefined;
     if (components.notifier) {
       const notifier = await startNotifier({
@@ -431,7 +437,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         ready: async () => (await pool.query("SELECT 1")).rowCount === 1,
         metricsRegistry: metrics.registry,
         plugins: (options.plugins ?? []).map((plugin) => plugin(services)),
-        webDir: join(import.meta.dirname, "..", "..", "web", "dist"),
+        webDir: options.webDir ?? join(import.meta.dirname, "..", "..", "web", "dist"),
         version: "0.1.0",
       });
       stops.push(() => app.close());
@@ -441,7 +447,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
     }
 
-    return { ...services, url, adminPassword, stop };
+    if (config.metrics.port !== undefined) {
+      const listener = await startMetricsListener({
+        registry: metrics.registry,
+        port: config.metrics.port,
+        logger,
+      });
+      stops.push(() => listener.close());
+      metricsUrl = listener.url;
+    }
+
+    return { ...services, url, metricsUrl, adminPassword, stop };
   } catch (error) {
     await stop();
     throw error;
