@@ -1,5 +1,11 @@
 import type { Socket } from "node:net";
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from "fastify";
 import { asInfrastructureError } from "../platform/db/errors.ts";
 import { InfrastructureError } from "../platform/errors.ts";
 import type { Problem } from "./problems.ts";
@@ -51,9 +57,17 @@ function sendClientErrorProblem(error: Error & { code?: string }, socket: Socket
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const [status, text, body] =
     error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-      ? [408, "Request Timeout", { ...problem("validation_failed", { detail: "The request took too long" }), status: 408 }]
+      ? [
+          408,
+          "Request Timeout",
+          { ...problem("validation_failed", { detail: "The request took too long" }), status: 408 },
+        ]
       : error.code === "HPE_HEADER_OVERFLOW"
-        ? [431, "Request Header Fields Too Large", { ...problem("validation_failed", { detail: "The headers are too large" }), status: 431 }]
+        ? [
+            431,
+            "Request Header Fields Too Large",
+            { ...problem("validation_failed", { detail: "The headers are too large" }), status: 431 },
+          ]
         : [400, "Bad Request", problem("validation_failed", { detail: "The request is not valid HTTP" })];
   const json = JSON.stringify(body);
   if (socket.writable) {

@@ -121,7 +121,10 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
       throw new ProblemError("not_found", { detail: `No route for GET /${path}` });
     const file = webFileOf(root, path) ?? join(root, "index.html");
     const type = contentTypes[extname(file)] ?? "application/octet-stream";
-    reply.header("cache-control", file.startsWith(assets) ? "public, max-age=31536000, immutable" : "no-cache");
+    reply.header(
+      "cache-control",
+      file.startsWith(assets) ? "public, max-age=31536000, immutable" : "no-cache",
+    );
     return reply.type(type).send(await readFile(file));
   });
 }

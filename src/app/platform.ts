@@ -269,7 +269,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       : await loadOrCreateLocalSecrets(dataDir);
     const secretKey = new TextEncoder().encode(secrets.jwtSecret);
     const tokens = await createAccessTokens(
-      { secret: secretKey, expiresInS: config.auth.accessTokenTtlSeconds },
+      {
+        secret: secretKey,
+        expiresInS: config.auth.accessTokenTtlSeconds,
+        clockToleranceS: config.auth.clockToleranceSeconds,
+      },
       clock,
     );
     const limiter = createConfiguredLoginLimiter(config, clock, logger);

@@ -7,12 +7,14 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { GraphQLFormattedError } from "graphql";
 import { type Client, createClient, type FormattedExecutionResult } from "graphql-ws";
+import { SignJWT } from "jose";
 import WebSocket from "ws";
 import {
   apiClient,
   startTestPlatform,
   type TestPlatform,
   testAdmin,
+  testJwtSecret,
 } from "../../../test/support/platform.ts";
 import { createGraphqlPlugin } from "./plugin.ts";
 
@@ -450,6 +452,32 @@ describe("subscriptions over WebSocket", () => {
       await eventually(() => refused.error !== undefined, "refused");
       assert.equal((refused.error as { code: number }).code, 4401);
     }
+  });
+
+  test("a socket does not outlive its access token: it closes with 4401 when the token expires", async () => {
+    // A token of Alice's that expires in 2 s, signed as the platform signs (the test platform's secret).
+    const claims = JSON.parse(Buffer.from(alice.split(".")[1] ?? "", "base64url").toString());
+    const nowS = Math.floor(Date.now() / 1000);
+    const shortLived = await new SignJWT({ username: claims.username, roles: claims.roles })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(claims.sub)
+      .setIssuer(claims.iss)
+      .setAudience(claims.aud)
+      .setIssuedAt(nowS)
+      .setExpirationTime(nowS + 2)
+      .sign(new TextEncoder().encode(testJwtSecret));
+    const startedMs = Date.now();
+    const live = subscribe(
+      wsClient(shortLived),
+      `subscription($iban: String!) { balanceChanged(iban: $iban) { iban } }`,
+      {
+        iban: aliceIban,
+      },
+    );
+    await eventually(() => live.error !== undefined, "closed at expiry", 15_000);
+    assert.equal((live.error as { code: number }).code, 4401);
+    const elapsedMs = Date.now() - startedMs;
+    assert.ok(elapsedMs >= 500 && elapsedMs < 4_000, `closed after ${elapsedMs} ms`);
   });
 
   test("the token may come in the upgrade request's Authorization header", async () => {
