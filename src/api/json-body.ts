@@ -23,17 +23,27 @@ function keepMoneyLiterals(key: string, value: unknown, context?: { readonly sou
     : value;
 }
 
-/** Parses a JSON body; money numbers come back as their literal text. Throws a SyntaxError if invalid. */
-export function parseJsonBody(text: string): unknown {
-  const careful = numericMoneyHint.test(text) || text.includes("\\u");
+/**
+ * Parses a JSON body. With `moneyLiterals`, money numbers come back as their literal text.
+ * Throws a SyntaxError if the text is not JSON or holds a forbidden prototype key.
+ */
+export function parseJsonBody(text: string, moneyLiterals = true): unknown {
+  const careful = moneyLiterals && (numericMoneyHint.test(text) || text.includes("\\u"));
   return secureJson.parse(text, careful ? keepMoneyLiterals : null, {
     protoAction: "error",
     constructorAction: "error",
   });
 }
 
-/** Replaces the app's `application/json` parser (its bodyLimit still applies: parseAs string). */
-export function installJsonBodyParser(app: FastifyInstance): void {
+/**
+ * Replaces the scope's `application/json` parser (its bodyLimit still applies: parseAs string).
+ * `moneyLiterals: false` where the schema types money itself (GraphQL: amounts are `String!`, so a
+ * JSON number is refused by GraphQL's own coercion, whatever its literal).
+ */
+export function installJsonBodyParser(
+  app: FastifyInstance,
+  options: { readonly moneyLiterals: boolean },
+): void {
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = body as string;
@@ -42,7 +52,7 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       return;
     }
     try {
-      done(null, parseJsonBody(text));
+      done(null, parseJsonBody(text, options.moneyLiterals));
     } catch {
       done(new ProblemError("validation_failed", { detail: "The body is not valid JSON" }), undefined);
     }

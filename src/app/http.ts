@@ -47,7 +47,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser("text/plain");
-  installJsonBodyParser(app);
+  installJsonBodyParser(app, { moneyLiterals: true });
   installErrorHandler(app);
   decoratePrincipal(app);
 

@@ -259,6 +259,23 @@ describe("queries and mutations over HTTP", () => {
       assert.equal(stored.body.errors[0].extensions.code, "not_found", "nothing was submitted");
     }
 
+    // Amount variables sent as JSON numbers of any spelling are refused, never rounded.
+    for (const literal of ["0.99999999999999999", "1e3", "12.000", "25"]) {
+      const query = `mutation($amount: String!) { moneyTransfer(id: "${randomUUID()}", from: "${aliceIban}",
+        to: "${bobIban}", amount: $amount, asset: "EUR") { status } }`;
+      const response = await fetch(`${platform.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(alice) },
+        body: `{"query":${JSON.stringify(query)},"variables":{"amount":${literal}}}`,
+      });
+      const body = (await response.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] };
+      assert.equal(
+        body.errors?.[0]?.extensions.code,
+        "validation_failed",
+        `${literal}: ${JSON.stringify(body)}`,
+      );
+    }
+
     const inline = await gql(alice, `{ transactionsByIban(iban: "${aliceIban}", first: 0) { nextCursor } }`);
     assert.deepEqual(inline.body.errors[0].extensions, { code: "validation_failed", field: "first" });
     const unknownField = await gql(alice, "{ accounts { iban secret } }");

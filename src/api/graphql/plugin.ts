@@ -26,6 +26,7 @@ import type { PlatformServices } from "../../app/platform.ts";
 import { bearerToken } from "../../identity/routes.ts";
 import type { AccessTokens, Principal } from "../../identity/tokens.ts";
 import { assert } from "../../platform/errors.ts";
+import { installJsonBodyParser } from "../json-body.ts";
 import { ProblemError } from "../problems.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import {
@@ -91,6 +92,8 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
       prepareOperation(schema, rules, options.limits, request, { principal });
     const verify = (authorization: string | undefined) => verifyBearer(services.tokens, authorization);
 
+    // Amounts are String! here: GraphQL refuses a JSON number for one, so literals need no keeping.
+    installJsonBodyParser(app, { moneyLiterals: false });
     serveHttp(app, options, prepare, formatError, services.ledgerHttp.authenticate);
     serveWebSocket(app, options, prepare, formatError, verify, () => services.clock.nowMs());
     app.get(`${graphqlPath}/schema.graphql`, { schema: { hide: true } }, async (_request, reply) =>
