@@ -11,7 +11,14 @@ import pino from "pino";
 import type { IdentityApi } from "../identity/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
 import type { PaymentsOptions, RunningPayments, StartedGateways } from "../payments/index.ts";
-import { type Clock, type IdGenerator, systemClock, systemIds } from "../platform/clock.ts";
+import {
+  type Clock,
+  type IdGenerator,
+  type Random,
+  systemClock,
+  systemIds,
+  systemRandom,
+} from "../platform/clock.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
@@ -36,6 +43,7 @@ import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
 import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
 import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
+import { startMetricsListener } from "./metrics-listener.ts";
 import { moduleMigrations, modules } from "./modules.ts";
 import { topicSpecs, topology } from "./topology.ts";
 
@@ -84,6 +92,10 @@ export interface PlatformOptions {
   readonly role: Role;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /** Secrets (account tokens, the generated admin password) come from here; crypto randomness by default. */
+  readonly random?: Random;
+  /** The built web app to serve; web/dist of this checkout by default. */
+  readonly webDir?: string;
   /** Edges besides the modules' own routes (GraphQL, dead letters…), given the running platform. */
   readonly plugins?: readonly ((platform: PlatformServices) => RoutePlugin)[];
   /** Starts the simulated gateways when `payments.simulateGateways` is on. */
@@ -123,6 +135,8 @@ export interface PlatformServices {
 export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
+  /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
+  readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
   /** The components running in this process, e.g. `ledger.command-handler`, `payments.processor`. */
   readonly running: readonly string[];
@@ -194,7 +208,8 @@ async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Log
   for (const drift of report.drift) logger.warn(drift, "topic drift (run `ledgerflow topics sync`)");
 }
 
-type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> & Infrastructure;
+type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> &
+  Infrastructure & { readonly random: Random };
 
 /** Starts the four context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
@@ -206,7 +221,16 @@ async function startModules(
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
   const [identityModule, ledgerModule, paymentsModule, tokensModule] = modules;
   const identity = await identityModule.start(
-    { config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret, pool, clock, ids, logger },
+    {
+      config: config.auth,
+      redisUrl: config.redis.url,
+      jwtSecret: base.jwtSecret,
+      pool,
+      clock,
+      ids,
+      logger,
+      random: base.random,
+    },
     run,
   );
   stops.add(identity.stop);
@@ -215,7 +239,7 @@ async function startModules(
     {
       config: { handler: config.handler, ledger: config.ledger, http: config.http },
       ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
-      accountTokenKey: new TextEncoder().encode(base.jwtSecret),
+      random: base.random,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
     },
@@ -273,8 +297,9 @@ async function serveHttp(
     bodyBytesMax: config.http.bodyBytesMax,
     ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
     metricsRegistry: services.metrics.registry,
+    authenticate: services.identity.authenticate,
     plugins: [...routes, ...(options.plugins ?? []).map((plugin) => plugin(services))],
-    webDir: join(import.meta.dirname, "..", "..", "web", "dist"),
+    webDir: options.webDir ?? join(import.meta.dirname, "..", "..", "web", "dist"),
     version: "0.1.0",
   });
   await app.listen({ host: config.http.host, port: config.http.port });
@@ -282,6 +307,38 @@ async function serveHttp(
   const port = typeof address === "object" && address ? address.port : config.http.port;
   const url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
   return { app, url };
+}
+
+/** The loopback metrics listener when `metrics.port` is configured; its URL. */
+async function serveMetrics(
+  config: Readonly<Config>,
+  metrics: PlatformMetrics,
+  logger: pino.Logger,
+  stops: ReturnType<typeof stopper>,
+): Promise<string | undefined> {
+  if (config.metrics.port === undefined) return undefined;
+  const listener = await startMetricsListener({
+    registry: metrics.registry,
+    port: config.metrics.port,
+    logger,
+  });
+  stops.add(() => listener.close());
+  return listener.url;
+}
+
+/** What edges build on: the platform and every module's published interface. */
+function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>>): PlatformServices {
+  const ledger = started.ledger.published;
+  return {
+    ...base,
+    ledger,
+    identity: started.identity.published,
+    payments: started.payments.published,
+    tokens: started.tokens.published,
+    topology,
+    notifications: ledger.notifications,
+    codecs: ledger.codecs,
+  };
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
@@ -300,20 +357,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   };
   try {
     const infrastructure = await startInfrastructure(options, clock, logger, stops);
-    const base: Base = { config, clock, ids, logger, metrics: createPlatformMetrics(), ...infrastructure };
+    const random = options.random ?? systemRandom;
+    const base: Base = {
+      config,
+      clock,
+      ids,
+      random,
+      logger,
+      metrics: createPlatformMetrics(),
+      ...infrastructure,
+    };
     const run: ModuleRun = { role, abilities: roleAbilities[role], crash };
     const started = await startModules(options, base, run, stops);
-    const ledger = started.ledger.published;
-    const services: PlatformServices = {
-      ...base,
-      ledger,
-      identity: started.identity.published,
-      payments: started.payments.published,
-      tokens: started.tokens.published,
-      topology,
-      notifications: ledger.notifications,
-      codecs: ledger.codecs,
-    };
+    const services = servicesOf(base, started);
     const startedModules = [started.identity, started.ledger, started.payments, started.tokens];
     let url: string | undefined;
     if (run.abilities.http) {
@@ -325,10 +381,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       stops.add(() => served.app.close());
       url = served.url;
     }
+    const metricsUrl = await serveMetrics(config, base.metrics, logger, stops);
     const running = [...(url ? ["http"] : []), ...startedModules.flatMap((m) => m.running)];
     logger.info({ running }, "started");
     const adminPassword = started.identity.published.adminPassword;
-    return { ...services, url, adminPassword, running, simulators: started.simulators, stop: stops.stop };
+    return {
+      ...services,
+      url,
+      metricsUrl,
+      adminPassword,
+      running,
+      simulators: started.simulators,
+      stop: stops.stop,
+    };
   } catch (error) {
     await stops.stop();
     throw error;

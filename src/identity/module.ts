@@ -2,12 +2,11 @@
  * The identity module: users, passwords, access tokens, the login limiter, the first admin, and the
  * `/v1/auth` routes. Its published interface verifies access tokens for every other edge.
  */
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type pg from "pg";
 import type pino from "pino";
 import { z } from "zod";
-import type { Clock, IdGenerator } from "../platform/clock.ts";
+import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
@@ -27,6 +26,8 @@ export const identityConfig = {
       accessTokenTtlSeconds: positiveInt.default(3_600),
       adminUsername: z.string().min(3).default("admin"),
       adminPassword: z.string().min(10).optional(),
+      /** Accepted clock skew between the node that issued an access token and the one checking it. */
+      clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
     }),
   },
   env: {
@@ -34,6 +35,7 @@ export const identityConfig = {
     LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
     LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
     LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
+    LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
   },
 } as const satisfies ConfigSection;
 
@@ -47,6 +49,8 @@ export interface IdentityDeps {
   readonly pool: pg.Pool;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Draws the generated admin password. */
+  readonly random: Random;
   readonly logger: pino.Logger;
 }
 
@@ -84,7 +88,11 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const { config, clock } = deps;
     const stops = stopper((error) => deps.logger.warn({ err: error }, "identity stop"));
     const tokens = await createAccessTokens(
-      { secret: new TextEncoder().encode(deps.jwtSecret), expiresInS: config.accessTokenTtlSeconds },
+      {
+        secret: new TextEncoder().encode(deps.jwtSecret),
+        expiresInS: config.accessTokenTtlSeconds,
+        clockToleranceS: config.clockToleranceSeconds,
+      },
       clock,
     );
     const limiter = createConfiguredLoginLimiter(deps.redisUrl, clock, deps.logger);
@@ -100,7 +108,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     let adminPassword: string | undefined;
     if (run.abilities.http) {
       // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.adminPassword ?? randomBytes(12).toString("base64url");
+      adminPassword = config.adminPassword ?? Buffer.from(deps.random.bytes(12)).toString("base64url");
       const admin = await service.bootstrapAdmin(config.adminUsername, adminPassword);
       if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
       if (!admin.created) adminPassword = config.adminPassword;

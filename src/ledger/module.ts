@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type pg from "pg";
 import type pino from "pino";
-import type { Clock, IdGenerator } from "../platform/clock.ts";
+import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
 import type { PostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { Log, LogRecord } from "../platform/log/port.ts";
@@ -17,6 +17,7 @@ import { decodeOutboxBatch } from "../platform/outbox.ts";
 import { type RelayPublishSample, startOutboxRelay } from "../platform/outbox-relay.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { startupRetry } from "../platform/startup.ts";
+import { createPostgresAccountClaims } from "./account-claims.ts";
 import { createPostgresLedgerStore, logOutbox, tableOutbox } from "./adapters/postgres.ts";
 import type { BatchResult } from "./apply-batch.ts";
 import { AcceptedCommands, createCommandGateway } from "./command-gateway.ts";
@@ -43,8 +44,8 @@ export interface LedgerDeps {
   readonly logger: pino.Logger;
   readonly metrics: PlatformMetrics;
   readonly authenticate: PreHandler;
-  /** Key deriving account tokens. */
-  readonly accountTokenKey: Uint8Array;
+  /** Secrets (account tokens) are drawn from here. */
+  readonly random: Random;
   readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
   readonly observeRelayPublish?: (sample: RelayPublishSample) => void;
 }
@@ -191,7 +192,8 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         waitMsMax: config.http.waitMsMax,
         transfersPerBatchMax: config.ledger.transfersPerBatchMax,
         authenticate: deps.authenticate,
-        accountTokenKey: deps.accountTokenKey,
+        random: deps.random,
+        accountClaims: createPostgresAccountClaims(pool),
         liveStats,
       };
       const published: LedgerApi = {

@@ -57,6 +57,13 @@ export const platformConfig = {
       url: z.string().url().optional(),
       requestTimeoutMs: positiveInt.default(10_000),
     }),
+    metrics: z.object({
+      /**
+       * `/metrics` on the API listener is for admins only. With a port, it is also served without
+       * authentication on a second listener bound to 127.0.0.1 (for a scraper on the same host).
+       */
+      port: port.optional(),
+    }),
     redis: z.object({
       /** Shared cache of distributed mode (`redis://host:port`); in-memory caches when unset. */
       url: z
@@ -80,6 +87,7 @@ export const platformConfig = {
     LEDGERFLOW_SCHEMA_REGISTRY_URL: ["schemaRegistry", "url"],
     LEDGERFLOW_SCHEMA_REGISTRY_TIMEOUT_MS: ["schemaRegistry", "requestTimeoutMs"],
     LEDGERFLOW_REDIS_URL: ["redis", "url"],
+    LEDGERFLOW_METRICS_PORT: ["metrics", "port"],
   },
 } as const satisfies ConfigSection;
 

@@ -22,7 +22,12 @@ export interface Principal {
 export type TokenRejection = "token_expired" | "token_invalid";
 
 export type TokenVerification =
-  | { readonly ok: true; readonly principal: Principal }
+  | {
+      readonly ok: true;
+      readonly principal: Principal;
+      /** When the token expires (its exp): long-lived connections end there (WebSocket). */
+      readonly expiresAtMs: number;
+    }
   | { readonly ok: false; readonly code: TokenRejection };
 
 /** Verifies an access token; never throws for a bad token. */
