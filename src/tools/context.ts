@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import pg from "pg";
 import type { Config } from "../app/config.ts";
+import { moduleMigrations } from "../app/modules.ts";
 import { createConfiguredLog, createConfiguredRegistry, instanceIdOf } from "../app/platform.ts";
 import { systemClock } from "../platform/clock.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
@@ -65,7 +66,7 @@ export async function openToolContext(config: Readonly<Config>): Promise<ToolCon
       statementTimeoutMs: config.database.statementTimeoutMs,
     });
     closers.push(() => pool.end());
-    await migrate(pool);
+    await migrate(pool, moduleMigrations);
     const log = createConfiguredLog(config, pool, systemClock, `${instanceIdOf(config)}-tool`);
     closers.push(() => log.close());
     return { config, pool, log, registry: createConfiguredRegistry(config, pool), close };

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
+import { moduleMigrations } from "../../src/app/modules.ts";
 import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 import { migrate } from "../../src/platform/db/migrate.ts";
 import { createPool } from "../../src/platform/db/pool.ts";
@@ -25,7 +26,7 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false }),
   );
   const pool = createPool({ url: server.url, connectionsMax: 20, statementTimeoutMs: 30_000 });
-  await migrate(pool);
+  await migrate(pool, moduleMigrations);
   return {
     url: server.url,
     pool,
