@@ -30,7 +30,7 @@ import { startPendingSweeper } from "../ledger/pending-sweeper.ts";
 import { createLedgerQueries, type LedgerQueries } from "../ledger/queries.ts";
 import { type Clock, type IdGenerator, systemClock, systemIds } from "../platform/clock.ts";
 import type { Config } from "../platform/config.ts";
-import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
+import { describeDatabaseUrl, startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
 import { UnavailableError } from "../platform/errors.ts";
@@ -179,6 +179,8 @@ export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
   readonly adminPassword: string | undefined;
+  /** Which database this platform uses, for operators (no password). */
+  readonly database: string;
   stop(): Promise<void>;
 }
 
@@ -198,15 +200,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     const dataDir = resolve(config.dataDir);
     let databaseUrl = config.database.url;
+    let database = databaseUrl ? describeDatabaseUrl(databaseUrl) : "";
     if (!databaseUrl) {
       logger.info({ dataDir }, "starting embedded PostgreSQL");
+      const local = await loadOrCreateLocalSecrets(dataDir);
       const embedded = await startEmbeddedPostgres({
         dataDir,
         port: config.database.embeddedPort,
         persistent: true,
+        listenTcp: config.database.embeddedListenTcp,
+        passwords: { superuser: local.postgresSuperuserPassword, app: local.postgresAppPassword },
       });
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
+      database = embedded.description;
+      logger.info({ database }, "embedded PostgreSQL started");
     }
     const pool = createPool({
       url: databaseUrl,
@@ -430,7 +438,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
     }
 
-    return { ...services, url, adminPassword, stop };
+    return { ...services, url, adminPassword, database, stop };
   } catch (error) {
     await stop();
     throw error;
