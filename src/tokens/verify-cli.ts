@@ -6,7 +6,7 @@
  *   ledgerflow verify --receipt PROOF.json --key FILE
  *
  * --database-url  PostgreSQL holding the chain (default: LEDGERFLOW_DATABASE_URL, else the embedded
- *                 database of a running platform on LEDGERFLOW_EMBEDDED_PG_PORT / 54330)
+ *                 database of the data directory: the running platform's, or started for the check)
  * --key           public key, PEM or JWK (as served by GET /v1/chain/key); default: derived from
  *                 <data dir>/chain-ed25519.pem on this machine
  * --receipt       a proof document as served by GET /v1/tokens/{id}/proof
@@ -17,6 +17,7 @@ import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { openToolDatabase } from "../app/database.ts";
 import { loadConfig } from "../platform/config.ts";
 import { blockFromRow, receiptFromRow, type StoredBlock } from "./chain.ts";
 import { keysFromPem, publicKeyFrom } from "./crypto.ts";
@@ -132,12 +133,10 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
     lines.push(...problems.map((p) => `  ${p}`));
     if (!values["database-url"]) return { ok, lines };
   }
-  const url =
-    values["database-url"] ??
-    config.database.url ??
-    `postgres://postgres:ledgerflow-local@127.0.0.1:${config.database.embeddedPort}/postgres`;
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const database = await openToolDatabase(config, values["database-url"] ?? config.database.url);
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   try {
+    lines.push(`database: ${database.description}`);
     const startedMs = Date.now();
     const signatures = values.signatures === "all" ? "all" : "blocks";
     const report = await verifyStoredChain(pool, key, signatures);
@@ -150,6 +149,7 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
     if (report.problems.length > 100) lines.push(`  … and ${report.problems.length - 100} more`);
   } finally {
     await pool.end();
+    await database.close();
   }
   return { ok, lines };
 }

