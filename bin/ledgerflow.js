@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The `ledgerflow` command (package.json "bin"; `npx ledgerflow`, `npm link`). Plain JavaScript, so
+// that an old Node gets a clear message instead of a parse error or ERR_UNKNOWN_FILE_EXTENSION:
+// the version is checked before the TypeScript entry (src/main.ts) is loaded.
+import { refuseOldNode } from "./node-version.js";
+
+refuseOldNode();
+import("../src/main.ts").then(
+  function (entry) {
+    entry.runCommandLine(process.argv.slice(2));
+  },
+  function (error) {
+    process.stderr.write("ledgerflow could not load: " + (error && error.message ? error.message : error) + "\n");
+    process.exit(1);
+  },
+);
