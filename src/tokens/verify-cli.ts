@@ -14,11 +14,13 @@
  */
 
 import type { KeyObject } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { openToolDatabase } from "../app/database.ts";
-import { loadConfig } from "../platform/config.ts";
+import { ConfigError, loadConfig } from "../platform/config.ts";
 import { blockFromRow, receiptFromRow, type StoredBlock } from "./chain.ts";
 import { keysFromPem, publicKeyFrom } from "./crypto.ts";
 import { headerRange, type ProofDocument, verifyChain, verifyProofDocument } from "./verify.ts";
@@ -29,6 +31,9 @@ export interface VerifyResult {
 }
 
 async function loadKey(keyPath: string | undefined, dataDir: string): Promise<KeyObject> {
+  const ownKey = join(resolve(dataDir), "chain-ed25519.pem");
+  if (!keyPath && !existsSync(ownKey))
+    throw new ConfigError(`no chain key at ${ownKey}: pass --key FILE (as served by GET /v1/chain/key)`);
   if (keyPath) {
     const text = await readFile(keyPath, "utf8");
     const parsed = text.trim().startsWith("{") ? JSON.parse(text) : undefined;
@@ -36,7 +41,7 @@ async function loadKey(keyPath: string | undefined, dataDir: string): Promise<Ke
     if (parsed?.jwk) return publicKeyFrom(JSON.stringify(parsed.jwk));
     return publicKeyFrom(text);
   }
-  return keysFromPem(await readFile(`${dataDir}/chain-ed25519.pem`, "utf8")).publicKey;
+  return keysFromPem(await readFile(ownKey, "utf8")).publicKey;
 }
 
 /**
@@ -117,8 +122,18 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
     },
     allowPositionals: false,
   });
+  if (values.signatures !== "all" && values.signatures !== "blocks")
+    throw new ConfigError("--signatures must be all or blocks");
   const config = loadConfig(process.env, {});
-  const key = await loadKey(values.key, config.dataDir);
+  const checksChain = !values.receipt || values["database-url"] !== undefined;
+  // The database first: it says which data directory is meant when it has none.
+  const database = checksChain
+    ? await openToolDatabase(config, values["database-url"] ?? config.database.url)
+    : undefined;
+  const key = await loadKey(values.key, config.dataDir).catch(async (error: unknown) => {
+    await database?.close();
+    throw error;
+  });
   const lines: string[] = [];
   let ok = true;
   if (values.receipt) {
@@ -131,9 +146,8 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
         : "receipt: FAILED",
     );
     lines.push(...problems.map((p) => `  ${p}`));
-    if (!values["database-url"]) return { ok, lines };
   }
-  const database = await openToolDatabase(config, values["database-url"] ?? config.database.url);
+  if (!database) return { ok, lines };
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   try {
     lines.push(`database: ${database.description}`);
