@@ -6,11 +6,13 @@ import { refuseOldNode } from "./node-version.js";
 
 refuseOldNode();
 import("../src/main.ts").then(
-  function (entry) {
+  (entry) => {
     entry.runCommandLine(process.argv.slice(2));
   },
-  function (error) {
-    process.stderr.write("ledgerflow could not load: " + (error && error.message ? error.message : error) + "\n");
+  (error) => {
+    process.stderr.write(
+      "ledgerflow could not load: " + (error && error.message ? error.message : error) + "\n",
+    );
     process.exit(1);
   },
 );

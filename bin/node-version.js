@@ -14,7 +14,10 @@ export function nodeVersionProblem(version) {
   var required = nodeVersionRequired;
   if (major > required[0] || (major === required[0] && minor >= required[1])) return undefined;
   return (
-    "Ledgerflow needs Node >= " + required.join(".") + "; you have " + String(version).replace(/^v/, "") +
+    "Ledgerflow needs Node >= " +
+    required.join(".") +
+    "; you have " +
+    String(version).replace(/^v/, "") +
     ".\nInstall Node 24 LTS: https://nodejs.org/en/download (or `nvm install 24`, `fnm install 24`," +
     " `volta install node@24`), then run the command again.\n"
   );
@@ -30,6 +33,7 @@ export function refuseOldNode() {
 
 var invokedDirectly = false;
 try {
-  invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  invokedDirectly =
+    process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 } catch (error) {}
 if (invokedDirectly) refuseOldNode();

@@ -117,9 +117,11 @@ export async function main(argv: readonly string[]): Promise<Outcome> {
 /** 2 for usage and configuration errors, 1 for everything else; never a stack trace. */
 export function reportFailure(command: string | undefined, error: unknown): number {
   const code = (error as { code?: unknown }).code;
-  const usage = error instanceof ConfigError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
+  const usage =
+    error instanceof ConfigError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
   const message = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error ? `\n  cause: ${error.cause.message}` : "";
+  const cause =
+    error instanceof Error && error.cause instanceof Error ? `\n  cause: ${error.cause.message}` : "";
   process.stderr.write(`${styled("red", "error:", process.stderr)} ${message.trimEnd()}${cause}\n`);
   if (usage && command && commandHelp[command])
     process.stderr.write(`(ledgerflow ${command} --help shows the options)\n`);

@@ -17,7 +17,10 @@ export interface ToolDatabase {
   close(): Promise<void>;
 }
 
-export async function openToolDatabase(config: Readonly<Config>, url = config.database.url): Promise<ToolDatabase> {
+export async function openToolDatabase(
+  config: Readonly<Config>,
+  url = config.database.url,
+): Promise<ToolDatabase> {
   if (url) return { url, description: describeDatabaseUrl(url), close: async () => {} };
   const dataDir = resolve(config.dataDir);
   // A command never creates a platform's data: a wrong LEDGERFLOW_DATA_DIR is a usage error.

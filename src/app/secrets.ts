@@ -31,7 +31,8 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSe
   const missing = secretNames.filter((name) => typeof stored[name] !== "string");
   if (missing.length === 0) return stored as LocalSecrets;
   const secrets = { ...stored };
-  for (const name of missing) secrets[name] = randomBytes(name === "jwtSecret" ? 48 : 24).toString("base64url");
+  for (const name of missing)
+    secrets[name] = randomBytes(name === "jwtSecret" ? 48 : 24).toString("base64url");
   // Written aside and renamed, so a crash never leaves a half-written file (and a lost password).
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify(secrets), { mode: 0o600 });

@@ -43,6 +43,9 @@ function ledgerflow(args: string[], env: NodeJS.ProcessEnv = envFor()): Promise<
   return finished(spawn(process.execPath, [bin, ...args], { cwd: root, env }));
 }
 
+/** The ANSI escape that starts a colour sequence. */
+const ansiEscape = String.fromCharCode(27);
+
 const noStackTrace = (output: string) => assert.doesNotMatch(output, /\n\s+at .+:\d+:\d+|ERR_PARSE_ARGS/);
 
 describe("help, version and usage errors", () => {
@@ -81,7 +84,15 @@ describe("help, version and usage errors", () => {
   });
 
   test("usage errors exit 2 with a message and no stack trace", async () => {
-    const cases = [[], ["bogus"], ["serve", "--bogus"], ["verify", "--nope"], ["topics"], ["dlq"], ["gateways"]];
+    const cases = [
+      [],
+      ["bogus"],
+      ["serve", "--bogus"],
+      ["verify", "--nope"],
+      ["topics"],
+      ["dlq"],
+      ["gateways"],
+    ];
     for (const args of cases) {
       const result = await ledgerflow(args);
       assert.equal(result.code, 2, `ledgerflow ${args.join(" ")}: ${result.stdout}${result.stderr}`);
@@ -92,10 +103,21 @@ describe("help, version and usage errors", () => {
 
   test("colour on a terminal only, and none with NO_COLOR", async () => {
     const inTerminal = (env: NodeJS.ProcessEnv) =>
-      finished(spawn("script", ["-qec", `${process.execPath} ${bin} --help`, "/dev/null"], { cwd: root, env }));
-    assert.match((await inTerminal({ ...envFor(), TERM: "xterm-256color" })).stdout, /\x1b\[1m/);
-    assert.doesNotMatch((await inTerminal({ ...envFor(), TERM: "xterm-256color", NO_COLOR: "1" })).stdout, /\x1b\[/);
-    assert.doesNotMatch((await ledgerflow(["--help"], { ...envFor(), TERM: "xterm-256color" })).stdout, /\x1b\[/);
+      finished(
+        spawn("script", ["-qec", `${process.execPath} ${bin} --help`, "/dev/null"], { cwd: root, env }),
+      );
+    assert.match(
+      (await inTerminal({ ...envFor(), TERM: "xterm-256color" })).stdout,
+      new RegExp(`${ansiEscape}\\[1m`),
+    );
+    assert.doesNotMatch(
+      (await inTerminal({ ...envFor(), TERM: "xterm-256color", NO_COLOR: "1" })).stdout,
+      new RegExp(`${ansiEscape}\\[`),
+    );
+    assert.doesNotMatch(
+      (await ledgerflow(["--help"], { ...envFor(), TERM: "xterm-256color" })).stdout,
+      new RegExp(`${ansiEscape}\\[`),
+    );
   });
 });
 
@@ -182,13 +204,24 @@ describe("commands on a platform's data directory", () => {
     try {
       const clean = await ledgerflow(["verify"], env);
       assert.equal(clean.code, 0, clean.stdout + clean.stderr);
-      assert.match(clean.stdout, new RegExp(`database: embedded PostgreSQL, data in ${dataDir}/pg .*running platform`));
+      assert.match(
+        clean.stdout,
+        new RegExp(`database: embedded PostgreSQL, data in ${dataDir}/pg .*running platform`),
+      );
       const sync = await ledgerflow(["topics", "sync"], env);
       assert.equal(sync.code, 0, sync.stdout + sync.stderr);
-      assert.match(sync.stderr + sync.stdout, new RegExp(`database: embedded PostgreSQL, data in ${dataDir}/pg`));
+      assert.match(
+        sync.stderr + sync.stdout,
+        new RegExp(`database: embedded PostgreSQL, data in ${dataDir}/pg`),
+      );
 
       const secrets = JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8"));
-      const url = embeddedUrl(appRole, secrets.postgresAppPassword, embeddedLayout(dataDir, pgPort).socketDir, pgPort);
+      const url = embeddedUrl(
+        appRole,
+        secrets.postgresAppPassword,
+        embeddedLayout(dataDir, pgPort).socketDir,
+        pgPort,
+      );
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
@@ -198,7 +231,9 @@ describe("commands on a platform's data directory", () => {
         const tampered = await ledgerflow(["verify"], env);
         assert.equal(tampered.code, 1, tampered.stdout + tampered.stderr);
         assert.match(tampered.stdout + tampered.stderr, /FAILED|error/);
-        await client.query("UPDATE log_topics SET retention_ms = retention_ms + 1 WHERE name = 'ledger.commands'");
+        await client.query(
+          "UPDATE log_topics SET retention_ms = retention_ms + 1 WHERE name = 'ledger.commands'",
+        );
         const drift = await ledgerflow(["topics", "sync"], env);
         assert.equal(drift.code, 1, drift.stdout + drift.stderr);
       } finally {

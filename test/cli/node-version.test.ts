@@ -29,5 +29,8 @@ test("the guard runs before TypeScript: bin/ledgerflow.js imports only the guard
   execFileSync(process.execPath, ["--check", join(root, "bin", "ledgerflow.js")]);
   execFileSync(process.execPath, ["--check", join(root, "bin", "node-version.js")]);
   // On this (new enough) Node the preinstall check passes silently.
-  assert.equal(execFileSync(process.execPath, [join(root, "bin", "node-version.js")], { encoding: "utf8" }), "");
+  assert.equal(
+    execFileSync(process.execPath, [join(root, "bin", "node-version.js")], { encoding: "utf8" }),
+    "",
+  );
 });

@@ -81,7 +81,9 @@ test("a second embedded cluster on a taken TCP port fails clearly and leaves the
 
 test("another OS user cannot connect, even knowing the password; there is no TCP listener", {
   timeout: 120_000,
-  skip: !isRoot ? "needs root to run psql as another user (runuser -u nobody)" : !psql && "psql not installed",
+  skip: !isRoot
+    ? "needs root to run psql as another user (runuser -u nobody)"
+    : !psql && "psql not installed",
 }, async () => {
   const dataDir = await clusterDir();
   const options = await optionsFor(dataDir);
@@ -118,10 +120,13 @@ test("the application role is not superuser, cannot COPY … TO PROGRAM, and own
   const dataDir = await clusterDir();
   const server = await startEmbeddedPostgres(await optionsFor(dataDir));
   try {
-    await assert.rejects(query(server.url, "COPY (SELECT 1) TO PROGRAM 'true'"), (error: { code?: string }) => {
-      assert.equal(error.code, "42501"); // insufficient_privilege
-      return true;
-    });
+    await assert.rejects(
+      query(server.url, "COPY (SELECT 1) TO PROGRAM 'true'"),
+      (error: { code?: string }) => {
+        assert.equal(error.code, "42501"); // insufficient_privilege
+        return true;
+      },
+    );
     const { rows } = await query(
       server.url,
       "SELECT current_user AS who, current_database() AS db, rolsuper FROM pg_roles WHERE rolname = current_user",
@@ -180,7 +185,10 @@ test("a data directory of an earlier version gets a random password and the appl
     await query(server.url, "INSERT INTO ledger_things (amount) VALUES (1)"); // its sequence too
     const legacyUrl = server.superuserUrl.replace(/:[^:@/]+@/, ":ledgerflow-local@");
     await assert.rejects(query(legacyUrl, "SELECT 1"), /password authentication failed/);
-    const databases = await query(server.superuserUrl, "SELECT array_agg(datname ORDER BY datname) AS all FROM pg_database");
+    const databases = await query(
+      server.superuserUrl,
+      "SELECT array_agg(datname::text ORDER BY datname) AS all FROM pg_database",
+    );
     assert.deepEqual(databases.rows[0].all, ["ledgerflow", "postgres", "template0", "template1"]);
   } finally {
     await server.stop();

@@ -341,7 +341,8 @@ async function bootstrap(options: EmbeddedPostgresOptions, clusterDir: string, s
     const database = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [appDatabase]);
     if (database.rowCount === 0) {
       // Earlier versions kept the application's tables in the `postgres` database.
-      legacyData = (await admin.query("SELECT to_regclass('public.schema_migrations') AS t")).rows[0].t !== null;
+      legacyData =
+        (await admin.query("SELECT to_regclass('public.schema_migrations') AS t")).rows[0].t !== null;
       if (!legacyData) await admin.query(`CREATE DATABASE ${appDatabase} OWNER ${role}`);
     }
   } finally {
