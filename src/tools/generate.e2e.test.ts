@@ -50,7 +50,10 @@ test("generates transfers at the rate, each meant-to-fail transfer fails for its
   assert.ok(report.latencyMs.p99 > 0 && report.latencyMs.p99 < 5_000);
   assert.deepEqual(JSON.parse(out.text()).outcomes, outcomes);
   // The live line: achieved/offered per second, outcomes and latency, within 80 columns.
-  assert.ok(lines.some((line) => /^\d+s \d+\/100\/s ok \d+ fail \d+ .*p99/.test(line)), lines.join("\n"));
+  assert.ok(
+    lines.some((line) => /^\d+s \d+\/100\/s ok \d+ fail \d+ .*p99/.test(line)),
+    lines.join("\n"),
+  );
   for (const line of lines) assert.ok(line.length <= 80, line);
 });
 
