@@ -10,9 +10,9 @@ import("../src/main.ts").then(
     entry.runCommandLine(process.argv.slice(2));
   },
   (error) => {
-    process.stderr.write(
-      "ledgerflow could not load: " + (error && error.message ? error.message : error) + "\n",
-    );
+    // biome-ignore lint/complexity/useOptionalChain: this file must parse on Node older than 14
+    const reason = error && error.message ? error.message : error;
+    process.stderr.write("ledgerflow could not load: " + reason + "\n");
     process.exit(1);
   },
 );

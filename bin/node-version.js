@@ -35,5 +35,6 @@ var invokedDirectly = false;
 try {
   invokedDirectly =
     process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  // biome-ignore lint/correctness/noUnusedVariables: `catch {}` does not parse on Node older than 10
 } catch (error) {}
 if (invokedDirectly) refuseOldNode();
