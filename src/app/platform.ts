@@ -19,7 +19,7 @@ import {
   systemIds,
   systemRandom,
 } from "../platform/clock.ts";
-import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
+import { describeDatabaseUrl, startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
 import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kafka.ts";
@@ -142,6 +142,8 @@ export interface RunningPlatform extends PlatformServices {
   readonly running: readonly string[];
   /** The simulated gateways this process started, if any. */
   readonly simulators: StartedGateways | undefined;
+  /** Which database this platform uses, for operators (no password). */
+  readonly database: string;
   stop(): Promise<void>;
 }
 
@@ -150,6 +152,8 @@ interface Infrastructure {
   readonly log: Log;
   readonly registry: SchemaRegistry;
   readonly jwtSecret: string;
+  /** Which database, for operators (no password). */
+  readonly database: string;
 }
 
 /** Database (embedded when no URL), migrations of every module, the log with the topology's topics. */
@@ -162,15 +166,21 @@ async function startInfrastructure(
   const { config } = options;
   const dataDir = resolve(config.dataDir);
   let databaseUrl = config.database.url;
+  let database = databaseUrl ? describeDatabaseUrl(databaseUrl) : "";
   if (!databaseUrl) {
     logger.info({ dataDir }, "starting embedded PostgreSQL");
+    const local = await loadOrCreateLocalSecrets(dataDir);
     const embedded = await startEmbeddedPostgres({
       dataDir,
       port: config.database.embeddedPort,
       persistent: true,
+      listenTcp: config.database.embeddedListenTcp,
+      passwords: { superuser: local.postgresSuperuserPassword, app: local.postgresAppPassword },
     });
     stops.add(() => embedded.stop());
     databaseUrl = embedded.url;
+    database = embedded.description;
+    logger.info({ database }, "embedded PostgreSQL started");
   }
   const pool = createPool({
     url: databaseUrl,
@@ -190,7 +200,7 @@ async function startInfrastructure(
   stops.add(() => log.close());
   await createTopics(config, log, logger);
   const jwtSecret = config.auth.jwtSecret ?? (await loadOrCreateLocalSecrets(dataDir)).jwtSecret;
-  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret };
+  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret, database };
 }
 
 async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Logger): Promise<void> {
@@ -389,6 +399,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       ...services,
       url,
       metricsUrl,
+      database: infrastructure.database,
       adminPassword,
       running,
       simulators: started.simulators,

@@ -38,6 +38,11 @@ export const platformConfig = {
       /** Unset in embedded mode: embedded PostgreSQL is started on `embeddedPort`. */
       url: z.string().url().optional(),
       embeddedPort: port.default(54_330),
+      /**
+       * Embedded PostgreSQL also listens on 127.0.0.1:embeddedPort. Off by default: it is reachable
+       * only through its socket in the data directory (0700), by this user.
+       */
+      embeddedListenTcp: flag.default(false),
       connectionsMax: positiveInt.default(20),
       statementTimeoutMs: positiveInt.default(30_000),
     }),
@@ -79,6 +84,7 @@ export const platformConfig = {
     LEDGERFLOW_HTTP_WAIT_MS_MAX: ["http", "waitMsMax"],
     LEDGERFLOW_DATABASE_URL: ["database", "url"],
     LEDGERFLOW_EMBEDDED_PG_PORT: ["database", "embeddedPort"],
+    LEDGERFLOW_EMBEDDED_PG_TCP: ["database", "embeddedListenTcp"],
     LEDGERFLOW_DB_CONNECTIONS_MAX: ["database", "connectionsMax"],
     LEDGERFLOW_DB_STATEMENT_TIMEOUT_MS: ["database", "statementTimeoutMs"],
     LEDGERFLOW_LOG_LINGER_MS: ["log", "lingerMs"],

@@ -97,7 +97,7 @@ function position(positionals: readonly string[]): { topic: string; partition: n
 /** What the CLI runs against: the log and registry of the configuration, and the topology. */
 export interface DeadLetterTools {
   readonly topology: readonly TopicDeclaration[];
-  open(): Promise<{ log: Log; registry: SchemaRegistry; close(): Promise<void> }>;
+  open(): Promise<{ log: Log; registry: SchemaRegistry; database: string; close(): Promise<void> }>;
 }
 
 export async function runDlq(args: readonly string[], tools: DeadLetterTools): Promise<void> {
@@ -110,7 +110,8 @@ export async function runDlq(args: readonly string[], tools: DeadLetterTools): P
   if (command !== "list" && command !== "show" && command !== "replay") throw new ConfigError(usage);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new ConfigError("--limit must be a positive integer");
-  const { log, registry, close } = await tools.open();
+  const { log, registry, database, close } = await tools.open();
+  process.stderr.write(`database: ${database}\n`);
   const out = (text: string) => process.stdout.write(`${text}\n`);
   try {
     if (command === "list") {
