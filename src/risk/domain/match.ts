@@ -145,7 +145,11 @@ export function nextSnapshot(
   added: readonly ListEntry[],
   removed: readonly Pick<ListEntry, "kind" | "value">[],
 ): ListSnapshot {
-  const maps = { iban: new Map(previous.ibans), user: new Map(previous.users), name: new Map(previous.names) };
+  const maps = {
+    iban: new Map(previous.ibans),
+    user: new Map(previous.users),
+    name: new Map(previous.names),
+  };
   for (const entry of removed) maps[entry.kind].delete(entry.value);
   for (const entry of added) maps[entry.kind].set(entry.value, entry.display);
   const namesChanged = [...added, ...removed].some((entry) => entry.kind === "name");
