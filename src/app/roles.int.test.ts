@@ -35,7 +35,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
   ],
-  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper"],
+  handler: ["identity", "risk.screening-index", "ledger.command-handler", "ledger.pending-sweeper"],
   projector: ["identity", "ledger.pending-sweeper"],
   notifier: ["identity", "ledger.notifier"],
   worker: [
@@ -52,6 +52,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   all: [
     "http",
     "identity",
+    "risk.screening-index",
     "ledger.command-handler",
     "ledger.pending-sweeper",
     "ledger.notifier",

@@ -8,6 +8,7 @@
 import { ledgerTopics } from "../ledger/index.ts";
 import { paymentsTopics } from "../payments/index.ts";
 import type { TopicSpec } from "../platform/log/port.ts";
+import { riskTopics } from "../risk/index.ts";
 import { deadLetterTopic, type TopicDeclaration, topicSpecsOf } from "../platform/topology.ts";
 import { tokensTopics } from "../tokens/index.ts";
 
@@ -15,6 +16,7 @@ export const topics = {
   ...ledgerTopics,
   ...paymentsTopics,
   ...tokensTopics,
+  ...riskTopics,
 } as const satisfies Record<string, TopicDeclaration>;
 
 export type TopicName = keyof typeof topics;
