@@ -11,7 +11,13 @@ import type { ConfigSection } from "../platform/module.ts";
 import { riskConfig } from "../risk/index.ts";
 import { tokensConfig } from "../tokens/index.ts";
 
-const sections: readonly ConfigSection[] = [identityConfig, riskConfig, ledgerConfig, paymentsConfig, tokensConfig];
+const sections: readonly ConfigSection[] = [
+  identityConfig,
+  riskConfig,
+  ledgerConfig,
+  paymentsConfig,
+  tokensConfig,
+];
 
 export const configSchema = configSchemaOf(sections);
 

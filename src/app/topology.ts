@@ -8,8 +8,8 @@
 import { ledgerTopics } from "../ledger/index.ts";
 import { paymentsTopics } from "../payments/index.ts";
 import type { TopicSpec } from "../platform/log/port.ts";
-import { riskTopics } from "../risk/index.ts";
 import { deadLetterTopic, type TopicDeclaration, topicSpecsOf } from "../platform/topology.ts";
+import { riskTopics } from "../risk/index.ts";
 import { tokensTopics } from "../tokens/index.ts";
 
 export const topics = {

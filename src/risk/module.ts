@@ -58,6 +58,17 @@ function every(intervalMs: number, work: () => Promise<unknown>, onError: (error
   };
 }
 
+/** The scheduled feeder: loads the configured source every `feedIntervalMs`; returns its stop. */
+function scheduleFeeder(config: RiskConfig, feedSource: string, feed: RiskApi["feed"], logger: pino.Logger) {
+  const source = sourceOf(feedSource);
+  const format = config.feedFormat ?? formatOf(source);
+  return every(
+    config.feedIntervalMs,
+    () => feed({ list: config.feedList, source, format }),
+    (error) => logger.error({ err: error }, "scheduled list load failed; the version in force stays"),
+  );
+}
+
 export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
   name: "risk",
   config: riskConfig,
@@ -95,16 +106,8 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       if (run.abilities.commands) await refresh();
       return report;
     };
-    const feedSource = config.feedSource;
-    if (run.abilities.projections && feedSource) {
-      const source = sourceOf(feedSource);
-      const scheduled = () =>
-        feed({ list: config.feedList, source, format: config.feedFormat ?? formatOf(source) });
-      stops.add(
-        every(config.feedIntervalMs, scheduled, (error) =>
-          logger.error({ err: error }, "scheduled list load failed; the version in force stays"),
-        ),
-      );
+    if (run.abilities.projections && config.feedSource) {
+      stops.add(scheduleFeeder(config, config.feedSource, feed, logger));
       running.push("risk.feeder");
     }
     const screening = createScreener({
@@ -112,16 +115,8 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       log: screenings,
       reviewThreshold: config.reviewThreshold,
       nowMs: () => clock.nowMs(),
-      onDecision: (record) =>
-        logger.warn(
-          {
-            commandId: record.commandId,
-            list: record.list,
-            version: record.listVersion,
-            entry: record.entryKind,
-          },
-          "screening hit",
-        ),
+      onDecision: ({ commandId, list, listVersion, entryKind }) =>
+        logger.info({ commandId, list, listVersion, entryKind }, "screening hit"),
     });
     const published: RiskApi = {
       screening,
