@@ -38,6 +38,11 @@ import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kaf
 import { createPostgresLog, type PostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { RunningConsumer } from "../platform/log/consumer.ts";
 import type { Log, LogRecord } from "../platform/log/port.ts";
+import {
+  type PartitionState,
+  type StallWatchdog,
+  startStallWatchdog,
+} from "../platform/log/stall-watchdog.ts";
 import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
 import { createPlatformMetrics, type PlatformMetrics } from "../platform/metrics.ts";
 import { type RelayPublishSample, startOutboxRelay } from "../platform/outbox-relay.ts";
@@ -83,6 +88,43 @@ export const roleComponents: Readonly<Record<Role, RoleComponents>> = {
   notifier: { http: false, notifier: true, commandHandler: false, outboxRelay: false, pendingSweeper: false },
   all: { http: true, notifier: true, commandHandler: true, outboxRelay: true, pendingSweeper: true },
 };
+
+/** The consumer group of the command handlers. */
+const handlerGroupId = "ledger-handler";
+
+/**
+ * Watches the command handlers' group: accepted commands that sit in the log with nobody deciding
+ * them are logged (once when the stall starts, once when it ends) and exported on /metrics.
+ */
+function startHandlerStallWatchdog(
+  log: Log,
+  config: Readonly<Config>,
+  clock: Clock,
+  logger: pino.Logger,
+  metrics: PlatformMetrics,
+): StallWatchdog {
+  const describe = (p: PartitionState) => ({
+    group: p.groupId,
+    topic: p.topic,
+    partition: p.partition,
+    committed: String(p.committed ?? "none"),
+    end: String(p.end),
+    lag: String(p.lag),
+    stuckForMs: p.stuckForMs,
+  });
+  return startStallWatchdog({
+    admin: log.admin(),
+    groups: [{ groupId: handlerGroupId, topics: [topics.ledgerCommands.spec.name] }],
+    stallAfterMs: config.log.stallAfterMs,
+    checkIntervalMs: config.log.stallCheckIntervalMs,
+    nowMs: () => clock.nowMs(),
+    registry: metrics.registry,
+    onStalled: (p) =>
+      logger.warn(describe(p), "partition stalled: committed offset trails the log end without progress"),
+    onResumed: (p) => logger.info(describe(p), "stalled partition moves again"),
+    onCheckFailed: (error) => logger.debug({ err: error }, "stall watchdog: offsets not readable"),
+  });
+}
 
 /** The log of this configuration: Apache Kafka when brokers are configured, else PostgreSQL. */
 export function createConfiguredLog(
@@ -319,7 +361,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       const handler = await startCommandHandler({
         log,
         commandCodec: codecs.commands,
-        groupId: "ledger-handler",
+        groupId: handlerGroupId,
         batchSizeMax: config.handler.batchSizeMax,
         fetchWaitMaxMs: config.handler.fetchWaitMaxMs,
         fetchBytesMin: config.handler.fetchBytesMin,
@@ -348,6 +390,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       consumers.push(handler);
       handler.done.catch(crash);
       stops.push(() => handler.stop());
+    }
+    if (components.commandHandler || components.http) {
+      const watchdog = startHandlerStallWatchdog(log, config, clock, logger, metrics);
+      stops.push(() => watchdog.stop());
     }
     if (components.pendingSweeper) {
       const sweeper = startPendingSweeper({

@@ -41,6 +41,13 @@ export const configSchema = z.object({
       .optional(),
     /** A handler that stops heartbeating this long loses its partitions to the other members. */
     kafkaSessionTimeoutMs: positiveInt.min(1_000).max(300_000).default(10_000),
+    /**
+     * A partition of the command handlers' group whose committed offset trails the log end without
+     * moving this long is logged as stalled and flagged in `ledgerflow_log_partition_stalled`.
+     */
+    stallAfterMs: positiveInt.min(1_000).max(3_600_000).default(30_000),
+    /** How often the stall watchdog reads the group's committed offsets and the log ends. */
+    stallCheckIntervalMs: positiveInt.min(100).max(600_000).default(5_000),
   }),
   schemaRegistry: z.object({
     /** Confluent-compatible registry (e.g. Apicurio's `/apis/ccompat/v7`); else the built-in one. */
@@ -109,6 +116,8 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_LOG_LINGER_MS: ["log", "lingerMs"],
   LEDGERFLOW_KAFKA_BROKERS: ["log", "kafkaBrokers"],
   LEDGERFLOW_KAFKA_SESSION_TIMEOUT_MS: ["log", "kafkaSessionTimeoutMs"],
+  LEDGERFLOW_LOG_STALL_AFTER_MS: ["log", "stallAfterMs"],
+  LEDGERFLOW_LOG_STALL_CHECK_INTERVAL_MS: ["log", "stallCheckIntervalMs"],
   LEDGERFLOW_SCHEMA_REGISTRY_URL: ["schemaRegistry", "url"],
   LEDGERFLOW_SCHEMA_REGISTRY_TIMEOUT_MS: ["schemaRegistry", "requestTimeoutMs"],
   LEDGERFLOW_REDIS_URL: ["redis", "url"],

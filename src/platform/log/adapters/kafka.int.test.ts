@@ -4,6 +4,9 @@
  * Without LEDGERFLOW_KAFKA_BROKERS every test here is skipped.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { Admin } from "@platformatic/kafka";
 import { logContract } from "../contract.ts";
@@ -373,5 +376,90 @@ test("kafka: fetchBytesMin makes the broker hold a fetch until enough bytes or f
     assert.ok(held.atMs - sentMs >= 150, `held by the broker: ${Math.round(held.atMs - sentMs)} ms`);
   } finally {
     await log.close();
+  }
+});
+
+const projectDir = new URL("../../../../", import.meta.url).pathname;
+/** Restarting the broker needs the broker of `npm run services:up` (its scripts can stop and start it). */
+const ownBroker =
+  brokers && existsSync(join(projectDir, ".services", "env")) ? false : "needs `npm run services:up`";
+
+function servicesScript(command: "up" | "down"): void {
+  const result = spawnSync(process.execPath, [`scripts/services/${command}.ts`, "--only", "kafka"], {
+    cwd: projectDir,
+    stdio: "ignore",
+    timeout: 180_000,
+  });
+  assert.equal(result.status, 0, `services ${command} --only kafka`);
+}
+
+test("kafka: after a broker restart every member gets the positions of the partitions it is handed back", {
+  skip: skip || ownBroker,
+  timeout: 300_000,
+}, async () => {
+  const warnings: string[] = [];
+  const onConsumerWarning = (message: string, details: Readonly<Record<string, string>>) =>
+    warnings.push(`${message} ${JSON.stringify(details)}`);
+  const logs = [open("restart-a", { onConsumerWarning }), open("restart-b", { onConsumerWarning })];
+  try {
+    const spec = uniqueTopic(6);
+    await logs[0]?.admin().createTopics([spec]);
+    const options = {
+      groupId: `g-${spec.name}`,
+      topics: [spec.name],
+      batchSizeMax: 50,
+      fetchWaitMaxMs: 50,
+      startFrom: "earliest" as const,
+    };
+    const handled = new Set<string>();
+    const handler = async (records: readonly LogRecord[]) => {
+      for (const r of records) handled.add(`${r.partition}:${r.offset}`);
+    };
+    let sent = 0;
+    const send = async (count: number) => {
+      const records = Array.from({ length: count }, (_, i) => ({
+        topic: spec.name,
+        key: `k-${sent + i}`,
+        value: encoder.encode("v"),
+      }));
+      for (;;) {
+        try {
+          await logs[0]?.producer().send(records);
+          break;
+        } catch {
+          // The broker is still starting.
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+      sent += count;
+    };
+    const members = logs.map((log) => log.consumer(options));
+    for (const member of members) await member.start(handler, () => ({ retryAfterMs: 100 }));
+    await send(300);
+    await waitFor(() => handled.size === sent, "the records sent before the restart");
+
+    servicesScript("down");
+    servicesScript("up");
+    await send(300);
+    try {
+      await waitFor(() => handled.size === sent, `${sent} records handled`, 60_000);
+    } catch (error) {
+      const ends = await logs[0]?.admin().endOffsets(spec.name);
+      const stalls = (ends ?? []).map((end, partition) => {
+        let first = 0n;
+        while (first < end && handled.has(`${partition}:${first}`)) first += 1n;
+        return `p${partition}: end ${end}, first unhandled ${first}`;
+      });
+      const owners = members.map(
+        (m, i) => `member ${i} owns ${JSON.stringify(m.assignment().map((a) => a.partition))}`,
+      );
+      process.stdout.write(
+        `# stalled: ${stalls.join("; ")}\n# ${owners.join("; ")}\n# ${warnings.join("\n# ")}\n`,
+      );
+      throw error;
+    }
+    for (const member of members) await member.stop();
+  } finally {
+    await Promise.allSettled(logs.map((log) => log.close()));
   }
 });
