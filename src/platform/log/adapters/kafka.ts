@@ -78,6 +78,11 @@ export interface KafkaLogOptions {
   readonly onProduce?: (sample: ProduceSample) => void;
   /** Told when a consumer repairs its position (a skipped range re-read), for logs. */
   readonly onConsumerWarning?: (message: string, details: Readonly<Record<string, string>>) => void;
+  /**
+   * Awaited before each lookup of the positions of newly owned partitions (the group's committed
+   * offsets). For tests that place a group event (a member expelled) at that moment; none by default.
+   */
+  readonly beforePositionLookup?: (groupId: string) => Promise<void>;
 }
 
 /** One produce request to the broker: how many sends it carried and where their time went. */
@@ -584,6 +589,7 @@ export function createKafkaLog(options: KafkaLogOptions): Log {
         prefetchRecordsMax: settings.prefetchRecordsMax,
         onClosed: () => consumers.delete(consumer),
         onWarning: options.onConsumerWarning ?? (() => {}),
+        beforePositionLookup: options.beforePositionLookup ?? (() => Promise.resolve()),
       });
       consumers.add(consumer);
       return consumer;
@@ -621,6 +627,7 @@ interface GroupConsumerSettings {
   readonly prefetchRecordsMax: number;
   readonly onClosed: () => void;
   readonly onWarning: (message: string, details: Readonly<Record<string, string>>) => void;
+  readonly beforePositionLookup: (groupId: string) => Promise<void>;
 }
 
 class KafkaGroupConsumer implements Consumer {
@@ -820,10 +827,11 @@ class KafkaGroupConsumer implements Consumer {
    * has never committed gets its start position (earliest or end of log) committed at once, as the
    * port defines a group's position: the next offset it will read (the embedded adapter pins it the
    * same way). Runs serialized with our commits, so an earlier commit of ours has landed first.
-   * On failure (broker away) the partitions stay unknown and are retried at the next assignment
-   * change or stream reopen; their records are not queued meanwhile.
+   * On failure (broker away) the partitions stay unknown, their records are not queued, and
+   * #learnPositionsUntilKnown tries again.
    */
   async #learnPositions(): Promise<void> {
+    await this.#settings.beforePositionLookup(this.#options.groupId);
     const client = this.#client;
     const ownership = this.#ownership;
     const unknown = this.#ownedWithoutPosition();
