@@ -28,6 +28,11 @@ export const configSchema = z.object({
     /** Unset in embedded mode: embedded PostgreSQL is started on `embeddedPort`. */
     url: z.string().url().optional(),
     embeddedPort: port.default(54_330),
+    /**
+     * Embedded PostgreSQL also listens on 127.0.0.1:embeddedPort. Off by default: it is reachable
+     * only through its socket in the data directory (0700), by this user.
+     */
+    embeddedListenTcp: z.union([z.boolean(), z.stringbool()]).default(false),
     connectionsMax: positiveInt.default(20),
     statementTimeoutMs: positiveInt.default(30_000),
   }),
@@ -86,12 +91,21 @@ export const configSchema = z.object({
       .default("OPEN"),
     transfersPerBatchMax: positiveInt.max(8_000).default(8_000),
   }),
+  metrics: z.object({
+    /**
+     * `/metrics` on the API listener is for admins only. With a port, it is also served without
+     * authentication on a second listener bound to 127.0.0.1 (for a scraper on the same host).
+     */
+    port: port.optional(),
+  }),
   auth: z.object({
     /** HMAC secret for access tokens; generated into the data dir in embedded mode when unset. */
     jwtSecret: z.string().min(32).optional(),
     accessTokenTtlSeconds: positiveInt.default(3_600),
     adminUsername: z.string().min(3).default("admin"),
     adminPassword: z.string().min(10).optional(),
+    /** Accepted clock skew between the node that issued an access token and the one checking it. */
+    clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
   }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -111,6 +125,7 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_DATA_DIR: ["dataDir"],
   LEDGERFLOW_DATABASE_URL: ["database", "url"],
   LEDGERFLOW_EMBEDDED_PG_PORT: ["database", "embeddedPort"],
+  LEDGERFLOW_EMBEDDED_PG_TCP: ["database", "embeddedListenTcp"],
   LEDGERFLOW_DB_CONNECTIONS_MAX: ["database", "connectionsMax"],
   LEDGERFLOW_DB_STATEMENT_TIMEOUT_MS: ["database", "statementTimeoutMs"],
   LEDGERFLOW_LOG_LINGER_MS: ["log", "lingerMs"],
@@ -131,6 +146,8 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
   LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
   LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
+  LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
+  LEDGERFLOW_METRICS_PORT: ["metrics", "port"],
   LEDGERFLOW_LOG_LEVEL: ["logLevel"],
 };
 
@@ -162,6 +179,7 @@ export function loadConfig(
     redis: {},
     handler: {},
     ledger: {},
+    metrics: {},
     auth: {},
   };
   for (const [name, value] of Object.entries(env)) {
