@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startTestPlatform } from "../../test/support/platform.ts";
+import { apiClient, startTestPlatform, testAdmin } from "../../test/support/platform.ts";
 
-test("the platform watches the command handlers' group and exports its stall flag and lag on /metrics", async () => {
+test("the platform watches the command handlers' group and exports its stall flag and lag on /metrics (to admins)", async () => {
   const tp = await startTestPlatform({ log: { stallAfterMs: 1_000, stallCheckIntervalMs: 100 } });
   try {
+    const client = apiClient(tp.url);
+    const admin = client.as(await client.signIn(testAdmin.username, testAdmin.password));
     const deadline = Date.now() + 10_000;
     let metrics = "";
     while (
@@ -12,7 +14,7 @@ test("the platform watches the command handlers' group and exports its stall fla
       Date.now() < deadline
     ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      metrics = await (await fetch(`${tp.url}/metrics`)).text();
+      metrics = String((await admin.get("/metrics")).body);
     }
     assert.match(
       metrics,
