@@ -123,21 +123,25 @@ describe("Redis login limiter", { skip }, () => {
     return limiter(clock, rules);
   });
 
-  const alice: LimitKey = { scope: "username", id: "alice" };
-  const ip: LimitKey = { scope: "ip", id: "2001:db8::1" };
+  const alice: LimitKey = { scope: "userClient", id: "alice" };
+  const ip: LimitKey = { scope: "client", id: "2001:db8::1" };
 
   test("keys are namespaced hashes that expire with their window", async () => {
     await admin.flushAll();
-    await limiter(manualClock()).admit([alice, ip]);
+    const everywhere: LimitKey = { scope: "username", id: "alice" };
+    await limiter(manualClock()).admit([alice, ip, everywhere]);
     assert.deepEqual((await admin.keys("*")).sort(), [
-      "ledgerflow:login:ip:2001:db8::1",
+      "ledgerflow:login:client:2001:db8::1",
+      "ledgerflow:login:userClient:alice",
       "ledgerflow:login:username:alice",
     ]);
-    const usernameTtlMs = await admin.pTTL("ledgerflow:login:username:alice");
-    assert.ok(usernameTtlMs > 55_000 && usernameTtlMs <= 60_000, `username window TTL ${usernameTtlMs}`);
-    const ipTtlMs = await admin.pTTL("ledgerflow:login:ip:2001:db8::1");
+    const pairTtlMs = await admin.pTTL("ledgerflow:login:userClient:alice");
+    assert.ok(pairTtlMs > 55_000 && pairTtlMs <= 60_000, `pair window TTL ${pairTtlMs}`);
+    const ipTtlMs = await admin.pTTL("ledgerflow:login:client:2001:db8::1");
     assert.ok(ipTtlMs > 115_000 && ipTtlMs <= 120_000, `ip window TTL ${ipTtlMs}`);
-    assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "1");
+    const usernameTtlMs = await admin.pTTL("ledgerflow:login:username:alice");
+    assert.ok(usernameTtlMs > 595_000 && usernameTtlMs <= 600_000, `username TTL ${usernameTtlMs}`);
+    assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "1");
   });
 
   test("two processes on one Redis share the budget", async () => {
@@ -162,8 +166,8 @@ describe("Redis login limiter", { skip }, () => {
     const waits = await Promise.all(rounds.map((p) => p?.admit([alice, ip])));
     assert.equal(waits.filter((waitS) => waitS === 0).length, 3);
     assert.equal(waits.filter((waitS) => waitS === 60).length, 47);
-    assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "3");
-    assert.equal(await admin.hGet("ledgerflow:login:ip:2001:db8::1", "failures"), "3");
+    assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "3");
+    assert.equal(await admin.hGet("ledgerflow:login:client:2001:db8::1", "attempts"), "3");
   });
 
   test("still works after Redis forgets its script cache (EVALSHA falls back to EVAL)", async () => {
@@ -176,7 +180,7 @@ describe("Redis login limiter", { skip }, () => {
     await subject.forgive([alice]);
     await admin.scriptFlush();
     await subject.forgive([alice]);
-    assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "0");
+    assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "0");
   });
 
   test("Redis unreachable: admit and forgive throw UnavailableError within the command timeout", async () => {
