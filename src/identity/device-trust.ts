@@ -14,6 +14,8 @@ import { assert } from "../platform/errors.ts";
  * except by rotating the secret or by its own lockout.
  */
 export interface DeviceTrust {
+  /** How long an issued token stays valid. */
+  readonly ttlMs: number;
   /** A fresh token for a client that just proved it knows `username`'s password. */
   issue(username: string): string;
   /** The device id of `token` if it is genuine, unexpired and issued for `username`. */
@@ -46,6 +48,8 @@ export function createDeviceTrust(options: DeviceTrustOptions, clock: Clock, ids
   const mac = (payload: string): Buffer => createHmac("sha256", key).update(payload).digest();
 
   return {
+    ttlMs: options.ttlMs,
+
     issue(username) {
       const claims: Claims = { u: username, d: ids.uuid(), e: clock.nowMs() + options.ttlMs };
       const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
