@@ -36,6 +36,8 @@ export async function startTestPlatform(
           adminUsername: testAdmin.username,
           adminPassword: testAdmin.password,
           jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+          // Every test client is 127.0.0.1: a suite registers more users than one client may.
+          registrationsPerClientMax: 100_000,
         },
         ...overrides,
       },

@@ -19,6 +19,7 @@ import { describeLoginLimiterSemantics, limiterTestRules } from "../login-limite
 import type { LimitKey, LimitRules } from "../login-limiter.ts";
 import { createArgon2Hasher } from "../passwords.ts";
 import { identityRoutes } from "../routes.ts";
+import { createDeviceTrust } from "../device-trust.ts";
 import { createIdentityService } from "../service.ts";
 import { createAccessTokens } from "../tokens.ts";
 import { createMemoryUserStore } from "./memory.ts";
@@ -221,12 +222,14 @@ describe("Redis login limiter", { skip }, () => {
     );
     const separate = [1, 2].map(() => createConfiguredLoginLimiter(loadConfig({}), clock, logger));
     try {
-      // Default rule: 10 failures per username per 15 min. Five attempts in each of two processes
-      // use up the shared budget; in memory each process has used only half of its own.
-      for (let i = 0; i < 5; i += 1) {
+      // Default rule: 5 failures per (username, client) per 15 min. Two attempts in each of two
+      // processes and one more use up the shared budget; in memory each process used at most 3.
+      for (let i = 0; i < 2; i += 1) {
         for (const subject of [...shared, ...separate]) assert.equal(await subject.admit([alice]), 0);
       }
-      assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "10");
+      assert.equal(await shared[0]?.admit([alice]), 0);
+      assert.equal(await separate[0]?.admit([alice]), 0);
+      assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "5");
       for (const subject of shared) assert.equal(await subject.admit([alice]), 900);
       for (const subject of separate) assert.equal(await subject.admit([alice]), 0);
     } finally {
@@ -242,6 +245,7 @@ describe("Redis login limiter", { skip }, () => {
       passwords: createArgon2Hasher(),
       tokens: await createAccessTokens({ secret: new Uint8Array(32).fill(7) }, clock),
       limiter: limiter(clock, limiterTestRules, `redis://127.0.0.1:${nobodyListens}`),
+      devices: createDeviceTrust({ key: new Uint8Array(32).fill(5), ttlMs: 86_400_000 }, clock, systemIds),
       clock,
       ids: systemIds,
     });
