@@ -141,7 +141,11 @@ export function limitRulesOf(config: Readonly<Config>): LimitRules {
       windowMs: auth.loginUsernameWindowMs,
     },
     device: { kind: "block", attemptsMax: auth.deviceFailuresMax, windowMs },
-    registration: { kind: "block", attemptsMax: auth.registrationsPerClientMax, windowMs: auth.registrationsWindowMs },
+    registration: {
+      kind: "block",
+      attemptsMax: auth.registrationsPerClientMax,
+      windowMs: auth.registrationsWindowMs,
+    },
   };
 }
 

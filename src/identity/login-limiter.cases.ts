@@ -12,7 +12,13 @@ import { loginLimitKeys } from "./login-limiter.ts";
 export const limiterTestRules: LimitRules = {
   client: { kind: "block", attemptsMax: 5, windowMs: 120_000 },
   userClient: { kind: "block", attemptsMax: 3, windowMs: 60_000 },
-  username: { kind: "delay", attemptsUndelayedMax: 4, delayBaseMs: 1_000, delayMaxMs: 5_000, windowMs: 600_000 },
+  username: {
+    kind: "delay",
+    attemptsUndelayedMax: 4,
+    delayBaseMs: 1_000,
+    delayMaxMs: 5_000,
+    windowMs: 600_000,
+  },
   device: { kind: "block", attemptsMax: 3, windowMs: 60_000 },
   registration: { kind: "block", attemptsMax: 2, windowMs: 3_600_000 },
 };

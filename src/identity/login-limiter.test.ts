@@ -3,7 +3,12 @@ import { describe, test } from "node:test";
 import { manualClock } from "../platform/clock.ts";
 import { describeLoginLimiterSemantics, limiterTestRules } from "./login-limiter.cases.ts";
 import type { LimitKey } from "./login-limiter.ts";
-import { createMemoryLoginLimiter, defaultLimitRules, loginLimitKeys, requiredDelayMs } from "./login-limiter.ts";
+import {
+  createMemoryLoginLimiter,
+  defaultLimitRules,
+  loginLimitKeys,
+  requiredDelayMs,
+} from "./login-limiter.ts";
 
 describeLoginLimiterSemantics("memory login limiter", async (clock, rules) =>
   createMemoryLoginLimiter(clock, { rules }),

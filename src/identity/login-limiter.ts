@@ -117,7 +117,10 @@ export function validateLimitRules(rules: LimitRules): void {
     assert(Number.isSafeInteger(rule.windowMs) && rule.windowMs > 0, "windowMs is a positive integer");
     if (rule.kind === "delay") {
       assert(Number.isSafeInteger(rule.delayBaseMs) && rule.delayBaseMs > 0, "delayBaseMs is positive");
-      assert(Number.isSafeInteger(rule.delayMaxMs) && rule.delayMaxMs >= rule.delayBaseMs, "delayMaxMs ≥ base");
+      assert(
+        Number.isSafeInteger(rule.delayMaxMs) && rule.delayMaxMs >= rule.delayBaseMs,
+        "delayMaxMs ≥ base",
+      );
     }
   }
 }
@@ -168,15 +171,8 @@ export function createMemoryLoginLimiter(
     return nowMs - sinceMs < rule.windowMs ? counter : undefined;
   }
 
-  function waitMs(key: LimitKey, nowMs: number): number {
-    const counter = live(key, nowMs);
-    if (counter === undefined) return 0;
-    const rule = rules[key.scope];
-    if (rule.kind === "block") {
-      return counter.attempts < rule.attemptsMax ? 0 : counter.startMs + rule.windowMs - nowMs;
-    }
-    return Math.max(0, counter.lastMs + requiredDelayMs(rule, counter.attempts) - nowMs);
-  }
+  const waitMs = (key: LimitKey, nowMs: number): number =>
+    waitMsOf(rules[key.scope], live(key, nowMs), nowMs);
 
   function count(key: LimitKey, nowMs: number): void {
     const k = mapKey(key);
@@ -218,4 +214,13 @@ export function createMemoryLoginLimiter(
       }
     },
   };
+}
+
+/** How long a live counter (undefined: none, or its window is over) makes the next attempt wait. */
+function waitMsOf(rule: LimitRule, counter: Counter | undefined, nowMs: number): number {
+  if (counter === undefined) return 0;
+  if (rule.kind === "block") {
+    return counter.attempts < rule.attemptsMax ? 0 : counter.startMs + rule.windowMs - nowMs;
+  }
+  return Math.max(0, counter.lastMs + requiredDelayMs(rule, counter.attempts) - nowMs);
 }

@@ -9,11 +9,11 @@ import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createDeviceTrust } from "./device-trust.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, defaultLimitRules } from "./login-limiter.ts";
+import type { PasswordHasher } from "./passwords.ts";
 import { createArgon2Hasher, owaspArgon2Params } from "./passwords.ts";
 import { authenticate, decoratePrincipal, identityRoutes, requireRole } from "./routes.ts";
 import type { IdentityService } from "./service.ts";
 import { createIdentityService } from "./service.ts";
-import type { PasswordHasher } from "./passwords.ts";
 import type { AccessTokens } from "./tokens.ts";
 import { createAccessTokens } from "./tokens.ts";
 
@@ -41,7 +41,11 @@ function postFrom(
         method: "POST",
         localAddress,
         agent: false,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers },
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+          ...headers,
+        },
       },
       (response) => {
         let text = "";
@@ -411,7 +415,10 @@ describe("identity over HTTP", () => {
       const earlier = await postFrom(attacker, `${limitedBase}/v1/auth/login`, owner);
       assert.equal(earlier.status, 200);
       const setCookie = String(earlier.headers["set-cookie"]);
-      assert.match(setCookie, /^ledgerflow_device=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=86400; Path=\/v1\/auth; HttpOnly; SameSite=Strict$/);
+      assert.match(
+        setCookie,
+        /^ledgerflow_device=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=86400; Path=\/v1\/auth; HttpOnly; SameSite=Strict$/,
+      );
       const cookie = setCookie.split(";")[0] ?? "";
       assert.equal(cookie, `ledgerflow_device=${earlier.body.deviceToken}`);
 

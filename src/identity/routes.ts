@@ -98,7 +98,8 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
     async (request, reply) => {
       const result = await service.register(request.body.username, request.body.password, request.ip);
       if (!result.ok) {
-        if (result.code === "rate_limited") throw rateLimited(result, "Too many registrations from this client");
+        if (result.code === "rate_limited")
+          throw rateLimited(result, "Too many registrations from this client");
         if (result.code === "username_taken") throw new ProblemError("username_taken", { field: "username" });
         throw new ProblemError("validation_failed", { field: result.field, detail: result.detail });
       }
@@ -117,34 +118,41 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         response: { 200: tokenResponse },
       },
     },
-    async (request, reply) => {
-      const { username, password } = request.body;
-      const deviceToken = request.body.deviceToken ?? deviceCookieOf(request);
-      const result = await service.login({ username, password, clientIp: request.ip, deviceToken });
-      if (!result.ok) {
-        if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
-        throw new ProblemError("invalid_credentials");
-      }
-      reply.header(
-        "set-cookie",
-        stringifySetCookie({
-          name: deviceCookieName,
-          value: result.deviceToken,
-          maxAge: result.deviceTokenExpiresInS,
-          path: deviceCookiePath,
-          httpOnly: true,
-          sameSite: "strict",
-          secure: request.protocol === "https",
-        }),
-      );
-      return {
-        accessToken: result.accessToken,
-        tokenType: "Bearer" as const,
-        expiresIn: result.expiresInS,
-        deviceToken: result.deviceToken,
-      };
-    },
+    (request, reply) => login(service, request.body, request, reply),
   );
+}
+
+async function login(
+  service: IdentityService,
+  body: z.infer<typeof loginBody>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const { username, password } = body;
+  const deviceToken = body.deviceToken ?? deviceCookieOf(request);
+  const result = await service.login({ username, password, clientIp: request.ip, deviceToken });
+  if (!result.ok) {
+    if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
+    throw new ProblemError("invalid_credentials");
+  }
+  reply.header(
+    "set-cookie",
+    stringifySetCookie({
+      name: deviceCookieName,
+      value: result.deviceToken,
+      maxAge: result.deviceTokenExpiresInS,
+      path: deviceCookiePath,
+      httpOnly: true,
+      sameSite: "strict",
+      secure: request.protocol === "https",
+    }),
+  );
+  return {
+    accessToken: result.accessToken,
+    tokenType: "Bearer" as const,
+    expiresIn: result.expiresInS,
+    deviceToken: result.deviceToken,
+  };
 }
 
 function deviceCookieOf(request: FastifyRequest): string | undefined {

@@ -216,7 +216,10 @@ describe("login", () => {
       const result = await login(service, "alice", "wrong password", "192.0.2.1", first.deviceToken);
       assert.equal(codeOf(result), "invalid_credentials");
     }
-    assert.equal(codeOf(await login(service, "alice", password, "192.0.2.1", first.deviceToken)), "rate_limited");
+    assert.equal(
+      codeOf(await login(service, "alice", password, "192.0.2.1", first.deviceToken)),
+      "rate_limited",
+    );
     // Its failures were counted on the token only: the other device and untrusted clients go on.
     assert.equal(codeOf(await login(service, "alice", password, "192.0.2.2", second.deviceToken)), "ok");
     assert.equal(codeOf(await login(service, "alice", password, "192.0.2.1")), "ok");
@@ -239,7 +242,8 @@ describe("login", () => {
     const aliceToken = await login(service, "alice", password, "192.0.2.1");
     assert.ok(aliceToken.ok);
     clock.advance(30 * dayMs);
-    for (let i = 0; i < 5; i += 1) await login(service, "alice", "wrong password", "192.0.2.1", aliceToken.deviceToken);
+    for (let i = 0; i < 5; i += 1)
+      await login(service, "alice", "wrong password", "192.0.2.1", aliceToken.deviceToken);
     const expired = await login(service, "alice", password, "192.0.2.1", aliceToken.deviceToken);
     assert.equal(codeOf(expired), "rate_limited", "an expired token is no longer trusted");
   });
@@ -294,7 +298,11 @@ describe("login", () => {
       },
       tokens: await createAccessTokens({ secret: new Uint8Array(32).fill(1) }, clock),
       limiter: createMemoryLoginLimiter(clock),
-      devices: createDeviceTrust({ key: new Uint8Array(32), ttlMs: dayMs }, clock, seededIds(seededRandom(1))),
+      devices: createDeviceTrust(
+        { key: new Uint8Array(32), ttlMs: dayMs },
+        clock,
+        seededIds(seededRandom(1)),
+      ),
       clock,
       ids: seededIds(seededRandom(1)),
     });
@@ -319,7 +327,10 @@ describe("registration limit", () => {
     const { service, clock } = await setup();
     assert.ok((await service.register("alice", password)).ok);
     for (let i = 0; i < 10; i += 1) {
-      assert.deepEqual(await service.register("alice", password, "192.0.2.1"), { ok: false, code: "username_taken" });
+      assert.deepEqual(await service.register("alice", password, "192.0.2.1"), {
+        ok: false,
+        code: "username_taken",
+      });
     }
     assert.deepEqual(await service.register("alice", password, "192.0.2.1"), {
       ok: false,

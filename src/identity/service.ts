@@ -91,16 +91,6 @@ export interface IdentityServiceDeps {
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
   const { store, passwords, tokens, limiter, devices, clock, ids } = deps;
 
-  /** An attempt that never got its password checked (hashing queue full, store down) is not counted. */
-  async function uncountedOnError<T>(keys: readonly LimitKey[], work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      await limiter.forgive(keys);
-      throw error;
-    }
-  }
-
   async function createUser(username: string, password: string, roles: readonly Role[]) {
     const passwordHash = await passwords.hash(password);
     return store.createUser({ id: ids.uuid(), username, passwordHash, roles, createdAtMs: clock.nowMs() });
@@ -117,7 +107,9 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       // Checked first so that a taken name costs a lookup, not an argon2 hash; the unique index
       // still decides when two registrations race.
       if ((await store.findByUsername(username)) !== undefined) return { ok: false, code: "username_taken" };
-      const created = await uncountedOnError(keys, () => createUser(username, password, ["customer"]));
+      const created = await uncountedOnError(limiter, keys, () =>
+        createUser(username, password, ["customer"]),
+      );
       return created.ok ? { ok: true, user: publicUser(created.user) } : created;
     },
 
@@ -130,7 +122,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       // Every path below costs one argon2 verification, so timing tells nothing about which
       // usernames exist or are well formed.
       const candidate = [...password].length <= passwordLengthMax ? password : "";
-      const { user, verified } = await uncountedOnError(keys, async () => {
+      const { user, verified } = await uncountedOnError(limiter, keys, async () => {
         const found = usernamePattern.test(username) ? await store.findByUsername(username) : undefined;
         return { user: found, verified: await passwords.verify(found?.passwordHash, candidate) };
       });
@@ -162,6 +154,20 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return { ok: true, created: false, user: publicUser(winner) };
     },
   };
+}
+
+/** An attempt that never got its password checked (hashing queue full, store down) is not counted. */
+async function uncountedOnError<T>(
+  limiter: LoginLimiter,
+  keys: readonly LimitKey[],
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await limiter.forgive(keys);
+    throw error;
+  }
 }
 
 export function validateCredentials(username: string, password: string): ValidationRejection | undefined {
