@@ -79,6 +79,13 @@ export const configSchema = z.object({
       .default("OPEN"),
     transfersPerBatchMax: positiveInt.max(8_000).default(8_000),
   }),
+  metrics: z.object({
+    /**
+     * `/metrics` on the API listener is for admins only. With a port, it is also served without
+     * authentication on a second listener bound to 127.0.0.1 (for a scraper on the same host).
+     */
+    port: port.optional(),
+  }),
   auth: z.object({
     /** HMAC secret for access tokens; generated into the data dir in embedded mode when unset. */
     jwtSecret: z.string().min(32).optional(),
@@ -114,6 +121,8 @@ export const configSchema = z.object({
     passwordHashConcurrencyMax: positiveInt.max(64).default(2),
     /** Hashes waiting for a slot; beyond it the request is answered 503 `busy` with Retry-After. */
     passwordHashQueuedMax: z.coerce.number().int().min(0).max(100_000).default(64),
+    /** Accepted clock skew between the node that issued an access token and the one checking it. */
+    clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
   }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -165,6 +174,8 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_REGISTRATIONS_WINDOW_MS: ["auth", "registrationsWindowMs"],
   LEDGERFLOW_PASSWORD_HASH_CONCURRENCY_MAX: ["auth", "passwordHashConcurrencyMax"],
   LEDGERFLOW_PASSWORD_HASH_QUEUED_MAX: ["auth", "passwordHashQueuedMax"],
+  LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
+  LEDGERFLOW_METRICS_PORT: ["metrics", "port"],
   LEDGERFLOW_LOG_LEVEL: ["logLevel"],
 };
 
@@ -196,6 +207,7 @@ export function loadConfig(
     redis: {},
     handler: {},
     ledger: {},
+    metrics: {},
     auth: {},
   };
   for (const [name, value] of Object.entries(env)) {
