@@ -94,7 +94,7 @@ export const configSchema = z.object({
     adminPassword: z.string().min(10).optional(),
     /**
      * HMAC secret for device cookies (OWASP "device cookies": a client that signed in before keeps
-     * getting in while others guess); generated into the data dir in embedded mode when unset.
+     * getting in while others guess); when unset, derived from jwtSecret (HKDF, a label of its own).
      */
     deviceSecret: z.string().min(32).optional(),
     /** How long a device cookie stays trusted after the login that issued it (90 days). */
