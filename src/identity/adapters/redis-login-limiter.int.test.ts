@@ -159,7 +159,7 @@ describe("Redis login limiter", { skip }, () => {
     assert.equal(await second.admit([alice]), 60);
   });
 
-  test("50 concurrent attempts from 5 processes admit exactly failuresMax", async () => {
+  test("50 concurrent attempts from 5 processes admit exactly attemptsMax", async () => {
     await admin.flushAll();
     const clock = manualClock();
     const processes = Array.from({ length: 5 }, () => limiter(clock));
