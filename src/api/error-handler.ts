@@ -20,6 +20,7 @@ import { ProblemError, problem } from "./problems.ts";
  *   first offending `field` ("amount", "transfers/3/to"; an unknown field names itself).
  * - Body parsing: too large 413, unsupported content type 415, malformed/empty JSON 400.
  * - UnavailableError (or any InfrastructureError with code "unavailable"): 503 with Retry-After.
+ * - BusyError (a bounded queue of this process is full): 503 `busy` with Retry-After.
  * - Anything else: 500 internal, logged with its stack; the client learns nothing about it.
  */
 export function installErrorHandler(app: FastifyInstance): void {
@@ -27,6 +28,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     const result = toProblem(error);
     if (result.status >= 500 && result.code === "internal") {
       request.log.error({ err: error }, "request failed");
+    } else if (result.code === "busy") {
+      // Expected under overload, possibly one per request of an attack: not worth a warning each.
+      request.log.debug({ err: error }, "busy");
     } else if (result.status >= 500) {
       request.log.warn({ err: error }, "dependency unavailable");
     }
@@ -87,6 +91,8 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 }
 
 const unavailableRetryAfterS = 1;
+// A full queue drains in milliseconds (argon2 at ~6 ms per call); 1 s is the smallest Retry-After.
+const busyRetryAfterS = 1;
 
 export function toProblem(thrown: unknown): Problem {
   if (thrown instanceof ProblemError) return thrown.problem;
@@ -94,6 +100,9 @@ export function toProblem(thrown: unknown): Problem {
   const error = asInfrastructureError(thrown);
   if (error instanceof InfrastructureError && error.code === "unavailable") {
     return problem("unavailable", { extra: { retryAfterS: unavailableRetryAfterS } });
+  }
+  if (error instanceof InfrastructureError && error.code === "busy") {
+    return problem("busy", { extra: { retryAfterS: busyRetryAfterS } });
   }
   if (!isFastifyError(error)) return problem("internal");
   if (Array.isArray(error.validation) && error.validation.length > 0) return validationProblem(error);

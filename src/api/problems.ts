@@ -34,6 +34,7 @@ export const problemKinds = {
   username_taken: { status: 409, title: "That username is taken" },
   rate_limited: { status: 429, title: "Too many requests" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
+  busy: { status: 503, title: "The server is busy; try again shortly" },
   internal: { status: 500, title: "Internal error" },
   // Business rejections of commands (outcome FAILED) are 422 with the reason as code.
   command_failed: { status: 422, title: "The command was rejected" },

@@ -11,7 +11,9 @@ import type pg from "pg";
 import pino from "pino";
 import { createPostgresUserStore } from "../identity/adapters/postgres.ts";
 import { createRedisLoginLimiter } from "../identity/adapters/redis-login-limiter.ts";
-import { createMemoryLoginLimiter, type LoginLimiter } from "../identity/login-limiter.ts";
+import { createDeviceTrust, deviceKeyOf } from "../identity/device-trust.ts";
+import { createHashingQueue } from "../identity/hashing-queue.ts";
+import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "../identity/login-limiter.ts";
 import { createArgon2Hasher } from "../identity/passwords.ts";
 import { authenticate } from "../identity/routes.ts";
 import { createIdentityService, type IdentityService } from "../identity/service.ts";
@@ -115,7 +117,7 @@ export function createConfiguredLog(
 
 /**
  * The login limiter: in Redis when configured, so that every API process behind the balancer
- * shares one budget per username and IP; else in this process's memory (embedded mode).
+ * shares one budget per key; else in this process's memory (embedded mode).
  */
 export function createConfiguredLoginLimiter(
   config: Readonly<Config>,
@@ -123,11 +125,36 @@ export function createConfiguredLoginLimiter(
   logger: pino.Logger,
 ): LoginLimiter & { close(): Promise<void> } {
   const url = config.redis.url;
-  if (url === undefined) return { ...createMemoryLoginLimiter(clock), close: async () => {} };
+  const rules = limitRulesOf(config);
+  if (url === undefined) return { ...createMemoryLoginLimiter(clock, { rules }), close: async () => {} };
   return createRedisLoginLimiter(clock, {
     url,
+    rules,
     onConnectionError: (error) => logger.warn({ err: error }, "login limiter: Redis connection failed"),
   });
+}
+
+/** The limits of logins and registrations, from `auth.*` (README "Login and registration limits"). */
+export function limitRulesOf(config: Readonly<Config>): LimitRules {
+  const auth = config.auth;
+  const windowMs = auth.loginFailuresWindowMs;
+  return {
+    client: { kind: "block", attemptsMax: auth.loginClientFailuresMax, windowMs },
+    userClient: { kind: "block", attemptsMax: auth.loginUserClientFailuresMax, windowMs },
+    username: {
+      kind: "delay",
+      attemptsUndelayedMax: auth.loginUsernameFailuresUndelayedMax,
+      delayBaseMs: auth.loginUsernameDelayBaseMs,
+      delayMaxMs: auth.loginUsernameDelayMaxMs,
+      windowMs: auth.loginUsernameWindowMs,
+    },
+    device: { kind: "block", attemptsMax: auth.deviceFailuresMax, windowMs },
+    registration: {
+      kind: "block",
+      attemptsMax: auth.registrationsPerClientMax,
+      windowMs: auth.registrationsWindowMs,
+    },
+  };
 }
 
 export function kafkaBrokersOf(config: Readonly<Config>): string[] {
@@ -288,9 +315,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     stops.push(() => limiter.close());
     const identity = createIdentityService({
       store: createPostgresUserStore(pool),
-      passwords: createArgon2Hasher(),
+      passwords: createHashingQueue(createArgon2Hasher(), {
+        concurrencyMax: config.auth.passwordHashConcurrencyMax,
+        queuedMax: config.auth.passwordHashQueuedMax,
+      }),
       tokens,
       limiter,
+      devices: createDeviceTrust(
+        { key: deviceKeyOf(config.auth.deviceSecret, secretKey), ttlMs: config.auth.deviceTrustTtlMs },
+        clock,
+        ids,
+      ),
       clock,
       ids,
     });
