@@ -27,7 +27,24 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split("?")[0] ?? "";
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0) {
+      // RFC 9110 §15.5.6: the resource exists, the method does not; say which ones do.
+      reply.header("allow", allowed.join(", "));
+      const detail = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(", ")}`;
+      return sendProblem(reply, problem("method_not_allowed", { detail }));
+    }
     return sendProblem(reply, problem("not_found", { detail: `No route for ${request.method} ${path}` }));
+  });
+}
+
+const routableMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** Methods with a route for `path`; the web app's catch-all (`GET /*`) does not count. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  return routableMethods.filter((method) => {
+    const route = app.findRoute({ method, url: path });
+    return route !== null && route !== undefined && !("*" in (route.params ?? {}));
   });
 }
 

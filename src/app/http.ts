@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import { installErrorHandler } from "../api/error-handler.ts";
+import { operationContracts } from "../api/openapi.ts";
 import { ProblemError } from "../api/problems.ts";
 import { decoratePrincipal, identityRoutes } from "../identity/routes.ts";
 import type { IdentityService } from "../identity/service.ts";
@@ -46,6 +47,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   app.removeContentTypeParser("text/plain");
   installErrorHandler(app);
   decoratePrincipal(app);
+  const completeOpenApi = operationContracts(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -59,6 +61,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) =>
+      "openapiObject" in document ? completeOpenApi(document.openapiObject) : document.swaggerObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

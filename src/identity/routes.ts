@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { roleCheckMarker } from "../api/openapi.ts";
 import { ProblemError } from "../api/problems.ts";
 import type { IdentityService } from "./service.ts";
 import {
@@ -73,6 +74,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: registerBody,
         response: { 201: userResponse },
       },
+      config: { openapi: { problems: ["username_taken"] } },
     },
     async (request, reply) => {
       const result = await service.register(request.body.username, request.body.password);
@@ -94,6 +96,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: loginBody,
         response: { 200: tokenResponse },
       },
+      config: { openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
     async (request) => {
       const result = await service.login({ ...request.body, clientIp: request.ip });
@@ -147,11 +150,13 @@ export function authenticate(tokens: AccessTokens) {
 
 /** preHandler after `authenticate`: the principal must hold at least one of `allowed`, else 403. */
 export function requireRole(...allowed: readonly Role[]) {
-  return async (request: FastifyRequest): Promise<void> => {
+  const check = async (request: FastifyRequest): Promise<void> => {
     const principal = request.principal;
     if (principal === undefined) throw new ProblemError("unauthenticated");
     if (!principal.roles.some((role) => allowed.includes(role))) {
       throw new ProblemError("forbidden", { detail: `Requires role ${allowed.join(" or ")}` });
     }
   };
+  // The OpenAPI document lists 403 for routes with this check.
+  return Object.assign(check, { [roleCheckMarker]: allowed });
 }
