@@ -118,7 +118,10 @@ export function operationContracts(app: FastifyInstance): <D extends object>(doc
   return <D extends object>(document: D) => completeDocument(document as OpenApiDocument, facts) as D;
 }
 
-function completeDocument(document: OpenApiDocument, facts: ReadonlyMap<string, RouteFacts>): OpenApiDocument {
+function completeDocument(
+  document: OpenApiDocument,
+  facts: ReadonlyMap<string, RouteFacts>,
+): OpenApiDocument {
   for (const [path, operations] of Object.entries(document.paths ?? {})) {
     for (const [method, operation] of Object.entries(operations)) {
       const routeFacts = facts.get(`${method} ${path}`);
@@ -136,7 +139,8 @@ function completeOperation(operation: OpenApiOperation, { problems, contract }: 
   const responses: Record<string, Record<string, unknown>> = { ...operation.responses };
   if (contract.success) {
     // @fastify/swagger's placeholder when a route has no response schema.
-    if (responses["200"]?.description === "Default Response" && !contract.success[200]) delete responses["200"];
+    if (responses["200"]?.description === "Default Response" && !contract.success[200])
+      delete responses["200"];
     for (const [status, description] of Object.entries(contract.success)) {
       responses[status] = { ...responses[status], description };
     }

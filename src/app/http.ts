@@ -7,7 +7,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
-import { installErrorHandler } from "../api/error-handler.ts";
+import { installErrorHandler, methodNotAllowed, sendProblem, toProblem } from "../api/error-handler.ts";
 import { operationContracts } from "../api/openapi.ts";
 import { ProblemError } from "../api/problems.ts";
 import { decoratePrincipal, identityRoutes } from "../identity/routes.ts";
@@ -41,6 +41,11 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     // JSON bodies only; __proto__ / constructor keys are refused rather than silently dropped.
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Path parameters are validated by their schemas (400 naming the field); the router's own limit
+    // (100 by default, below a dead-letter topic's 249) only guards against absurd URLs.
+    routerOptions: { maxParamLength: 2048 },
+    // Router-level errors (bad percent-encoding, too long a parameter) leave as problem details too.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, toProblem(error)),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -56,7 +61,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
         title: "Ledgerflow API",
         version: deps.version,
         description:
-          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`.",
+          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`. GraphQL (queries, mutations; subscriptions over WebSocket) is served at /graphql with its schema at /graphql/schema.graphql.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
@@ -107,8 +112,11 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
   const root = normalize(webDir);
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
     const path = decodeURIComponent((request.params as { "*": string })["*"] ?? "");
-    if (/^(v1|graphql|metrics)(\/|$)/.test(path))
+    if (/^(v1|graphql|metrics)(\/|$)/.test(path)) {
+      const refusal = methodNotAllowed(app, request, reply);
+      if (refusal) return sendProblem(reply, refusal);
       throw new ProblemError("not_found", { detail: `No route for GET /${path}` });
+    }
     const candidate = normalize(join(root, path));
     const inside = candidate.startsWith(root);
     const file =

@@ -168,7 +168,14 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
             success: { 200: "Finished: SUCCESS or FAILED", 202: "Under way" },
             // 422 asset_mismatch: the account holds another asset.
             problems: ["not_found", "conflict", "command_failed"],
-            links: { 200: { payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } } }, 202: { payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } } } },
+            links: {
+              200: {
+                payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } },
+              },
+              202: {
+                payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } },
+              },
+            },
           },
         },
         preHandler: [http.authenticate],
@@ -342,11 +349,26 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
         security: [{ bearer: [] }],
       },
       config: {
-        openapi: { success: { 201: "Registered" }, problems: ["conflict"], links: { 201: {
-              gateway: { operation: "GET /v1/admin/gateways/:name", parameters: { name: "$response.body#/name" } },
-              change: { operation: "PATCH /v1/admin/gateways/:name", parameters: { name: "$response.body#/name" } },
-              remove: { operation: "DELETE /v1/admin/gateways/:name", parameters: { name: "$response.body#/name" } },
-            } } },
+        openapi: {
+          success: { 201: "Registered" },
+          problems: ["conflict"],
+          links: {
+            201: {
+              gateway: {
+                operation: "GET /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+              change: {
+                operation: "PATCH /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+              remove: {
+                operation: "DELETE /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+            },
+          },
+        },
       },
       ...admin,
     },
@@ -380,7 +402,12 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
   app.delete(
     "/v1/admin/gateways/:name",
     {
-      schema: { tags: ["admin"], summary: "Remove a gateway", params: nameParams, security: [{ bearer: [] }] },
+      schema: {
+        tags: ["admin"],
+        summary: "Remove a gateway",
+        params: nameParams,
+        security: [{ bearer: [] }],
+      },
       config: { openapi: { success: { 204: "Removed" }, problems: ["not_found"] } },
       ...admin,
     },

@@ -31,7 +31,9 @@ const gatewayName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase let
 
 export const gatewayFields = {
   name: gatewayName,
-  url: z.url({ protocol: /^https?$/ }).regex(gatewayUrlPattern, "an http(s) URL: scheme, host, port and path only"),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .regex(gatewayUrlPattern, "an http(s) URL: scheme, host, port and path only"),
   regions: z.array(z.string().regex(/^[A-Z]{2,8}$/)).min(1),
   currencies: z.array(z.string().regex(/^[A-Z]{3}$/)).min(1),
   methods: z.array(z.string().regex(/^[a-z0-9_]{1,32}$/)).min(1),
@@ -46,7 +48,12 @@ export const gatewayFields = {
     .strict()
     .nullable()
     .default(null),
-  callbackSecret: z.string().min(16).max(256),
+  // PostgreSQL's jsonb cannot hold NUL (it answered 500 before this rule).
+  callbackSecret: z
+    .string()
+    .min(16)
+    .max(256)
+    .regex(/^[^\u0000]*$/, "must not contain NUL characters"),
 };
 
 export const gatewayInput = z.strictObject(gatewayFields);
@@ -55,7 +62,10 @@ export const gatewayPatchInput = z.strictObject(
   Object.fromEntries(
     Object.entries(gatewayFields)
       .filter(([field]) => field !== "name")
-      .map(([field, schema]) => [field, ("removeDefault" in schema ? schema.removeDefault() : schema).optional()]),
+      .map(([field, schema]) => [
+        field,
+        ("removeDefault" in schema ? schema.removeDefault() : schema).optional(),
+      ]),
   ),
 );
 /** A patch is any subset of the fields but the name; it is validated merged with the current config. */

@@ -58,14 +58,13 @@ export const amountInput = z
   .describe('Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR');
 
 /**
- * An IBAN's shape (ISO 13616: country, check digits, 11–30 letters or digits), in any case, with
- * spaces anywhere. `format: iban` says the check digits must also be right (checked by ibanOrFail).
+ * An IBAN's shape (ISO 13616: country, check digits, 11–30 letters or digits), in any case, single
+ * spaces allowed between the characters after the check digits (the printed form). `format: iban` says the check digits must also be right (checked by ibanOrFail).
  */
-export const ibanPattern = /^ *[A-Za-z] *[A-Za-z] *[0-9] *[0-9](?: *[A-Za-z0-9]){11,30} *$/;
+export const ibanPattern = /^[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}$/;
 
 export const ibanInput = z
   .string()
-  .max(64)
   .regex(ibanPattern)
   .meta({ format: "iban" })
   .describe("IBAN, any case, spaces allowed, e.g. NL39 OPEN 0000 0000 01");
@@ -74,7 +73,7 @@ export const ibanInput = z
 export const descriptionInput = z
   .string()
   .max(140)
-  .refine((text) => !text.includes("\u0000"), "must not contain NUL characters")
+  .regex(/^[^\u0000]*$/, "must not contain NUL characters")
   .describe("Free text shown to both sides");
 
 /** The positive amount, or a 400 naming `field`. */

@@ -48,7 +48,10 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
         openapi: {
           success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
           problems: ["not_found", "conflict", "command_failed"],
-          links: { 201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } }, 202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } } },
+          links: {
+            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+          },
         },
       },
       preHandler: [deps.authenticate, requireRole("teller", "admin")],

@@ -97,7 +97,10 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
           success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
           // 404: the source account is not the caller's (without a token).
           problems: ["not_found", "conflict", "command_failed"],
-          links: { 201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } }, 202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } } },
+          links: {
+            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+          },
         },
       },
       preHandler: deps.authenticate,
