@@ -34,7 +34,15 @@ const passwordUnitsMax = passwordLengthMax * 2;
 
 const registerBody = z.strictObject({
   username: z.string().min(usernameLengthMin).max(usernameLengthMax).regex(usernamePattern),
-  password: z.string().min(passwordLengthMin).max(passwordUnitsMax),
+  // JSON Schema counts code points, as the service does: the document states its limit, not zod's.
+  password: z
+    .string()
+    .min(passwordLengthMin)
+    .max(passwordUnitsMax)
+    .meta({
+      maxLength: passwordLengthMax,
+      description: `${passwordLengthMin} to ${passwordLengthMax} characters`,
+    }),
 });
 
 const loginBody = z.strictObject({

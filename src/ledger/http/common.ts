@@ -66,7 +66,7 @@ export const ibanPattern = /^[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}$/;
 export const ibanInput = z
   .string()
   .regex(ibanPattern)
-  .meta({ format: "iban" })
+  .meta({ format: "iban", examples: ["NL39 OPEN 0000 0000 01"] })
   .describe("IBAN, any case, spaces allowed, e.g. NL39 OPEN 0000 0000 01");
 
 // PostgreSQL text cannot hold NUL; refusing it here keeps a bad request from ever reaching the handler.
