@@ -70,7 +70,7 @@ describe("/openapi.json", () => {
 
 describe("answers outside the document, fixed", () => {
   test("another method on a known path is 405 with Allow, not 404", async () => {
-    const trace = await api.call("TRACE", "/v1/chain/head");
+    const trace = await api.call("PUT", "/v1/chain/head");
     assert.equal(trace.status, 405);
     assert.equal(trace.body.code, "method_not_allowed");
     assert.equal(trace.headers.get("allow"), "GET, HEAD");
