@@ -53,6 +53,7 @@ export const gatewayFields = {
     .string()
     .min(16)
     .max(256)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
     .regex(/^[^\u0000]*$/, "must not contain NUL characters"),
 };
 

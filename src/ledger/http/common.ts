@@ -73,6 +73,7 @@ export const ibanInput = z
 export const descriptionInput = z
   .string()
   .max(140)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
   .regex(/^[^\u0000]*$/, "must not contain NUL characters")
   .describe("Free text shown to both sides");
 
