@@ -275,6 +275,7 @@ export const adminDlqPlugin = (services: PlatformServices) => async (root: Fasti
         params: positionParams,
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       ...admin,
     },
     async (request) => {

@@ -36,9 +36,42 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     return sendProblem(reply, result);
   });
+  // Before body parsing, which would otherwise answer e.g. a QUERY without a body with its own 400.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.is404) return;
+    const refusal = methodNotAllowed(app, request, reply);
+    if (refusal) return sendProblem(reply, refusal);
+  });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split("?")[0] ?? "";
     return sendProblem(reply, problem("not_found", { detail: `No route for ${request.method} ${path}` }));
+  });
+}
+
+/**
+ * RFC 9110 §15.5.6: when the resource exists but not with this method, 405 with `Allow` naming the
+ * methods that do; undefined when no route serves the path at all.
+ */
+export function methodNotAllowed(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Problem | undefined {
+  const path = request.url.split("?")[0] ?? "";
+  const allowed = allowedMethods(app, path);
+  if (allowed.length === 0) return undefined;
+  reply.header("allow", allowed.join(", "));
+  const detail = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(", ")}`;
+  return problem("method_not_allowed", { detail });
+}
+
+const routableMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** Methods with a route for `path`; the web app's catch-all (`GET /*`) does not count. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  return routableMethods.filter((method) => {
+    const route = app.findRoute({ method, url: path });
+    return route !== null && route !== undefined && !("*" in (route.params ?? {}));
   });
 }
 

@@ -30,6 +30,7 @@ export const problemKinds = {
   invalid_credentials: { status: 401, title: "Username or password is wrong" },
   forbidden: { status: 403, title: "Not allowed" },
   not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflicts with an earlier request using the same id" },
   username_taken: { status: 409, title: "That username is taken" },
   rate_limited: { status: 429, title: "Too many requests" },

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { roleCheckMarker } from "../api/openapi.ts";
 import { ProblemError } from "../api/problems.ts";
 import { deviceTokenLengthMax } from "./device-trust.ts";
 import type { IdentityService, RateLimited } from "./service.ts";
@@ -35,7 +36,15 @@ const passwordUnitsMax = passwordLengthMax * 2;
 
 const registerBody = z.strictObject({
   username: z.string().min(usernameLengthMin).max(usernameLengthMax).regex(usernamePattern),
-  password: z.string().min(passwordLengthMin).max(passwordUnitsMax),
+  // JSON Schema counts code points, as the service does: the document states its limit, not zod's.
+  password: z
+    .string()
+    .min(passwordLengthMin)
+    .max(passwordUnitsMax)
+    .meta({
+      maxLength: passwordLengthMax,
+      description: `${passwordLengthMin} to ${passwordLengthMax} characters`,
+    }),
 });
 
 const loginBody = z.strictObject({
@@ -94,6 +103,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         response: { 201: userResponse },
         description: "Limited per client address (429 rate_limited with Retry-After).",
       },
+      config: { openapi: { problems: ["username_taken"] } },
     },
     async (request, reply) => {
       const result = await service.register(request.body.username, request.body.password, request.ip);
@@ -117,6 +127,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: loginBody,
         response: { 200: tokenResponse },
       },
+      config: { openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
     (request, reply) => login(service, request.body, request, reply),
   );
@@ -200,11 +211,13 @@ export function authenticate(tokens: AccessTokens) {
 
 /** preHandler after `authenticate`: the principal must hold at least one of `allowed`, else 403. */
 export function requireRole(...allowed: readonly Role[]) {
-  return async (request: FastifyRequest): Promise<void> => {
+  const check = async (request: FastifyRequest): Promise<void> => {
     const principal = request.principal;
     if (principal === undefined) throw new ProblemError("unauthenticated");
     if (!principal.roles.some((role) => allowed.includes(role))) {
       throw new ProblemError("forbidden", { detail: `Requires role ${allowed.join(" or ")}` });
     }
   };
+  // The OpenAPI document lists 403 for routes with this check.
+  return Object.assign(check, { [roleCheckMarker]: allowed });
 }

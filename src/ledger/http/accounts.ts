@@ -7,6 +7,7 @@ import type { CreateAccount } from "../domain/types.ts";
 import {
   accountView,
   assetCode,
+  ibanInput,
   ibanOrFail,
   type LedgerHttpDeps,
   newAccountToken,
@@ -31,7 +32,7 @@ const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const ibanParams = z.strictObject({ iban: z.string().min(1).max(64) });
+const ibanParams = z.strictObject({ iban: ibanInput });
 
 /** The command opening an account for `principal`; it carries only the hash of the account's token. */
 export function createAccountCommand(
@@ -117,6 +118,28 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         body: createAccountBody,
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: {
+            201: "Opened: the IBAN and the secret token",
+            202: "Accepted, not decided yet: the command id and the secret token",
+          },
+          problems: ["conflict", "command_failed"],
+          links: {
+            201: {
+              account: { operation: "GET /v1/accounts/:iban", parameters: { iban: "$response.body#/iban" } },
+              history: {
+                operation: "GET /v1/accounts/:iban/transactions",
+                parameters: { iban: "$response.body#/iban" },
+              },
+              command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } },
+            },
+            202: {
+              command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } },
+            },
+          },
+        },
+      },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
@@ -152,6 +175,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
     "/v1/accounts/:iban",
     {
       schema: { tags: ["accounts"], summary: "One account", params: ibanParams, security: [{ bearer: [] }] },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => {
@@ -170,6 +194,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         querystring: historyQuery,
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => {

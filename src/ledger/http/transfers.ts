@@ -92,6 +92,17 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         body: transferInput,
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
+          // 404: the source account is not the caller's (without a token).
+          problems: ["not_found", "conflict", "command_failed"],
+          links: {
+            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+          },
+        },
+      },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
@@ -119,6 +130,14 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
           "Malformed input rejects the whole request (400 naming the field, e.g. transfers/3/amount) and nothing is written. Otherwise every transfer is a command of its own: 202 with PENDING results, or with `Prefer: wait=N` 200 with each outcome (CONFIRMED, FAILED with reason, or PENDING if not decided in time).",
         body: z.strictObject({ transfers: z.array(transferInput).min(1).max(deps.transfersPerBatchMax) }),
         security: [{ bearer: [] }],
+      },
+      config: {
+        openapi: {
+          success: {
+            200: "Each transfer's outcome (with Prefer: wait)",
+            202: "Accepted: each transfer PENDING or already decided",
+          },
+        },
       },
       preHandler: deps.authenticate,
     },
