@@ -63,7 +63,7 @@ export const amountInput = z
     z.int().min(1).max(Number.MAX_SAFE_INTEGER),
   ])
   .describe(
-    'Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR (a JSON number is accepted only when written as a plain integer: no fraction, no exponent)',
+    'Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR (a JSON number is accepted only when written as a plain integer up to 2^53 - 1: no fraction, no exponent)',
   );
 
 /**
