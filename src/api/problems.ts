@@ -35,6 +35,7 @@ export const problemKinds = {
   rate_limited: { status: 429, title: "Too many requests" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
   internal: { status: 500, title: "Internal error" },
+  system_account: { status: 422, title: "System accounts cannot be the target of a customer's transfer" },
   // Business rejections of commands (outcome FAILED) are 422 with the reason as code.
   command_failed: { status: 422, title: "The command was rejected" },
 } as const satisfies Record<string, ProblemKind>;

@@ -134,6 +134,9 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       return {
         items: items.map((item) => ({
           id: item.id,
+          // The movement's receipt (GET /v1/tokens/{receiptId}/proof): the command that completed it,
+          // which for a two-phase transfer (a withdrawal) is its post, not the transfer id.
+          receiptId: item.commandId,
           amount: item.amount.toString(),
           asset: account.asset,
           counterparty: item.counterparty,
