@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Principal } from "../../identity/tokens.ts";
 import { fingerprintOf } from "../command-gateway.ts";
+import { assets } from "../domain/money.ts";
 import type { CreateAccount } from "../domain/types.ts";
 import {
   accountToken,
@@ -86,6 +87,17 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       );
       return sendAnswer(reply, answer);
     },
+  );
+
+  app.get(
+    "/v1/assets",
+    {
+      schema: {
+        tags: ["accounts"],
+        summary: "The assets accounts can be opened in, with their scale (digits of the minor unit)",
+      },
+    },
+    async () => ({ items: Object.values(assets).map(({ code, scale }) => ({ code, scale })) }),
   );
 
   app.get(

@@ -80,3 +80,20 @@ describe("system accounts as transfer targets", () => {
     assert.equal(await balance(), "10000");
   });
 });
+
+describe("configured assets", () => {
+  test("GET /v1/assets lists every asset an account can be opened in, with its scale", async () => {
+    const tp = await startTestPlatform();
+    try {
+      const answer = await apiClient(tp.url).call("GET", "/v1/assets");
+      assert.equal(answer.status, 200);
+      assert.deepEqual(
+        answer.body.items.map((a: { code: string }) => a.code),
+        ["EUR", "USD", "GBP", "PTS"],
+      );
+      assert.equal(answer.body.items.find((a: { code: string }) => a.code === "PTS").scale, 0);
+    } finally {
+      await tp.stop();
+    }
+  });
+});
