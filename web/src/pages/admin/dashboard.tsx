@@ -29,7 +29,12 @@ interface Stats {
 const pollMs = 2000;
 const reasonColors = ["#d64545", "#e8833a", "#b5489b", "#7a5af5", "#c9a227", "#3f8fd6"];
 /** Reasons that mean the platform could not do its job (as opposed to a business rule saying no). */
-const technicalReasons: ReadonlySet<string> = new Set(["unavailable", "timeout", "internal", "dead_lettered"]);
+const technicalReasons: ReadonlySet<string> = new Set([
+  "unavailable",
+  "timeout",
+  "internal",
+  "dead_lettered",
+]);
 
 function useStats(): { stats: Stats | undefined; error: string | undefined; missing: boolean } {
   const [stats, setStats] = useState<Stats>();
