@@ -124,7 +124,7 @@ describe("main pages at phone and desktop size", { skip: reason ?? false, timeou
       await shoot(page, `${size}-history`);
       await assertAccessible(page, `${size} history`);
       // Each history row opens its receipt, verified in the browser.
-      await page.getByRole("link", { name: /Rent share.*open the receipt/ }).click();
+      await page.getByRole("link", { name: /Rent share.*Open its receipt/ }).click();
       await page.getByTestId("receipt-amount").filter({ hasText: "€120.00" }).waitFor();
       await page.getByTestId("verdict").filter({ hasText: "Verified" }).waitFor({ timeout: 30_000 });
       await shoot(page, `${size}-receipt-from-history`);

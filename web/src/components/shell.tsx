@@ -235,7 +235,7 @@ export function Shell(props: { children: ReactNode; title: string }) {
       </aside>
       <div className="main-column">
         <header className="topbar">
-          <Link href="/" className="brand brand-compact">
+          <Link href="/" className="brand brand-compact" aria-label="Ledgerflow home">
             <img src="/icons/icon.svg" alt="" width="28" height="28" />
             <span>Ledgerflow</span>
           </Link>

@@ -157,9 +157,9 @@ function History(props: { iban: string; asset: string; receipts: boolean }) {
                     <Link
                       href={`/receipts/${encodeURIComponent(item.receiptId)}`}
                       className="transaction transaction-link"
-                      aria-label={`${item.description || (outgoing ? "Transfer sent" : "Transfer received")}, ${formatMoney(item.amount, item.asset ?? props.asset, { sign: "always" })}: open the receipt`}
                     >
                       {content}
+                      <span className="visually-hidden">Open its receipt</span>
                     </Link>
                   ) : (
                     <div className="transaction">{content}</div>
