@@ -97,10 +97,10 @@ describe("dead letters over HTTP", () => {
     const customer = client.as(customerToken);
     const before = (await customer.get("/v1/accounts")).body.items.length as number;
     const userId = JSON.parse(Buffer.from(customerToken.split(".")[1] ?? "", "base64url").toString()).sub;
-    const { command } = createAccountCommand(
+    const command = createAccountCommand(
       { id: randomUUID(), asset: "EUR" },
       { userId, username: "dlq", roles: ["customer"] },
-      new TextEncoder().encode("not-the-platform-key-but-any-key-will-do"),
+      "0".repeat(64),
     );
     // As the handler would have dead-lettered it after a passing failure it gave up on.
     const value = tp.platform.codecs.commands.encode(commandToAvro({ command, issuedAtMs: Date.now() }));

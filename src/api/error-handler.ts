@@ -1,4 +1,11 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Socket } from "node:net";
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from "fastify";
 import { asInfrastructureError } from "../platform/db/errors.ts";
 import { InfrastructureError } from "../platform/errors.ts";
 import type { Problem } from "./problems.ts";
@@ -31,6 +38,46 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Fastify options that route the errors Fastify answers itself (before any route or hook) through
+ * the same problem details: a URL whose percent-encoding is broken (`/%ff`) or a parameter too long
+ * (router), and requests Node's HTTP parser rejects (malformed request line or headers, timeouts).
+ */
+export const problemFrameworkOptions = {
+  frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    reply.log.debug({ code: error.code }, "request refused by the router");
+    return sendProblem(reply, toProblem(error));
+  },
+  clientErrorHandler: sendClientErrorProblem,
+} satisfies Pick<FastifyServerOptions, "frameworkErrors" | "clientErrorHandler">;
+
+/** Node's HTTP parser refused the request: there is no request object, only the socket to answer on. */
+function sendClientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one to answer (as Fastify's default handler does).
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, text, body] =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [
+          408,
+          "Request Timeout",
+          { ...problem("validation_failed", { detail: "The request took too long" }), status: 408 },
+        ]
+      : error.code === "HPE_HEADER_OVERFLOW"
+        ? [
+            431,
+            "Request Header Fields Too Large",
+            { ...problem("validation_failed", { detail: "The headers are too large" }), status: 431 },
+          ]
+        : [400, "Bad Request", problem("validation_failed", { detail: "The request is not valid HTTP" })];
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy();
+}
+
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   const retryAfterS = body.retryAfterS;
   if (typeof retryAfterS === "number" && Number.isFinite(retryAfterS)) {
@@ -58,6 +105,8 @@ export function toProblem(thrown: unknown): Problem {
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return problem("validation_failed", { detail: "The body is not valid JSON" });
+    case "FST_ERR_BAD_URL":
+      return problem("validation_failed", { detail: "The URL is not validly percent-encoded" });
   }
   // Fastify's other client errors (bad Content-Length, forbidden __proto__ key in JSON, …).
   const status = error.statusCode ?? 500;

@@ -1,15 +1,16 @@
 /** The HTTP edge: one Fastify app with the error registry, OpenAPI, health, and every context's routes. */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { extname, join, normalize, sep } from "node:path";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
-import { installErrorHandler } from "../api/error-handler.ts";
+import { installErrorHandler, problemFrameworkOptions } from "../api/error-handler.ts";
+import { installJsonBodyParser } from "../api/json-body.ts";
 import { ProblemError } from "../api/problems.ts";
-import { decoratePrincipal, identityRoutes } from "../identity/routes.ts";
+import { decoratePrincipal, identityRoutes, requireRole } from "../identity/routes.ts";
 import type { IdentityService } from "../identity/service.ts";
 import { accountRoutes } from "../ledger/http/accounts.ts";
 import { commandRoutes } from "../ledger/http/commands.ts";
@@ -40,10 +41,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     // JSON bodies only; __proto__ / constructor keys are refused rather than silently dropped.
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Errors the router and Node's HTTP parser answer themselves leave as problem details too.
+    ...problemFrameworkOptions,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser("text/plain");
+  installJsonBodyParser(app, { moneyLiterals: true });
   installErrorHandler(app);
   decoratePrincipal(app);
 
@@ -69,8 +73,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "starting" });
   });
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(deps.metricsRegistry.contentType).send(await deps.metricsRegistry.metrics()),
+  // Admins only: metrics tell who uses which gateway how much (a local scraper may use the
+  // loopback listener instead, see metrics-listener.ts).
+  app.get(
+    "/metrics",
+    { schema: { hide: true }, preHandler: [deps.ledger.authenticate, requireRole("admin")] },
+    async (_request, reply) =>
+      reply.type(deps.metricsRegistry.contentType).send(await deps.metricsRegistry.metrics()),
   );
 
   await app.register(identityRoutes, { service: deps.identity });
@@ -98,22 +107,35 @@ const contentTypes: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
-/** Serves the built web app; unknown non-API paths get index.html (client-side routing). */
+/**
+ * Serves the built web app; unknown non-API paths get index.html (client-side routing). The router
+ * has already decoded the path once: it is used as is (decoding again would turn `%252e%252e` into
+ * `..` and throw on a literal `%`), and a file is served only from inside the web folder.
+ */
 function serveWeb(app: FastifyInstance, webDir: string): void {
-  const root = normalize(webDir);
+  const root = normalize(webDir).replace(/[\\/]+$/, "");
+  const assets = join(root, "assets") + sep;
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
-    const path = decodeURIComponent((request.params as { "*": string })["*"] ?? "");
+    const path = (request.params as { "*": string })["*"] ?? "";
     if (/^(v1|graphql|metrics)(\/|$)/.test(path))
       throw new ProblemError("not_found", { detail: `No route for GET /${path}` });
-    const candidate = normalize(join(root, path));
-    const inside = candidate.startsWith(root);
-    const file =
-      inside && path !== "" && existsSync(candidate) && extname(candidate) !== ""
-        ? candidate
-        : join(root, "index.html");
+    const file = webFileOf(root, path) ?? join(root, "index.html");
     const type = contentTypes[extname(file)] ?? "application/octet-stream";
-    const immutable = file.includes(`${join(root, "assets")}`);
-    reply.header("cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    reply.header(
+      "cache-control",
+      file.startsWith(assets) ? "public, max-age=31536000, immutable" : "no-cache",
+    );
     return reply.type(type).send(await readFile(file));
   });
+}
+
+/** The file `path` names inside `root`, if it is one (with an extension); never a path outside. */
+export function webFileOf(root: string, path: string): string | undefined {
+  if (path === "" || path.includes("\0")) return undefined;
+  const candidate = normalize(join(root, path));
+  // With the separator: "/srv/web/dist-old/x" starts with "/srv/web/dist" but is not inside it.
+  if (!candidate.startsWith(root + sep)) return undefined;
+  return extname(candidate) !== "" && statSync(candidate, { throwIfNoEntry: false })?.isFile()
+    ? candidate
+    : undefined;
 }

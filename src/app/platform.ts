@@ -3,7 +3,6 @@
  * Embedded mode runs every role in this process on embedded PostgreSQL and the PostgreSQL log;
  * distributed mode runs the roles asked for, against external PostgreSQL and Kafka.
  */
-import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
@@ -17,6 +16,7 @@ import { createArgon2Hasher } from "../identity/passwords.ts";
 import { authenticate } from "../identity/routes.ts";
 import { createIdentityService, type IdentityService } from "../identity/service.ts";
 import { type AccessTokens, createAccessTokens } from "../identity/tokens.ts";
+import { createPostgresAccountClaims } from "../ledger/account-claims.ts";
 import { createPostgresLedgerStore, logOutbox, tableOutbox } from "../ledger/adapters/postgres.ts";
 import type { BatchResult } from "../ledger/apply-batch.ts";
 import { AcceptedCommands, type CommandGateway, createCommandGateway } from "../ledger/command-gateway.ts";
@@ -28,7 +28,14 @@ import { startNotifier } from "../ledger/notifier.ts";
 import { decodeOutboxBatch } from "../ledger/outbox.ts";
 import { startPendingSweeper } from "../ledger/pending-sweeper.ts";
 import { createLedgerQueries, type LedgerQueries } from "../ledger/queries.ts";
-import { type Clock, type IdGenerator, systemClock, systemIds } from "../platform/clock.ts";
+import {
+  type Clock,
+  type IdGenerator,
+  type Random,
+  systemClock,
+  systemIds,
+  systemRandom,
+} from "../platform/clock.ts";
 import type { Config } from "../platform/config.ts";
 import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
@@ -47,6 +54,7 @@ import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgr
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
 import { topicSpecs, topics } from "../platform/topology.ts";
 import { buildHttpApp } from "./http.ts";
+import { startMetricsListener } from "./metrics-listener.ts";
 import { loadOrCreateLocalSecrets } from "./secrets.ts";
 
 /** Start-up waits out a dependency that is briefly unavailable: about a minute, then gives up. */
@@ -141,6 +149,10 @@ export interface PlatformOptions {
   readonly role: Role;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /** Secrets (account tokens, the generated admin password) come from here; crypto randomness by default. */
+  readonly random?: Random;
+  /** The built web app to serve; web/dist of this checkout by default. */
+  readonly webDir?: string;
   /** Route plugins of other contexts (GraphQL, payments…), given the running platform. */
   readonly plugins?: readonly ((platform: PlatformServices) => (app: FastifyInstance) => Promise<void>)[];
   readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
@@ -178,6 +190,8 @@ export interface PlatformServices {
 export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
+  /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
+  readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
   stop(): Promise<void>;
 }
@@ -186,6 +200,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const { config, role } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? systemIds;
+  const random = options.random ?? systemRandom;
   const instanceId = instanceIdOf(config);
   const components = roleComponents[role];
   const logger = pino({ level: config.logLevel, base: { service: "ledgerflow", role, instanceId } });
@@ -254,7 +269,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       : await loadOrCreateLocalSecrets(dataDir);
     const secretKey = new TextEncoder().encode(secrets.jwtSecret);
     const tokens = await createAccessTokens(
-      { secret: secretKey, expiresInS: config.auth.accessTokenTtlSeconds },
+      {
+        secret: secretKey,
+        expiresInS: config.auth.accessTokenTtlSeconds,
+        clockToleranceS: config.auth.clockToleranceSeconds,
+      },
       clock,
     );
     const limiter = createConfiguredLoginLimiter(config, clock, logger);
@@ -370,7 +389,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       waitMsMax: config.http.waitMsMax,
       transfersPerBatchMax: config.ledger.transfersPerBatchMax,
       authenticate: authenticate(tokens),
-      accountTokenKey: secretKey,
+      random,
+      accountClaims: createPostgresAccountClaims(pool),
       liveStats,
     };
     const services: PlatformServices = {
@@ -392,6 +412,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     };
 
     let url: string | undefined;
+    let metricsUrl: string | undefined;
     let adminPassword: string | undefined;
     if (components.notifier) {
       const notifier = await startNotifier({
@@ -407,7 +428,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     }
     if (components.http) {
       // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.auth.adminPassword ?? randomBytes(12).toString("base64url");
+      adminPassword = config.auth.adminPassword ?? Buffer.from(random.bytes(12)).toString("base64url");
       const admin = await identity.bootstrapAdmin(config.auth.adminUsername, adminPassword);
       if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
       if (!admin.created) adminPassword = config.auth.adminPassword;
@@ -420,7 +441,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         ready: async () => (await pool.query("SELECT 1")).rowCount === 1,
         metricsRegistry: metrics.registry,
         plugins: (options.plugins ?? []).map((plugin) => plugin(services)),
-        webDir: join(import.meta.dirname, "..", "..", "web", "dist"),
+        webDir: options.webDir ?? join(import.meta.dirname, "..", "..", "web", "dist"),
         version: "0.1.0",
       });
       stops.push(() => app.close());
@@ -430,7 +451,17 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
     }
 
-    return { ...services, url, adminPassword, stop };
+    if (config.metrics.port !== undefined) {
+      const listener = await startMetricsListener({
+        registry: metrics.registry,
+        port: config.metrics.port,
+        logger,
+      });
+      stops.push(() => listener.close());
+      metricsUrl = listener.url;
+    }
+
+    return { ...services, url, metricsUrl, adminPassword, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -27,6 +27,7 @@ describe("access tokens", () => {
     assert.deepEqual(result, {
       ok: true,
       principal: { userId: user.id, username: "Alice", roles: ["customer"] },
+      expiresAtMs: clock.nowMs() + 3_600_000,
     });
   });
 
@@ -120,6 +121,30 @@ describe("access tokens", () => {
         code: "token_invalid",
       });
     }
+  });
+
+  test("a token issued in the future (beyond the clock tolerance) is rejected", async () => {
+    const clock = manualClock();
+    const tokens = await createAccessTokens({ secret, expiresInS: 60, clockToleranceS: 5 }, clock);
+    const nowS = Math.floor(clock.nowMs() / 1000);
+    const claimsAt = (iatS: number) => ({
+      sub: user.id,
+      username: "A",
+      roles: ["customer"],
+      iss: "ledgerflow",
+      aud: "ledgerflow-api",
+      iat: iatS,
+      exp: iatS + 60,
+    });
+    const header = { alg: "HS256", typ: "JWT" };
+    const future = signHs("sha256", header, claimsAt(nowS + 3600), secret);
+    assert.deepEqual(await tokens.verify(future), { ok: false, code: "token_invalid" });
+    // Within the tolerance (a peer's clock slightly ahead) it passes.
+    assert.equal((await tokens.verify(signHs("sha256", header, claimsAt(nowS + 5), secret))).ok, true);
+    assert.deepEqual(await tokens.verify(signHs("sha256", header, claimsAt(nowS + 6), secret)), {
+      ok: false,
+      code: "token_invalid",
+    });
   });
 
   test("garbage and oversized input are rejections, not exceptions", async () => {

@@ -33,7 +33,12 @@ export interface IssuedToken {
 export type TokenRejection = "token_expired" | "token_invalid";
 
 export type TokenVerification =
-  | { readonly ok: true; readonly principal: Principal }
+  | {
+      readonly ok: true;
+      readonly principal: Principal;
+      /** When the token expires (its exp): long-lived connections end there (WebSocket). */
+      readonly expiresAtMs: number;
+    }
   | { readonly ok: false; readonly code: TokenRejection };
 
 export interface AccessTokens {
@@ -96,7 +101,8 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
       if (token.length > tokenLengthMax) return { ok: false, code: "token_invalid" };
       const cached = verified.get(token);
       if (cached !== undefined) {
-        if (clock.nowMs() < cached.expiresAtMs) return { ok: true, principal: cached.principal };
+        if (clock.nowMs() < cached.expiresAtMs)
+          return { ok: true, principal: cached.principal, expiresAtMs: cached.expiresAtMs };
         verified.delete(token);
       }
       try {
@@ -108,13 +114,17 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
           requiredClaims: ["sub", "iat", "exp"],
           currentDate: new Date(clock.nowMs()),
           clockTolerance: clockToleranceS,
+          // Also refuses an iat in the future (beyond the tolerance): such a token would outlive
+          // the lifetime this server gives its tokens.
+          maxTokenAge: expiresInS,
         });
         const principal = principalFrom(payload);
         if (principal === undefined) return { ok: false, code: "token_invalid" };
         if (verified.size >= verifiedCacheSizeMax) verified.delete(verified.keys().next().value as string);
         // exp is required and was just checked; without tolerance here, a cached token dies on time.
-        verified.set(token, { principal, expiresAtMs: Number(payload.exp) * 1000 });
-        return { ok: true, principal };
+        const expiresAtMs = Number(payload.exp) * 1000;
+        verified.set(token, { principal, expiresAtMs });
+        return { ok: true, principal, expiresAtMs };
       } catch (error) {
         if (error instanceof errors.JWTExpired) return { ok: false, code: "token_expired" };
         if (error instanceof errors.JOSEError) return { ok: false, code: "token_invalid" };

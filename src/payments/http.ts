@@ -203,7 +203,8 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
   await app.register(async (scope) => adminRoutes(scope, deps));
 
   if (!root.hasRoute({ method: "GET", url: "/metrics" })) {
-    app.get("/metrics", { schema: { hide: true } }, async (_request, res) =>
+    const adminOnly = [deps.services.ledgerHttp.authenticate, requireRole("admin")];
+    app.get("/metrics", { schema: { hide: true }, preHandler: adminOnly }, async (_request, res) =>
       res.type(payments.metrics.registry.contentType).send(await payments.metrics.registry.metrics()),
     );
   }

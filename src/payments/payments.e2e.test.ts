@@ -109,8 +109,10 @@ describe("deposits and withdrawals through the gateways", () => {
     assert.equal(forged.status, 401);
   });
 
-  test("metrics per gateway are exposed for Prometheus", async () => {
-    const metrics = await (await fetch(`${h.tp.url}/metrics`)).text();
+  test("metrics per gateway are exposed for Prometheus (to admins)", async () => {
+    const scrape = await h.admin.get("/metrics");
+    assert.equal(scrape.status, 200);
+    const metrics = scrape.body as unknown as string;
     assert.match(metrics, /ledgerflow_gateway_requests_total\{gateway="(alpha|beta|gamma)"\} [1-9]/);
     assert.match(metrics, /ledgerflow_gateway_latency_seconds_bucket/);
     assert.match(metrics, /ledgerflow_gateway_breaker_state\{gateway="alpha"\} 0/);

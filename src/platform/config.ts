@@ -79,12 +79,21 @@ export const configSchema = z.object({
       .default("OPEN"),
     transfersPerBatchMax: positiveInt.max(8_000).default(8_000),
   }),
+  metrics: z.object({
+    /**
+     * `/metrics` on the API listener is for admins only. With a port, it is also served without
+     * authentication on a second listener bound to 127.0.0.1 (for a scraper on the same host).
+     */
+    port: port.optional(),
+  }),
   auth: z.object({
     /** HMAC secret for access tokens; generated into the data dir in embedded mode when unset. */
     jwtSecret: z.string().min(32).optional(),
     accessTokenTtlSeconds: positiveInt.default(3_600),
     adminUsername: z.string().min(3).default("admin"),
     adminPassword: z.string().min(10).optional(),
+    /** Accepted clock skew between the node that issued an access token and the one checking it. */
+    clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
   }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -122,6 +131,8 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
   LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
   LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
+  LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
+  LEDGERFLOW_METRICS_PORT: ["metrics", "port"],
   LEDGERFLOW_LOG_LEVEL: ["logLevel"],
 };
 
@@ -153,6 +164,7 @@ export function loadConfig(
     redis: {},
     handler: {},
     ledger: {},
+    metrics: {},
     auth: {},
   };
   for (const [name, value] of Object.entries(env)) {

@@ -11,6 +11,8 @@ import { loadConfig } from "../../src/platform/config.ts";
 import { freePort, withRetries } from "./ports.ts";
 
 export const testAdmin = { username: "admin", password: "admin-password-for-tests" } as const;
+/** The access-token secret of every test platform (tests may sign tokens of their own with it). */
+export const testJwtSecret = "test-secret-test-secret-test-secret-0123456789";
 
 export interface TestPlatform {
   readonly url: string;
@@ -35,7 +37,7 @@ export async function startTestPlatform(
         auth: {
           adminUsername: testAdmin.username,
           adminPassword: testAdmin.password,
-          jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+          jwtSecret: testJwtSecret,
         },
         ...overrides,
       },

@@ -7,12 +7,14 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { GraphQLFormattedError } from "graphql";
 import { type Client, createClient, type FormattedExecutionResult } from "graphql-ws";
+import { SignJWT } from "jose";
 import WebSocket from "ws";
 import {
   apiClient,
   startTestPlatform,
   type TestPlatform,
   testAdmin,
+  testJwtSecret,
 } from "../../../test/support/platform.ts";
 import { createGraphqlPlugin } from "./plugin.ts";
 
@@ -52,7 +54,7 @@ after(async () => {
 });
 
 describe("queries and mutations over HTTP", () => {
-  test("createAccount waits for the IBAN and returns the token; a replay returns the same", async () => {
+  test("createAccount waits for the IBAN and returns the token; a replay the same without the token", async () => {
     const id = randomUUID();
     const mutation = `mutation($id: ID!) { createAccount(id: $id, asset: "EUR", waitSeconds: 10) {
       id status reason iban token } }`;
@@ -63,7 +65,11 @@ describe("queries and mutations over HTTP", () => {
     assert.match(created.iban, /^NL\d{2}OPEN\d{10}$/);
     assert.ok(created.token.length >= 32);
     const replay = await gql(alice, mutation, { id });
-    assert.deepEqual(replay.body.data.createAccount, created);
+    assert.deepEqual(replay.body.data.createAccount, { ...created, token: null });
+    // Anyone else under the same id: a conflict, and no token.
+    const taken = await gql(bob, mutation, { id });
+    assert.equal(taken.body.data, null);
+    assert.equal(taken.body.errors[0].extensions.code, "conflict");
 
     const conflict = await gql(alice, `mutation($id: ID!) { createAccount(id: $id, asset: "USD") { id } }`, {
       id,
@@ -133,7 +139,8 @@ describe("queries and mutations over HTTP", () => {
       token: "not-the-token",
       waitSeconds: 10,
     });
-    assert.equal(wrongToken.body.data.moneyTransfer.reason, "invalid_token");
+    // Bob is not the owner: a wrong token looks like a missing account to him.
+    assert.equal(wrongToken.body.data.moneyTransfer.reason, "unknown_account");
 
     const withToken = await moneyTransfer(bob, {
       from: aliceIban,
@@ -250,6 +257,23 @@ describe("queries and mutations over HTTP", () => {
       assert.equal(JSON.stringify(answer.body).includes("    at "), false, "no stack trace");
       const stored = await gql(alice, `query($id: ID!) { command(id: $id) { id } }`, { id });
       assert.equal(stored.body.errors[0].extensions.code, "not_found", "nothing was submitted");
+    }
+
+    // Amount variables sent as JSON numbers of any spelling are refused, never rounded.
+    for (const literal of ["0.99999999999999999", "1e3", "12.000", "25"]) {
+      const query = `mutation($amount: String!) { moneyTransfer(id: "${randomUUID()}", from: "${aliceIban}",
+        to: "${bobIban}", amount: $amount, asset: "EUR") { status } }`;
+      const response = await fetch(`${platform.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...bearer(alice) },
+        body: `{"query":${JSON.stringify(query)},"variables":{"amount":${literal}}}`,
+      });
+      const body = (await response.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] };
+      assert.equal(
+        body.errors?.[0]?.extensions.code,
+        "validation_failed",
+        `${literal}: ${JSON.stringify(body)}`,
+      );
     }
 
     const inline = await gql(alice, `{ transactionsByIban(iban: "${aliceIban}", first: 0) { nextCursor } }`);
@@ -445,6 +469,32 @@ describe("subscriptions over WebSocket", () => {
       await eventually(() => refused.error !== undefined, "refused");
       assert.equal((refused.error as { code: number }).code, 4401);
     }
+  });
+
+  test("a socket does not outlive its access token: it closes with 4401 when the token expires", async () => {
+    // A token of Alice's that expires in 2 s, signed as the platform signs (the test platform's secret).
+    const claims = JSON.parse(Buffer.from(alice.split(".")[1] ?? "", "base64url").toString());
+    const nowS = Math.floor(Date.now() / 1000);
+    const shortLived = await new SignJWT({ username: claims.username, roles: claims.roles })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(claims.sub)
+      .setIssuer(claims.iss)
+      .setAudience(claims.aud)
+      .setIssuedAt(nowS)
+      .setExpirationTime(nowS + 2)
+      .sign(new TextEncoder().encode(testJwtSecret));
+    const startedMs = Date.now();
+    const live = subscribe(
+      wsClient(shortLived),
+      `subscription($iban: String!) { balanceChanged(iban: $iban) { iban } }`,
+      {
+        iban: aliceIban,
+      },
+    );
+    await eventually(() => live.error !== undefined, "closed at expiry", 15_000);
+    assert.equal((live.error as { code: number }).code, 4401);
+    const elapsedMs = Date.now() - startedMs;
+    assert.ok(elapsedMs >= 500 && elapsedMs < 4_000, `closed after ${elapsedMs} ms`);
   });
 
   test("the token may come in the upgrade request's Authorization header", async () => {

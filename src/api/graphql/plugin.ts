@@ -21,11 +21,12 @@ import { createHandler } from "graphql-http";
 import { CloseCode } from "graphql-ws";
 // Renamed: biome's React hook rules take any `use…` call for a hook.
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { PlatformServices } from "../../app/platform.ts";
 import { bearerToken } from "../../identity/routes.ts";
 import type { AccessTokens, Principal } from "../../identity/tokens.ts";
 import { assert } from "../../platform/errors.ts";
+import { installJsonBodyParser } from "../json-body.ts";
 import { ProblemError } from "../problems.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import {
@@ -91,8 +92,10 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
       prepareOperation(schema, rules, options.limits, request, { principal });
     const verify = (authorization: string | undefined) => verifyBearer(services.tokens, authorization);
 
+    // Amounts are String! here: GraphQL refuses a JSON number for one, so literals need no keeping.
+    installJsonBodyParser(app, { moneyLiterals: false });
     serveHttp(app, options, prepare, formatError, services.ledgerHttp.authenticate);
-    serveWebSocket(app, options, prepare, formatError, verify);
+    serveWebSocket(app, options, prepare, formatError, verify, () => services.clock.nowMs());
     app.get(`${graphqlPath}/schema.graphql`, { schema: { hide: true } }, async (_request, reply) =>
       reply.type("text/plain; charset=utf-8").send(typeDefs),
     );
@@ -180,7 +183,26 @@ function serveHttp(
   });
 }
 
-type Verification = { ok: true; principal: Principal } | { ok: false; detail: string };
+type Verification = { ok: true; principal: Principal; expiresAtMs: number } | { ok: false; detail: string };
+
+// setTimeout's longest delay (about 24.8 days); a later expiry is re-armed from there.
+const timerDelayMaxMs = 2 ** 31 - 1;
+
+/**
+ * A connection is authenticated once, at connection_init, so it must not outlive the access token
+ * that opened it: it closes with 4401 (graphql-ws's Unauthorized: clients reconnect with a fresh
+ * token rather than retry the same one) when the token expires.
+ */
+function closeAtExpiry(socket: WebSocket, remainingMs: number): void {
+  if (remainingMs <= 0) {
+    socket.close(CloseCode.Unauthorized, "The access token has expired");
+    return;
+  }
+  const delayMs = Math.min(remainingMs, timerDelayMaxMs);
+  const timer = setTimeout(() => closeAtExpiry(socket, remainingMs - delayMs), delayMs);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+}
 
 function serveWebSocket(
   app: FastifyInstance,
@@ -188,6 +210,7 @@ function serveWebSocket(
   prepare: Prepare,
   formatError: FormatError,
   verify: (authorization: string | undefined) => Promise<Verification>,
+  nowMs: () => number,
 ): void {
   const sockets = new WebSocketServer({ noServer: true, maxPayload: options.messageBytesMax });
   const server = serveGraphqlWs<Record<string, unknown> | undefined, { principal: Principal }>(
@@ -202,7 +225,14 @@ function serveWebSocket(
           ctx.extra.socket.close(CloseCode.Unauthorized, verified.detail);
           return false;
         }
+        const remainingMs = verified.expiresAtMs - nowMs();
+        // Within the clock tolerance a just-expired token still verifies: it opens nothing here.
+        if (remainingMs <= 0) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, "The access token has expired");
+          return false;
+        }
         ctx.extra.principal = verified.principal;
+        closeAtExpiry(ctx.extra.socket, remainingMs);
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
@@ -279,7 +309,7 @@ async function verifyBearer(tokens: AccessTokens, authorization: string | undefi
   const token = bearerToken(authorization);
   if (token === undefined) return { ok: false, detail: "Send Authorization: Bearer <access token>" };
   const verified = await tokens.verify(token);
-  if (verified.ok) return { ok: true, principal: verified.principal };
+  if (verified.ok) return { ok: true, principal: verified.principal, expiresAtMs: verified.expiresAtMs };
   return {
     ok: false,
     detail:

@@ -8,7 +8,7 @@ import type { Principal } from "../../identity/tokens.ts";
 import type { Submission } from "../../ledger/command-gateway.ts";
 import { parsePositiveAmount } from "../../ledger/domain/money.ts";
 import type { BalanceChanged } from "../../ledger/domain/types.ts";
-import { createAccountBody, createAccountCommand } from "../../ledger/http/accounts.ts";
+import { createAccountBody, openAccount } from "../../ledger/http/accounts.ts";
 import { visibleCommandStatus } from "../../ledger/http/commands.ts";
 import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
 import { assertMayTransfer, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
@@ -99,10 +99,9 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
       ): Promise<CommandResultView> => {
         const input = parsed(createAccountBody, { id: args.id, asset: args.asset });
         const waitMs = waitMsOrFail(args.waitSeconds, ledger.waitMsMax);
-        const { command, token } = createAccountCommand(input, context.principal, ledger.accountTokenKey);
-        const submission = await ledger.gateway.submit(command, waitMs);
-        const result = commandResult(submission, command.commandId);
-        return result.status === "FAILED" ? result : { ...result, token };
+        const { submission, token } = await openAccount(ledger, input, context.principal, waitMs);
+        const result = commandResult(submission, input.id);
+        return result.status === "FAILED" || token === undefined ? result : { ...result, token };
       },
 
       moneyTransfer: async (

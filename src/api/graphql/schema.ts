@@ -156,14 +156,17 @@ type Mutation {
   """
   Opens an account in \`asset\`; \`id\` (UUID) is the account id and the idempotency key.
   Answers PENDING at once, or waits up to \`waitSeconds\` for CONFIRMED (with the IBAN) or FAILED.
-  The secret \`token\` is in every answer for this id.
+  The secret \`token\` is returned once, in the answer to the request that opened the account: a
+  replay by the same owner answers without it, and the same id used by anyone else fails with
+  code conflict.
   """
   createAccount(id: ID!, asset: String!, waitSeconds: Int = 0): CommandResult!
   """
   Moves \`amount\` minor units of \`asset\` from IBAN \`from\` to IBAN \`to\`. \`id\` (UUID) is the
   idempotency key: the same id with the same arguments returns the first outcome; with other
   arguments it fails with code conflict. Without \`token\` only the signed-in owner of \`from\` may
-  move money; an explicit wrong \`token\` fails with reason invalid_token. Waits up to \`waitSeconds\`
+  move money; an explicit wrong \`token\` fails with reason invalid_token for the owner and
+  unknown_account for anyone else (as for a missing account). Waits up to \`waitSeconds\`
   for the outcome; a rejection is status FAILED with the reason, not a GraphQL error.
   """
   moneyTransfer(

@@ -52,7 +52,7 @@ interface AccountPick {
   readonly index: number;
 }
 
-type AuthChoice = "owner" | "stranger" | "token" | "wrongToken" | "operator";
+type AuthChoice = "owner" | "stranger" | "token" | "wrongToken" | "strangerWrongToken" | "operator";
 type AssetChoice = "debit" | "credit" | (typeof commandAssets)[number];
 
 type Step =
@@ -145,6 +145,7 @@ const authArb = fc.constantFrom<AuthChoice>(
   "token",
   "token",
   "wrongToken",
+  "strangerWrongToken",
   "stranger",
 );
 const assetChoiceArb = fc.oneof(
@@ -311,6 +312,9 @@ function authorizationFor(choice: AuthChoice, debit: AccountState | undefined): 
     case "token":
       return { kind: "token", actorId: "bearer", tokenHash: debit?.tokenHash ?? "" };
     case "wrongToken":
+      // The owner presenting a wrong token hears why; anyone else hears "unknown_account".
+      return { kind: "token", actorId: debit?.ownerId ?? "nobody", tokenHash: "token-hash-of-someone-else" };
+    case "strangerWrongToken":
       return { kind: "token", actorId: "bearer", tokenHash: "token-hash-of-someone-else" };
     case "operator":
       return { kind: "operator", actorId: "teller" };
@@ -773,7 +777,7 @@ class ReferenceLedger {
     const who = command.authorization;
     if (who.kind === "owner" && who.actorId !== from.owner) return "unknown_account";
     if (who.kind === "token" && (from.token.length === 0 || who.tokenHash !== from.token))
-      return "invalid_token";
+      return who.actorId === from.owner ? "invalid_token" : "unknown_account";
     if (command.asset !== from.asset || command.asset !== to.asset) return "asset_mismatch";
     if (!from.system && from.balance + from.overdraft - command.amount < 0n) return "insufficient_funds";
     if (to.balance + command.amount > this.limit || from.balance - command.amount < -this.limit) {

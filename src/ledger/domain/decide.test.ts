@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { InvariantViolation } from "../../platform/errors.ts";
-import { available, decide, evolve, WorkingSet } from "./decide.ts";
+import { available, decide, evolve, tokenHashMatches, WorkingSet } from "./decide.ts";
 import { ibanFor } from "./iban.ts";
 import { amountMax } from "./money.ts";
 import type {
@@ -334,9 +334,9 @@ describe("TransferMoney rejections", () => {
     );
   });
 
-  test("a wrong token is invalid_token; a system account has no token at all", () => {
+  test("a wrong token is invalid_token to the owner only; a system account has no token at all", () => {
     const { ledger, alice, bob, treasury } = world();
-    const wrong: Authorization = { kind: "token", actorId: "anyone", tokenHash: "hash-of-bob-eur" };
+    const wrong: Authorization = { kind: "token", actorId: "alice", tokenHash: "hash-of-bob-eur" };
     assertRejectedWithoutEffect(ledger, transfer(alice, bob, 1n, { authorization: wrong }), "invalid_token");
     assertRejectedWithoutEffect(
       ledger,
@@ -347,7 +347,7 @@ describe("TransferMoney rejections", () => {
     assertRejectedWithoutEffect(
       ledger,
       transfer(treasury, bob, 1n, { authorization: { kind: "token", actorId: "anyone", tokenHash: "" } }),
-      "invalid_token",
+      "unknown_account",
     );
     // Checked before asset and funds, after existence.
     assertRejectedWithoutEffect(
@@ -360,6 +360,23 @@ describe("TransferMoney rejections", () => {
       transfer(alice, bob, 1n, { authorization: wrong, creditIban: unknownIban }),
       "unknown_account",
     );
+  });
+
+  test("a non-owner's wrong token is answered as for a missing account (existence does not leak)", () => {
+    const { ledger, alice, bob } = world();
+    const wrong: Authorization = { kind: "token", actorId: "mallory", tokenHash: "hash-of-bob-eur" };
+    const existing = ledger.run(transfer(alice, bob, 1n, { authorization: wrong }));
+    const missing = ledger.run(transfer(alice, bob, 1n, { authorization: wrong, debitIban: unknownIban }));
+    const reasonOf = (events: readonly { type: string; reason?: string }[]) => events[0]?.reason;
+    assert.equal(reasonOf(existing), "unknown_account");
+    assert.equal(reasonOf(existing), reasonOf(missing));
+  });
+
+  test("token hashes match only when equal and non-empty", () => {
+    assert.equal(tokenHashMatches("a".repeat(64), "a".repeat(64)), true);
+    assert.equal(tokenHashMatches("a".repeat(64), `${"a".repeat(63)}b`), false);
+    assert.equal(tokenHashMatches("a".repeat(64), "a".repeat(63)), false);
+    assert.equal(tokenHashMatches("", ""), false);
   });
 
   test("the right token authorises anyone, the owner check does not apply", () => {

@@ -3,6 +3,7 @@
  * `decide` answers one command against the current state with events; `evolve` folds an event into
  * the state. The handler runs them over a batch-local working set, then persists what changed.
  */
+import { timingSafeEqual } from "node:crypto";
 import { assert } from "../../platform/errors.ts";
 import { amountMax, isKnownAsset } from "./money.ts";
 import type {
@@ -96,8 +97,9 @@ function transferRejection(
   const auth = command.authorization;
   // A non-owner without the token learns nothing about the account: it is "unknown" to them.
   if (auth.kind === "owner" && debit.ownerId !== auth.actorId) return "unknown_account";
-  if (auth.kind === "token" && (debit.tokenHash === "" || debit.tokenHash !== auth.tokenHash))
-    return "invalid_token";
+  // A wrong token tells a non-owner as little as a missing account does; only the owner hears why.
+  if (auth.kind === "token" && !tokenHashMatches(debit.tokenHash, auth.tokenHash))
+    return debit.ownerId === auth.actorId ? "invalid_token" : "unknown_account";
   if (debit.asset !== command.asset || credit.asset !== command.asset) return "asset_mismatch";
   if (!debit.system && available(debit) < command.amount) return "insufficient_funds";
   if (credit.balance + credit.creditsPending + command.amount > amountMax) return "balance_overflow";
@@ -107,6 +109,17 @@ function transferRejection(
   if (reserves && debit.debitsPending + command.amount > amountMax) return "balance_overflow";
   if (reserves && credit.creditsPending + command.amount > amountMax) return "balance_overflow";
   return undefined;
+}
+
+/**
+ * Whether a presented token's hash is the account's, in time independent of where they differ (the
+ * hashes have one fixed length, so comparing lengths first leaks nothing). Accounts without a token
+ * (system accounts: "") match nothing.
+ */
+export function tokenHashMatches(stored: string, presented: string): boolean {
+  const a = Buffer.from(stored);
+  const b = Buffer.from(presented);
+  return a.length > 0 && a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** What the account may still spend: posted balance, less reservations, plus its overdraft. */

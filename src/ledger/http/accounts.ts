@@ -2,15 +2,15 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Principal } from "../../identity/tokens.ts";
-import { fingerprintOf } from "../command-gateway.ts";
+import { fingerprintOf, type Submission } from "../command-gateway.ts";
 import { assets } from "../domain/money.ts";
 import type { CreateAccount } from "../domain/types.ts";
 import {
-  accountToken,
   accountView,
   assetCode,
   ibanOrFail,
   type LedgerHttpDeps,
+  newAccountToken,
   preferredWaitMs,
   principalOf,
   sendAnswer,
@@ -34,15 +34,14 @@ const historyQuery = z.strictObject({
 
 const ibanParams = z.strictObject({ iban: z.string().min(1).max(64) });
 
-/** The command opening an account for `principal`, and the account's secret token. */
+/** The command opening an account for `principal`; it carries only the hash of the account's token. */
 export function createAccountCommand(
   input: { readonly id: string; readonly asset: string },
   principal: Principal,
-  tokenKey: Uint8Array,
-): { command: CreateAccount; token: string } {
+  tokenHash: string,
+): CreateAccount {
   const { id, asset } = input;
-  const { token, tokenHash } = accountToken(id, tokenKey);
-  const command: CreateAccount = {
+  return {
     type: "CreateAccount",
     commandId: id,
     fingerprint: fingerprintOf({ type: "CreateAccount", owner: principal.userId, asset }),
@@ -53,7 +52,56 @@ export function createAccountCommand(
     system: false,
     tokenHash,
   };
-  return { command, token };
+}
+
+/** How an account opening went, and the account's token when this very request created it. */
+export interface AccountOpening {
+  readonly submission: Submission;
+  readonly token: string | undefined;
+}
+
+const conflicting: AccountOpening = { submission: { kind: "conflict" }, token: undefined };
+
+/**
+ * Opens an account for `principal` (REST and GraphQL). The id is claimed before the command is
+ * appended: a creation by anyone else under a claimed id is a conflict, even while the first one is
+ * undecided. The plaintext token goes to the request that claimed the id and nowhere else; the same
+ * owner's replay re-appends the first command (same token hash) and gets no token, so a replay can
+ * neither mint a second token nor reveal the first.
+ */
+export async function openAccount(
+  deps: LedgerHttpDeps,
+  input: { readonly id: string; readonly asset: string },
+  principal: Principal,
+  waitMs: number,
+): Promise<AccountOpening> {
+  const { token, tokenHash } = newAccountToken(deps.random);
+  const command = createAccountCommand(input, principal, tokenHash);
+  const claim = await deps.accountClaims.claim({
+    accountId: command.accountId,
+    ownerId: principal.userId,
+    fingerprint: command.fingerprint,
+    tokenHash,
+    claimedAtMs: deps.clock.nowMs(),
+  });
+  if (claim.kind === "contended") return conflicting;
+  if (claim.kind === "taken") {
+    const { existing } = claim;
+    if (existing.ownerId !== principal.userId || existing.fingerprint !== command.fingerprint)
+      return conflicting;
+    const replay = { ...command, tokenHash: existing.tokenHash };
+    return { submission: await deps.gateway.submit(replay, waitMs), token: undefined };
+  }
+  let submission: Submission;
+  try {
+    submission = await deps.gateway.submit(command, waitMs);
+  } catch (error) {
+    // Not appended (or not known to be): the owner's retry claims afresh and gets a token.
+    await deps.accountClaims.release(command.accountId, tokenHash).catch(() => {});
+    throw error;
+  }
+  // The id was a command of another kind before (a transfer's id, a system account's): no token.
+  return submission.kind === "conflict" ? conflicting : { submission, token };
 }
 
 export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
@@ -66,7 +114,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         tags: ["accounts"],
         summary: "Open an account",
         description:
-          "202 with the command id, or with `Prefer: wait=N` 201 with the IBAN once confirmed. The secret `token` is returned once.",
+          "202 with the command id, or with `Prefer: wait=N` 201 with the IBAN once confirmed. The secret `token` is returned once, to the request that opened the account: a replay by the same owner answers without it; the same id used by anyone else is 409 conflict.",
         body: createAccountBody,
         security: [{ bearer: [] }],
       },
@@ -75,15 +123,14 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
     async (request, reply) => {
       const principal = principalOf(request);
       const { id, asset } = request.body;
-      const { command, token } = createAccountCommand(request.body, principal, deps.accountTokenKey);
-      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
+      const waitMs = preferredWaitMs(request, deps.waitMsMax);
+      const { submission, token } = await openAccount(deps, request.body, principal, waitMs);
+      const withToken = token === undefined ? {} : { token };
       const answer = submissionReply(
         submission,
         id,
-        (result) => ({ iban: result.iban, asset, balance: "0", token }),
-        {
-          token,
-        },
+        (result) => ({ iban: result.iban, asset, balance: "0", ...withToken }),
+        withToken,
       );
       return sendAnswer(reply, answer);
     },

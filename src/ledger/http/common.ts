@@ -1,9 +1,10 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ProblemError, rejectionProblem } from "../../api/problems.ts";
 import type { Principal } from "../../identity/tokens.ts";
-import type { Clock } from "../../platform/clock.ts";
+import type { Clock, Random } from "../../platform/clock.ts";
+import type { AccountClaims } from "../account-claims.ts";
 import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";
 import { isValidIban, normalizeIban } from "../domain/iban.ts";
 import { assets, parsePositiveAmount } from "../domain/money.ts";
@@ -21,8 +22,10 @@ export interface LedgerHttpDeps {
   readonly waitMsMax: number;
   readonly transfersPerBatchMax: number;
   readonly authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** Key deriving account tokens (see accountToken). */
-  readonly accountTokenKey: Uint8Array;
+  /** Draws account tokens (see newAccountToken): the system's cryptographic randomness in production. */
+  readonly random: Random;
+  /** Who claimed an account id first (see openAccount). */
+  readonly accountClaims: AccountClaims;
   readonly liveStats: LiveStats;
 }
 
@@ -30,10 +33,15 @@ export const assetCode = z
   .enum(Object.keys(assets) as [string, ...string[]])
   .describe("Asset code, e.g. EUR");
 
-/** Amount in minor units: a decimal-integer string (preferred) or a safe JSON integer. */
+/**
+ * Amount in minor units: a decimal-integer string (preferred) or a JSON number whose literal text is
+ * a plain integer (the body parser hands such a number over as its text: see api/json-body.ts).
+ */
 export const amountInput = z
   .union([z.string().max(40), z.number()])
-  .describe('Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR');
+  .describe(
+    'Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR (a JSON number is accepted only when written as a plain integer: no fraction, no exponent)',
+  );
 
 export const ibanInput = z.string().min(1).max(64).describe("IBAN, spaces allowed");
 
@@ -83,12 +91,15 @@ export function preferredWaitMs(request: FastifyRequest, waitMsMax: number): num
   return Math.min(Number(match[1]) * 1000, waitMsMax);
 }
 
+const accountTokenBytes = 32;
+
 /**
- * Secret token of an account: HMAC of its id under a server key, so an idempotent replay of the
- * creation returns the same token; the ledger stores only its SHA-256.
+ * A new account's secret token: 256 random bits, unrelated to the account id or anything public.
+ * Only its SHA-256 is kept (a 256-bit random secret needs no slow password hash); the plaintext is
+ * returned once, to the caller who opened the account.
  */
-export function accountToken(accountId: string, key: Uint8Array): { token: string; tokenHash: string } {
-  const token = createHmac("sha256", key).update(`account-token:${accountId}`).digest("base64url");
+export function newAccountToken(random: Random): { token: string; tokenHash: string } {
+  const token = Buffer.from(random.bytes(accountTokenBytes)).toString("base64url");
   return { token, tokenHash: hashToken(token) };
 }
 
