@@ -167,10 +167,10 @@ export function LatestTransactionsPage() {
                       {kindLabel(item)}
                     </Link>
                   </td>
-                  <td data-label="From" className="iban">
+                  <td data-label="From" className="iban nowrap">
                     {formatIban(item.from ?? item.iban ?? "—")}
                   </td>
-                  <td data-label="To" className="iban">
+                  <td data-label="To" className="iban nowrap">
                     {formatIban(item.to ?? item.counterparty ?? "—")}
                   </td>
                   <td data-label="Description">{item.description || "—"}</td>

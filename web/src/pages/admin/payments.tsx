@@ -270,7 +270,7 @@ function Results(props: { search: ReturnType<typeof useSearch> }) {
                     {payment.type === "withdrawal" ? "Withdrawal" : "Deposit"}
                   </Link>
                 </td>
-                <td data-label="Account" className="iban">
+                <td data-label="Account" className="iban nowrap">
                   {formatIban(payment.iban)}
                 </td>
                 <td data-label="Gateway">{payment.gateway ?? "—"}</td>
