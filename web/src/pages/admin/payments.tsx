@@ -151,6 +151,10 @@ function SearchForm(props: { filters: Filters }) {
   const set = (name: keyof Filters) => (event: { target: { value: string } }) =>
     setDraft((previous) => ({ ...previous, [name]: event.target.value }));
   const term = draft.iban.trim();
+  // The less used filters fold away (a phone shows the results without scrolling past them).
+  const moreSet = ["type", "gateway", "from", "to"].some(
+    (name) => props.filters[name as keyof Filters] !== "",
+  );
   const ibanError = term !== "" && !uuidPattern.test(term) && !isValidIban(term);
   const submit = (event: FormEvent): void => {
     event.preventDefault();
@@ -195,33 +199,38 @@ function SearchForm(props: { filters: Filters }) {
             <option value="REVERSED">Reversed</option>
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="filter-type">Type</label>
-          <select id="filter-type" value={draft.type} onChange={set("type")}>
-            <option value="">Any</option>
-            <option value="deposit">Deposits</option>
-            <option value="withdrawal">Withdrawals</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="filter-gateway">Gateway</label>
-          <input
-            id="filter-gateway"
-            value={draft.gateway}
-            onChange={set("gateway")}
-            placeholder="e.g. sepa-instant"
-            autoComplete="off"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-from">From</label>
-          <input id="filter-from" type="datetime-local" value={draft.from} onChange={set("from")} />
-        </div>
-        <div className="field">
-          <label htmlFor="filter-to">Until</label>
-          <input id="filter-to" type="datetime-local" value={draft.to} onChange={set("to")} />
-        </div>
       </div>
+      <details className="more-filters" open={moreSet}>
+        <summary>More filters: type, gateway, time</summary>
+        <div className="filter-grid">
+          <div className="field">
+            <label htmlFor="filter-type">Type</label>
+            <select id="filter-type" value={draft.type} onChange={set("type")}>
+              <option value="">Any</option>
+              <option value="deposit">Deposits</option>
+              <option value="withdrawal">Withdrawals</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="filter-gateway">Gateway</label>
+            <input
+              id="filter-gateway"
+              value={draft.gateway}
+              onChange={set("gateway")}
+              placeholder="e.g. sepa-instant"
+              autoComplete="off"
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="filter-from">From</label>
+            <input id="filter-from" type="datetime-local" value={draft.from} onChange={set("from")} />
+          </div>
+          <div className="field">
+            <label htmlFor="filter-to">Until</label>
+            <input id="filter-to" type="datetime-local" value={draft.to} onChange={set("to")} />
+          </div>
+        </div>
+      </details>
       <div className="row">
         <button type="submit" className="button primary">
           <Icon name="search" size={18} /> Search
