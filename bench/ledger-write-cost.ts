@@ -434,7 +434,8 @@ function randomTransfers(
 
 /** Creates and funds the accounts in the public schema (the template every run copies). */
 async function buildWorld(accounts: number): Promise<World> {
-  const db = await startTestDatabase();
+  // As the superuser: statement statistics, CHECKPOINT and resets need it.
+  const db = await startTestDatabase({ superuser: true });
   await db.pool.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
   const codecs = await ledgerCodecs(db.pool);
   const log = createPostgresLog({ pool: db.pool, lingerMs: 0 });

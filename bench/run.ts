@@ -20,6 +20,7 @@
  * Loopback only, bounded in time, stops by itself and removes its processes and temp dir.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -27,6 +28,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { seededIds, seededRandom } from "../src/platform/clock.ts";
+import { embeddedLayout, embeddedUrl, superuser } from "../src/platform/db/embedded.ts";
 import { createJsonClient, type JsonClient } from "../src/tools/load/http.ts";
 import { formatMs, LatencySamples } from "../src/tools/load/latency.ts";
 import { startOpenLoop } from "../src/tools/load/open-loop.ts";
@@ -203,8 +205,10 @@ async function startEmbeddedPlatform(
   });
   cleanups.push(() => child.stop(20_000));
   if (!child.url) throw new Error("the platform serves HTTP in role all");
-  // Same superuser and local password as src/platform/db/embedded.ts uses for the cluster.
-  const databaseUrl = `postgres://postgres:ledgerflow-local@127.0.0.1:${pgPort}/postgres`;
+  // The cluster's superuser (statement statistics), with the password the platform generated.
+  const secrets = JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8"));
+  const { socketDir } = embeddedLayout(dataDir, pgPort);
+  const databaseUrl = embeddedUrl(superuser, secrets.postgresSuperuserPassword, socketDir, pgPort);
   return {
     url: child.url,
     databaseUrl,

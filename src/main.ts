@@ -1,115 +1,143 @@
 #!/usr/bin/env node
-/** The `ledgerflow` command line. */
+/**
+ * The `ledgerflow` command line (bin/ledgerflow.js checks the Node version, then loads this).
+ * Exit status: 0 success, 1 a failed check or a failure, 2 a usage or configuration error.
+ * One-shot commands exit explicitly with their status once done; `serve` and `gateways simulate`
+ * run until a signal, then stop everything they started (embedded PostgreSQL included).
+ */
 import { parseArgs } from "node:util";
-import { type Role, roles, startPlatform } from "./app/platform.ts";
-import { standardPlugins } from "./app/standard-plugins.ts";
+import type { Role } from "./app/platform.ts";
+import { commandHelp, commandUsage, packageVersion, styled, topHelp } from "./cli/help.ts";
 import { ConfigError, loadConfig } from "./platform/config.ts";
 
-const usage = `ledgerflow <command> [options]
+/** A finished command's exit status, or a server that runs until it is signalled. */
+type Outcome = number | { readonly stop: () => Promise<unknown> };
 
-Commands:
-  serve [--role api|handler|projector|notifier|all] [--port N]
-                                              run the platform (default: every role, embedded)
-  topics sync [--prune] [--dry-run]           create topics, report drift, register schemas
-  dlq list | show <topic> <partition> <offset> | replay <topic> <partition> <offset>
-                                              inspect and replay dead-lettered records
-  generate [--rate N] [--accounts N] [--duration S] [--url URL]
-                                              load generator (creates, funds, transfers)
-  topics sync [--prune] [--dry-run]           create/check topics, register schemas
-  dlq list | show | replay                    dead-letter topics
-  verify [options]                            verify the token chain and receipts offline
-  gateways simulate [options]                 run the simulated payment gateways
-  help                                        this text
-`;
+const helpFlags = new Set(["--help", "-h"]);
 
-async function serve(args: string[]): Promise<void> {
+async function serve(args: string[]): Promise<Outcome> {
   const { values } = parseArgs({
     args,
     options: { role: { type: "string", default: "all" }, port: { type: "string" } },
     allowPositionals: false,
   });
+  const { roles, startPlatform } = await import("./app/platform.ts");
+  const { standardPlugins } = await import("./app/standard-plugins.ts");
   const role = values.role as Role;
   if (!roles.includes(role)) throw new ConfigError(`--role must be one of ${roles.join(", ")}`);
   const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
   const platform = await startPlatform({ config, role, plugins: standardPlugins });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
   if (platform.url) {
     const base = platform.url.replace("127.0.0.1", "localhost");
-    process.stdout.write(`\nLedgerflow is running at ${base}\n`);
-    process.stdout.write(
-      `  API docs: ${base}/docs   OpenAPI: ${base}/openapi.json   GraphQL: ${base}/graphql\n`,
-    );
+    out(`\n${styled("bold", "Ledgerflow is running at")} ${styled(["bold", "cyan"], base)}`);
+    out(`  API docs: ${base}/docs   OpenAPI: ${base}/openapi.json   GraphQL: ${base}/graphql`);
     if (platform.adminPassword && !config.auth.adminPassword) {
-      process.stdout.write(
-        `  First start: admin user "${config.auth.adminUsername}" created with password ${platform.adminPassword}\n` +
-          "  (set LEDGERFLOW_ADMIN_PASSWORD to choose it; it is not shown again)\n",
+      out(
+        `  First start: admin user "${config.auth.adminUsername}" created with password ${styled("bold", platform.adminPassword)}`,
       );
+      out("  (set LEDGERFLOW_ADMIN_PASSWORD to choose it; it is not shown again)");
     }
   }
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping…\n`);
-    platform.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  out(`  Database: ${platform.database}`);
+  return platform;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command = "help", ...rest] = argv;
-  switch (command) {
-    case "serve":
-      return serve(rest);
-    case "generate": {
-      const { runGenerator } = await import("./tools/generate.ts");
-      await runGenerator(rest);
-      return;
-    }
-    case "topics": {
-      const { runTopics } = await import("./tools/topics.ts");
-      return runTopics(rest);
-    }
-    case "dlq": {
-      const { runDlq } = await import("./tools/dlq.ts");
-      return runDlq(rest);
-    }
-    case "verify": {
-      const { runVerify } = await import("./tokens/verify-cli.ts");
-      const result = await runVerify(rest);
-      process.stdout.write(`${result.lines.join("\n")}\n`);
-      process.exitCode = result.ok ? 0 : 1;
-      return;
-    }
-    case "gateways": {
-      const { runSimulatorCli } = await import("./payments/simulators/cli.ts");
-      if (rest[0] !== "simulate") throw new ConfigError("usage: ledgerflow gateways simulate [options]");
-      const fleet = await runSimulatorCli(rest.slice(1));
-      const shutdown = () => void fleet.stop().finally(() => process.exit(0));
-      process.once("SIGINT", shutdown);
-      process.once("SIGTERM", shutdown);
-      return;
-    }
-    case "help":
-    case "--help":
-      process.stdout.write(usage);
-      return;
-    default:
-      process.stderr.write(`unknown command ${command}\n\n${usage}`);
-      process.exitCode = 2;
-  }
+async function verify(args: string[]): Promise<Outcome> {
+  const { runVerify } = await import("./tokens/verify-cli.ts");
+  const result = await runVerify(args);
+  const line = (text: string) =>
+    text.includes("FAILED") ? styled("red", text) : text.includes(": OK") ? styled("green", text) : text;
+  process.stdout.write(`${result.lines.map(line).join("\n")}\n`);
+  return result.ok ? 0 : 1;
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
+async function gateways(args: string[]): Promise<Outcome> {
+  if (args[0] !== "simulate") throw new ConfigError(commandUsage("gateways", process.stderr));
+  const { runSimulatorCli } = await import("./payments/simulators/cli.ts");
+  return runSimulatorCli(args.slice(1));
+}
+
+/** Commands that set process.exitCode (1 when something needs an operator) rather than return it. */
+function statusOf(): number {
+  return Number(process.exitCode ?? 0);
+}
+
+const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> = {
+  serve,
+  verify,
+  gateways,
+  generate: async (args) => {
+    const { runGenerator } = await import("./tools/generate.ts");
+    await runGenerator(args);
+    return 0;
+  },
+  topics: async (args) => {
+    const { runTopics } = await import("./tools/topics.ts");
+    await runTopics(args);
+    return statusOf();
+  },
+  dlq: async (args) => {
+    const { runDlq } = await import("./tools/dlq.ts");
+    await runDlq(args);
+    return statusOf();
+  },
+};
+
+/** Runs the command line; resolves with the exit status, or with a running server. */
+export async function main(argv: readonly string[]): Promise<Outcome> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    process.stderr.write(topHelp(process.stderr));
+    return 2;
   }
-  process.stderr.write(
-    `ledgerflow failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  if (command === "help" || helpFlags.has(command)) {
+    const topic = rest[0];
+    process.stdout.write(topic && commandHelp[topic] ? commandUsage(topic) : topHelp());
+    return 0;
+  }
+  if (command === "--version" || command === "-V" || command === "version") {
+    process.stdout.write(`ledgerflow ${packageVersion()}\n`);
+    return 0;
+  }
+  const run = commands[command];
+  if (!run) {
+    process.stderr.write(`${styled("red", "error:", process.stderr)} unknown command "${command}"\n\n`);
+    process.stderr.write(topHelp(process.stderr));
+    return 2;
+  }
+  const options = rest.slice(0, rest.includes("--") ? rest.indexOf("--") : rest.length);
+  if (options.some((arg) => helpFlags.has(arg))) {
+    process.stdout.write(commandUsage(command));
+    return 0;
+  }
+  return run(rest);
+}
+
+/** 2 for usage and configuration errors, 1 for everything else; never a stack trace. */
+export function reportFailure(command: string | undefined, error: unknown): number {
+  const code = (error as { code?: unknown }).code;
+  const usage =
+    error instanceof ConfigError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
+  const message = error instanceof Error ? error.message : String(error);
+  const cause =
+    error instanceof Error && error.cause instanceof Error ? `\n  cause: ${error.cause.message}` : "";
+  process.stderr.write(`${styled("red", "error:", process.stderr)} ${message.trimEnd()}${cause}\n`);
+  if (usage && command && commandHelp[command])
+    process.stderr.write(`(ledgerflow ${command} --help shows the options)\n`);
+  return usage ? 2 : 1;
+}
+
+/** The process's whole life: run the command, then exit with its status or serve until signalled. */
+export function runCommandLine(argv: readonly string[]): void {
+  main(argv).then(
+    async (outcome) => {
+      if (typeof outcome === "number") process.exit(outcome);
+      const { stopOnSignals } = await import("./cli/lifecycle.ts");
+      stopOnSignals(outcome);
+    },
+    (error: unknown) => process.exit(reportFailure(argv[0], error)),
   );
-  process.exit(1);
-});
+}
+
+if (import.meta.main) runCommandLine(process.argv.slice(2));

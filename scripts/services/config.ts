@@ -64,7 +64,7 @@ export function loadServicesConfig(env: NodeJS.ProcessEnv = process.env): Servic
     postgres: {
       port: portFromEnv(env, "LEDGERFLOW_POSTGRES_PORT", 15_432),
       dir: join(servicesDir, "postgres"),
-      // Fixed by src/platform/db/embedded.ts: local-only superuser of a private cluster.
+      // Fixed by scripts/services/postgres/daemon.ts: local-only superuser of the development engines.
       user: "postgres",
       password: "ledgerflow-local",
     },

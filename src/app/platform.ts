@@ -37,7 +37,7 @@ import {
   systemRandom,
 } from "../platform/clock.ts";
 import type { Config } from "../platform/config.ts";
-import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
+import { describeDatabaseUrl, startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
 import { UnavailableError } from "../platform/errors.ts";
@@ -193,6 +193,8 @@ export interface RunningPlatform extends PlatformServices {
   /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
   readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
+  /** Which database this platform uses, for operators (no password). */
+  readonly database: string;
   stop(): Promise<void>;
 }
 
@@ -213,15 +215,21 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   try {
     const dataDir = resolve(config.dataDir);
     let databaseUrl = config.database.url;
+    let database = databaseUrl ? describeDatabaseUrl(databaseUrl) : "";
     if (!databaseUrl) {
       logger.info({ dataDir }, "starting embedded PostgreSQL");
+      const local = await loadOrCreateLocalSecrets(dataDir);
       const embedded = await startEmbeddedPostgres({
         dataDir,
         port: config.database.embeddedPort,
         persistent: true,
+        listenTcp: config.database.embeddedListenTcp,
+        passwords: { superuser: local.postgresSuperuserPassword, app: local.postgresAppPassword },
       });
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
+      database = embedded.description;
+      logger.info({ database }, "embedded PostgreSQL started");
     }
     const pool = createPool({
       url: databaseUrl,
@@ -461,7 +469,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       metricsUrl = listener.url;
     }
 
-    return { ...services, url, metricsUrl, adminPassword, stop };
+    return { ...services, url, metricsUrl, adminPassword, database, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -28,6 +28,11 @@ export const configSchema = z.object({
     /** Unset in embedded mode: embedded PostgreSQL is started on `embeddedPort`. */
     url: z.string().url().optional(),
     embeddedPort: port.default(54_330),
+    /**
+     * Embedded PostgreSQL also listens on 127.0.0.1:embeddedPort. Off by default: it is reachable
+     * only through its socket in the data directory (0700), by this user.
+     */
+    embeddedListenTcp: z.union([z.boolean(), z.stringbool()]).default(false),
     connectionsMax: positiveInt.default(20),
     statementTimeoutMs: positiveInt.default(30_000),
   }),
@@ -113,6 +118,7 @@ const envMap: Record<string, readonly string[]> = {
   LEDGERFLOW_DATA_DIR: ["dataDir"],
   LEDGERFLOW_DATABASE_URL: ["database", "url"],
   LEDGERFLOW_EMBEDDED_PG_PORT: ["database", "embeddedPort"],
+  LEDGERFLOW_EMBEDDED_PG_TCP: ["database", "embeddedListenTcp"],
   LEDGERFLOW_DB_CONNECTIONS_MAX: ["database", "connectionsMax"],
   LEDGERFLOW_DB_STATEMENT_TIMEOUT_MS: ["database", "statementTimeoutMs"],
   LEDGERFLOW_LOG_LINGER_MS: ["log", "lingerMs"],

@@ -105,17 +105,11 @@ describe("tokenized money: receipts, chain, proofs", () => {
     assert.deepEqual(clean.problems, []);
     assert.ok(clean.blocks >= 2 && clean.receipts >= 8, JSON.stringify(clean));
 
-    const port = h.tp.platform.config.database.embeddedPort;
+    const databaseUrl = (pool as unknown as { options: { connectionString: string } }).options
+      .connectionString;
     const keyFile = join(await mkdtemp(join(tmpdir(), "ledgerflow-key-")), "key.json");
     await writeFile(keyFile, JSON.stringify((await h.api.call("GET", "/v1/chain/key")).body));
-    const cli = await runVerify([
-      "--database-url",
-      `postgres://postgres:ledgerflow-local@127.0.0.1:${port}/postgres`,
-      "--key",
-      keyFile,
-      "--signatures",
-      "all",
-    ]);
+    const cli = await runVerify(["--database-url", databaseUrl, "--key", keyFile, "--signatures", "all"]);
     assert.equal(cli.ok, true, cli.lines.join("\n"));
 
     const tamper = async (sql: string, undo: string, expected: RegExp) => {

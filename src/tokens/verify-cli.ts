@@ -6,7 +6,7 @@
  *   ledgerflow verify --receipt PROOF.json --key FILE
  *
  * --database-url  PostgreSQL holding the chain (default: LEDGERFLOW_DATABASE_URL, else the embedded
- *                 database of a running platform on LEDGERFLOW_EMBEDDED_PG_PORT / 54330)
+ *                 database of the data directory: the running platform's, or started for the check)
  * --key           public key, PEM or JWK (as served by GET /v1/chain/key); default: derived from
  *                 <data dir>/chain-ed25519.pem on this machine
  * --receipt       a proof document as served by GET /v1/tokens/{id}/proof
@@ -14,10 +14,13 @@
  */
 
 import type { KeyObject } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { loadConfig } from "../platform/config.ts";
+import { openToolDatabase } from "../app/database.ts";
+import { ConfigError, loadConfig } from "../platform/config.ts";
 import { blockFromRow, receiptFromRow, type StoredBlock } from "./chain.ts";
 import { keysFromPem, publicKeyFrom } from "./crypto.ts";
 import { headerRange, type ProofDocument, verifyChain, verifyProofDocument } from "./verify.ts";
@@ -28,6 +31,9 @@ export interface VerifyResult {
 }
 
 async function loadKey(keyPath: string | undefined, dataDir: string): Promise<KeyObject> {
+  const ownKey = join(resolve(dataDir), "chain-ed25519.pem");
+  if (!keyPath && !existsSync(ownKey))
+    throw new ConfigError(`no chain key at ${ownKey}: pass --key FILE (as served by GET /v1/chain/key)`);
   if (keyPath) {
     const text = await readFile(keyPath, "utf8");
     const parsed = text.trim().startsWith("{") ? JSON.parse(text) : undefined;
@@ -35,7 +41,7 @@ async function loadKey(keyPath: string | undefined, dataDir: string): Promise<Ke
     if (parsed?.jwk) return publicKeyFrom(JSON.stringify(parsed.jwk));
     return publicKeyFrom(text);
   }
-  return keysFromPem(await readFile(`${dataDir}/chain-ed25519.pem`, "utf8")).publicKey;
+  return keysFromPem(await readFile(ownKey, "utf8")).publicKey;
 }
 
 /**
@@ -116,8 +122,18 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
     },
     allowPositionals: false,
   });
+  if (values.signatures !== "all" && values.signatures !== "blocks")
+    throw new ConfigError("--signatures must be all or blocks");
   const config = loadConfig(process.env, {});
-  const key = await loadKey(values.key, config.dataDir);
+  const checksChain = !values.receipt || values["database-url"] !== undefined;
+  // The database first: it says which data directory is meant when it has none.
+  const database = checksChain
+    ? await openToolDatabase(config, values["database-url"] ?? config.database.url)
+    : undefined;
+  const key = await loadKey(values.key, config.dataDir).catch(async (error: unknown) => {
+    await database?.close();
+    throw error;
+  });
   const lines: string[] = [];
   let ok = true;
   if (values.receipt) {
@@ -130,14 +146,11 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
         : "receipt: FAILED",
     );
     lines.push(...problems.map((p) => `  ${p}`));
-    if (!values["database-url"]) return { ok, lines };
   }
-  const url =
-    values["database-url"] ??
-    config.database.url ??
-    `postgres://postgres:ledgerflow-local@127.0.0.1:${config.database.embeddedPort}/postgres`;
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  if (!database) return { ok, lines };
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   try {
+    lines.push(`database: ${database.description}`);
     const startedMs = Date.now();
     const signatures = values.signatures === "all" ? "all" : "blocks";
     const report = await verifyStoredChain(pool, key, signatures);
@@ -150,6 +163,7 @@ export async function runVerify(argv: readonly string[]): Promise<VerifyResult> 
     if (report.problems.length > 100) lines.push(`  … and ${report.problems.length - 100} more`);
   } finally {
     await pool.end();
+    await database.close();
   }
   return { ok, lines };
 }

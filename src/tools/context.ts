@@ -2,14 +2,13 @@
  * What the operator tools (`topics`, `dlq`) need from a configuration: a database pool, the log
  * and the schema registry, chosen exactly as the platform chooses them (src/app/platform.ts).
  * In embedded mode the tools attach to the running server's PostgreSQL when it is up, and start
- * the embedded cluster of the data directory themselves when it is not.
+ * the embedded cluster of the data directory themselves when it is not (src/app/database.ts).
  */
-import { resolve } from "node:path";
-import pg from "pg";
+import type pg from "pg";
+import { openToolDatabase } from "../app/database.ts";
 import { createConfiguredLog, createConfiguredRegistry, instanceIdOf } from "../app/platform.ts";
 import { systemClock } from "../platform/clock.ts";
 import type { Config } from "../platform/config.ts";
-import { startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
 import type { Log } from "../platform/log/port.ts";
@@ -20,24 +19,9 @@ export interface ToolContext {
   readonly pool: pg.Pool;
   readonly log: Log;
   readonly registry: SchemaRegistry;
+  /** Which database the tool works on (for its output). */
+  readonly database: string;
   close(): Promise<void>;
-}
-
-/** The URL src/platform/db/embedded.ts serves (its local-only superuser). */
-function embeddedUrl(port: number): string {
-  return `postgres://postgres:ledgerflow-local@127.0.0.1:${port}/postgres`;
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 export async function openToolContext(config: Readonly<Config>): Promise<ToolContext> {
@@ -46,19 +30,9 @@ export async function openToolContext(config: Readonly<Config>): Promise<ToolCon
     for (const step of closers.reverse()) await step().catch(() => {});
   };
   try {
-    let url = config.database.url;
-    if (!url) {
-      url = embeddedUrl(config.database.embeddedPort);
-      if (!(await answers(url))) {
-        const embedded = await startEmbeddedPostgres({
-          dataDir: resolve(config.dataDir),
-          port: config.database.embeddedPort,
-          persistent: true,
-        });
-        closers.push(() => embedded.stop());
-        url = embedded.url;
-      }
-    }
+    const database = await openToolDatabase(config);
+    closers.push(() => database.close());
+    const url = database.url;
     const pool = createPool({
       url,
       connectionsMax: 4,
@@ -68,7 +42,14 @@ export async function openToolContext(config: Readonly<Config>): Promise<ToolCon
     await migrate(pool);
     const log = createConfiguredLog(config, pool, systemClock, `${instanceIdOf(config)}-tool`);
     closers.push(() => log.close());
-    return { config, pool, log, registry: createConfiguredRegistry(config, pool), close };
+    return {
+      config,
+      pool,
+      log,
+      registry: createConfiguredRegistry(config, pool),
+      database: database.description,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -106,7 +106,8 @@ export async function runDlq(args: readonly string[]): Promise<void> {
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new ConfigError("--limit must be a positive integer");
   const config = loadConfig(process.env, { logLevel: "warn" });
-  const { log, registry, close } = await openToolContext(config);
+  const { log, registry, database, close } = await openToolContext(config);
+  process.stderr.write(`database: ${database}\n`);
   const out = (text: string) => process.stdout.write(`${text}\n`);
   try {
     if (command === "list") {

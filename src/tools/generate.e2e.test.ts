@@ -49,7 +49,12 @@ test("generates transfers at the rate, each meant-to-fail transfer fails for its
   assert.equal(outcomes.confirmed, 200 - failedMeant, "every valid transfer is confirmed");
   assert.ok(report.latencyMs.p99 > 0 && report.latencyMs.p99 < 5_000);
   assert.deepEqual(JSON.parse(out.text()).outcomes, outcomes);
-  assert.ok(lines.some((line) => /offered 100\/s achieved \d+\/s/.test(line) && /p99/.test(line)));
+  // The live line: achieved/offered per second, outcomes and latency, within 80 columns.
+  assert.ok(
+    lines.some((line) => /^\d+s \d+\/100\/s ok \d+ fail \d+ .*p99/.test(line)),
+    lines.join("\n"),
+  );
+  for (const line of lines) assert.ok(line.length <= 80, line);
 });
 
 test("refuses remote targets and missing admin credentials", async () => {

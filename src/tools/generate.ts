@@ -169,6 +169,56 @@ function outcomesText(counts: ReadonlyMap<string, number>): string {
   return `confirmed ${confirmed} | failed ${failed.length ? failed.join(", ") : "0"} | pending ${pending}`;
 }
 
+/** A count in at most 4 characters below 100 million: 9999, 123k, 12.3M. */
+function compactCount(n: number): string {
+  if (n < 10_000) return String(n);
+  if (n < 999_500) return `${Math.round(n / 1_000)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** A duration in at most 6 characters: 12.3ms, 845ms, 35s. */
+function compactMs(ms: number): string {
+  if (!Number.isFinite(ms)) return "-";
+  if (ms < 100) return `${ms.toFixed(1)}ms`;
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  return `${compactCount(Math.round(ms / 1_000))}s`;
+}
+
+export interface LiveLineStats {
+  readonly elapsedS: number;
+  readonly offeredPerSec: number;
+  readonly achievedPerSec: number;
+  readonly outcomes: ReadonlyMap<string, number>;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly inFlight: number;
+  readonly dropped: number;
+}
+
+export const liveLineColumnsMax = 80;
+
+/** The live progress line, at most 80 columns whatever the numbers (the final report has details). */
+export function liveLine(stats: LiveLineStats): string {
+  let failed = 0;
+  for (const [key, n] of stats.outcomes) if (key !== "confirmed" && key !== "pending") failed += n;
+  const count = (key: string) => compactCount(stats.outcomes.get(key) ?? 0);
+  const head = [
+    `${compactCount(Math.round(stats.elapsedS))}s`,
+    `${compactCount(stats.achievedPerSec)}/${compactCount(Math.round(stats.offeredPerSec))}/s`,
+    `ok ${count("confirmed")}`,
+    `fail ${compactCount(failed)}`,
+  ];
+  const tail = [
+    `p50 ${compactMs(stats.p50Ms)}`,
+    `p99 ${compactMs(stats.p99Ms)}`,
+    `fly ${compactCount(stats.inFlight)}`,
+    ...(stats.dropped ? [`drop ${compactCount(stats.dropped)}`] : []),
+  ];
+  const full = [...head, `pend ${count("pending")}`, ...tail].join(" ");
+  // Pending is in the final report; it gives way when every other number is at its widest.
+  return full.length <= liveLineColumnsMax ? full : [...head, ...tail].join(" ");
+}
+
 /** Sends the transfers; resolves with the report once the duration is over and every answer is in. */
 export async function generateLoad(
   client: JsonClient,
@@ -222,9 +272,16 @@ export async function generateLoad(
     const achieved = loop.stats.completed - lastCompleted;
     lastCompleted = loop.stats.completed;
     deps.progress.update(
-      `${elapsedS.toFixed(0).padStart(4)}s offered ${settings.ratePerSec}/s achieved ${achieved}/s | ` +
-        `${outcomesText(outcomes)} | p50 ${formatMs(second.percentile(0.5))} ms p99 ${formatMs(second.percentile(0.99))} ms | ` +
-        `in flight ${loop.stats.inFlight}${loop.stats.dropped ? ` dropped ${loop.stats.dropped}` : ""}`,
+      liveLine({
+        elapsedS,
+        offeredPerSec: settings.ratePerSec,
+        achievedPerSec: achieved,
+        outcomes,
+        p50Ms: second.percentile(0.5),
+        p99Ms: second.percentile(0.99),
+        inFlight: loop.stats.inFlight,
+        dropped: loop.stats.dropped,
+      }),
     );
   }, 1_000);
   const stats = await loop.done.finally(() => clearInterval(ticker));

@@ -42,9 +42,10 @@ export async function runTopics(args: readonly string[]): Promise<void> {
     });
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ log: context.log.kind, brokersCount, ...report }, null, 2)}\n`,
+        `${JSON.stringify({ log: context.log.kind, database: context.database, brokersCount, ...report }, null, 2)}\n`,
       );
     } else {
+      process.stdout.write(`database: ${context.database}\n`);
       process.stdout.write(
         `topics sync on ${context.log.kind} (${brokersCount} broker${brokersCount === 1 ? "" : "s"})${report.dryRun ? ", dry run" : ""}\n`,
       );

@@ -5,6 +5,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadOrCreateLocalSecrets } from "../../app/secrets.ts";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool } from "../db/pool.ts";
@@ -75,10 +76,12 @@ async function consumeAll(log: Log, topic: string, total: number, batchSizeMax: 
 const dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-log-bench-"));
 // PostgreSQL runs as an unprivileged user when we are root; it must be able to enter the directory.
 await chmod(dataDir, 0o755);
+const secrets = await loadOrCreateLocalSecrets(dataDir);
 const server = await startEmbeddedPostgres({
   dataDir,
   port: 20_000 + Math.floor(Math.random() * 20_000),
   persistent: false,
+  passwords: { superuser: secrets.postgresSuperuserPassword, app: secrets.postgresAppPassword },
 });
 const pool = createPool({ url: server.url, connectionsMax: 20, statementTimeoutMs: 60_000 });
 try {
