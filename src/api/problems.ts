@@ -37,6 +37,7 @@ export const problemKinds = {
   unavailable: { status: 503, title: "Temporarily unavailable" },
   busy: { status: 503, title: "The server is busy; try again shortly" },
   internal: { status: 500, title: "Internal error" },
+  system_account: { status: 422, title: "System accounts cannot be the target of a customer's transfer" },
   // Business rejections of commands (outcome FAILED) are 422 with the reason as code.
   command_failed: { status: 422, title: "The command was rejected" },
 } as const satisfies Record<string, ProblemKind>;

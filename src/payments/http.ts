@@ -21,6 +21,7 @@ import {
 } from "../ledger/http/common.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
+import { paymentListRoute } from "./list.ts";
 import { gatewayInput, gatewayPatchInput, gatewayView } from "./registry.ts";
 import type { RunningPayments } from "./service.ts";
 import { createEventDeduplicator, verifyCallbackSignature } from "./simulators/signature.ts";
@@ -211,6 +212,9 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
     },
   );
 
+  await app.register(async (scope) =>
+    paymentListRoute(scope, { pool: services.pool, http, view: paymentView }),
+  );
   await app.register(async (scope) => callbackRoute(scope, deps));
   await app.register(async (scope) => adminRoutes(scope, deps));
 

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Principal } from "../../identity/tokens.ts";
 import { fingerprintOf, type Submission } from "../command-gateway.ts";
+import { assets } from "../domain/money.ts";
 import type { CreateAccount } from "../domain/types.ts";
 import {
   accountView,
@@ -159,6 +160,17 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
   );
 
   app.get(
+    "/v1/assets",
+    {
+      schema: {
+        tags: ["accounts"],
+        summary: "The assets accounts can be opened in, with their scale (digits of the minor unit)",
+      },
+    },
+    async () => ({ items: Object.values(assets).map(({ code, scale }) => ({ code, scale })) }),
+  );
+
+  app.get(
     "/v1/accounts",
     {
       schema: { tags: ["accounts"], summary: "My accounts", security: [{ bearer: [] }] },
@@ -206,6 +218,9 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       return {
         items: items.map((item) => ({
           id: item.id,
+          // The movement's receipt (GET /v1/tokens/{receiptId}/proof): the command that completed it,
+          // which for a two-phase transfer (a withdrawal) is its post, not the transfer id.
+          receiptId: item.commandId,
           amount: item.amount.toString(),
           asset: account.asset,
           counterparty: item.counterparty,

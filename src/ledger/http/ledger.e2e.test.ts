@@ -248,7 +248,10 @@ describe("accounts", () => {
       "counterparty",
       "description",
       "id",
+      "receiptId",
     ]);
+    // A single-phase transfer's receipt is its own id (its command completed it).
+    assert.equal(newest.receiptId, newest.id);
     assert.equal(newest.amount, "-12");
     assert.equal(newest.counterparty, to.iban);
     assert.equal(newest.description, "payment 12");
