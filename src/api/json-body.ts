@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
-import { ProblemError } from "./problems.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 
 /** Keys whose JSON-number values are money, at any depth (REST bodies, GraphQL variables). */
 export const moneyKeys: ReadonlySet<string> = new Set(["amount"]);

@@ -12,7 +12,8 @@
  * 422…) and OpenAPI links to the operations its answer leads to (used by stateful API fuzzing).
  */
 import type { FastifyInstance, RouteOptions } from "fastify";
-import { type ProblemCode, problemKinds } from "./problems.ts";
+import { roleCheckMarker } from "../platform/http/auth.ts";
+import { type ProblemCode, problemKinds } from "../platform/http/problems.ts";
 
 export interface OperationLink {
   /** The target as "METHOD /fastify/:path". */
@@ -35,9 +36,6 @@ declare module "fastify" {
     openapi?: OperationContract;
   }
 }
-
-/** Marks a preHandler as a role check, so the route documents 403. */
-export const roleCheckMarker = Symbol("ledgerflow.roleCheck");
 
 interface RouteFacts {
   readonly problems: ReadonlySet<ProblemCode>;

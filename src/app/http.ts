@@ -1,4 +1,4 @@
-/** The HTTP edge: one Fastify app with the error registry, OpenAPI, health, and every context's routes. */
+/** The HTTP edge: one Fastify app with the error registry, OpenAPI, health, and every module's routes. */
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -7,31 +7,25 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
+import { installJsonBodyParser } from "../api/json-body.ts";
+import { operationContracts } from "../api/openapi.ts";
+import { decoratePrincipal, type PreHandler, requireRole } from "../platform/http/auth.ts";
 import {
   installErrorHandler,
   methodNotAllowed,
   problemFrameworkOptions,
   sendProblem,
-} from "../api/error-handler.ts";
-import { installJsonBodyParser } from "../api/json-body.ts";
-import { operationContracts } from "../api/openapi.ts";
-import { ProblemError } from "../api/problems.ts";
-import { decoratePrincipal, identityRoutes, requireRole } from "../identity/routes.ts";
-import type { IdentityService } from "../identity/service.ts";
-import { accountRoutes } from "../ledger/http/accounts.ts";
-import { commandRoutes } from "../ledger/http/commands.ts";
-import type { LedgerHttpDeps } from "../ledger/http/common.ts";
-import { operationRoutes } from "../ledger/http/operations.ts";
-import { transferRoutes } from "../ledger/http/transfers.ts";
+} from "../platform/http/error-handler.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 
 export interface HttpAppDeps {
   readonly logger: FastifyBaseLogger;
   readonly bodyBytesMax: number;
-  readonly identity: IdentityService;
-  readonly ledger: LedgerHttpDeps;
+  /** The identity module's Bearer hook (admin-only endpoints of the edge itself). */
+  readonly authenticate: PreHandler;
   readonly ready: () => Promise<boolean>;
   readonly metricsRegistry: Registry;
-  /** Extra route plugins (GraphQL, payments, admin…), registered after the core. */
+  /** Route plugins: every module's routes, then the edges (GraphQL, dead letters…). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
   readonly webDir?: string;
   readonly version: string;
@@ -89,18 +83,11 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   // loopback listener instead, see metrics-listener.ts).
   app.get(
     "/metrics",
-    { schema: { hide: true }, preHandler: [deps.ledger.authenticate, requireRole("admin")] },
+    { schema: { hide: true }, preHandler: [deps.authenticate, requireRole("admin")] },
     async (_request, reply) =>
       reply.type(deps.metricsRegistry.contentType).send(await deps.metricsRegistry.metrics()),
   );
 
-  await app.register(identityRoutes, { service: deps.identity });
-  await app.register(async (scope) => {
-    await accountRoutes(scope, deps.ledger);
-    await transferRoutes(scope, deps.ledger);
-    await operationRoutes(scope, deps.ledger);
-    await commandRoutes(scope, deps.ledger);
-  });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   if (deps.webDir && existsSync(join(deps.webDir, "index.html"))) serveWeb(app, deps.webDir);
   return app;

@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { roleCheckMarker } from "../api/openapi.ts";
-import { ProblemError } from "../api/problems.ts";
+import { authenticateWith } from "../platform/http/auth.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import { deviceTokenLengthMax } from "./device-trust.ts";
 import type { IdentityService, RateLimited } from "./service.ts";
 import {
@@ -14,16 +14,8 @@ import {
   usernameLengthMin,
   usernamePattern,
 } from "./service.ts";
-import type { Role } from "./store.ts";
 import { roles } from "./store.ts";
-import type { AccessTokens, Principal } from "./tokens.ts";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Set by `authenticate`; undefined on routes that do not use it. */
-    principal?: Principal;
-  }
-}
+import type { AccessTokens } from "./tokens.ts";
 
 export interface IdentityRoutesOptions {
   readonly service: IdentityService;
@@ -175,49 +167,7 @@ function rateLimited(result: RateLimited, detail: string): ProblemError {
   return new ProblemError("rate_limited", { detail, extra: { retryAfterS: result.retryAfterS } });
 }
 
-/** Declares `request.principal` on the root instance so every request has the same shape. */
-export function decoratePrincipal(app: FastifyInstance): void {
-  if (!app.hasRequestDecorator("principal")) app.decorateRequest("principal", undefined);
-}
-
-const bearerPattern = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
-
-/** The token of an `Authorization: Bearer <token>` header (RFC 6750), if that is what it holds. */
-export function bearerToken(header: string | undefined): string | undefined {
-  return header === undefined ? undefined : bearerPattern.exec(header)?.[1];
-}
-
-/**
- * preHandler: requires `Authorization: Bearer <access token>` and sets `request.principal`;
- * otherwise 401 `unauthenticated` with a `WWW-Authenticate` challenge (RFC 6750 §3).
- */
+/** preHandler: a valid Bearer access token of this platform, else 401. */
 export function authenticate(tokens: AccessTokens) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = bearerToken(request.headers.authorization);
-    if (token === undefined) {
-      reply.header("www-authenticate", 'Bearer realm="ledgerflow"');
-      throw new ProblemError("unauthenticated", { detail: "Send Authorization: Bearer <access token>" });
-    }
-    const verified = await tokens.verify(token);
-    if (!verified.ok) {
-      reply.header("www-authenticate", 'Bearer realm="ledgerflow", error="invalid_token"');
-      const detail =
-        verified.code === "token_expired" ? "The access token has expired" : "The access token is invalid";
-      throw new ProblemError("unauthenticated", { detail });
-    }
-    request.principal = verified.principal;
-  };
-}
-
-/** preHandler after `authenticate`: the principal must hold at least one of `allowed`, else 403. */
-export function requireRole(...allowed: readonly Role[]) {
-  const check = async (request: FastifyRequest): Promise<void> => {
-    const principal = request.principal;
-    if (principal === undefined) throw new ProblemError("unauthenticated");
-    if (!principal.roles.some((role) => allowed.includes(role))) {
-      throw new ProblemError("forbidden", { detail: `Requires role ${allowed.join(" or ")}` });
-    }
-  };
-  // The OpenAPI document lists 403 for routes with this check.
-  return Object.assign(check, { [roleCheckMarker]: allowed });
+  return authenticateWith((token) => tokens.verify(token));
 }

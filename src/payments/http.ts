@@ -5,26 +5,22 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError, rejectionProblem } from "../api/problems.ts";
-import type { PlatformServices } from "../app/platform.ts";
-import { requireRole } from "../identity/routes.ts";
-import { fingerprintOf } from "../ledger/command-gateway.ts";
 import {
   amountInput,
   amountOrFail,
   assetCode,
+  fingerprintOf,
   ibanInput,
   ibanOrFail,
-  isStaff,
-  preferredWaitMs,
-  principalOf,
-} from "../ledger/http/common.ts";
+} from "../ledger/index.ts";
+import { isStaff, preferredWaitMs, principalOf, requireRole } from "../platform/http/auth.ts";
+import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
+import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
 import { paymentListRoute } from "./list.ts";
 import { gatewayInput, gatewayPatchInput, gatewayView } from "./registry.ts";
-import type { RunningPayments } from "./service.ts";
-import { createEventDeduplicator, verifyCallbackSignature } from "./simulators/signature.ts";
+import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
 
 const paymentBody = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the idempotency key"),
@@ -79,7 +75,7 @@ export function paymentView(payment: PaymentState) {
 }
 
 export interface PaymentRoutesDeps {
-  readonly services: PlatformServices;
+  readonly services: PaymentsEdgeDeps;
   readonly payments: RunningPayments;
 }
 
@@ -213,7 +209,7 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
   );
 
   await app.register(async (scope) =>
-    paymentListRoute(scope, { pool: services.pool, http, view: paymentView }),
+    paymentListRoute(scope, { pool: deps.services.pool, http, view: paymentView }),
   );
   await app.register(async (scope) => callbackRoute(scope, deps));
   await app.register(async (scope) => adminRoutes(scope, deps));

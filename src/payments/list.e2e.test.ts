@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { tokensPlugin } from "../tokens/service.ts";
 import { euroGateway, finalPayment, type PaymentsHarness, startPaymentsHarness } from "./test/harness.ts";
 
 describe("payment search", () => {
@@ -28,7 +27,9 @@ describe("payment search", () => {
   };
 
   before(async () => {
-    h = await startPaymentsHarness([euroGateway("alpha")], {}, 42, [tokensPlugin({ sealIntervalMs: 100 })]);
+    h = await startPaymentsHarness([euroGateway("alpha")], {}, 42, {
+      config: { tokens: { sealIntervalMs: 100 } },
+    });
     startedAt = new Date(Date.now() - 1000).toISOString();
     other = h.api.as(await h.api.signUp(`other-${randomUUID().slice(0, 8)}`));
     const opened = await other.post("/v1/accounts", { id: randomUUID(), asset: "EUR" });

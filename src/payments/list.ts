@@ -7,9 +7,9 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import { z } from "zod";
-import { ProblemError } from "../api/problems.ts";
-import type { LedgerHttpDeps } from "../ledger/http/common.ts";
-import { ibanOrFail, isStaff, principalOf } from "../ledger/http/common.ts";
+import { ibanOrFail } from "../ledger/index.ts";
+import { isStaff, type PreHandler, principalOf } from "../platform/http/auth.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import type { PaymentState } from "./domain/types.ts";
 import { paymentColumns, paymentFromRow } from "./store.ts";
 
@@ -121,7 +121,7 @@ export async function paymentListRoute(
   root: FastifyInstance,
   deps: {
     readonly pool: pg.Pool;
-    readonly http: Pick<LedgerHttpDeps, "authenticate">;
+    readonly http: { readonly authenticate: PreHandler };
     readonly view: (payment: PaymentState) => unknown;
   },
 ): Promise<void> {

@@ -6,9 +6,9 @@
  */
 import type pg from "pg";
 import { z } from "zod";
-import { encodeOutboxBatch } from "../ledger/outbox.ts";
 import { inTransaction } from "../platform/db/pool.ts";
 import type { TopicCodec } from "../platform/log/topic-codecs.ts";
+import { encodeOutboxBatch } from "../platform/outbox.ts";
 import type { GatewayConfig } from "./routing.ts";
 
 const minor = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, "a decimal-integer string of minor units");

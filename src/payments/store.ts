@@ -4,9 +4,9 @@
  * outbox — so state and published events never disagree.
  */
 import type pg from "pg";
-import { encodeOutboxBatch } from "../ledger/outbox.ts";
 import { inTransaction } from "../platform/db/pool.ts";
 import type { TopicCodec } from "../platform/log/topic-codecs.ts";
+import { encodeOutboxBatch } from "../platform/outbox.ts";
 import { apply } from "./domain/decide.ts";
 import type { Attempt, Decision, PaymentCommand, PaymentState } from "./domain/types.ts";
 import { eventToAvro } from "./schemas.ts";

@@ -1,18 +1,22 @@
 /** Token proofs and the chain's verification key over HTTP. */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type pg from "pg";
 import { z } from "zod";
-import { ProblemError } from "../api/problems.ts";
-import type { PlatformServices } from "../app/platform.ts";
-import { isStaff, principalOf } from "../ledger/http/common.ts";
-import { paymentTokenId } from "../payments/ledger-port.ts";
+import type { LedgerApi } from "../ledger/index.ts";
+import { paymentTokenId } from "../payments/index.ts";
+import { isStaff, type PreHandler, principalOf } from "../platform/http/auth.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import { blockFromRow, blockWithLeaves, findReceipt, type ReceiptBody } from "./chain.ts";
 import { inclusionProof } from "./merkle.ts";
-import type { RunningTokens } from "./service.ts";
+import type { RunningTokens } from "./running.ts";
 
 export async function tokenRoutes(
   root: FastifyInstance,
-  deps: { services: PlatformServices; tokens: RunningTokens },
+  deps: {
+    services: { pool: pg.Pool; authenticate: PreHandler; queries: LedgerApi["queries"] };
+    tokens: RunningTokens;
+  },
 ): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { services, tokens } = deps;
@@ -35,7 +39,7 @@ export async function tokenRoutes(
           problems: ["not_found"],
         },
       },
-      preHandler: [services.ledgerHttp.authenticate],
+      preHandler: [services.authenticate],
     },
     async (request, reply) => {
       const principal = principalOf(request);

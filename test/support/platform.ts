@@ -5,9 +5,9 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "../../src/app/config.ts";
 import { type PlatformOptions, type RunningPlatform, startPlatform } from "../../src/app/platform.ts";
-import { standardPlugins } from "../../src/app/standard-plugins.ts";
-import { loadConfig } from "../../src/platform/config.ts";
+import { simulatedGateways, standardPlugins } from "../../src/app/standard-plugins.ts";
 import { freePort, withRetries } from "./ports.ts";
 
 export const testAdmin = { username: "admin", password: "admin-password-for-tests" } as const;
@@ -45,7 +45,13 @@ export async function startTestPlatform(
       },
     );
     // The standard plugins unless a test chooses its own (e.g. GraphQL with other limits).
-    return startPlatform({ config, role: "all", plugins: standardPlugins, ...options });
+    return startPlatform({
+      config,
+      role: "all",
+      plugins: standardPlugins,
+      gatewaySimulators: simulatedGateways,
+      ...options,
+    });
   };
   const platform = await withRetries(3, start);
   if (!platform.url) throw new Error("the test platform serves HTTP");

@@ -4,7 +4,6 @@
  * `ledger/http`), so both edges accept, refuse and hide exactly the same things.
  */
 import { z } from "zod";
-import type { Principal } from "../../identity/tokens.ts";
 import type { Submission } from "../../ledger/command-gateway.ts";
 import { parsePositiveAmount } from "../../ledger/domain/money.ts";
 import type { BalanceChanged } from "../../ledger/domain/types.ts";
@@ -13,7 +12,8 @@ import { visibleCommandStatus } from "../../ledger/http/commands.ts";
 import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
 import { assertMayTransfer, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
 import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
-import { ProblemError } from "../problems.ts";
+import type { Principal } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { validationProblem } from "./errors.ts";
 import { eventStream } from "./event-stream.ts";
 import type { ResolverMap } from "./schema.ts";

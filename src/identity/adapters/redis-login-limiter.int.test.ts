@@ -10,14 +10,14 @@ import { createClient } from "@redis/client";
 import Fastify from "fastify";
 import pino from "pino";
 import { freePort, withRetries } from "../../../test/support/ports.ts";
-import { installErrorHandler } from "../../api/error-handler.ts";
-import { createConfiguredLoginLimiter } from "../../app/platform.ts";
+import { loadConfig } from "../../app/config.ts";
 import { type Clock, manualClock, systemIds } from "../../platform/clock.ts";
-import { loadConfig } from "../../platform/config.ts";
 import { UnavailableError } from "../../platform/errors.ts";
+import { installErrorHandler } from "../../platform/http/error-handler.ts";
 import { createDeviceTrust } from "../device-trust.ts";
 import { describeLoginLimiterSemantics, limiterTestRules } from "../login-limiter.cases.ts";
 import type { LimitKey, LimitRules } from "../login-limiter.ts";
+import { createConfiguredLoginLimiter } from "../module.ts";
 import { createArgon2Hasher } from "../passwords.ts";
 import { identityRoutes } from "../routes.ts";
 import { createIdentityService } from "../service.ts";
@@ -218,9 +218,9 @@ describe("Redis login limiter", { skip }, () => {
     const clock = manualClock();
     const logger = pino({ level: "silent" });
     const shared = [1, 2].map(() =>
-      createConfiguredLoginLimiter(loadConfig({ LEDGERFLOW_REDIS_URL: server.url }), clock, logger),
+      createConfiguredLoginLimiter(loadConfig({ LEDGERFLOW_REDIS_URL: server.url }).redis.url, clock, logger),
     );
-    const separate = [1, 2].map(() => createConfiguredLoginLimiter(loadConfig({}), clock, logger));
+    const separate = [1, 2].map(() => createConfiguredLoginLimiter(loadConfig({}).redis.url, clock, logger));
     try {
       // Default rule: 5 failures per (username, client) per 15 min. Two attempts in each of two
       // processes and one more use up the shared budget; in memory each process used at most 3.

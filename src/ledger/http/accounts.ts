@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Principal } from "../../identity/tokens.ts";
+import type { Principal } from "../../platform/http/auth.ts";
 import { fingerprintOf, type Submission } from "../command-gateway.ts";
 import { assets } from "../domain/money.ts";
 import type { CreateAccount } from "../domain/types.ts";

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { ProblemError, rejectionProblem } from "../../api/problems.ts";
-import type { Principal } from "../../identity/tokens.ts";
+import { isStaff, type Principal } from "../../platform/http/auth.ts";
+import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
+
+export { isStaff, preferredWaitMs, principalOf } from "../../platform/http/auth.ts";
+
 import type { Clock, Random } from "../../platform/clock.ts";
 import type { AccountClaims } from "../account-claims.ts";
 import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";
@@ -104,25 +107,6 @@ export function ibanOrFail(value: string, field: string): string {
   if (!isValidIban(iban))
     throw new ProblemError("validation_failed", { field, detail: `${field} is not a valid IBAN` });
   return iban;
-}
-
-export function principalOf(request: FastifyRequest): Principal {
-  const principal = request.principal;
-  if (!principal) throw new ProblemError("unauthenticated");
-  return principal;
-}
-
-export function isStaff(principal: Principal): boolean {
-  return principal.roles.includes("admin") || principal.roles.includes("teller");
-}
-
-/** `Prefer: wait=N` (RFC 7240) in milliseconds, capped; 0 when absent. */
-export function preferredWaitMs(request: FastifyRequest, waitMsMax: number): number {
-  const header = request.headers.prefer;
-  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
-  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(text);
-  if (!match?.[1]) return 0;
-  return Math.min(Number(match[1]) * 1000, waitMsMax);
 }
 
 const accountTokenBytes = 32;

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../../api/problems.ts";
-import { requireRole } from "../../identity/routes.ts";
+import { requireRole } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { fingerprintOf } from "../command-gateway.ts";
 import type { TransferMoney } from "../domain/types.ts";
 import { systemAccounts } from "../system-accounts.ts";

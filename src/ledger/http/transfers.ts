@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../../api/problems.ts";
-import type { Principal } from "../../identity/tokens.ts";
+import type { Principal } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { fingerprintOf, resultFromStored } from "../command-gateway.ts";
 import type { Authorization, TransferMoney } from "../domain/types.ts";
 import type { CommandResult } from "../notifications.ts";

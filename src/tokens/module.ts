@@ -10,38 +10,59 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { FastifyInstance } from "fastify";
 import type pg from "pg";
-import type { PlatformServices } from "../app/platform.ts";
-import { outcomeFromAvro } from "../ledger/schemas.ts";
+import type pino from "pino";
+import { z } from "zod";
+import { type LedgerApi, outcomeFromAvro } from "../ledger/index.ts";
+import type { Clock } from "../platform/clock.ts";
+import { positiveInt } from "../platform/config.ts";
+import type { PreHandler } from "../platform/http/auth.ts";
 import { type RunningConsumer, runConsumer } from "../platform/log/consumer.ts";
-import type { LogRecord } from "../platform/log/port.ts";
+import type { Log, LogRecord } from "../platform/log/port.ts";
 import { createTopicCodec } from "../platform/log/topic-codecs.ts";
-import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
-import { topics } from "../platform/topology.ts";
+import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
+import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { appendReceipts, type ReceiptBody, sealBlock, signedReceipt } from "./chain.ts";
 import { type ChainKeys, canonicalJson, generateChainKeys, keysFromPem } from "./crypto.ts";
 import { tokenRoutes } from "./http.ts";
+import type { RunningTokens } from "./running.ts";
 import { startReceiptSigner } from "./signer.ts";
+import { tokensTopics } from "./topics.ts";
 
+export const tokensConfig = {
+  sections: {
+    tokens: z.object({
+      /** Seal a block at least this often when receipts wait. */
+      sealIntervalMs: positiveInt.default(1_000),
+      /** Seal as soon as this many receipts wait; also the largest block. */
+      blockSizeMax: positiveInt.max(100_000).default(1_000),
+      /** Outcomes the tokenizer takes per fetch. */
+      batchSizeMax: positiveInt.max(20_000).default(2_000),
+      fetchWaitMaxMs: positiveInt.default(50),
+      /**
+       * Kafka only: receipts are on no latency path, so the broker gathers a fuller batch (fewer
+       * signing messages, receipt inserts and produce requests per receipt; docs/performance.md).
+       */
+      fetchBytesMin: positiveInt.max(1_048_576).default(65_536),
+    }),
+  },
+  env: {
+    LEDGERFLOW_TOKENS_SEAL_INTERVAL_MS: ["tokens", "sealIntervalMs"],
+    LEDGERFLOW_TOKENS_BLOCK_SIZE_MAX: ["tokens", "blockSizeMax"],
+    LEDGERFLOW_TOKENS_BATCH_SIZE_MAX: ["tokens", "batchSizeMax"],
+    LEDGERFLOW_TOKENS_FETCH_BYTES_MIN: ["tokens", "fetchBytesMin"],
+  },
+} as const satisfies ConfigSection;
+
+export type TokensConfig = z.infer<typeof tokensConfig.sections.tokens>;
+
+/** Test hooks; everything an operator sets is in the configuration. */
 export interface TokensOptions {
-  /** Seal a block at least this often when receipts wait. */
-  readonly sealIntervalMs?: number;
-  /** Seal as soon as this many receipts wait; also the largest block. */
-  readonly blockSizeMax?: number;
   /** PEM of the platform's Ed25519 key; default: `<dataDir>/chain-ed25519.pem`, created on first start. */
   readonly privateKeyPem?: string;
   readonly retry?: { attemptsMax: number; backoffBaseMs: number; backoffMaxMs: number };
   /** Test hook: runs before each receipt batch is stored (throwing simulates a critical failure). */
   readonly beforeStore?: (tokenIds: readonly string[]) => void;
-}
-
-export interface RunningTokens {
-  readonly keys: ChainKeys;
-  readonly pool: pg.Pool;
-  /** Seals every waiting receipt now (tests, shutdown). */
-  sealAll(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 export async function loadOrCreateChainKey(dataDir: string): Promise<ChainKeys> {
@@ -56,45 +77,46 @@ export async function loadOrCreateChainKey(dataDir: string): Promise<ChainKeys> 
   return keysFromPem(await readFile(path, "utf8"));
 }
 
-export async function startTokens(
-  services: PlatformServices,
-  options: TokensOptions = {},
-): Promise<RunningTokens> {
-  const { pool, log, clock, logger } = services;
-  const keys = options.privateKeyPem
-    ? keysFromPem(options.privateKeyPem)
-    : await loadOrCreateChainKey(services.config.dataDir);
-  const blockSizeMax = options.blockSizeMax ?? 1_000;
-  const sealIntervalMs = options.sealIntervalMs ?? 1_000;
-  const registry = createPostgresSchemaRegistry(pool);
-  const receiptCodec = await createTopicCodec(registry, topics.tokenReceipts);
-  const outcomes = services.codecs.outcomes;
-  const producer = log.producer();
-  const systemAccount = new Map<string, boolean>();
+export interface TokensDeps {
+  readonly config: TokensConfig;
+  /** Where the chain key is kept when none is given (`<dataDir>/chain-ed25519.pem`). */
+  readonly dataDir: string;
+  readonly pool: pg.Pool;
+  readonly log: Log;
+  readonly registry: SchemaRegistry;
+  readonly clock: Clock;
+  readonly logger: pino.Logger;
+  readonly ledger: Pick<LedgerApi, "codecs" | "queries">;
+  readonly authenticate: PreHandler;
+  readonly options?: TokensOptions;
+}
 
-  const isSystem = async (accountId: string): Promise<boolean> => {
-    const known = systemAccount.get(accountId);
-    if (known !== undefined) return known;
-    const account = await services.queries.accountById(accountId);
-    const system = account?.system ?? false;
-    systemAccount.set(accountId, system);
-    return system;
-  };
+/**
+ * Money entering the customers' side (a deposit: from the cash or clearing account) is minted,
+ * money leaving it (a withdrawal) is burnt, a transfer moves: read from the published outcome's
+ * transfer kind, never from the ledger's tables.
+ */
+function tokenKind(kind: string): ReceiptBody["kind"] {
+  return kind === "deposit" ? "mint" : kind === "withdrawal" ? "burn" : "move";
+}
+
+async function startTokenizer(deps: TokensDeps, keys: ChainKeys): Promise<RunningTokens> {
+  const { pool, log, clock, logger, config } = deps;
+  const options = deps.options ?? {};
+  const { blockSizeMax, sealIntervalMs } = config;
+  const receiptCodec = await createTopicCodec(deps.registry, tokensTopics.tokenReceipts);
+  const outcomes = deps.ledger.codecs.outcomes;
+  const producer = log.producer();
 
   const receiptOf = async (record: LogRecord): Promise<ReceiptBody | undefined> => {
     const envelope = outcomeFromAvro(outcomes.decode(record.value));
-    const outcome = envelope.outcome as typeof envelope.outcome & {
-      debitAccountId?: string;
-      creditAccountId?: string;
-    };
+    const outcome = envelope.outcome;
     if (outcome.type !== "MoneyTransferConfirmed") return undefined;
     if (outcome.phase !== "single" && outcome.phase !== "posted") return undefined;
-    const fromSystem = outcome.debitAccountId ? await isSystem(outcome.debitAccountId) : false;
-    const toSystem = outcome.creditAccountId ? await isSystem(outcome.creditAccountId) : false;
     return {
       v: 1,
       tokenId: envelope.commandId,
-      kind: fromSystem && !toSystem ? "mint" : toSystem && !fromSystem ? "burn" : "move",
+      kind: tokenKind(outcome.kind),
       transferId: outcome.transferId,
       from: outcome.debitIban,
       to: outcome.creditIban,
@@ -111,11 +133,9 @@ export async function startTokens(
   const consumer: RunningConsumer = await runConsumer(log, {
     groupId: "tokenizer",
     topics: [outcomes.topic],
-    batchSizeMax: 2_000,
-    fetchWaitMaxMs: 50,
-    // Receipts are not on anyone's latency path: on Kafka, let the broker gather a fuller batch
-    // (fewer signing messages, receipt inserts and produce requests per receipt).
-    fetchBytesMin: 65_536,
+    batchSizeMax: config.batchSizeMax,
+    fetchWaitMaxMs: config.fetchWaitMaxMs,
+    fetchBytesMin: config.fetchBytesMin,
     retry: options.retry ?? { attemptsMax: 5, backoffBaseMs: 100, backoffMaxMs: 10_000 },
     deadLetterTopic: () => `${receiptCodec.topic}.dlq`,
     handle: async (records) => {
@@ -191,12 +211,26 @@ export async function startTokens(
   };
 }
 
-/** The platform plugin: starts the tokenizer and serves proofs and the chain key. */
-export function tokensPlugin(options: TokensOptions = {}, onStarted?: (tokens: RunningTokens) => void) {
-  return (services: PlatformServices) => async (app: FastifyInstance) => {
-    const tokens = await startTokens(services, options);
-    app.addHook("onClose", async () => tokens.stop());
-    await tokenRoutes(app, { services, tokens });
-    onStarted?.(tokens);
-  };
-}
+export const tokensModule: LedgerflowModule<TokensDeps, RunningTokens> = {
+  name: "tokens",
+  config: tokensConfig,
+  migrations: [join(import.meta.dirname, "migrations")],
+  topics: tokensTopics,
+  async start(deps, run) {
+    const keys = deps.options?.privateKeyPem
+      ? keysFromPem(deps.options.privateKeyPem)
+      : await loadOrCreateChainKey(deps.dataDir);
+    const stops = stopper((error) => deps.logger.warn({ err: error }, "tokens stop"));
+    const tokens: RunningTokens = run.abilities.processors
+      ? await startTokenizer(deps, keys)
+      : { keys, pool: deps.pool, sealAll: async () => {}, stop: async () => {} };
+    stops.add(() => tokens.stop());
+    const edge = { pool: deps.pool, authenticate: deps.authenticate, queries: deps.ledger.queries };
+    return {
+      published: tokens,
+      routes: [(app) => tokenRoutes(app, { services: edge, tokens })],
+      running: run.abilities.processors ? ["tokens.tokenizer", "tokens.sealer"] : [],
+      stop: stops.stop,
+    };
+  },
+};

@@ -63,9 +63,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { Problem, ProblemCode } from "../../api/problems.ts";
-import { problem, rejectionProblem } from "../../api/problems.ts";
+import { signCallback } from "../../payments/index.ts";
 import { type Clock, type IdGenerator, type Random, seededIds } from "../../platform/clock.ts";
+import type { Problem, ProblemCode } from "../../platform/http/problems.ts";
+import { problem, rejectionProblem } from "../../platform/http/problems.ts";
 import { sampleLatencyMs } from "./latency.ts";
 import {
   type CapturesReport,
@@ -82,7 +83,6 @@ import {
   type ProfileValidation,
 } from "./profile.ts";
 import { createTokenBucket, type TokenBucket } from "./rate-limiter.ts";
-import { signCallback } from "./signature.ts";
 
 export interface CallbackDeliveryOptions {
   readonly attemptsMax: number;

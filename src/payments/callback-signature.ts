@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Clock } from "../../platform/clock.ts";
+import type { Clock } from "../platform/clock.ts";
 
 /**
  * Callback signatures, Stripe-style: `X-Signature: t=<unix ms>,v1=<hex HMAC-SHA256>` where the

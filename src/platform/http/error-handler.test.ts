@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BusyError, UnavailableError } from "../platform/errors.ts";
+import { BusyError, UnavailableError } from "../errors.ts";
 import { toProblem } from "./error-handler.ts";
 import { ProblemError } from "./problems.ts";
 

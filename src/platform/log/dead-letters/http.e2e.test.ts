@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../test/support/platform.ts";
-import { createAccountCommand } from "../ledger/http/accounts.ts";
-import { commandToAvro } from "../ledger/schemas.ts";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import { type DeadLetterView, previewJson } from "./admin-dlq.ts";
+import {
+  apiClient,
+  startTestPlatform,
+  type TestPlatform,
+  testAdmin,
+} from "../../../../test/support/platform.ts";
+import { createAccountCommand } from "../../../ledger/http/accounts.ts";
+import { commandToAvro } from "../../../ledger/schemas.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import { type DeadLetterView, previewJson } from "./http.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

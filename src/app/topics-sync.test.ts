@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createMemoryLog } from "./log/adapters/memory.ts";
-import type { TopicDescription, TopicSpec } from "./log/port.ts";
-import { formatTopicsSyncReport, isInternalTopic, planTopicsSync, syncTopics } from "./topics-sync.ts";
+import { createMemoryLog } from "../platform/log/adapters/memory.ts";
+import type { TopicDescription, TopicSpec } from "../platform/log/port.ts";
+import {
+  formatTopicsSyncReport,
+  isInternalTopic,
+  planTopicsSync,
+  syncTopics,
+} from "../platform/topics-sync.ts";
 import { topicSpecs } from "./topology.ts";
 
 const spec = (name: string, partitions = 3): TopicSpec => ({

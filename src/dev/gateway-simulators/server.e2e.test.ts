@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
+import { verifyCallbackSignature } from "../../payments/callback-signature.ts";
 import { type Clock, manualClock, seededRandom, systemClock } from "../../platform/clock.ts";
 import type { CapturesReport, PaymentView } from "./payment-store.ts";
 import type { GatewayProfileInput } from "./profile.ts";
 import { type GatewaySimulator, startGatewaySimulator } from "./server.ts";
-import { verifyCallbackSignature } from "./signature.ts";
 
 const secret = "e2e-callback-secret";
 const running: GatewaySimulator[] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { manualClock } from "../../platform/clock.ts";
-import { createEventDeduplicator, signCallback, verifyCallbackSignature } from "./signature.ts";
+import { manualClock } from "../platform/clock.ts";
+import { createEventDeduplicator, signCallback, verifyCallbackSignature } from "./callback-signature.ts";
 
 const secret = "whsec_test";
 const body = '{"eventId":"e1","status":"succeeded","amount":"1000"}';

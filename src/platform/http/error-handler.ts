@@ -6,8 +6,8 @@ import type {
   FastifyRequest,
   FastifyServerOptions,
 } from "fastify";
-import { asInfrastructureError } from "../platform/db/errors.ts";
-import { InfrastructureError } from "../platform/errors.ts";
+import { asInfrastructureError } from "../db/errors.ts";
+import { InfrastructureError } from "../errors.ts";
 import type { Problem } from "./problems.ts";
 import { ProblemError, problem } from "./problems.ts";
 

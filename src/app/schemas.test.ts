@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { AvroSchema } from "./log/avro.ts";
-import { avroType, backwardIncompatibility } from "./log/avro.ts";
+import type { AvroSchema } from "../platform/log/avro.ts";
+import { avroType, backwardIncompatibility } from "../platform/log/avro.ts";
 import { currentSchemas, readSnapshot } from "./schema-snapshot.ts";
 
 test("every topic schema can read data written with its committed snapshot (BACKWARD)", async () => {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defaultLimitRules } from "../identity/login-limiter.ts";
-import { ConfigError, loadConfig } from "../platform/config.ts";
-import { limitRulesOf } from "./platform.ts";
+import { ConfigError, loadConfig } from "../app/config.ts";
+import { defaultLimitRules } from "./login-limiter.ts";
+import { limitRulesOf } from "./module.ts";
 
 test("the config's default limits are the documented defaultLimitRules", () => {
-  assert.deepEqual(limitRulesOf(loadConfig({})), defaultLimitRules);
+  assert.deepEqual(limitRulesOf(loadConfig({}).auth), defaultLimitRules);
 });
 
 test("every login and registration limit is set from its LEDGERFLOW_* variable", () => {
@@ -24,7 +24,7 @@ test("every login and registration limit is set from its LEDGERFLOW_* variable",
     LEDGERFLOW_PASSWORD_HASH_QUEUED_MAX: "0",
     LEDGERFLOW_DEVICE_TRUST_TTL_MS: "86400000",
   });
-  assert.deepEqual(limitRulesOf(config), {
+  assert.deepEqual(limitRulesOf(config.auth), {
     client: { kind: "block", attemptsMax: 50, windowMs: 60_000 },
     userClient: { kind: "block", attemptsMax: 3, windowMs: 60_000 },
     username: {

@@ -10,15 +10,16 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import { z } from "zod";
-import { createConfiguredRegistry, type PlatformServices } from "../app/platform.ts";
-import { requireRole } from "../identity/routes.ts";
-import { principalOf } from "../ledger/http/common.ts";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import type { Log, LogRecord } from "../platform/log/port.ts";
-import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
-import { type TopicDeclaration, topics } from "../platform/topology.ts";
-import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "../tools/dlq.ts";
-import { ProblemError } from "./problems.ts";
+import type { Clock } from "../../clock.ts";
+import type { PreHandler } from "../../http/auth.ts";
+import { principalOf, requireRole } from "../../http/auth.ts";
+import { ProblemError } from "../../http/problems.ts";
+import type { SchemaRegistry } from "../../schema-registry/port.ts";
+import type { TopicDeclaration } from "../../topology.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import type { Log, LogRecord } from "../port.ts";
+import { createTopicCodec, type TopicCodec } from "../topic-codecs.ts";
+import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
 
 /** Most records listed per dead-letter partition (the latest ones). */
 export const listLimitMax = 500;
@@ -128,16 +129,22 @@ function originalOf(record: LogRecord): DeadLetterView["original"] {
 }
 
 /** Decoders of every declared topic, made on first use from the platform's schema registry. */
-function topicDecoders(services: PlatformServices): (topic: string) => Promise<TopicCodec | undefined> {
+/** What the dead-letter API needs: the log, the database (replay records), the registry, the topology. */
+export interface DeadLetterDeps {
+  readonly log: Log;
+  readonly pool: pg.Pool;
+  readonly clock: Clock;
+  readonly registry: SchemaRegistry;
+  readonly topology: readonly TopicDeclaration[];
+  readonly authenticate: PreHandler;
+}
+
+function topicDecoders(deps: DeadLetterDeps): (topic: string) => Promise<TopicCodec | undefined> {
   const declarations = new Map<string, TopicDeclaration>(
-    Object.values(topics).map((declaration) => [declaration.spec.name, declaration]),
+    deps.topology.map((declaration) => [declaration.spec.name, declaration]),
   );
-  const codecs = new Map<string, Promise<TopicCodec>>([
-    [services.codecs.commands.topic, Promise.resolve(services.codecs.commands)],
-    [services.codecs.outcomes.topic, Promise.resolve(services.codecs.outcomes)],
-    [services.codecs.balanceChanged.topic, Promise.resolve(services.codecs.balanceChanged)],
-  ]);
-  const registry = createConfiguredRegistry(services.config, services.pool);
+  const codecs = new Map<string, Promise<TopicCodec>>();
+  const registry = deps.registry;
   return async (topic) => {
     const declaration = declarations.get(topic);
     if (!declaration) return undefined;
@@ -200,9 +207,10 @@ export async function listDeadLetters(
   pool: pg.Pool,
   decoderOf: (topic: string) => Promise<TopicCodec | undefined>,
   limit: number,
+  topology: readonly TopicDeclaration[],
 ): Promise<DeadLetterView[]> {
   const views: DeadLetterView[] = [];
-  for (const topic of deadLetterTopics()) {
+  for (const topic of deadLetterTopics(topology)) {
     const ends = await log.admin().endOffsets(topic);
     for (const [partition, end] of ends.entries()) {
       if (end === 0n) continue;
@@ -234,12 +242,12 @@ const positionParams = z.object({
   offset: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, "a decimal-integer offset"),
 });
 
-export const adminDlqPlugin = (services: PlatformServices) => async (root: FastifyInstance) => {
+export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyInstance) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const { log, pool, clock } = services;
-  const decoderOf = topicDecoders(services);
-  const admin = { preHandler: [services.ledgerHttp.authenticate, requireRole("admin")] };
-  const knownTopics = new Set(deadLetterTopics());
+  const { log, pool, clock } = deps;
+  const decoderOf = topicDecoders(deps);
+  const admin = { preHandler: [deps.authenticate, requireRole("admin")] };
+  const knownTopics = new Set(deadLetterTopics(deps.topology));
 
   app.get(
     "/v1/admin/dlq",
@@ -262,7 +270,7 @@ export const adminDlqPlugin = (services: PlatformServices) => async (root: Fasti
     },
     async (request) => ({
       topics: [...knownTopics],
-      items: await listDeadLetters(log, pool, decoderOf, request.query.limit),
+      items: await listDeadLetters(log, pool, decoderOf, request.query.limit, deps.topology),
     }),
   );
 

@@ -6,13 +6,12 @@
  * The dead-lettered record stays where it is (a log is append-only).
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../platform/config.ts";
-import { avroType } from "../platform/log/avro.ts";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import type { Log, LogRecord, OutgoingRecord } from "../platform/log/port.ts";
-import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
-import { deadLetterTopic, topics } from "../platform/topology.ts";
-import { openToolContext } from "./context.ts";
+import { ConfigError } from "../../config.ts";
+import type { SchemaRegistry } from "../../schema-registry/port.ts";
+import { deadLetterTopic, type TopicDeclaration } from "../../topology.ts";
+import { avroType } from "../avro.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import type { Log, LogRecord, OutgoingRecord } from "../port.ts";
 
 const usage = `ledgerflow dlq <command>
   list [--limit N] [--json]                        dead-lettered records of every topic
@@ -23,8 +22,8 @@ const usage = `ledgerflow dlq <command>
 
 const replayedFromHeader = "dlq.replayed.from";
 
-export function deadLetterTopics(): string[] {
-  return Object.values(topics).map(({ spec }) => deadLetterTopic(spec.name));
+export function deadLetterTopics(topology: readonly TopicDeclaration[]): string[] {
+  return topology.map(({ spec }) => deadLetterTopic(spec.name));
 }
 
 export function asDeadLetterTopic(topic: string): string {
@@ -95,7 +94,13 @@ function position(positionals: readonly string[]): { topic: string; partition: n
   return { topic: asDeadLetterTopic(topic), partition: Number(partition), offset: BigInt(offset) };
 }
 
-export async function runDlq(args: readonly string[]): Promise<void> {
+/** What the CLI runs against: the log and registry of the configuration, and the topology. */
+export interface DeadLetterTools {
+  readonly topology: readonly TopicDeclaration[];
+  open(): Promise<{ log: Log; registry: SchemaRegistry; database: string; close(): Promise<void> }>;
+}
+
+export async function runDlq(args: readonly string[], tools: DeadLetterTools): Promise<void> {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: { limit: { type: "string", default: "100" }, json: { type: "boolean", default: false } },
@@ -105,14 +110,13 @@ export async function runDlq(args: readonly string[]): Promise<void> {
   if (command !== "list" && command !== "show" && command !== "replay") throw new ConfigError(usage);
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new ConfigError("--limit must be a positive integer");
-  const config = loadConfig(process.env, { logLevel: "warn" });
-  const { log, registry, database, close } = await openToolContext(config);
+  const { log, registry, database, close } = await tools.open();
   process.stderr.write(`database: ${database}\n`);
   const out = (text: string) => process.stdout.write(`${text}\n`);
   try {
     if (command === "list") {
       const rows: ReturnType<typeof summary>[] = [];
-      for (const topic of deadLetterTopics()) {
+      for (const topic of deadLetterTopics(tools.topology)) {
         const ends = await log.admin().endOffsets(topic);
         for (const [partition, end] of ends.entries()) {
           const from = end > BigInt(limit) ? end - BigInt(limit) : 0n;

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { deadLetterHeaders } from "../platform/log/consumer.ts";
-import type { LogRecord } from "../platform/log/port.ts";
-import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./dlq.ts";
+import { topology } from "../../../app/topology.ts";
+import { deadLetterHeaders } from "../consumer.ts";
+import type { LogRecord } from "../port.ts";
+import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
 
 const dead: LogRecord = {
   topic: "ledger.commands.dlq",
@@ -38,5 +39,5 @@ test("a record without its original topic cannot be replayed", () => {
 test("topic names: either the dead-letter topic or the topic it belongs to", () => {
   assert.equal(asDeadLetterTopic("ledger.commands"), "ledger.commands.dlq");
   assert.equal(asDeadLetterTopic("ledger.commands.dlq"), "ledger.commands.dlq");
-  assert.ok(deadLetterTopics().includes("ledger.balance-changed.dlq"));
+  assert.ok(deadLetterTopics(topology).includes("ledger.balance-changed.dlq"));
 });
