@@ -15,8 +15,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { deleteTopicsAndGroup } from "../scripts/services/kafka/reset.ts";
+import { deadLetterTopic, topicSpecs, topics } from "../src/app/topology.ts";
 import { createKafkaLog } from "../src/platform/log/adapters/kafka.ts";
-import { deadLetterTopic, topicSpecs, topics } from "../src/platform/topology.ts";
 import {
   forkPlatformChild,
   type PlatformChild,

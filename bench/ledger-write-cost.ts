@@ -34,13 +34,13 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
+import { topicSpecs } from "../src/app/topology.ts";
 import { createPostgresLedgerStore, logOutbox } from "../src/ledger/adapters/postgres.ts";
 import { type ApplyBatchDeps, applyCommandBatch } from "../src/ledger/apply-batch.ts";
 import type { LedgerCommand } from "../src/ledger/domain/types.ts";
 import { type IdGenerator, type Random, seededIds, seededRandom } from "../src/platform/clock.ts";
 import { createPool, prepared } from "../src/platform/db/pool.ts";
 import { createPostgresLog, type PostgresLog } from "../src/platform/log/adapters/postgres.ts";
-import { topicSpecs } from "../src/platform/topology.ts";
 import {
   applyDeps,
   createAccountCommand,
@@ -52,7 +52,7 @@ import {
 } from "../test/support/ledger-fixtures.ts";
 import { startTestDatabase, type TestDatabase } from "../test/support/postgres.ts";
 
-const migrationsDir = join(import.meta.dirname, "../src/platform/db/migrations");
+const migrationsDir = join(import.meta.dirname, "../src/ledger/migrations");
 /** The migrations that shape the ledger tables, applied in each run's fresh schema. */
 const ledgerTableMigrations = ["0004_ledger.sql", "0015_ledger_accounts_fillfactor.sql"];
 const startMs = 1_700_000_000_000;

@@ -9,12 +9,12 @@
  * Everything runs on 127.0.0.1 against real simulator servers, bounded in count and time.
  */
 import { performance } from "node:perf_hooks";
+import { startGatewayFleet } from "../src/dev/gateway-simulators/fleet.ts";
+import type { GatewayProfileInput } from "../src/dev/gateway-simulators/profile.ts";
 import { createGatewayPayment } from "../src/payments/gateway-client.ts";
+import { seedGatewayInputs as fleetGatewayInputs } from "../src/payments/index.ts";
 import { type AttemptHooks, createOrchestrator } from "../src/payments/orchestrator.ts";
 import { gatewayInput, toGatewayConfig } from "../src/payments/registry.ts";
-import { fleetGatewayInputs } from "../src/payments/service.ts";
-import { startGatewayFleet } from "../src/payments/simulators/fleet.ts";
-import type { GatewayProfileInput } from "../src/payments/simulators/profile.ts";
 import { seededRandom, systemClock } from "../src/platform/clock.ts";
 import { genesisHash, type StoredBlock, type StoredReceipt } from "../src/tokens/chain.ts";
 import { canonicalJson, generateChainKeys, sha256Hex, signText } from "../src/tokens/crypto.ts";

@@ -13,10 +13,10 @@
  * Settings come from LEDGERFLOW_* variables set by the parent (data dir, ports, services, admin).
  */
 import { parseArgs } from "node:util";
+import { loadConfig } from "../src/app/config.ts";
 import { startPlatform } from "../src/app/platform.ts";
 import { standardPlugins } from "../src/app/standard-plugins.ts";
-import { loadConfig } from "../src/platform/config.ts";
-import { topics } from "../src/platform/topology.ts";
+import { topics } from "../src/app/topology.ts";
 import type {
   BatchSample,
   ChildMessage,

@@ -6,9 +6,10 @@
  * run until a signal, then stop everything they started (embedded PostgreSQL included).
  */
 import { parseArgs } from "node:util";
+import { loadConfig } from "./app/config.ts";
 import type { Role } from "./app/platform.ts";
 import { commandHelp, commandUsage, packageVersion, styled, topHelp } from "./cli/help.ts";
-import { ConfigError, loadConfig } from "./platform/config.ts";
+import { ConfigError } from "./platform/config.ts";
 
 /** A finished command's exit status, or a server that runs until it is signalled. */
 type Outcome = number | { readonly stop: () => Promise<unknown> };
@@ -22,11 +23,16 @@ async function serve(args: string[]): Promise<Outcome> {
     allowPositionals: false,
   });
   const { roles, startPlatform } = await import("./app/platform.ts");
-  const { standardPlugins } = await import("./app/standard-plugins.ts");
+  const { simulatedGateways, standardPlugins } = await import("./app/standard-plugins.ts");
   const role = values.role as Role;
   if (!roles.includes(role)) throw new ConfigError(`--role must be one of ${roles.join(", ")}`);
   const config = loadConfig(process.env, values.port ? { http: { port: values.port } } : {});
-  const platform = await startPlatform({ config, role, plugins: standardPlugins });
+  const platform = await startPlatform({
+    config,
+    role,
+    plugins: standardPlugins,
+    gatewaySimulators: simulatedGateways,
+  });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (platform.url) {
     const base = platform.url.replace("127.0.0.1", "localhost");
@@ -54,7 +60,7 @@ async function verify(args: string[]): Promise<Outcome> {
 
 async function gateways(args: string[]): Promise<Outcome> {
   if (args[0] !== "simulate") throw new ConfigError(commandUsage("gateways", process.stderr));
-  const { runSimulatorCli } = await import("./payments/simulators/cli.ts");
+  const { runSimulatorCli } = await import("./dev/gateway-simulators/cli.ts");
   return runSimulatorCli(args.slice(1));
 }
 
@@ -78,8 +84,13 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     return statusOf();
   },
   dlq: async (args) => {
-    const { runDlq } = await import("./tools/dlq.ts");
-    await runDlq(args);
+    const { runDlq } = await import("./platform/log/dead-letters/cli.ts");
+    const { openToolContext } = await import("./tools/context.ts");
+    const { topology } = await import("./app/topology.ts");
+    await runDlq(args, {
+      topology,
+      open: () => openToolContext(loadConfig(process.env, { logLevel: "warn" })),
+    });
     return statusOf();
   },
 };

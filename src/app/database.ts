@@ -6,9 +6,10 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Config, ConfigError } from "../platform/config.ts";
+import { ConfigError } from "../platform/config.ts";
 import { attachOrStartEmbeddedPostgres, describeDatabaseUrl } from "../platform/db/embedded.ts";
-import { loadOrCreateLocalSecrets } from "./secrets.ts";
+import { loadOrCreateLocalSecrets } from "../platform/secrets.ts";
+import type { Config } from "./config.ts";
 
 export interface ToolDatabase {
   readonly url: string;

@@ -1,4 +1,4 @@
-/** The HTTP edge: one Fastify app with the error registry, OpenAPI, health, and every context's routes. */
+/** The HTTP edge: one Fastify app with the error registry, OpenAPI, health, and every module's routes. */
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -7,25 +7,25 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
-import { installErrorHandler, problemFrameworkOptions } from "../api/error-handler.ts";
 import { installJsonBodyParser } from "../api/json-body.ts";
-import { ProblemError } from "../api/problems.ts";
-import { decoratePrincipal, identityRoutes, requireRole } from "../identity/routes.ts";
-import type { IdentityService } from "../identity/service.ts";
-import { accountRoutes } from "../ledger/http/accounts.ts";
-import { commandRoutes } from "../ledger/http/commands.ts";
-import type { LedgerHttpDeps } from "../ledger/http/common.ts";
-import { operationRoutes } from "../ledger/http/operations.ts";
-import { transferRoutes } from "../ledger/http/transfers.ts";
+import { operationContracts } from "../api/openapi.ts";
+import { decoratePrincipal, type PreHandler, requireRole } from "../platform/http/auth.ts";
+import {
+  installErrorHandler,
+  methodNotAllowed,
+  problemFrameworkOptions,
+  sendProblem,
+} from "../platform/http/error-handler.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 
 export interface HttpAppDeps {
   readonly logger: FastifyBaseLogger;
   readonly bodyBytesMax: number;
-  readonly identity: IdentityService;
-  readonly ledger: LedgerHttpDeps;
+  /** The identity module's Bearer hook (admin-only endpoints of the edge itself). */
+  readonly authenticate: PreHandler;
   readonly ready: () => Promise<boolean>;
   readonly metricsRegistry: Registry;
-  /** Extra route plugins (GraphQL, payments, admin…), registered after the core. */
+  /** Route plugins: every module's routes, then the edges (GraphQL, dead letters…). */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
   readonly webDir?: string;
   readonly version: string;
@@ -41,6 +41,9 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     // JSON bodies only; __proto__ / constructor keys are refused rather than silently dropped.
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Path parameters are validated by their schemas (400 naming the field); the router's own limit
+    // (100 by default, below a dead-letter topic's 249) only guards against absurd URLs.
+    routerOptions: { maxParamLength: 2048 },
     // Errors the router and Node's HTTP parser answer themselves leave as problem details too.
     ...problemFrameworkOptions,
   });
@@ -50,6 +53,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   installJsonBodyParser(app, { moneyLiterals: true });
   installErrorHandler(app);
   decoratePrincipal(app);
+  const completeOpenApi = operationContracts(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -58,11 +62,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
         title: "Ledgerflow API",
         version: deps.version,
         description:
-          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`.",
+          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`. GraphQL (queries, mutations; subscriptions over WebSocket) is served at /graphql with its schema at /graphql/schema.graphql.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) =>
+      "openapiObject" in document ? completeOpenApi(document.openapiObject) : document.swaggerObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
@@ -77,18 +83,11 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   // loopback listener instead, see metrics-listener.ts).
   app.get(
     "/metrics",
-    { schema: { hide: true }, preHandler: [deps.ledger.authenticate, requireRole("admin")] },
+    { schema: { hide: true }, preHandler: [deps.authenticate, requireRole("admin")] },
     async (_request, reply) =>
       reply.type(deps.metricsRegistry.contentType).send(await deps.metricsRegistry.metrics()),
   );
 
-  await app.register(identityRoutes, { service: deps.identity });
-  await app.register(async (scope) => {
-    await accountRoutes(scope, deps.ledger);
-    await transferRoutes(scope, deps.ledger);
-    await operationRoutes(scope, deps.ledger);
-    await commandRoutes(scope, deps.ledger);
-  });
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   if (deps.webDir && existsSync(join(deps.webDir, "index.html"))) serveWeb(app, deps.webDir);
   return app;
@@ -117,8 +116,11 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
   const assets = join(root, "assets") + sep;
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
     const path = (request.params as { "*": string })["*"] ?? "";
-    if (/^(v1|graphql|metrics)(\/|$)/.test(path))
+    if (/^(v1|graphql|metrics)(\/|$)/.test(path)) {
+      const refusal = methodNotAllowed(app, request, reply);
+      if (refusal) return sendProblem(reply, refusal);
       throw new ProblemError("not_found", { detail: `No route for GET /${path}` });
+    }
     const file = webFileOf(root, path) ?? join(root, "index.html");
     const type = contentTypes[extname(file)] ?? "application/octet-stream";
     reply.header(

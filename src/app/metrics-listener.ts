@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyBaseLogger, LogController } from "fastify";
 import type { Registry } from "prom-client";
-import { installErrorHandler, problemFrameworkOptions } from "../api/error-handler.ts";
+import { installErrorHandler, problemFrameworkOptions } from "../platform/http/error-handler.ts";
 
 export interface MetricsListener {
   readonly url: string;

@@ -1,33 +1,16 @@
 /**
- * The composition root: starts the platform's parts for the given roles on one configuration.
+ * The composition root: builds the platform (database, log, schema registry, clock, metrics),
+ * starts every module for the process's role, and mounts their routes only where HTTP is served.
  * Embedded mode runs every role in this process on embedded PostgreSQL and the PostgreSQL log;
  * distributed mode runs the roles asked for, against external PostgreSQL and Kafka.
  */
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { ExponentialBackoff, handleType, retry } from "cockatiel";
-import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import pino from "pino";
-import { createPostgresUserStore } from "../identity/adapters/postgres.ts";
-import { createRedisLoginLimiter } from "../identity/adapters/redis-login-limiter.ts";
-import { createMemoryLoginLimiter, type LoginLimiter } from "../identity/login-limiter.ts";
-import { createArgon2Hasher } from "../identity/passwords.ts";
-import { authenticate } from "../identity/routes.ts";
-import { createIdentityService, type IdentityService } from "../identity/service.ts";
-import { type AccessTokens, createAccessTokens } from "../identity/tokens.ts";
-import { createPostgresAccountClaims } from "../ledger/account-claims.ts";
-import { createPostgresLedgerStore, logOutbox, tableOutbox } from "../ledger/adapters/postgres.ts";
-import type { BatchResult } from "../ledger/apply-batch.ts";
-import { AcceptedCommands, type CommandGateway, createCommandGateway } from "../ledger/command-gateway.ts";
-import { startCommandHandler } from "../ledger/handler.ts";
-import type { LedgerHttpDeps } from "../ledger/http/common.ts";
-import { LiveStats } from "../ledger/live-stats.ts";
-import { LedgerNotifications } from "../ledger/notifications.ts";
-import { startNotifier } from "../ledger/notifier.ts";
-import { decodeOutboxBatch } from "../ledger/outbox.ts";
-import { startPendingSweeper } from "../ledger/pending-sweeper.ts";
-import { createLedgerQueries, type LedgerQueries } from "../ledger/queries.ts";
+import type { IdentityApi } from "../identity/index.ts";
+import type { LedgerApi } from "../ledger/index.ts";
+import type { PaymentsOptions, RunningPayments, StartedGateways } from "../payments/index.ts";
 import {
   type Clock,
   type IdGenerator,
@@ -36,103 +19,35 @@ import {
   systemIds,
   systemRandom,
 } from "../platform/clock.ts";
-import type { Config } from "../platform/config.ts";
 import { describeDatabaseUrl, startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
-import { UnavailableError } from "../platform/errors.ts";
 import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kafka.ts";
-import { createPostgresLog, type PostgresLog } from "../platform/log/adapters/postgres.ts";
-import type { RunningConsumer } from "../platform/log/consumer.ts";
-import type { Log, LogRecord } from "../platform/log/port.ts";
-import {
-  type PartitionState,
-  type StallWatchdog,
-  startStallWatchdog,
-} from "../platform/log/stall-watchdog.ts";
-import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
+import { createPostgresLog } from "../platform/log/adapters/postgres.ts";
+import type { Log } from "../platform/log/port.ts";
 import { createPlatformMetrics, type PlatformMetrics } from "../platform/metrics.ts";
-import { type RelayPublishSample, startOutboxRelay } from "../platform/outbox-relay.ts";
+import {
+  type ModuleRun,
+  type Role,
+  type RoutePlugin,
+  roleAbilities,
+  roles,
+  stopper,
+} from "../platform/module.ts";
+import type { RelayPublishSample } from "../platform/outbox-relay.ts";
 import { createConfluentSchemaRegistry } from "../platform/schema-registry/confluent.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
+import { loadOrCreateLocalSecrets } from "../platform/secrets.ts";
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
-import { topicSpecs, topics } from "../platform/topology.ts";
+import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
+import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
 import { startMetricsListener } from "./metrics-listener.ts";
-import { loadOrCreateLocalSecrets } from "./secrets.ts";
+import { moduleMigrations, modules } from "./modules.ts";
+import { topicSpecs, topology } from "./topology.ts";
 
-/** Start-up waits out a dependency that is briefly unavailable: about a minute, then gives up. */
-const startupRetry = retry(handleType(UnavailableError), {
-  maxAttempts: 12,
-  backoff: new ExponentialBackoff({ initialDelay: 250, maxDelay: 8_000 }),
-});
-
-export const roles = ["api", "handler", "projector", "notifier", "all"] as const;
-export type Role = (typeof roles)[number];
-
-/**
- * What each role runs. Several processes may run any role at once:
- * - command handlers join the `ledger-handler` consumer group and share its partitions;
- * - the outbox relay is active in one process at a time (advisory lock), the others stand by;
- * - expiry sweepers issue commands with deterministic ids, applied once;
- * - every notifier has its own group from the end of the log, so each API process sees every
- *   outcome and balance change and can answer its own WebSocket/GraphQL subscribers.
- * `projector` runs the event-side background work without taking commands; `notifier` follows
- * the outcome/balance topics for in-process consumers (plugins) without serving HTTP.
- */
-export interface RoleComponents {
-  readonly http: boolean;
-  readonly notifier: boolean;
-  readonly commandHandler: boolean;
-  readonly outboxRelay: boolean;
-  readonly pendingSweeper: boolean;
-}
-
-export const roleComponents: Readonly<Record<Role, RoleComponents>> = {
-  api: { http: true, notifier: true, commandHandler: false, outboxRelay: false, pendingSweeper: false },
-  handler: { http: false, notifier: false, commandHandler: true, outboxRelay: true, pendingSweeper: true },
-  projector: { http: false, notifier: false, commandHandler: false, outboxRelay: true, pendingSweeper: true },
-  notifier: { http: false, notifier: true, commandHandler: false, outboxRelay: false, pendingSweeper: false },
-  all: { http: true, notifier: true, commandHandler: true, outboxRelay: true, pendingSweeper: true },
-};
-
-/** The consumer group of the command handlers. */
-const handlerGroupId = "ledger-handler";
-
-/**
- * Watches the command handlers' group: accepted commands that sit in the log with nobody deciding
- * them are logged (once when the stall starts, once when it ends) and exported on /metrics.
- */
-function startHandlerStallWatchdog(
-  log: Log,
-  config: Readonly<Config>,
-  clock: Clock,
-  logger: pino.Logger,
-  metrics: PlatformMetrics,
-): StallWatchdog {
-  const describe = (p: PartitionState) => ({
-    group: p.groupId,
-    topic: p.topic,
-    partition: p.partition,
-    committed: String(p.committed ?? "none"),
-    end: String(p.end),
-    lag: String(p.lag),
-    stuckForMs: p.stuckForMs,
-  });
-  return startStallWatchdog({
-    admin: log.admin(),
-    groups: [{ groupId: handlerGroupId, topics: [topics.ledgerCommands.spec.name] }],
-    stallAfterMs: config.log.stallAfterMs,
-    checkIntervalMs: config.log.stallCheckIntervalMs,
-    nowMs: () => clock.nowMs(),
-    registry: metrics.registry,
-    onStalled: (p) =>
-      logger.warn(describe(p), "partition stalled: committed offset trails the log end without progress"),
-    onResumed: (p) => logger.info(describe(p), "stalled partition moves again"),
-    onCheckFailed: (error) => logger.debug({ err: error }, "stall watchdog: offsets not readable"),
-  });
-}
+export { type Role, roles };
 
 /** The log of this configuration: Apache Kafka when brokers are configured, else PostgreSQL. */
 export function createConfiguredLog(
@@ -155,23 +70,6 @@ export function createConfiguredLog(
   });
 }
 
-/**
- * The login limiter: in Redis when configured, so that every API process behind the balancer
- * shares one budget per username and IP; else in this process's memory (embedded mode).
- */
-export function createConfiguredLoginLimiter(
-  config: Readonly<Config>,
-  clock: Clock,
-  logger: pino.Logger,
-): LoginLimiter & { close(): Promise<void> } {
-  const url = config.redis.url;
-  if (url === undefined) return { ...createMemoryLoginLimiter(clock), close: async () => {} };
-  return createRedisLoginLimiter(clock, {
-    url,
-    onConnectionError: (error) => logger.warn({ err: error }, "login limiter: Redis connection failed"),
-  });
-}
-
 export function kafkaBrokersOf(config: Readonly<Config>): string[] {
   return (config.log.kafkaBrokers ?? "").split(",").filter((broker) => broker !== "");
 }
@@ -186,6 +84,9 @@ export function instanceIdOf(config: Readonly<Config>): string {
   return config.instanceId ?? `${hostname()}-${process.pid}`;
 }
 
+/** Starts the simulated gateways (a dev tool, src/dev) when configured. */
+export type GatewaySimulatorStarter = (clock: Clock) => Promise<StartedGateways>;
+
 export interface PlatformOptions {
   readonly config: Readonly<Config>;
   readonly role: Role;
@@ -195,9 +96,14 @@ export interface PlatformOptions {
   readonly random?: Random;
   /** The built web app to serve; web/dist of this checkout by default. */
   readonly webDir?: string;
-  /** Route plugins of other contexts (GraphQL, payments…), given the running platform. */
-  readonly plugins?: readonly ((platform: PlatformServices) => (app: FastifyInstance) => Promise<void>)[];
-  readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
+  /** Edges besides the modules' own routes (GraphQL, dead letters…), given the running platform. */
+  readonly plugins?: readonly ((platform: PlatformServices) => RoutePlugin)[];
+  /** Starts the simulated gateways when `payments.simulateGateways` is on. */
+  readonly gatewaySimulators?: GatewaySimulatorStarter;
+  /** Test and tool hooks of the modules. */
+  readonly payments?: PaymentsOptions;
+  readonly tokens?: TokensOptions;
+  readonly onBatch?: Parameters<(typeof modules)[1]["start"]>[0]["onBatch"];
   /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
   readonly observe?: {
     readonly produce?: (sample: ProduceSample) => void;
@@ -205,28 +111,25 @@ export interface PlatformOptions {
   };
 }
 
-/** What other contexts get to build on. */
+/** What edges get to build on: the platform and the modules' published interfaces. */
 export interface PlatformServices {
   readonly config: Readonly<Config>;
   readonly pool: pg.Pool;
   readonly log: Log;
+  readonly registry: SchemaRegistry;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: pino.Logger;
-  readonly notifications: LedgerNotifications;
-  readonly gateway: CommandGateway;
-  readonly queries: LedgerQueries;
-  readonly identity: IdentityService;
-  /** Verifies access tokens, for edges that authenticate outside Fastify hooks (WebSocket). */
-  readonly tokens: AccessTokens;
-  readonly ledgerHttp: LedgerHttpDeps;
   readonly metrics: PlatformMetrics;
-  readonly liveStats: LiveStats;
-  readonly codecs: {
-    readonly commands: TopicCodec;
-    readonly outcomes: TopicCodec;
-    readonly balanceChanged: TopicCodec;
-  };
+  readonly ledger: LedgerApi;
+  readonly identity: IdentityApi;
+  /** Payments run where HTTP is served or payments are processed. */
+  readonly payments: RunningPayments | undefined;
+  readonly tokens: RunningTokens;
+  readonly topology: typeof topology;
+  /** Shorthands of `ledger` (tests and edges written before modules). */
+  readonly notifications: LedgerApi["notifications"];
+  readonly codecs: LedgerApi["codecs"];
 }
 
 export interface RunningPlatform extends PlatformServices {
@@ -235,289 +138,275 @@ export interface RunningPlatform extends PlatformServices {
   /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
   readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
+  /** The components running in this process, e.g. `ledger.command-handler`, `payments.processor`. */
+  readonly running: readonly string[];
+  /** The simulated gateways this process started, if any. */
+  readonly simulators: StartedGateways | undefined;
   /** Which database this platform uses, for operators (no password). */
   readonly database: string;
   stop(): Promise<void>;
+}
+
+interface Infrastructure {
+  readonly pool: pg.Pool;
+  readonly log: Log;
+  readonly registry: SchemaRegistry;
+  readonly jwtSecret: string;
+  /** Which database, for operators (no password). */
+  readonly database: string;
+}
+
+/** Database (embedded when no URL), migrations of every module, the log with the topology's topics. */
+async function startInfrastructure(
+  options: PlatformOptions,
+  clock: Clock,
+  logger: pino.Logger,
+  stops: ReturnType<typeof stopper>,
+): Promise<Infrastructure> {
+  const { config } = options;
+  const dataDir = resolve(config.dataDir);
+  let databaseUrl = config.database.url;
+  let database = databaseUrl ? describeDatabaseUrl(databaseUrl) : "";
+  if (!databaseUrl) {
+    logger.info({ dataDir }, "starting embedded PostgreSQL");
+    const local = await loadOrCreateLocalSecrets(dataDir);
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: config.database.embeddedPort,
+      persistent: true,
+      listenTcp: config.database.embeddedListenTcp,
+      passwords: { superuser: local.postgresSuperuserPassword, app: local.postgresAppPassword },
+    });
+    stops.add(() => embedded.stop());
+    databaseUrl = embedded.url;
+    database = embedded.description;
+    logger.info({ database }, "embedded PostgreSQL started");
+  }
+  const pool = createPool({
+    url: databaseUrl,
+    connectionsMax: config.database.connectionsMax,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  });
+  stops.add(() => pool.end());
+  await migrate(pool, moduleMigrations);
+  const log = createConfiguredLog(
+    config,
+    pool,
+    clock,
+    instanceIdOf(config),
+    options.observe?.produce,
+    (message, details) => logger.warn(details, message),
+  );
+  stops.add(() => log.close());
+  await createTopics(config, log, logger);
+  const jwtSecret = config.auth.jwtSecret ?? (await loadOrCreateLocalSecrets(dataDir)).jwtSecret;
+  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret, database };
+}
+
+async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Logger): Promise<void> {
+  if (log.kind !== "kafka") return log.admin().createTopics(topicSpecs(1));
+  // Missing topics are created as `topics sync` would; drift is only reported (sync's rule).
+  const brokersCount = await kafkaBrokersCount(kafkaBrokersOf(config), 10_000);
+  const report = await syncTopics({
+    admin: log.admin(),
+    desired: topicSpecs(brokersCount),
+    declarations: [],
+    prune: false,
+    dryRun: false,
+  });
+  if (report.created.length > 0) logger.info({ topics: report.created }, "created missing topics");
+  for (const drift of report.drift) logger.warn(drift, "topic drift (run `ledgerflow topics sync`)");
+}
+
+type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> &
+  Infrastructure & { readonly random: Random };
+
+/** Starts the four context modules in order; each gets exactly the dependencies it names. */
+async function startModules(
+  options: PlatformOptions,
+  base: Base,
+  run: ModuleRun,
+  stops: ReturnType<typeof stopper>,
+) {
+  const { config, pool, log, registry, clock, ids, logger, metrics } = base;
+  const [identityModule, ledgerModule, paymentsModule, tokensModule] = modules;
+  const identity = await identityModule.start(
+    {
+      config: config.auth,
+      redisUrl: config.redis.url,
+      jwtSecret: base.jwtSecret,
+      pool,
+      clock,
+      ids,
+      logger,
+      random: base.random,
+    },
+    run,
+  );
+  stops.add(identity.stop);
+  const authenticate = identity.published.authenticate;
+  const ledger = await ledgerModule.start(
+    {
+      config: { handler: config.handler, ledger: config.ledger, http: config.http },
+      ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
+      random: base.random,
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
+    },
+    run,
+  );
+  stops.add(ledger.stop);
+  const simulators = await startSimulators(options, clock, stops);
+  const payments = await paymentsModule.start(
+    {
+      config: { payments: config.payments, alerts: config.alerts, waitMsMax: config.http.waitMsMax },
+      ...{ pool, log, registry, clock, ids, logger, authenticate, ledger: ledger.published },
+      metricsRegistry: metrics.registry,
+      options: {
+        ...(simulators ? { seedGateways: simulators, repointSeeded: true } : {}),
+        ...options.payments,
+      },
+    },
+    run,
+  );
+  stops.add(payments.stop);
+  const tokens = await tokensModule.start(
+    {
+      config: config.tokens,
+      dataDir: config.dataDir,
+      ...{ pool, log, registry, clock, logger, authenticate, ledger: ledger.published },
+      ...(options.tokens ? { options: options.tokens } : {}),
+    },
+    run,
+  );
+  stops.add(tokens.stop);
+  return { identity, ledger, payments, tokens, simulators };
+}
+
+async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
+  if (
+    !options.config.payments.simulateGateways ||
+    !options.gatewaySimulators ||
+    options.payments?.seedGateways
+  )
+    return undefined;
+  const simulators = await options.gatewaySimulators(clock);
+  stops.add(() => simulators.stop());
+  return simulators;
+}
+
+/** The HTTP edge: every module's routes plus the edges; its base URL. */
+async function serveHttp(
+  services: PlatformServices,
+  routes: readonly RoutePlugin[],
+  options: PlatformOptions,
+) {
+  const { config } = services;
+  const app = await buildHttpApp({
+    logger: services.logger,
+    bodyBytesMax: config.http.bodyBytesMax,
+    ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
+    metricsRegistry: services.metrics.registry,
+    authenticate: services.identity.authenticate,
+    plugins: [...routes, ...(options.plugins ?? []).map((plugin) => plugin(services))],
+    webDir: options.webDir ?? join(import.meta.dirname, "..", "..", "web", "dist"),
+    version: "0.1.0",
+  });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.http.port;
+  const url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
+  return { app, url };
+}
+
+/** The loopback metrics listener when `metrics.port` is configured; its URL. */
+async function serveMetrics(
+  config: Readonly<Config>,
+  metrics: PlatformMetrics,
+  logger: pino.Logger,
+  stops: ReturnType<typeof stopper>,
+): Promise<string | undefined> {
+  if (config.metrics.port === undefined) return undefined;
+  const listener = await startMetricsListener({
+    registry: metrics.registry,
+    port: config.metrics.port,
+    logger,
+  });
+  stops.add(() => listener.close());
+  return listener.url;
+}
+
+/** What edges build on: the platform and every module's published interface. */
+function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>>): PlatformServices {
+  const ledger = started.ledger.published;
+  return {
+    ...base,
+    ledger,
+    identity: started.identity.published,
+    payments: started.payments.published,
+    tokens: started.tokens.published,
+    topology,
+    notifications: ledger.notifications,
+    codecs: ledger.codecs,
+  };
 }
 
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   const { config, role } = options;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? systemIds;
-  const random = options.random ?? systemRandom;
-  const instanceId = instanceIdOf(config);
-  const components = roleComponents[role];
-  const logger = pino({ level: config.logLevel, base: { service: "ledgerflow", role, instanceId } });
-  const stops: (() => Promise<unknown> | unknown)[] = [];
-  const stop = async () => {
-    for (const step of stops.reverse())
-      await Promise.resolve(step()).catch((e) => logger.warn({ err: e }, "stop"));
+  const logger = pino({
+    level: config.logLevel,
+    base: { service: "ledgerflow", role, instanceId: instanceIdOf(config) },
+  });
+  const stops = stopper((error) => logger.warn({ err: error }, "stop"));
+  const crash = (error: unknown) => {
+    logger.fatal({ err: error }, "invariant violated: stopping without acknowledging");
+    process.exitCode = 70;
+    void stops.stop().finally(() => process.exit(70));
   };
-
   try {
-    const dataDir = resolve(config.dataDir);
-    let databaseUrl = config.database.url;
-    let database = databaseUrl ? describeDatabaseUrl(databaseUrl) : "";
-    if (!databaseUrl) {
-      logger.info({ dataDir }, "starting embedded PostgreSQL");
-      const local = await loadOrCreateLocalSecrets(dataDir);
-      const embedded = await startEmbeddedPostgres({
-        dataDir,
-        port: config.database.embeddedPort,
-        persistent: true,
-        listenTcp: config.database.embeddedListenTcp,
-        passwords: { superuser: local.postgresSuperuserPassword, app: local.postgresAppPassword },
-      });
-      stops.push(() => embedded.stop());
-      databaseUrl = embedded.url;
-      database = embedded.description;
-      logger.info({ database }, "embedded PostgreSQL started");
-    }
-    const pool = createPool({
-      url: databaseUrl,
-      connectionsMax: config.database.connectionsMax,
-      statementTimeoutMs: config.database.statementTimeoutMs,
-    });
-    stops.push(() => pool.end());
-    await migrate(pool);
-
-    const log = createConfiguredLog(
+    const infrastructure = await startInfrastructure(options, clock, logger, stops);
+    const random = options.random ?? systemRandom;
+    const base: Base = {
       config,
-      pool,
-      clock,
-      instanceId,
-      options.observe?.produce,
-      (message, details) => logger.warn(details, message),
-    );
-    stops.push(() => log.close());
-    if (log.kind === "kafka") {
-      // Missing topics are created as `topics sync` would; drift is only reported (sync's rule).
-      const brokersCount = await kafkaBrokersCount(kafkaBrokersOf(config), 10_000);
-      const report = await syncTopics({
-        admin: log.admin(),
-        desired: topicSpecs(brokersCount),
-        declarations: [],
-        prune: false,
-        dryRun: false,
-      });
-      if (report.created.length > 0) logger.info({ topics: report.created }, "created missing topics");
-      for (const drift of report.drift) logger.warn(drift, "topic drift (run `ledgerflow topics sync`)");
-    } else {
-      await log.admin().createTopics(topicSpecs(1));
-    }
-
-    const registry = createConfiguredRegistry(config, pool);
-    // A registry that is down at start (e.g. restarting with its database) is waited for, bounded.
-    const codecs = await startupRetry.execute(async () => ({
-      commands: await createTopicCodec(registry, topics.ledgerCommands),
-      outcomes: await createTopicCodec(registry, topics.ledgerOutcomes),
-      balanceChanged: await createTopicCodec(registry, topics.balanceChanged),
-    }));
-
-    const secrets = config.auth.jwtSecret
-      ? { jwtSecret: config.auth.jwtSecret }
-      : await loadOrCreateLocalSecrets(dataDir);
-    const secretKey = new TextEncoder().encode(secrets.jwtSecret);
-    const tokens = await createAccessTokens(
-      {
-        secret: secretKey,
-        expiresInS: config.auth.accessTokenTtlSeconds,
-        clockToleranceS: config.auth.clockToleranceSeconds,
-      },
-      clock,
-    );
-    const limiter = createConfiguredLoginLimiter(config, clock, logger);
-    stops.push(() => limiter.close());
-    const identity = createIdentityService({
-      store: createPostgresUserStore(pool),
-      passwords: createArgon2Hasher(),
-      tokens,
-      limiter,
       clock,
       ids,
-    });
-
-    const producer = log.producer();
-    const notifications = new LedgerNotifications();
-    const queries = createLedgerQueries(pool);
-    const accepted = new AcceptedCommands(100_000);
-    const metrics = createPlatformMetrics();
-    const liveStats = new LiveStats(300);
-    notifications.onOutcome((result) => {
-      accepted.delete(result.commandId);
-      const nowMs = clock.nowMs();
-      liveStats.record(result, nowMs);
-      metrics.commandOutcomes.inc({ status: result.status, reason: result.reason ?? "" });
-      metrics.commandLatency.observe(Math.max(0, nowMs - result.issuedAtMs) / 1000);
-    });
-    const gateway = createCommandGateway({
-      producer,
-      codec: codecs.commands,
-      notifications,
-      queries,
-      accepted,
-      nowMs: () => clock.nowMs(),
-    });
-
-    const consumers: RunningConsumer[] = [];
-    const crash = (error: unknown) => {
-      logger.fatal({ err: error }, "invariant violated: stopping without acknowledging");
-      process.exitCode = 70;
-      void stop().finally(() => process.exit(70));
-    };
-
-    // Embedded: the handler writes events into the log in its own transaction, so the log is the
-    // outbox and no relay is needed. Kafka: events go through the outbox table and the relay.
-    const eventsIntoLog = "appendWithin" in log;
-    let wakeRelay = () => {};
-    if (components.outboxRelay && !eventsIntoLog) {
-      const relay = startOutboxRelay({
-        pool,
-        producer,
-        table: "ledger_outbox",
-        decode: decodeOutboxBatch,
-        rowsPerPublishMax: 64,
-        pollIntervalMs: 100,
-        onError: (error) => logger.warn({ err: error }, "outbox relay"),
-        ...(options.observe?.relayPublish ? { onPublished: options.observe.relayPublish } : {}),
-      });
-      stops.push(() => relay.stop());
-      wakeRelay = () => relay.wake();
-    }
-    if (components.commandHandler) {
-      const handler = await startCommandHandler({
-        log,
-        commandCodec: codecs.commands,
-        groupId: handlerGroupId,
-        batchSizeMax: config.handler.batchSizeMax,
-        fetchWaitMaxMs: config.handler.fetchWaitMaxMs,
-        fetchBytesMin: config.handler.fetchBytesMin,
-        retry: {
-          attemptsMax: config.handler.retryAttemptsMax,
-          backoffBaseMs: config.handler.retryBackoffBaseMs,
-          backoffMaxMs: config.handler.retryBackoffMaxMs,
-        },
-        apply: {
-          // Embedded: events go into the log in the handler's own transaction; Kafka: outbox table + relay.
-          store: createPostgresLedgerStore(pool, eventsIntoLog ? logOutbox(log as PostgresLog) : tableOutbox),
-          outcomeCodec: codecs.outcomes,
-          balanceChangedCodec: codecs.balanceChanged,
-          ibanFormat: { country: config.ledger.ibanCountry, bankCode: config.ledger.ibanBankCode },
-          nowMs: () => clock.nowMs(),
-        },
-        afterBatch: (result, records, durationMs) => {
-          metrics.handlerBatchSize.observe(records.length);
-          metrics.handlerBatchSeconds.observe(durationMs / 1000);
-          wakeRelay();
-          options.onBatch?.(result, records, durationMs);
-        },
-        onDeadLetter: (record, error) =>
-          logger.error({ err: error, topic: record.topic, offset: String(record.offset) }, "dead-lettered"),
-      });
-      consumers.push(handler);
-      handler.done.catch(crash);
-      stops.push(() => handler.stop());
-    }
-    if (components.commandHandler || components.http) {
-      const watchdog = startHandlerStallWatchdog(log, config, clock, logger, metrics);
-      stops.push(() => watchdog.stop());
-    }
-    if (components.pendingSweeper) {
-      const sweeper = startPendingSweeper({
-        pool,
-        gateway,
-        nowMs: () => clock.nowMs(),
-        intervalMs: config.handler.pendingSweepIntervalMs,
-        batchSizeMax: 1_000,
-        onError: (error) => logger.warn({ err: error }, "pending sweeper"),
-      });
-      stops.push(() => sweeper.stop());
-    }
-
-    const ledgerHttp: LedgerHttpDeps = {
-      gateway,
-      accepted,
-      queries,
-      notifications,
-      clock,
-      waitMsMax: config.http.waitMsMax,
-      transfersPerBatchMax: config.ledger.transfersPerBatchMax,
-      authenticate: authenticate(tokens),
       random,
-      accountClaims: createPostgresAccountClaims(pool),
-      liveStats,
-    };
-    const services: PlatformServices = {
-      config,
-      pool,
-      log,
-      clock,
-      ids,
       logger,
-      notifications,
-      gateway,
-      queries,
-      identity,
-      tokens,
-      ledgerHttp,
-      codecs,
-      metrics,
-      liveStats,
+      metrics: createPlatformMetrics(),
+      ...infrastructure,
     };
-
+    const run: ModuleRun = { role, abilities: roleAbilities[role], crash };
+    const started = await startModules(options, base, run, stops);
+    const services = servicesOf(base, started);
+    const startedModules = [started.identity, started.ledger, started.payments, started.tokens];
     let url: string | undefined;
-    let metricsUrl: string | undefined;
-    let adminPassword: string | undefined;
-    if (components.notifier) {
-      const notifier = await startNotifier({
-        log,
-        groupId: `notifier-${ids.uuid()}`,
-        outcomeCodec: codecs.outcomes,
-        balanceChangedCodec: codecs.balanceChanged,
-        notifications,
-        batchSizeMax: 10_000,
-      });
-      stops.push(() => notifier.stop());
-      notifier.done.catch(crash);
+    if (run.abilities.http) {
+      const served = await serveHttp(
+        services,
+        startedModules.flatMap((m) => m.routes),
+        options,
+      );
+      stops.add(() => served.app.close());
+      url = served.url;
     }
-    if (components.http) {
-      // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.auth.adminPassword ?? Buffer.from(random.bytes(12)).toString("base64url");
-      const admin = await identity.bootstrapAdmin(config.auth.adminUsername, adminPassword);
-      if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
-      if (!admin.created) adminPassword = config.auth.adminPassword;
-
-      const app = await buildHttpApp({
-        logger,
-        bodyBytesMax: config.http.bodyBytesMax,
-        identity,
-        ledger: ledgerHttp,
-        ready: async () => (await pool.query("SELECT 1")).rowCount === 1,
-        metricsRegistry: metrics.registry,
-        plugins: (options.plugins ?? []).map((plugin) => plugin(services)),
-        webDir: options.webDir ?? join(import.meta.dirname, "..", "..", "web", "dist"),
-        version: "0.1.0",
-      });
-      stops.push(() => app.close());
-      await app.listen({ host: config.http.host, port: config.http.port });
-      const address = app.server.address();
-      const port = typeof address === "object" && address ? address.port : config.http.port;
-      url = `http://${config.http.host === "0.0.0.0" ? "127.0.0.1" : config.http.host}:${port}`;
-    }
-
-    if (config.metrics.port !== undefined) {
-      const listener = await startMetricsListener({
-        registry: metrics.registry,
-        port: config.metrics.port,
-        logger,
-      });
-      stops.push(() => listener.close());
-      metricsUrl = listener.url;
-    }
-
-    return { ...services, url, metricsUrl, adminPassword, database, stop };
+    const metricsUrl = await serveMetrics(config, base.metrics, logger, stops);
+    const running = [...(url ? ["http"] : []), ...startedModules.flatMap((m) => m.running)];
+    logger.info({ running }, "started");
+    const adminPassword = started.identity.published.adminPassword;
+    return {
+      ...services,
+      url,
+      metricsUrl,
+      database: infrastructure.database,
+      adminPassword,
+      running,
+      simulators: started.simulators,
+      stop: stops.stop,
+    };
   } catch (error) {
-    await stop();
+    await stops.stop();
     throw error;
   }
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { apiClient, startTestPlatform, testAdmin } from "../../test/support/platform.ts";
 
 test("the platform watches the command handlers' group and exports its stall flag and lag on /metrics (to admins)", async () => {
-  const tp = await startTestPlatform({ log: { stallAfterMs: 1_000, stallCheckIntervalMs: 100 } });
+  const tp = await startTestPlatform({ handler: { stallAfterMs: 1_000, stallCheckIntervalMs: 100 } });
   try {
     const client = apiClient(tp.url);
     const admin = client.as(await client.signIn(testAdmin.username, testAdmin.password));

@@ -33,7 +33,8 @@ export const commandHelp: Readonly<Record<string, CommandHelp>> = {
     synopsis: "serve [--role ROLE] [--port N]",
     summary: "run the platform (default: every role, embedded)",
     details: `Options:
-  --role api|handler|projector|notifier|all   what this process runs (default all)
+  --role api|handler|projector|notifier|worker|all
+                                               what this process runs (default all)
   --port N                                    HTTP port (default LEDGERFLOW_PORT, 8080)
 Stops cleanly on SIGINT, SIGTERM or SIGHUP, with its embedded PostgreSQL.`,
   },

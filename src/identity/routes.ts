@@ -1,9 +1,12 @@
+import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../api/problems.ts";
-import type { IdentityService } from "./service.ts";
+import { authenticateWith } from "../platform/http/auth.ts";
+import { ProblemError } from "../platform/http/problems.ts";
+import { deviceTokenLengthMax } from "./device-trust.ts";
+import type { IdentityService, RateLimited } from "./service.ts";
 import {
   passwordLengthMax,
   passwordLengthMin,
@@ -11,16 +14,8 @@ import {
   usernameLengthMin,
   usernamePattern,
 } from "./service.ts";
-import type { Role } from "./store.ts";
 import { roles } from "./store.ts";
-import type { AccessTokens, Principal } from "./tokens.ts";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Set by `authenticate`; undefined on routes that do not use it. */
-    principal?: Principal;
-  }
-}
+import type { AccessTokens } from "./tokens.ts";
 
 export interface IdentityRoutesOptions {
   readonly service: IdentityService;
@@ -33,13 +28,34 @@ const passwordUnitsMax = passwordLengthMax * 2;
 
 const registerBody = z.strictObject({
   username: z.string().min(usernameLengthMin).max(usernameLengthMax).regex(usernamePattern),
-  password: z.string().min(passwordLengthMin).max(passwordUnitsMax),
+  // JSON Schema counts code points, as the service does: the document states its limit, not zod's.
+  password: z
+    .string()
+    .min(passwordLengthMin)
+    .max(passwordUnitsMax)
+    .meta({
+      maxLength: passwordLengthMax,
+      description: `${passwordLengthMin} to ${passwordLengthMax} characters`,
+    }),
 });
 
 const loginBody = z.strictObject({
   username: z.string().min(1).max(usernameLengthMax),
   password: z.string().min(1).max(passwordUnitsMax),
+  deviceToken: z
+    .string()
+    .max(deviceTokenLengthMax)
+    .optional()
+    .describe("API clients: the deviceToken of an earlier login (browsers send the cookie instead)"),
 });
+
+/**
+ * The device cookie (OWASP "device cookies"): httpOnly so scripts cannot read it, SameSite=Strict
+ * and scoped to /v1/auth so it travels only with logins, Secure whenever the request came over
+ * HTTPS (a plain-HTTP development setup would otherwise never get it back).
+ */
+export const deviceCookieName = "ledgerflow_device";
+const deviceCookiePath = "/v1/auth";
 
 const userResponse = z.object({
   id: z.uuid(),
@@ -51,6 +67,11 @@ const tokenResponse = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
   expiresIn: z.int().describe("Seconds until the access token expires"),
+  deviceToken: z
+    .string()
+    .describe(
+      "Marks this client as one that signed in before; send it back with later logins so other clients' failures cannot lock it out. Browsers also get it as an httpOnly cookie.",
+    ),
 });
 
 /** `POST /v1/auth/register` and `POST /v1/auth/login`. Needs `installErrorHandler` on the root. */
@@ -72,11 +93,15 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         summary: "Create a customer account",
         body: registerBody,
         response: { 201: userResponse },
+        description: "Limited per client address (429 rate_limited with Retry-After).",
       },
+      config: { openapi: { problems: ["username_taken"] } },
     },
     async (request, reply) => {
-      const result = await service.register(request.body.username, request.body.password);
+      const result = await service.register(request.body.username, request.body.password, request.ip);
       if (!result.ok) {
+        if (result.code === "rate_limited")
+          throw rateLimited(result, "Too many registrations from this client");
         if (result.code === "username_taken") throw new ProblemError("username_taken", { field: "username" });
         throw new ProblemError("validation_failed", { field: result.field, detail: result.detail });
       }
@@ -94,64 +119,55 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: loginBody,
         response: { 200: tokenResponse },
       },
+      config: { openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
-    async (request) => {
-      const result = await service.login({ ...request.body, clientIp: request.ip });
-      if (!result.ok) {
-        if (result.code === "rate_limited") {
-          throw new ProblemError("rate_limited", {
-            detail: "Too many failed logins; try again later",
-            extra: { retryAfterS: result.retryAfterS },
-          });
-        }
-        throw new ProblemError("invalid_credentials");
-      }
-      return { accessToken: result.accessToken, tokenType: "Bearer" as const, expiresIn: result.expiresInS };
-    },
+    (request, reply) => login(service, request.body, request, reply),
   );
 }
 
-/** Declares `request.principal` on the root instance so every request has the same shape. */
-export function decoratePrincipal(app: FastifyInstance): void {
-  if (!app.hasRequestDecorator("principal")) app.decorateRequest("principal", undefined);
+async function login(
+  service: IdentityService,
+  body: z.infer<typeof loginBody>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const { username, password } = body;
+  const deviceToken = body.deviceToken ?? deviceCookieOf(request);
+  const result = await service.login({ username, password, clientIp: request.ip, deviceToken });
+  if (!result.ok) {
+    if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
+    throw new ProblemError("invalid_credentials");
+  }
+  reply.header(
+    "set-cookie",
+    stringifySetCookie({
+      name: deviceCookieName,
+      value: result.deviceToken,
+      maxAge: result.deviceTokenExpiresInS,
+      path: deviceCookiePath,
+      httpOnly: true,
+      sameSite: "strict",
+      secure: request.protocol === "https",
+    }),
+  );
+  return {
+    accessToken: result.accessToken,
+    tokenType: "Bearer" as const,
+    expiresIn: result.expiresInS,
+    deviceToken: result.deviceToken,
+  };
 }
 
-const bearerPattern = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
-
-/** The token of an `Authorization: Bearer <token>` header (RFC 6750), if that is what it holds. */
-export function bearerToken(header: string | undefined): string | undefined {
-  return header === undefined ? undefined : bearerPattern.exec(header)?.[1];
+function deviceCookieOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header === undefined ? undefined : parseCookie(header)[deviceCookieName];
 }
 
-/**
- * preHandler: requires `Authorization: Bearer <access token>` and sets `request.principal`;
- * otherwise 401 `unauthenticated` with a `WWW-Authenticate` challenge (RFC 6750 §3).
- */
+function rateLimited(result: RateLimited, detail: string): ProblemError {
+  return new ProblemError("rate_limited", { detail, extra: { retryAfterS: result.retryAfterS } });
+}
+
+/** preHandler: a valid Bearer access token of this platform, else 401. */
 export function authenticate(tokens: AccessTokens) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = bearerToken(request.headers.authorization);
-    if (token === undefined) {
-      reply.header("www-authenticate", 'Bearer realm="ledgerflow"');
-      throw new ProblemError("unauthenticated", { detail: "Send Authorization: Bearer <access token>" });
-    }
-    const verified = await tokens.verify(token);
-    if (!verified.ok) {
-      reply.header("www-authenticate", 'Bearer realm="ledgerflow", error="invalid_token"');
-      const detail =
-        verified.code === "token_expired" ? "The access token has expired" : "The access token is invalid";
-      throw new ProblemError("unauthenticated", { detail });
-    }
-    request.principal = verified.principal;
-  };
-}
-
-/** preHandler after `authenticate`: the principal must hold at least one of `allowed`, else 403. */
-export function requireRole(...allowed: readonly Role[]) {
-  return async (request: FastifyRequest): Promise<void> => {
-    const principal = request.principal;
-    if (principal === undefined) throw new ProblemError("unauthenticated");
-    if (!principal.roles.some((role) => allowed.includes(role))) {
-      throw new ProblemError("forbidden", { detail: `Requires role ${allowed.join(" or ")}` });
-    }
-  };
+  return authenticateWith((token) => tokens.verify(token));
 }

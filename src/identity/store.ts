@@ -3,12 +3,9 @@
  * simulation). Usernames are unique case-insensitively; lookups by username ignore case too.
  */
 
-export const roles = ["customer", "teller", "admin"] as const;
-export type Role = (typeof roles)[number];
+import type { Role } from "../platform/http/auth.ts";
 
-export function isRole(value: unknown): value is Role {
-  return typeof value === "string" && (roles as readonly string[]).includes(value);
-}
+export { isRole, type Role, roles } from "../platform/http/auth.ts";
 
 export interface UserRecord {
   readonly id: string;

@@ -1,7 +1,10 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
-import type { Role } from "./store.ts";
+import type { Principal, Role, TokenVerification } from "../platform/http/auth.ts";
+
+export type { Principal, TokenRejection, TokenVerification } from "../platform/http/auth.ts";
+
 import { isRole } from "./store.ts";
 
 /**
@@ -9,12 +12,6 @@ import { isRole } from "./store.ts";
  * same secret; no round trip to the store on each request). Claims: sub (user id), username, roles,
  * iat, exp, plus iss/aud so that a token minted for something else with the same secret is refused.
  */
-
-export interface Principal {
-  readonly userId: string;
-  readonly username: string;
-  readonly roles: readonly Role[];
-}
 
 export interface AccessTokenConfig {
   /** HMAC key; at least 32 bytes (RFC 7518 §3.2: no shorter than the SHA-256 output). */
@@ -29,17 +26,6 @@ export interface IssuedToken {
   readonly accessToken: string;
   readonly expiresInS: number;
 }
-
-export type TokenRejection = "token_expired" | "token_invalid";
-
-export type TokenVerification =
-  | {
-      readonly ok: true;
-      readonly principal: Principal;
-      /** When the token expires (its exp): long-lived connections end there (WebSocket). */
-      readonly expiresAtMs: number;
-    }
-  | { readonly ok: false; readonly code: TokenRejection };
 
 export interface AccessTokens {
   issue(user: {

@@ -5,6 +5,7 @@
  * announcement for that gateway is suppressed. Channels: email over SMTP (nodemailer), a webhook
  * (JSON POST), an SMS port (bring your provider), and the `payments.alerts` topic.
  */
+import { createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
 import type { Clock } from "../platform/clock.ts";
 
@@ -63,14 +64,28 @@ export function emailChannel(options: SmtpOptions): AlertChannel {
   };
 }
 
-export function webhookChannel(url: string, timeoutMs = 5_000): AlertChannel {
+/** Header carrying `t=<unix ms>,v1=<hex HMAC-SHA256 of "<t>.<body>">` when a webhook secret is set. */
+export const webhookSignatureHeader = "x-ledgerflow-signature";
+
+export function webhookSignature(secret: string, atMs: number, body: string): string {
+  return `t=${atMs},v1=${createHmac("sha256", secret).update(`${atMs}.${body}`).digest("hex")}`;
+}
+
+export function webhookChannel(url: string, timeoutMs = 5_000, secret?: string): AlertChannel {
   return {
     name: "webhook",
     async send(alert) {
+      const body = JSON.stringify({
+        ...alert,
+        at: new Date(alert.atMs).toISOString(),
+        text: alertText(alert),
+      });
+      const signature =
+        secret === undefined ? {} : { [webhookSignatureHeader]: webhookSignature(secret, Date.now(), body) };
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ ...alert, at: new Date(alert.atMs).toISOString(), text: alertText(alert) }),
+        headers: { "content-type": "application/json", ...signature } as Record<string, string>,
+        body,
         signal: AbortSignal.timeout(timeoutMs),
       });
       await response.body?.cancel();
@@ -86,6 +101,67 @@ export function smsChannel(sender: SmsSender, to: readonly string[]): AlertChann
       for (const number of to) await sender.sendSms(number, alertText(alert));
     },
   };
+}
+
+/** The SMS port over an HTTP provider: POST {"to","text"} as JSON, with a bearer token if given. */
+export function httpSmsSender(url: string, token: string | undefined, timeoutMs = 5_000): SmsSender {
+  return {
+    async sendSms(to, text) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ to, text }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`SMS provider answered ${response.status}`);
+    },
+  };
+}
+
+/** SMTP options from an `smtp://user:pass@host:port` (or `smtps://`) URL. */
+export function smtpOptionsFromUrl(url: string, from: string, to: readonly string[]): SmtpOptions {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === "smtps:";
+  const user = decodeURIComponent(parsed.username);
+  return {
+    host: parsed.hostname,
+    port: parsed.port === "" ? (secure ? 465 : 25) : Number(parsed.port),
+    secure,
+    ...(user ? { auth: { user, pass: decodeURIComponent(parsed.password) } } : {}),
+    from,
+    to,
+  };
+}
+
+/** The alert channels the configuration switches on (each only when its settings are given). */
+export function configuredAlertChannels(config: {
+  readonly smtpUrl?: string | undefined;
+  readonly emailFrom: string;
+  readonly emailTo?: string | undefined;
+  readonly webhookUrls?: readonly string[] | undefined;
+  readonly webhookSecret?: string | undefined;
+  readonly webhookTimeoutMs: number;
+  readonly smsUrl?: string | undefined;
+  readonly smsToken?: string | undefined;
+  readonly smsTo?: string | undefined;
+}): AlertChannel[] {
+  const list = (text: string | undefined) =>
+    (text ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  const channels: AlertChannel[] = [];
+  if (config.smtpUrl && config.emailTo)
+    channels.push(emailChannel(smtpOptionsFromUrl(config.smtpUrl, config.emailFrom, list(config.emailTo))));
+  for (const url of config.webhookUrls ?? [])
+    channels.push(webhookChannel(url, config.webhookTimeoutMs, config.webhookSecret));
+  if (config.smsUrl && config.smsTo)
+    channels.push(smsChannel(httpSmsSender(config.smsUrl, config.smsToken), list(config.smsTo)));
+  return channels;
 }
 
 export interface Alerter {

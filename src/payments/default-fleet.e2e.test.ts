@@ -3,29 +3,18 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, test } from "node:test";
 import { apiClient, startTestPlatform, type TestPlatform } from "../../test/support/platform.ts";
-import { tokensPlugin } from "../tokens/service.ts";
-import { paymentsPlugin, type RunningPayments } from "./service.ts";
+import type { GatewayFleet } from "../dev/gateway-simulators/fleet.ts";
 import { finalPayment } from "./test/harness.ts";
 
 let tp: TestPlatform | undefined;
 after(async () => tp?.stop());
 
 test("the default fleet serves every method, including pending payments completed by signed callbacks", async () => {
-  let payments: RunningPayments | undefined;
-  tp = await startTestPlatform(
-    {},
-    {
-      plugins: [
-        paymentsPlugin({ simulateGateways: true }, (p) => {
-          payments = p;
-        }),
-        tokensPlugin({ sealIntervalMs: 100 }),
-      ],
-    },
-  );
-  assert.ok(payments?.fleet);
+  tp = await startTestPlatform({ tokens: { sealIntervalMs: 100 } });
+  const fleet = tp.platform.simulators as GatewayFleet | undefined;
+  assert.ok(fleet, "embedded mode starts the simulated gateways by default");
   // Every simulated gateway answers pending sometimes; make one always do so, to see the callback path.
-  payments.fleet.gateways
+  fleet.gateways
     .find((g) => g.name === "custody-bank")
     ?.simulator.updateProfile({ pendingRate: 1, errorRate: 0, timeoutRate: 0 });
   const api = apiClient(tp.url);
@@ -44,7 +33,7 @@ test("the default fleet serves every method, including pending payments complete
     assert.equal(p.status, "SUCCESS", `${methods[i]}: ${JSON.stringify(p)}`);
   assert.equal(done[3]?.gateway, "custody-bank");
   assert.equal(done[3]?.attempts[0]?.outcome, "pending");
-  const stats = payments.fleet.gateways.find((g) => g.name === "custody-bank")?.simulator.stats();
+  const stats = fleet.gateways.find((g) => g.name === "custody-bank")?.simulator.stats();
   assert.ok((stats?.callbacksDelivered ?? 0) >= 1, "the pending payment's completion was called back");
   const balance = await customer.get(`/v1/accounts/${iban}`);
   assert.equal(balance.body.balance, "5000");

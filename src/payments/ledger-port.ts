@@ -3,10 +3,7 @@
  * command with an id derived from the payment id, so repeating a step (after a crash, or from
  * another instance) is answered with the first outcome instead of moving money again.
  */
-import { type CommandGateway, fingerprintOf } from "../ledger/command-gateway.ts";
-import type { LedgerCommand } from "../ledger/domain/types.ts";
-import type { LedgerQueries } from "../ledger/queries.ts";
-import { systemAccounts } from "../ledger/system-accounts.ts";
+import { fingerprintOf, type LedgerApi, type LedgerCommand } from "../ledger/index.ts";
 import { derivedUuid } from "../platform/derived-uuid.ts";
 import type { PaymentState } from "./domain/types.ts";
 
@@ -36,14 +33,13 @@ const actor = { kind: "operator", actorId: "payments-orchestrator" } as const;
 const reservationTimeoutMs = 7 * 24 * 3_600_000;
 
 export function createPaymentsLedger(deps: {
-  gateway: CommandGateway;
-  queries: LedgerQueries;
+  ledger: Pick<LedgerApi, "submit" | "systemAccountIban">;
   waitMs: number;
 }): PaymentsLedger {
-  const ibanOf = systemAccounts(deps);
+  const ibanOf = (name: string, asset: string) => deps.ledger.systemAccountIban(name, asset);
 
   const submit = async (command: LedgerCommand): Promise<LedgerAnswer> => {
-    const submission = await deps.gateway.submit(command, deps.waitMs);
+    const submission = await deps.ledger.submit(command, deps.waitMs);
     if (submission.kind === "accepted") return { kind: "later" };
     if (submission.kind === "conflict") return { kind: "rejected", reason: "command_id_conflict" };
     const { result } = submission;

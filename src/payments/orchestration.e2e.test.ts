@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { SMTPServer } from "smtp-server";
-import { fetchFleetCaptures } from "./simulators/fleet.ts";
+import { fetchFleetCaptures } from "../dev/gateway-simulators/fleet.ts";
 import {
   euroGateway,
   finalPayment,
@@ -101,7 +101,7 @@ describe("a slow gateway that times out", () => {
         euroGateway("steady-b"),
       ],
       {
-        fleetOverrides: { slow: { timeoutMs: 250, weight: 10_000 } },
+        seedOverrides: { slow: { timeoutMs: 250, weight: 10_000 } },
         orchestrator: { breakerConsecutiveFailures: 1_000, breakerFailureRate: 0.99 },
       },
       7,
@@ -154,11 +154,13 @@ describe("a flapping gateway", () => {
     await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", () => resolve()));
     const smtpPort = (smtp.server.address() as { port: number }).port;
     h = await startPaymentsHarness([euroGateway("flappy"), euroGateway("backup")], {
-      fleetOverrides: { flappy: { weight: 10_000 } },
+      seedOverrides: { flappy: { weight: 10_000 } },
       orchestrator: { halfOpenAfterMs: 300, breakerConsecutiveFailures: 3, healthCheckIntervalMs: 100 },
       alerts: {
         quietMs: 0,
-        email: { host: "127.0.0.1", port: smtpPort, from: "ledgerflow@localhost", to: ["ops@localhost"] },
+        // Configured as an operator would: LEDGERFLOW_ALERTS_SMTP_URL and LEDGERFLOW_ALERTS_EMAIL_TO.
+        smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+        emailTo: "ops@localhost",
       },
     });
     const flappy = h.fleet.gateways.find((g) => g.name === "flappy");
@@ -310,7 +312,7 @@ describe("burst limits", () => {
       // Ours under theirs: requests bunch up on the way (more so on a loaded machine, where a CI run
       // once saw one refusal with 18/s, burst 4), so an exact copy would overshoot.
       {
-        fleetOverrides: {
+        seedOverrides: {
           small: { rateLimit: { perSecond: 15, burst: 3 } },
           tiny: { rateLimit: { perSecond: 15, burst: 3 } },
         },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { fetchFleetCaptures } from "./simulators/fleet.ts";
+import { fetchFleetCaptures } from "../dev/gateway-simulators/fleet.ts";
 import {
   euroGateway,
   finalPayment,

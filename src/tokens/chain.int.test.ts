@@ -20,7 +20,7 @@ import { verifyStoredChain } from "./verify-cli.ts";
 
 const { keys } = generateChainKeys();
 const nowMs = 1_700_000_000_000;
-const migrationsDir = join(import.meta.dirname, "../platform/db/migrations");
+const migrationsDir = join(import.meta.dirname, "migrations");
 
 let nextToken = 0;
 function newReceipt() {

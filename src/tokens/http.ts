@@ -1,18 +1,22 @@
 /** Token proofs and the chain's verification key over HTTP. */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type pg from "pg";
 import { z } from "zod";
-import { ProblemError } from "../api/problems.ts";
-import type { PlatformServices } from "../app/platform.ts";
-import { isStaff, principalOf } from "../ledger/http/common.ts";
-import { paymentTokenId } from "../payments/ledger-port.ts";
+import type { LedgerApi } from "../ledger/index.ts";
+import { paymentTokenId } from "../payments/index.ts";
+import { isStaff, type PreHandler, principalOf } from "../platform/http/auth.ts";
+import { ProblemError } from "../platform/http/problems.ts";
 import { blockFromRow, blockWithLeaves, findReceipt, type ReceiptBody } from "./chain.ts";
 import { inclusionProof } from "./merkle.ts";
-import type { RunningTokens } from "./service.ts";
+import type { RunningTokens } from "./running.ts";
 
 export async function tokenRoutes(
   root: FastifyInstance,
-  deps: { services: PlatformServices; tokens: RunningTokens },
+  deps: {
+    services: { pool: pg.Pool; authenticate: PreHandler; queries: LedgerApi["queries"] };
+    tokens: RunningTokens;
+  },
 ): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { services, tokens } = deps;
@@ -29,7 +33,13 @@ export async function tokenRoutes(
         params: z.object({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
-      preHandler: [services.ledgerHttp.authenticate],
+      config: {
+        openapi: {
+          success: { 200: "Sealed: receipt, inclusion proof and block", 202: "Not sealed into a block yet" },
+          problems: ["not_found"],
+        },
+      },
+      preHandler: [services.authenticate],
     },
     async (request, reply) => {
       const principal = principalOf(request);
@@ -93,7 +103,10 @@ export async function tokenRoutes(
 
   app.get(
     "/v1/chain/head",
-    { schema: { tags: ["tokens"], summary: "The latest sealed block header" } },
+    {
+      schema: { tags: ["tokens"], summary: "The latest sealed block header" },
+      config: { openapi: { problems: ["not_found"] } },
+    },
     async () => {
       const { rows } = await pool.query("SELECT * FROM token_blocks ORDER BY height DESC LIMIT 1");
       if (!rows[0]) throw new ProblemError("not_found", { detail: "No block sealed yet" });

@@ -11,7 +11,7 @@ import {
   startPaymentsHarness,
 } from "../payments/test/harness.ts";
 import { publicKeyFrom } from "./crypto.ts";
-import { type RunningTokens, tokensPlugin } from "./service.ts";
+import type { RunningTokens } from "./index.ts";
 import { type ProofDocument, verifyProofDocument } from "./verify.ts";
 import { runVerify, verifyStoredChain } from "./verify-cli.ts";
 
@@ -24,24 +24,19 @@ describe("tokenized money: receipts, chain, proofs", () => {
   let attemptsOnPoison = 0;
 
   before(async () => {
-    h = await startPaymentsHarness([euroGateway("alpha"), euroGateway("beta")], {}, 5, [
-      tokensPlugin(
-        {
-          sealIntervalMs: 100,
-          blockSizeMax: 4,
-          retry: { attemptsMax: 2, backoffBaseMs: 10, backoffMaxMs: 50 },
-          beforeStore: (ids) => {
-            if (ids.some((id) => poisoned.has(id))) {
-              attemptsOnPoison++;
-              throw new Error("simulated signing failure");
-            }
-          },
+    h = await startPaymentsHarness([euroGateway("alpha"), euroGateway("beta")], {}, 5, {
+      config: { tokens: { sealIntervalMs: 100, blockSizeMax: 4 } },
+      tokens: {
+        retry: { attemptsMax: 2, backoffBaseMs: 10, backoffMaxMs: 50 },
+        beforeStore: (ids) => {
+          if (ids.some((id) => poisoned.has(id))) {
+            attemptsOnPoison++;
+            throw new Error("simulated signing failure");
+          }
         },
-        (t) => {
-          tokens = t;
-        },
-      ),
-    ]);
+      },
+    });
+    tokens = h.tp.platform.tokens;
   });
   after(async () => h?.stop());
 

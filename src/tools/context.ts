@@ -5,10 +5,11 @@
  * the embedded cluster of the data directory themselves when it is not (src/app/database.ts).
  */
 import type pg from "pg";
+import type { Config } from "../app/config.ts";
 import { openToolDatabase } from "../app/database.ts";
+import { moduleMigrations } from "../app/modules.ts";
 import { createConfiguredLog, createConfiguredRegistry, instanceIdOf } from "../app/platform.ts";
 import { systemClock } from "../platform/clock.ts";
-import type { Config } from "../platform/config.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
 import type { Log } from "../platform/log/port.ts";
@@ -39,7 +40,7 @@ export async function openToolContext(config: Readonly<Config>): Promise<ToolCon
       statementTimeoutMs: config.database.statementTimeoutMs,
     });
     closers.push(() => pool.end());
-    await migrate(pool);
+    await migrate(pool, moduleMigrations);
     const log = createConfiguredLog(config, pool, systemClock, `${instanceIdOf(config)}-tool`);
     closers.push(() => log.close());
     return {

@@ -4,10 +4,10 @@
  * Exit status: 0 in sync, 1 when something needs an operator (drift, refused schema).
  */
 import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../app/config.ts";
 import { kafkaBrokersOf } from "../app/platform.ts";
-import { ConfigError, loadConfig } from "../platform/config.ts";
+import { topicSpecs, topics } from "../app/topology.ts";
 import { formatTopicsSyncReport, kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
-import { topicSpecs, topics } from "../platform/topology.ts";
 import { openToolContext } from "./context.ts";
 
 const usage = `ledgerflow topics sync [--prune] [--dry-run] [--json]

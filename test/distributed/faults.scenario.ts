@@ -17,11 +17,11 @@ import { join, resolve } from "node:path";
 import { test } from "node:test";
 import pg from "pg";
 import { deleteTopicsAndGroup } from "../../scripts/services/kafka/reset.ts";
+import { deadLetterTopic, topics } from "../../src/app/topology.ts";
 import { createKafkaLog } from "../../src/platform/log/adapters/kafka.ts";
 import { avroType } from "../../src/platform/log/avro.ts";
 import type { Log, LogRecord } from "../../src/platform/log/port.ts";
 import { createConfluentSchemaRegistry } from "../../src/platform/schema-registry/confluent.ts";
-import { deadLetterTopic, topics } from "../../src/platform/topology.ts";
 import { type PlatformProcess, runNode, startPlatformProcess } from "./processes.ts";
 import { type BalanceEvent, orderViolation, rebuildBalances } from "./rebuild.ts";
 

@@ -3,6 +3,7 @@
  * (each returns the offending rows, so a failing check says what broke).
  */
 import type pg from "pg";
+import { topics } from "../../src/app/topology.ts";
 import { createPostgresLedgerStore } from "../../src/ledger/adapters/postgres.ts";
 import type { ApplyBatchDeps } from "../../src/ledger/apply-batch.ts";
 import { fingerprintOf } from "../../src/ledger/command-gateway.ts";
@@ -16,7 +17,6 @@ import type {
   TransferMoney,
   VoidPendingTransfer,
 } from "../../src/ledger/domain/types.ts";
-import { decodeOutboxBatch } from "../../src/ledger/outbox.ts";
 import {
   balanceChangedFromAvro,
   type CommandEnvelope,
@@ -25,8 +25,8 @@ import {
 } from "../../src/ledger/schemas.ts";
 import type { IdGenerator } from "../../src/platform/clock.ts";
 import { createTopicCodec, type TopicCodec } from "../../src/platform/log/topic-codecs.ts";
+import { decodeOutboxBatch } from "../../src/platform/outbox.ts";
 import { createPostgresSchemaRegistry } from "../../src/platform/schema-registry/postgres.ts";
-import { topics } from "../../src/platform/topology.ts";
 
 export const testIbanFormat: IbanFormat = { country: "NL", bankCode: "OPEN" };
 

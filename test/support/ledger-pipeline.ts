@@ -4,16 +4,16 @@
  * whose sends fail after they were made durable.
  */
 import type pg from "pg";
+import { topicSpecs } from "../../src/app/topology.ts";
 import { partitionKey } from "../../src/ledger/command-gateway.ts";
 import type { LedgerCommand } from "../../src/ledger/domain/types.ts";
-import { decodeOutboxBatch } from "../../src/ledger/outbox.ts";
 import { commandToAvro } from "../../src/ledger/schemas.ts";
 import type { LedgerStore } from "../../src/ledger/store.ts";
 import { InvariantViolation, UnavailableError } from "../../src/platform/errors.ts";
 import { createPostgresLog } from "../../src/platform/log/adapters/postgres.ts";
 import type { Log, LogRecord, Producer } from "../../src/platform/log/port.ts";
+import { decodeOutboxBatch } from "../../src/platform/outbox.ts";
 import { type OutboxRelay, startOutboxRelay } from "../../src/platform/outbox-relay.ts";
-import { topicSpecs } from "../../src/platform/topology.ts";
 import type { LedgerCodecs } from "./ledger-fixtures.ts";
 
 /** Empties the log and the ledger (not the schema registry or identity), then recreates the topics. */

@@ -5,9 +5,9 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "../../src/app/config.ts";
 import { type PlatformOptions, type RunningPlatform, startPlatform } from "../../src/app/platform.ts";
-import { standardPlugins } from "../../src/app/standard-plugins.ts";
-import { loadConfig } from "../../src/platform/config.ts";
+import { simulatedGateways, standardPlugins } from "../../src/app/standard-plugins.ts";
 import { freePort, withRetries } from "./ports.ts";
 
 export const testAdmin = { username: "admin", password: "admin-password-for-tests" } as const;
@@ -38,12 +38,20 @@ export async function startTestPlatform(
           adminUsername: testAdmin.username,
           adminPassword: testAdmin.password,
           jwtSecret: testJwtSecret,
+          // Every test client is 127.0.0.1: a suite registers more users than one client may.
+          registrationsPerClientMax: 100_000,
         },
         ...overrides,
       },
     );
     // The standard plugins unless a test chooses its own (e.g. GraphQL with other limits).
-    return startPlatform({ config, role: "all", plugins: standardPlugins, ...options });
+    return startPlatform({
+      config,
+      role: "all",
+      plugins: standardPlugins,
+      gatewaySimulators: simulatedGateways,
+      ...options,
+    });
   };
   const platform = await withRetries(3, start);
   if (!platform.url) throw new Error("the test platform serves HTTP");

@@ -2,10 +2,11 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
-import { loadOrCreateLocalSecrets } from "../../src/app/secrets.ts";
+import { moduleMigrations } from "../../src/app/modules.ts";
 import { startEmbeddedPostgres } from "../../src/platform/db/embedded.ts";
 import { migrate } from "../../src/platform/db/migrate.ts";
 import { createPool } from "../../src/platform/db/pool.ts";
+import { loadOrCreateLocalSecrets } from "../../src/platform/secrets.ts";
 import { freePort, withRetries } from "./ports.ts";
 
 export interface TestDatabase {
@@ -40,7 +41,7 @@ export async function startTestDatabase(options: { superuser?: boolean } = {}): 
     connectionsMax: 20,
     statementTimeoutMs: 30_000,
   });
-  await migrate(pool);
+  await migrate(pool, moduleMigrations);
   return {
     url: server.url,
     superuserUrl: server.superuserUrl,

@@ -88,7 +88,7 @@ export async function sealBlockBefore0013(
   });
 }
 
-const migrationsDir = join(import.meta.dirname, "../../src/platform/db/migrations");
+const migrationsDir = join(import.meta.dirname, "../../src/tokens/migrations");
 
 /**
  * A new schema in `db` with the given migration files applied, and a pool whose unqualified names

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildSchema, execute, type GraphQLError, parse } from "graphql";
 import { UnavailableError } from "../../platform/errors.ts";
-import { ProblemError } from "../problems.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { toClientError } from "./errors.ts";
 
 const schema = buildSchema(

@@ -6,7 +6,7 @@
 import { GraphQLError } from "graphql";
 import type { ZodError } from "zod";
 import { InfrastructureError } from "../../platform/errors.ts";
-import { type Problem, type ProblemCode, ProblemError, problem } from "../problems.ts";
+import { type Problem, type ProblemCode, ProblemError, problem } from "../../platform/http/problems.ts";
 
 /** Problem members that become the GraphQL message or are HTTP-only; the rest are extensions. */
 const nonExtensionMembers = new Set(["type", "title", "status", "detail", "instance"]);

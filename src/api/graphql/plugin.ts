@@ -23,11 +23,11 @@ import { CloseCode } from "graphql-ws";
 import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { PlatformServices } from "../../app/platform.ts";
-import { bearerToken } from "../../identity/routes.ts";
-import type { AccessTokens, Principal } from "../../identity/tokens.ts";
 import { assert } from "../../platform/errors.ts";
+import type { Principal, VerifyToken } from "../../platform/http/auth.ts";
+import { bearerToken } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { installJsonBodyParser } from "../json-body.ts";
-import { ProblemError } from "../problems.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import {
   type DocumentLimits,
@@ -80,7 +80,7 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
     const log = services.logger.child({ component: "graphql" });
     const schema = buildLedgerSchema(
       ledgerResolvers({
-        ledger: services.ledgerHttp,
+        ledger: services.ledger.http,
         subscriptionBufferedMax: options.subscriptionBufferedMax,
         commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
       }),
@@ -90,11 +90,12 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
       toClientError(error, (cause) => log.error({ err: cause }, "graphql operation failed"));
     const prepare = (request: OperationRequest, principal: Principal) =>
       prepareOperation(schema, rules, options.limits, request, { principal });
-    const verify = (authorization: string | undefined) => verifyBearer(services.tokens, authorization);
+    const verify = (authorization: string | undefined) =>
+      verifyBearer(services.identity.verifyToken, authorization);
 
     // Amounts are String! here: GraphQL refuses a JSON number for one, so literals need no keeping.
     installJsonBodyParser(app, { moneyLiterals: false });
-    serveHttp(app, options, prepare, formatError, services.ledgerHttp.authenticate);
+    serveHttp(app, options, prepare, formatError, services.identity.authenticate);
     serveWebSocket(app, options, prepare, formatError, verify, () => services.clock.nowMs());
     app.get(`${graphqlPath}/schema.graphql`, { schema: { hide: true } }, async (_request, reply) =>
       reply.type("text/plain; charset=utf-8").send(typeDefs),
@@ -141,7 +142,7 @@ function serveHttp(
   options: GraphqlOptions,
   prepare: Prepare,
   formatError: FormatError,
-  authenticate: PlatformServices["ledgerHttp"]["authenticate"],
+  authenticate: PlatformServices["identity"]["authenticate"],
 ): void {
   const handle = createHandler<FastifyRequest, { principal: Principal }, GraphqlContext>({
     onSubscribe: (request, params) => prepare(params, request.context.principal),
@@ -152,6 +153,9 @@ function serveHttp(
     url: graphqlPath,
     bodyLimit: options.messageBytesMax,
     schema: {
+      // GraphQL has its own schema (GET /graphql/schema.graphql); OpenAPI cannot describe which
+      // query strings are valid, so the endpoint is documented in the API description instead.
+      hide: true,
       tags: ["graphql"],
       summary: "GraphQL over HTTP (queries and mutations); subscriptions use WebSocket on the same path",
       description: `Schema: GET ${graphqlPath}/schema.graphql. Errors carry extensions.code.`,
@@ -305,10 +309,13 @@ function authorizationParam(params: Readonly<Record<string, unknown>> | undefine
  * exactly the same tokens. It reads only `headers.authorization`, sets `principal` and may set a
  * `WWW-Authenticate` header; a WebSocket upgrade has no Fastify request, hence this minimal stand-in.
  */
-async function verifyBearer(tokens: AccessTokens, authorization: string | undefined): Promise<Verification> {
+async function verifyBearer(
+  verifyToken: VerifyToken,
+  authorization: string | undefined,
+): Promise<Verification> {
   const token = bearerToken(authorization);
   if (token === undefined) return { ok: false, detail: "Send Authorization: Bearer <access token>" };
-  const verified = await tokens.verify(token);
+  const verified = await verifyToken(token);
   if (verified.ok) return { ok: true, principal: verified.principal, expiresAtMs: verified.expiresAtMs };
   return {
     ok: false,

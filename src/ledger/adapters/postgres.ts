@@ -2,8 +2,8 @@ import type pg from "pg";
 import { inTransaction, prepared } from "../../platform/db/pool.ts";
 import { InfrastructureError } from "../../platform/errors.ts";
 import type { PostgresLog } from "../../platform/log/adapters/postgres.ts";
+import { encodeOutboxBatch } from "../../platform/outbox.ts";
 import type { AccountState, PendingState, PendingTransferState, TransferKind } from "../domain/types.ts";
-import { encodeOutboxBatch } from "../outbox.ts";
 import type { BatchChanges, LedgerStore, LedgerTransaction, OutgoingEvent, StoredOutcome } from "../store.ts";
 
 const accountColumns =

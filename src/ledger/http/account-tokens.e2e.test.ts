@@ -98,7 +98,7 @@ describe("account tokens", () => {
     // Whatever a non-owner was given must not move the owner's money.
     let thefts = 0;
     for (const { id, token, thief } of stolen.slice(0, 10)) {
-      const iban = (await tp.platform.queries.accountById(id))?.iban as string;
+      const iban = (await tp.platform.ledger.queries.accountById(id))?.iban as string;
       await deposit(iban, "1000");
       const theft = await thief.post("/v1/transfers", {
         id: randomUUID(),

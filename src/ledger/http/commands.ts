@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../../api/problems.ts";
-import { requireRole } from "../../identity/routes.ts";
-import type { Principal } from "../../identity/tokens.ts";
+import type { Principal } from "../../platform/http/auth.ts";
+import { requireRole } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import type { CommandStatus } from "../notifications.ts";
 import { isStaff, type LedgerHttpDeps, principalOf } from "./common.ts";
 
@@ -40,6 +40,7 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         params: z.strictObject({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => visibleCommandStatus(deps, principalOf(request), request.params.id),

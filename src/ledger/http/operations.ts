@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemError } from "../../api/problems.ts";
-import { requireRole } from "../../identity/routes.ts";
+import { requireRole } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import { fingerprintOf } from "../command-gateway.ts";
 import type { TransferMoney } from "../domain/types.ts";
 import { systemAccounts } from "../system-accounts.ts";
@@ -43,6 +43,16 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
         summary: "Cash deposit or withdrawal at a branch (teller or admin)",
         body: operationBody,
         security: [{ bearer: [] }],
+      },
+      config: {
+        openapi: {
+          success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
+          problems: ["not_found", "conflict", "command_failed"],
+          links: {
+            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+          },
+        },
       },
       preHandler: [deps.authenticate, requireRole("teller", "admin")],
     },

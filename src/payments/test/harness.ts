@@ -9,11 +9,11 @@ import {
   type TestPlatform,
   testAdmin,
 } from "../../../test/support/platform.ts";
+import { type GatewayFleet, startGatewayFleet } from "../../dev/gateway-simulators/fleet.ts";
+import type { GatewayProfileInput } from "../../dev/gateway-simulators/profile.ts";
 import { seededRandom, systemClock } from "../../platform/clock.ts";
 import type { paymentView } from "../http.ts";
-import { type PaymentsOptions, paymentsPlugin, type RunningPayments } from "../service.ts";
-import { type GatewayFleet, startGatewayFleet } from "../simulators/fleet.ts";
-import type { GatewayProfileInput } from "../simulators/profile.ts";
+import type { PaymentsOptions, RunningPayments } from "../index.ts";
 
 /** A payment as `GET /v1/payments/{id}` answers it. */
 export type PaymentView = ReturnType<typeof paymentView>;
@@ -43,23 +43,24 @@ export function euroGateway(name: string, extra: Partial<GatewayProfileInput> = 
 
 export async function startPaymentsHarness(
   profiles: readonly GatewayProfileInput[],
-  options: Omit<PaymentsOptions, "fleet"> = {},
+  options: Omit<PaymentsOptions, "seedGateways"> & { readonly alerts?: Record<string, unknown> } = {},
   seed = 42,
-  morePlugins: NonNullable<Parameters<typeof startTestPlatform>[1]>["plugins"] = [],
+  platformOptions: NonNullable<Parameters<typeof startTestPlatform>[1]> & {
+    readonly config?: Record<string, unknown>;
+  } = {},
 ): Promise<PaymentsHarness> {
   const fleet = await startGatewayFleet(profiles, { random: seededRandom(seed), clock: systemClock });
-  let payments: RunningPayments | undefined;
+  const { alerts, ...paymentsOptions } = options;
+  const { config, ...rest } = platformOptions;
+  const alertsConfig = alerts === undefined ? {} : { alerts };
   const tp = await startTestPlatform(
-    {},
+    { ...alertsConfig, ...config },
     {
-      plugins: [
-        paymentsPlugin({ random: seededRandom(seed + 1), ...options, fleet }, (p) => {
-          payments = p;
-        }),
-        ...(morePlugins ?? []),
-      ],
+      ...rest,
+      payments: { random: seededRandom(seed + 1), ...paymentsOptions, seedGateways: fleet },
     },
   );
+  const payments = tp.platform.payments;
   if (!payments) throw new Error("payments did not start");
   const api = apiClient(tp.url);
   const admin = api.as(await api.signIn(testAdmin.username, testAdmin.password));

@@ -14,8 +14,8 @@ import { test } from "node:test";
 import { promisify } from "node:util";
 import pg from "pg";
 import { freePort } from "../../../test/support/ports.ts";
-import { loadOrCreateLocalSecrets } from "../../app/secrets.ts";
 import { InfrastructureError } from "../errors.ts";
+import { loadOrCreateLocalSecrets } from "../secrets.ts";
 import { type EmbeddedPostgresOptions, startEmbeddedPostgres } from "./embedded.ts";
 
 const run = promisify(execFile);

@@ -1,16 +1,25 @@
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type pg from "pg";
 import { inTransaction } from "./pool.ts";
 
-const migrationsDir = join(import.meta.dirname, "migrations");
+/** The platform's own migrations (log, schema registry, dead-letter replays). */
+export const platformMigrations = join(import.meta.dirname, "migrations");
 
 /**
- * Applies `migrations/NNNN_name.sql` files in order, each once, under an advisory lock so that
- * several processes starting together do not race.
+ * Applies the `NNNN_name.sql` files of the platform and of `moduleDirs` (each module's migrations)
+ * in name order, each once, under an advisory lock so that several processes starting together do
+ * not race. Names are unique across directories (the number says when a migration was written).
  */
-export async function migrate(pool: pg.Pool): Promise<readonly string[]> {
-  const files = (await readdir(migrationsDir)).filter((f) => f.endsWith(".sql")).sort();
+export async function migrate(pool: pg.Pool, moduleDirs: readonly string[] = []): Promise<readonly string[]> {
+  const paths = new Map<string, string>();
+  for (const dir of [platformMigrations, ...moduleDirs])
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith(".sql"))) {
+      const other = paths.get(file);
+      if (other && other !== join(dir, file)) throw new Error(`migration ${file} exists twice: ${other}`);
+      paths.set(file, join(dir, file));
+    }
+  const files = [...paths.keys()].sort();
   return inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(727274)");
     await client.query(
@@ -22,8 +31,8 @@ export async function migrate(pool: pg.Pool): Promise<readonly string[]> {
     const applied: string[] = [];
     for (const file of files) {
       if (done.has(file)) continue;
-      await client.query(await readFile(join(migrationsDir, file), "utf8"));
-      await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [file]);
+      await client.query(await readFile(paths.get(file) as string, "utf8"));
+      await client.query("INSERT INTO schema_migrations (name) VALUES ($1)", [basename(file)]);
       applied.push(file);
     }
     return applied;

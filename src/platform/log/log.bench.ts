@@ -5,10 +5,10 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadOrCreateLocalSecrets } from "../../app/secrets.ts";
 import { startEmbeddedPostgres } from "../db/embedded.ts";
 import { migrate } from "../db/migrate.ts";
 import { createPool } from "../db/pool.ts";
+import { loadOrCreateLocalSecrets } from "../secrets.ts";
 import { createPostgresLog } from "./adapters/postgres.ts";
 import type { Log, OutgoingRecord } from "./port.ts";
 

@@ -1,0 +1,99 @@
+/**
+ * Every role started alone, on one real PostgreSQL: what runs in it. Every consumer runs in some
+ * role without HTTP (`worker`: receipts, payment processing, projections).
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { startTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
+import { roles } from "../platform/module.ts";
+import { loadConfig } from "./config.ts";
+import { startPlatform } from "./platform.ts";
+
+let db: TestDatabase;
+let dataDir: string;
+before(async () => {
+  db = await startTestDatabase();
+  dataDir = await mkdtemp(join(tmpdir(), "ledgerflow-roles-"));
+});
+after(async () => {
+  await db?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const expected: Record<(typeof roles)[number], readonly string[]> = {
+  api: [
+    "http",
+    "identity",
+    "ledger.notifier",
+    "payments.orchestrator",
+    "payments.outbox-relay",
+    "payments.processor",
+    "payments.sweeper",
+    "tokens.tokenizer",
+    "tokens.sealer",
+  ],
+  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper"],
+  projector: ["identity", "ledger.pending-sweeper"],
+  notifier: ["identity", "ledger.notifier"],
+  worker: [
+    "identity",
+    "ledger.pending-sweeper",
+    "ledger.notifier",
+    "payments.orchestrator",
+    "payments.outbox-relay",
+    "payments.processor",
+    "payments.sweeper",
+    "tokens.tokenizer",
+    "tokens.sealer",
+  ],
+  all: [
+    "http",
+    "identity",
+    "ledger.command-handler",
+    "ledger.pending-sweeper",
+    "ledger.notifier",
+    "payments.orchestrator",
+    "payments.outbox-relay",
+    "payments.processor",
+    "payments.sweeper",
+    "tokens.tokenizer",
+    "tokens.sealer",
+  ],
+};
+
+for (const role of roles)
+  test(`role ${role} runs exactly its components`, async () => {
+    const config = loadConfig(
+      {},
+      {
+        dataDir,
+        logLevel: "warn",
+        http: { port: 0 },
+        database: { url: db.url },
+        auth: {
+          adminPassword: "admin-password-for-tests",
+          jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+        },
+      },
+    );
+    const platform = await startPlatform({ config, role });
+    try {
+      assert.deepEqual([...platform.running].sort(), [...expected[role]].sort());
+      assert.equal(platform.url !== undefined, role === "api" || role === "all");
+      // No simulators without the dev starter, even though embedded mode asks for them.
+      assert.equal(platform.simulators, undefined);
+    } finally {
+      await platform.stop();
+    }
+  });
+
+test("simulated gateways default on in embedded mode, off in distributed mode unless asked", () => {
+  const secret = { LEDGERFLOW_JWT_SECRET: "x".repeat(40), LEDGERFLOW_DATABASE_URL: "postgres://h/db" };
+  assert.equal(loadConfig({}).payments.simulateGateways, true);
+  assert.equal(loadConfig({ LEDGERFLOW_MODE: "distributed", ...secret }).payments.simulateGateways, false);
+  const asked = { LEDGERFLOW_MODE: "distributed", LEDGERFLOW_SIMULATE_GATEWAYS: "true", ...secret };
+  assert.equal(loadConfig(asked).payments.simulateGateways, true);
+});

@@ -1,0 +1,26 @@
+/**
+ * The ledger context's only door. Other contexts and edges use the ledger through what is exported
+ * here: its module, the published interface (submit, wait for outcomes, queries), the command and
+ * event types it publishes, and the input vocabulary its edges share (amounts, IBANs, assets).
+ */
+export type { Submission } from "./command-gateway.ts";
+export { fingerprintOf } from "./command-gateway.ts";
+export { ledgerConfig } from "./config.ts";
+export { parsePositiveAmount } from "./domain/money.ts";
+export type { AccountState, BalanceChanged, LedgerCommand, TransferKind } from "./domain/types.ts";
+export {
+  accountView,
+  amountInput,
+  amountOrFail,
+  assetCode,
+  ibanInput,
+  ibanOrFail,
+  reasonText,
+  visibleAccount,
+} from "./http/common.ts";
+export { type LedgerDeps, ledgerModule } from "./module.ts";
+export type { CommandResult, CommandStatus } from "./notifications.ts";
+export type { LedgerApi } from "./published.ts";
+export type { HistoryItem, LatestTransfer, LedgerQueries } from "./queries.ts";
+export { outcomeFromAvro, type PublishedOutcome, type PublishedOutcomeEnvelope } from "./schemas.ts";
+export { ledgerTopics } from "./topics.ts";

@@ -1,0 +1,84 @@
+/**
+ * RFC 9457 problem details: the one registry mapping stable error codes to HTTP statuses.
+ * Every error leaving the API goes through `toProblem`; nothing else formats errors, and no stack
+ * trace or internal message ever reaches a client.
+ */
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: string;
+  readonly detail?: string;
+  /** JSON pointer-ish path of the offending input field, e.g. "amount" or "transfers/3/to". */
+  readonly field?: string;
+  readonly instance?: string;
+  readonly [extension: string]: unknown;
+}
+
+interface ProblemKind {
+  readonly status: number;
+  readonly title: string;
+}
+
+/** Stable codes. Clients may switch on `code`; never rename one. */
+export const problemKinds = {
+  validation_failed: { status: 400, title: "The request is malformed" },
+  body_too_large: { status: 413, title: "The request body is too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  unauthenticated: { status: 401, title: "Authentication is required" },
+  invalid_credentials: { status: 401, title: "Username or password is wrong" },
+  forbidden: { status: 403, title: "Not allowed" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflicts with an earlier request using the same id" },
+  username_taken: { status: 409, title: "That username is taken" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  unavailable: { status: 503, title: "Temporarily unavailable" },
+  busy: { status: 503, title: "The server is busy; try again shortly" },
+  internal: { status: 500, title: "Internal error" },
+  system_account: { status: 422, title: "System accounts cannot be the target of a customer's transfer" },
+  // Business rejections of commands (outcome FAILED) are 422 with the reason as code.
+  command_failed: { status: 422, title: "The command was rejected" },
+} as const satisfies Record<string, ProblemKind>;
+
+export type ProblemCode = keyof typeof problemKinds;
+
+export class ProblemError extends Error {
+  readonly problem: Problem;
+  constructor(
+    code: ProblemCode,
+    options: { detail?: string; field?: string; extra?: Record<string, unknown> } = {},
+  ) {
+    super(options.detail ?? problemKinds[code].title);
+    this.name = "ProblemError";
+    this.problem = problem(code, options);
+  }
+}
+
+export function problem(
+  code: ProblemCode,
+  options: { detail?: string; field?: string; extra?: Record<string, unknown> } = {},
+): Problem {
+  const kind = problemKinds[code];
+  return {
+    type: `https://ledgerflow.dev/problems/${code.replaceAll("_", "-")}`,
+    title: kind.title,
+    status: kind.status,
+    code,
+    ...(options.detail === undefined ? {} : { detail: options.detail }),
+    ...(options.field === undefined ? {} : { field: options.field }),
+    ...options.extra,
+  };
+}
+
+/** A command rejected by the domain: 422 with the domain's reason as `code`. */
+export function rejectionProblem(reason: string, extra: Record<string, unknown> = {}): Problem {
+  return {
+    type: `https://ledgerflow.dev/problems/${reason.replaceAll("_", "-")}`,
+    title: problemKinds.command_failed.title,
+    status: 422,
+    code: reason,
+    ...extra,
+  };
+}
