@@ -9,9 +9,8 @@
 import type { Clock } from "../platform/clock.ts";
 import { exhaustedGateways, openAttempt } from "./domain/decide.ts";
 import type { AttemptOutcome, PaymentCommand, PaymentState } from "./domain/types.ts";
-import type { StatusResult } from "./gateway-client.ts";
 import type { LedgerAnswer, PaymentsLedger } from "./ledger-port.ts";
-import type { Orchestrator } from "./orchestrator.ts";
+import type { Orchestrator, ResolvedStatus } from "./orchestrator.ts";
 import type { PaymentStore } from "./store.ts";
 
 export interface DriverOptions {
@@ -57,8 +56,8 @@ export interface PaymentDriver {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function statusToOutcome(status: StatusResult): AttemptOutcome {
-  if (status.kind === "not_found") return "timeout_not_executed";
+function statusToOutcome(status: ResolvedStatus): AttemptOutcome {
+  if (status.kind === "voided") return "timeout_not_executed";
   if (status.kind === "unknown") return "unknown";
   if (status.status === "failed") return "declined";
   if (status.status === "pending") return "pending";
@@ -211,7 +210,7 @@ export function createPaymentDriver(deps: DriverDeps): PaymentDriver {
     while (!stopped) {
       const status = await orchestrator.resolveStatus(gateway, key, Math.min(2_000, options.pollDeadlineMs));
       let result: "succeeded" | "failed" | "not_executed" | undefined;
-      if (status.kind === "not_found") result = "not_executed";
+      if (status.kind === "voided") result = "not_executed";
       else if (status.kind === "found" && status.status !== "pending")
         result = status.status === "failed" ? "failed" : "succeeded";
       if (result !== undefined) {

@@ -3,6 +3,8 @@
  * with an idempotency key, ask its status by key. Answers are classified by what they prove about
  * money: a refusal (4xx/5xx before capture, refused connection) proves nothing moved, so going
  * elsewhere is safe; a timeout or a broken connection proves nothing, so the status must be asked.
+ * A "not found" proves nothing either (the original may still be on its way and execute after the
+ * answer): only a void acknowledged by the gateway ("voided") proves the payment never will.
  */
 
 export interface GatewayPaymentRequest {
@@ -41,7 +43,10 @@ export type StatusResult =
       readonly gatewayPaymentId: string;
       readonly reason?: string;
     }
+  /** The gateway has no payment under the key *yet*: proves nothing about a request in transit. */
   | { readonly kind: "not_found" }
+  /** The gateway voided the key: nothing executed under it and nothing ever will. */
+  | { readonly kind: "voided" }
   | { readonly kind: "unknown"; readonly detail: string };
 
 interface PaymentViewBody {
@@ -112,6 +117,8 @@ export async function createGatewayPayment(
     if (body.status === "failed")
       return { kind: "answered", outcome: "declined", gatewayPaymentId, detail: body.reason ?? "declined" };
     if (body.status === "pending") return { kind: "answered", outcome: "pending", gatewayPaymentId };
+    if (body.status === "voided")
+      return { kind: "refused", outcome: "error", detail: "key voided at the gateway", fault: false };
     return { kind: "ambiguous", detail: `unexpected status ${body.status}` };
   }
   const detail = `HTTP ${status} ${body.code ?? ""}`.trim();
@@ -130,6 +137,21 @@ export async function createGatewayPayment(
   return { kind: "ambiguous", detail };
 }
 
+/** A 200 answer of a status query or a void, as what it proves. */
+function statusOf(body: PaymentViewBody): StatusResult {
+  const status = body.status;
+  if (status === "voided") return { kind: "voided" };
+  if (status === "succeeded" || status === "failed" || status === "pending" || status === "reversed") {
+    return {
+      kind: "found",
+      status,
+      gatewayPaymentId: body.gatewayPaymentId ?? "",
+      ...(body.reason === undefined ? {} : { reason: body.reason }),
+    };
+  }
+  return { kind: "unknown", detail: `unexpected status ${String(status)}` };
+}
+
 export async function gatewayPaymentStatus(
   url: string,
   idempotencyKey: string,
@@ -142,17 +164,30 @@ export async function gatewayPaymentStatus(
     const body = (await response.json().catch(() => ({}))) as PaymentViewBody;
     if (response.status === 404) return { kind: "not_found" };
     if (response.status !== 200) return { kind: "unknown", detail: `HTTP ${response.status}` };
-    const status = body.status;
-    if (status === "succeeded" || status === "failed" || status === "pending" || status === "reversed") {
-      return {
-        kind: "found",
-        status,
-        gatewayPaymentId: body.gatewayPaymentId ?? "",
-        ...(body.reason === undefined ? {} : { reason: body.reason }),
-      };
-    }
-    return { kind: "unknown", detail: `unexpected status ${String(status)}` };
+    return statusOf(body);
   } catch (error) {
     return { kind: "unknown", detail: `status check failed (${causeCode(error) ?? "timeout"})` };
+  }
+}
+
+/**
+ * Query-then-void (`POST /payments/<key>/void`): the payment under the key if the gateway has one,
+ * otherwise "voided", after which the gateway refuses the key for good. Never "not_found".
+ */
+export async function voidGatewayPayment(
+  url: string,
+  idempotencyKey: string,
+  timeoutMs: number,
+): Promise<StatusResult> {
+  try {
+    const response = await fetch(`${url}/payments/${encodeURIComponent(idempotencyKey)}/void`, {
+      method: "POST",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await response.json().catch(() => ({}))) as PaymentViewBody;
+    if (response.status !== 200) return { kind: "unknown", detail: `void: HTTP ${response.status}` };
+    return statusOf(body);
+  } catch (error) {
+    return { kind: "unknown", detail: `void failed (${causeCode(error) ?? "timeout"})` };
   }
 }

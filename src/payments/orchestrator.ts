@@ -6,7 +6,8 @@
  * timeout; our own token bucket (burst limit) in front of it. Across gateways: the routing plan
  * (routing.ts) gives the pick and the failover order; a refusal moves on to the next candidate; a
  * timeout or broken connection is resolved by asking that gateway for the payment's status *before*
- * anything else happens, so a payment is never captured twice. When every candidate is over its
+ * anything else happens, so a payment is never captured twice (see `resolveStatus` for why a
+ * "not found" is never enough). When every candidate is over its
  * burst limit, the payment waits for a token (bounded by `burstWaitMaxMs`).
  */
 import {
@@ -30,6 +31,7 @@ import {
   type GatewayPaymentRequest,
   gatewayPaymentStatus,
   type StatusResult,
+  voidGatewayPayment,
 } from "./gateway-client.ts";
 import { defaultHealthOptions, GatewayHealth, type HealthOptions, type HealthSnapshot } from "./health.ts";
 import { defaultRoutingOptions, type GatewayConfig, planRoute, type RoutingOptions } from "./routing.ts";
@@ -95,6 +97,8 @@ export interface AttemptHooks {
   ): Promise<void>;
 }
 
+export type ResolvedStatus = Exclude<StatusResult, { kind: "not_found" }>;
+
 export type RouteResult =
   | { readonly kind: "captured"; readonly gateway: string; readonly gatewayPaymentId: string }
   | { readonly kind: "declined"; readonly gateway: string; readonly reason: string }
@@ -157,8 +161,11 @@ class GatewayFault extends Error {
 
 export interface Orchestrator {
   route(payment: RoutablePayment, hooks: AttemptHooks): Promise<RouteResult>;
-  /** Asks a gateway for a payment's status until it is known or the deadline passes. */
-  resolveStatus(gateway: string, idempotencyKey: string, deadlineMs: number): Promise<StatusResult>;
+  /**
+   * Asks a gateway for a payment's status until it is known or the deadline passes. Never
+   * "not_found": "voided" (the gateway promised it never executes) is the only proof of no effect.
+   */
+  resolveStatus(gateway: string, idempotencyKey: string, deadlineMs: number): Promise<ResolvedStatus>;
   conditions(): readonly { name: string; breaker: string; health: HealthSnapshot }[];
   /** Drops runtime state of gateways no longer registered. */
   sync(): void;
@@ -282,21 +289,34 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     }
   };
 
-  const resolveStatus = async (gateway: string, key: string, deadlineMs: number): Promise<StatusResult> => {
+  /*
+   * Why a "not found" is not enough: the timed-out original may still be on its way (a proxy, a
+   * socket buffer, a busy gateway) and execute after the gateway answered 404; failing over then
+   * captures the payment twice. Any number of 404s, however far apart, leaves that window open.
+   * So, as acquirers do after a timeout (a "technical cancel" by merchant reference), a 404 is
+   * followed by a void of the key: the gateway atomically answers with the payment if it exists
+   * by then, or voids the key so the late original is refused. Only "voided" lets the payment go
+   * elsewhere; a void that fails or goes unanswered is asked again, and at the deadline the
+   * payment stays "unknown" with this gateway (held), never moved on.
+   */
+  const resolveStatus = async (gateway: string, key: string, deadlineMs: number): Promise<ResolvedStatus> => {
     const config = deps.gateways().find((g) => g.name === gateway) ?? runtimes.get(gateway)?.config;
     if (!config) return { kind: "unknown", detail: `gateway ${gateway} is not registered` };
     const until = clock.nowMs() + deadlineMs;
-    let notFoundSeen = 0;
-    let last: StatusResult = { kind: "unknown", detail: "not asked" };
-    // A request still on its way could land after a first 404: only two 404s apart prove it never will.
+    let last: ResolvedStatus = { kind: "unknown", detail: "not asked" };
     while (clock.nowMs() <= until) {
-      last = await gatewayPaymentStatus(config.url, key, options.statusTimeoutMs);
-      if (last.kind === "found") return last;
-      if (last.kind === "not_found" && ++notFoundSeen >= 2) return last;
+      const status = await gatewayPaymentStatus(config.url, key, options.statusTimeoutMs);
+      last =
+        status.kind === "not_found"
+          ? await voidGatewayPayment(config.url, key, options.statusTimeoutMs).then((voided) =>
+              voided.kind === "not_found" ? { kind: "unknown" as const, detail: "void: not found" } : voided,
+            )
+          : status;
+      if (last.kind !== "unknown") return last;
       if (clock.nowMs() + options.statusRetryMs > until) break;
       await sleep(options.statusRetryMs);
     }
-    return last.kind === "not_found" ? { kind: "unknown", detail: "seen missing only once" } : last;
+    return last;
   };
 
   const idempotencyKeyOf = (paymentId: string) => `lf-${paymentId}`;
@@ -387,9 +407,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
                   ? "declined"
                   : "pending";
             detail = `${result.detail}; status check: ${status.status}`;
-          } else if (status.kind === "not_found") {
+          } else if (status.kind === "voided") {
             outcome = "timeout_not_executed";
-            detail = `${result.detail}; status check: never executed`;
+            detail = `${result.detail}; status check: not found, voided at the gateway`;
           } else {
             outcome = "unknown";
             detail = `${result.detail}; status check: ${status.detail}`;

@@ -72,6 +72,17 @@ export interface PaymentView {
   readonly reversedAt?: string;
 }
 
+/**
+ * JSON shape of a voided idempotency key: the gateway promised that no payment will ever execute
+ * under it (see `POST /payments/:idempotencyKey/void` in server.ts).
+ */
+export interface VoidedView {
+  readonly idempotencyKey: string;
+  readonly gateway: string;
+  readonly status: "voided";
+  readonly voidedAt: string;
+}
+
 export function fingerprintOf(request: PaymentRequest): string {
   // Fixed field order, absent fields as null: two requests are "the same" exactly when this matches.
   return JSON.stringify([
@@ -92,6 +103,8 @@ export function createPaymentStore(gateway: string) {
   const keysByPaymentId = new Map<string, Set<string>>();
   const captures: Capture[] = [];
   const captureCounts = new Map<string, number>();
+  /** Voided keys and when: a later request with one of them is refused, never executed. */
+  const voidedAtMs = new Map<string, number>();
 
   return {
     byKey(idempotencyKey: string): PaymentRecord | undefined {
@@ -101,6 +114,23 @@ export function createPaymentStore(gateway: string) {
     byPaymentId(paymentId: string): readonly PaymentRecord[] {
       const keys = keysByPaymentId.get(paymentId) ?? new Set<string>();
       return [...keys].flatMap((key) => byKey.get(key) ?? []);
+    },
+
+    /**
+     * Query-then-void in one synchronous step (nothing can land between the two): the payment
+     * under this key if there is one, otherwise the key is voided for good.
+     */
+    voidKey(idempotencyKey: string, atMs: number): PaymentRecord | VoidedView {
+      const record = byKey.get(idempotencyKey);
+      if (record !== undefined) return record;
+      if (!voidedAtMs.has(idempotencyKey)) voidedAtMs.set(idempotencyKey, atMs);
+      return this.voided(idempotencyKey) as VoidedView;
+    },
+
+    voided(idempotencyKey: string): VoidedView | undefined {
+      const atMs = voidedAtMs.get(idempotencyKey);
+      if (atMs === undefined) return undefined;
+      return { idempotencyKey, gateway, status: "voided", voidedAt: new Date(atMs).toISOString() };
     },
 
     add(record: PaymentRecord): void {

@@ -26,10 +26,14 @@
  *     500     `internal` (simulated processor error, profile.errorRate). Nothing captured or stored:
  *             retrying, with the same key or elsewhere, is safe.
  *     503     `unavailable` (outage). Nothing stored; Retry-After when the window's end is known.
+ *     200     the key was voided (`POST /payments/:idempotencyKey/void`): `VoidedView` with status
+ *             "voided" and header `Idempotent-Replayed: true`, whatever the body. Nothing executed.
  *     (none)  timeout (profile.timeoutRate): the request is accepted and never answered; the socket
  *             is closed after profile.timeoutHangMs. A coin flip decides whether it was executed:
  *             ask `GET /payments/:idempotencyKey` before retrying elsewhere — 200 with "succeeded"
- *             means it was captured, 404 means it never took effect.
+ *             means it was captured. A 404 proves nothing yet: the request may still be on its way
+ *             (queued in a proxy, a socket buffer, a busy server) and execute after the answer. Only
+ *             a void (below) answered "voided" proves it never will.
  *     A "pending" payment completes after profile.completionLatency. When it completes, or at once
  *     for a final answer, and `callbackUrl` was given, the gateway POSTs a signed callback:
  *       body    { eventId, type: "payment.completed" | "payment.reversed", gatewayPaymentId,
@@ -39,9 +43,18 @@
  *       Delivery is at least once: non-2xx or no answer → retried with backoff (same eventId,
  *       fresh signature). Receivers verify with `verifyCallbackSignature` and drop seen eventIds.
  *
- *   GET /payments/:idempotencyKey        → 200 PaymentView | 404 `not_found`
+ *   GET /payments/:idempotencyKey        → 200 PaymentView | 200 VoidedView | 404 `not_found`
+ *   POST /payments/:idempotencyKey/void  (no body) query-then-void, atomically, like an acquirer's
+ *                                          "technical cancel" by merchant reference:
+ *                                          → 200 PaymentView when a payment exists under the key
+ *                                            (any status, unchanged: the void does not apply), or
+ *                                          → 200 VoidedView { idempotencyKey, gateway,
+ *                                            status: "voided", voidedAt } when none does: the key is
+ *                                            dead from now on, and a request with it that arrives
+ *                                            later (the timed-out original) is answered "voided" and
+ *                                            never executed. Voiding again answers the same.
  *   GET /payments?paymentId=<id>         → 200 { payments: PaymentView[] } (any key used for it)
- *     Both are rate limited and answer 503 during an outage, like a real gateway.
+ *     All three are rate limited and answer 503 during an outage, like a real gateway.
  *   GET /health                          → 200 { status: "up", gateway, kind } | 503 during an outage
  *
  * Admin API (not rate limited, works during outages; the simulator listens on loopback only):
@@ -127,6 +140,10 @@ export interface SimulatorStats {
   timeoutsLost: number;
   rateLimited: number;
   unavailable: number;
+  /** Keys voided by `POST /payments/:idempotencyKey/void` with no payment under them. */
+  voided: number;
+  /** Payment requests refused because their key had been voided. */
+  voidedRefused: number;
   callbacksDelivered: number;
   callbacksFailed: number;
 }
@@ -238,6 +255,8 @@ export async function startGatewaySimulator(options: GatewaySimulatorOptions): P
     timeoutsLost: 0,
     rateLimited: 0,
     unavailable: 0,
+    voided: 0,
+    voidedRefused: 0,
     callbacksDelivered: 0,
     callbacksFailed: 0,
   };
@@ -500,6 +519,12 @@ export async function startGatewaySimulator(options: GatewaySimulatorOptions): P
       }
       // The first attempt left no trace (500, or lost in a timeout): this one is a new attempt.
     }
+    // Checked with no await between it and the record's creation: a void lands before or after.
+    const voided = store.voided(idempotencyKey);
+    if (voided !== undefined) {
+      stats.voidedRefused++;
+      return reply.code(200).header("idempotent-replayed", "true").send(voided);
+    }
     const reason = unsupportedReason(profile, payment);
     if (reason !== undefined) {
       stats.rejected++;
@@ -513,10 +538,32 @@ export async function startGatewaySimulator(options: GatewaySimulatorOptions): P
     const refused = refuse(reply, true);
     if (refused !== undefined) return refused;
     const record = store.byKey(request.params.idempotencyKey);
-    if (record === undefined)
-      return sendProblem(reply, problem("not_found", { detail: "no payment with this key" }));
-    return store.view(record);
+    if (record !== undefined) return store.view(record);
+    const voided = store.voided(request.params.idempotencyKey);
+    if (voided !== undefined) return voided;
+    return sendProblem(reply, problem("not_found", { detail: "no payment with this key" }));
   });
+
+  app.post<{ Params: { idempotencyKey: string } }>(
+    "/payments/:idempotencyKey/void",
+    async (request, reply) => {
+      stats.requests++;
+      const refused = refuse(reply, true);
+      if (refused !== undefined) return refused;
+      const { idempotencyKey } = request.params;
+      if (!idempotencyKeyPattern.test(idempotencyKey)) {
+        return sendProblem(
+          reply,
+          problem("validation_failed", { field: "idempotencyKey", detail: "1..255 visible ASCII" }),
+        );
+      }
+      const wasVoided = store.voided(idempotencyKey) !== undefined;
+      const answer = store.voidKey(idempotencyKey, clock.nowMs());
+      if ("request" in answer) return store.view(answer);
+      if (!wasVoided) stats.voided++;
+      return answer;
+    },
+  );
 
   app.get<{ Querystring: { paymentId?: string } }>("/payments", async (request, reply) => {
     stats.requests++;
