@@ -170,6 +170,36 @@ test("after a timeout the status query tells the truth, and a retry never captur
   assert.deepEqual(report.duplicates, []);
 });
 
+test("a void answers with the payment if there is one, otherwise voids the key and refuses it later", async () => {
+  const sim = await simulator({ latency: { distribution: "constant", ms: 1 } });
+  const voidKey = (key: string) => call(`${sim.url}/payments/${key}/void`, { method: "POST" });
+
+  // Nothing under the key yet (e.g. the timed-out original is still on its way): voided for good.
+  const voided = await voidKey("key-v1");
+  assert.equal(voided.status, 200);
+  assert.equal(voided.body.status, "voided");
+  assert.equal(voided.body.idempotencyKey, "key-v1");
+  assert.deepEqual((await voidKey("key-v1")).body, voided.body, "voiding again answers the same");
+  assert.deepEqual((await call(`${sim.url}/payments/key-v1`)).body, voided.body);
+  const late = await pay(sim, "key-v1", payment("pay-v1"));
+  assert.equal(late.status, 200);
+  assert.equal(late.headers.get("idempotent-replayed"), "true");
+  assert.equal(late.body.status, "voided");
+  assert.equal((await captures(sim)).total, 0, "the late original was not executed");
+
+  // A payment exists under the key: the void answers with it and changes nothing.
+  const paid = await pay(sim, "key-v2", payment("pay-v2"));
+  assert.equal(paid.status, 201);
+  const notVoided = await voidKey("key-v2");
+  assert.equal(notVoided.status, 200);
+  assert.deepEqual(notVoided.body, paid.body);
+  assert.equal((await call(`${sim.url}/payments/key-v2`)).body.status, "succeeded");
+  assert.deepEqual((await captures(sim)).countsByPaymentId, { "pay-v2": 1 });
+  const stats = sim.stats();
+  assert.equal(stats.voided, 1);
+  assert.equal(stats.voidedRefused, 1);
+});
+
 test("a scheduled outage window answers 503 with Retry-After, then the gateway is back", async () => {
   const clock = manualClock();
   const sim = await simulator({ outages: [{ fromMs: 1_000, toMs: 3_500 }] }, { clock });
