@@ -269,36 +269,29 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
         },
       };
     }
-    case "PostPendingTransfer": {
-      const amount = (b.amount ?? null) as { long: bigint } | null;
-      const authorization = authorizationFromAvro(b.authorization);
-      return {
-        issuedAtMs,
-        command: {
-          ...head,
-          type: "PostPendingTransfer",
-          pendingId: b.pendingId as string,
-          ...(amount === null ? {} : { amount: amount.long }),
-          ...(authorization === undefined ? {} : { authorization }),
-        },
-      };
-    }
-    case "VoidPendingTransfer": {
-      const authorization = authorizationFromAvro(b.authorization);
-      return {
-        issuedAtMs,
-        command: {
-          ...head,
-          type: "VoidPendingTransfer",
-          pendingId: b.pendingId as string,
-          cause: b.cause === "expired" ? "expired" : "voided",
-          ...(authorization === undefined ? {} : { authorization }),
-        },
-      };
-    }
+    case "PostPendingTransfer":
+    case "VoidPendingTransfer":
+      return { issuedAtMs, command: completionFromAvro(name, head, b) };
     default:
       throw new TypeError(`unknown command ${name}`);
   }
+}
+
+function completionFromAvro(
+  name: "PostPendingTransfer" | "VoidPendingTransfer",
+  head: { commandId: string; fingerprint: string },
+  b: Record<string, unknown>,
+): LedgerCommand {
+  const authorization = authorizationFromAvro(b.authorization);
+  const common = {
+    ...head,
+    pendingId: b.pendingId as string,
+    ...(authorization === undefined ? {} : { authorization }),
+  };
+  if (name === "VoidPendingTransfer")
+    return { ...common, type: name, cause: b.cause === "expired" ? "expired" : "voided" };
+  const amount = (b.amount ?? null) as { long: bigint } | null;
+  return { ...common, type: name, ...(amount === null ? {} : { amount: amount.long }) };
 }
 
 type AvroAuthorization = { kind: Authorization["kind"]; actorId: string; tokenHash: string };

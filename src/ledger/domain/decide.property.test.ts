@@ -448,6 +448,7 @@ function completionAuthRejection(
   pending: PendingTransferState,
 ): string | undefined {
   const auth = command.authorization;
+  if (auth !== undefined && pending.kind !== "transfer") return "pending_transfer_not_found";
   const debit = harness.state.accountById(pending.debitAccountId);
   if (auth?.kind === "owner" && auth.actorId !== debit?.ownerId) return "pending_transfer_not_found";
   if (auth?.kind === "token" && (debit?.tokenHash === "" || auth.tokenHash !== debit?.tokenHash))

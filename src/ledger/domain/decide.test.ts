@@ -751,15 +751,26 @@ describe("two-phase transfers", () => {
     const wrongToken: Authorization = { kind: "token", actorId: "mallory", tokenHash: "hash-of-bob" };
     const ownersWrongToken: Authorization = { kind: "token", actorId: "alice", tokenHash: "hash-of-bob" };
     // To anyone who may not debit alice's account, the pending transfer does not exist.
-    assertRejectedWithoutEffect(ledger, { ...post(pendingId), authorization: asBob }, "pending_transfer_not_found");
+    assertRejectedWithoutEffect(
+      ledger,
+      { ...post(pendingId), authorization: asBob },
+      "pending_transfer_not_found",
+    );
     assertRejectedWithoutEffect(
       ledger,
       { ...voidPending(pendingId), authorization: wrongToken },
       "pending_transfer_not_found",
     );
-    assertRejectedWithoutEffect(ledger, { ...post(pendingId), authorization: ownersWrongToken }, "invalid_token");
+    assertRejectedWithoutEffect(
+      ledger,
+      { ...post(pendingId), authorization: ownersWrongToken },
+      "invalid_token",
+    );
     const withToken: Authorization = { kind: "token", actorId: "merchant", tokenHash: "hash-of-alice" };
-    assert.equal(confirmed(ledger.run({ ...post(pendingId), amount: 1n, authorization: withToken })).amount, 1n);
+    assert.equal(
+      confirmed(ledger.run({ ...post(pendingId), amount: 1n, authorization: withToken })).amount,
+      1n,
+    );
     const second = reserve(ledger, 10n);
     const asAlice: Authorization = { kind: "owner", actorId: "alice" };
     assert.equal(confirmed(ledger.run({ ...voidPending(second), authorization: asAlice })).phase, "voided");

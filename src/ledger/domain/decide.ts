@@ -194,7 +194,8 @@ function balanceChanges(
 /**
  * Why a post or void of `pending` is refused, if it is. A customer who may not debit the account
  * learns nothing about the pending transfer: to them it does not exist. Platform components (no
- * authorization) may complete any pending transfer.
+ * authorization) and operators may complete any pending transfer; customers only holds (kind
+ * transfer), never a payment's reservation.
  */
 function pendingRejection(
   command: PostPendingTransfer | VoidPendingTransfer,
@@ -204,6 +205,8 @@ function pendingRejection(
 ): RejectionReason | undefined {
   if (!pending) return "pending_transfer_not_found";
   const auth = command.authorization;
+  // Reservations of deposits and withdrawals belong to the payment that made them, not the customer.
+  if (auth && auth.kind !== "operator" && pending.kind !== "transfer") return "pending_transfer_not_found";
   const debit = view.accountById(pending.debitAccountId);
   if (auth?.kind === "owner" && debit?.ownerId !== auth.actorId) return "pending_transfer_not_found";
   if (auth?.kind === "token" && !tokenHashMatches(debit?.tokenHash ?? "", auth.tokenHash))
