@@ -17,10 +17,19 @@ export const moneyKeys: ReadonlySet<string> = new Set(["amount"]);
 // A key spelled with \u escapes reads differently in the text: any escape takes the careful path.
 const numericMoneyHint = /"amount"\s*:\s*[-0-9]/;
 
+const plainInteger = /^[0-9]+$/;
+
+/**
+ * A money number comes back as its literal text, which the amount rules accept only when it is a
+ * plain integer. JSON numbers beyond 2^53 − 1 are refused (NaN fails validation, naming the field):
+ * most JSON clients cannot write them exactly, and the OpenAPI document must be able to state the
+ * number form's range; larger amounts go as strings, the documented form.
+ */
 function keepMoneyLiterals(key: string, value: unknown, context?: { readonly source?: string }): unknown {
-  return typeof value === "number" && moneyKeys.has(key) && context?.source !== undefined
-    ? context.source
-    : value;
+  if (typeof value !== "number" || !moneyKeys.has(key) || context?.source === undefined) return value;
+  const source = context.source;
+  if (plainInteger.test(source) && BigInt(source) > BigInt(Number.MAX_SAFE_INTEGER)) return Number.NaN;
+  return source;
 }
 
 /**

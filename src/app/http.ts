@@ -8,8 +8,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import { installJsonBodyParser } from "../api/json-body.ts";
+import { operationContracts } from "../api/openapi.ts";
 import { decoratePrincipal, type PreHandler, requireRole } from "../platform/http/auth.ts";
-import { installErrorHandler, problemFrameworkOptions } from "../platform/http/error-handler.ts";
+import {
+  installErrorHandler,
+  methodNotAllowed,
+  problemFrameworkOptions,
+  sendProblem,
+} from "../platform/http/error-handler.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 
 export interface HttpAppDeps {
@@ -35,6 +41,9 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     // JSON bodies only; __proto__ / constructor keys are refused rather than silently dropped.
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Path parameters are validated by their schemas (400 naming the field); the router's own limit
+    // (100 by default, below a dead-letter topic's 249) only guards against absurd URLs.
+    routerOptions: { maxParamLength: 2048 },
     // Errors the router and Node's HTTP parser answer themselves leave as problem details too.
     ...problemFrameworkOptions,
   });
@@ -44,6 +53,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   installJsonBodyParser(app, { moneyLiterals: true });
   installErrorHandler(app);
   decoratePrincipal(app);
+  const completeOpenApi = operationContracts(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -52,11 +62,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
         title: "Ledgerflow API",
         version: deps.version,
         description:
-          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`.",
+          "Double-entry ledger with an exactly-once command pipeline. Amounts are integer minor units as decimal strings. Errors are RFC 9457 problem details with a stable `code`. GraphQL (queries, mutations; subscriptions over WebSocket) is served at /graphql with its schema at /graphql/schema.graphql.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: (document) =>
+      "openapiObject" in document ? completeOpenApi(document.openapiObject) : document.swaggerObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
@@ -104,8 +116,11 @@ function serveWeb(app: FastifyInstance, webDir: string): void {
   const assets = join(root, "assets") + sep;
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
     const path = (request.params as { "*": string })["*"] ?? "";
-    if (/^(v1|graphql|metrics)(\/|$)/.test(path))
+    if (/^(v1|graphql|metrics)(\/|$)/.test(path)) {
+      const refusal = methodNotAllowed(app, request, reply);
+      if (refusal) return sendProblem(reply, refusal);
       throw new ProblemError("not_found", { detail: `No route for GET /${path}` });
+    }
     const file = webFileOf(root, path) ?? join(root, "index.html");
     const type = contentTypes[extname(file)] ?? "application/octet-stream";
     reply.header(

@@ -2,12 +2,23 @@ import type { Clock } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
 
 /**
- * Counts login attempts per key (a username, a client IP) in fixed windows; after `failuresMax`
- * failures in a window the key is blocked until that window ends.
+ * Counts attempts per key and answers whether the next one may go ahead. Two kinds of rule:
+ *
+ * - `block`: after `attemptsMax` attempts in a fixed window (from the first attempt) the key is
+ *   refused until the window ends. Used where the key belongs to the one trying: a client address,
+ *   a (username, client) pair, a device cookie, registrations per client.
+ * - `delay`: after `attemptsUndelayedMax` attempts each further attempt must wait a delay that
+ *   doubles per attempt, from `delayBaseMs` up to `delayMaxMs`, after the previous one; the count
+ *   is forgotten `windowMs` after the last attempt. Used for a username across all clients, so an
+ *   attacker can slow a victim's untrusted logins down but never lock the victim out (OWASP
+ *   Authentication Cheat Sheet, "Account lockout" and "device cookies").
+ *
+ * Which keys an attempt is counted against is the policy of `loginLimitKeys`.
  *
  * An attempt is counted *before* the password is checked (`admit`) and taken back when it succeeds
  * (`forgive`): counting only after a failed check would let a burst of concurrent guesses all pass
- * the check before any failure is recorded.
+ * the check before any failure is recorded. A refused attempt counts against no key, so an attacker
+ * hammering a blocked (username, client) pair adds nothing to the username's delay.
  *
  * Async so that a Redis adapter can implement it: `createMemoryLoginLimiter` serves embedded mode,
  * `createRedisLoginLimiter` (adapters/redis-login-limiter.ts) distributed mode, where every API
@@ -15,49 +26,127 @@ import { assert } from "../platform/errors.ts";
  */
 export interface LoginLimiter {
   /**
-   * If no key is blocked, counts one attempt against every key and returns 0; otherwise counts
+   * If no key refuses, counts one attempt against every key and returns 0; otherwise counts
    * nothing and returns the seconds until every key may try again.
    */
   admit(keys: readonly LimitKey[]): Promise<number>;
-  /** The admitted attempt succeeded: it no longer counts as a failure. */
+  /** The admitted attempt succeeded: it no longer counts. */
   forgive(keys: readonly LimitKey[]): Promise<void>;
 }
 
-export type LimitScope = "username" | "ip";
+export const limitScopes = ["client", "userClient", "username", "device", "registration"] as const;
+export type LimitScope = (typeof limitScopes)[number];
 
 export interface LimitKey {
   readonly scope: LimitScope;
   readonly id: string;
 }
 
-export interface LimitRule {
-  readonly failuresMax: number;
+export interface BlockRule {
+  readonly kind: "block";
+  readonly attemptsMax: number;
   readonly windowMs: number;
 }
 
+export interface DelayRule {
+  readonly kind: "delay";
+  readonly attemptsUndelayedMax: number;
+  readonly delayBaseMs: number;
+  readonly delayMaxMs: number;
+  /** Quiet time after the last attempt that resets the count. */
+  readonly windowMs: number;
+}
+
+export type LimitRule = BlockRule | DelayRule;
 export type LimitRules = Readonly<Record<LimitScope, LimitRule>>;
 
-const fifteenMinutesMs = 15 * 60 * 1000;
+const minuteMs = 60 * 1000;
 
 /**
- * 10 failures per username per 15 min stops online guessing against one account. The per-IP budget
- * is larger because many users can share one address (NAT, offices), but still stops one client
- * from spraying a common password over many usernames.
+ * Defaults (config `auth.*`, README "Login and registration limits"):
+ * - per client address: 100 failures / 15 min. Large, because many users can share an address
+ *   (NAT, offices); it still stops one client spraying a common password over many usernames.
+ * - per (username, client): 5 failures / 15 min: online guessing from one place.
+ * - per username, any untrusted client: 10 free failures, then 1 s, 2 s, 4 s … up to 60 s between
+ *   attempts, reset after an hour without one. Never a lockout.
+ * - per device cookie: 10 failures / 15 min, then that cookie alone is locked out.
+ * - registrations per client: 10 / hour.
  */
 export const defaultLimitRules: LimitRules = {
-  username: { failuresMax: 10, windowMs: fifteenMinutesMs },
-  ip: { failuresMax: 50, windowMs: fifteenMinutesMs },
+  client: { kind: "block", attemptsMax: 100, windowMs: 15 * minuteMs },
+  userClient: { kind: "block", attemptsMax: 5, windowMs: 15 * minuteMs },
+  username: {
+    kind: "delay",
+    attemptsUndelayedMax: 10,
+    delayBaseMs: 1_000,
+    delayMaxMs: minuteMs,
+    windowMs: 60 * minuteMs,
+  },
+  device: { kind: "block", attemptsMax: 10, windowMs: 15 * minuteMs },
+  registration: { kind: "block", attemptsMax: 10, windowMs: 60 * minuteMs },
 };
+
+export interface LoginSource {
+  /** Case-folded username (`usernameKey`). */
+  readonly username: string;
+  /** Client address as the edge saw it. */
+  readonly client: string;
+  /** Id of a device cookie that is valid for this username, if the client sent one. */
+  readonly deviceId?: string | undefined;
+}
+
+/**
+ * The keys a login attempt is counted against. A trusted device (valid device cookie for this
+ * username) is counted only against its own cookie: attacks from untrusted clients, even from the
+ * same address, cannot lock it out, and a stolen cookie still gets only `device.attemptsMax` tries.
+ */
+export function loginLimitKeys(source: LoginSource): LimitKey[] {
+  if (source.deviceId !== undefined) return [{ scope: "device", id: source.deviceId }];
+  return [
+    { scope: "client", id: source.client },
+    // Length-prefixed: a login username is not yet validated and may contain any separator.
+    { scope: "userClient", id: `${source.username.length}:${source.username}:${source.client}` },
+    { scope: "username", id: source.username },
+  ];
+}
+
+export function validateLimitRules(rules: LimitRules): void {
+  for (const rule of Object.values(rules)) {
+    const counts = rule.kind === "block" ? rule.attemptsMax : rule.attemptsUndelayedMax;
+    assert(Number.isSafeInteger(counts) && counts >= 0, "attempt counts are non-negative integers");
+    assert(Number.isSafeInteger(rule.windowMs) && rule.windowMs > 0, "windowMs is a positive integer");
+    if (rule.kind === "delay") {
+      assert(Number.isSafeInteger(rule.delayBaseMs) && rule.delayBaseMs > 0, "delayBaseMs is positive");
+      assert(
+        Number.isSafeInteger(rule.delayMaxMs) && rule.delayMaxMs >= rule.delayBaseMs,
+        "delayMaxMs ≥ base",
+      );
+    }
+  }
+}
+
+// 2^40 × any positive base exceeds any sane delayMaxMs; capping the exponent keeps it finite.
+const delayDoublingsMax = 40;
+
+/** The wait a delay rule asks for after `attempts` attempts; shared with the Redis script. */
+export function requiredDelayMs(rule: DelayRule, attempts: number): number {
+  const excess = attempts - rule.attemptsUndelayedMax;
+  if (excess < 0) return 0;
+  return Math.min(rule.delayMaxMs, rule.delayBaseMs * 2 ** Math.min(excess, delayDoublingsMax));
+}
 
 export interface MemoryLoginLimiterOptions {
   readonly rules?: LimitRules;
-  /** Most keys tracked; beyond it the key with the oldest window is forgotten first. */
+  /** Most keys tracked; beyond it the key touched longest ago is forgotten first. */
   readonly keysMax?: number;
 }
 
-interface Window {
-  readonly startMs: number;
-  failures: number;
+interface Counter {
+  /** First attempt of the current window (block rules). */
+  startMs: number;
+  /** Latest counted attempt (delay rules; also the eviction order). */
+  lastMs: number;
+  attempts: number;
 }
 
 export function createMemoryLoginLimiter(
@@ -65,44 +154,44 @@ export function createMemoryLoginLimiter(
   options: MemoryLoginLimiterOptions = {},
 ): LoginLimiter {
   const rules = options.rules ?? defaultLimitRules;
+  validateLimitRules(rules);
   const keysMax = options.keysMax ?? 100_000;
   assert(keysMax > 0, "keysMax is positive");
-  // Insertion order == window start order (a new window re-inserts its key), so the first entries
-  // are always the oldest windows: expiry and eviction only ever look at the front.
-  const windows = new Map<string, Window>();
-
+  const longestWindowMs = Math.max(...Object.values(rules).map((rule) => rule.windowMs));
+  // Insertion order == last-counted order (counting re-inserts its key), so the first entries were
+  // touched longest ago: expiry and eviction only ever look at the front.
+  const counters = new Map<string, Counter>();
   const mapKey = (key: LimitKey): string => `${key.scope}:${key.id}`;
-  const isOver = (window: Window, rule: LimitRule, nowMs: number): boolean =>
-    nowMs - window.startMs >= rule.windowMs;
 
-  function dropExpired(nowMs: number): void {
-    const longestWindowMs = Math.max(rules.username.windowMs, rules.ip.windowMs);
-    for (const [key, window] of windows) {
-      if (nowMs - window.startMs < longestWindowMs) break;
-      windows.delete(key);
-    }
-  }
-
-  function retryAfterMs(key: LimitKey, nowMs: number): number {
+  function live(key: LimitKey, nowMs: number): Counter | undefined {
+    const counter = counters.get(mapKey(key));
+    if (counter === undefined) return undefined;
     const rule = rules[key.scope];
-    const window = windows.get(mapKey(key));
-    if (window === undefined || isOver(window, rule, nowMs) || window.failures < rule.failuresMax) return 0;
-    return window.startMs + rule.windowMs - nowMs;
+    const sinceMs = rule.kind === "block" ? counter.startMs : counter.lastMs;
+    return nowMs - sinceMs < rule.windowMs ? counter : undefined;
   }
+
+  const waitMs = (key: LimitKey, nowMs: number): number =>
+    waitMsOf(rules[key.scope], live(key, nowMs), nowMs);
 
   function count(key: LimitKey, nowMs: number): void {
     const k = mapKey(key);
-    const window = windows.get(k);
-    if (window !== undefined && !isOver(window, rules[key.scope], nowMs)) {
-      window.failures += 1;
-      return;
-    }
-    windows.delete(k);
-    windows.set(k, { startMs: nowMs, failures: 1 });
-    while (windows.size > keysMax) {
-      const oldest = windows.keys().next();
+    const counter = live(key, nowMs) ?? { startMs: nowMs, lastMs: nowMs, attempts: 0 };
+    counter.attempts += 1;
+    counter.lastMs = nowMs;
+    counters.delete(k);
+    counters.set(k, counter);
+    while (counters.size > keysMax) {
+      const oldest = counters.keys().next();
       if (oldest.done === true) break;
-      windows.delete(oldest.value);
+      counters.delete(oldest.value);
+    }
+  }
+
+  function dropExpired(nowMs: number): void {
+    for (const [key, counter] of counters) {
+      if (nowMs - counter.lastMs < longestWindowMs) break;
+      counters.delete(key);
     }
   }
 
@@ -110,8 +199,8 @@ export function createMemoryLoginLimiter(
     async admit(keys) {
       const nowMs = clock.nowMs();
       dropExpired(nowMs);
-      const waitMs = Math.max(0, ...keys.map((key) => retryAfterMs(key, nowMs)));
-      if (waitMs > 0) return Math.ceil(waitMs / 1000);
+      const wait = Math.max(0, ...keys.map((key) => waitMs(key, nowMs)));
+      if (wait > 0) return Math.ceil(wait / 1000);
       for (const key of keys) count(key, nowMs);
       return 0;
     },
@@ -119,11 +208,19 @@ export function createMemoryLoginLimiter(
     async forgive(keys) {
       const nowMs = clock.nowMs();
       for (const key of keys) {
-        const window = windows.get(mapKey(key));
-        // A window that rolled over since `admit` no longer holds that attempt.
-        if (window === undefined || isOver(window, rules[key.scope], nowMs)) continue;
-        window.failures = Math.max(0, window.failures - 1);
+        // A window that ended since `admit` no longer holds that attempt.
+        const counter = live(key, nowMs);
+        if (counter !== undefined) counter.attempts = Math.max(0, counter.attempts - 1);
       }
     },
   };
+}
+
+/** How long a live counter (undefined: none, or its window is over) makes the next attempt wait. */
+function waitMsOf(rule: LimitRule, counter: Counter | undefined, nowMs: number): number {
+  if (counter === undefined) return 0;
+  if (rule.kind === "block") {
+    return counter.attempts < rule.attemptsMax ? 0 : counter.startMs + rule.windowMs - nowMs;
+  }
+  return Math.max(0, counter.lastMs + requiredDelayMs(rule, counter.attempts) - nowMs);
 }

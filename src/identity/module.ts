@@ -12,7 +12,9 @@ import { authenticateWith, type PreHandler, type VerifyToken } from "../platform
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
-import { createMemoryLoginLimiter, type LoginLimiter } from "./login-limiter.ts";
+import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
+import { createHashingQueue } from "./hashing-queue.ts";
+import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
 import { createArgon2Hasher } from "./passwords.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService } from "./service.ts";
@@ -26,6 +28,35 @@ export const identityConfig = {
       accessTokenTtlSeconds: positiveInt.default(3_600),
       adminUsername: z.string().min(3).default("admin"),
       adminPassword: z.string().min(10).optional(),
+      /**
+       * HMAC secret for device cookies (OWASP "device cookies": a client that signed in before keeps
+       * getting in while others guess); when unset, derived from jwtSecret (HKDF, a label of its own).
+       */
+      deviceSecret: z.string().min(32).optional(),
+      /** How long a device cookie stays trusted after the login that issued it (90 days). */
+      deviceTrustTtlMs: positiveInt.default(90 * 24 * 60 * 60 * 1000),
+      /** Failed logins with one device cookie per window before that cookie alone is locked out. */
+      deviceFailuresMax: positiveInt.default(10),
+      /** Failed logins from one client address per window, over all usernames (password spraying). */
+      loginClientFailuresMax: positiveInt.default(100),
+      /** Failed logins for one username from one client address per window (online guessing). */
+      loginUserClientFailuresMax: positiveInt.default(5),
+      /** The fixed window of the three limits above. */
+      loginFailuresWindowMs: positiveInt.default(15 * 60 * 1000),
+      /** Failed logins for a username from untrusted clients before each further one must wait. */
+      loginUsernameFailuresUndelayedMax: z.coerce.number().int().min(0).default(10),
+      /** The first wait; it doubles with every further failure, up to the maximum. Never a block. */
+      loginUsernameDelayBaseMs: positiveInt.default(1_000),
+      loginUsernameDelayMaxMs: positiveInt.default(60_000),
+      /** A username's failures are forgotten after this long without one. */
+      loginUsernameWindowMs: positiveInt.default(60 * 60 * 1000),
+      /** Registrations (successful or not) per client address per window. */
+      registrationsPerClientMax: positiveInt.default(10),
+      registrationsWindowMs: positiveInt.default(60 * 60 * 1000),
+      /** argon2id hashes and verifications running at once; the rest wait in a bounded queue. */
+      passwordHashConcurrencyMax: positiveInt.max(64).default(2),
+      /** Hashes waiting for a slot; beyond it the request is answered 503 `busy` with Retry-After. */
+      passwordHashQueuedMax: z.coerce.number().int().min(0).max(100_000).default(64),
       /** Accepted clock skew between the node that issued an access token and the one checking it. */
       clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
     }),
@@ -35,6 +66,20 @@ export const identityConfig = {
     LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
     LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
     LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
+    LEDGERFLOW_DEVICE_SECRET: ["auth", "deviceSecret"],
+    LEDGERFLOW_DEVICE_TRUST_TTL_MS: ["auth", "deviceTrustTtlMs"],
+    LEDGERFLOW_DEVICE_FAILURES_MAX: ["auth", "deviceFailuresMax"],
+    LEDGERFLOW_LOGIN_CLIENT_FAILURES_MAX: ["auth", "loginClientFailuresMax"],
+    LEDGERFLOW_LOGIN_USER_CLIENT_FAILURES_MAX: ["auth", "loginUserClientFailuresMax"],
+    LEDGERFLOW_LOGIN_FAILURES_WINDOW_MS: ["auth", "loginFailuresWindowMs"],
+    LEDGERFLOW_LOGIN_USERNAME_FAILURES_UNDELAYED_MAX: ["auth", "loginUsernameFailuresUndelayedMax"],
+    LEDGERFLOW_LOGIN_USERNAME_DELAY_BASE_MS: ["auth", "loginUsernameDelayBaseMs"],
+    LEDGERFLOW_LOGIN_USERNAME_DELAY_MAX_MS: ["auth", "loginUsernameDelayMaxMs"],
+    LEDGERFLOW_LOGIN_USERNAME_WINDOW_MS: ["auth", "loginUsernameWindowMs"],
+    LEDGERFLOW_REGISTRATIONS_PER_CLIENT_MAX: ["auth", "registrationsPerClientMax"],
+    LEDGERFLOW_REGISTRATIONS_WINDOW_MS: ["auth", "registrationsWindowMs"],
+    LEDGERFLOW_PASSWORD_HASH_CONCURRENCY_MAX: ["auth", "passwordHashConcurrencyMax"],
+    LEDGERFLOW_PASSWORD_HASH_QUEUED_MAX: ["auth", "passwordHashQueuedMax"],
     LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
   },
 } as const satisfies ConfigSection;
@@ -65,18 +110,44 @@ export interface IdentityApi {
 
 /**
  * The login limiter: in Redis when configured, so that every API process behind the balancer
- * shares one budget per username and IP; else in this process's memory (embedded mode).
+ * shares one budget per key; else in this process's memory (embedded mode).
  */
 export function createConfiguredLoginLimiter(
   redisUrl: string | undefined,
   clock: Clock,
   logger: pino.Logger,
+  rules: LimitRules = limitRulesOf(identityDefaults),
 ): LoginLimiter & { close(): Promise<void> } {
-  if (redisUrl === undefined) return { ...createMemoryLoginLimiter(clock), close: async () => {} };
+  if (redisUrl === undefined) return { ...createMemoryLoginLimiter(clock, { rules }), close: async () => {} };
   return createRedisLoginLimiter(clock, {
     url: redisUrl,
+    rules,
     onConnectionError: (error) => logger.warn({ err: error }, "login limiter: Redis connection failed"),
   });
+}
+
+const identityDefaults: IdentityConfig = identityConfig.sections.auth.parse({});
+
+/** The limits of logins and registrations, from `auth.*` (README "Login and registration limits"). */
+export function limitRulesOf(auth: IdentityConfig): LimitRules {
+  const windowMs = auth.loginFailuresWindowMs;
+  return {
+    client: { kind: "block", attemptsMax: auth.loginClientFailuresMax, windowMs },
+    userClient: { kind: "block", attemptsMax: auth.loginUserClientFailuresMax, windowMs },
+    username: {
+      kind: "delay",
+      attemptsUndelayedMax: auth.loginUsernameFailuresUndelayedMax,
+      delayBaseMs: auth.loginUsernameDelayBaseMs,
+      delayMaxMs: auth.loginUsernameDelayMaxMs,
+      windowMs: auth.loginUsernameWindowMs,
+    },
+    device: { kind: "block", attemptsMax: auth.deviceFailuresMax, windowMs },
+    registration: {
+      kind: "block",
+      attemptsMax: auth.registrationsPerClientMax,
+      windowMs: auth.registrationsWindowMs,
+    },
+  };
 }
 
 export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
@@ -95,13 +166,22 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       },
       clock,
     );
-    const limiter = createConfiguredLoginLimiter(deps.redisUrl, clock, deps.logger);
+    const limiter = createConfiguredLoginLimiter(deps.redisUrl, clock, deps.logger, limitRulesOf(config));
     stops.add(() => limiter.close());
+    const secretKey = new TextEncoder().encode(deps.jwtSecret);
     const service = createIdentityService({
       store: createPostgresUserStore(deps.pool),
-      passwords: createArgon2Hasher(),
+      passwords: createHashingQueue(createArgon2Hasher(), {
+        concurrencyMax: config.passwordHashConcurrencyMax,
+        queuedMax: config.passwordHashQueuedMax,
+      }),
       tokens,
       limiter,
+      devices: createDeviceTrust(
+        { key: deviceKeyOf(config.deviceSecret, secretKey), ttlMs: config.deviceTrustTtlMs },
+        clock,
+        deps.ids,
+      ),
       clock,
       ids: deps.ids,
     });

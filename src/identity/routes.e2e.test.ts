@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { startTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
@@ -6,13 +7,62 @@ import { manualClock, systemIds } from "../platform/clock.ts";
 import { decoratePrincipal, requireRole } from "../platform/http/auth.ts";
 import { installErrorHandler } from "../platform/http/error-handler.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
+import { createDeviceTrust } from "./device-trust.ts";
+import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, defaultLimitRules } from "./login-limiter.ts";
+import type { PasswordHasher } from "./passwords.ts";
 import { createArgon2Hasher, owaspArgon2Params } from "./passwords.ts";
 import { authenticate, identityRoutes } from "./routes.ts";
 import type { IdentityService } from "./service.ts";
 import { createIdentityService } from "./service.ts";
 import type { AccessTokens } from "./tokens.ts";
 import { createAccessTokens } from "./tokens.ts";
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * POST from a chosen loopback address (127.0.0.0/8 is all local on Linux), so that one test can be
+ * several clients, an attacker's and the owner's, as the server's `request.ip` tells them apart.
+ */
+function postFrom(
+  localAddress: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      url,
+      {
+        method: "POST",
+        localAddress,
+        agent: false,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: JSON.parse(text) }),
+        );
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(payload);
+  });
+}
 
 describe("identity over HTTP", () => {
   let db: TestDatabase;
@@ -29,10 +79,15 @@ describe("identity over HTTP", () => {
       store: createPostgresUserStore(db.pool),
       passwords: createArgon2Hasher(owaspArgon2Params),
       tokens,
-      // Every request here comes from 127.0.0.1; the per-IP rule is covered by the unit tests.
+      // Every request here comes from 127.0.0.1: per-client limits are tested in their own apps below.
       limiter: createMemoryLoginLimiter(clock, {
-        rules: { ...defaultLimitRules, ip: { failuresMax: 10_000, windowMs: 60_000 } },
+        rules: {
+          ...defaultLimitRules,
+          client: { kind: "block", attemptsMax: 10_000, windowMs: 60_000 },
+          registration: { kind: "block", attemptsMax: 10_000, windowMs: 60_000 },
+        },
       }),
+      devices: createDeviceTrust({ key: new Uint8Array(32).fill(8), ttlMs: 86_400_000 }, clock, systemIds),
       clock,
       ids: systemIds,
     });
@@ -56,10 +111,32 @@ describe("identity over HTTP", () => {
     base = await app.listen({ host: "127.0.0.1", port: 0 });
   });
 
+  // Apps of the limit tests below, each with its own limiter and clock.
+  const extraApps: FastifyInstance[] = [];
+
   after(async () => {
+    for (const extra of extraApps) await extra.close();
     await app?.close();
     await db?.close();
   });
+
+  async function startLimitedApp(options: { passwords?: PasswordHasher } = {}): Promise<string> {
+    const ownClock = manualClock(Date.now());
+    const limited = createIdentityService({
+      store: createPostgresUserStore(db.pool),
+      passwords: options.passwords ?? createArgon2Hasher(owaspArgon2Params),
+      tokens: await createAccessTokens({ secret: new Uint8Array(32).fill(9) }, ownClock),
+      limiter: createMemoryLoginLimiter(ownClock, { rules: defaultLimitRules }),
+      devices: createDeviceTrust({ key: new Uint8Array(32).fill(8), ttlMs: 86_400_000 }, ownClock, systemIds),
+      clock: ownClock,
+      ids: systemIds,
+    });
+    const extra = Fastify({ logger: false });
+    extraApps.push(extra);
+    installErrorHandler(extra);
+    await extra.register(identityRoutes, { service: limited });
+    return extra.listen({ host: "127.0.0.1", port: 0 });
+  }
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}${path}`, {
@@ -109,7 +186,7 @@ describe("identity over HTTP", () => {
     const ok = await post("/v1/auth/login", { username: "alice", password: "correct horse battery" });
     assert.equal(ok.status, 200);
     const body = await ok.json();
-    assert.deepEqual(Object.keys(body).sort(), ["accessToken", "expiresIn", "tokenType"]);
+    assert.deepEqual(Object.keys(body).sort(), ["accessToken", "deviceToken", "expiresIn", "tokenType"]);
     assert.equal(body.tokenType, "Bearer");
     assert.equal(body.expiresIn, 3600);
     const me = await fetch(`${base}/v1/test/whoami`, {
@@ -135,12 +212,12 @@ describe("identity over HTTP", () => {
     assert.deepEqual(wrong, unknown);
   });
 
-  test("after 10 failed logins the username gets 429 rate_limited with Retry-After", async () => {
+  test("after 5 failed logins from one client the username gets 429 rate_limited there, with Retry-After", async () => {
     assert.equal(
       (await post("/v1/auth/register", { username: "bob", password: "bob's password" })).status,
       201,
     );
-    for (let i = 0; i < 10; i += 1) {
+    for (let i = 0; i < 5; i += 1) {
       await expectProblem(
         await post("/v1/auth/login", { username: "bob", password: `guess ${i} xxxxx` }),
         401,
@@ -326,5 +403,120 @@ describe("identity over HTTP", () => {
     await expectProblem(await fetch(`${base}/v1/nope`), 404, "not_found");
     const crash = await expectProblem(await fetch(`${base}/v1/test/crash`), 500, "internal");
     assert.ok(!JSON.stringify(crash).includes("hunter2"));
+  });
+  describe("login and registration limits (OWASP: throttle guessing without handing out lockouts)", () => {
+    const owner = { username: "owner1", password: "owner's long password" };
+    const attacker = "127.0.0.2";
+
+    test("1000 failures from client A stop neither the owner at client B nor the owner's browser at A", async () => {
+      const limitedBase = await startLimitedApp();
+      const register = await postFrom("127.0.0.4", `${limitedBase}/v1/auth/register`, owner);
+      assert.equal(register.status, 201);
+      // Earlier, the owner signed in from A: the browser got the device cookie.
+      const earlier = await postFrom(attacker, `${limitedBase}/v1/auth/login`, owner);
+      assert.equal(earlier.status, 200);
+      const setCookie = String(earlier.headers["set-cookie"]);
+      const cookie = setCookie.split(";")[0] ?? "";
+
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < 1000; i += 1) {
+        const guess = await postFrom(attacker, `${limitedBase}/v1/auth/login`, {
+          username: owner.username,
+          password: `guess number ${i}`,
+        });
+        statuses.set(guess.status, (statuses.get(guess.status) ?? 0) + 1);
+      }
+
+      const elsewhere = await postFrom("127.0.0.3", `${limitedBase}/v1/auth/login`, owner);
+      assert.equal(elsewhere.status, 200, JSON.stringify(elsewhere.body));
+      // Only 5 guesses at the owner from A were checked at all.
+      assert.deepEqual(Object.fromEntries(statuses), { 401: 5, 429: 995 });
+      assert.match(
+        setCookie,
+        /^ledgerflow_device=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Max-Age=86400; Path=\/v1\/auth; HttpOnly; SameSite=Strict$/,
+      );
+      assert.equal(cookie, `ledgerflow_device=${earlier.body.deviceToken}`);
+      const untrustedAtA = await postFrom(attacker, `${limitedBase}/v1/auth/login`, owner);
+      assert.equal(untrustedAtA.status, 429, "client A itself is blocked for untrusted logins");
+      const browserAtA = await postFrom(attacker, `${limitedBase}/v1/auth/login`, owner, { cookie });
+      assert.equal(browserAtA.status, 200, JSON.stringify(browserAtA.body));
+      const apiClientAtA = await postFrom(attacker, `${limitedBase}/v1/auth/login`, {
+        ...owner,
+        deviceToken: browserAtA.body.deviceToken,
+      });
+      assert.equal(apiClientAtA.status, 200, JSON.stringify(apiClientAtA.body));
+    });
+
+    test("20 concurrent registrations from one client: 10 × 201, the rest 429 rate_limited, not written", async () => {
+      const limitedBase = await startLimitedApp();
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          postFrom("127.0.0.5", `${limitedBase}/v1/auth/register`, {
+            username: `burst-${i}`,
+            password: "a long enough password",
+          }),
+        ),
+      );
+      const created = answers.filter((answer) => answer.status === 201);
+      const refused = answers.filter((answer) => answer.status === 429);
+      assert.equal(created.length, 10);
+      assert.equal(refused.length, 10);
+      for (const answer of refused) {
+        assert.equal(answer.headers["content-type"], "application/problem+json; charset=utf-8");
+        assert.equal(answer.body.code, "rate_limited");
+        assert.equal(answer.body.status, 429);
+        assert.equal(answer.headers["retry-after"], "3600");
+      }
+      const rows = await db.pool.query("SELECT count(*)::int AS n FROM users WHERE username LIKE 'burst-%'");
+      assert.equal(rows.rows[0].n, 10);
+      const otherClient = await postFrom("127.0.0.6", `${limitedBase}/v1/auth/register`, {
+        username: "burst-other",
+        password: "a long enough password",
+      });
+      assert.equal(otherClient.status, 201);
+    });
+
+    test("past the hashing queue a login is 503 busy with Retry-After", async () => {
+      const releases: (() => void)[] = [];
+      let entered = 0;
+      const gated: PasswordHasher = {
+        hash: async () => "unused",
+        verify: async () => {
+          await new Promise<void>((resolve) => releases.push(resolve));
+          return false;
+        },
+      };
+      const queue = createHashingQueue(gated, { concurrencyMax: 1, queuedMax: 1 });
+      const counting: PasswordHasher = {
+        hash: queue.hash,
+        verify: (storedHash, password) => {
+          entered += 1;
+          return queue.verify(storedHash, password);
+        },
+      };
+      const limitedBase = await startLimitedApp({ passwords: counting });
+      const attempt = (username: string) =>
+        postFrom("127.0.0.7", `${limitedBase}/v1/auth/login`, { username, password: "some password" });
+      const waitFor = async (count: number) => {
+        while (entered < count) await new Promise((resolve) => setTimeout(resolve, 5));
+      };
+      const running = attempt("busy-1");
+      await waitFor(1);
+      const queued = attempt("busy-2");
+      await waitFor(2);
+      const refused = await attempt("busy-3");
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers["content-type"], "application/problem+json; charset=utf-8");
+      assert.equal(refused.headers["retry-after"], "1");
+      assert.equal(refused.body.code, "busy");
+      const releaseNext = async () => {
+        while (releases.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        releases.shift()?.();
+      };
+      await releaseNext();
+      assert.equal((await running).status, 401);
+      await releaseNext();
+      assert.equal((await queued).status, 401);
+    });
   });
 });

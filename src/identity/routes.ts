@@ -1,10 +1,12 @@
-import type { FastifyInstance } from "fastify";
+import { parseCookie, stringifySetCookie } from "cookie";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { authenticateWith } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
-import type { IdentityService } from "./service.ts";
+import { deviceTokenLengthMax } from "./device-trust.ts";
+import type { IdentityService, RateLimited } from "./service.ts";
 import {
   passwordLengthMax,
   passwordLengthMin,
@@ -26,13 +28,34 @@ const passwordUnitsMax = passwordLengthMax * 2;
 
 const registerBody = z.strictObject({
   username: z.string().min(usernameLengthMin).max(usernameLengthMax).regex(usernamePattern),
-  password: z.string().min(passwordLengthMin).max(passwordUnitsMax),
+  // JSON Schema counts code points, as the service does: the document states its limit, not zod's.
+  password: z
+    .string()
+    .min(passwordLengthMin)
+    .max(passwordUnitsMax)
+    .meta({
+      maxLength: passwordLengthMax,
+      description: `${passwordLengthMin} to ${passwordLengthMax} characters`,
+    }),
 });
 
 const loginBody = z.strictObject({
   username: z.string().min(1).max(usernameLengthMax),
   password: z.string().min(1).max(passwordUnitsMax),
+  deviceToken: z
+    .string()
+    .max(deviceTokenLengthMax)
+    .optional()
+    .describe("API clients: the deviceToken of an earlier login (browsers send the cookie instead)"),
 });
+
+/**
+ * The device cookie (OWASP "device cookies"): httpOnly so scripts cannot read it, SameSite=Strict
+ * and scoped to /v1/auth so it travels only with logins, Secure whenever the request came over
+ * HTTPS (a plain-HTTP development setup would otherwise never get it back).
+ */
+export const deviceCookieName = "ledgerflow_device";
+const deviceCookiePath = "/v1/auth";
 
 const userResponse = z.object({
   id: z.uuid(),
@@ -44,6 +67,11 @@ const tokenResponse = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
   expiresIn: z.int().describe("Seconds until the access token expires"),
+  deviceToken: z
+    .string()
+    .describe(
+      "Marks this client as one that signed in before; send it back with later logins so other clients' failures cannot lock it out. Browsers also get it as an httpOnly cookie.",
+    ),
 });
 
 /** `POST /v1/auth/register` and `POST /v1/auth/login`. Needs `installErrorHandler` on the root. */
@@ -65,11 +93,15 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         summary: "Create a customer account",
         body: registerBody,
         response: { 201: userResponse },
+        description: "Limited per client address (429 rate_limited with Retry-After).",
       },
+      config: { openapi: { problems: ["username_taken"] } },
     },
     async (request, reply) => {
-      const result = await service.register(request.body.username, request.body.password);
+      const result = await service.register(request.body.username, request.body.password, request.ip);
       if (!result.ok) {
+        if (result.code === "rate_limited")
+          throw rateLimited(result, "Too many registrations from this client");
         if (result.code === "username_taken") throw new ProblemError("username_taken", { field: "username" });
         throw new ProblemError("validation_failed", { field: result.field, detail: result.detail });
       }
@@ -87,21 +119,52 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: loginBody,
         response: { 200: tokenResponse },
       },
+      config: { openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
-    async (request) => {
-      const result = await service.login({ ...request.body, clientIp: request.ip });
-      if (!result.ok) {
-        if (result.code === "rate_limited") {
-          throw new ProblemError("rate_limited", {
-            detail: "Too many failed logins; try again later",
-            extra: { retryAfterS: result.retryAfterS },
-          });
-        }
-        throw new ProblemError("invalid_credentials");
-      }
-      return { accessToken: result.accessToken, tokenType: "Bearer" as const, expiresIn: result.expiresInS };
-    },
+    (request, reply) => login(service, request.body, request, reply),
   );
+}
+
+async function login(
+  service: IdentityService,
+  body: z.infer<typeof loginBody>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const { username, password } = body;
+  const deviceToken = body.deviceToken ?? deviceCookieOf(request);
+  const result = await service.login({ username, password, clientIp: request.ip, deviceToken });
+  if (!result.ok) {
+    if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
+    throw new ProblemError("invalid_credentials");
+  }
+  reply.header(
+    "set-cookie",
+    stringifySetCookie({
+      name: deviceCookieName,
+      value: result.deviceToken,
+      maxAge: result.deviceTokenExpiresInS,
+      path: deviceCookiePath,
+      httpOnly: true,
+      sameSite: "strict",
+      secure: request.protocol === "https",
+    }),
+  );
+  return {
+    accessToken: result.accessToken,
+    tokenType: "Bearer" as const,
+    expiresIn: result.expiresInS,
+    deviceToken: result.deviceToken,
+  };
+}
+
+function deviceCookieOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  return header === undefined ? undefined : parseCookie(header)[deviceCookieName];
+}
+
+function rateLimited(result: RateLimited, detail: string): ProblemError {
+  return new ProblemError("rate_limited", { detail, extra: { retryAfterS: result.retryAfterS } });
 }
 
 /** preHandler: a valid Bearer access token of this platform, else 401. */

@@ -1,6 +1,8 @@
 import type { Clock, IdGenerator } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
+import type { DeviceTrust } from "./device-trust.ts";
 import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
+import { loginLimitKeys } from "./login-limiter.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { Role, UserStore } from "./store.ts";
 import { usernameKey } from "./store.ts";
@@ -27,10 +29,17 @@ export interface ValidationRejection {
   readonly detail: string;
 }
 
+export interface RateLimited {
+  readonly ok: false;
+  readonly code: "rate_limited";
+  readonly retryAfterS: number;
+}
+
 export type RegisterResult =
   | { readonly ok: true; readonly user: PublicUser }
   | ValidationRejection
-  | { readonly ok: false; readonly code: "username_taken" };
+  | { readonly ok: false; readonly code: "username_taken" }
+  | RateLimited;
 
 export type LoginResult =
   | {
@@ -38,9 +47,12 @@ export type LoginResult =
       readonly accessToken: string;
       readonly expiresInS: number;
       readonly user: PublicUser;
+      /** Proof for later logins that this client signed in before (see device-trust.ts). */
+      readonly deviceToken: string;
+      readonly deviceTokenExpiresInS: number;
     }
   | { readonly ok: false; readonly code: "invalid_credentials" }
-  | { readonly ok: false; readonly code: "rate_limited"; readonly retryAfterS: number };
+  | RateLimited;
 
 export type BootstrapAdminResult =
   | { readonly ok: true; readonly created: boolean; readonly user: PublicUser }
@@ -51,10 +63,16 @@ export interface LoginAttempt {
   readonly password: string;
   /** Client address as the edge saw it (after trusted-proxy handling). */
   readonly clientIp: string;
+  /** The device token the client holds (cookie or body), if any; checked, never trusted blindly. */
+  readonly deviceToken?: string | undefined;
 }
 
 export interface IdentityService {
-  register(username: string, password: string): Promise<RegisterResult>;
+  /**
+   * With `clientIp` the registration counts against that client's registration limit (every HTTP
+   * registration); without it (bootstrap, tools, tests in process) it is not limited.
+   */
+  register(username: string, password: string, clientIp?: string): Promise<RegisterResult>;
   login(attempt: LoginAttempt): Promise<LoginResult>;
   /** Creates the admin on first start; when the username exists (any case) leaves it untouched. */
   bootstrapAdmin(username: string, password: string): Promise<BootstrapAdminResult>;
@@ -65,12 +83,13 @@ export interface IdentityServiceDeps {
   readonly passwords: PasswordHasher;
   readonly tokens: AccessTokens;
   readonly limiter: LoginLimiter;
+  readonly devices: DeviceTrust;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
-  const { store, passwords, tokens, limiter, clock, ids } = deps;
+  const { store, passwords, tokens, limiter, devices, clock, ids } = deps;
 
   async function createUser(username: string, password: string, roles: readonly Role[]) {
     const passwordHash = await passwords.hash(password);
@@ -78,28 +97,35 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
   }
 
   return {
-    async register(username, password) {
+    async register(username, password, clientIp) {
       const invalid = validateCredentials(username, password);
       if (invalid !== undefined) return invalid;
+      // Counted before anything else costs: a taken name too, so names cannot be probed in bulk.
+      const keys: LimitKey[] = clientIp === undefined ? [] : [{ scope: "registration", id: clientIp }];
+      const retryAfterS = await limiter.admit(keys);
+      if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
       // Checked first so that a taken name costs a lookup, not an argon2 hash; the unique index
       // still decides when two registrations race.
       if ((await store.findByUsername(username)) !== undefined) return { ok: false, code: "username_taken" };
-      const created = await createUser(username, password, ["customer"]);
+      const created = await uncountedOnError(limiter, keys, () =>
+        createUser(username, password, ["customer"]),
+      );
       return created.ok ? { ok: true, user: publicUser(created.user) } : created;
     },
 
-    async login({ username, password, clientIp }) {
-      const keys: LimitKey[] = [
-        { scope: "username", id: usernameKey(username) },
-        { scope: "ip", id: clientIp },
-      ];
+    async login({ username, password, clientIp, deviceToken }) {
+      const name = usernameKey(username);
+      const deviceId = devices.deviceIdOf(deviceToken, name);
+      const keys = loginLimitKeys({ username: name, client: clientIp, deviceId });
       const retryAfterS = await limiter.admit(keys);
       if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
       // Every path below costs one argon2 verification, so timing tells nothing about which
       // usernames exist or are well formed.
-      const user = usernamePattern.test(username) ? await store.findByUsername(username) : undefined;
       const candidate = [...password].length <= passwordLengthMax ? password : "";
-      const verified = await passwords.verify(user?.passwordHash, candidate);
+      const { user, verified } = await uncountedOnError(limiter, keys, async () => {
+        const found = usernamePattern.test(username) ? await store.findByUsername(username) : undefined;
+        return { user: found, verified: await passwords.verify(found?.passwordHash, candidate) };
+      });
       if (user === undefined || !verified || candidate !== password)
         return { ok: false, code: "invalid_credentials" };
       await limiter.forgive(keys);
@@ -109,6 +135,9 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
         accessToken: issued.accessToken,
         expiresInS: issued.expiresInS,
         user: publicUser(user),
+        // A fresh one every time: the expiry rolls forward while the device keeps signing in.
+        deviceToken: devices.issue(name),
+        deviceTokenExpiresInS: Math.floor(devices.ttlMs / 1000),
       };
     },
 
@@ -125,6 +154,20 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return { ok: true, created: false, user: publicUser(winner) };
     },
   };
+}
+
+/** An attempt that never got its password checked (hashing queue full, store down) is not counted. */
+async function uncountedOnError<T>(
+  limiter: LoginLimiter,
+  keys: readonly LimitKey[],
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await limiter.forgive(keys);
+    throw error;
+  }
 }
 
 export function validateCredentials(username: string, password: string): ValidationRejection | undefined {

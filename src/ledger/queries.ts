@@ -9,6 +9,8 @@ import type { StoredOutcome } from "./store.ts";
 export interface HistoryItem {
   readonly cursor: string;
   readonly id: string;
+  /** The command that completed the movement: its token (receipt) id. */
+  readonly commandId: string;
   readonly amount: bigint;
   readonly counterparty: string;
   readonly description: string;
@@ -129,7 +131,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
     },
     async history(accountId, beforeCursor, limit) {
       const { rows } = await pool.query(
-        prepared(`SELECT id, transfer_id, amount, counterparty_iban, description, balance_after, at_ms
+        prepared(`SELECT id, transfer_id, command_id, amount, counterparty_iban, description, balance_after, at_ms
            FROM ledger_entries
           WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
           ORDER BY id DESC LIMIT $3`),
@@ -138,6 +140,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
       return rows.map((row) => ({
         cursor: String(row.id),
         id: row.transfer_id as string,
+        commandId: row.command_id as string,
         amount: BigInt(row.amount),
         counterparty: row.counterparty_iban as string,
         description: row.description as string,

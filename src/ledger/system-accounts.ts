@@ -13,6 +13,9 @@ export function systemAccountId(name: string, asset: string): string {
   return derivedUuid(`system-account:${name}:${asset}`);
 }
 
+/** Every system account's owner id starts with this; no user id does (they are UUIDs). */
+export const systemOwnerPrefix = "system:";
+
 const openWaitMs = 10_000;
 
 /** IBAN of the system account, opening it on first use; cached once known. */
@@ -29,9 +32,14 @@ export function systemAccounts(deps: { gateway: CommandGateway; queries: LedgerQ
         {
           type: "CreateAccount",
           commandId: id,
-          fingerprint: fingerprintOf({ type: "CreateAccount", owner: `system:${name}`, asset, system: true }),
+          fingerprint: fingerprintOf({
+            type: "CreateAccount",
+            owner: `${systemOwnerPrefix}${name}`,
+            asset,
+            system: true,
+          }),
           accountId: id,
-          ownerId: `system:${name}`,
+          ownerId: `${systemOwnerPrefix}${name}`,
           asset,
           overdraftLimit: 0n,
           system: true,

@@ -18,7 +18,8 @@ import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
 import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
-import { gatewayView } from "./registry.ts";
+import { paymentListRoute } from "./list.ts";
+import { gatewayInput, gatewayPatchInput, gatewayView } from "./registry.ts";
 import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
 
 const paymentBody = z.strictObject({
@@ -159,6 +160,21 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
           body: paymentBody,
           security: [{ bearer: [] }],
         },
+        config: {
+          openapi: {
+            success: { 200: "Finished: SUCCESS or FAILED", 202: "Under way" },
+            // 422 asset_mismatch: the account holds another asset.
+            problems: ["not_found", "conflict", "command_failed"],
+            links: {
+              200: {
+                payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } },
+              },
+              202: {
+                payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } },
+              },
+            },
+          },
+        },
         preHandler: [http.authenticate],
       },
       async (request, res) => {
@@ -180,6 +196,7 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
         params: z.object({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: [http.authenticate],
     },
     async (request) => {
@@ -191,6 +208,9 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
     },
   );
 
+  await app.register(async (scope) =>
+    paymentListRoute(scope, { pool: deps.services.pool, http, view: paymentView }),
+  );
   await app.register(async (scope) => callbackRoute(scope, deps));
   await app.register(async (scope) => adminRoutes(scope, deps));
 
@@ -309,7 +329,11 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
   );
   app.get(
     "/v1/admin/gateways/:name",
-    { schema: { tags: ["admin"], params: nameParams, security: [{ bearer: [] }] }, ...admin },
+    {
+      schema: { tags: ["admin"], summary: "One gateway", params: nameParams, security: [{ bearer: [] }] },
+      config: { openapi: { problems: ["not_found"] } },
+      ...admin,
+    },
     async (request) => {
       const stored = payments.registry.stored().find((g) => g.name === request.params.name);
       if (!stored) throw new ProblemError("not_found", { detail: "No such gateway" });
@@ -322,7 +346,30 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
       schema: {
         tags: ["admin"],
         summary: "Register a gateway (every instance learns it through payments.gateways)",
+        body: gatewayInput,
         security: [{ bearer: [] }],
+      },
+      config: {
+        openapi: {
+          success: { 201: "Registered" },
+          problems: ["conflict"],
+          links: {
+            201: {
+              gateway: {
+                operation: "GET /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+              change: {
+                operation: "PATCH /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+              remove: {
+                operation: "DELETE /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+            },
+          },
+        },
       },
       ...admin,
     },
@@ -339,8 +386,10 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
         tags: ["admin"],
         summary: "Change a gateway: enable, disable, re-weight, limits…",
         params: nameParams,
+        body: gatewayPatchInput,
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       ...admin,
     },
     async (request) => {
@@ -353,7 +402,16 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
   );
   app.delete(
     "/v1/admin/gateways/:name",
-    { schema: { tags: ["admin"], params: nameParams, security: [{ bearer: [] }] }, ...admin },
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Remove a gateway",
+        params: nameParams,
+        security: [{ bearer: [] }],
+      },
+      config: { openapi: { success: { 204: "Removed" }, problems: ["not_found"] } },
+      ...admin,
+    },
     async (request, res) => {
       if (!(await payments.registry.remove(request.params.name, services.clock.nowMs())))
         throw new ProblemError("not_found", { detail: "No such gateway" });

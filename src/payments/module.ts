@@ -372,6 +372,7 @@ export const paymentsModule: LedgerflowModule<PaymentsDeps, RunningPayments | un
       const { payments, running } = await startPayments(deps, run.abilities.processors, stops);
       const edge = {
         clock: deps.clock,
+        pool: deps.pool,
         ledgerHttp: {
           authenticate: deps.authenticate,
           queries: deps.ledger.queries,

@@ -13,9 +13,27 @@ import type { GatewayConfig } from "./routing.ts";
 
 const minor = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, "a decimal-integer string of minor units");
 
+const ipv4Octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+const dnsLabel = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+// The last label starts with a letter: an all-digit one would be read as a (possibly invalid) IPv4.
+const hostName = `(?:${dnsLabel}\\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?`;
+const tcpPort = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
+/**
+ * A gateway's base URL: http(s), a host name or IPv4 address, an optional port and path; no
+ * credentials, query or fragment. A regular expression rather than only `z.url` so the OpenAPI
+ * document states exactly what is accepted.
+ */
+const gatewayUrlPattern = new RegExp(
+  `^https?://(?:${ipv4Octet}(?:\\.${ipv4Octet}){3}|${hostName})(?::${tcpPort})?(?:/[A-Za-z0-9._~/-]*)?$`,
+);
+
+const gatewayName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes");
+
 export const gatewayFields = {
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes"),
-  url: z.url({ protocol: /^https?$/ }),
+  name: gatewayName,
+  url: z
+    .url({ protocol: /^https?$/ })
+    .regex(gatewayUrlPattern, "an http(s) URL: scheme, host, port and path only"),
   regions: z.array(z.string().regex(/^[A-Z]{2,8}$/)).min(1),
   currencies: z.array(z.string().regex(/^[A-Z]{3}$/)).min(1),
   methods: z.array(z.string().regex(/^[a-z0-9_]{1,32}$/)).min(1),
@@ -30,10 +48,27 @@ export const gatewayFields = {
     .strict()
     .nullable()
     .default(null),
-  callbackSecret: z.string().min(16).max(256),
+  // PostgreSQL's jsonb cannot hold NUL (it answered 500 before this rule).
+  callbackSecret: z
+    .string()
+    .min(16)
+    .max(256)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
+    .regex(/^[^\u0000]*$/, "must not contain NUL characters"),
 };
 
 export const gatewayInput = z.strictObject(gatewayFields);
+/** The body of a change: any of the fields but the name (defaults apply only when adding). */
+export const gatewayPatchInput = z.strictObject(
+  Object.fromEntries(
+    Object.entries(gatewayFields)
+      .filter(([field]) => field !== "name")
+      .map(([field, schema]) => [
+        field,
+        ("removeDefault" in schema ? schema.removeDefault() : schema).optional(),
+      ]),
+  ),
+);
 /** A patch is any subset of the fields but the name; it is validated merged with the current config. */
 const gatewayPatch = z.record(z.string(), z.unknown()).refine((p) => !("name" in p), {
   message: "the name of a gateway cannot change",

@@ -1,3 +1,4 @@
+import type pg from "pg";
 /** What a started payments module offers (its published interface) and what its edge needs. */
 import type { LedgerApi } from "../ledger/index.ts";
 import type { Clock } from "../platform/clock.ts";
@@ -47,6 +48,8 @@ export interface RunningPayments {
 /** What the payments routes use besides the running payments. */
 export interface PaymentsEdgeDeps {
   readonly clock: Clock;
+  /** Payment search reads the payments tables directly (its own context's). */
+  readonly pool: pg.Pool;
   readonly ledgerHttp: {
     readonly authenticate: PreHandler;
     readonly queries: LedgerApi["queries"];

@@ -31,10 +31,10 @@ export interface PaymentStore {
   orphans(nowMs: number, limit: number): Promise<readonly string[]>;
 }
 
-const columns =
+export const paymentColumns =
   "id, direction, owner_id, iban, amount, asset, region, method, fingerprint, status, stage, reason, gateway, gateway_payment_id, ledger_transfer_id, attempts, created_at_ms, updated_at_ms, version";
 
-function fromRow(row: Record<string, unknown>): PaymentState {
+export function paymentFromRow(row: Record<string, unknown>): PaymentState {
   const optional = (key: string, value: unknown) =>
     value === null || value === undefined ? {} : { [key]: value };
   return {
@@ -64,10 +64,11 @@ export function createPaymentStore(pool: pg.Pool, eventCodec: TopicCodec): Payme
   return {
     async apply(command, nowMs, lease) {
       return inTransaction(pool, async (client) => {
-        const { rows } = await client.query(`SELECT ${columns} FROM payments WHERE id = $1 FOR UPDATE`, [
-          command.paymentId,
-        ]);
-        const before = rows[0] ? fromRow(rows[0]) : undefined;
+        const { rows } = await client.query(
+          `SELECT ${paymentColumns} FROM payments WHERE id = $1 FOR UPDATE`,
+          [command.paymentId],
+        );
+        const before = rows[0] ? paymentFromRow(rows[0]) : undefined;
         const { decision, state } = apply(before, command, nowMs);
         if (!decision.ok || decision.events.length === 0 || !state) return { decision, state };
         const values = [
@@ -94,7 +95,7 @@ export function createPaymentStore(pool: pg.Pool, eventCodec: TopicCodec): Payme
           lease?.untilMs ?? 0,
         ];
         await client.query(
-          `INSERT INTO payments (${columns}, lease_owner, lease_until_ms)
+          `INSERT INTO payments (${paymentColumns}, lease_owner, lease_until_ms)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
            ON CONFLICT (id) DO UPDATE SET status = $10, stage = $11, reason = $12, gateway = $13,
              gateway_payment_id = $14, ledger_transfer_id = $15, attempts = $16, updated_at_ms = $18,
@@ -113,8 +114,8 @@ export function createPaymentStore(pool: pg.Pool, eventCodec: TopicCodec): Payme
       });
     },
     async get(id) {
-      const { rows } = await pool.query(`SELECT ${columns} FROM payments WHERE id = $1`, [id]);
-      return rows[0] ? fromRow(rows[0]) : undefined;
+      const { rows } = await pool.query(`SELECT ${paymentColumns} FROM payments WHERE id = $1`, [id]);
+      return rows[0] ? paymentFromRow(rows[0]) : undefined;
     },
     async lease(id, owner, nowMs, untilMs) {
       const { rowCount } = await pool.query(

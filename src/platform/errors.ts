@@ -22,6 +22,17 @@ export class UnavailableError extends InfrastructureError {
   }
 }
 
+/**
+ * This process has no capacity left for the work (a bounded queue is full): the client should retry
+ * shortly. Unlike UnavailableError no dependency is at fault; HTTP 503 `busy` with Retry-After.
+ */
+export class BusyError extends InfrastructureError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super("busy", `${what} is busy`, options);
+    this.name = "BusyError";
+  }
+}
+
 /** A message could not be decoded or violates its schema: retrying will not help, dead-letter it. */
 export class PoisonMessageError extends InfrastructureError {
   constructor(message: string, options?: { cause?: unknown }) {

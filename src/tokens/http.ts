@@ -33,6 +33,12 @@ export async function tokenRoutes(
         params: z.object({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: { 200: "Sealed: receipt, inclusion proof and block", 202: "Not sealed into a block yet" },
+          problems: ["not_found"],
+        },
+      },
       preHandler: [services.authenticate],
     },
     async (request, reply) => {
@@ -97,7 +103,10 @@ export async function tokenRoutes(
 
   app.get(
     "/v1/chain/head",
-    { schema: { tags: ["tokens"], summary: "The latest sealed block header" } },
+    {
+      schema: { tags: ["tokens"], summary: "The latest sealed block header" },
+      config: { openapi: { problems: ["not_found"] } },
+    },
     async () => {
       const { rows } = await pool.query("SELECT * FROM token_blocks ORDER BY height DESC LIMIT 1");
       if (!rows[0]) throw new ProblemError("not_found", { detail: "No block sealed yet" });

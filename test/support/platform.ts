@@ -38,6 +38,8 @@ export async function startTestPlatform(
           adminUsername: testAdmin.username,
           adminPassword: testAdmin.password,
           jwtSecret: testJwtSecret,
+          // Every test client is 127.0.0.1: a suite registers more users than one client may.
+          registrationsPerClientMax: 100_000,
         },
         ...overrides,
       },

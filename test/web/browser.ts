@@ -180,7 +180,12 @@ export async function signInThroughUi(
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Your accounts" }).waitFor();
+  // Customers land on their accounts, admins on the back-office dashboard.
+  await page
+    .getByRole("heading", { name: "Your accounts" })
+    .or(page.getByRole("heading", { name: "Throughput" }))
+    .first()
+    .waitFor();
 }
 
 /** Opens an account in the UI and returns its IBAN (spaces removed) and the one-time token. */
@@ -280,4 +285,85 @@ export async function depositThroughApi(
     wait: true,
     body: { id: randomUUID(), asset: "EUR", ...payment },
   });
+}
+
+let axeSource: string | undefined;
+
+/** A violation axe-core found, in a line a failing assertion can show. */
+export interface AxeFinding {
+  readonly id: string;
+  readonly impact: string;
+  readonly help: string;
+  readonly targets: readonly string[];
+}
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules and best practices) on the page as it is and returns the
+ * serious and critical violations. The library's source is injected through the DevTools protocol
+ * (page.evaluate), which the page's Content-Security-Policy does not govern.
+ */
+export async function accessibilityViolations(page: Page): Promise<AxeFinding[]> {
+  if (!axeSource) {
+    const { readFile } = await import("node:fs/promises");
+    const { createRequire } = await import("node:module");
+    axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  }
+  const source = axeSource;
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(source);
+  const results = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (context: Document, options: object) => Promise<unknown> } }
+    ).axe;
+    return (await axe.run(document, { resultTypes: ["violations"] })) as {
+      violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+    };
+  });
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => ({
+      id: violation.id,
+      impact: violation.impact ?? "",
+      help: violation.help,
+      targets: violation.nodes.slice(0, 5).map((node) => node.target.map(String).join(" ")),
+    }));
+}
+
+/** Asserts 0 serious or critical axe-core violations; the message lists what was found. */
+export async function assertAccessible(page: Page, where: string): Promise<void> {
+  const found = await accessibilityViolations(page);
+  if (found.length > 0) {
+    const lines = found.map((v) => `  ${v.impact} ${v.id}: ${v.help} at ${v.targets.join(", ")}`);
+    throw new Error(
+      `${where}: ${found.length} serious/critical accessibility violations\n${lines.join("\n")}`,
+    );
+  }
+}
+
+/** Nothing on the page is wider than the viewport (no sideways scrolling), and no table scrolls inside. */
+export async function assertNoSidewaysScroll(page: Page, where: string): Promise<void> {
+  const overflow = await page.evaluate(() => {
+    const root = document.documentElement;
+    const scrolled = Array.from(document.querySelectorAll<HTMLElement>(".table-scroll, table")).filter(
+      (element) => element.scrollWidth > element.clientWidth + 1,
+    );
+    return { page: root.scrollWidth - root.clientWidth, tables: scrolled.length };
+  });
+  if (overflow.page > 0 || overflow.tables > 0)
+    throw new Error(
+      `${where}: ${overflow.page}px sideways overflow, ${overflow.tables} tables scroll sideways`,
+    );
+}
+
+/** The page title in the top bar is shown whole (not cut off with an ellipsis or clipped). */
+export async function assertTitleWhole(page: Page, where: string): Promise<void> {
+  const title = await page.evaluate(() => {
+    const element = document.querySelector<HTMLElement>(".topbar-title");
+    if (!element || getComputedStyle(element).display === "none") return undefined;
+    return {
+      text: element.textContent ?? "",
+      clipped:
+        element.scrollWidth > element.clientWidth + 1 || element.scrollHeight > element.clientHeight + 1,
+    };
+  });
+  if (title?.clipped) throw new Error(`${where}: the page title "${title.text}" is cut off`);
 }

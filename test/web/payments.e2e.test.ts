@@ -15,6 +15,8 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import {
   adminCredentials,
+  assertAccessible,
+  assertNoSidewaysScroll,
   customerWithAccount,
   depositThroughApi,
   desktop,
@@ -265,7 +267,7 @@ describe("payments, receipts and the back office in the browser", {
     await signInThroughUi(page, base, admin.username, admin.password);
     await page.getByRole("link", { name: "Payment lookup", exact: true }).click();
     await page.getByLabel("Payment id").fill(depositId);
-    await page.getByRole("button", { name: "Look up" }).click();
+    await page.getByRole("button", { name: "Search" }).click();
     const found = page.getByTestId("explored-payment");
     await found.getByRole("heading", { name: "Deposit succeeded" }).waitFor();
     const attempts = found.getByTestId("attempts").locator("li.attempt");
@@ -346,14 +348,33 @@ describe("payments, receipts and the back office in the browser", {
       assert.ok(page);
       await page.locator(".sparkline").first().waitFor();
       await screenshot(page, `${size}-gateways`);
+      await assertAccessible(page, `${size} gateways`);
+      // Search by IBAN: the customer's 48 deposits, newest first, 25 a page, rows open the payment.
+      await page.goto(`${base}/admin/payments`);
+      await page.getByLabel("IBAN or payment id").fill(customer.iban);
+      await page.getByLabel("Status").selectOption("SUCCESS");
+      await page.getByRole("button", { name: "Search" }).click();
+      const results = page.getByTestId("payment-results").locator("tbody tr");
+      await results.nth(24).waitFor();
+      assert.equal(await results.count(), 25);
+      assert.match(page.url(), /iban=.*status=SUCCESS/);
+      await assertNoSidewaysScroll(page, size);
+      await screenshot(page, `${size}-payments-search`);
+      await assertAccessible(page, `${size} payments search`);
+      // The next page appends below (some of the 48 deposits may have failed at a flaky gateway).
+      await page.getByRole("button", { name: "Load more" }).click();
+      await results.nth(25).waitFor();
+      await results.first().getByRole("link").click();
+      await page.getByTestId("explored-payment").waitFor();
+      assert.match(page.url(), /\/admin\/payments\?id=/);
       await page.goto(`${base}/admin/payments?id=${paymentIds.at(-1)}`);
       await page.getByTestId("explored-payment").waitFor();
       await screenshot(page, `${size}-payments-explorer`);
-      if (size === "phone") {
-        await page.goto(`${base}/admin/dlq`);
-        await page.getByTestId("dead-letter").first().waitFor();
-        await screenshot(page, `${size}-dead-letters`);
-      }
+      await assertAccessible(page, `${size} payment`);
+      await page.goto(`${base}/admin/dlq`);
+      await page.getByTestId("dead-letter").first().waitFor();
+      if (size === "phone") await screenshot(page, `${size}-dead-letters`);
+      await assertAccessible(page, `${size} dead letters`);
     }
     for (const console of consoles) assert.deepEqual(console.errors, []);
     for (const context of contexts) await context.close();

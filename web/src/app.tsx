@@ -2,7 +2,7 @@ import { useEffect } from "react";
 import { Spinner } from "./components/form.tsx";
 import { Shell } from "./components/shell.tsx";
 import { matchPath, navigate, usePath } from "./lib/router.tsx";
-import { isAdmin } from "./lib/session.ts";
+import { homePath, isAdmin } from "./lib/session.ts";
 import { AccountPage } from "./pages/account.tsx";
 import { DashboardPage } from "./pages/admin/dashboard.tsx";
 import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
@@ -74,8 +74,8 @@ function SignedIn(props: { path: string }) {
 function Routes() {
   const path = usePath();
   const session = useSession();
-  if (path === "/signin") return session ? <Redirect to="/" /> : <SignInPage />;
-  if (path === "/register") return session ? <Redirect to="/" /> : <RegisterPage />;
+  if (path === "/signin") return session ? <Redirect to={homePath(session)} /> : <SignInPage />;
+  if (path === "/register") return session ? <Redirect to={homePath(session)} /> : <RegisterPage />;
   if (!session) return <Redirect to="/signin" />;
   return <SignedIn path={path} />;
 }

@@ -101,7 +101,15 @@ function saveNotifications(username: string, notifications: readonly AppNotifica
   }
 }
 
-function describeChange(change: BalanceChange, asset: string): Omit<AppNotification, "id" | "atMs"> {
+/**
+ * The one notification of a movement (the transfer page adds none of its own when it confirms):
+ * it opens the movement's receipt when the server keeps receipts, else the account.
+ */
+function describeChange(
+  change: BalanceChange,
+  asset: string,
+  receipts: boolean,
+): Omit<AppNotification, "id" | "atMs"> {
   const outgoing = isNegative(change.change);
   const amount = formatMoney(change.change.replace(/^-/, ""), asset);
   const who = change.counterparty ? formatIban(change.counterparty) : "the bank";
@@ -110,7 +118,10 @@ function describeChange(change: BalanceChange, asset: string): Omit<AppNotificat
     kind: outgoing ? "sent" : "received",
     title: outgoing ? `${amount} sent` : `${amount} received`,
     body: `${outgoing ? "To" : "From"} ${who}${note}. Balance ${formatMoney(change.balance, asset)}.`,
-    href: `/accounts/${encodeURIComponent(change.iban)}`,
+    href:
+      receipts && change.commandId
+        ? `/receipts/${encodeURIComponent(change.commandId)}`
+        : `/accounts/${encodeURIComponent(change.iban)}`,
   };
 }
 
@@ -128,6 +139,8 @@ export function AppProvider(props: { children: ReactNode }) {
   const changeListeners = useRef(new Set<(change: BalanceChange) => void>());
   const accountsRef = useRef<readonly Account[]>([]);
   accountsRef.current = accounts;
+  const receiptsRef = useRef(false);
+  receiptsRef.current = features.tokens;
 
   const notify = useCallback((notification: Omit<AppNotification, "id" | "atMs">) => {
     notificationSeq += 1;
@@ -191,7 +204,7 @@ export function AppProvider(props: { children: ReactNode }) {
               candidate.iban === change.iban ? { ...candidate, balance: change.balance } : candidate,
             ),
           );
-          notify(describeChange(change, account?.asset ?? ""));
+          notify(describeChange(change, account?.asset ?? "", receiptsRef.current));
           for (const listener of changeListeners.current) listener(change);
         },
       ),

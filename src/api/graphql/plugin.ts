@@ -153,6 +153,9 @@ function serveHttp(
     url: graphqlPath,
     bodyLimit: options.messageBytesMax,
     schema: {
+      // GraphQL has its own schema (GET /graphql/schema.graphql); OpenAPI cannot describe which
+      // query strings are valid, so the endpoint is documented in the API description instead.
+      hide: true,
       tags: ["graphql"],
       summary: "GraphQL over HTTP (queries and mutations); subscriptions use WebSocket on the same path",
       description: `Schema: GET ${graphqlPath}/schema.graphql. Errors carry extensions.code.`,

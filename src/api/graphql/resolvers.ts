@@ -10,7 +10,7 @@ import type { BalanceChanged } from "../../ledger/domain/types.ts";
 import { createAccountBody, openAccount } from "../../ledger/http/accounts.ts";
 import { visibleCommandStatus } from "../../ledger/http/commands.ts";
 import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
-import { assertMayDebit, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
+import { assertMayTransfer, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
 import {
   assertMayComplete,
   holdInput,
@@ -147,7 +147,7 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
         const input = parsed(transferInput, withoutNulls(fields));
         const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
         const command = transferCommand(input, context.principal, "");
-        await assertMayDebit(queries, command, context.principal);
+        await assertMayTransfer(queries, command, context.principal);
         return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
       },
 
@@ -215,7 +215,7 @@ function holdMutations(ledger: LedgerHttpDeps) {
       const { timeoutMs, ...input } = parsed(holdInput(ledger.holdTimeoutMsMax), withoutNulls(fields));
       const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
       const command = transferCommand(input, context.principal, "", timeoutMs);
-      await assertMayDebit(ledger.queries, command, context.principal);
+      await assertMayTransfer(ledger.queries, command, context.principal);
       return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
     },
     postHold: async (

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startTestDatabase, type TestDatabase } from "../../../test/support/postgres.ts";
 import { manualClock, systemIds } from "../../platform/clock.ts";
+import { createDeviceTrust } from "../device-trust.ts";
 import { createMemoryLoginLimiter } from "../login-limiter.ts";
 import { createArgon2Hasher } from "../passwords.ts";
 import { createIdentityService } from "../service.ts";
@@ -72,6 +73,7 @@ describe("PostgreSQL user store", () => {
       passwords: createArgon2Hasher({ memoryCostKiB: 256, timeCost: 1, parallelism: 1, outputLenBytes: 32 }),
       tokens: await createAccessTokens({ secret: new Uint8Array(32).fill(3) }, clock),
       limiter: createMemoryLoginLimiter(clock),
+      devices: createDeviceTrust({ key: new Uint8Array(32).fill(5), ttlMs: 86_400_000 }, clock, systemIds),
       clock,
       ids: systemIds,
     });

@@ -14,6 +14,7 @@ import { loadConfig } from "../../app/config.ts";
 import { type Clock, manualClock, systemIds } from "../../platform/clock.ts";
 import { UnavailableError } from "../../platform/errors.ts";
 import { installErrorHandler } from "../../platform/http/error-handler.ts";
+import { createDeviceTrust } from "../device-trust.ts";
 import { describeLoginLimiterSemantics, limiterTestRules } from "../login-limiter.cases.ts";
 import type { LimitKey, LimitRules } from "../login-limiter.ts";
 import { createConfiguredLoginLimiter } from "../module.ts";
@@ -123,21 +124,25 @@ describe("Redis login limiter", { skip }, () => {
     return limiter(clock, rules);
   });
 
-  const alice: LimitKey = { scope: "username", id: "alice" };
-  const ip: LimitKey = { scope: "ip", id: "2001:db8::1" };
+  const alice: LimitKey = { scope: "userClient", id: "alice" };
+  const ip: LimitKey = { scope: "client", id: "2001:db8::1" };
 
   test("keys are namespaced hashes that expire with their window", async () => {
     await admin.flushAll();
-    await limiter(manualClock()).admit([alice, ip]);
+    const everywhere: LimitKey = { scope: "username", id: "alice" };
+    await limiter(manualClock()).admit([alice, ip, everywhere]);
     assert.deepEqual((await admin.keys("*")).sort(), [
-      "ledgerflow:login:ip:2001:db8::1",
+      "ledgerflow:login:client:2001:db8::1",
+      "ledgerflow:login:userClient:alice",
       "ledgerflow:login:username:alice",
     ]);
-    const usernameTtlMs = await admin.pTTL("ledgerflow:login:username:alice");
-    assert.ok(usernameTtlMs > 55_000 && usernameTtlMs <= 60_000, `username window TTL ${usernameTtlMs}`);
-    const ipTtlMs = await admin.pTTL("ledgerflow:login:ip:2001:db8::1");
+    const pairTtlMs = await admin.pTTL("ledgerflow:login:userClient:alice");
+    assert.ok(pairTtlMs > 55_000 && pairTtlMs <= 60_000, `pair window TTL ${pairTtlMs}`);
+    const ipTtlMs = await admin.pTTL("ledgerflow:login:client:2001:db8::1");
     assert.ok(ipTtlMs > 115_000 && ipTtlMs <= 120_000, `ip window TTL ${ipTtlMs}`);
-    assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "1");
+    const usernameTtlMs = await admin.pTTL("ledgerflow:login:username:alice");
+    assert.ok(usernameTtlMs > 595_000 && usernameTtlMs <= 600_000, `username TTL ${usernameTtlMs}`);
+    assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "1");
   });
 
   test("two processes on one Redis share the budget", async () => {
@@ -154,7 +159,7 @@ describe("Redis login limiter", { skip }, () => {
     assert.equal(await second.admit([alice]), 60);
   });
 
-  test("50 concurrent attempts from 5 processes admit exactly failuresMax", async () => {
+  test("50 concurrent attempts from 5 processes admit exactly attemptsMax", async () => {
     await admin.flushAll();
     const clock = manualClock();
     const processes = Array.from({ length: 5 }, () => limiter(clock));
@@ -162,8 +167,8 @@ describe("Redis login limiter", { skip }, () => {
     const waits = await Promise.all(rounds.map((p) => p?.admit([alice, ip])));
     assert.equal(waits.filter((waitS) => waitS === 0).length, 3);
     assert.equal(waits.filter((waitS) => waitS === 60).length, 47);
-    assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "3");
-    assert.equal(await admin.hGet("ledgerflow:login:ip:2001:db8::1", "failures"), "3");
+    assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "3");
+    assert.equal(await admin.hGet("ledgerflow:login:client:2001:db8::1", "attempts"), "3");
   });
 
   test("still works after Redis forgets its script cache (EVALSHA falls back to EVAL)", async () => {
@@ -176,7 +181,7 @@ describe("Redis login limiter", { skip }, () => {
     await subject.forgive([alice]);
     await admin.scriptFlush();
     await subject.forgive([alice]);
-    assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "0");
+    assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "0");
   });
 
   test("Redis unreachable: admit and forgive throw UnavailableError within the command timeout", async () => {
@@ -217,12 +222,14 @@ describe("Redis login limiter", { skip }, () => {
     );
     const separate = [1, 2].map(() => createConfiguredLoginLimiter(loadConfig({}).redis.url, clock, logger));
     try {
-      // Default rule: 10 failures per username per 15 min. Five attempts in each of two processes
-      // use up the shared budget; in memory each process has used only half of its own.
-      for (let i = 0; i < 5; i += 1) {
+      // Default rule: 5 failures per (username, client) per 15 min. Two attempts in each of two
+      // processes and one more use up the shared budget; in memory each process used at most 3.
+      for (let i = 0; i < 2; i += 1) {
         for (const subject of [...shared, ...separate]) assert.equal(await subject.admit([alice]), 0);
       }
-      assert.equal(await admin.hGet("ledgerflow:login:username:alice", "failures"), "10");
+      assert.equal(await shared[0]?.admit([alice]), 0);
+      assert.equal(await separate[0]?.admit([alice]), 0);
+      assert.equal(await admin.hGet("ledgerflow:login:userClient:alice", "attempts"), "5");
       for (const subject of shared) assert.equal(await subject.admit([alice]), 900);
       for (const subject of separate) assert.equal(await subject.admit([alice]), 0);
     } finally {
@@ -238,6 +245,7 @@ describe("Redis login limiter", { skip }, () => {
       passwords: createArgon2Hasher(),
       tokens: await createAccessTokens({ secret: new Uint8Array(32).fill(7) }, clock),
       limiter: limiter(clock, limiterTestRules, `redis://127.0.0.1:${nobodyListens}`),
+      devices: createDeviceTrust({ key: new Uint8Array(32).fill(5), ttlMs: 86_400_000 }, clock, systemIds),
       clock,
       ids: systemIds,
     });

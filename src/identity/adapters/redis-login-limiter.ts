@@ -2,19 +2,21 @@ import { createHash } from "node:crypto";
 import { createClient, ErrorReply } from "@redis/client";
 import type { Clock } from "../../platform/clock.ts";
 import { assert, UnavailableError } from "../../platform/errors.ts";
-import type { LimitKey, LimitRules, LoginLimiter } from "../login-limiter.ts";
-import { defaultLimitRules } from "../login-limiter.ts";
+import type { LimitKey, LimitRule, LimitRules, LoginLimiter } from "../login-limiter.ts";
+import { defaultLimitRules, validateLimitRules } from "../login-limiter.ts";
 
 /**
- * The login limiter of distributed mode: the same fixed windows as `createMemoryLoginLimiter`, kept
- * in one Redis so that every API process behind the balancer draws on one budget per key.
+ * The login limiter of distributed mode: the same rules as `createMemoryLoginLimiter` (block and
+ * delay, see login-limiter.ts), kept in one Redis so that every API process behind the balancer
+ * draws on one budget per key.
  *
- * Each key is a hash `ledgerflow:login:<scope>:<id>` = { startMs, failures }. `admit` and `forgive`
- * are each one Lua script, so a check and its increments are atomic across processes. Windows are
- * judged by the caller's injected clock (passed in as ARGV), never by Redis TIME, so a manual clock
- * drives this adapter exactly as it drives the memory one; PEXPIRE (set to the window when it
- * starts) only lets Redis drop a window once it is over. All keys of one call go to one server, so
- * this expects a single Redis (or a primary with replicas), not Redis Cluster.
+ * Each key is a hash `ledgerflow:login:<scope>:<id>` = { startMs, lastMs, attempts }. `admit` and
+ * `forgive` are each one Lua script, so a check and its increments are atomic across processes.
+ * Windows are judged by the caller's injected clock (passed in as ARGV), never by Redis TIME, so a
+ * manual clock drives this adapter exactly as it drives the memory one; PEXPIRE (the block window
+ * when it starts, the delay window at every attempt) only lets Redis drop a key once it is over.
+ * All keys of one call go to one server, so this expects a single Redis (or a primary with
+ * replicas), not Redis Cluster.
  *
  * Fails closed: when Redis cannot answer within `commandTimeoutMs`, `admit` and `forgive` throw
  * UnavailableError (HTTP 503 at the login route); nobody is let in unchecked.
@@ -42,52 +44,65 @@ export interface RedisLoginLimiterOptions {
 
 const keyPrefix = "ledgerflow:login:";
 const reconnectDelayBaseMs = 50;
+const argsPerKey = 5;
 
 /**
- * KEYS: one hash per limit key. ARGV[1]: now (ms, the caller's clock); ARGV[2i], ARGV[2i + 1]:
- * failuresMax and windowMs of KEYS[i]. Returns 0 after counting one attempt against every key, or,
- * counting nothing, the seconds until every blocked key's window is over.
+ * Shared by both scripts: `live(i, now)` answers whether KEYS[i]'s counter is within its window,
+ * with its fields. ARGV[1]: now (ms, the caller's clock); per key i, ARGV[5i - 3 .. 5i + 1]: kind
+ * (0 block, 1 delay), attemptsMax (block) or attemptsUndelayedMax (delay), windowMs, delayBaseMs,
+ * delayMaxMs.
  */
-const admitScript = `
+const ruleLua = `
+local function arg(i, n) return tonumber(ARGV[${argsPerKey} * (i - 1) + 1 + n]) end
+local function live(i, now)
+  local c = redis.call('HMGET', KEYS[i], 'startMs', 'lastMs', 'attempts')
+  local startMs, lastMs, attempts = tonumber(c[1]), tonumber(c[2]), tonumber(c[3])
+  if not (startMs and lastMs and attempts) then return nil end
+  local since = startMs
+  if arg(i, 1) == 1 then since = lastMs end
+  if now - since < arg(i, 3) then return startMs, lastMs, attempts end
+  return nil
+end
+`;
+
+/** Returns 0 after counting one attempt against every key, or, counting nothing, the seconds to wait. */
+const admitScript = `${ruleLua}
 local now = tonumber(ARGV[1])
 local waitMs = 0
-for i, key in ipairs(KEYS) do
-  local failuresMax = tonumber(ARGV[2 * i])
-  local windowMs = tonumber(ARGV[2 * i + 1])
-  local window = redis.call('HMGET', key, 'startMs', 'failures')
-  local startMs = tonumber(window[1])
-  local failures = tonumber(window[2])
-  if startMs and failures and now - startMs < windowMs and failures >= failuresMax then
-    waitMs = math.max(waitMs, startMs + windowMs - now)
+for i = 1, #KEYS do
+  local startMs, lastMs, attempts = live(i, now)
+  if startMs then
+    if arg(i, 1) == 0 then
+      if attempts >= arg(i, 2) then waitMs = math.max(waitMs, startMs + arg(i, 3) - now) end
+    else
+      local excess = attempts - arg(i, 2)
+      if excess >= 0 then
+        local delay = math.min(arg(i, 5), arg(i, 4) * 2 ^ math.min(excess, 40))
+        waitMs = math.max(waitMs, lastMs + delay - now)
+      end
+    end
   end
 end
-if waitMs > 0 then
-  return math.ceil(waitMs / 1000)
-end
-for i, key in ipairs(KEYS) do
-  local windowMs = tonumber(ARGV[2 * i + 1])
-  local startMs = tonumber(redis.call('HGET', key, 'startMs'))
-  if startMs and now - startMs < windowMs then
-    redis.call('HINCRBY', key, 'failures', 1)
+if waitMs > 0 then return math.ceil(waitMs / 1000) end
+for i = 1, #KEYS do
+  if live(i, now) then
+    redis.call('HINCRBY', KEYS[i], 'attempts', 1)
+    redis.call('HSET', KEYS[i], 'lastMs', ARGV[1])
   else
-    redis.call('HSET', key, 'startMs', ARGV[1], 'failures', 1)
-    redis.call('PEXPIRE', key, windowMs)
+    redis.call('HSET', KEYS[i], 'startMs', ARGV[1], 'lastMs', ARGV[1], 'attempts', 1)
+    redis.call('PEXPIRE', KEYS[i], arg(i, 3))
   end
+  if arg(i, 1) == 1 then redis.call('PEXPIRE', KEYS[i], arg(i, 3)) end
 end
 return 0
 `;
 
-/** KEYS as for admit. ARGV[1]: now (ms); ARGV[i + 1]: windowMs of KEYS[i]. Never below zero. */
-const forgiveScript = `
+/** Same ARGV as admit. Takes one attempt back from every live counter; never below zero. */
+const forgiveScript = `${ruleLua}
 local now = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  local windowMs = tonumber(ARGV[i + 1])
-  local window = redis.call('HMGET', key, 'startMs', 'failures')
-  local startMs = tonumber(window[1])
-  local failures = tonumber(window[2])
-  if startMs and failures and now - startMs < windowMs and failures > 0 then
-    redis.call('HINCRBY', key, 'failures', -1)
-  end
+for i = 1, #KEYS do
+  local startMs, lastMs, attempts = live(i, now)
+  if startMs and attempts > 0 then redis.call('HINCRBY', KEYS[i], 'attempts', -1) end
 end
 return 0
 `;
@@ -112,13 +127,7 @@ const forgiveLua = script(forgiveScript);
  */
 export function createRedisLoginLimiter(clock: Clock, options: RedisLoginLimiterOptions): RedisLoginLimiter {
   const rules = options.rules ?? defaultLimitRules;
-  for (const rule of Object.values(rules)) {
-    assert(
-      Number.isSafeInteger(rule.failuresMax) && rule.failuresMax > 0,
-      "failuresMax is a positive integer",
-    );
-    assert(Number.isSafeInteger(rule.windowMs) && rule.windowMs > 0, "windowMs is a positive integer");
-  }
+  validateLimitRules(rules);
   const reconnectDelayMaxMs = options.reconnectDelayMaxMs ?? 2_000;
   const client = createClient({
     url: options.url,
@@ -149,25 +158,20 @@ export function createRedisLoginLimiter(clock: Clock, options: RedisLoginLimiter
     }
   }
 
+  const ruleArgs = (keys: readonly LimitKey[]): string[] =>
+    keys.flatMap((key) => ruleArguments(rules[key.scope]));
+
   return {
     async admit(keys) {
       if (keys.length === 0) return 0;
-      const args = keys.flatMap((key) => {
-        const rule = rules[key.scope];
-        return [String(rule.failuresMax), String(rule.windowMs)];
-      });
-      const waitS = await run(admitLua, keys, args);
+      const waitS = await run(admitLua, keys, ruleArgs(keys));
       assert(typeof waitS === "number" && Number.isSafeInteger(waitS) && waitS >= 0, "admit answers seconds");
       return waitS;
     },
 
     async forgive(keys) {
       if (keys.length === 0) return;
-      await run(
-        forgiveLua,
-        keys,
-        keys.map((key) => String(rules[key.scope].windowMs)),
-      );
+      await run(forgiveLua, keys, ruleArgs(keys));
     },
 
     async close() {
@@ -175,6 +179,14 @@ export function createRedisLoginLimiter(clock: Clock, options: RedisLoginLimiter
       if (client.isOpen) client.destroy();
     },
   };
+}
+
+function ruleArguments(rule: LimitRule): string[] {
+  const args =
+    rule.kind === "block"
+      ? [0, rule.attemptsMax, rule.windowMs, 0, 0]
+      : [1, rule.attemptsUndelayedMax, rule.windowMs, rule.delayBaseMs, rule.delayMaxMs];
+  return args.map(String);
 }
 
 function redisKey(key: LimitKey): string {

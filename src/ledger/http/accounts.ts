@@ -3,10 +3,12 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Principal } from "../../platform/http/auth.ts";
 import { fingerprintOf, type Submission } from "../command-gateway.ts";
+import { assets } from "../domain/money.ts";
 import type { CreateAccount } from "../domain/types.ts";
 import {
   accountView,
   assetCode,
+  ibanInput,
   ibanOrFail,
   type LedgerHttpDeps,
   newAccountToken,
@@ -31,7 +33,7 @@ const historyQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const ibanParams = z.strictObject({ iban: z.string().min(1).max(64) });
+const ibanParams = z.strictObject({ iban: ibanInput });
 
 /** The command opening an account for `principal`; it carries only the hash of the account's token. */
 export function createAccountCommand(
@@ -117,6 +119,28 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         body: createAccountBody,
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: {
+            201: "Opened: the IBAN and the secret token",
+            202: "Accepted, not decided yet: the command id and the secret token",
+          },
+          problems: ["conflict", "command_failed"],
+          links: {
+            201: {
+              account: { operation: "GET /v1/accounts/:iban", parameters: { iban: "$response.body#/iban" } },
+              history: {
+                operation: "GET /v1/accounts/:iban/transactions",
+                parameters: { iban: "$response.body#/iban" },
+              },
+              command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } },
+            },
+            202: {
+              command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } },
+            },
+          },
+        },
+      },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
@@ -136,6 +160,17 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
   );
 
   app.get(
+    "/v1/assets",
+    {
+      schema: {
+        tags: ["accounts"],
+        summary: "The assets accounts can be opened in, with their scale (digits of the minor unit)",
+      },
+    },
+    async () => ({ items: Object.values(assets).map(({ code, scale }) => ({ code, scale })) }),
+  );
+
+  app.get(
     "/v1/accounts",
     {
       schema: { tags: ["accounts"], summary: "My accounts", security: [{ bearer: [] }] },
@@ -152,6 +187,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
     "/v1/accounts/:iban",
     {
       schema: { tags: ["accounts"], summary: "One account", params: ibanParams, security: [{ bearer: [] }] },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => {
@@ -170,6 +206,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         querystring: historyQuery,
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => {
@@ -181,6 +218,9 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       return {
         items: items.map((item) => ({
           id: item.id,
+          // The movement's receipt (GET /v1/tokens/{receiptId}/proof): the command that completed it,
+          // which for a two-phase transfer (a withdrawal) is its post, not the transfer id.
+          receiptId: item.commandId,
           amount: item.amount.toString(),
           asset: account.asset,
           counterparty: item.counterparty,

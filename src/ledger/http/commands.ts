@@ -40,6 +40,7 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         params: z.strictObject({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => visibleCommandStatus(deps, principalOf(request), request.params.id),

@@ -10,7 +10,7 @@ import type { Clock, Random } from "../../platform/clock.ts";
 import type { AccountClaims } from "../account-claims.ts";
 import type { AcceptedCommands, CommandGateway, Submission } from "../command-gateway.ts";
 import { isValidIban, normalizeIban } from "../domain/iban.ts";
-import { assets, parsePositiveAmount } from "../domain/money.ts";
+import { amountMax, assets, parsePositiveAmount } from "../domain/money.ts";
 import type { AccountState } from "../domain/types.ts";
 import type { LiveStats } from "../live-stats.ts";
 import type { LedgerNotifications } from "../notifications.ts";
@@ -39,22 +39,56 @@ export const assetCode = z
   .describe("Asset code, e.g. EUR");
 
 /**
+ * A regular expression matching exactly the decimal integers 1…max (no sign, no leading zero), so
+ * the OpenAPI document states the range a string amount may take.
+ */
+export function decimalUpToPattern(max: bigint): string {
+  const digits = max.toString();
+  const alternatives = digits.length > 1 ? [`[1-9][0-9]{0,${digits.length - 2}}`] : [];
+  for (let i = 0; i < digits.length; i++) {
+    const digit = Number(digits[i]);
+    const lowest = i === 0 ? 1 : 0;
+    if (digit - 1 < lowest) continue;
+    const rest = digits.length - i - 1;
+    const range = digit - 1 === lowest ? String(lowest) : `[${lowest}-${digit - 1}]`;
+    alternatives.push(`${digits.slice(0, i)}${range}${rest > 0 ? `[0-9]{${rest}}` : ""}`);
+  }
+  alternatives.push(digits);
+  return `^(?:${alternatives.join("|")})$`;
+}
+
+/**
  * Amount in minor units: a decimal-integer string (preferred) or a JSON number whose literal text is
- * a plain integer (the body parser hands such a number over as its text: see api/json-body.ts).
+ * a plain integer (the body parser hands such a number over as its text, checked by the same
+ * pattern: see api/json-body.ts). The number branch documents the JSON form.
  */
 export const amountInput = z
-  .union([z.string().max(40), z.number()])
+  .union([
+    z.string().regex(new RegExp(decimalUpToPattern(amountMax))),
+    z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+  ])
   .describe(
-    'Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR (a JSON number is accepted only when written as a plain integer: no fraction, no exponent)',
+    'Positive amount in minor units as a decimal-integer string, e.g. "1250" for 12.50 EUR (a JSON number is accepted only when written as a plain integer up to 2^53 - 1: no fraction, no exponent)',
   );
 
-export const ibanInput = z.string().min(1).max(64).describe("IBAN, spaces allowed");
+/**
+ * An IBAN's shape (ISO 13616: country, check digits, 11–30 letters or digits), in any case, single
+ * spaces allowed between the characters after the check digits (the printed form). `format: iban` says the check digits must also be right (checked by ibanOrFail).
+ */
+export const ibanPattern = /^[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}$/;
+
+export const ibanInput = z
+  .string()
+  .regex(ibanPattern)
+  .meta({ format: "iban", examples: ["NL39 OPEN 0000 0000 01"] })
+  .describe("IBAN, any case, spaces allowed, e.g. NL39 OPEN 0000 0000 01");
 
 // PostgreSQL text cannot hold NUL; refusing it here keeps a bad request from ever reaching the handler.
 export const descriptionInput = z
   .string()
   .max(140)
-  .refine((text) => !text.includes("\u0000"), "must not contain NUL characters")
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
+  .regex(/^[^\u0000]*$/, "must not contain NUL characters")
   .describe("Free text shown to both sides");
 
 /** The positive amount, or a 400 naming `field`. */

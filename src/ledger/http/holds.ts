@@ -24,7 +24,7 @@ import {
   sendAnswer,
   submissionReply,
 } from "./common.ts";
-import { assertMayDebit, transferCommand, transferInput } from "./transfers.ts";
+import { assertMayTransfer, transferCommand, transferInput } from "./transfers.ts";
 
 const tokenInput = z.string().min(1).max(128).describe("The debited account's secret token");
 
@@ -161,6 +161,16 @@ export const holdResponse = z.object({
   completedAt: z.string().optional(),
 });
 
+const commandLink = {
+  command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } },
+};
+const holdLinks = {
+  ...commandLink,
+  hold: { operation: "GET /v1/holds/:id", parameters: { id: "$response.body#/id" } },
+  post: { operation: "POST /v1/holds/:id/post", parameters: { id: "$response.body#/id" } },
+  void: { operation: "POST /v1/holds/:id/void", parameters: { id: "$response.body#/id" } },
+};
+
 const commandDescription =
   "202 {id, status: PENDING}; with `Prefer: wait=N` 201 {status: CONFIRMED} or 422 problem {code: reason, status: FAILED}. The id is the idempotency key: the same id and payload answers the first outcome, another payload 409.";
 
@@ -177,13 +187,21 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
         body: holdInput(deps.holdTimeoutMsMax),
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: { 201: "Confirmed: the money is reserved", 202: "Accepted, not decided yet" },
+          // 404: the source account is not the caller's (without a token).
+          problems: ["not_found", "conflict", "command_failed", "system_account"],
+          links: { 201: holdLinks, 202: holdLinks },
+        },
+      },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const { timeoutMs, ...input } = request.body;
       const command = transferCommand(input, principal, "", timeoutMs);
-      await assertMayDebit(deps.queries, command, principal);
+      await assertMayTransfer(deps.queries, command, principal);
       const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
       const answer = submissionReply(submission, command.commandId, () => ({
         from: command.debitIban,
@@ -206,12 +224,20 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
         response: { 200: holdResponse },
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => visibleHold(deps.queries, principalOf(request), request.params.id),
   );
   completionRoutes(app, deps);
 }
+
+const completionContract = {
+  success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
+  // 404: the hold's source account is not the caller's (without a token).
+  problems: ["not_found", "conflict", "command_failed"],
+  links: { 201: commandLink, 202: commandLink },
+} as const;
 
 /** Post and void. */
 function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
@@ -228,6 +254,7 @@ function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
         body: postHoldInput,
         security: [{ bearer: [] }],
       },
+      config: { openapi: completionContract },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
@@ -256,6 +283,7 @@ function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
         body: voidHoldInput,
         security: [{ bearer: [] }],
       },
+      config: { openapi: completionContract },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {

@@ -248,7 +248,10 @@ describe("accounts", () => {
       "counterparty",
       "description",
       "id",
+      "receiptId",
     ]);
+    // A single-phase transfer's receipt is its own id (its command completed it).
+    assert.equal(newest.receiptId, newest.id);
     assert.equal(newest.amount, "-12");
     assert.equal(newest.counterparty, to.iban);
     assert.equal(newest.description, "payment 12");
@@ -569,8 +572,9 @@ describe("bad input", () => {
     ["leading zero", { ...base(), amount: "007" }, "amount"],
     ["spaces", { ...base(), amount: " 10" }, "amount"],
     ["empty amount", { ...base(), amount: "" }, "amount"],
-    // A JSON integer beyond 2^53 is taken literally now (exact), so only one beyond 2^63 is refused.
+    // The number form stops at 2^53 - 1 (larger amounts go as strings).
     ["integer number above 2^63", { ...base(), amount: 2 ** 64 }, "amount"],
+    ["integer number 2^53", { ...base(), amount: 2 ** 53 }, "amount"],
     ["amount object", { ...base(), amount: { value: 1 } }, "amount"],
     ["malformed from IBAN", { ...base(), from: "NL00OPEN0000000001" }, "from"],
     ["garbage to IBAN", { ...base(), to: "hello" }, "to"],
@@ -639,12 +643,18 @@ describe("bad input", () => {
     assert.deepEqual([operation.status, operation.body.field], [400, "amount"]);
     assert.equal(await endOffsetsTotal(), offsets, "nothing reached the log");
 
-    // A plain integer literal is exact, beyond 2^53 too (as a double it would be …992).
+    // A plain integer literal is exact up to 2^53 - 1; beyond, only the string form is accepted
+    // (as a double 9007199254740993 would be …992).
     const fresh = await openAccount(alice);
-    const big = `{"id":"${randomUUID()}","type":"deposit","iban":"${fresh.iban}","amount":9007199254740993,"branch":"x"}`;
-    const credited = await rawPost("/v1/operations", big, adminToken);
+    const bigOperation = (amount: string) =>
+      `{"id":"${randomUUID()}","type":"deposit","iban":"${fresh.iban}","amount":${amount},"branch":"x"}`;
+    const refused = await rawPost("/v1/operations", bigOperation("9007199254740993"), adminToken);
+    assert.deepEqual([refused.status, refused.body.field], [400, "amount"]);
+    const safe = await rawPost("/v1/operations", bigOperation("9007199254740991"), adminToken);
+    assert.equal(safe.status, 201, JSON.stringify(safe.body));
+    const credited = await rawPost("/v1/operations", bigOperation('"9007199254740993"'), adminToken);
     assert.equal(credited.status, 201, JSON.stringify(credited.body));
-    assert.equal(await balance(alice, fresh.iban), 9007199254740993n);
+    assert.equal(await balance(alice, fresh.iban), 9007199254740991n + 9007199254740993n);
     const accepted = await rawPost("/v1/transfers", transferWith("25"));
     assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
     assert.equal(accepted.body.amount, "25");

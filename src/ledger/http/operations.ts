@@ -44,6 +44,16 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
         body: operationBody,
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
+          problems: ["not_found", "conflict", "command_failed"],
+          links: {
+            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+          },
+        },
+      },
       preHandler: [deps.authenticate, requireRole("teller", "admin")],
     },
     async (request, reply) => {

@@ -7,6 +7,7 @@ import { fingerprintOf, resultFromStored } from "../command-gateway.ts";
 import type { Authorization, TransferMoney } from "../domain/types.ts";
 import type { CommandResult } from "../notifications.ts";
 import type { LedgerQueries } from "../queries.ts";
+import { systemOwnerPrefix } from "../system-accounts.ts";
 import {
   amountInput,
   amountOrFail,
@@ -15,6 +16,7 @@ import {
   hashToken,
   ibanInput,
   ibanOrFail,
+  isStaff,
   type LedgerHttpDeps,
   preferredWaitMs,
   principalOf,
@@ -83,6 +85,39 @@ export async function assertMayDebit(queries: LedgerQueries, command: TransferMo
     throw new ProblemError("not_found", { field: "from", detail: "No such account" });
 }
 
+/**
+ * System accounts (branch cash, payments clearing, gateway settlement…) move money only through
+ * their own operations: a customer who sends to one would hand money to the bank's books with no
+ * payment behind it. Staff may (corrections). Owners are cached, so this costs no round trip after
+ * the first transfer to an IBAN, and it shares the batched lookup of the debit check before that.
+ */
+export async function assertMayCredit(
+  queries: LedgerQueries,
+  command: TransferMoney,
+  principal: Principal,
+  field = "to",
+) {
+  if (isStaff(principal)) return;
+  const owner = await queries.ownerOfIban(command.creditIban);
+  if (owner?.startsWith(systemOwnerPrefix))
+    throw new ProblemError("system_account", {
+      field,
+      detail: `${command.creditIban} is a system account of the bank; send to a customer's account instead`,
+    });
+}
+
+/** Both checks of a customer's transfer, looked up together. */
+export async function assertMayTransfer(
+  queries: LedgerQueries,
+  command: TransferMoney,
+  principal: Principal,
+) {
+  await Promise.all([
+    assertMayDebit(queries, command, principal),
+    assertMayCredit(queries, command, principal),
+  ]);
+}
+
 export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
@@ -97,12 +132,23 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         body: transferInput,
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
+          // 404: the source account is not the caller's (without a token).
+          problems: ["not_found", "conflict", "command_failed"],
+          links: {
+            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+          },
+        },
+      },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const command = transferCommand(request.body, principal, "");
-      await assertMayDebit(deps.queries, command, principal);
+      await assertMayTransfer(deps.queries, command, principal);
       const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
       const answer = submissionReply(submission, command.commandId, () => ({
         from: command.debitIban,
@@ -125,12 +171,23 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         body: z.strictObject({ transfers: z.array(transferInput).min(1).max(deps.transfersPerBatchMax) }),
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          success: {
+            200: "Each transfer's outcome (with Prefer: wait)",
+            202: "Accepted: each transfer PENDING or already decided",
+          },
+        },
+      },
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const commands = request.body.transfers.map((input, i) =>
         transferCommand(input, principal, `transfers/${i}/`),
+      );
+      await Promise.all(
+        commands.map((command, i) => assertMayCredit(deps.queries, command, principal, `transfers/${i}/to`)),
       );
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
       const stored = await deps.queries.outcomes(commands.map((c) => c.commandId));

@@ -74,15 +74,19 @@ export function authenticateWith(verify: VerifyToken): PreHandler {
   };
 }
 
+/** Marks a preHandler as a role check, so the OpenAPI document lists 403 for its routes. */
+export const roleCheckMarker = Symbol("ledgerflow.roleCheck");
+
 /** preHandler after `authenticate`: the principal must hold at least one of `allowed`, else 403. */
 export function requireRole(...allowed: readonly Role[]) {
-  return async (request: FastifyRequest): Promise<void> => {
+  const check = async (request: FastifyRequest): Promise<void> => {
     const principal = request.principal;
     if (principal === undefined) throw new ProblemError("unauthenticated");
     if (!principal.roles.some((role) => allowed.includes(role))) {
       throw new ProblemError("forbidden", { detail: `Requires role ${allowed.join(" or ")}` });
     }
   };
+  return Object.assign(check, { [roleCheckMarker]: allowed });
 }
 
 export function principalOf(request: FastifyRequest): Principal {

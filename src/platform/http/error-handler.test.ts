@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { UnavailableError } from "../errors.ts";
+import { BusyError, UnavailableError } from "../errors.ts";
 import { toProblem } from "./error-handler.ts";
 import { ProblemError } from "./problems.ts";
 
@@ -54,6 +54,14 @@ describe("toProblem", () => {
     assert.equal(result.status, 503);
     assert.equal(result.retryAfterS, 1);
     assert.ok(!JSON.stringify(result).includes("PostgreSQL"));
+  });
+
+  test("a full queue of this process is 503 busy with a retry hint", () => {
+    const result = toProblem(new BusyError("password hashing"));
+    assert.equal(result.status, 503);
+    assert.equal(result.code, "busy");
+    assert.equal(result.retryAfterS, 1);
+    assert.ok(!JSON.stringify(result).includes("hashing"));
   });
 
   test("anything else is a bare 500 that says nothing about the error", () => {

@@ -20,6 +20,7 @@ import { ProblemError, problem } from "./problems.ts";
  *   first offending `field` ("amount", "transfers/3/to"; an unknown field names itself).
  * - Body parsing: too large 413, unsupported content type 415, malformed/empty JSON 400.
  * - UnavailableError (or any InfrastructureError with code "unavailable"): 503 with Retry-After.
+ * - BusyError (a bounded queue of this process is full): 503 `busy` with Retry-After.
  * - Anything else: 500 internal, logged with its stack; the client learns nothing about it.
  */
 export function installErrorHandler(app: FastifyInstance): void {
@@ -27,14 +28,50 @@ export function installErrorHandler(app: FastifyInstance): void {
     const result = toProblem(error);
     if (result.status >= 500 && result.code === "internal") {
       request.log.error({ err: error }, "request failed");
+    } else if (result.code === "busy") {
+      // Expected under overload, possibly one per request of an attack: not worth a warning each.
+      request.log.debug({ err: error }, "busy");
     } else if (result.status >= 500) {
       request.log.warn({ err: error }, "dependency unavailable");
     }
     return sendProblem(reply, result);
   });
+  // Before body parsing, which would otherwise answer e.g. a QUERY without a body with its own 400.
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.is404) return;
+    const refusal = methodNotAllowed(app, request, reply);
+    if (refusal) return sendProblem(reply, refusal);
+  });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split("?")[0] ?? "";
     return sendProblem(reply, problem("not_found", { detail: `No route for ${request.method} ${path}` }));
+  });
+}
+
+/**
+ * RFC 9110 §15.5.6: when the resource exists but not with this method, 405 with `Allow` naming the
+ * methods that do; undefined when no route serves the path at all.
+ */
+export function methodNotAllowed(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Problem | undefined {
+  const path = request.url.split("?")[0] ?? "";
+  const allowed = allowedMethods(app, path);
+  if (allowed.length === 0) return undefined;
+  reply.header("allow", allowed.join(", "));
+  const detail = `${request.method} is not allowed on ${path}; allowed: ${allowed.join(", ")}`;
+  return problem("method_not_allowed", { detail });
+}
+
+const routableMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** Methods with a route for `path`; the web app's catch-all (`GET /*`) does not count. */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  return routableMethods.filter((method) => {
+    const route = app.findRoute({ method, url: path });
+    return route !== null && route !== undefined && !("*" in (route.params ?? {}));
   });
 }
 
@@ -87,6 +124,8 @@ export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
 }
 
 const unavailableRetryAfterS = 1;
+// A full queue drains in milliseconds (argon2 at ~6 ms per call); 1 s is the smallest Retry-After.
+const busyRetryAfterS = 1;
 
 export function toProblem(thrown: unknown): Problem {
   if (thrown instanceof ProblemError) return thrown.problem;
@@ -94,6 +133,9 @@ export function toProblem(thrown: unknown): Problem {
   const error = asInfrastructureError(thrown);
   if (error instanceof InfrastructureError && error.code === "unavailable") {
     return problem("unavailable", { extra: { retryAfterS: unavailableRetryAfterS } });
+  }
+  if (error instanceof InfrastructureError && error.code === "busy") {
+    return problem("busy", { extra: { retryAfterS: busyRetryAfterS } });
   }
   if (!isFastifyError(error)) return problem("internal");
   if (Array.isArray(error.validation) && error.validation.length > 0) return validationProblem(error);

@@ -30,11 +30,14 @@ export const problemKinds = {
   invalid_credentials: { status: 401, title: "Username or password is wrong" },
   forbidden: { status: 403, title: "Not allowed" },
   not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflicts with an earlier request using the same id" },
   username_taken: { status: 409, title: "That username is taken" },
   rate_limited: { status: 429, title: "Too many requests" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
+  busy: { status: 503, title: "The server is busy; try again shortly" },
   internal: { status: 500, title: "Internal error" },
+  system_account: { status: 422, title: "System accounts cannot be the target of a customer's transfer" },
   // Business rejections of commands (outcome FAILED) are 422 with the reason as code.
   command_failed: { status: 422, title: "The command was rejected" },
 } as const satisfies Record<string, ProblemKind>;

@@ -13,6 +13,11 @@ export interface ChartSeries {
   readonly fill?: boolean;
   /** Series on the "side" scale get their own axis on the right (e.g. failures next to successes). */
   readonly side?: boolean;
+  /**
+   * Sparse series (latency has a sample only in seconds with traffic): draw each sample as a dot
+   * and join the dots across empty seconds, so a few samples are still visible.
+   */
+  readonly sparse?: boolean;
 }
 
 const chartHeightPx = 220;
@@ -23,6 +28,8 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
   return {
     width,
     height: chartHeightPx,
+    // Room on the right for the last time label (centred on its tick, it was cut in half).
+    padding: [12, series.some((entry) => entry.side) ? 8 : 36, 0, 0],
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
     scales: {
@@ -72,7 +79,8 @@ function options(width: number, series: readonly ChartSeries[], unit: string): u
         label: entry.label,
         stroke: entry.color,
         width: 2,
-        points: { show: false },
+        points: entry.sparse ? { show: true, size: 6, fill: entry.color } : { show: false },
+        spanGaps: entry.sparse ?? false,
         ...(entry.side ? { scale: "side" } : {}),
         ...(entry.fill ? { fill: `${entry.color}22` } : {}),
       })),

@@ -23,6 +23,7 @@ const paths: Readonly<Record<string, ReactNode>> = {
     </>
   ),
   list: <path d="M8 6h13M8 12h13M8 18h13M3 6h.01M3 12h.01M3 18h.01" />,
+  menu: <path d="M4 6h16M4 12h16M4 18h16" />,
   inbox: (
     <>
       <path d="M22 12h-6l-2 3h-4l-2-3H2" />

@@ -1,6 +1,7 @@
 /**
  * The frame around every signed-in page: a sidebar on wide screens, a bottom tab bar on phones,
- * a top bar with the live-connection status, the notifications bell and sign out.
+ * a top bar with the live-connection status, the notifications bell and sign out. On a phone an
+ * admin's tab bar ends in "Menu", a sheet with every page (the back office does not fit in tabs).
  */
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, navigate, usePath } from "../lib/router.tsx";
@@ -19,15 +20,17 @@ interface NavItem {
 
 function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
   const { session, features } = useApp();
+  const staff = isAdmin(session);
+  // An admin's phone tabs: Accounts, Transfer, Dashboard and Menu; the rest is in the menu.
   const wallet: NavItem[] = [
     { href: "/", label: "Accounts", icon: "home", mobile: true },
     { href: "/transfer", label: "Transfer", icon: "send", mobile: true },
-    { href: "/notifications", label: "Activity", icon: "bell", mobile: true },
+    { href: "/notifications", label: "Activity", icon: "bell", mobile: !staff },
   ];
   if (features.payments)
-    wallet.splice(2, 0, { href: "/payments", label: "Payments", icon: "card", mobile: true });
+    wallet.splice(2, 0, { href: "/payments", label: "Payments", icon: "card", mobile: !staff });
   const admin: NavItem[] = [];
-  if (isAdmin(session)) {
+  if (staff) {
     admin.push({ href: "/admin", label: "Dashboard", icon: "chart", mobile: true });
     admin.push({ href: "/admin/transactions", label: "Transactions", icon: "list", mobile: false });
     if (features.gateways)
@@ -108,11 +111,83 @@ function NotificationsDrawer(props: { open: boolean; onClose: () => void }) {
   );
 }
 
+function NavList(props: { items: readonly NavItem[]; path: string; onNavigate?: () => void }) {
+  return (
+    <ul>
+      {props.items.map((item) => (
+        <li key={item.href}>
+          <Link
+            href={item.href}
+            aria-current={isCurrent(item.href, props.path) ? "page" : undefined}
+            {...(props.onNavigate ? { onClick: props.onNavigate } : {})}
+          >
+            <Icon name={item.icon} />
+            {item.label}
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Every page on a phone, as a sheet from the tab bar's "Menu". */
+function MenuSheet(props: {
+  open: boolean;
+  onClose: () => void;
+  wallet: readonly NavItem[];
+  admin: readonly NavItem[];
+  path: string;
+  onSignOut: () => void;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    if (props.open && !element.open) element.showModal();
+    if (!props.open && element.open) element.close();
+  }, [props.open]);
+  return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: a click on the backdrop closes; Escape does the same natively
+    <dialog
+      ref={dialog}
+      className="drawer menu-sheet"
+      aria-labelledby="menu-title"
+      onClose={props.onClose}
+      onClick={(event) => {
+        if (event.target === dialog.current) props.onClose();
+      }}
+    >
+      <div className="drawer-body">
+        <header className="drawer-header">
+          <h2 id="menu-title">Menu</h2>
+          <button type="button" className="icon-button" onClick={props.onClose} aria-label="Close menu">
+            <Icon name="x" />
+          </button>
+        </header>
+        <nav aria-label="Wallet pages" className="menu-nav">
+          <p className="nav-heading">Wallet</p>
+          <NavList items={props.wallet} path={props.path} onNavigate={props.onClose} />
+        </nav>
+        {props.admin.length > 0 && (
+          <nav aria-label="Back office pages" className="menu-nav">
+            <p className="nav-heading">Back office</p>
+            <NavList items={props.admin} path={props.path} onNavigate={props.onClose} />
+          </nav>
+        )}
+        <button type="button" className="button ghost block" onClick={props.onSignOut}>
+          <Icon name="logout" /> Sign out
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
 export function Shell(props: { children: ReactNode; title: string }) {
   const path = usePath();
   const { session, unread, markAllRead } = useApp();
   const { wallet, admin } = useNavItems();
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
   const online = useOnline();
 
   useEffect(() => {
@@ -128,6 +203,7 @@ export function Shell(props: { children: ReactNode; title: string }) {
     navigate("/signin", { replace: true });
   };
   const mobileItems = [...wallet, ...admin].filter((item) => item.mobile);
+  const needsMenu = mobileItems.length < wallet.length + admin.length;
 
   return (
     <div className="shell">
@@ -140,30 +216,12 @@ export function Shell(props: { children: ReactNode; title: string }) {
           <span>Ledgerflow</span>
         </Link>
         <nav aria-label="Wallet">
-          <ul>
-            {wallet.map((item) => (
-              <li key={item.href}>
-                <Link href={item.href} aria-current={isCurrent(item.href, path) ? "page" : undefined}>
-                  <Icon name={item.icon} />
-                  {item.label}
-                </Link>
-              </li>
-            ))}
-          </ul>
+          <NavList items={wallet} path={path} />
         </nav>
         {admin.length > 0 && (
           <nav aria-label="Back office">
             <p className="nav-heading">Back office</p>
-            <ul>
-              {admin.map((item) => (
-                <li key={item.href}>
-                  <Link href={item.href} aria-current={isCurrent(item.href, path) ? "page" : undefined}>
-                    <Icon name={item.icon} />
-                    {item.label}
-                  </Link>
-                </li>
-              ))}
-            </ul>
+            <NavList items={admin} path={path} />
           </nav>
         )}
         <div className="sidebar-footer">
@@ -177,7 +235,7 @@ export function Shell(props: { children: ReactNode; title: string }) {
       </aside>
       <div className="main-column">
         <header className="topbar">
-          <Link href="/" className="brand brand-compact">
+          <Link href="/" className="brand brand-compact" aria-label="Ledgerflow home">
             <img src="/icons/icon.svg" alt="" width="28" height="28" />
             <span>Ledgerflow</span>
           </Link>
@@ -226,8 +284,30 @@ export function Shell(props: { children: ReactNode; title: string }) {
               </Link>
             </li>
           ))}
+          {needsMenu && (
+            <li>
+              <button
+                type="button"
+                className="tab-button"
+                onClick={() => setMenuOpen(true)}
+                aria-haspopup="dialog"
+                aria-expanded={menuOpen}
+              >
+                <Icon name="menu" size={22} />
+                <span>Menu</span>
+              </button>
+            </li>
+          )}
         </ul>
       </nav>
+      <MenuSheet
+        open={menuOpen}
+        onClose={() => setMenuOpen(false)}
+        wallet={wallet}
+        admin={admin}
+        path={path}
+        onSignOut={signOut}
+      />
       <NotificationsDrawer open={drawerOpen} onClose={() => setDrawerOpen(false)} />
       <Toasts />
     </div>

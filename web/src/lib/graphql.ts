@@ -17,6 +17,8 @@ export interface BalanceChange {
   readonly counterparty?: string | null;
   readonly description?: string | null;
   readonly at?: string | null;
+  /** The command that moved the money: the movement's receipt (token) id. */
+  readonly commandId?: string | null;
 }
 
 export interface CommandOutcome {
@@ -33,6 +35,7 @@ const balanceFieldNames: Readonly<Record<keyof BalanceChange, readonly string[]>
   counterparty: ["counterpartyIban", "counterparty", "fromTo"],
   description: ["description"],
   at: ["at", "atMs", "timestamp"],
+  commandId: ["commandId"],
 };
 const outcomeFieldNames: Readonly<Record<keyof CommandOutcome, readonly string[]>> = {
   id: ["id", "commandId"],
@@ -48,7 +51,7 @@ export interface LiveDocuments {
 /** Used when the schema cannot be read: the field names of the issue 2 contract. */
 export const defaultDocuments: LiveDocuments = {
   balanceChanged: `subscription BalanceChanged($iban: String!) {
-  balanceChanged(iban: $iban) { iban balance: newBalance change: changedBy counterparty description at }
+  balanceChanged(iban: $iban) { iban balance: newBalance change: changedBy counterparty description at commandId }
 }`,
   commandOutcome: `subscription CommandOutcome($id: ID!) {
   commandOutcome(id: $id) { id status reason }
@@ -171,6 +174,7 @@ export function normalizeBalanceChange(raw: Record<string, unknown>): BalanceCha
     counterparty: text(raw.counterparty),
     description: text(raw.description),
     at,
+    commandId: text(raw.commandId),
   };
 }
 

@@ -3,6 +3,7 @@ const reasonWords: Readonly<Record<string, string>> = {
   insufficient_funds: "Not enough money in the account",
   invalid_token: "The account's secret token is wrong",
   same_account: "You can't transfer money to the same account",
+  system_account: "That IBAN belongs to one of the bank's own system accounts, which can't receive transfers",
   unknown_account: "That account doesn't exist",
   asset_mismatch: "The two accounts hold different currencies",
   account_closed: "The account is closed",

@@ -93,3 +93,8 @@ export function subscribeSession(listener: () => void): () => void {
 export function isAdmin(session: Session | undefined): boolean {
   return session?.roles.includes("admin") ?? false;
 }
+
+/** Where a signed-in user lands: admins on the back-office dashboard, customers on their accounts. */
+export function homePath(session: Session | undefined = getSession()): string {
+  return isAdmin(session) ? "/admin" : "/";
+}

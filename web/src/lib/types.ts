@@ -12,6 +12,8 @@ export interface Account {
 
 export interface Transaction {
   readonly id: string;
+  /** The movement's receipt (token) id: the command that completed it. */
+  readonly receiptId?: string;
   /** Signed: negative leaves the account. */
   readonly amount: string;
   readonly counterparty?: string | null;

@@ -83,7 +83,7 @@ function useHistory(iban: string) {
   return { items, done, loading, error, loadMore };
 }
 
-function History(props: { iban: string; asset: string }) {
+function History(props: { iban: string; asset: string; receipts: boolean }) {
   const { items, done, loading, error, loadMore } = useHistory(props.iban);
   const sentinel = useRef<HTMLDivElement>(null);
 
@@ -125,8 +125,8 @@ function History(props: { iban: string; asset: string }) {
           <ul className="transactions" data-testid="transactions">
             {group.items.map((item) => {
               const outgoing = isNegative(item.amount);
-              return (
-                <li key={item.id} className="transaction" data-transaction-id={item.id}>
+              const content = (
+                <>
                   <span className={`bubble ${outgoing ? "kind-sent" : "kind-received"}`} aria-hidden="true">
                     <Icon name={outgoing ? "arrowUp" : "arrowDown"} size={18} />
                   </span>
@@ -149,6 +149,21 @@ function History(props: { iban: string; asset: string }) {
                       </span>
                     )}
                   </span>
+                </>
+              );
+              return (
+                <li key={item.id} data-transaction-id={item.id}>
+                  {props.receipts && item.receiptId ? (
+                    <Link
+                      href={`/receipts/${encodeURIComponent(item.receiptId)}`}
+                      className="transaction transaction-link"
+                    >
+                      {content}
+                      <span className="visually-hidden">Open its receipt</span>
+                    </Link>
+                  ) : (
+                    <div className="transaction">{content}</div>
+                  )}
                 </li>
               );
             })}
@@ -168,7 +183,7 @@ function History(props: { iban: string; asset: string }) {
 }
 
 export function AccountPage(props: { iban: string }) {
-  const { accounts, accountsLoaded } = useApp();
+  const { accounts, accountsLoaded, features } = useApp();
   const mine = accounts.find((account) => account.iban === props.iban);
   const [fetched, setFetched] = useState<{ iban: string; asset: string; balance: string }>();
   const [missing, setMissing] = useState(false);
@@ -217,7 +232,7 @@ export function AccountPage(props: { iban: string }) {
           </button>
         </div>
       </section>
-      <History iban={account.iban} asset={account.asset} />
+      <History iban={account.iban} asset={account.asset} receipts={features.tokens} />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { Alert, Field } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
 import { ApiError, errorMessage, request } from "../lib/api.ts";
 import { Link, navigate } from "../lib/router.tsx";
-import { sessionFromToken, setSession } from "../lib/session.ts";
+import { homePath, sessionFromToken, setSession } from "../lib/session.ts";
 
 interface LoginAnswer {
   readonly accessToken: string;
@@ -80,7 +80,7 @@ export function SignInPage() {
     setError(undefined);
     try {
       await signIn(username.trim(), password);
-      navigate("/", { replace: true });
+      navigate(homePath(), { replace: true });
     } catch (caught) {
       setError(authError(caught, "signin"));
       setBusy(false);
@@ -141,7 +141,7 @@ export function RegisterPage() {
     try {
       await request("/v1/auth/register", { body: { username: username.trim(), password }, anonymous: true });
       await signIn(username.trim(), password);
-      navigate("/", { replace: true });
+      navigate(homePath(), { replace: true });
     } catch (caught) {
       setError(authError(caught, "register"));
       setBusy(false);

@@ -71,11 +71,7 @@ export function HomePage() {
           <ul className="account-list">
             {accounts.map((account) => (
               <li key={account.iban}>
-                <Link
-                  href={`/accounts/${encodeURIComponent(account.iban)}`}
-                  className="account-card"
-                  aria-label={`${assetInfo(account.asset).name} account ${formatIban(account.iban)}, balance ${formatMoney(account.balance, account.asset)}`}
-                >
+                <Link href={`/accounts/${encodeURIComponent(account.iban)}`} className="account-card">
                   <span className={`asset-badge asset-${account.asset.toLowerCase()}`} aria-hidden="true">
                     {assetInfo(account.asset).symbol || account.asset.slice(0, 3)}
                   </span>

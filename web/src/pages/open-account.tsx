@@ -1,17 +1,34 @@
-import { type FormEvent, useState } from "react";
-import { Alert } from "../components/form.tsx";
+import { type FormEvent, useEffect, useState } from "react";
+import { Alert, Spinner } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
-import { errorMessage } from "../lib/api.ts";
+import { errorMessage, get } from "../lib/api.ts";
 import { sendCommand } from "../lib/commands.ts";
 import { formatIban } from "../lib/iban.ts";
 import { newCommandId } from "../lib/ids.ts";
-import { knownAssets } from "../lib/money.ts";
+import { type AssetInfo, assetInfo } from "../lib/money.ts";
 import { reasonInWords } from "../lib/reasons.ts";
 import { Link } from "../lib/router.tsx";
-import type { Account } from "../lib/types.ts";
+import { type Account, itemsOf } from "../lib/types.ts";
 import { useApp } from "../state.tsx";
 
-const offeredAssets = knownAssets.filter((asset) => asset.code !== "GBP");
+/** The assets the server is configured with (GET /v1/assets), named and shown as this app knows them. */
+function useOfferedAssets(): { assets: readonly AssetInfo[] | undefined; error: string | undefined } {
+  const [assets, setAssets] = useState<readonly AssetInfo[]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    get<unknown>("/v1/assets").then(
+      (body) =>
+        setAssets(
+          itemsOf<{ code: string; scale: number }>(body).map((asset) => ({
+            ...assetInfo(asset.code),
+            scale: asset.scale,
+          })),
+        ),
+      (caught: unknown) => setError(errorMessage(caught)),
+    );
+  }, []);
+  return { assets, error };
+}
 
 function SecretToken(props: { account: Account }) {
   const [copied, setCopied] = useState(false);
@@ -44,12 +61,18 @@ function SecretToken(props: { account: Account }) {
       </dl>
       {props.account.token ? (
         <div className="token-box">
-          <p className="token-title">
+          <p className="token-title" id="token-title">
             <Icon name="shield" /> Secret token — shown only this once
           </p>
+          <p className="small" data-testid="token-explanation">
+            What it is for: the token lets a program or another person send money from this account without
+            your password, e.g. a script or an app you connect to the API (it goes in the transfer's{" "}
+            <code>token</code> field). You don't need it to use this wallet.
+          </p>
           <p className="muted small">
-            Anyone with this token can move money out of the account. Store it somewhere safe; Ledgerflow
-            can't show it again.
+            Anyone who has it can move money out of the account, so keep it like a password. Ledgerflow stores
+            only a fingerprint of it and can't show it again; if you don't plan to use the API, you can ignore
+            it.
           </p>
           <div className="token-row">
             <code data-testid="account-token">{props.account.token}</code>
@@ -81,6 +104,7 @@ export function OpenAccountPage() {
   const [phase, setPhase] = useState<"idle" | "sending" | "pending">("idle");
   const [error, setError] = useState<string>();
   const [opened, setOpened] = useState<Account>();
+  const offered = useOfferedAssets();
 
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
@@ -131,9 +155,11 @@ export function OpenAccountPage() {
           <p className="muted">Choose the currency. You get an IBAN at once and can start receiving money.</p>
         </div>
         {error && <Alert kind="error">{error}</Alert>}
+        {offered.error && <Alert kind="error">Couldn't load the currencies: {offered.error}</Alert>}
+        {!offered.assets && !offered.error && <Spinner label="Loading currencies" />}
         <fieldset className="choice-group">
           <legend>Currency</legend>
-          {offeredAssets.map((option) => (
+          {(offered.assets ?? []).map((option) => (
             <label key={option.code} className={`choice${asset === option.code ? " selected" : ""}`}>
               <input
                 type="radio"
@@ -152,7 +178,7 @@ export function OpenAccountPage() {
             </label>
           ))}
         </fieldset>
-        <button type="submit" className="button primary block" disabled={phase !== "idle"}>
+        <button type="submit" className="button primary block" disabled={phase !== "idle" || !offered.assets}>
           {phase === "idle" ? "Open account" : phase === "sending" ? "Opening…" : "Waiting for the bank…"}
         </button>
       </form>

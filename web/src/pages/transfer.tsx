@@ -123,12 +123,21 @@ export function TransferPage() {
   const toError =
     touched && to !== "" && !toValid ? "That IBAN doesn't look right. Check the digits." : undefined;
   const sameAccount = toValid && normalizeIban(to) === from;
-  const amountError = touched && amount !== "" && !parsed.ok ? parsed.error : undefined;
+  // More than the balance would only come back as "insufficient funds": say so before sending.
+  const overBalance = parsed.ok && source !== undefined && BigInt(parsed.minor) > BigInt(source.balance);
+  const amountError =
+    touched && amount !== "" && !parsed.ok
+      ? parsed.error
+      : overBalance && source
+        ? `That's more than the ${formatMoney(source.balance, source.asset)} available in this account`
+        : undefined;
+  // Suggest the user's own other accounts in the same currency (never the bank's system accounts).
+  const ownTargets = accounts.filter((account) => account.iban !== from && account.asset === asset);
 
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
     setTouched(true);
-    if (!source || !toValid || !parsed.ok || sameAccount) return;
+    if (!source || !toValid || !parsed.ok || sameAccount || overBalance) return;
     const summary: Summary = {
       id: newCommandId(),
       from: source.iban,
@@ -154,13 +163,9 @@ export function TransferPage() {
         onPending: () => setStage({ step: "pending", summary }),
       });
       const money = formatMoney(summary.minor, summary.asset);
+      // A confirmed transfer is announced once, by its balance change (which opens its receipt).
       if (outcome.status === "confirmed") {
         setStage({ step: "confirmed", summary });
-        notify({
-          kind: "confirmed",
-          title: "Transfer confirmed",
-          body: `${money} to ${formatIban(summary.to)}`,
-        });
       } else if (outcome.status === "failed") {
         const reason = reasonInWords(outcome.reason, outcome.detail);
         setStage({ step: "failed", summary, reason });
@@ -241,12 +246,22 @@ export function TransferPage() {
           autoComplete="off"
           spellCheck={false}
           placeholder="NL00 OPEN 0000 0000 00"
+          {...(ownTargets.length > 0 ? { list: "own-accounts" } : {})}
           value={to}
           onChange={(event) => setTo(event.target.value)}
           onBlur={() => setTouched(true)}
           error={toError ?? (sameAccount ? "You can't transfer money to the same account" : undefined)}
           required
         />
+        {ownTargets.length > 0 && (
+          <datalist id="own-accounts">
+            {ownTargets.map((account) => (
+              <option key={account.iban} value={account.iban}>
+                Your {assetInfo(account.asset).name} account ···· {account.iban.slice(-4)}
+              </option>
+            ))}
+          </datalist>
+        )}
         <div className={`field amount-field${amountError ? " has-error" : ""}`}>
           <label htmlFor="amount">Amount</label>
           <div className="input-affix">
@@ -266,7 +281,7 @@ export function TransferPage() {
             />
           </div>
           {amountError ? (
-            <p className="error-text" id="amount-error">
+            <p className="error-text" id="amount-error" role="alert">
               {amountError}
             </p>
           ) : (
@@ -282,7 +297,7 @@ export function TransferPage() {
           value={description}
           onChange={(event) => setDescription(event.target.value)}
         />
-        <button type="submit" className="button primary block" disabled={!source}>
+        <button type="submit" className="button primary block" disabled={!source || overBalance}>
           <Icon name="send" /> Send {parsed.ok ? formatMoney(parsed.minor, asset) : ""}
         </button>
       </form>

@@ -283,6 +283,7 @@ export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyIn
         params: positionParams,
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       ...admin,
     },
     async (request) => {

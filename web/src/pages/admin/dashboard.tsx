@@ -1,4 +1,9 @@
-/** Live operations dashboard: throughput, latency percentiles and outcomes by reason over time. */
+/**
+ * Live operations dashboard: throughput, latency percentiles, and outcomes over time. Two questions
+ * are kept apart: did the platform work (technical success: every command decided, none lost to an
+ * error) and what did it decide (business outcomes: confirmed, or rejected by a rule such as
+ * insufficient funds). A rejection the rules asked for is the platform working, not a failure.
+ */
 import { useEffect, useMemo, useState } from "react";
 import { type ChartSeries, TimeChart } from "../../components/chart.tsx";
 import { Alert, Spinner } from "../../components/form.tsx";
@@ -23,6 +28,13 @@ interface Stats {
 
 const pollMs = 2000;
 const reasonColors = ["#d64545", "#e8833a", "#b5489b", "#7a5af5", "#c9a227", "#3f8fd6"];
+/** Reasons that mean the platform could not do its job (as opposed to a business rule saying no). */
+const technicalReasons: ReadonlySet<string> = new Set([
+  "unavailable",
+  "timeout",
+  "internal",
+  "dead_lettered",
+]);
 
 function useStats(): { stats: Stats | undefined; error: string | undefined; missing: boolean } {
   const [stats, setStats] = useState<Stats>();
@@ -168,6 +180,10 @@ function format(value: number | null | undefined, digits = 1): string {
   return value.toLocaleString([], { maximumFractionDigits: digits });
 }
 
+function shareText(percent: number | null): string {
+  return percent === null ? "" : `${format(percent, 0)} %`;
+}
+
 function successTone(percent: number): "good" | "warn" | "bad" {
   if (percent >= 99) return "good";
   return percent >= 90 ? "warn" : "bad";
@@ -202,7 +218,12 @@ export function DashboardPage() {
         failedByReason.set(reason, (failedByReason.get(reason) ?? 0) + count);
       }
     }
-    const failed = [...failedByReason.values()].reduce((sum, count) => sum + count, 0);
+    let technical = 0;
+    let rejected = 0;
+    for (const [reason, count] of failedByReason) {
+      if (technicalReasons.has(reason)) technical += count;
+      else rejected += count;
+    }
     const throughput: ChartSeries[] = [
       {
         label: "Transfers/s",
@@ -212,25 +233,35 @@ export function DashboardPage() {
       },
     ];
     const latency: ChartSeries[] = [
-      { label: "p50", color: "#11a683", values: series.map((point) => point.p50Ms) },
-      { label: "p99", color: "#e8833a", values: series.map((point) => point.p99Ms) },
+      { label: "p50", color: "#11a683", values: series.map((point) => point.p50Ms), sparse: true },
+      { label: "p99", color: "#e8833a", values: series.map((point) => point.p99Ms), sparse: true },
     ];
-    const outcomes: ChartSeries[] = [
+    const confirmedSeries: ChartSeries[] = [
       {
         label: "Confirmed",
         color: "#11a683",
         values: series.map((point) => point.outcomes.confirmed),
         fill: true,
       },
-      ...reasons.map((reason, index) => ({
-        label: reason,
-        color: reasonColors[index % reasonColors.length] ?? "#d64545",
-        values: series.map((point) => point.outcomes.failed[reason] ?? 0),
-        side: true,
-      })),
     ];
+    const rejectedSeries: ChartSeries[] = reasons.map((reason, index) => ({
+      label: reason,
+      color: reasonColors[index % reasonColors.length] ?? "#d64545",
+      values: series.map((point) => point.outcomes.failed[reason] ?? 0),
+    }));
     const latest = stats?.series.at(-1);
-    return { times, throughput, latency, outcomes, confirmed, failed, failedByReason, latest };
+    return {
+      times,
+      throughput,
+      latency,
+      confirmedSeries,
+      rejectedSeries,
+      confirmed,
+      rejected,
+      technical,
+      failedByReason,
+      latest,
+    };
   }, [stats]);
 
   if (missing) {
@@ -242,8 +273,11 @@ export function DashboardPage() {
   }
   if (!stats) return error ? <Alert kind="error">{error}</Alert> : <Spinner label="Loading statistics" />;
 
-  const total = derived.confirmed + derived.failed;
-  const successRate = total === 0 ? null : (derived.confirmed / total) * 100;
+  const decided = derived.confirmed + derived.rejected;
+  const total = decided + derived.technical;
+  // Technical success: commands the platform decided, whichever way, out of all it was given.
+  const technicalRate = total === 0 ? null : (decided / total) * 100;
+  const confirmedShare = decided === 0 ? null : (derived.confirmed / decided) * 100;
   const { latest } = derived;
 
   return (
@@ -259,10 +293,16 @@ export function DashboardPage() {
         <Kpi label="Latency p50" value={format(latest?.p50Ms)} unit="ms" />
         <Kpi label="Latency p99" value={format(latest?.p99Ms)} unit="ms" />
         <Kpi
-          label={`Success, last ${stats.windowSeconds} s`}
-          value={format(successRate)}
+          label="Processed without error"
+          value={format(technicalRate)}
           unit="%"
-          {...(successRate === null ? {} : { tone: successTone(successRate) })}
+          {...(technicalRate === null ? {} : { tone: successTone(technicalRate) })}
+        />
+        <Kpi label="Confirmed" value={derived.confirmed.toLocaleString()} unit={shareText(confirmedShare)} />
+        <Kpi
+          label="Rejected by a rule"
+          value={derived.rejected.toLocaleString()}
+          unit={shareText(confirmedShare === null ? null : 100 - confirmedShare)}
         />
       </dl>
       {gateways && gateways.length > 0 && <GatewayStrip gateways={gateways} />}
@@ -283,27 +323,43 @@ export function DashboardPage() {
           </figcaption>
           <TimeChart timesMs={derived.times} series={derived.latency} unit=" ms" />
         </figure>
-        <figure className="card chart-card span-2">
+        <figure className="card chart-card">
           <figcaption>
-            <h2>Outcomes</h2>
+            <h2>Confirmed</h2>
             <span className="muted small">
-              {derived.confirmed.toLocaleString()} confirmed, {derived.failed.toLocaleString()} failed in the
-              last {stats.windowSeconds} s; failures use the right-hand scale
+              transfers confirmed per second; {derived.confirmed.toLocaleString()} in the last{" "}
+              {stats.windowSeconds} s
             </span>
           </figcaption>
-          <TimeChart timesMs={derived.times} series={derived.outcomes} />
+          <TimeChart timesMs={derived.times} series={derived.confirmedSeries} />
+        </figure>
+        <figure className="card chart-card">
+          <figcaption>
+            <h2>Rejected</h2>
+            <span className="muted small">
+              {derived.rejectedSeries.length === 0
+                ? `no rejections in the last ${stats.windowSeconds} s`
+                : `rejections per second by reason (a business rule said no); ${derived.rejected.toLocaleString()} in the last ${stats.windowSeconds} s`}
+            </span>
+          </figcaption>
+          {derived.rejectedSeries.length > 0 ? (
+            <TimeChart timesMs={derived.times} series={derived.rejectedSeries} />
+          ) : (
+            <p className="chart-empty muted">Nothing rejected.</p>
+          )}
         </figure>
       </div>
       <section className="card" aria-labelledby="reasons-heading">
-        <h2 id="reasons-heading">Failures by reason</h2>
+        <h2 id="reasons-heading">Rejections and errors by reason</h2>
         {derived.failedByReason.size === 0 ? (
-          <p className="muted">No failures in the window.</p>
+          <p className="muted">Nothing rejected in the window.</p>
         ) : (
-          <table className="table">
+          <table className="table stacked">
             <thead>
               <tr>
                 <th scope="col">Reason</th>
                 <th scope="col">Meaning</th>
+                <th scope="col">Kind</th>
                 <th scope="col" className="numeric">
                   Count
                 </th>
@@ -314,11 +370,14 @@ export function DashboardPage() {
                 .sort((a, b) => b[1] - a[1])
                 .map(([reason, count]) => (
                   <tr key={reason}>
-                    <td>
+                    <td data-label="Reason" className="cell-title">
                       <code>{reason}</code>
                     </td>
-                    <td>{reasonInWords(reason)}</td>
-                    <td className="numeric">{count.toLocaleString()}</td>
+                    <td data-label="Meaning">{reasonInWords(reason)}</td>
+                    <td data-label="Kind">{technicalReasons.has(reason) ? "Error" : "Business rule"}</td>
+                    <td data-label="Count" className="numeric cell-amount">
+                      {count.toLocaleString()}
+                    </td>
                   </tr>
                 ))}
             </tbody>
