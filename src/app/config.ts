@@ -5,12 +5,19 @@
 import type { z } from "zod";
 import { identityConfig } from "../identity/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
+import { notificationsConfig } from "../notifications/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
 import { ConfigError, configSchemaOf, type PlatformConfig, readConfig } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 import { tokensConfig } from "../tokens/index.ts";
 
-const sections: readonly ConfigSection[] = [identityConfig, ledgerConfig, paymentsConfig, tokensConfig];
+const sections: readonly ConfigSection[] = [
+  identityConfig,
+  ledgerConfig,
+  paymentsConfig,
+  tokensConfig,
+  notificationsConfig,
+];
 
 export const configSchema = configSchemaOf(sections);
 
@@ -20,7 +27,8 @@ export type Config = PlatformConfig &
   Infer<typeof identityConfig.sections> &
   Infer<typeof ledgerConfig.sections> &
   Infer<typeof paymentsConfig.sections> &
-  Infer<typeof tokensConfig.sections>;
+  Infer<typeof tokensConfig.sections> &
+  Infer<typeof notificationsConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */
 export function loadConfig(

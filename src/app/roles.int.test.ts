@@ -34,10 +34,11 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "payments.sweeper",
     "tokens.tokenizer",
     "tokens.sealer",
+    "notifications.live",
   ],
-  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper"],
-  projector: ["identity", "ledger.pending-sweeper"],
-  notifier: ["identity", "ledger.notifier"],
+  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper", "notifications.inbox-projection"],
+  projector: ["identity", "ledger.pending-sweeper", "notifications.inbox-projection"],
+  notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
     "ledger.pending-sweeper",
@@ -48,6 +49,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "payments.sweeper",
     "tokens.tokenizer",
     "tokens.sealer",
+    "notifications.inbox-projection",
+    "notifications.live",
   ],
   all: [
     "http",
@@ -61,6 +64,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "payments.sweeper",
     "tokens.tokenizer",
     "tokens.sealer",
+    "notifications.inbox-projection",
+    "notifications.live",
   ],
 };
 

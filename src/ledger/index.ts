@@ -32,4 +32,5 @@ export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";
 export type { HistoryItem, LatestTransfer, LedgerQueries } from "./queries.ts";
 export { outcomeFromAvro, type PublishedOutcome, type PublishedOutcomeEnvelope } from "./schemas.ts";
+export { systemOwnerPrefix } from "./system-accounts.ts";
 export { ledgerTopics } from "./topics.ts";

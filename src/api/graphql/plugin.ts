@@ -81,6 +81,7 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
     const schema = buildLedgerSchema(
       ledgerResolvers({
         ledger: services.ledger.http,
+        inbox: services.inbox,
         subscriptionBufferedMax: options.subscriptionBufferedMax,
         commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
       }),

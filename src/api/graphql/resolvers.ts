@@ -21,6 +21,7 @@ import {
   voidHoldInput,
 } from "../../ledger/index.ts";
 import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
+import { type InboxApi, type InboxEntry, notificationViewOf } from "../../notifications/index.ts";
 import type { Principal } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { validationProblem } from "./errors.ts";
@@ -34,6 +35,8 @@ export type GraphqlContext = {
 
 export interface ResolverDeps {
   readonly ledger: LedgerHttpDeps;
+  /** Each user's notifications as they arrive (the notifications module). */
+  readonly inbox: InboxApi;
   /** Events a subscriber may fall behind before its subscription ends with rate_limited. */
   readonly subscriptionBufferedMax: number;
   /** How long `commandOutcome` waits for an undecided command before completing without a result. */
@@ -176,6 +179,16 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
           });
         },
         resolve: (event: BalanceChanged) => balanceChangeView(event),
+      },
+
+      notificationAdded: {
+        subscribe: (_: unknown, _args: unknown, context: GraphqlContext) =>
+          eventStream<InboxEntry>({
+            bufferedMax: deps.subscriptionBufferedMax,
+            overflowError: tooSlow,
+            start: (sink) => deps.inbox.onNotification(context.principal.userId, (entry) => sink.push(entry)),
+          }),
+        resolve: (entry: InboxEntry) => notificationViewOf({ ...entry, read: false }),
       },
 
       commandOutcome: {

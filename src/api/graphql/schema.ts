@@ -151,6 +151,29 @@ type CommandStatus {
   phase: String
 }
 
+"""
+One entry of my notification inbox (GET /v1/notifications lists them). Kinds: sent, received,
+deposit, withdrawal, withdrawal_cancelled, hold_placed, hold_released.
+"""
+type Notification {
+  id: ID!
+  "Position in the inbox (empty when pushed before it is stored; the inbox has it)."
+  cursor: String!
+  kind: String!
+  "My account."
+  iban: String!
+  "The other account, or empty for the bank's own (cash, gateways)."
+  counterparty: String!
+  amount: String!
+  asset: String!
+  description: String!
+  transferId: ID!
+  "The command that made it: the receipt's id for money that moved."
+  commandId: ID!
+  at: String!
+  read: Boolean!
+}
+
 "One movement on an account, pushed as it is posted."
 type BalanceChange {
   "The command that caused the change."
@@ -250,6 +273,8 @@ type Subscription {
   subscription completes. Subscribe before submitting to be sure not to miss it.
   """
   commandOutcome(id: ID!): CommandResult!
+  "My new notifications as they arrive (the same entries the inbox keeps)."
+  notificationAdded: Notification!
 }
 `;
 
