@@ -43,7 +43,13 @@ export function loadConfig(
     // The simulated gateways are a dev tool: on for the embedded quick start, off in distributed
     // mode unless asked for.
     const simulateGateways = config.payments.simulateGateways ?? config.mode === "embedded";
-    return { ...config, payments: { ...config.payments, simulateGateways } };
+    // The GraphQL explorer likewise: a developer's tool, on for the quick start.
+    const graphqlExplorer = config.http.graphqlExplorer ?? config.mode === "embedded";
+    return {
+      ...config,
+      http: { ...config.http, graphqlExplorer },
+      payments: { ...config.payments, simulateGateways },
+    };
   });
 }
 
