@@ -3,10 +3,12 @@ import { identityModule } from "../identity/index.ts";
 import { ledgerModule } from "../ledger/index.ts";
 import { notificationsModule } from "../notifications/index.ts";
 import { paymentsModule } from "../payments/index.ts";
+import { riskModule } from "../risk/index.ts";
 import { tokensModule } from "../tokens/index.ts";
 
 export const modules = [
   identityModule,
+  riskModule,
   ledgerModule,
   paymentsModule,
   tokensModule,

@@ -41,6 +41,7 @@ import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
 import { loadOrCreateLocalSecrets } from "../platform/secrets.ts";
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
+import type { RiskApi } from "../risk/index.ts";
 import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
 import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
@@ -104,7 +105,7 @@ export interface PlatformOptions {
   /** Test and tool hooks of the modules. */
   readonly payments?: PaymentsOptions;
   readonly tokens?: TokensOptions;
-  readonly onBatch?: Parameters<(typeof modules)[1]["start"]>[0]["onBatch"];
+  readonly onBatch?: Parameters<(typeof modules)[2]["start"]>[0]["onBatch"];
   /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
   readonly observe?: {
     readonly produce?: (sample: ProduceSample) => void;
@@ -124,6 +125,7 @@ export interface PlatformServices {
   readonly metrics: PlatformMetrics;
   readonly ledger: LedgerApi;
   readonly identity: IdentityApi;
+  readonly risk: RiskApi;
   /** Payments run where HTTP is served or payments are processed. */
   readonly payments: RunningPayments | undefined;
   readonly tokens: RunningTokens;
@@ -232,7 +234,8 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] = modules;
+  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] =
+    modules;
   const identity = await identityModule.start(
     {
       config: config.auth,
@@ -248,11 +251,14 @@ async function startModules(
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
+  const risk = await riskModule.start({ config: config.risk, pool, clock, logger, authenticate }, run);
+  stops.add(risk.stop);
   const ledger = await ledgerModule.start(
     {
       config: { handler: config.handler, ledger: config.ledger, http: config.http },
       ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
       random: base.random,
+      screening: risk.published.screening,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
     },
@@ -284,14 +290,11 @@ async function startModules(
   );
   stops.add(tokens.stop);
   const inbox = await notificationsModule.start(
-    {
-      config: config.notifications,
-      ...{ pool, log, ids, logger, authenticate, ledger: ledger.published },
-    },
+    { config: config.notifications, ...{ pool, log, ids, logger, authenticate, ledger: ledger.published } },
     run,
   );
   stops.add(inbox.stop);
-  return { identity, ledger, payments, tokens, inbox, simulators };
+  return { identity, risk, ledger, payments, tokens, inbox, simulators };
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -354,6 +357,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     ...base,
     ledger,
     identity: started.identity.published,
+    risk: started.risk.published,
     payments: started.payments.published,
     tokens: started.tokens.published,
     inbox: started.inbox.published,
@@ -394,6 +398,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const services = servicesOf(base, started);
     const startedModules = [
       started.identity,
+      started.risk,
       started.ledger,
       started.payments,
       started.tokens,

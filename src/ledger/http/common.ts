@@ -196,6 +196,7 @@ const reasonTexts: Record<string, string> = {
   account_exists: "An account with this id exists already",
   balance_overflow: "The balance would exceed the largest supported amount",
   unknown_asset: "Unknown asset",
+  fraudulent: "Screening found the payee or customer on a screening list; nothing was booked",
   pending_transfer_not_found: "No such hold",
   pending_transfer_already_posted: "The hold was posted already",
   pending_transfer_already_voided: "The hold was voided already",
