@@ -48,6 +48,8 @@ export interface AppNotification {
   /** The server inbox entry this shows (absent for notices of this page only). */
   readonly serverId?: string;
   readonly read?: boolean;
+  /** The inbox entry itself: its link depends on features learnt later (receipts). */
+  readonly entry?: InboxEntry;
 }
 
 interface AppState {
@@ -140,6 +142,7 @@ function fromInbox(entry: InboxEntry, receipts: boolean): AppNotification {
     ...describeEntry(entry, receipts),
     id: `inbox-${entry.id}`,
     serverId: entry.id,
+    entry,
     read: entry.read,
     atMs: Date.parse(entry.at),
   };
@@ -300,6 +303,13 @@ export function AppProvider(props: { children: ReactNode }) {
     void markRead(ids).catch(() => {});
   }, []);
 
+  // Inbox entries link to their receipt once the server is known to keep receipts.
+  const receipts = features.tokens;
+  const shown = useMemo(
+    () => notifications.map((n) => (n.entry ? { ...n, href: describeEntry(n.entry, receipts).href } : n)),
+    [notifications, receipts],
+  );
+
   const value = useMemo<AppState>(
     () => ({
       session,
@@ -309,7 +319,7 @@ export function AppProvider(props: { children: ReactNode }) {
       refreshAccounts,
       link,
       live,
-      notifications,
+      notifications: shown,
       unread,
       markAllRead,
       notify,
@@ -324,7 +334,7 @@ export function AppProvider(props: { children: ReactNode }) {
       refreshAccounts,
       link,
       live,
-      notifications,
+      shown,
       unread,
       markAllRead,
       notify,
