@@ -3,7 +3,6 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { type PreHandler, principalOf } from "../platform/http/auth.ts";
-import { ProblemError } from "../platform/http/problems.ts";
 import { notificationKinds } from "./domain/entries.ts";
 import type { InboxStore, StoredNotification } from "./store.ts";
 
@@ -115,11 +114,12 @@ function markReadRoute(root: FastifyInstance, deps: InboxHttpDeps): void {
     {
       schema: {
         tags: ["notifications"],
-        summary: "Mark my notifications read: these ids, or everything up to a cursor",
-        description: "Exactly one of `ids` and `upTo`. Ids that are not mine are ignored.",
+        summary: "Mark my notifications read: these ids and/or everything up to a cursor; neither: all",
+        description:
+          "`ids`, `upTo`, or both (either matches); an empty body marks every entry read. Ids that are not mine are ignored.",
         body: z.strictObject({
-          ids: z.array(z.uuid()).min(1).max(deps.markReadIdsMax).optional(),
-          upTo: cursorInput.optional(),
+          ids: z.array(z.uuid()).min(1).max(deps.markReadIdsMax).optional().describe("These entries"),
+          upTo: cursorInput.optional().describe("Every entry up to and including this cursor"),
         }),
         response: { 200: z.object({ marked: z.int(), unread: z.int() }) },
         security: [{ bearer: [] }],
@@ -129,12 +129,10 @@ function markReadRoute(root: FastifyInstance, deps: InboxHttpDeps): void {
     async (request) => {
       const { userId } = principalOf(request);
       const { ids, upTo } = request.body;
-      if ((ids === undefined) === (upTo === undefined))
-        throw new ProblemError("validation_failed", {
-          field: "ids",
-          detail: "Give exactly one of ids and upTo",
-        });
-      const marked = await store.markRead(userId, ids ? { ids } : { upToCursor: upTo as string });
+      const marked = await store.markRead(userId, {
+        ...(ids === undefined ? {} : { ids }),
+        ...(upTo === undefined ? {} : { upToCursor: upTo }),
+      });
       return { marked, unread: await store.unreadCount(userId) };
     },
   );

@@ -15,8 +15,8 @@ export interface InboxStore {
   /** A user's entries older than `beforeCursor` (all when undefined), newest first. */
   page(userId: string, beforeCursor: string | undefined, limit: number): Promise<StoredNotification[]>;
   unreadCount(userId: string): Promise<number>;
-  /** Marks the user's entries with these ids, or every entry up to and including `upToCursor`. */
-  markRead(userId: string, which: { ids: readonly string[] } | { upToCursor: string }): Promise<number>;
+  /** Marks the user's entries with these ids and those up to and including `upToCursor`; neither: all. */
+  markRead(userId: string, which: { ids?: readonly string[]; upToCursor?: string }): Promise<number>;
 }
 
 function fromRow(row: Record<string, unknown>): StoredNotification {
@@ -80,20 +80,12 @@ export function createInboxStore(pool: pg.Pool): InboxStore {
       return rows[0].n as number;
     },
     async markRead(userId, which) {
-      const { rowCount } =
-        "ids" in which
-          ? await pool.query(
-              prepared(
-                "UPDATE notifications SET read = true WHERE user_id = $1 AND id = ANY($2::uuid[]) AND NOT read",
-              ),
-              [userId, which.ids],
-            )
-          : await pool.query(
-              prepared(
-                "UPDATE notifications SET read = true WHERE user_id = $1 AND seq <= $2::bigint AND NOT read",
-              ),
-              [userId, which.upToCursor],
-            );
+      const everything = which.ids === undefined && which.upToCursor === undefined;
+      const { rowCount } = await pool.query(
+        prepared(`UPDATE notifications SET read = true
+          WHERE user_id = $1 AND NOT read AND ($2 OR id = ANY($3::uuid[]) OR seq <= $4::bigint)`),
+        [userId, everything, which.ids ?? [], which.upToCursor ?? null],
+      );
       return rowCount ?? 0;
     },
   };
