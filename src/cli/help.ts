@@ -92,7 +92,7 @@ Exit status 0 in sync, 1 when something needs an operator (drift, refused schema
   feeder: {
     name: "feeder",
     synopsis: "feeder --file PATH | --url URL [--list NAME] [--format lines|csv|ofac]",
-    summary: "load a screening list (a new version, swapped in atomically)",
+    summary: "load a screening list as a new version (atomic swap)",
     details: `Options:
   --file PATH         the list file
   --url URL           or an http(s) URL to fetch it from
