@@ -18,6 +18,15 @@ export {
   reasonText,
   visibleAccount,
 } from "./http/common.ts";
+export {
+  assertMayComplete,
+  holdInput,
+  postHoldCommand,
+  postHoldInput,
+  visibleHold,
+  voidHoldCommand,
+  voidHoldInput,
+} from "./http/holds.ts";
 export { type LedgerDeps, ledgerModule } from "./module.ts";
 export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";
@@ -29,4 +38,5 @@ export {
   type ScreeningRequest,
   type ScreeningVerdict,
 } from "./screening.ts";
+export { systemOwnerPrefix } from "./system-accounts.ts";
 export { ledgerTopics } from "./topics.ts";

@@ -237,6 +237,7 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         clock,
         waitMsMax: config.http.waitMsMax,
         transfersPerBatchMax: config.ledger.transfersPerBatchMax,
+        holdTimeoutMsMax: config.ledger.holdTimeoutMsMax,
         authenticate: deps.authenticate,
         random: deps.random,
         accountClaims: createPostgresAccountClaims(pool),

@@ -11,7 +11,17 @@ import { createAccountBody, openAccount } from "../../ledger/http/accounts.ts";
 import { visibleCommandStatus } from "../../ledger/http/commands.ts";
 import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
 import { assertMayTransfer, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
+import {
+  assertMayComplete,
+  holdInput,
+  postHoldCommand,
+  postHoldInput,
+  visibleHold,
+  voidHoldCommand,
+  voidHoldInput,
+} from "../../ledger/index.ts";
 import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
+import { type InboxApi, type InboxEntry, notificationViewOf } from "../../notifications/index.ts";
 import type { Principal } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { validationProblem } from "./errors.ts";
@@ -25,6 +35,8 @@ export type GraphqlContext = {
 
 export interface ResolverDeps {
   readonly ledger: LedgerHttpDeps;
+  /** Each user's notifications as they arrive (the notifications module). */
+  readonly inbox: InboxApi;
   /** Events a subscriber may fall behind before its subscription ends with rate_limited. */
   readonly subscriptionBufferedMax: number;
   /** How long `commandOutcome` waits for an undecided command before completing without a result. */
@@ -43,6 +55,19 @@ interface CommandResultView {
   readonly reason?: string | undefined;
   readonly iban?: string | undefined;
   readonly token?: string | undefined;
+  readonly phase?: string | undefined;
+}
+
+interface HoldArgs {
+  id: string;
+  from: string;
+  to: string;
+  amount: string;
+  asset: string;
+  timeoutMs: number;
+  description?: string | null;
+  token?: string | null;
+  waitSeconds?: number | null;
 }
 
 export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
@@ -89,6 +114,9 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
 
       command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
         visibleCommandStatus(ledger, context.principal, commandIdOrFail(args.id)),
+
+      hold: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
+        visibleHold(queries, context.principal, commandIdOrFail(args.id)),
     },
 
     Mutation: {
@@ -125,6 +153,8 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
         await assertMayTransfer(queries, command, context.principal);
         return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
       },
+
+      ...holdMutations(ledger),
     },
 
     Subscription: {
@@ -149,6 +179,16 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
           });
         },
         resolve: (event: BalanceChanged) => balanceChangeView(event),
+      },
+
+      notificationAdded: {
+        subscribe: (_: unknown, _args: unknown, context: GraphqlContext) =>
+          eventStream<InboxEntry>({
+            bufferedMax: deps.subscriptionBufferedMax,
+            overflowError: tooSlow,
+            start: (sink) => deps.inbox.onNotification(context.principal.userId, (entry) => sink.push(entry)),
+          }),
+        resolve: (entry: InboxEntry) => notificationViewOf({ ...entry, read: false }),
       },
 
       commandOutcome: {
@@ -180,6 +220,50 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
   };
 }
 
+/** createHold, postHold and voidHold: the REST API's hold commands and checks. */
+function holdMutations(ledger: LedgerHttpDeps) {
+  return {
+    createHold: async (_: unknown, args: HoldArgs, context: GraphqlContext): Promise<CommandResultView> => {
+      const { waitSeconds, ...fields } = args;
+      const { timeoutMs, ...input } = parsed(holdInput(ledger.holdTimeoutMsMax), withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
+      const command = transferCommand(input, context.principal, "", timeoutMs);
+      await assertMayTransfer(ledger.queries, command, context.principal);
+      return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+    },
+    postHold: async (
+      _: unknown,
+      args: {
+        id: string;
+        holdId: string;
+        amount?: string | null;
+        token?: string | null;
+        waitSeconds?: number | null;
+      },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const { waitSeconds, holdId, ...fields } = args;
+      const input = parsed(postHoldInput, withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
+      const command = postHoldCommand(holdIdOrFail(holdId), input, context.principal);
+      await assertMayComplete(ledger.queries, command, context.principal);
+      return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+    },
+    voidHold: async (
+      _: unknown,
+      args: { id: string; holdId: string; token?: string | null; waitSeconds?: number | null },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const { waitSeconds, holdId, ...fields } = args;
+      const input = parsed(voidHoldInput, withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
+      const command = voidHoldCommand(holdIdOrFail(holdId), input, context.principal);
+      await assertMayComplete(ledger.queries, command, context.principal);
+      return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+    },
+  };
+}
+
 /** The GraphQL answer to a submission; a different command under a used id is a conflict error. */
 export function commandResult(submission: Submission, id: string): CommandResultView {
   switch (submission.kind) {
@@ -190,13 +274,19 @@ export function commandResult(submission: Submission, id: string): CommandResult
     case "decided": {
       const { result } = submission;
       if (result.status === "FAILED") return { id, status: "FAILED", reason: result.reason ?? "rejected" };
-      return { id, status: "CONFIRMED", iban: result.result.iban };
+      return { id, status: "CONFIRMED", iban: result.result.iban, phase: result.result.phase };
     }
   }
 }
 
 function commandResultOfStatus(status: Awaited<ReturnType<typeof visibleCommandStatus>>): CommandResultView {
-  return { id: status.id, status: status.status, reason: status.reason, iban: status.iban };
+  return {
+    id: status.id,
+    status: status.status,
+    reason: status.reason,
+    iban: status.iban,
+    phase: status.phase,
+  };
 }
 
 /** Whether a change of `changedBy` (signed) passes a subscriber's filter. */
@@ -290,6 +380,13 @@ function waitMsOrFail(waitSeconds: number | null | undefined, waitMsMax: number)
 function commandIdOrFail(id: string): string {
   if (!commandId.safeParse(id).success) {
     throw new ProblemError("validation_failed", { field: "id", detail: "id must be a UUID" });
+  }
+  return id;
+}
+
+function holdIdOrFail(id: string): string {
+  if (!commandId.safeParse(id).success) {
+    throw new ProblemError("validation_failed", { field: "holdId", detail: "holdId must be a UUID" });
   }
   return id;
 }

@@ -35,10 +35,12 @@ export const transferInput = z.strictObject({
 });
 type TransferInput = z.infer<typeof transferInput>;
 
+/** A customer's transfer; with `pendingTimeoutMs` a hold (two-phase transfer, see holds.ts). */
 export function transferCommand(
   input: TransferInput,
   principal: Principal,
   fieldPrefix: string,
+  pendingTimeoutMs?: number,
 ): TransferMoney {
   const debitIban = ibanOrFail(input.from, `${fieldPrefix}from`);
   const creditIban = ibanOrFail(input.to, `${fieldPrefix}to`);
@@ -62,6 +64,8 @@ export function transferCommand(
       asset: input.asset,
       description,
       token: authorization.kind === "token" ? authorization.tokenHash : undefined,
+      // Only holds carry the key, so fingerprints of plain transfers stay what they were.
+      ...(pendingTimeoutMs === undefined ? {} : { pendingTimeoutMs }),
     }),
     debitIban,
     creditIban,
@@ -69,6 +73,7 @@ export function transferCommand(
     asset: input.asset,
     description,
     authorization,
+    ...(pendingTimeoutMs === undefined ? {} : { pendingTimeoutMs }),
   };
 }
 
