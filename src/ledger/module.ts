@@ -21,6 +21,7 @@ import { createPostgresAccountClaims } from "./account-claims.ts";
 import { createPostgresLedgerStore, logOutbox, tableOutbox } from "./adapters/postgres.ts";
 import type { BatchResult } from "./apply-batch.ts";
 import { AcceptedCommands, createCommandGateway } from "./command-gateway.ts";
+import { createLedgerCommandService } from "./command-service.ts";
 import { type LedgerConfig, ledgerConfig } from "./config.ts";
 import { startCommandHandler } from "./handler.ts";
 import type { LedgerHttpDeps } from "./http/common.ts";
@@ -183,17 +184,22 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         notifier.done.catch(run.crash);
         running.push("ledger.notifier");
       }
-      const http: LedgerHttpDeps = {
+      const commands = createLedgerCommandService({
         gateway,
         accepted,
         queries,
         notifications,
         clock,
+        random: deps.random,
+        accountClaims: createPostgresAccountClaims(pool),
+        waitMsMax: config.http.waitMsMax,
+      });
+      const http: LedgerHttpDeps = {
+        commands,
+        queries,
         waitMsMax: config.http.waitMsMax,
         transfersPerBatchMax: config.ledger.transfersPerBatchMax,
         authenticate: deps.authenticate,
-        random: deps.random,
-        accountClaims: createPostgresAccountClaims(pool),
         liveStats,
       };
       const published: LedgerApi = {
@@ -205,7 +211,7 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         notifications,
         systemAccountIban: systemAccounts({ gateway, queries }),
         codecs,
-        http,
+        commands,
         liveStats,
       };
       return { published, routes: [(app) => ledgerRoutes(app, http)], running, stop: stops.stop };

@@ -80,7 +80,7 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
     const log = services.logger.child({ component: "graphql" });
     const schema = buildLedgerSchema(
       ledgerResolvers({
-        ledger: services.ledger.http,
+        ledger: services.ledger,
         subscriptionBufferedMax: options.subscriptionBufferedMax,
         commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
       }),

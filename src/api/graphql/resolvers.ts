@@ -1,17 +1,23 @@
 /**
- * Resolvers: the GraphQL face of the same ledger operations the REST API offers. Validation, command
- * construction, owner checks and visibility rules are the REST API's own (imported from
- * `ledger/http`), so both edges accept, refuse and hide exactly the same things.
+ * Resolvers: the GraphQL face of the same ledger operations the REST API offers. Writes go through
+ * the ledger's command service (the one REST calls), and reads through its queries and visibility
+ * rules, so both edges accept, refuse and hide exactly the same things.
  */
 import { z } from "zod";
-import type { Submission } from "../../ledger/command-gateway.ts";
-import { parsePositiveAmount } from "../../ledger/domain/money.ts";
-import type { BalanceChanged } from "../../ledger/domain/types.ts";
-import { createAccountBody, openAccount } from "../../ledger/http/accounts.ts";
-import { visibleCommandStatus } from "../../ledger/http/commands.ts";
-import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
-import { assertMayTransfer, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
-import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
+import {
+  accountView,
+  type BalanceChanged,
+  type CommandOutcome,
+  type CommandStatusView,
+  type HistoryItem,
+  ibanOrFail,
+  type LatestTransfer,
+  type LedgerApi,
+  openAccountInput,
+  parsePositiveAmount,
+  transferInput,
+  visibleAccount,
+} from "../../ledger/index.ts";
 import type { Principal } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { validationProblem } from "./errors.ts";
@@ -24,7 +30,7 @@ export type GraphqlContext = {
 };
 
 export interface ResolverDeps {
-  readonly ledger: LedgerHttpDeps;
+  readonly ledger: LedgerApi;
   /** Events a subscriber may fall behind before its subscription ends with rate_limited. */
   readonly subscriptionBufferedMax: number;
   /** How long `commandOutcome` waits for an undecided command before completing without a result. */
@@ -46,8 +52,7 @@ interface CommandResultView {
 }
 
 export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
-  const { ledger } = deps;
-  const { queries, notifications } = ledger;
+  const { queries, notifications, commands } = deps.ledger;
 
   return {
     Query: {
@@ -88,7 +93,7 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
       },
 
       command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
-        visibleCommandStatus(ledger, context.principal, commandIdOrFail(args.id)),
+        commands.commandStatus(context.principal, commandIdOrFail(args.id)),
     },
 
     Mutation: {
@@ -97,10 +102,10 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
         args: { id: string; asset: string; waitSeconds?: number | null },
         context: GraphqlContext,
       ): Promise<CommandResultView> => {
-        const input = parsed(createAccountBody, { id: args.id, asset: args.asset });
-        const waitMs = waitMsOrFail(args.waitSeconds, ledger.waitMsMax);
-        const { submission, token } = await openAccount(ledger, input, context.principal, waitMs);
-        const result = commandResult(submission, input.id);
+        const input = parsed(openAccountInput, { id: args.id, asset: args.asset });
+        const waitMs = waitMsOrFail(args.waitSeconds, commands.waitMsMax);
+        const { outcome, token } = await commands.openAccount(context.principal, input, waitMs);
+        const result = commandResult(outcome);
         return result.status === "FAILED" || token === undefined ? result : { ...result, token };
       },
 
@@ -120,10 +125,8 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
       ): Promise<CommandResultView> => {
         const { waitSeconds, ...fields } = args;
         const input = parsed(transferInput, withoutNulls(fields));
-        const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
-        const command = transferCommand(input, context.principal, "");
-        await assertMayTransfer(queries, command, context.principal);
-        return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+        const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+        return commandResult((await commands.transfer(context.principal, input, waitMs)).outcome);
       },
     },
 
@@ -165,7 +168,7 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
                   // Not decided within the wait (or unsubscribed): one last look at the store.
                   if ((await queries.outcome(id)) === undefined) return sink.end();
                 }
-                const status = await visibleCommandStatus(ledger, context.principal, id);
+                const status = await commands.commandStatus(context.principal, id);
                 sink.push(commandResultOfStatus(status));
                 sink.end();
               };
@@ -180,22 +183,19 @@ export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
   };
 }
 
-/** The GraphQL answer to a submission; a different command under a used id is a conflict error. */
-export function commandResult(submission: Submission, id: string): CommandResultView {
-  switch (submission.kind) {
-    case "accepted":
-      return { id, status: "PENDING" };
-    case "conflict":
-      throw new ProblemError("conflict", { detail: `Id ${id} was already used for a different request` });
-    case "decided": {
-      const { result } = submission;
-      if (result.status === "FAILED") return { id, status: "FAILED", reason: result.reason ?? "rejected" };
-      return { id, status: "CONFIRMED", iban: result.result.iban };
-    }
+/** The GraphQL answer to a command's outcome (a conflict was thrown by the command service). */
+export function commandResult(outcome: CommandOutcome): CommandResultView {
+  switch (outcome.status) {
+    case "PENDING":
+      return { id: outcome.id, status: "PENDING" };
+    case "FAILED":
+      return { id: outcome.id, status: "FAILED", reason: outcome.reason };
+    case "CONFIRMED":
+      return { id: outcome.id, status: "CONFIRMED", iban: outcome.result.iban };
   }
 }
 
-function commandResultOfStatus(status: Awaited<ReturnType<typeof visibleCommandStatus>>): CommandResultView {
+function commandResultOfStatus(status: CommandStatusView): CommandResultView {
   return { id: status.id, status: status.status, reason: status.reason, iban: status.iban };
 }
 

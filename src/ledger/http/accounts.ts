@@ -1,28 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Principal } from "../../platform/http/auth.ts";
-import { fingerprintOf, type Submission } from "../command-gateway.ts";
 import { assets } from "../domain/money.ts";
-import type { CreateAccount } from "../domain/types.ts";
+import { ibanInput, ibanOrFail, openAccountInput } from "../inputs.ts";
 import {
   accountView,
-  assetCode,
-  ibanInput,
-  ibanOrFail,
   type LedgerHttpDeps,
-  newAccountToken,
+  outcomeReply,
   preferredWaitMs,
   principalOf,
   sendAnswer,
-  submissionReply,
   visibleAccount,
 } from "./common.ts";
-
-export const createAccountBody = z.strictObject({
-  id: z.uuid().describe("Client-chosen UUID: the account id and the idempotency key"),
-  asset: assetCode,
-});
 
 const historyQuery = z.strictObject({
   cursor: z
@@ -35,76 +24,6 @@ const historyQuery = z.strictObject({
 
 const ibanParams = z.strictObject({ iban: ibanInput });
 
-/** The command opening an account for `principal`; it carries only the hash of the account's token. */
-export function createAccountCommand(
-  input: { readonly id: string; readonly asset: string },
-  principal: Principal,
-  tokenHash: string,
-): CreateAccount {
-  const { id, asset } = input;
-  return {
-    type: "CreateAccount",
-    commandId: id,
-    fingerprint: fingerprintOf({ type: "CreateAccount", owner: principal.userId, asset }),
-    accountId: id,
-    ownerId: principal.userId,
-    asset,
-    overdraftLimit: 0n,
-    system: false,
-    tokenHash,
-  };
-}
-
-/** How an account opening went, and the account's token when this very request created it. */
-export interface AccountOpening {
-  readonly submission: Submission;
-  readonly token: string | undefined;
-}
-
-const conflicting: AccountOpening = { submission: { kind: "conflict" }, token: undefined };
-
-/**
- * Opens an account for `principal` (REST and GraphQL). The id is claimed before the command is
- * appended: a creation by anyone else under a claimed id is a conflict, even while the first one is
- * undecided. The plaintext token goes to the request that claimed the id and nowhere else; the same
- * owner's replay re-appends the first command (same token hash) and gets no token, so a replay can
- * neither mint a second token nor reveal the first.
- */
-export async function openAccount(
-  deps: LedgerHttpDeps,
-  input: { readonly id: string; readonly asset: string },
-  principal: Principal,
-  waitMs: number,
-): Promise<AccountOpening> {
-  const { token, tokenHash } = newAccountToken(deps.random);
-  const command = createAccountCommand(input, principal, tokenHash);
-  const claim = await deps.accountClaims.claim({
-    accountId: command.accountId,
-    ownerId: principal.userId,
-    fingerprint: command.fingerprint,
-    tokenHash,
-    claimedAtMs: deps.clock.nowMs(),
-  });
-  if (claim.kind === "contended") return conflicting;
-  if (claim.kind === "taken") {
-    const { existing } = claim;
-    if (existing.ownerId !== principal.userId || existing.fingerprint !== command.fingerprint)
-      return conflicting;
-    const replay = { ...command, tokenHash: existing.tokenHash };
-    return { submission: await deps.gateway.submit(replay, waitMs), token: undefined };
-  }
-  let submission: Submission;
-  try {
-    submission = await deps.gateway.submit(command, waitMs);
-  } catch (error) {
-    // Not appended (or not known to be): the owner's retry claims afresh and gets a token.
-    await deps.accountClaims.release(command.accountId, tokenHash).catch(() => {});
-    throw error;
-  }
-  // The id was a command of another kind before (a transfer's id, a system account's): no token.
-  return submission.kind === "conflict" ? conflicting : { submission, token };
-}
-
 export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
 
@@ -116,7 +35,7 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         summary: "Open an account",
         description:
           "202 with the command id, or with `Prefer: wait=N` 201 with the IBAN once confirmed. The secret `token` is returned once, to the request that opened the account: a replay by the same owner answers without it; the same id used by anyone else is 409 conflict.",
-        body: createAccountBody,
+        body: openAccountInput,
         security: [{ bearer: [] }],
       },
       config: {
@@ -144,14 +63,12 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const { id, asset } = request.body;
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
-      const { submission, token } = await openAccount(deps, request.body, principal, waitMs);
+      const { outcome, token } = await deps.commands.openAccount(principalOf(request), request.body, waitMs);
       const withToken = token === undefined ? {} : { token };
-      const answer = submissionReply(
-        submission,
-        id,
+      const { asset } = request.body;
+      const answer = outcomeReply(
+        outcome,
         (result) => ({ iban: result.iban, asset, balance: "0", ...withToken }),
         withToken,
       );
