@@ -18,6 +18,7 @@ import {
   outcomeStatus,
   type StoredOutcome,
 } from "./store.ts";
+import { tokenHashMatches } from "./token-hash.ts";
 
 export interface ApplyBatchDeps {
   readonly store: LedgerStore;
@@ -58,7 +59,7 @@ export async function applyCommandBatch(
     const balanceChanges: BalanceChanged[] = [];
     const outgoing: OutgoingEvent[] = [];
     for (const envelope of fresh) {
-      const events = decide(envelope.command, state, { nowMs, ibanForNewAccount });
+      const events = decide(envelope.command, state, { nowMs, ibanForNewAccount, tokenHashMatches });
       for (const event of events) evolve(state, event);
       const outcome = outcomeOf(events);
       decided.set(envelope.command.commandId, storedOutcome(envelope, outcome, nowMs));

@@ -3,7 +3,6 @@
  * `decide` answers one command against the current state with events; `evolve` folds an event into
  * the state. The handler runs them over a batch-local working set, then persists what changed.
  */
-import { timingSafeEqual } from "node:crypto";
 import { assert } from "../../platform/errors.ts";
 import { amountMax, isKnownAsset } from "./money.ts";
 import type {
@@ -30,6 +29,12 @@ export interface DecideContext {
   readonly nowMs: number;
   /** IBAN for the account a CreateAccount would open (allocated by the handler beforehand). */
   readonly ibanForNewAccount: () => string;
+  /**
+   * Whether a presented token hash is the account's stored one. Injected so the comparison can be
+   * constant-time (node:crypto's timingSafeEqual, see ledger/token-hash.ts) while the domain stays
+   * pure; accounts without a token (stored "") must match nothing.
+   */
+  readonly tokenHashMatches: (stored: string, presented: string) => boolean;
 }
 
 export function decide(command: LedgerCommand, view: LedgerView, context: DecideContext): LedgerEvent[] {
@@ -90,6 +95,7 @@ function transferRejection(
   command: TransferMoney,
   debit: AccountState | undefined,
   credit: AccountState | undefined,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
 ): RejectionReason | undefined {
   if (!isKnownAsset(command.asset)) return "unknown_asset";
   if (command.debitIban === command.creditIban) return "same_account";
@@ -111,17 +117,6 @@ function transferRejection(
   return undefined;
 }
 
-/**
- * Whether a presented token's hash is the account's, in time independent of where they differ (the
- * hashes have one fixed length, so comparing lengths first leaks nothing). Accounts without a token
- * (system accounts: "") match nothing.
- */
-export function tokenHashMatches(stored: string, presented: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(presented);
-  return a.length > 0 && a.length === b.length && timingSafeEqual(a, b);
-}
-
 /** What the account may still spend: posted balance, less reservations, plus its overdraft. */
 export function available(account: AccountState): bigint {
   return account.balance - account.debitsPending + account.overdraftLimit;
@@ -136,7 +131,7 @@ function decideTransfer(command: TransferMoney, view: LedgerView, context: Decid
   );
   const debit = view.accountByIban(command.debitIban);
   const credit = view.accountByIban(command.creditIban);
-  const rejection = transferRejection(command, debit, credit);
+  const rejection = transferRejection(command, debit, credit, context.tokenHashMatches);
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(debit && credit, "accounts exist when the transfer is not rejected");
   const pending = command.pendingTimeoutMs !== undefined;
