@@ -52,133 +52,144 @@ interface CommandResultView {
 }
 
 export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
-  const { queries, notifications, commands } = deps.ledger;
-
   return {
-    Query: {
-      account: async (_: unknown, args: { iban: string }, context: GraphqlContext) =>
-        accountView(await visibleAccount(queries, context.principal, ibanOrFail(args.iban, "iban"))),
+    Query: queryResolvers(deps),
+    Mutation: mutationResolvers(deps),
+    Subscription: subscriptionResolvers(deps),
+  };
+}
 
-      accounts: async (_: unknown, _args: unknown, context: GraphqlContext) =>
-        (await queries.accountsOfOwner(context.principal.userId)).map(accountView),
+function queryResolvers(deps: ResolverDeps) {
+  const { queries, commands } = deps.ledger;
+  return {
+    account: async (_: unknown, args: { iban: string }, context: GraphqlContext) =>
+      accountView(await visibleAccount(queries, context.principal, ibanOrFail(args.iban, "iban"))),
 
-      transactionsByIban: async (
+    accounts: async (_: unknown, _args: unknown, context: GraphqlContext) =>
+      (await queries.accountsOfOwner(context.principal.userId)).map(accountView),
+
+    transactionsByIban: async (
+      _: unknown,
+      args: { iban: string; first?: number | null; after?: string | null },
+      context: GraphqlContext,
+    ) => {
+      const iban = ibanOrFail(args.iban, "iban");
+      const first = pageSizeOrFail(args.first, "first");
+      const after = args.after ?? undefined;
+      if (after !== undefined && !cursorPattern.test(after)) {
+        throw new ProblemError("validation_failed", {
+          field: "after",
+          detail: "after must be a nextCursor",
+        });
+      }
+      const account = await visibleAccount(queries, context.principal, iban);
+      const page = await queries.history(account.id, after, first + 1);
+      const items = page.slice(0, first);
+      return {
+        items: items.map((item) => transactionView(item, account.asset)),
+        nextCursor: page.length > first ? (items.at(-1)?.cursor ?? null) : null,
+      };
+    },
+
+    allLastTransactions: async (_: unknown, args: { first?: number | null }, context: GraphqlContext) => {
+      if (!context.principal.roles.includes("admin")) {
+        throw new ProblemError("forbidden", { detail: "Requires role admin" });
+      }
+      return (await queries.latestTransfers(pageSizeOrFail(args.first, "first"))).map(transferView);
+    },
+
+    command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
+      commands.commandStatus(context.principal, commandIdOrFail(args.id)),
+  };
+}
+
+function mutationResolvers(deps: ResolverDeps) {
+  const { commands } = deps.ledger;
+  return {
+    createAccount: async (
+      _: unknown,
+      args: { id: string; asset: string; waitSeconds?: number | null },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const input = parsed(openAccountInput, { id: args.id, asset: args.asset });
+      const waitMs = waitMsOrFail(args.waitSeconds, commands.waitMsMax);
+      const { outcome, token } = await commands.openAccount(context.principal, input, waitMs);
+      const result = commandResult(outcome);
+      return result.status === "FAILED" || token === undefined ? result : { ...result, token };
+    },
+
+    moneyTransfer: async (
+      _: unknown,
+      args: {
+        id: string;
+        from: string;
+        to: string;
+        amount: string;
+        asset: string;
+        description?: string | null;
+        token?: string | null;
+        waitSeconds?: number | null;
+      },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const { waitSeconds, ...fields } = args;
+      const input = parsed(transferInput, withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      return commandResult((await commands.transfer(context.principal, input, waitMs)).outcome);
+    },
+  };
+}
+
+function subscriptionResolvers(deps: ResolverDeps) {
+  const { queries, notifications, commands } = deps.ledger;
+  return {
+    balanceChanged: {
+      subscribe: async (
         _: unknown,
-        args: { iban: string; first?: number | null; after?: string | null },
+        args: { iban: string; minAmount?: string | null; direction?: Direction | null },
         context: GraphqlContext,
       ) => {
         const iban = ibanOrFail(args.iban, "iban");
-        const first = pageSizeOrFail(args.first, "first");
-        const after = args.after ?? undefined;
-        if (after !== undefined && !cursorPattern.test(after)) {
-          throw new ProblemError("validation_failed", {
-            field: "after",
-            detail: "after must be a nextCursor",
-          });
-        }
+        const minAmount = minAmountOrFail(args.minAmount);
+        const direction = args.direction ?? "ANY";
         const account = await visibleAccount(queries, context.principal, iban);
-        const page = await queries.history(account.id, after, first + 1);
-        const items = page.slice(0, first);
-        return {
-          items: items.map((item) => transactionView(item, account.asset)),
-          nextCursor: page.length > first ? (items.at(-1)?.cursor ?? null) : null,
-        };
+        return eventStream<BalanceChanged>({
+          bufferedMax: deps.subscriptionBufferedMax,
+          overflowError: tooSlow,
+          start: (sink) =>
+            notifications.onBalanceChanged((event) => {
+              if (event.iban === account.iban && wanted(event.changedBy, minAmount, direction))
+                sink.push(event);
+            }),
+        });
       },
-
-      allLastTransactions: async (_: unknown, args: { first?: number | null }, context: GraphqlContext) => {
-        if (!context.principal.roles.includes("admin")) {
-          throw new ProblemError("forbidden", { detail: "Requires role admin" });
-        }
-        return (await queries.latestTransfers(pageSizeOrFail(args.first, "first"))).map(transferView);
-      },
-
-      command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
-        commands.commandStatus(context.principal, commandIdOrFail(args.id)),
+      resolve: (event: BalanceChanged) => balanceChangeView(event),
     },
 
-    Mutation: {
-      createAccount: async (
-        _: unknown,
-        args: { id: string; asset: string; waitSeconds?: number | null },
-        context: GraphqlContext,
-      ): Promise<CommandResultView> => {
-        const input = parsed(openAccountInput, { id: args.id, asset: args.asset });
-        const waitMs = waitMsOrFail(args.waitSeconds, commands.waitMsMax);
-        const { outcome, token } = await commands.openAccount(context.principal, input, waitMs);
-        const result = commandResult(outcome);
-        return result.status === "FAILED" || token === undefined ? result : { ...result, token };
+    commandOutcome: {
+      subscribe: (_: unknown, args: { id: string }, context: GraphqlContext) => {
+        const id = commandIdOrFail(args.id);
+        return eventStream<CommandResultView>({
+          bufferedMax: 1,
+          overflowError: tooSlow,
+          start: (sink) => {
+            // Registered before reading the store, so an outcome landing in between is not missed.
+            const waiter = notifications.waitFor(id, deps.commandOutcomeWaitMsMax);
+            const deliver = async () => {
+              if ((await queries.outcome(id)) === undefined && (await waiter.promise) === undefined) {
+                // Not decided within the wait (or unsubscribed): one last look at the store.
+                if ((await queries.outcome(id)) === undefined) return sink.end();
+              }
+              const status = await commands.commandStatus(context.principal, id);
+              sink.push(commandResultOfStatus(status));
+              sink.end();
+            };
+            deliver().catch((error: unknown) => sink.fail(error));
+            return () => waiter.cancel();
+          },
+        });
       },
-
-      moneyTransfer: async (
-        _: unknown,
-        args: {
-          id: string;
-          from: string;
-          to: string;
-          amount: string;
-          asset: string;
-          description?: string | null;
-          token?: string | null;
-          waitSeconds?: number | null;
-        },
-        context: GraphqlContext,
-      ): Promise<CommandResultView> => {
-        const { waitSeconds, ...fields } = args;
-        const input = parsed(transferInput, withoutNulls(fields));
-        const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
-        return commandResult((await commands.transfer(context.principal, input, waitMs)).outcome);
-      },
-    },
-
-    Subscription: {
-      balanceChanged: {
-        subscribe: async (
-          _: unknown,
-          args: { iban: string; minAmount?: string | null; direction?: Direction | null },
-          context: GraphqlContext,
-        ) => {
-          const iban = ibanOrFail(args.iban, "iban");
-          const minAmount = minAmountOrFail(args.minAmount);
-          const direction = args.direction ?? "ANY";
-          const account = await visibleAccount(queries, context.principal, iban);
-          return eventStream<BalanceChanged>({
-            bufferedMax: deps.subscriptionBufferedMax,
-            overflowError: tooSlow,
-            start: (sink) =>
-              notifications.onBalanceChanged((event) => {
-                if (event.iban === account.iban && wanted(event.changedBy, minAmount, direction))
-                  sink.push(event);
-              }),
-          });
-        },
-        resolve: (event: BalanceChanged) => balanceChangeView(event),
-      },
-
-      commandOutcome: {
-        subscribe: (_: unknown, args: { id: string }, context: GraphqlContext) => {
-          const id = commandIdOrFail(args.id);
-          return eventStream<CommandResultView>({
-            bufferedMax: 1,
-            overflowError: tooSlow,
-            start: (sink) => {
-              // Registered before reading the store, so an outcome landing in between is not missed.
-              const waiter = notifications.waitFor(id, deps.commandOutcomeWaitMsMax);
-              const deliver = async () => {
-                if ((await queries.outcome(id)) === undefined && (await waiter.promise) === undefined) {
-                  // Not decided within the wait (or unsubscribed): one last look at the store.
-                  if ((await queries.outcome(id)) === undefined) return sink.end();
-                }
-                const status = await commands.commandStatus(context.principal, id);
-                sink.push(commandResultOfStatus(status));
-                sink.end();
-              };
-              deliver().catch((error: unknown) => sink.fail(error));
-              return () => waiter.cancel();
-            },
-          });
-        },
-        resolve: (result: CommandResultView) => result,
-      },
+      resolve: (result: CommandResultView) => result,
     },
   };
 }

@@ -1,8 +1,15 @@
-import type { FastifyInstance } from "fastify";
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { assets } from "../domain/money.ts";
 import { ibanInput, ibanOrFail, openAccountInput } from "../inputs.ts";
+import type { HistoryItem } from "../queries.ts";
 import {
   accountView,
   type LedgerHttpDeps,
@@ -26,7 +33,21 @@ const ibanParams = z.strictObject({ iban: ibanInput });
 
 export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  openAccountRoute(app, deps);
+  accountReadRoutes(app, deps);
+}
 
+/** The routes' Fastify instance with zod schemas as its type provider. */
+type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** POST /v1/accounts: through the ledger's command service, like GraphQL's createAccount. */
+function openAccountRoute(app: App, deps: LedgerHttpDeps): void {
   app.post(
     "/v1/accounts",
     {
@@ -75,7 +96,10 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       return sendAnswer(reply, answer);
     },
   );
+}
 
+/** The assets, my accounts, one account, an account's postings. */
+function accountReadRoutes(app: App, deps: LedgerHttpDeps): void {
   app.get(
     "/v1/assets",
     {
@@ -133,20 +157,24 @@ export async function accountRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       const page = await deps.queries.history(account.id, cursor, limit + 1);
       const items = page.slice(0, limit);
       return {
-        items: items.map((item) => ({
-          id: item.id,
-          // The movement's receipt (GET /v1/tokens/{receiptId}/proof): the command that completed it,
-          // which for a two-phase transfer (a withdrawal) is its post, not the transfer id.
-          receiptId: item.commandId,
-          amount: item.amount.toString(),
-          asset: account.asset,
-          counterparty: item.counterparty,
-          description: item.description,
-          balanceAfter: item.balanceAfter.toString(),
-          at: new Date(item.atMs).toISOString(),
-        })),
+        items: items.map((item) => historyItemView(item, account.asset)),
         nextCursor: page.length > limit ? (items.at(-1)?.cursor ?? null) : null,
       };
     },
   );
+}
+
+function historyItemView(item: HistoryItem, asset: string) {
+  return {
+    id: item.id,
+    // The movement's receipt (GET /v1/tokens/{receiptId}/proof): the command that completed it,
+    // which for a two-phase transfer (a withdrawal) is its post, not the transfer id.
+    receiptId: item.commandId,
+    amount: item.amount.toString(),
+    asset,
+    counterparty: item.counterparty,
+    description: item.description,
+    balanceAfter: item.balanceAfter.toString(),
+    at: new Date(item.atMs).toISOString(),
+  };
 }
