@@ -24,6 +24,13 @@ export const ledgerConfig = {
       /** Kafka mode: outbox rows per publish, and how often the relay looks when not woken. */
       relayRowsPerPublishMax: positiveInt.max(10_000).default(64),
       relayPollIntervalMs: positiveInt.default(100),
+      /**
+       * A partition of the handlers' group whose committed offset trails the log end without moving
+       * this long is logged as stalled and flagged in `ledgerflow_log_partition_stalled`.
+       */
+      stallAfterMs: positiveInt.min(1_000).max(3_600_000).default(30_000),
+      /** How often the stall watchdog reads the group's committed offsets and the log ends. */
+      stallCheckIntervalMs: positiveInt.min(100).max(600_000).default(5_000),
     }),
     ledger: z.object({
       ibanCountry: z
@@ -47,6 +54,8 @@ export const ledgerConfig = {
     LEDGERFLOW_HANDLER_FETCH_BYTES_MIN: ["handler", "fetchBytesMin"],
     LEDGERFLOW_HANDLER_RETRY_ATTEMPTS_MAX: ["handler", "retryAttemptsMax"],
     LEDGERFLOW_HANDLER_PENDING_SWEEP_INTERVAL_MS: ["handler", "pendingSweepIntervalMs"],
+    LEDGERFLOW_HANDLER_STALL_AFTER_MS: ["handler", "stallAfterMs"],
+    LEDGERFLOW_HANDLER_STALL_CHECK_INTERVAL_MS: ["handler", "stallCheckIntervalMs"],
     LEDGERFLOW_IBAN_COUNTRY: ["ledger", "ibanCountry"],
     LEDGERFLOW_IBAN_BANK_CODE: ["ledger", "ibanBankCode"],
     LEDGERFLOW_LEDGER_TRANSFERS_PER_BATCH_MAX: ["ledger", "transfersPerBatchMax"],

@@ -10,6 +10,11 @@ import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
 import type { PostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { Log, LogRecord } from "../platform/log/port.ts";
+import {
+  type PartitionState,
+  type StallWatchdog,
+  startStallWatchdog,
+} from "../platform/log/stall-watchdog.ts";
 import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
 import type { PlatformMetrics } from "../platform/metrics.ts";
 import { type LedgerflowModule, type ModuleRun, stopper } from "../platform/module.ts";
@@ -66,6 +71,38 @@ async function ledgerCodecs(registry: SchemaRegistry): Promise<LedgerCodecs> {
   }));
 }
 
+/** The consumer group of the command handlers. */
+const handlerGroupId = "ledger-handler";
+
+/**
+ * Watches the command handlers' group: accepted commands that sit in the log with nobody deciding
+ * them are logged (once when the stall starts, once when it ends) and exported on /metrics.
+ */
+function startHandlerStallWatchdog(deps: LedgerDeps): StallWatchdog {
+  const { config, log, clock, logger, metrics } = deps;
+  const describe = (p: PartitionState) => ({
+    group: p.groupId,
+    topic: p.topic,
+    partition: p.partition,
+    committed: String(p.committed ?? "none"),
+    end: String(p.end),
+    lag: String(p.lag),
+    stuckForMs: p.stuckForMs,
+  });
+  return startStallWatchdog({
+    admin: log.admin(),
+    groups: [{ groupId: handlerGroupId, topics: [ledgerTopics.ledgerCommands.spec.name] }],
+    stallAfterMs: config.handler.stallAfterMs,
+    checkIntervalMs: config.handler.stallCheckIntervalMs,
+    nowMs: () => clock.nowMs(),
+    registry: metrics.registry,
+    onStalled: (p) =>
+      logger.warn(describe(p), "partition stalled: committed offset trails the log end without progress"),
+    onResumed: (p) => logger.info(describe(p), "stalled partition moves again"),
+    onCheckFailed: (error) => logger.debug({ err: error }, "stall watchdog: offsets not readable"),
+  });
+}
+
 /** The command handler, and (Kafka mode) the relay that publishes its outbox. */
 async function startCommandSide(
   deps: LedgerDeps,
@@ -98,7 +135,7 @@ async function startCommandSide(
   const handler = await startCommandHandler({
     log,
     commandCodec: codecs.commands,
-    groupId: "ledger-handler",
+    groupId: handlerGroupId,
     batchSizeMax: config.handler.batchSizeMax,
     fetchWaitMaxMs: config.handler.fetchWaitMaxMs,
     fetchBytesMin: config.handler.fetchBytesMin,
@@ -159,6 +196,11 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         nowMs: () => clock.nowMs(),
       });
       const running = await startCommandSide(deps, run, codecs, stops);
+      if (run.abilities.commands || run.abilities.http) {
+        const watchdog = startHandlerStallWatchdog(deps);
+        stops.add(() => watchdog.stop());
+        running.push("ledger.stall-watchdog");
+      }
       if (run.abilities.projections) {
         const sweeper = startPendingSweeper({
           pool,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Admin } from "@platformatic/kafka";
 import { logContract } from "../contract.ts";
-import type { Log, LogRecord, TopicSpec } from "../port.ts";
+import type { Consumer, Log, LogRecord, TopicSpec } from "../port.ts";
 import { createKafkaLog, type KafkaLogOptions, type ProduceSample } from "./kafka.ts";
 
 const brokers = process.env.LEDGERFLOW_KAFKA_BROKERS;
@@ -373,5 +373,95 @@ test("kafka: fetchBytesMin makes the broker hold a fetch until enough bytes or f
     assert.ok(held.atMs - sentMs >= 150, `held by the broker: ${Math.round(held.atMs - sentMs)} ms`);
   } finally {
     await log.close();
+  }
+});
+
+test("kafka: a member expelled while it looks up the position of a partition it was just handed gets that position (the rejoin hands back the same partitions)", {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const admin = new Admin({ clientId: `int-expel-admin-${process.pid}`, bootstrapBrokers: brokerList });
+  const spec = uniqueTopic(2);
+  const groupId = `g-${spec.name}`;
+  let expelOnNextLookup = false;
+  let a: Consumer | undefined;
+  const expelled = Promise.withResolvers<void>();
+  const logA = open("expel-a", {
+    // The fault placed at the lookup: the broker expels this member (as after a missed session, or
+    // a broker restart), and the lookup goes on while the client rejoins.
+    beforePositionLookup: async () => {
+      if (!expelOnNextLookup) return;
+      expelOnNextLookup = false;
+      const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
+      const memberA = [...(group?.members.values() ?? [])].find((m) => m.clientId.includes("expel-a"));
+      assert.ok(memberA, "member A is in the group");
+      await admin.removeMembersFromConsumerGroup({ groupId, members: [{ memberId: memberA.id }] });
+      // The client empties its assignment when its next heartbeat hears UNKNOWN_MEMBER_ID, then rejoins.
+      const deadline = Date.now() + 10_000;
+      while ((a?.assignment().length ?? 0) > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      expelled.resolve();
+    },
+  });
+  const logB = open("expel-b");
+  try {
+    await logA.admin().createTopics([spec]);
+    const options = {
+      groupId,
+      topics: [spec.name],
+      batchSizeMax: 20,
+      fetchWaitMaxMs: 50,
+      startFrom: "earliest" as const,
+    };
+    const handled = new Set<string>();
+    const handler = async (records: readonly LogRecord[]) => {
+      for (const r of records) handled.add(`${r.partition}:${r.offset}`);
+    };
+    let sent = 0;
+    const send = async (count: number) => {
+      await logA.producer().send(
+        Array.from({ length: count }, (_, i) => ({
+          topic: spec.name,
+          key: `k-${sent + i}`,
+          value: encoder.encode("v"),
+          partition: (sent + i) % 2,
+        })),
+      );
+      sent += count;
+    };
+    const memberA = logA.consumer(options);
+    a = memberA;
+    await memberA.start(handler, () => ({ retryAfterMs: 50 }));
+    await send(40);
+    await waitFor(() => handled.size === sent, "the first records");
+    // B takes one partition over, then leaves: A is handed it back and looks its position up.
+    const b = logB.consumer(options);
+    await b.start(handler, () => ({ retryAfterMs: 50 }));
+    await waitFor(
+      () => memberA.assignment().length === 1 && b.assignment().length === 1,
+      "one partition each",
+    );
+    await send(40);
+    await waitFor(() => handled.size === sent, "records of both members");
+    expelOnNextLookup = true;
+    await b.stop();
+    await expelled.promise;
+    await waitFor(() => memberA.assignment().length === 2, "A owns both partitions again");
+    await send(40);
+    try {
+      await waitFor(() => handled.size === sent, `${sent} records handled`, 15_000);
+    } catch (error) {
+      const ends = await logA.admin().endOffsets(spec.name);
+      const unhandled = ends.map((end, partition) => {
+        let count = 0;
+        for (let offset = 0n; offset < end; offset++) if (!handled.has(`${partition}:${offset}`)) count++;
+        return `p${partition}: ${count} of ${end} unhandled`;
+      });
+      throw new Error(`${(error as Error).message}; ${unhandled.join(", ")}`);
+    }
+    await memberA.stop();
+  } finally {
+    await admin.close();
+    await Promise.allSettled([logA.close(), logB.close()]);
   }
 });

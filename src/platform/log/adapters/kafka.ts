@@ -78,6 +78,11 @@ export interface KafkaLogOptions {
   readonly onProduce?: (sample: ProduceSample) => void;
   /** Told when a consumer repairs its position (a skipped range re-read), for logs. */
   readonly onConsumerWarning?: (message: string, details: Readonly<Record<string, string>>) => void;
+  /**
+   * Awaited before each lookup of the positions of newly owned partitions (the group's committed
+   * offsets). For tests that place a group event (a member expelled) at that moment; none by default.
+   */
+  readonly beforePositionLookup?: (groupId: string) => Promise<void>;
 }
 
 /** One produce request to the broker: how many sends it carried and where their time went. */
@@ -114,6 +119,11 @@ function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
+function parsePartitionKey(key: string): { topic: string; partition: number } {
+  const at = key.lastIndexOf("\u0000");
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}
+
 /** The key of a partition in the client's MessagesStream#offsetsToFetch. */
 function streamPartitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
@@ -132,6 +142,8 @@ function streamPartitionKey(topic: string, partition: number): string {
  * (The topology has no compacted topics, the other source of real gaps; see topology.ts.)
  */
 const rewindsBeforeStartCheck = 3;
+/** Failed or incomplete position lookups in a row before the consumer says so in a warning. */
+const positionAttemptsBeforeWarning = 10;
 const rewindSpacingMs = 100;
 
 function toHeaders(entries: Iterable<[Buffer | null, Buffer | null]>): Headers {
@@ -577,6 +589,7 @@ export function createKafkaLog(options: KafkaLogOptions): Log {
         prefetchRecordsMax: settings.prefetchRecordsMax,
         onClosed: () => consumers.delete(consumer),
         onWarning: options.onConsumerWarning ?? (() => {}),
+        beforePositionLookup: options.beforePositionLookup ?? (() => Promise.resolve()),
       });
       consumers.add(consumer);
       return consumer;
@@ -614,6 +627,7 @@ interface GroupConsumerSettings {
   readonly prefetchRecordsMax: number;
   readonly onClosed: () => void;
   readonly onWarning: (message: string, details: Readonly<Record<string, string>>) => void;
+  readonly beforePositionLookup: (groupId: string) => Promise<void>;
 }
 
 class KafkaGroupConsumer implements Consumer {
@@ -776,20 +790,36 @@ class KafkaGroupConsumer implements Consumer {
     void this.#learnPositionsUntilKnown(this.#ownership, firstAttempt.resolve);
   }
 
-  /** Retries the lookup (broker away) until it succeeds, the assignment changes again, or we stop. */
+  /**
+   * Looks positions up (retrying while the broker is away) until every partition in our owned set
+   * has one, the assignment changes again (a newer lookup takes over), or we stop. The partitions to
+   * learn are our owned set, never the client's assignment of the moment: the client empties its
+   * assignment without an event while it rejoins after losing its membership (UNKNOWN_MEMBER_ID,
+   * ILLEGAL_GENERATION, e.g. after a broker restart or a member's kill). A lookup that ran then
+   * found nothing to learn and counted as done; when the rejoin handed back the same partitions no
+   * assignment change was seen, and their records were dropped as "position not known" for good
+   * (the fault test's undecided commands).
+   */
   async #learnPositionsUntilKnown(ownership: number, afterFirstAttempt: () => void): Promise<void> {
     for (let attempt = 1; !this.#stopping && ownership === this.#ownership; attempt++) {
-      let learned = false;
-      await this.#serialized(async () => {
-        await this.#learnPositions();
-        learned = true;
-      });
+      await this.#serialized(() => this.#learnPositions());
       if (attempt === 1) afterFirstAttempt();
-      if (learned) return;
+      const unknown = this.#ownedWithoutPosition();
+      if (unknown.length === 0 || ownership !== this.#ownership) return;
+      if (attempt === positionAttemptsBeforeWarning)
+        this.#settings.onWarning("positions of owned partitions still unknown; retrying", {
+          group: this.#options.groupId,
+          partitions: unknown.map(({ topic, partition }) => `${topic}/${partition}`).join(","),
+        });
       // Not #idle(): that is the run loop's own wait, and its wake-up must stay the loop's.
       await new Promise((resolve) => setTimeout(resolve, this.#settings.retryDelay));
     }
     afterFirstAttempt();
+  }
+
+  /** Partitions we own whose position is not known yet (their records are dropped until it is). */
+  #ownedWithoutPosition(): { topic: string; partition: number }[] {
+    return [...this.#owned].filter((key) => !this.#next.has(key)).map(parsePartitionKey);
   }
 
   /**
@@ -797,15 +827,14 @@ class KafkaGroupConsumer implements Consumer {
    * has never committed gets its start position (earliest or end of log) committed at once, as the
    * port defines a group's position: the next offset it will read (the embedded adapter pins it the
    * same way). Runs serialized with our commits, so an earlier commit of ours has landed first.
-   * On failure (broker away) the partitions stay unknown and are retried at the next assignment
-   * change or stream reopen; their records are not queued meanwhile.
+   * On failure (broker away) the partitions stay unknown, their records are not queued, and
+   * #learnPositionsUntilKnown tries again.
    */
   async #learnPositions(): Promise<void> {
+    await this.#settings.beforePositionLookup(this.#options.groupId);
     const client = this.#client;
     const ownership = this.#ownership;
-    const unknown = this.assignment().filter(
-      ({ topic, partition }) => !this.#next.has(partitionKey(topic, partition)),
-    );
+    const unknown = this.#ownedWithoutPosition();
     if (client === undefined || unknown.length === 0) return;
     const byTopic = new Map<string, number[]>();
     for (const { topic, partition } of unknown)
