@@ -24,10 +24,12 @@ after(async () => {
 });
 
 const expected: Record<(typeof roles)[number], readonly string[]> = {
+  // The handlers' stall watchdog runs where commands are handled or HTTP is served (kafka-liveness).
   api: [
     "http",
     "identity",
     "ledger.notifier",
+    "ledger.stall-watchdog",
     "payments.orchestrator",
     "payments.outbox-relay",
     "payments.processor",
@@ -35,7 +37,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
   ],
-  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper"],
+  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper", "ledger.stall-watchdog"],
   projector: ["identity", "ledger.pending-sweeper"],
   notifier: ["identity", "ledger.notifier"],
   worker: [
@@ -55,6 +57,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "ledger.command-handler",
     "ledger.pending-sweeper",
     "ledger.notifier",
+    "ledger.stall-watchdog",
     "payments.orchestrator",
     "payments.outbox-relay",
     "payments.processor",
