@@ -68,25 +68,9 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
     outcomeLookupWindowMs,
     outcomeLookupsInFlightMax,
   );
-  const loadOwner = coalesce(async (ibans: readonly string[]) => {
-    const { rows } = await pool.query(
-      prepared("SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])"),
-      [ibans],
-    );
-    return new Map(rows.map((row) => [row.iban as string, row.owner_id as string]));
-  }, lookupBatchSizeMax);
-  const owners = new Map<string, string>();
+  const ownerOfIban = cachedOwnerLookup(pool);
   return {
-    async ownerOfIban(iban) {
-      const cached = owners.get(iban);
-      if (cached !== undefined) return cached;
-      const owner = await loadOwner(iban);
-      if (owner !== undefined) {
-        if (owners.size >= ownerCacheSizeMax) owners.delete(owners.keys().next().value as string);
-        owners.set(iban, owner);
-      }
-      return owner;
-    },
+    ownerOfIban,
     async accountsOfOwner(ownerId) {
       const { rows } = await pool.query(
         prepared(`SELECT ${columns} FROM ledger_accounts WHERE owner_id = $1 ORDER BY created_at_ms, id`),
@@ -106,25 +90,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
       ]);
       return rows[0] ? accountFromRow(rows[0]) : undefined;
     },
-    async history(accountId, beforeCursor, limit) {
-      const { rows } = await pool.query(
-        prepared(`SELECT id, transfer_id, command_id, amount, counterparty_iban, description, balance_after, at_ms
-           FROM ledger_entries
-          WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-          ORDER BY id DESC LIMIT $3`),
-        [accountId, beforeCursor ?? null, limit],
-      );
-      return rows.map((row) => ({
-        cursor: String(row.id),
-        id: row.transfer_id as string,
-        commandId: row.command_id as string,
-        amount: BigInt(row.amount),
-        counterparty: row.counterparty_iban as string,
-        description: row.description as string,
-        balanceAfter: BigInt(row.balance_after),
-        atMs: Number(row.at_ms),
-      }));
-    },
+    history: (accountId, beforeCursor, limit) => history(pool, accountId, beforeCursor, limit),
     outcome: (commandId) => loadOutcome(commandId),
     async outcomes(commandIds) {
       const { rows } = await pool.query(
@@ -133,27 +99,76 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
       );
       return rows.map(outcomeFromRow);
     },
-    async latestTransfers(limit) {
-      const { rows } = await pool.query(
-        prepared(`SELECT t.id, t.kind, t.phase, d.iban AS from_iban, c.iban AS to_iban, t.amount, t.asset, t.description,
-                t.created_at_ms
-           FROM ledger_transfers t
-           JOIN ledger_accounts d ON d.id = t.debit_account_id
-           JOIN ledger_accounts c ON c.id = t.credit_account_id
-          ORDER BY t.created_at_ms DESC, t.id LIMIT $1`),
-        [limit],
-      );
-      return rows.map((row) => ({
-        id: row.id,
-        kind: row.kind,
-        phase: row.phase,
-        from: row.from_iban,
-        to: row.to_iban,
-        amount: BigInt(row.amount),
-        asset: row.asset,
-        description: row.description,
-        atMs: Number(row.created_at_ms),
-      }));
-    },
+    latestTransfers: (limit) => latestTransfers(pool, limit),
   };
+}
+
+/** Owner of an IBAN, batched per tick and cached (an account's owner never changes). */
+function cachedOwnerLookup(pool: pg.Pool): (iban: string) => Promise<string | undefined> {
+  const loadOwner = coalesce(async (ibans: readonly string[]) => {
+    const { rows } = await pool.query(
+      prepared("SELECT iban, owner_id FROM ledger_accounts WHERE iban = ANY($1::text[])"),
+      [ibans],
+    );
+    return new Map(rows.map((row) => [row.iban as string, row.owner_id as string]));
+  }, lookupBatchSizeMax);
+  const owners = new Map<string, string>();
+  return async (iban) => {
+    const cached = owners.get(iban);
+    if (cached !== undefined) return cached;
+    const owner = await loadOwner(iban);
+    if (owner !== undefined) {
+      if (owners.size >= ownerCacheSizeMax) owners.delete(owners.keys().next().value as string);
+      owners.set(iban, owner);
+    }
+    return owner;
+  };
+}
+
+async function history(
+  pool: pg.Pool,
+  accountId: string,
+  beforeCursor: string | undefined,
+  limit: number,
+): Promise<readonly HistoryItem[]> {
+  const { rows } = await pool.query(
+    prepared(`SELECT id, transfer_id, command_id, amount, counterparty_iban, description, balance_after, at_ms
+       FROM ledger_entries
+      WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+      ORDER BY id DESC LIMIT $3`),
+    [accountId, beforeCursor ?? null, limit],
+  );
+  return rows.map((row) => ({
+    cursor: String(row.id),
+    id: row.transfer_id as string,
+    commandId: row.command_id as string,
+    amount: BigInt(row.amount),
+    counterparty: row.counterparty_iban as string,
+    description: row.description as string,
+    balanceAfter: BigInt(row.balance_after),
+    atMs: Number(row.at_ms),
+  }));
+}
+
+async function latestTransfers(pool: pg.Pool, limit: number): Promise<readonly LatestTransfer[]> {
+  const { rows } = await pool.query(
+    prepared(`SELECT t.id, t.kind, t.phase, d.iban AS from_iban, c.iban AS to_iban, t.amount, t.asset, t.description,
+            t.created_at_ms
+       FROM ledger_transfers t
+       JOIN ledger_accounts d ON d.id = t.debit_account_id
+       JOIN ledger_accounts c ON c.id = t.credit_account_id
+      ORDER BY t.created_at_ms DESC, t.id LIMIT $1`),
+    [limit],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    phase: row.phase,
+    from: row.from_iban,
+    to: row.to_iban,
+    amount: BigInt(row.amount),
+    asset: row.asset,
+    description: row.description,
+    atMs: Number(row.created_at_ms),
+  }));
 }
