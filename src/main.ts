@@ -78,6 +78,10 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     await runGenerator(args);
     return 0;
   },
+  feeder: async (args) => {
+    const { runFeeder } = await import("./risk/feeder-cli.ts");
+    return runFeeder(args);
+  },
   topics: async (args) => {
     const { runTopics } = await import("./tools/topics.ts");
     await runTopics(args);

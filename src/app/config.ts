@@ -8,9 +8,16 @@ import { ledgerConfig } from "../ledger/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
 import { ConfigError, configSchemaOf, type PlatformConfig, readConfig } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
+import { riskConfig } from "../risk/index.ts";
 import { tokensConfig } from "../tokens/index.ts";
 
-const sections: readonly ConfigSection[] = [identityConfig, ledgerConfig, paymentsConfig, tokensConfig];
+const sections: readonly ConfigSection[] = [
+  identityConfig,
+  riskConfig,
+  ledgerConfig,
+  paymentsConfig,
+  tokensConfig,
+];
 
 export const configSchema = configSchemaOf(sections);
 
@@ -18,6 +25,7 @@ type Infer<S extends Readonly<Record<string, z.ZodType>>> = { readonly [K in key
 
 export type Config = PlatformConfig &
   Infer<typeof identityConfig.sections> &
+  Infer<typeof riskConfig.sections> &
   Infer<typeof ledgerConfig.sections> &
   Infer<typeof paymentsConfig.sections> &
   Infer<typeof tokensConfig.sections>;

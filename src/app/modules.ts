@@ -2,9 +2,10 @@
 import { identityModule } from "../identity/index.ts";
 import { ledgerModule } from "../ledger/index.ts";
 import { paymentsModule } from "../payments/index.ts";
+import { riskModule } from "../risk/index.ts";
 import { tokensModule } from "../tokens/index.ts";
 
-export const modules = [identityModule, ledgerModule, paymentsModule, tokensModule] as const;
+export const modules = [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule] as const;
 
 /** Every module's migrations, for `migrate(pool, moduleMigrations)`. */
 export const moduleMigrations: readonly string[] = modules.flatMap((module) => module.migrations);

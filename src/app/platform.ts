@@ -40,6 +40,7 @@ import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
 import { loadOrCreateLocalSecrets } from "../platform/secrets.ts";
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
+import type { RiskApi } from "../risk/index.ts";
 import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
 import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
@@ -103,7 +104,7 @@ export interface PlatformOptions {
   /** Test and tool hooks of the modules. */
   readonly payments?: PaymentsOptions;
   readonly tokens?: TokensOptions;
-  readonly onBatch?: Parameters<(typeof modules)[1]["start"]>[0]["onBatch"];
+  readonly onBatch?: Parameters<(typeof modules)[2]["start"]>[0]["onBatch"];
   /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
   readonly observe?: {
     readonly produce?: (sample: ProduceSample) => void;
@@ -123,6 +124,7 @@ export interface PlatformServices {
   readonly metrics: PlatformMetrics;
   readonly ledger: LedgerApi;
   readonly identity: IdentityApi;
+  readonly risk: RiskApi;
   /** Payments run where HTTP is served or payments are processed. */
   readonly payments: RunningPayments | undefined;
   readonly tokens: RunningTokens;
@@ -221,7 +223,7 @@ async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Log
 type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> &
   Infrastructure & { readonly random: Random };
 
-/** Starts the four context modules in order; each gets exactly the dependencies it names. */
+/** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
   base: Base,
@@ -229,7 +231,7 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, ledgerModule, paymentsModule, tokensModule] = modules;
+  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule] = modules;
   const identity = await identityModule.start(
     {
       config: config.auth,
@@ -245,11 +247,14 @@ async function startModules(
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
+  const risk = await riskModule.start({ config: config.risk, pool, clock, logger, authenticate }, run);
+  stops.add(risk.stop);
   const ledger = await ledgerModule.start(
     {
       config: { handler: config.handler, ledger: config.ledger, http: config.http },
       ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
       random: base.random,
+      screening: risk.published.screening,
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
     },
@@ -280,7 +285,7 @@ async function startModules(
     run,
   );
   stops.add(tokens.stop);
-  return { identity, ledger, payments, tokens, simulators };
+  return { identity, risk, ledger, payments, tokens, simulators };
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -343,6 +348,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     ...base,
     ledger,
     identity: started.identity.published,
+    risk: started.risk.published,
     payments: started.payments.published,
     tokens: started.tokens.published,
     topology,
@@ -380,7 +386,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const run: ModuleRun = { role, abilities: roleAbilities[role], crash };
     const started = await startModules(options, base, run, stops);
     const services = servicesOf(base, started);
-    const startedModules = [started.identity, started.ledger, started.payments, started.tokens];
+    const startedModules = [started.identity, started.risk, started.ledger, started.payments, started.tokens];
     let url: string | undefined;
     if (run.abilities.http) {
       const served = await serveHttp(

@@ -37,7 +37,13 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
   ],
-  handler: ["identity", "ledger.command-handler", "ledger.pending-sweeper", "ledger.stall-watchdog"],
+  handler: [
+    "identity",
+    "risk.screening-index",
+    "ledger.command-handler",
+    "ledger.pending-sweeper",
+    "ledger.stall-watchdog",
+  ],
   projector: ["identity", "ledger.pending-sweeper"],
   notifier: ["identity", "ledger.notifier"],
   worker: [
@@ -54,6 +60,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   all: [
     "http",
     "identity",
+    "risk.screening-index",
     "ledger.command-handler",
     "ledger.pending-sweeper",
     "ledger.notifier",

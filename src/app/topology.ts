@@ -9,12 +9,14 @@ import { ledgerTopics } from "../ledger/index.ts";
 import { paymentsTopics } from "../payments/index.ts";
 import type { TopicSpec } from "../platform/log/port.ts";
 import { deadLetterTopic, type TopicDeclaration, topicSpecsOf } from "../platform/topology.ts";
+import { riskTopics } from "../risk/index.ts";
 import { tokensTopics } from "../tokens/index.ts";
 
 export const topics = {
   ...ledgerTopics,
   ...paymentsTopics,
   ...tokensTopics,
+  ...riskTopics,
 } as const satisfies Record<string, TopicDeclaration>;
 
 export type TopicName = keyof typeof topics;

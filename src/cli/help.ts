@@ -89,6 +89,21 @@ Exit status 0 in sync, 1 when something needs an operator (drift, refused schema
   replay <topic> <partition> <offset>         produce it back to its original topic
 <topic> is the dead-letter topic (ledger.commands.dlq) or the topic it belongs to (ledger.commands).`,
   },
+  feeder: {
+    name: "feeder",
+    synopsis: "feeder --file PATH | --url URL [--list NAME] [--format lines|csv|ofac]",
+    summary: "load a screening list as a new version (atomic swap)",
+    details: `Options:
+  --file PATH         the list file
+  --url URL           or an http(s) URL to fetch it from
+  --list NAME         which list (default fraud; lowercase letters, digits, dashes)
+  --format F          lines: one entry per line (IBAN, user id or name); csv: header with iban,user,name
+                      columns; ofac: OFAC's SDN CSV (default: sdn*.csv is ofac, *.csv csv, else lines)
+  --json              print the report as JSON
+Prints added/removed/unchanged counts. A malformed file is rejected whole with the line number and
+exit status 1; the version in force stays. Limits: LEDGERFLOW_RISK_FILE_BYTES_MAX, LEDGERFLOW_RISK_ENTRIES_MAX.
+Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_INTERVAL_MS.`,
+  },
   gateways: {
     name: "gateways simulate",
     synopsis: "gateways simulate [options]",

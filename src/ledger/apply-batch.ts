@@ -7,10 +7,11 @@
 import { assert } from "../platform/errors.ts";
 import type { TopicCodec } from "../platform/log/topic-codecs.ts";
 import { actorOf } from "./command-gateway.ts";
-import { decide, evolve, WorkingSet } from "./domain/decide.ts";
+import { decide, evolve, screenedParty, WorkingSet } from "./domain/decide.ts";
 import { type IbanFormat, ibanFor } from "./domain/iban.ts";
 import type { BalanceChanged, LedgerEvent, MoneyTransferConfirmed, OutcomeEvent } from "./domain/types.ts";
 import { balanceChangedToAvro, type CommandEnvelope, outcomeToAvro } from "./schemas.ts";
+import type { CommandScreening, ScreeningRequest } from "./screening.ts";
 import {
   type LedgerStore,
   type LedgerTransaction,
@@ -26,6 +27,8 @@ export interface ApplyBatchDeps {
   readonly balanceChangedCodec: TopicCodec;
   readonly ibanFormat: IbanFormat;
   readonly nowMs: () => number;
+  /** Screens the parties of movements before the batch is decided (screening.ts); none when absent. */
+  readonly screening?: CommandScreening;
 }
 
 export interface BatchResult {
@@ -44,6 +47,9 @@ export async function applyCommandBatch(
     const fresh = firstOccurrences(batch).filter((e) => !known.has(e.command.commandId));
     const nowMs = deps.nowMs();
     const state = await loadWorkingSet(tx, fresh);
+    const screening = deps.screening
+      ? await deps.screening.screen(screeningRequests(fresh, state))
+      : undefined;
     const serials = await tx.allocateAccountSerials(
       fresh.filter((e) => e.command.type === "CreateAccount").length,
     );
@@ -59,7 +65,12 @@ export async function applyCommandBatch(
     const balanceChanges: BalanceChanged[] = [];
     const outgoing: OutgoingEvent[] = [];
     for (const envelope of fresh) {
-      const events = decide(envelope.command, state, { nowMs, ibanForNewAccount, tokenHashMatches });
+      const events = decide(envelope.command, state, {
+        nowMs,
+        ibanForNewAccount,
+        tokenHashMatches,
+        ...(screening ? { screening } : {}),
+      });
       for (const event of events) evolve(state, event);
       const outcome = outcomeOf(events);
       decided.set(envelope.command.commandId, storedOutcome(envelope, outcome, nowMs));
@@ -115,6 +126,27 @@ async function loadWorkingSet(tx: LedgerTransaction, fresh: readonly CommandEnve
   }
   for (const account of await tx.lockAccounts(unique(accountIds), unique(ibans))) state.load(account);
   return state;
+}
+
+function screeningRequests(fresh: readonly CommandEnvelope[], state: WorkingSet): ScreeningRequest[] {
+  const requests: ScreeningRequest[] = [];
+  for (const { command } of fresh) {
+    if (command.type !== "TransferMoney") continue;
+    const screened = screenedParty(command, state, tokenHashMatches);
+    if (!screened) continue;
+    const { account, role } = screened;
+    requests.push({
+      commandId: command.commandId,
+      kind: command.kind,
+      partyRole: role,
+      party: { iban: account.iban, userId: account.ownerId },
+      counterpartyIban: account.iban === command.creditIban ? command.debitIban : command.creditIban,
+      actorId: command.authorization.actorId,
+      amount: command.amount,
+      asset: command.asset,
+    });
+  }
+  return requests;
 }
 
 function outcomeOf(events: readonly LedgerEvent[]): OutcomeEvent {

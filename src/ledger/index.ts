@@ -35,4 +35,10 @@ export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";
 export type { HistoryItem, LatestTransfer, LedgerQueries } from "./queries.ts";
 export { outcomeFromAvro, type PublishedOutcome, type PublishedOutcomeEnvelope } from "./schemas.ts";
+export {
+  type CommandScreening,
+  noScreening,
+  type ScreeningRequest,
+  type ScreeningVerdict,
+} from "./screening.ts";
 export { ledgerTopics } from "./topics.ts";

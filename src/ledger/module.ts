@@ -37,6 +37,7 @@ import { startNotifier } from "./notifier.ts";
 import { startPendingSweeper } from "./pending-sweeper.ts";
 import type { LedgerApi } from "./published.ts";
 import { createLedgerQueries } from "./queries.ts";
+import type { CommandScreening } from "./screening.ts";
 import { systemAccounts } from "./system-accounts.ts";
 import { ledgerTopics } from "./topics.ts";
 
@@ -54,6 +55,8 @@ export interface LedgerDeps {
   readonly random: Random;
   readonly onBatch?: (result: BatchResult, records: readonly LogRecord[], durationMs: number) => void;
   readonly observeRelayPublish?: (sample: RelayPublishSample) => void;
+  /** Screens movements before the handler decides them (the risk context's screener); none when absent. */
+  readonly screening?: CommandScreening;
 }
 
 interface LedgerCodecs {
@@ -150,6 +153,7 @@ async function startCommandSide(
       balanceChangedCodec: codecs.balanceChanged,
       ibanFormat: { country: config.ledger.ibanCountry, bankCode: config.ledger.ibanBankCode },
       nowMs: () => clock.nowMs(),
+      ...(deps.screening ? { screening: deps.screening } : {}),
     },
     afterBatch: (result, records, durationMs) => {
       metrics.handlerBatchSize.observe(records.length);

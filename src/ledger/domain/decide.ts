@@ -27,6 +27,8 @@ export interface LedgerView {
 
 export interface DecideContext {
   readonly nowMs: number;
+  /** Screening verdicts of this batch's movements, by command id (absent: clear). */
+  readonly screening?: ReadonlyMap<string, { readonly decision: "clear" | "block" }>;
   /** IBAN for the account a CreateAccount would open (allocated by the handler beforehand). */
   readonly ibanForNewAccount: () => string;
   /**
@@ -90,8 +92,8 @@ function transferFailed(
   return [{ type: "MoneyTransferFailed", commandId: command.commandId, reason, atMs: nowMs }];
 }
 
-/** Why `command` may not move money between these accounts, if it may not. */
-function transferRejection(
+/** Why `command` may not be screened or move money at all: unknown things and missing authority. */
+function requestRejection(
   command: TransferMoney,
   debit: AccountState | undefined,
   credit: AccountState | undefined,
@@ -106,6 +108,38 @@ function transferRejection(
   // A wrong token tells a non-owner as little as a missing account does; only the owner hears why.
   if (auth.kind === "token" && !tokenHashMatches(debit.tokenHash, auth.tokenHash))
     return debit.ownerId === auth.actorId ? "invalid_token" : "unknown_account";
+  return undefined;
+}
+
+/**
+ * The account a movement is screened on, when it is to be screened: a transfer's receiver, the
+ * customer of a deposit (credited) or withdrawal (debited); never a system account, and not for a
+ * command that fails before screening (so an unauthorised caller cannot probe the lists).
+ */
+export function screenedParty(
+  command: TransferMoney,
+  view: LedgerView,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
+): { readonly role: "receiver" | "customer"; readonly account: AccountState } | undefined {
+  const debit = view.accountByIban(command.debitIban);
+  const credit = view.accountByIban(command.creditIban);
+  if (requestRejection(command, debit, credit, tokenHashMatches) || !debit || !credit) return undefined;
+  const account = command.kind === "withdrawal" ? debit : credit;
+  if (account.system) return undefined;
+  return { role: command.kind === "transfer" ? "receiver" : "customer", account };
+}
+
+/** Why `command` may not move money between these accounts, if it may not. */
+function transferRejection(
+  command: TransferMoney,
+  debit: AccountState | undefined,
+  credit: AccountState | undefined,
+  screening: { readonly decision: "clear" | "block" } | undefined,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
+): RejectionReason | undefined {
+  const rejected = requestRejection(command, debit, credit, tokenHashMatches);
+  if (rejected || !debit || !credit) return rejected ?? "unknown_account";
+  if (screening?.decision === "block") return "fraudulent";
   if (debit.asset !== command.asset || credit.asset !== command.asset) return "asset_mismatch";
   if (!debit.system && available(debit) < command.amount) return "insufficient_funds";
   if (credit.balance + credit.creditsPending + command.amount > amountMax) return "balance_overflow";
@@ -131,7 +165,13 @@ function decideTransfer(command: TransferMoney, view: LedgerView, context: Decid
   );
   const debit = view.accountByIban(command.debitIban);
   const credit = view.accountByIban(command.creditIban);
-  const rejection = transferRejection(command, debit, credit, context.tokenHashMatches);
+  const rejection = transferRejection(
+    command,
+    debit,
+    credit,
+    context.screening?.get(command.commandId),
+    context.tokenHashMatches,
+  );
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(debit && credit, "accounts exist when the transfer is not rejected");
   const pending = command.pendingTimeoutMs !== undefined;

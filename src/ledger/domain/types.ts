@@ -105,6 +105,8 @@ export const rejectionReasons = [
   "pending_transfer_already_posted",
   "pending_transfer_already_voided",
   "pending_transfer_expired",
+  /** Screening found the party on a list (the risk context's screening log says which entry). */
+  "fraudulent",
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 

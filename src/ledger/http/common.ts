@@ -83,6 +83,7 @@ const reasonTexts: Record<string, string> = {
   account_exists: "An account with this id exists already",
   balance_overflow: "The balance would exceed the largest supported amount",
   unknown_asset: "Unknown asset",
+  fraudulent: "Screening found the payee or customer on a screening list; nothing was booked",
 };
 
 export function reasonText(reason: string): string {

@@ -1,0 +1,67 @@
+/** The screening log in PostgreSQL: every command that hit a list, with the entry and list version. */
+import type pg from "pg";
+import type { ScreeningDecision, ScreeningLog, ScreeningRecord } from "../screenings.ts";
+
+function recordFromRow(row: Record<string, unknown>): ScreeningRecord {
+  return {
+    commandId: row.command_id as string,
+    decidedAtMs: Number(row.decided_at_ms),
+    decision: row.decision as ScreeningDecision,
+    commandKind: row.command_kind as string,
+    partyRole: row.party_role as string,
+    partyIban: row.party_iban as string,
+    partyUserId: row.party_user_id as string,
+    actorId: row.actor_id as string,
+    counterpartyIban: row.counterparty_iban as string,
+    amount: BigInt(row.amount as string),
+    asset: row.asset as string,
+    list: row.list as string,
+    listVersion: Number(row.list_version),
+    entryKind: row.entry_kind as string,
+    entryValue: row.entry_value as string,
+    entryDisplay: row.entry_display as string,
+    score: Number(row.score),
+    explanation: row.explanation as string,
+  };
+}
+
+const selectColumns = "*, (extract(epoch FROM decided_at) * 1000)::bigint AS decided_at_ms";
+
+export function createPostgresScreeningLog(pool: pg.Pool): ScreeningLog {
+  return {
+    async find(commandIds) {
+      if (commandIds.length === 0) return new Map();
+      const { rows } = await pool.query(
+        `SELECT ${selectColumns} FROM risk_screenings WHERE command_id = ANY($1::uuid[])`,
+        [commandIds],
+      );
+      return new Map(rows.map((row) => [row.command_id as string, recordFromRow(row)]));
+    },
+    async record(records) {
+      if (records.length === 0) return;
+      const rows = records.map((r) => ({ ...r, amount: r.amount.toString() }));
+      await pool.query(
+        `INSERT INTO risk_screenings (command_id, decided_at, decision, command_kind, party_role, party_iban,
+           party_user_id, actor_id, counterparty_iban, amount, asset, list, list_version, entry_kind,
+           entry_value, entry_display, score, explanation)
+         SELECT "commandId", to_timestamp("decidedAtMs" / 1000.0), decision, "commandKind", "partyRole",
+           "partyIban", "partyUserId", "actorId", "counterpartyIban", amount::numeric, asset, list,
+           "listVersion", "entryKind", "entryValue", "entryDisplay", score, explanation
+           FROM jsonb_to_recordset($1::jsonb) AS r ("commandId" uuid, "decidedAtMs" double precision,
+             decision text, "commandKind" text, "partyRole" text, "partyIban" text, "partyUserId" uuid,
+             "actorId" text, "counterpartyIban" text, amount text, asset text, list text,
+             "listVersion" integer, "entryKind" text, "entryValue" text, "entryDisplay" text,
+             score double precision, explanation text)
+         ON CONFLICT (command_id) DO NOTHING`,
+        [JSON.stringify(rows)],
+      );
+    },
+    async latest(limit) {
+      const { rows } = await pool.query(
+        `SELECT ${selectColumns} FROM risk_screenings ORDER BY decided_at DESC, command_id LIMIT $1`,
+        [limit],
+      );
+      return rows.map(recordFromRow);
+    },
+  };
+}

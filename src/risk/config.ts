@@ -1,0 +1,41 @@
+/** The risk context's part of the one configuration schema: screening lists, the feeder, screening. */
+import { z } from "zod";
+import { positiveInt } from "../platform/config.ts";
+import type { ConfigSection } from "../platform/module.ts";
+import { listFormats } from "./list-file.ts";
+
+export const listName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+
+export const riskConfig = {
+  sections: {
+    risk: z.object({
+      /** How often a screening process looks for a new list version (loads by other processes). */
+      refreshIntervalMs: positiveInt.default(1_000),
+      /** Jaro–Winkler similarity of normalised names at or above which a party is held for review. */
+      reviewThreshold: z.coerce.number().min(0.5).max(1).default(0.92),
+      /** The scheduled feeder: a file path or http(s) URL; off when unset. */
+      feedSource: z.string().min(1).optional(),
+      feedList: listName.default("fraud"),
+      /** Inferred from the source's name when unset (.csv: csv; sdn*.csv: ofac; else lines). */
+      feedFormat: z.enum(listFormats).optional(),
+      feedIntervalMs: positiveInt.default(3_600_000),
+      fetchTimeoutMs: positiveInt.default(30_000),
+      fileBytesMax: positiveInt.default(256 * 1024 * 1024),
+      entriesMax: positiveInt.default(5_000_000),
+      lineBytesMax: positiveInt.max(1_048_576).default(65_536),
+    }),
+  },
+  env: {
+    LEDGERFLOW_RISK_REFRESH_INTERVAL_MS: ["risk", "refreshIntervalMs"],
+    LEDGERFLOW_RISK_REVIEW_THRESHOLD: ["risk", "reviewThreshold"],
+    LEDGERFLOW_RISK_FEED_SOURCE: ["risk", "feedSource"],
+    LEDGERFLOW_RISK_FEED_LIST: ["risk", "feedList"],
+    LEDGERFLOW_RISK_FEED_FORMAT: ["risk", "feedFormat"],
+    LEDGERFLOW_RISK_FEED_INTERVAL_MS: ["risk", "feedIntervalMs"],
+    LEDGERFLOW_RISK_FETCH_TIMEOUT_MS: ["risk", "fetchTimeoutMs"],
+    LEDGERFLOW_RISK_FILE_BYTES_MAX: ["risk", "fileBytesMax"],
+    LEDGERFLOW_RISK_ENTRIES_MAX: ["risk", "entriesMax"],
+  },
+} as const satisfies ConfigSection;
+
+export type RiskConfig = z.infer<typeof riskConfig.sections.risk>;

@@ -1,0 +1,5 @@
+/** The risk context's only door: its module, config section, topics and published interface. */
+export { riskConfig } from "./config.ts";
+export type { LoadReport } from "./feeder.ts";
+export { type RiskApi, type RiskDeps, riskModule } from "./module.ts";
+export { riskTopics } from "./topics.ts";
