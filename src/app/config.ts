@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { identityConfig } from "../identity/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
+import { notificationsConfig } from "../notifications/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
 import { ConfigError, configSchemaOf, type PlatformConfig, readConfig } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
@@ -17,6 +18,7 @@ const sections: readonly ConfigSection[] = [
   ledgerConfig,
   paymentsConfig,
   tokensConfig,
+  notificationsConfig,
 ];
 
 export const configSchema = configSchemaOf(sections);
@@ -28,7 +30,8 @@ export type Config = PlatformConfig &
   Infer<typeof riskConfig.sections> &
   Infer<typeof ledgerConfig.sections> &
   Infer<typeof paymentsConfig.sections> &
-  Infer<typeof tokensConfig.sections>;
+  Infer<typeof tokensConfig.sections> &
+  Infer<typeof notificationsConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */
 export function loadConfig(
@@ -43,7 +46,13 @@ export function loadConfig(
     // The simulated gateways are a dev tool: on for the embedded quick start, off in distributed
     // mode unless asked for.
     const simulateGateways = config.payments.simulateGateways ?? config.mode === "embedded";
-    return { ...config, payments: { ...config.payments, simulateGateways } };
+    // The GraphQL explorer likewise: a developer's tool, on for the quick start.
+    const graphqlExplorer = config.http.graphqlExplorer ?? config.mode === "embedded";
+    return {
+      ...config,
+      http: { ...config.http, graphqlExplorer },
+      payments: { ...config.payments, simulateGateways },
+    };
   });
 }
 

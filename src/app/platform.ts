@@ -10,6 +10,7 @@ import type pg from "pg";
 import pino from "pino";
 import type { IdentityApi } from "../identity/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
+import type { InboxApi } from "../notifications/index.ts";
 import type { PaymentsOptions, RunningPayments, StartedGateways } from "../payments/index.ts";
 import {
   type Clock,
@@ -128,6 +129,8 @@ export interface PlatformServices {
   /** Payments run where HTTP is served or payments are processed. */
   readonly payments: RunningPayments | undefined;
   readonly tokens: RunningTokens;
+  /** Each user's notifications as they arrive (where a notifier runs). */
+  readonly inbox: InboxApi;
   readonly topology: typeof topology;
   /** Shorthands of `ledger` (tests and edges written before modules). */
   readonly notifications: LedgerApi["notifications"];
@@ -231,7 +234,8 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule] = modules;
+  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] =
+    modules;
   const identity = await identityModule.start(
     {
       config: config.auth,
@@ -285,7 +289,12 @@ async function startModules(
     run,
   );
   stops.add(tokens.stop);
-  return { identity, risk, ledger, payments, tokens, simulators };
+  const inbox = await notificationsModule.start(
+    { config: config.notifications, ...{ pool, log, ids, logger, authenticate, ledger: ledger.published } },
+    run,
+  );
+  stops.add(inbox.stop);
+  return { identity, risk, ledger, payments, tokens, inbox, simulators };
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -351,6 +360,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     risk: started.risk.published,
     payments: started.payments.published,
     tokens: started.tokens.published,
+    inbox: started.inbox.published,
     topology,
     notifications: ledger.notifications,
     codecs: ledger.codecs,
@@ -386,7 +396,14 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     const run: ModuleRun = { role, abilities: roleAbilities[role], crash };
     const started = await startModules(options, base, run, stops);
     const services = servicesOf(base, started);
-    const startedModules = [started.identity, started.risk, started.ledger, started.payments, started.tokens];
+    const startedModules = [
+      started.identity,
+      started.risk,
+      started.ledger,
+      started.payments,
+      started.tokens,
+      started.inbox,
+    ];
     let url: string | undefined;
     if (run.abilities.http) {
       const served = await serveHttp(

@@ -36,6 +36,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "payments.sweeper",
     "tokens.tokenizer",
     "tokens.sealer",
+    "notifications.live",
   ],
   handler: [
     "identity",
@@ -43,9 +44,10 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "ledger.command-handler",
     "ledger.pending-sweeper",
     "ledger.stall-watchdog",
+    "notifications.inbox-projection",
   ],
-  projector: ["identity", "ledger.pending-sweeper"],
-  notifier: ["identity", "ledger.notifier"],
+  projector: ["identity", "ledger.pending-sweeper", "notifications.inbox-projection"],
+  notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
     "ledger.pending-sweeper",
@@ -56,6 +58,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "payments.sweeper",
     "tokens.tokenizer",
     "tokens.sealer",
+    "notifications.inbox-projection",
+    "notifications.live",
   ],
   all: [
     "http",
@@ -71,6 +75,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "payments.sweeper",
     "tokens.tokenizer",
     "tokens.sealer",
+    "notifications.inbox-projection",
+    "notifications.live",
   ],
 };
 

@@ -40,7 +40,7 @@ export class AcceptedCommands {
 export function actorOf(command: LedgerCommand): string {
   if (command.type === "CreateAccount") return command.ownerId;
   if (command.type === "TransferMoney") return command.authorization.actorId;
-  return "platform";
+  return command.authorization?.actorId ?? "platform";
 }
 
 export interface CommandGatewayDeps {

@@ -15,15 +15,24 @@ import {
   resultFromStored,
   type Submission,
 } from "./command-gateway.ts";
-import type { Authorization, CreateAccount, TransferMoney } from "./domain/types.ts";
+import type {
+  Authorization,
+  CreateAccount,
+  PostPendingTransfer,
+  TransferMoney,
+  VoidPendingTransfer,
+} from "./domain/types.ts";
 import {
   amountOrFail,
+  type HoldInput,
   hashToken,
   ibanOrFail,
   newAccountToken,
   type OpenAccountInput,
   type OperationInput,
+  type PostHoldInput,
   type TransferInput,
+  type VoidHoldInput,
 } from "./inputs.ts";
 import type { CommandResult, CommandStatus, LedgerNotifications } from "./notifications.ts";
 import type { LedgerQueries } from "./queries.ts";
@@ -73,9 +82,17 @@ export interface OperationSubmitted {
   readonly asset: string;
 }
 
+/** A post or void of a hold: its outcome, and the hold it completes. */
+export interface HoldCompletion {
+  readonly outcome: CommandOutcome;
+  readonly holdId: string;
+}
+
 export interface LedgerCommandService {
   /** The longest an edge may let a caller wait for an outcome. */
   readonly waitMsMax: number;
+  /** The longest timeout a client may give a hold (edges state it in their input schema). */
+  readonly holdTimeoutMsMax: number;
   openAccount(principal: Principal, input: OpenAccountInput, waitMs: number): Promise<AccountOpening>;
   transfer(principal: Principal, input: TransferInput, waitMs: number): Promise<TransferSubmitted>;
   /** Each transfer is a command of its own; a malformed item refuses the whole batch (400 naming it). */
@@ -84,6 +101,22 @@ export interface LedgerCommandService {
     inputs: readonly TransferInput[],
     waitMs: number,
   ): Promise<readonly BatchItemOutcome[]>;
+  /** A hold: a transfer reserved until posted, voided or expired (same checks as a transfer). */
+  hold(principal: Principal, input: HoldInput, waitMs: number): Promise<TransferSubmitted>;
+  /** Posts a hold in full or in part (the rest is released). */
+  postHold(
+    principal: Principal,
+    holdId: string,
+    input: PostHoldInput,
+    waitMs: number,
+  ): Promise<HoldCompletion>;
+  /** Voids a hold: the reservation is released, nothing moves. */
+  voidHold(
+    principal: Principal,
+    holdId: string,
+    input: VoidHoldInput,
+    waitMs: number,
+  ): Promise<HoldCompletion>;
   /** A teller's (or admin's) cash deposit or withdrawal; the edge checks the role. */
   operation(principal: Principal, input: OperationInput, waitMs: number): Promise<OperationSubmitted>;
   /** 404 unless `principal` issued the command or is staff. */
@@ -101,6 +134,7 @@ export interface CommandServiceDeps {
   /** Who claimed an account id first (see openAccount). */
   readonly accountClaims: AccountClaims;
   readonly waitMsMax: number;
+  readonly holdTimeoutMsMax: number;
 }
 
 export function createLedgerCommandService(deps: CommandServiceDeps): LedgerCommandService {
@@ -109,6 +143,7 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
   const clamp = (waitMs: number) => Math.max(0, Math.min(waitMs, deps.waitMsMax));
   return {
     waitMsMax: deps.waitMsMax,
+    holdTimeoutMsMax: deps.holdTimeoutMsMax,
     openAccount: (principal, input, waitMs) => openAccount(deps, input, principal, clamp(waitMs)),
     transfer: async (principal, input, waitMs) => {
       const command = transferCommand(input, principal, "");
@@ -119,6 +154,19 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
       };
     },
     transferBatch: (principal, inputs, waitMs) => transferBatch(deps, principal, inputs, clamp(waitMs)),
+    hold: async (principal, input, waitMs) => {
+      const { timeoutMs, ...transfer } = input;
+      const command = transferCommand(transfer, principal, "", timeoutMs);
+      await assertMayTransfer(deps.queries, command, principal);
+      return {
+        command,
+        outcome: outcomeOf(await deps.gateway.submit(command, clamp(waitMs)), command.commandId),
+      };
+    },
+    postHold: (principal, holdId, input, waitMs) =>
+      completeHold(deps, principal, postHoldCommand(holdId, input, principal), clamp(waitMs)),
+    voidHold: (principal, holdId, input, waitMs) =>
+      completeHold(deps, principal, voidHoldCommand(holdId, input, principal), clamp(waitMs)),
     operation: (principal, input, waitMs) =>
       operation(deps, systemAccountIban, principal, input, clamp(waitMs)),
     commandStatus: (principal, id) => commandStatus(deps, principal, id),
@@ -207,10 +255,12 @@ function conflictProblem(id: string): ProblemError {
   return new ProblemError("conflict", { detail: `Id ${id} was already used for a different request` });
 }
 
+/** A customer's transfer; with `pendingTimeoutMs` a hold (a two-phase transfer). */
 export function transferCommand(
   input: TransferInput,
   principal: Principal,
   fieldPrefix: string,
+  pendingTimeoutMs?: number,
 ): TransferMoney {
   const debitIban = ibanOrFail(input.from, `${fieldPrefix}from`);
   const creditIban = ibanOrFail(input.to, `${fieldPrefix}to`);
@@ -234,6 +284,8 @@ export function transferCommand(
       asset: input.asset,
       description,
       token: authorization.kind === "token" ? authorization.tokenHash : undefined,
+      // Only holds carry the key, so fingerprints of plain transfers stay what they were.
+      ...(pendingTimeoutMs === undefined ? {} : { pendingTimeoutMs }),
     }),
     debitIban,
     creditIban,
@@ -241,6 +293,7 @@ export function transferCommand(
     asset: input.asset,
     description,
     authorization,
+    ...(pendingTimeoutMs === undefined ? {} : { pendingTimeoutMs }),
   };
 }
 
@@ -368,4 +421,80 @@ async function commandStatus(
   }
   if (!stored && deps.accepted.has(id, principal.userId)) return { id, status: "PENDING" };
   throw new ProblemError("not_found", { detail: "No such command" });
+}
+
+function authorizationOf(principal: Principal, token: string | undefined): Authorization {
+  return token === undefined
+    ? { kind: "owner", actorId: principal.userId }
+    : { kind: "token", actorId: principal.userId, tokenHash: hashToken(token) };
+}
+
+export function postHoldCommand(
+  holdId: string,
+  input: PostHoldInput,
+  principal: Principal,
+): PostPendingTransfer {
+  const amount = input.amount === undefined ? undefined : amountOrFail(input.amount, "amount");
+  const authorization = authorizationOf(principal, input.token);
+  return {
+    type: "PostPendingTransfer",
+    commandId: input.id,
+    fingerprint: fingerprintOf({
+      type: "PostPendingTransfer",
+      actor: principal.userId,
+      holdId,
+      amount,
+      token: authorization.kind === "token" ? authorization.tokenHash : undefined,
+    }),
+    pendingId: holdId,
+    ...(amount === undefined ? {} : { amount }),
+    authorization,
+  };
+}
+
+export function voidHoldCommand(
+  holdId: string,
+  input: VoidHoldInput,
+  principal: Principal,
+): VoidPendingTransfer {
+  const authorization = authorizationOf(principal, input.token);
+  return {
+    type: "VoidPendingTransfer",
+    commandId: input.id,
+    fingerprint: fingerprintOf({
+      type: "VoidPendingTransfer",
+      actor: principal.userId,
+      holdId,
+      token: authorization.kind === "token" ? authorization.tokenHash : undefined,
+    }),
+    pendingId: holdId,
+    cause: "voided",
+    authorization,
+  };
+}
+
+/**
+ * Without a token only the owner of the debited account may post or void; to anyone else a hold
+ * looks like a missing one (404). A hold not created yet is left to the ledger to answer.
+ */
+async function assertMayComplete(
+  queries: LedgerQueries,
+  command: PostPendingTransfer | VoidPendingTransfer,
+  principal: Principal,
+): Promise<void> {
+  if (command.authorization?.kind !== "owner") return;
+  const hold = await queries.hold(command.pendingId);
+  if (hold && (hold.kind !== "transfer" || hold.debitOwnerId !== principal.userId))
+    throw new ProblemError("not_found", { detail: "No such hold" });
+}
+
+async function completeHold(
+  deps: CommandServiceDeps,
+  principal: Principal,
+  command: PostPendingTransfer | VoidPendingTransfer,
+  waitMs: number,
+): Promise<HoldCompletion> {
+  await assertMayComplete(deps.queries, command, principal);
+  const outcome = outcomeOf(await deps.gateway.submit(command, waitMs), command.commandId);
+  return { outcome, holdId: command.pendingId };
 }

@@ -44,6 +44,8 @@ export const ledgerConfig = {
       transfersPerBatchMax: positiveInt.max(8_000).default(8_000),
       /** Accepted commands remembered for `GET /v1/commands/{id}` before their outcome. */
       acceptedRememberedMax: positiveInt.default(100_000),
+      /** Longest a client's hold may stay pending before it is voided as expired (default 30 days). */
+      holdTimeoutMsMax: positiveInt.default(2_592_000_000),
       /** Seconds of live throughput/latency kept for the dashboard. */
       liveStatsWindowS: positiveInt.max(86_400).default(300),
     }),
@@ -59,6 +61,7 @@ export const ledgerConfig = {
     LEDGERFLOW_IBAN_COUNTRY: ["ledger", "ibanCountry"],
     LEDGERFLOW_IBAN_BANK_CODE: ["ledger", "ibanBankCode"],
     LEDGERFLOW_LEDGER_TRANSFERS_PER_BATCH_MAX: ["ledger", "transfersPerBatchMax"],
+    LEDGERFLOW_LEDGER_HOLD_TIMEOUT_MS_MAX: ["ledger", "holdTimeoutMsMax"],
   },
 } as const satisfies ConfigSection;
 

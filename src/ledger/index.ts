@@ -17,18 +17,22 @@ export { ledgerConfig } from "./config.ts";
 export { parsePositiveAmount } from "./domain/money.ts";
 export type { AccountState, BalanceChanged, LedgerCommand, TransferKind } from "./domain/types.ts";
 export { accountView, reasonText, visibleAccount } from "./http/common.ts";
+export { visibleHold } from "./http/holds.ts";
 export {
   amountInput,
   amountOrFail,
   assetCode,
+  holdInput,
   ibanInput,
   ibanOrFail,
   type OpenAccountInput,
   type OperationInput,
   openAccountInput,
   operationInput,
+  postHoldInput,
   type TransferInput,
   transferInput,
+  voidHoldInput,
 } from "./inputs.ts";
 export { type LedgerDeps, ledgerModule } from "./module.ts";
 export type { CommandResult, CommandStatus } from "./notifications.ts";
@@ -41,4 +45,5 @@ export {
   type ScreeningRequest,
   type ScreeningVerdict,
 } from "./screening.ts";
+export { systemOwnerPrefix } from "./system-accounts.ts";
 export { ledgerTopics } from "./topics.ts";

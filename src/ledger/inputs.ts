@@ -86,6 +86,39 @@ export const transferInput = z.strictObject({
 });
 export type TransferInput = z.infer<typeof transferInput>;
 
+/** A hold (POST /v1/holds, createHold): a transfer reserved until posted, voided or expired. */
+export function holdInput(timeoutMsMax: number) {
+  return transferInput.extend({
+    id: z.uuid().describe("Client-chosen UUID: the hold id and the idempotency key"),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(timeoutMsMax)
+      .describe("Milliseconds until the hold expires: unless posted before, it is voided then"),
+  });
+}
+export type HoldInput = z.infer<ReturnType<typeof holdInput>>;
+
+const tokenInput = z.string().min(1).max(128).describe("The debited account's secret token");
+
+/** Posting a hold, in full or in part (POST /v1/holds/{id}/post, postHold). */
+export const postHoldInput = z.strictObject({
+  id: z.uuid().describe("Client-chosen UUID of this post: the idempotency key"),
+  amount: amountInput
+    .optional()
+    .describe("Posts only this much (at most the held amount; the rest is released). Default: all of it"),
+  token: tokenInput.optional(),
+});
+export type PostHoldInput = z.infer<typeof postHoldInput>;
+
+/** Voiding a hold (POST /v1/holds/{id}/void, voidHold). */
+export const voidHoldInput = z.strictObject({
+  id: z.uuid().describe("Client-chosen UUID of this void: the idempotency key"),
+  token: tokenInput.optional(),
+});
+export type VoidHoldInput = z.infer<typeof voidHoldInput>;
+
 /** A teller's cash deposit or withdrawal at a branch (POST /v1/operations). */
 export const operationInput = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the idempotency key"),

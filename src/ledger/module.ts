@@ -257,12 +257,14 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         random: deps.random,
         accountClaims: createPostgresAccountClaims(pool),
         waitMsMax: config.http.waitMsMax,
+        holdTimeoutMsMax: config.ledger.holdTimeoutMsMax,
       });
       const http: LedgerHttpDeps = {
         commands,
         queries,
         waitMsMax: config.http.waitMsMax,
         transfersPerBatchMax: config.ledger.transfersPerBatchMax,
+        holdTimeoutMsMax: config.ledger.holdTimeoutMsMax,
         authenticate: deps.authenticate,
         liveStats,
       };

@@ -30,6 +30,27 @@ export interface LatestTransfer {
   readonly atMs: number;
 }
 
+/** A two-phase transfer (hold) as its parties see it. */
+export interface HoldView {
+  readonly id: string;
+  readonly kind: string;
+  /** pending, posted, voided or expired. */
+  readonly phase: string;
+  readonly from: string;
+  readonly to: string;
+  readonly debitOwnerId: string;
+  readonly creditOwnerId: string;
+  /** The amount reserved. */
+  readonly amount: bigint;
+  /** What a post moved (the rest was released); 0 unless posted. */
+  readonly postedAmount: bigint;
+  readonly asset: string;
+  readonly description: string;
+  readonly expiresAtMs: number;
+  readonly createdAtMs: number;
+  readonly completedAtMs?: number;
+}
+
 export interface LedgerQueries {
   accountsOfOwner(ownerId: string): Promise<readonly AccountState[]>;
   accountByIban(iban: string): Promise<AccountState | undefined>;
@@ -44,6 +65,8 @@ export interface LedgerQueries {
   outcome(commandId: string): Promise<StoredOutcome | undefined>;
   outcomes(commandIds: readonly string[]): Promise<readonly StoredOutcome[]>;
   latestTransfers(limit: number): Promise<readonly LatestTransfer[]>;
+  /** A two-phase transfer by id (undefined for single-phase transfers and unknown ids). */
+  hold(id: string): Promise<HoldView | undefined>;
 }
 
 const lookupBatchSizeMax = 1_000;
@@ -99,6 +122,7 @@ export function createLedgerQueries(pool: pg.Pool): LedgerQueries {
       );
       return rows.map(outcomeFromRow);
     },
+    hold: (id) => hold(pool, id),
     latestTransfers: (limit) => latestTransfers(pool, limit),
   };
 }
@@ -171,4 +195,38 @@ async function latestTransfers(pool: pg.Pool, limit: number): Promise<readonly L
     description: row.description,
     atMs: Number(row.created_at_ms),
   }));
+}
+
+/** A hold (a two-phase transfer) with its parties and what its post moved; undefined for other transfers. */
+async function hold(pool: pg.Pool, id: string): Promise<HoldView | undefined> {
+  const { rows } = await pool.query(
+    prepared(`SELECT t.id, t.kind, t.phase, d.iban AS from_iban, c.iban AS to_iban, d.owner_id AS debit_owner,
+            c.owner_id AS credit_owner, t.amount, t.asset, t.description, t.expires_at_ms, t.created_at_ms,
+            t.completed_at_ms,
+            (SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e
+              WHERE e.transfer_id = t.id AND e.account_id = t.credit_account_id) AS posted
+       FROM ledger_transfers t
+       JOIN ledger_accounts d ON d.id = t.debit_account_id
+       JOIN ledger_accounts c ON c.id = t.credit_account_id
+      WHERE t.id = $1 AND t.expires_at_ms IS NOT NULL`),
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    kind: row.kind,
+    phase: row.phase,
+    from: row.from_iban,
+    to: row.to_iban,
+    debitOwnerId: row.debit_owner,
+    creditOwnerId: row.credit_owner,
+    amount: BigInt(row.amount),
+    postedAmount: BigInt(row.posted),
+    asset: row.asset,
+    description: row.description,
+    expiresAtMs: Number(row.expires_at_ms),
+    createdAtMs: Number(row.created_at_ms),
+    ...(row.completed_at_ms === null ? {} : { completedAtMs: Number(row.completed_at_ms) }),
+  };
 }

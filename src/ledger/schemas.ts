@@ -5,6 +5,7 @@
  */
 import type { AvroSchema } from "../platform/log/avro.ts";
 import type {
+  Authorization,
   BalanceChanged,
   LedgerCommand,
   OutcomeEvent,
@@ -65,13 +66,23 @@ export const commandSchema: AvroSchema = {
             { name: "pendingTimeoutMs", type: ["null", "long"], default: null },
           ],
         },
-        { type: "record", name: "PostPendingTransfer", fields: [{ name: "pendingId", type: "string" }] },
+        {
+          type: "record",
+          name: "PostPendingTransfer",
+          fields: [
+            { name: "pendingId", type: "string" },
+            // Added for holds: a partial post, and a customer's authorization (null: platform).
+            { name: "amount", type: ["null", "long"], default: null },
+            { name: "authorization", type: ["null", "Authorization"], default: null },
+          ],
+        },
         {
           type: "record",
           name: "VoidPendingTransfer",
           fields: [
             { name: "pendingId", type: "string" },
             { name: "cause", type: "string" },
+            { name: "authorization", type: ["null", "Authorization"], default: null },
           ],
         },
       ],
@@ -193,13 +204,22 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
       };
       return { ...head, body: { [`${ns}.TransferMoney`]: body } };
     }
-    case "PostPendingTransfer":
-      return { ...head, body: { [`${ns}.PostPendingTransfer`]: { pendingId: command.pendingId } } };
-    case "VoidPendingTransfer":
-      return {
-        ...head,
-        body: { [`${ns}.VoidPendingTransfer`]: { pendingId: command.pendingId, cause: command.cause } },
+    case "PostPendingTransfer": {
+      const body = {
+        pendingId: command.pendingId,
+        amount: command.amount === undefined ? null : { long: command.amount },
+        authorization: authorizationToAvro(command.authorization),
       };
+      return { ...head, body: { [`${ns}.PostPendingTransfer`]: body } };
+    }
+    case "VoidPendingTransfer": {
+      const body = {
+        pendingId: command.pendingId,
+        cause: command.cause,
+        authorization: authorizationToAvro(command.authorization),
+      };
+      return { ...head, body: { [`${ns}.VoidPendingTransfer`]: body } };
+    }
   }
 }
 
@@ -250,23 +270,50 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
       };
     }
     case "PostPendingTransfer":
-      return {
-        issuedAtMs,
-        command: { ...head, type: "PostPendingTransfer", pendingId: b.pendingId as string },
-      };
     case "VoidPendingTransfer":
-      return {
-        issuedAtMs,
-        command: {
-          ...head,
-          type: "VoidPendingTransfer",
-          pendingId: b.pendingId as string,
-          cause: b.cause === "expired" ? "expired" : "voided",
-        },
-      };
+      return { issuedAtMs, command: completionFromAvro(name, head, b) };
     default:
       throw new TypeError(`unknown command ${name}`);
   }
+}
+
+function completionFromAvro(
+  name: "PostPendingTransfer" | "VoidPendingTransfer",
+  head: { commandId: string; fingerprint: string },
+  b: Record<string, unknown>,
+): LedgerCommand {
+  const authorization = authorizationFromAvro(b.authorization);
+  const common = {
+    ...head,
+    pendingId: b.pendingId as string,
+    ...(authorization === undefined ? {} : { authorization }),
+  };
+  if (name === "VoidPendingTransfer")
+    return { ...common, type: name, cause: b.cause === "expired" ? "expired" : "voided" };
+  const amount = (b.amount ?? null) as { long: bigint } | null;
+  return { ...common, type: name, ...(amount === null ? {} : { amount: amount.long }) };
+}
+
+type AvroAuthorization = { kind: Authorization["kind"]; actorId: string; tokenHash: string };
+
+function authorizationToAvro(auth: Authorization | undefined): unknown {
+  if (auth === undefined) return null;
+  const record = {
+    kind: auth.kind,
+    actorId: auth.actorId,
+    tokenHash: auth.kind === "token" ? auth.tokenHash : "",
+  };
+  return { [`${ns}.Authorization`]: record };
+}
+
+/** A nullable authorization as decoded (a union wraps the record); records written before it: none. */
+function authorizationFromAvro(value: unknown): Authorization | undefined {
+  if (value === null || value === undefined) return undefined;
+  const wrapped = value as Record<string, AvroAuthorization>;
+  const auth = wrapped[`${ns}.Authorization`] ?? (value as AvroAuthorization);
+  return auth.kind === "token"
+    ? { kind: "token", actorId: auth.actorId, tokenHash: auth.tokenHash }
+    : { kind: auth.kind, actorId: auth.actorId };
 }
 
 /** An outcome as published: the outcome event plus the command's fingerprint and acceptance time. */

@@ -33,6 +33,11 @@ export const platformConfig = {
       bodyBytesMax: positiveInt.default(4 * 1024 * 1024),
       /** Upper bound of `Prefer: wait=N`. */
       waitMsMax: positiveInt.default(30_000),
+      /**
+       * The GraphQL explorer (GraphiQL) at /graphql for browsers (Accept: text/html). Unset: on in
+       * embedded mode, off in distributed mode (see app/config.ts).
+       */
+      graphqlExplorer: flag.optional(),
     }),
     database: z.object({
       /** Unset in embedded mode: embedded PostgreSQL is started on `embeddedPort`. */
@@ -82,6 +87,7 @@ export const platformConfig = {
     LEDGERFLOW_PORT: ["http", "port"],
     LEDGERFLOW_HTTP_BODY_BYTES_MAX: ["http", "bodyBytesMax"],
     LEDGERFLOW_HTTP_WAIT_MS_MAX: ["http", "waitMsMax"],
+    LEDGERFLOW_GRAPHQL_EXPLORER: ["http", "graphqlExplorer"],
     LEDGERFLOW_DATABASE_URL: ["database", "url"],
     LEDGERFLOW_EMBEDDED_PG_PORT: ["database", "embeddedPort"],
     LEDGERFLOW_EMBEDDED_PG_TCP: ["database", "embeddedListenTcp"],

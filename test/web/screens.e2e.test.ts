@@ -156,10 +156,12 @@ describe("main pages at phone and desktop size", { skip: reason ?? false, timeou
       await drawer.waitFor();
       await shoot(page, `${size}-notifications`);
       await assertAccessible(page, `${size} notifications`);
-      // One entry per movement: three transfers sent, two deposits received, no second "confirmed".
+      // One entry per movement (from the server's inbox): three transfers sent, two deposits, no
+      // second "confirmed".
       const titles = await drawer.locator(".notification strong").allTextContents();
       assert.equal(titles.filter((title) => /sent$/.test(title)).length, 3, titles.join(" | "));
-      assert.equal(titles.filter((title) => /received$/.test(title)).length, 2, titles.join(" | "));
+      assert.equal(titles.filter((title) => /deposited$/.test(title)).length, 2, titles.join(" | "));
+      assert.equal(titles.length, 5, titles.join(" | "));
       assert.equal(titles.filter((title) => /Transfer confirmed/.test(title)).length, 0);
       await drawer.locator(".notification").filter({ hasText: "€120.00 sent" }).click();
       await page.getByTestId("receipt-amount").filter({ hasText: "€120.00" }).waitFor();

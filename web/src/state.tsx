@@ -27,6 +27,13 @@ import {
   subscribeField,
 } from "./lib/graphql.ts";
 import { formatIban } from "./lib/iban.ts";
+import {
+  describeEntry,
+  type InboxEntry,
+  loadInbox,
+  markRead,
+  notificationAddedDocument,
+} from "./lib/inbox.ts";
 import { formatMoney, isNegative } from "./lib/money.ts";
 import { getSession, isAdmin, type Session, subscribeSession } from "./lib/session.ts";
 import { type Account, itemsOf } from "./lib/types.ts";
@@ -38,6 +45,11 @@ export interface AppNotification {
   readonly body: string;
   readonly atMs: number;
   readonly href?: string;
+  /** The server inbox entry this shows (absent for notices of this page only). */
+  readonly serverId?: string;
+  readonly read?: boolean;
+  /** The inbox entry itself: its link depends on features learnt later (receipts). */
+  readonly entry?: InboxEntry;
 }
 
 interface AppState {
@@ -125,6 +137,26 @@ function describeChange(
   };
 }
 
+function fromInbox(entry: InboxEntry, receipts: boolean): AppNotification {
+  return {
+    ...describeEntry(entry, receipts),
+    id: `inbox-${entry.id}`,
+    serverId: entry.id,
+    entry,
+    read: entry.read,
+    atMs: Date.parse(entry.at),
+  };
+}
+
+/** `incoming` before `current`, without the entries already shown. */
+function merged(
+  incoming: readonly AppNotification[],
+  current: readonly AppNotification[],
+): AppNotification[] {
+  const known = new Set(current.map((n) => n.id));
+  return [...incoming.filter((n) => !known.has(n.id)), ...current].slice(0, notificationsMax);
+}
+
 export function AppProvider(props: { children: ReactNode }) {
   const session = useSession();
   const token = session?.token;
@@ -141,6 +173,12 @@ export function AppProvider(props: { children: ReactNode }) {
   accountsRef.current = accounts;
   const receiptsRef = useRef(false);
   receiptsRef.current = features.tokens;
+  /** Whether the server keeps an inbox; without one, notifications are made here from balance pushes. */
+  const [inbox, setInbox] = useState(false);
+  const inboxRef = useRef(false);
+  inboxRef.current = inbox;
+  const notificationsRef = useRef(notifications);
+  notificationsRef.current = notifications;
 
   const notify = useCallback((notification: Omit<AppNotification, "id" | "atMs">) => {
     notificationSeq += 1;
@@ -166,12 +204,26 @@ export function AppProvider(props: { children: ReactNode }) {
   useEffect(() => {
     setAccounts([]);
     setAccountsLoaded(false);
-    setNotifications(loadNotifications(getSession()?.username));
+    setNotifications([]);
     setUnread(0);
+    setInbox(false);
     setFeatures(noFeatures);
     setLive(undefined);
     if (!token) return;
     let cancelled = false;
+    void loadInbox()
+      .then((page) => {
+        if (cancelled) return;
+        if (!page) {
+          setNotifications(loadNotifications(getSession()?.username));
+          return;
+        }
+        setInbox(true);
+        const entries = page.items.map((entry) => fromInbox(entry, receiptsRef.current));
+        setNotifications((previous) => merged(previous, entries));
+        setUnread(page.unread);
+      })
+      .catch(() => {});
     const client = createLiveClient(token, setLink);
     void discoverDocuments(client).then((documents) => {
       if (!cancelled) setLive({ client, documents });
@@ -204,7 +256,7 @@ export function AppProvider(props: { children: ReactNode }) {
               candidate.iban === change.iban ? { ...candidate, balance: change.balance } : candidate,
             ),
           );
-          notify(describeChange(change, account?.asset ?? "", receiptsRef.current));
+          if (!inboxRef.current) notify(describeChange(change, account?.asset ?? "", receiptsRef.current));
           for (const listener of changeListeners.current) listener(change);
         },
       ),
@@ -214,10 +266,27 @@ export function AppProvider(props: { children: ReactNode }) {
     };
   }, [live, ibanKey, notify]);
 
+  // The inbox's new entries, pushed as they are stored.
+  useEffect(() => {
+    if (!live || !inbox) return;
+    return subscribeField<InboxEntry>(
+      live.client,
+      notificationAddedDocument,
+      {},
+      "notificationAdded",
+      (entry) => {
+        const notification = fromInbox(entry, receiptsRef.current);
+        if (notificationsRef.current.some((n) => n.id === notification.id)) return;
+        setUnread((count) => count + 1);
+        setNotifications((previous) => merged([notification], previous));
+      },
+    );
+  }, [live, inbox]);
+
   const username = session?.username;
   useEffect(() => {
-    if (username) saveNotifications(username, notifications);
-  }, [username, notifications]);
+    if (username && !inbox) saveNotifications(username, notifications);
+  }, [username, notifications, inbox]);
 
   const onBalanceChange = useCallback((listener: (change: BalanceChange) => void) => {
     changeListeners.current.add(listener);
@@ -226,7 +295,20 @@ export function AppProvider(props: { children: ReactNode }) {
     };
   }, []);
 
-  const markAllRead = useCallback(() => setUnread(0), []);
+  const markAllRead = useCallback(() => {
+    setUnread(0);
+    const ids = notificationsRef.current.flatMap((n) => (n.serverId && !n.read ? [n.serverId] : []));
+    if (ids.length === 0) return;
+    setNotifications((previous) => previous.map((n) => (n.serverId && !n.read ? { ...n, read: true } : n)));
+    void markRead(ids).catch(() => {});
+  }, []);
+
+  // Inbox entries link to their receipt once the server is known to keep receipts.
+  const receipts = features.tokens;
+  const shown = useMemo(
+    () => notifications.map((n) => (n.entry ? { ...n, href: describeEntry(n.entry, receipts).href } : n)),
+    [notifications, receipts],
+  );
 
   const value = useMemo<AppState>(
     () => ({
@@ -237,7 +319,7 @@ export function AppProvider(props: { children: ReactNode }) {
       refreshAccounts,
       link,
       live,
-      notifications,
+      notifications: shown,
       unread,
       markAllRead,
       notify,
@@ -252,7 +334,7 @@ export function AppProvider(props: { children: ReactNode }) {
       refreshAccounts,
       link,
       live,
-      notifications,
+      shown,
       unread,
       markAllRead,
       notify,

@@ -6,7 +6,9 @@
  *
  * Register with `startPlatform({ plugins: [graphqlPlugin] })`.
  */
+import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
@@ -56,6 +58,8 @@ export interface GraphqlOptions {
   readonly keepAliveMs: number;
   /** On shutdown, sockets get this long to finish the close handshake before they are cut. */
   readonly closeGraceMs: number;
+  /** The built GraphQL explorer page (web/dist/graphiql.html), served when `http.graphqlExplorer` is on. */
+  readonly explorerPage: string;
 }
 
 export const defaultGraphqlOptions: GraphqlOptions = {
@@ -67,6 +71,7 @@ export const defaultGraphqlOptions: GraphqlOptions = {
   commandOutcomeWaitMsMax: 60 * 60 * 1000,
   keepAliveMs: 12_000,
   closeGraceMs: 1_000,
+  explorerPage: join(import.meta.dirname, "..", "..", "..", "web", "dist", "graphiql.html"),
 };
 
 /** The GraphQL route plugin with the default limits. */
@@ -81,6 +86,7 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
     const schema = buildLedgerSchema(
       ledgerResolvers({
         ledger: services.ledger,
+        inbox: services.inbox,
         subscriptionBufferedMax: options.subscriptionBufferedMax,
         commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
       }),
@@ -95,7 +101,10 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
 
     // Amounts are String! here: GraphQL refuses a JSON number for one, so literals need no keeping.
     installJsonBodyParser(app, { moneyLiterals: false });
-    serveHttp(app, options, prepare, formatError, services.identity.authenticate);
+    const explorer = services.config.http.graphqlExplorer
+      ? explorerHtml(options.explorerPage, log)
+      : undefined;
+    serveHttp(app, options, prepare, formatError, services.identity.authenticate, explorer);
     serveWebSocket(app, options, prepare, formatError, verify, () => services.clock.nowMs());
     app.get(`${graphqlPath}/schema.graphql`, { schema: { hide: true } }, async (_request, reply) =>
       reply.type("text/plain; charset=utf-8").send(typeDefs),
@@ -137,12 +146,25 @@ export function prepareOperation(
   };
 }
 
+/** The explorer page, read once; undefined (and a warning) when the web app is not built. */
+function explorerHtml(path: string, log: { warn(text: string): void }): Buffer | undefined {
+  if (existsSync(path)) return readFileSync(path);
+  log.warn(`GraphQL explorer not served: ${path} is missing (npm run build:web)`);
+  return undefined;
+}
+
+/** A browser's page request (its Accept names HTML), not a GraphQL client's GET. */
+export function wantsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
 function serveHttp(
   app: FastifyInstance,
   options: GraphqlOptions,
   prepare: Prepare,
   formatError: FormatError,
   authenticate: PlatformServices["identity"]["authenticate"],
+  explorer: Buffer | undefined,
 ): void {
   const handle = createHandler<FastifyRequest, { principal: Principal }, GraphqlContext>({
     onSubscribe: (request, params) => prepare(params, request.context.principal),
@@ -162,6 +184,8 @@ function serveHttp(
       security: [{ bearer: [] }],
     },
     handler: async (request, reply) => {
+      if (explorer && request.method === "GET" && wantsHtml(request.headers.accept))
+        return reply.type("text/html; charset=utf-8").header("cache-control", "no-cache").send(explorer);
       try {
         await authenticate(request, reply);
       } catch (error) {

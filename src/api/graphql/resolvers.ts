@@ -10,14 +10,19 @@ import {
   type CommandOutcome,
   type CommandStatusView,
   type HistoryItem,
+  holdInput,
   ibanOrFail,
   type LatestTransfer,
   type LedgerApi,
   openAccountInput,
   parsePositiveAmount,
+  postHoldInput,
   transferInput,
   visibleAccount,
+  visibleHold,
+  voidHoldInput,
 } from "../../ledger/index.ts";
+import { type InboxApi, type InboxEntry, notificationViewOf } from "../../notifications/index.ts";
 import type { Principal } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { validationProblem } from "./errors.ts";
@@ -31,6 +36,8 @@ export type GraphqlContext = {
 
 export interface ResolverDeps {
   readonly ledger: LedgerApi;
+  /** Each user's notifications as they arrive (the notifications module). */
+  readonly inbox: InboxApi;
   /** Events a subscriber may fall behind before its subscription ends with rate_limited. */
   readonly subscriptionBufferedMax: number;
   /** How long `commandOutcome` waits for an undecided command before completing without a result. */
@@ -49,6 +56,19 @@ interface CommandResultView {
   readonly reason?: string | undefined;
   readonly iban?: string | undefined;
   readonly token?: string | undefined;
+  readonly phase?: string | undefined;
+}
+
+interface HoldArgs {
+  id: string;
+  from: string;
+  to: string;
+  amount: string;
+  asset: string;
+  timeoutMs: number;
+  description?: string | null;
+  token?: string | null;
+  waitSeconds?: number | null;
 }
 
 export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
@@ -100,6 +120,9 @@ function queryResolvers(deps: ResolverDeps) {
 
     command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
       commands.commandStatus(context.principal, commandIdOrFail(args.id)),
+
+    hold: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
+      visibleHold(queries, context.principal, commandIdOrFail(args.id)),
   };
 }
 
@@ -137,6 +160,8 @@ function mutationResolvers(deps: ResolverDeps) {
       const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
       return commandResult((await commands.transfer(context.principal, input, waitMs)).outcome);
     },
+
+    ...holdMutations(commands),
   };
 }
 
@@ -164,6 +189,16 @@ function subscriptionResolvers(deps: ResolverDeps) {
         });
       },
       resolve: (event: BalanceChanged) => balanceChangeView(event),
+    },
+
+    notificationAdded: {
+      subscribe: (_: unknown, _args: unknown, context: GraphqlContext) =>
+        eventStream<InboxEntry>({
+          bufferedMax: deps.subscriptionBufferedMax,
+          overflowError: tooSlow,
+          start: (sink) => deps.inbox.onNotification(context.principal.userId, (entry) => sink.push(entry)),
+        }),
+      resolve: (entry: InboxEntry) => notificationViewOf({ ...entry, read: false }),
     },
 
     commandOutcome: {
@@ -194,6 +229,46 @@ function subscriptionResolvers(deps: ResolverDeps) {
   };
 }
 
+/** createHold, postHold and voidHold: through the ledger's command service, like the REST routes. */
+function holdMutations(commands: LedgerApi["commands"]) {
+  return {
+    createHold: async (_: unknown, args: HoldArgs, context: GraphqlContext): Promise<CommandResultView> => {
+      const { waitSeconds, ...fields } = args;
+      const input = parsed(holdInput(commands.holdTimeoutMsMax), withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      return commandResult((await commands.hold(context.principal, input, waitMs)).outcome);
+    },
+    postHold: async (
+      _: unknown,
+      args: {
+        id: string;
+        holdId: string;
+        amount?: string | null;
+        token?: string | null;
+        waitSeconds?: number | null;
+      },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const { waitSeconds, holdId, ...fields } = args;
+      const input = parsed(postHoldInput, withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      const { outcome } = await commands.postHold(context.principal, holdIdOrFail(holdId), input, waitMs);
+      return commandResult(outcome);
+    },
+    voidHold: async (
+      _: unknown,
+      args: { id: string; holdId: string; token?: string | null; waitSeconds?: number | null },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const { waitSeconds, holdId, ...fields } = args;
+      const input = parsed(voidHoldInput, withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      const { outcome } = await commands.voidHold(context.principal, holdIdOrFail(holdId), input, waitMs);
+      return commandResult(outcome);
+    },
+  };
+}
+
 /** The GraphQL answer to a command's outcome (a conflict was thrown by the command service). */
 export function commandResult(outcome: CommandOutcome): CommandResultView {
   switch (outcome.status) {
@@ -202,12 +277,18 @@ export function commandResult(outcome: CommandOutcome): CommandResultView {
     case "FAILED":
       return { id: outcome.id, status: "FAILED", reason: outcome.reason };
     case "CONFIRMED":
-      return { id: outcome.id, status: "CONFIRMED", iban: outcome.result.iban };
+      return { id: outcome.id, status: "CONFIRMED", iban: outcome.result.iban, phase: outcome.result.phase };
   }
 }
 
 function commandResultOfStatus(status: CommandStatusView): CommandResultView {
-  return { id: status.id, status: status.status, reason: status.reason, iban: status.iban };
+  return {
+    id: status.id,
+    status: status.status,
+    reason: status.reason,
+    iban: status.iban,
+    phase: status.phase,
+  };
 }
 
 /** Whether a change of `changedBy` (signed) passes a subscriber's filter. */
@@ -301,6 +382,13 @@ function waitMsOrFail(waitSeconds: number | null | undefined, waitMsMax: number)
 function commandIdOrFail(id: string): string {
   if (!commandId.safeParse(id).success) {
     throw new ProblemError("validation_failed", { field: "id", detail: "id must be a UUID" });
+  }
+  return id;
+}
+
+function holdIdOrFail(id: string): string {
+  if (!commandId.safeParse(id).success) {
+    throw new ProblemError("validation_failed", { field: "holdId", detail: "holdId must be a UUID" });
   }
   return id;
 }

@@ -106,6 +106,36 @@ type CommandResult {
   iban: String
   "The account's secret token (createAccount only): keep it, it authorises transfers from the account."
   token: String
+  "Transfers and holds once CONFIRMED: single, pending (a hold made), posted, voided or expired."
+  phase: String
+}
+
+"Where a hold stands."
+enum HoldStatus {
+  PENDING
+  POSTED
+  VOIDED
+  EXPIRED
+}
+
+"A hold (two-phase transfer): money reserved on \`from\`, moved to \`to\` only when posted."
+type Hold {
+  id: ID!
+  status: HoldStatus!
+  "Debited IBAN."
+  from: String!
+  "Credited IBAN."
+  to: String!
+  "Reserved amount in minor units."
+  amount: String!
+  "What the post moved (the rest was released); 0 unless POSTED."
+  postedAmount: String!
+  asset: String!
+  description: String!
+  "When an unposted hold is voided as EXPIRED."
+  expiresAt: String!
+  createdAt: String!
+  completedAt: String
 }
 
 "A command's status, as its issuer (or staff) may see it."
@@ -119,6 +149,29 @@ type CommandStatus {
   "Transfers: the transfer id and phase."
   transferId: String
   phase: String
+}
+
+"""
+One entry of my notification inbox (GET /v1/notifications lists them). Kinds: sent, received,
+deposit, withdrawal, withdrawal_cancelled, hold_placed, hold_released.
+"""
+type Notification {
+  id: ID!
+  "Position in the inbox (empty when pushed before it is stored; the inbox has it)."
+  cursor: String!
+  kind: String!
+  "My account."
+  iban: String!
+  "The other account, or empty for the bank's own (cash, gateways)."
+  counterparty: String!
+  amount: String!
+  asset: String!
+  description: String!
+  transferId: ID!
+  "The command that made it: the receipt's id for money that moved."
+  commandId: ID!
+  at: String!
+  read: Boolean!
 }
 
 "One movement on an account, pushed as it is posted."
@@ -150,6 +203,8 @@ type Query {
   allLastTransactions(first: Int = 50): [Transfer!]!
   "The status of a command I issued (staff: any command)."
   command(id: ID!): CommandStatus
+  "A hold I am a party of (staff: any hold); anyone else's is not_found, like a missing one."
+  hold(id: ID!): Hold
 }
 
 type Mutation {
@@ -179,6 +234,32 @@ type Mutation {
     token: String
     waitSeconds: Int = 0
   ): CommandResult!
+  """
+  Reserves \`amount\` on \`from\` for \`to\` (a hold, i.e. a two-phase transfer) until it is posted,
+  voided, or \`timeoutMs\` pass (then it is voided as EXPIRED). \`id\` (UUID) is the hold id and the
+  idempotency key; authorization, outcomes and waiting are those of moneyTransfer. CONFIRMED with
+  phase pending means the money is reserved.
+  """
+  createHold(
+    id: ID!
+    from: String!
+    to: String!
+    amount: String!
+    asset: String!
+    timeoutMs: Int!
+    description: String
+    token: String
+    waitSeconds: Int = 0
+  ): CommandResult!
+  """
+  Posts hold \`holdId\`: moves \`amount\` (default: all of it; at most what was held, else FAILED with
+  amount_exceeds_pending) and releases the rest. \`id\` (UUID) is this command's idempotency key.
+  Only the owner of the debited account (or whoever presents its \`token\`) may post; to anyone else
+  the hold is pending_transfer_not_found.
+  """
+  postHold(id: ID!, holdId: ID!, amount: String, token: String, waitSeconds: Int = 0): CommandResult!
+  "Voids hold \`holdId\`, releasing the reserved money; rules as for postHold."
+  voidHold(id: ID!, holdId: ID!, token: String, waitSeconds: Int = 0): CommandResult!
 }
 
 type Subscription {
@@ -192,6 +273,8 @@ type Subscription {
   subscription completes. Subscribe before submitting to be sure not to miss it.
   """
   commandOutcome(id: ID!): CommandResult!
+  "My new notifications as they arrive (the same entries the inbox keeps)."
+  notificationAdded: Notification!
 }
 `;
 

@@ -54,6 +54,8 @@ interface AccountPick {
 }
 
 type AuthChoice = "owner" | "stranger" | "token" | "wrongToken" | "strangerWrongToken" | "operator";
+/** Who posts or voids: a platform component (none) or a customer, as for transfers. */
+type CompletionAuth = "none" | Exclude<AuthChoice, "operator">;
 type AssetChoice = "debit" | "credit" | (typeof commandAssets)[number];
 
 type Step =
@@ -67,8 +69,14 @@ type Step =
       readonly pendingTimeoutMs: number | null;
       readonly transferKind: TransferMoney["kind"];
     }
-  | { readonly kind: "post"; readonly pending: number }
-  | { readonly kind: "void"; readonly pending: number }
+  | {
+      readonly kind: "post";
+      readonly pending: number;
+      /** Percent of the pending amount to post (over 100: more than reserved); null: all of it. */
+      readonly part: number | null;
+      readonly auth: CompletionAuth;
+    }
+  | { readonly kind: "void"; readonly pending: number; readonly auth: CompletionAuth }
   | { readonly kind: "create"; readonly existing: number | null; readonly spec: AccountSpec }
   | { readonly kind: "repeat"; readonly index: number }
   | { readonly kind: "advance"; readonly ms: number }
@@ -149,6 +157,21 @@ const authArb = fc.constantFrom<AuthChoice>(
   "strangerWrongToken",
   "stranger",
 );
+const completionAuthArb = fc.constantFrom<CompletionAuth>(
+  "none",
+  "none",
+  "owner",
+  "owner",
+  "token",
+  "stranger",
+  "wrongToken",
+  "strangerWrongToken",
+);
+const partArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(null) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 100 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 101, max: 200 }) },
+);
 const assetChoiceArb = fc.oneof(
   { weight: 12, arbitrary: fc.constant<AssetChoice>("debit") },
   { weight: 1, arbitrary: fc.constant<AssetChoice>("credit") },
@@ -178,11 +201,20 @@ const fullStepArb = (profile: AmountProfile): fc.Arbitrary<Step> =>
     { weight: 12, arbitrary: transferStepArb(true, profile) },
     {
       weight: 3,
-      arbitrary: fc.record({ kind: fc.constant("post" as const), pending: fc.nat({ max: 1_000 }) }),
+      arbitrary: fc.record({
+        kind: fc.constant("post" as const),
+        pending: fc.nat({ max: 1_000 }),
+        part: partArb,
+        auth: completionAuthArb,
+      }),
     },
     {
       weight: 2,
-      arbitrary: fc.record({ kind: fc.constant("void" as const), pending: fc.nat({ max: 1_000 }) }),
+      arbitrary: fc.record({
+        kind: fc.constant("void" as const),
+        pending: fc.nat({ max: 1_000 }),
+        auth: completionAuthArb,
+      }),
     },
     {
       weight: 1,
@@ -361,22 +393,20 @@ function commandsFor(harness: Harness, step: Step): LedgerCommand[] {
       const pendingId =
         step.pending % 11 === 0 ? "no-such-pending" : pool[step.pending % Math.max(1, pool.length)];
       const commandId = harness.nextId(step.kind);
-      return [
-        step.kind === "post"
-          ? {
-              type: "PostPendingTransfer",
-              commandId,
-              fingerprint: commandId,
-              pendingId: pendingId ?? "none-yet",
-            }
-          : {
-              type: "VoidPendingTransfer",
-              commandId,
-              fingerprint: commandId,
-              pendingId: pendingId ?? "none-yet",
-              cause: "voided",
-            },
-      ];
+      const pending = pendingId === undefined ? undefined : harness.state.pendingTransfer(pendingId);
+      const debit = pending && harness.state.accountById(pending.debitAccountId);
+      const authorization =
+        step.auth === "none" ? undefined : authorizationFor(step.auth, debit ?? undefined);
+      const common = {
+        commandId,
+        fingerprint: commandId,
+        pendingId: pendingId ?? "none-yet",
+        ...(authorization === undefined ? {} : { authorization }),
+      };
+      if (step.kind === "void") return [{ ...common, type: "VoidPendingTransfer", cause: "voided" }];
+      const amount =
+        step.part === null ? undefined : partOf(pending?.amount ?? 1n, BigInt(step.part), amountMax);
+      return [{ ...common, type: "PostPendingTransfer", ...(amount === undefined ? {} : { amount }) }];
     }
     case "create": {
       const existing =
@@ -404,6 +434,28 @@ function commandsFor(harness: Harness, step: Step): LedgerCommand[] {
     case "reload":
       return [];
   }
+}
+
+/** `percent` % of `amount` (at least 1); over 100 %: one unit more than reserved (when that fits). */
+function partOf(amount: bigint, percent: bigint, max: bigint): bigint {
+  if (percent > 100n) return amount < max ? amount + 1n : max;
+  const part = (amount * percent) / 100n;
+  return part < 1n ? 1n : part;
+}
+
+/** Why a customer may not complete `pending`, as the rules for transfers say: strangers learn nothing. */
+function completionAuthRejection(
+  harness: Harness,
+  command: PostPendingTransfer | VoidPendingTransfer,
+  pending: PendingTransferState,
+): string | undefined {
+  const auth = command.authorization;
+  if (auth !== undefined && pending.kind !== "transfer") return "pending_transfer_not_found";
+  const debit = harness.state.accountById(pending.debitAccountId);
+  if (auth?.kind === "owner" && auth.actorId !== debit?.ownerId) return "pending_transfer_not_found";
+  if (auth?.kind === "token" && (debit?.tokenHash === "" || auth.tokenHash !== debit?.tokenHash))
+    return auth.actorId === debit?.ownerId ? "invalid_token" : "pending_transfer_not_found";
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,12 +556,17 @@ function checkCompletion(
 ): void {
   const pending = snapshot.pendings.get(command.pendingId);
   const overdue = pending !== undefined && harness.nowMs >= pending.expiresAtMs;
+  const postAmount = command.type === "PostPendingTransfer" ? command.amount : undefined;
+  const forbidden = pending && completionAuthRejection(harness, command, pending);
   let expected: string;
   if (!pending) expected = "pending_transfer_not_found";
+  else if (forbidden) expected = forbidden;
   else if (pending.state === "posted") expected = "pending_transfer_already_posted";
   else if (pending.state === "voided") expected = "pending_transfer_already_voided";
   else if (pending.state === "expired") expected = "pending_transfer_expired";
-  else if (command.type === "PostPendingTransfer") expected = overdue ? "pending_transfer_expired" : "posted";
+  else if (command.type === "PostPendingTransfer" && overdue) expected = "pending_transfer_expired";
+  else if (postAmount !== undefined && postAmount > pending.amount) expected = "amount_exceeds_pending";
+  else if (command.type === "PostPendingTransfer") expected = "posted";
   else expected = command.cause === "expired" || overdue ? "expired" : "voided";
   const actual =
     outcome.type === "MoneyTransferConfirmed"
@@ -520,7 +577,8 @@ function checkCompletion(
   assert.equal(actual, expected, `${command.type} of ${command.pendingId}`);
   if (outcome.type !== "MoneyTransferConfirmed" || !pending) return;
   assert.equal(outcome.transferId, pending.id);
-  assert.equal(outcome.amount, pending.amount);
+  // A post moves what was asked (all of it by default); a void releases the whole reservation.
+  assert.equal(outcome.amount, postAmount ?? pending.amount);
   assert.equal(outcome.debitAccountId, pending.debitAccountId);
   assert.equal(outcome.creditAccountId, pending.creditAccountId);
   assert.equal(harness.state.pendingTransfer(pending.id)?.state, outcome.phase);
@@ -674,11 +732,17 @@ function replay(journal: readonly JournalEntry[]): Harness {
 test("random commands conserve money, respect limits and answer each command exactly once", () => {
   let confirmedTransfers = 0;
   let failedTransfers = 0;
+  let partialPosts = 0;
   const reasons = new Set<string>();
   const phases = new Set<string>();
   fc.assert(
     fc.property(worldArb, stepsArb(fullStepArb), (world, steps) => {
       const harness = runModel(world, steps);
+      for (const { command } of harness.journal) {
+        const outcome = harness.outcomes.get(command.commandId)?.[0];
+        if (command.type === "PostPendingTransfer" && command.amount !== undefined)
+          if (outcome?.type === "MoneyTransferConfirmed") partialPosts += 1;
+      }
       for (const events of harness.outcomes.values()) {
         const outcome = events[0];
         if (outcome?.type === "MoneyTransferConfirmed") {
@@ -702,6 +766,7 @@ test("random commands conserve money, respect limits and answer each command exa
   // The generator must actually reach the interesting paths, or the property proves little.
   assert.ok(confirmedTransfers > 1_000, `confirmed ${confirmedTransfers}`);
   assert.ok(failedTransfers > 1_000, `failed ${failedTransfers}`);
+  assert.ok(partialPosts > 50, `posts of a chosen amount ${partialPosts}`);
   for (const phase of ["single", "pending", "posted", "voided", "expired"])
     assert.ok(phases.has(phase), phase);
   for (const reason of [
@@ -716,6 +781,7 @@ test("random commands conserve money, respect limits and answer each command exa
     "pending_transfer_already_posted",
     "pending_transfer_already_voided",
     "pending_transfer_expired",
+    "amount_exceeds_pending",
   ]) {
     assert.ok(reasons.has(reason), `reason ${reason} never produced`);
   }

@@ -710,6 +710,67 @@ describe("two-phase transfers", () => {
     assert.equal(ledger.state.pendingTransfer(pendingId)?.state, "posted");
   });
 
+  test("posting in part moves that amount and releases the rest of the reservation", () => {
+    const { ledger } = world();
+    const pendingId = reserve(ledger, 400n);
+    const events = ledger.run({ ...post(pendingId), amount: 150n });
+    const event = confirmed(events);
+    assert.deepEqual([event.phase, event.amount], ["posted", 150n]);
+    assert.deepEqual(
+      balanceChanges(events).map((c) => [c.accountId, c.changedBy, c.newBalance]),
+      [
+        ["alice", -150n, 850n],
+        ["bob", 150n, 200n],
+      ],
+    );
+    const aliceAfter = ledger.account("alice");
+    const bobAfter = ledger.account("bob");
+    assert.deepEqual([aliceAfter.balance, aliceAfter.debitsPending, available(aliceAfter)], [850n, 0n, 950n]);
+    assert.deepEqual([bobAfter.balance, bobAfter.creditsPending], [200n, 0n]);
+    assert.equal(ledger.state.pendingTransfer(pendingId)?.state, "posted");
+    assertRejectedWithoutEffect(ledger, post(pendingId), "pending_transfer_already_posted");
+  });
+
+  test("posting more than is pending is amount_exceeds_pending; exactly the amount posts it all", () => {
+    const { ledger } = world();
+    const pendingId = reserve(ledger, 400n);
+    assertRejectedWithoutEffect(ledger, { ...post(pendingId), amount: 401n }, "amount_exceeds_pending");
+    assert.equal(confirmed(ledger.run({ ...post(pendingId), amount: 400n })).amount, 400n);
+    assert.equal(ledger.account("bob").balance, 450n);
+  });
+
+  test("a customer completes only pending transfers out of an account they may debit", () => {
+    const { ledger } = world();
+    const pendingId = reserve(ledger, 400n);
+    const asBob: Authorization = { kind: "owner", actorId: "bob" };
+    const wrongToken: Authorization = { kind: "token", actorId: "mallory", tokenHash: "hash-of-bob" };
+    const ownersWrongToken: Authorization = { kind: "token", actorId: "alice", tokenHash: "hash-of-bob" };
+    // To anyone who may not debit alice's account, the pending transfer does not exist.
+    assertRejectedWithoutEffect(
+      ledger,
+      { ...post(pendingId), authorization: asBob },
+      "pending_transfer_not_found",
+    );
+    assertRejectedWithoutEffect(
+      ledger,
+      { ...voidPending(pendingId), authorization: wrongToken },
+      "pending_transfer_not_found",
+    );
+    assertRejectedWithoutEffect(
+      ledger,
+      { ...post(pendingId), authorization: ownersWrongToken },
+      "invalid_token",
+    );
+    const withToken: Authorization = { kind: "token", actorId: "merchant", tokenHash: "hash-of-alice" };
+    assert.equal(
+      confirmed(ledger.run({ ...post(pendingId), amount: 1n, authorization: withToken })).amount,
+      1n,
+    );
+    const second = reserve(ledger, 10n);
+    const asAlice: Authorization = { kind: "owner", actorId: "alice" };
+    assert.equal(confirmed(ledger.run({ ...voidPending(second), authorization: asAlice })).phase, "voided");
+  });
+
   test("voiding releases the reservation and moves nothing", () => {
     const { ledger } = world();
     const pendingId = reserve(ledger, 400n);

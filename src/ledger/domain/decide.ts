@@ -226,11 +226,27 @@ function balanceChanges(
   ];
 }
 
+/**
+ * Why a post or void of `pending` is refused, if it is. A customer who may not debit the account
+ * learns nothing about the pending transfer: to them it does not exist. Platform components (no
+ * authorization) and operators may complete any pending transfer; customers only holds (kind
+ * transfer), never a payment's reservation.
+ */
 function pendingRejection(
+  command: PostPendingTransfer | VoidPendingTransfer,
   pending: PendingTransferState | undefined,
+  view: LedgerView,
   nowMs: number,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
 ): RejectionReason | undefined {
   if (!pending) return "pending_transfer_not_found";
+  const auth = command.authorization;
+  // Reservations of deposits and withdrawals belong to the payment that made them, not the customer.
+  if (auth && auth.kind !== "operator" && pending.kind !== "transfer") return "pending_transfer_not_found";
+  const debit = view.accountById(pending.debitAccountId);
+  if (auth?.kind === "owner" && debit?.ownerId !== auth.actorId) return "pending_transfer_not_found";
+  if (auth?.kind === "token" && !tokenHashMatches(debit?.tokenHash ?? "", auth.tokenHash))
+    return debit?.ownerId === auth.actorId ? "invalid_token" : "pending_transfer_not_found";
   if (pending.state === "posted") return "pending_transfer_already_posted";
   if (pending.state === "voided") return "pending_transfer_already_voided";
   if (pending.state === "expired" || nowMs >= pending.expiresAtMs) return "pending_transfer_expired";
@@ -265,19 +281,33 @@ function completion(
   return { event, debit, credit };
 }
 
+/** Posts the pending transfer, in full or (with `amount`) in part: the rest of the reservation is released. */
 function decidePost(command: PostPendingTransfer, view: LedgerView, context: DecideContext): LedgerEvent[] {
+  assert(
+    command.amount === undefined || (command.amount > 0n && command.amount <= amountMax),
+    "post amount validated at the edge",
+  );
   const pending = view.pendingTransfer(command.pendingId);
-  const rejection = pendingRejection(pending, context.nowMs);
+  const rejection = pendingRejection(command, pending, view, context.nowMs, context.tokenHashMatches);
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(pending, "pending transfer exists when not rejected");
+  if (command.amount !== undefined && command.amount > pending.amount)
+    return transferFailed(command, "amount_exceeds_pending", context.nowMs);
   const { event, debit, credit } = completion(command, pending, view, "posted", context.nowMs);
-  return [event, ...balanceChanges(event, debit, credit)];
+  const posted = { ...event, amount: command.amount ?? pending.amount };
+  return [posted, ...balanceChanges(posted, debit, credit)];
 }
 
 function decideVoid(command: VoidPendingTransfer, view: LedgerView, context: DecideContext): LedgerEvent[] {
   const pending = view.pendingTransfer(command.pendingId);
   // Voiding releases a reservation, so it is allowed after the timeout too (that is what the sweeper does).
-  const rejection = pendingRejection(pending, Number.NEGATIVE_INFINITY);
+  const rejection = pendingRejection(
+    command,
+    pending,
+    view,
+    Number.NEGATIVE_INFINITY,
+    context.tokenHashMatches,
+  );
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(pending, "pending transfer exists when not rejected");
   const phase = command.cause === "expired" || context.nowMs >= pending.expiresAtMs ? "expired" : "voided";
@@ -368,11 +398,14 @@ function evolveMovement(state: WorkingSet, event: MoneyTransferConfirmed): void 
     case "expired": {
       const pending = state.pendingTransfer(event.transferId);
       assert(pending?.state === "pending", "only a pending transfer completes");
+      assert(amount <= pending.amount, "a completion moves at most the reserved amount");
+      // The whole reservation is released; a (partial) post moves the event's amount.
+      const reserved = pending.amount;
       const posted = event.phase === "posted" ? amount : 0n;
-      state.put({ ...debit, debitsPending: debit.debitsPending - amount, balance: debit.balance - posted });
+      state.put({ ...debit, debitsPending: debit.debitsPending - reserved, balance: debit.balance - posted });
       state.put({
         ...credit,
-        creditsPending: credit.creditsPending - amount,
+        creditsPending: credit.creditsPending - reserved,
         balance: credit.balance + posted,
       });
       state.putPending({ ...pending, state: event.phase });

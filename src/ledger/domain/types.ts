@@ -80,6 +80,10 @@ export interface TransferMoney extends CommandBase {
 export interface PostPendingTransfer extends CommandBase {
   readonly type: "PostPendingTransfer";
   readonly pendingId: string;
+  /** Posts only this much (at most the pending amount); the rest of the reservation is released. */
+  readonly amount?: bigint;
+  /** A customer's request, checked against the debited account; absent for platform components. */
+  readonly authorization?: Authorization;
 }
 
 export interface VoidPendingTransfer extends CommandBase {
@@ -87,6 +91,8 @@ export interface VoidPendingTransfer extends CommandBase {
   readonly pendingId: string;
   /** "expired" when issued by the expiry sweeper. */
   readonly cause: "voided" | "expired";
+  /** A customer's request, checked against the debited account; absent for platform components. */
+  readonly authorization?: Authorization;
 }
 
 export type LedgerCommand = CreateAccount | TransferMoney | PostPendingTransfer | VoidPendingTransfer;
@@ -107,6 +113,7 @@ export const rejectionReasons = [
   "pending_transfer_expired",
   /** Screening found the party on a list (the risk context's screening log says which entry). */
   "fraudulent",
+  "amount_exceeds_pending",
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
@@ -138,6 +145,7 @@ export interface MoneyTransferConfirmed {
   readonly creditAccountId: string;
   readonly debitIban: string;
   readonly creditIban: string;
+  /** What moved (posted), or was reserved (pending) or released (voided, expired). */
   readonly amount: bigint;
   readonly asset: string;
   readonly description: string;

@@ -16,6 +16,8 @@ export interface LedgerHttpDeps {
   readonly queries: LedgerQueries;
   readonly waitMsMax: number;
   readonly transfersPerBatchMax: number;
+  /** Longest timeout a client may give a hold. */
+  readonly holdTimeoutMsMax: number;
   readonly authenticate: PreHandler;
   readonly liveStats: LiveStats;
 }
@@ -84,6 +86,11 @@ const reasonTexts: Record<string, string> = {
   balance_overflow: "The balance would exceed the largest supported amount",
   unknown_asset: "Unknown asset",
   fraudulent: "Screening found the payee or customer on a screening list; nothing was booked",
+  pending_transfer_not_found: "No such hold",
+  pending_transfer_already_posted: "The hold was posted already",
+  pending_transfer_already_voided: "The hold was voided already",
+  pending_transfer_expired: "The hold expired",
+  amount_exceeds_pending: "The amount is more than the hold reserved",
 };
 
 export function reasonText(reason: string): string {

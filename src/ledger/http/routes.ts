@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { accountRoutes } from "./accounts.ts";
 import { commandRoutes } from "./commands.ts";
 import type { LedgerHttpDeps } from "./common.ts";
+import { holdRoutes } from "./holds.ts";
 import { operationRoutes } from "./operations.ts";
 import { transferRoutes } from "./transfers.ts";
 
@@ -10,6 +11,7 @@ export async function ledgerRoutes(app: FastifyInstance, deps: LedgerHttpDeps): 
   await app.register(async (scope) => {
     await accountRoutes(scope, deps);
     await transferRoutes(scope, deps);
+    await holdRoutes(scope, deps);
     await operationRoutes(scope, deps);
     await commandRoutes(scope, deps);
   });

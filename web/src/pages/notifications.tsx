@@ -3,10 +3,11 @@ import { NotificationList } from "../components/notification-list.tsx";
 import { useApp } from "../state.tsx";
 
 export function NotificationsPage() {
-  const { notifications, markAllRead, link } = useApp();
+  const { notifications, unread, markAllRead, link } = useApp();
+  // Whatever arrives while the page is open (the inbox loads after it, too) is read here.
   useEffect(() => {
-    markAllRead();
-  }, [markAllRead]);
+    if (unread > 0) markAllRead();
+  }, [unread, markAllRead]);
   return (
     <div className="page narrow">
       <section className="card" aria-labelledby="activity-heading">
