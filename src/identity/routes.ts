@@ -95,7 +95,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         response: { 201: userResponse },
         description: "Limited per client address (429 rate_limited with Retry-After).",
       },
-      config: { openapi: { problems: ["username_taken"] } },
+      config: { openapi: { problems: ["username_taken", "rate_limited"] } },
     },
     async (request, reply) => {
       const result = await service.register(request.body.username, request.body.password, request.ip);

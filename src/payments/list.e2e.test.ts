@@ -103,7 +103,6 @@ describe("payment search", () => {
       ["status=LOST", "status"],
       ["type=refund", "type"],
       ["from=yesterday", "from"],
-      [`from=${encodeURIComponent(startedAt)}&to=${encodeURIComponent(startedAt)}`, "to"],
       ["cursor=not-a-cursor", "cursor"],
       ["iban=NL00OPEN0000000000", "iban"],
       ["limit=0", "limit"],
@@ -117,6 +116,14 @@ describe("payment search", () => {
     }
     const anonymous = await h.api.call("GET", "/v1/payments");
     assert.equal(anonymous.status, 401);
+  });
+
+  test("what the OpenAPI document allows is answered: an empty time range, any cursor of the right shape", async () => {
+    const at = encodeURIComponent(startedAt);
+    const empty = await h.admin.get(`/v1/payments?from=${at}&to=${at}`);
+    assert.deepEqual([empty.status, empty.body.items, empty.body.nextCursor], [200, [], null]);
+    const beforeEverything = await h.admin.get(`/v1/payments?cursor=0_${randomUUID()}`);
+    assert.deepEqual([beforeEverything.status, beforeEverything.body.items], [200, []]);
   });
 
   test("a withdrawal's history row opens its receipt", async () => {
