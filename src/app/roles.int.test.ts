@@ -24,6 +24,7 @@ after(async () => {
 });
 
 const expected: Record<(typeof roles)[number], readonly string[]> = {
+  // The handlers' stall watchdog runs where commands are handled or HTTP is served (kafka-liveness).
   api: [
     "http",
     "identity",

@@ -19,6 +19,7 @@ import {
   outcomeStatus,
   type StoredOutcome,
 } from "./store.ts";
+import { tokenHashMatches } from "./token-hash.ts";
 
 export interface ApplyBatchDeps {
   readonly store: LedgerStore;
@@ -67,6 +68,7 @@ export async function applyCommandBatch(
       const events = decide(envelope.command, state, {
         nowMs,
         ibanForNewAccount,
+        tokenHashMatches,
         ...(screening ? { screening } : {}),
       });
       for (const event of events) evolve(state, event);
@@ -130,7 +132,7 @@ function screeningRequests(fresh: readonly CommandEnvelope[], state: WorkingSet)
   const requests: ScreeningRequest[] = [];
   for (const { command } of fresh) {
     if (command.type !== "TransferMoney") continue;
-    const screened = screenedParty(command, state);
+    const screened = screenedParty(command, state, tokenHashMatches);
     if (!screened) continue;
     const { account, role } = screened;
     requests.push({

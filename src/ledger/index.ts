@@ -1,32 +1,39 @@
 /**
  * The ledger context's only door. Other contexts and edges use the ledger through what is exported
- * here: its module, the published interface (submit, wait for outcomes, queries), the command and
+ * here: its module, the published interface (submit, wait for outcomes, queries, the command service
+ * every edge calls), the command and
  * event types it publishes, and the input vocabulary its edges share (amounts, IBANs, assets).
  */
 export type { Submission } from "./command-gateway.ts";
 export { fingerprintOf } from "./command-gateway.ts";
+export type {
+  AccountOpening,
+  BatchItemOutcome,
+  CommandOutcome,
+  CommandStatusView,
+  LedgerCommandService,
+} from "./command-service.ts";
 export { ledgerConfig } from "./config.ts";
 export { parsePositiveAmount } from "./domain/money.ts";
 export type { AccountState, BalanceChanged, LedgerCommand, TransferKind } from "./domain/types.ts";
+export { accountView, reasonText, visibleAccount } from "./http/common.ts";
+export { visibleHold } from "./http/holds.ts";
 export {
-  accountView,
   amountInput,
   amountOrFail,
   assetCode,
+  holdInput,
   ibanInput,
   ibanOrFail,
-  reasonText,
-  visibleAccount,
-} from "./http/common.ts";
-export {
-  assertMayComplete,
-  holdInput,
-  postHoldCommand,
+  type OpenAccountInput,
+  type OperationInput,
+  openAccountInput,
+  operationInput,
   postHoldInput,
-  visibleHold,
-  voidHoldCommand,
+  type TransferInput,
+  transferInput,
   voidHoldInput,
-} from "./http/holds.ts";
+} from "./inputs.ts";
 export { type LedgerDeps, ledgerModule } from "./module.ts";
 export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";

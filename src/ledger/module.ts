@@ -25,13 +25,14 @@ import { startupRetry } from "../platform/startup.ts";
 import { createPostgresAccountClaims } from "./account-claims.ts";
 import { createPostgresLedgerStore, logOutbox, tableOutbox } from "./adapters/postgres.ts";
 import type { BatchResult } from "./apply-batch.ts";
-import { AcceptedCommands, createCommandGateway } from "./command-gateway.ts";
+import { AcceptedCommands, type CommandGateway, createCommandGateway } from "./command-gateway.ts";
+import { createLedgerCommandService } from "./command-service.ts";
 import { type LedgerConfig, ledgerConfig } from "./config.ts";
 import { startCommandHandler } from "./handler.ts";
 import type { LedgerHttpDeps } from "./http/common.ts";
 import { ledgerRoutes } from "./http/routes.ts";
 import { LiveStats } from "./live-stats.ts";
-import { LedgerNotifications } from "./notifications.ts";
+import { type CommandResult, LedgerNotifications } from "./notifications.ts";
 import { startNotifier } from "./notifier.ts";
 import { startPendingSweeper } from "./pending-sweeper.ts";
 import type { LedgerApi } from "./published.ts";
@@ -169,13 +170,58 @@ async function startCommandSide(
   return running;
 }
 
+/** Every outcome this process learns of feeds the live statistics and the metrics. */
+function observeOutcome(deps: LedgerDeps, liveStats: LiveStats, result: CommandResult): void {
+  const nowMs = deps.clock.nowMs();
+  liveStats.record(result, nowMs);
+  deps.metrics.commandOutcomes.inc({ status: result.status, reason: result.reason ?? "" });
+  deps.metrics.commandLatency.observe(Math.max(0, nowMs - result.issuedAtMs) / 1000);
+}
+
+/** The pending-transfer sweeper (projections) and the notifier, as the role allows. */
+async function startFollowers(
+  deps: LedgerDeps,
+  run: ModuleRun,
+  parts: { codecs: LedgerCodecs; gateway: CommandGateway; notifications: LedgerNotifications },
+  stops: ReturnType<typeof stopper>,
+): Promise<string[]> {
+  const { config, pool, log, clock, logger } = deps;
+  const running: string[] = [];
+  if (run.abilities.projections) {
+    const sweeper = startPendingSweeper({
+      pool,
+      gateway: parts.gateway,
+      nowMs: () => clock.nowMs(),
+      intervalMs: config.handler.pendingSweepIntervalMs,
+      batchSizeMax: config.handler.pendingSweepBatchSizeMax,
+      onError: (error) => logger.warn({ err: error }, "pending sweeper"),
+    });
+    stops.add(() => sweeper.stop());
+    running.push("ledger.pending-sweeper");
+  }
+  if (run.abilities.notifier) {
+    const notifier = await startNotifier({
+      log,
+      groupId: `notifier-${deps.ids.uuid()}`,
+      outcomeCodec: parts.codecs.outcomes,
+      balanceChangedCodec: parts.codecs.balanceChanged,
+      notifications: parts.notifications,
+      batchSizeMax: config.handler.notifierBatchSizeMax,
+    });
+    stops.add(() => notifier.stop());
+    notifier.done.catch(run.crash);
+    running.push("ledger.notifier");
+  }
+  return running;
+}
+
 export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
   name: "ledger",
   config: ledgerConfig,
   migrations: [join(import.meta.dirname, "migrations")],
   topics: ledgerTopics,
   async start(deps, run) {
-    const { config, pool, log, clock, logger, metrics } = deps;
+    const { config, pool, log, clock, logger } = deps;
     const stops = stopper((error) => logger.warn({ err: error }, "ledger stop"));
     try {
       const codecs = await ledgerCodecs(deps.registry);
@@ -185,10 +231,7 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
       const liveStats = new LiveStats(config.ledger.liveStatsWindowS);
       notifications.onOutcome((result) => {
         accepted.delete(result.commandId);
-        const nowMs = clock.nowMs();
-        liveStats.record(result, nowMs);
-        metrics.commandOutcomes.inc({ status: result.status, reason: result.reason ?? "" });
-        metrics.commandLatency.observe(Math.max(0, nowMs - result.issuedAtMs) / 1000);
+        observeOutcome(deps, liveStats, result);
       });
       const gateway = createCommandGateway({
         producer: log.producer(),
@@ -204,43 +247,25 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         stops.add(() => watchdog.stop());
         running.push("ledger.stall-watchdog");
       }
-      if (run.abilities.projections) {
-        const sweeper = startPendingSweeper({
-          pool,
-          gateway,
-          nowMs: () => clock.nowMs(),
-          intervalMs: config.handler.pendingSweepIntervalMs,
-          batchSizeMax: config.handler.pendingSweepBatchSizeMax,
-          onError: (error) => logger.warn({ err: error }, "pending sweeper"),
-        });
-        stops.add(() => sweeper.stop());
-        running.push("ledger.pending-sweeper");
-      }
-      if (run.abilities.notifier) {
-        const notifier = await startNotifier({
-          log,
-          groupId: `notifier-${deps.ids.uuid()}`,
-          outcomeCodec: codecs.outcomes,
-          balanceChangedCodec: codecs.balanceChanged,
-          notifications,
-          batchSizeMax: config.handler.notifierBatchSizeMax,
-        });
-        stops.add(() => notifier.stop());
-        notifier.done.catch(run.crash);
-        running.push("ledger.notifier");
-      }
-      const http: LedgerHttpDeps = {
+      running.push(...(await startFollowers(deps, run, { codecs, gateway, notifications }, stops)));
+      const commands = createLedgerCommandService({
         gateway,
         accepted,
         queries,
         notifications,
         clock,
+        random: deps.random,
+        accountClaims: createPostgresAccountClaims(pool),
+        waitMsMax: config.http.waitMsMax,
+        holdTimeoutMsMax: config.ledger.holdTimeoutMsMax,
+      });
+      const http: LedgerHttpDeps = {
+        commands,
+        queries,
         waitMsMax: config.http.waitMsMax,
         transfersPerBatchMax: config.ledger.transfersPerBatchMax,
         holdTimeoutMsMax: config.ledger.holdTimeoutMsMax,
         authenticate: deps.authenticate,
-        random: deps.random,
-        accountClaims: createPostgresAccountClaims(pool),
         liveStats,
       };
       const published: LedgerApi = {
@@ -252,7 +277,7 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         notifications,
         systemAccountIban: systemAccounts({ gateway, queries }),
         codecs,
-        http,
+        commands,
         liveStats,
       };
       return { published, routes: [(app) => ledgerRoutes(app, http)], running, stop: stops.stop };

@@ -5,8 +5,8 @@
  */
 import type { TopicCodec } from "../platform/log/topic-codecs.ts";
 import type { Submission } from "./command-gateway.ts";
+import type { LedgerCommandService } from "./command-service.ts";
 import type { LedgerCommand } from "./domain/types.ts";
-import type { LedgerHttpDeps } from "./http/common.ts";
 import type { LiveStats } from "./live-stats.ts";
 import type { CommandResult, LedgerNotifications } from "./notifications.ts";
 import type { LedgerQueries } from "./queries.ts";
@@ -34,7 +34,8 @@ export interface LedgerApi {
     readonly outcomes: TopicCodec;
     readonly balanceChanged: TopicCodec;
   };
-  /** The command service's dependencies shared by the REST and GraphQL edges. */
-  readonly http: LedgerHttpDeps;
+  /** The command service every edge calls (REST, GraphQL; gRPC next): validation, authorization,
+   * idempotency and outcome of opening accounts, transfers, batches and branch operations. */
+  readonly commands: LedgerCommandService;
   readonly liveStats: LiveStats;
 }

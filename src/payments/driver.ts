@@ -10,7 +10,7 @@ import type { Clock } from "../platform/clock.ts";
 import { exhaustedGateways, openAttempt } from "./domain/decide.ts";
 import type { AttemptOutcome, PaymentCommand, PaymentState } from "./domain/types.ts";
 import type { LedgerAnswer, PaymentsLedger } from "./ledger-port.ts";
-import type { Orchestrator, ResolvedStatus } from "./orchestrator.ts";
+import type { AttemptHooks, Orchestrator, ResolvedStatus } from "./orchestrator.ts";
 import type { PaymentStore } from "./store.ts";
 
 export interface DriverOptions {
@@ -65,106 +65,176 @@ function statusToOutcome(status: ResolvedStatus): AttemptOutcome {
 }
 
 export function createPaymentDriver(deps: DriverDeps): PaymentDriver {
-  const options = { ...defaultDriverOptions, ...deps.options };
-  const { store, orchestrator, ledger, clock } = deps;
-  const driving = new Map<string, Promise<void>>();
-  let stopped = false;
-  let sweeper: ReturnType<typeof setInterval> | undefined;
+  const driver = new Driver(deps);
+  return {
+    drive: (paymentId) => driver.drive(paymentId),
+    startSweeper: () => driver.startSweeper(),
+    stop: () => driver.stop(),
+    get inFlight() {
+      return driver.driving.size;
+    },
+  };
+}
 
-  const record = async (command: PaymentCommand): Promise<PaymentState | undefined> => {
+const fromLedger = (answer: LedgerAnswer, accept: readonly string[] = []) =>
+  answer.kind === "confirmed" || (answer.kind === "rejected" && accept.includes(answer.reason));
+
+class Driver {
+  readonly driving = new Map<string, Promise<void>>();
+  private readonly deps: DriverDeps;
+  private readonly options: DriverOptions;
+  private stopped = false;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+
+  constructor(deps: DriverDeps) {
+    this.deps = deps;
+    this.options = { ...defaultDriverOptions, ...deps.options };
+  }
+
+  drive(paymentId: string): Promise<void> {
+    const running = this.driving.get(paymentId);
+    if (running) return running;
+    const task = this.run(paymentId).finally(() => this.driving.delete(paymentId));
+    this.driving.set(paymentId, task);
+    return task;
+  }
+
+  startSweeper(): void {
+    let sweeping = false;
+    this.sweeper = setInterval(() => {
+      if (sweeping || this.stopped) return;
+      sweeping = true;
+      this.sweep()
+        .catch((error) => this.deps.onError(error, "sweeper"))
+        .finally(() => {
+          sweeping = false;
+        });
+    }, this.options.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.allSettled([...this.driving.values()]);
+  }
+
+  private async sweep(): Promise<void> {
+    const ids = await this.deps.store.orphans(this.deps.clock.nowMs(), this.options.sweepBatchMax);
+    for (const id of ids) if (!this.driving.has(id)) void this.drive(id);
+  }
+
+  private async run(paymentId: string): Promise<void> {
+    const { store, clock, instanceId } = this.deps;
     const now = clock.nowMs();
-    const applied = await store.apply(command, now, {
-      owner: deps.instanceId,
-      untilMs: now + options.leaseMs,
+    if (!(await store.lease(paymentId, instanceId, now, now + this.options.leaseMs))) return;
+    let finished = false;
+    try {
+      for (let steps = 0; steps < 64 && !this.stopped; steps++) {
+        const payment = await store.get(paymentId);
+        if (!payment) return;
+        if (payment.stage === "done") {
+          finished = true;
+          this.deps.onFinished(payment);
+          return;
+        }
+        if (!(await this.step(payment))) break;
+      }
+    } catch (error) {
+      this.deps.onError(error, paymentId);
+    } finally {
+      // Hand the payment back to the sweeper: retried after a pause unless it finished.
+      if (!finished)
+        await store.release(paymentId, instanceId, clock.nowMs() + this.options.retryDelayMs).catch(() => {});
+    }
+  }
+
+  private async record(command: PaymentCommand): Promise<PaymentState | undefined> {
+    const now = this.deps.clock.nowMs();
+    const applied = await this.deps.store.apply(command, now, {
+      owner: this.deps.instanceId,
+      untilMs: now + this.options.leaseMs,
     });
     if (!applied.decision.ok)
       throw new Error(`payment ${command.paymentId}: ${command.type} rejected: ${applied.decision.code}`);
     return applied.state;
-  };
-
-  const fromLedger = (answer: LedgerAnswer, accept: readonly string[] = []) =>
-    answer.kind === "confirmed" || (answer.kind === "rejected" && accept.includes(answer.reason));
+  }
 
   /** One step; false when the payment cannot progress now. */
-  const step = async (payment: PaymentState): Promise<boolean> => {
-    const paymentId = payment.id;
+  private async step(payment: PaymentState): Promise<boolean> {
     switch (payment.stage) {
-      case "reserving": {
-        const answer = await ledger.reserve(payment);
-        if (answer.kind === "later") return false;
-        await record({
-          type: "RecordReservation",
-          paymentId,
-          ok: answer.kind === "confirmed",
-          transferId: answer.kind === "confirmed" ? answer.transferId : "",
-          ...(answer.kind === "rejected" ? { reason: answer.reason } : {}),
-        });
-        return true;
-      }
+      case "reserving":
+        return this.reserve(payment);
       case "routing":
-        return route(payment);
+        return this.route(payment);
       case "awaiting_gateway":
-        return awaitGateway(payment);
-      case "settling": {
-        const answer = await ledger.settle(payment);
-        if (!fromLedger(answer)) {
-          if (answer.kind === "rejected")
-            deps.onError(new Error(`settlement rejected by the ledger: ${answer.reason}`), paymentId);
-          return false;
-        }
-        const transferId = answer.kind === "confirmed" ? answer.transferId : "";
-        await record({ type: "RecordSettlement", paymentId, transferId });
-        return true;
-      }
-      case "releasing": {
-        const answer = await ledger.release(payment);
-        // Already voided or expired: the reservation is released either way.
-        if (
-          !fromLedger(answer, [
-            "pending_transfer_already_voided",
-            "pending_transfer_expired",
-            "pending_transfer_not_found",
-          ])
-        )
-          return false;
-        await record({ type: "RecordRelease", paymentId });
-        return true;
-      }
-      case "reversing": {
-        const answer = await ledger.reverse(payment);
-        if (answer.kind === "later") return false;
-        await record({
-          type: "RecordReversalSettlement",
-          paymentId,
-          transferId: answer.kind === "confirmed" ? answer.transferId : "",
-          ...(answer.kind === "rejected" ? { ledgerRejection: answer.reason } : {}),
-        });
-        return true;
-      }
+        return this.awaitGateway(payment);
+      case "settling":
+        return this.settle(payment);
+      case "releasing":
+        return this.release(payment);
+      case "reversing":
+        return this.reverse(payment);
       case "done":
         return false;
     }
-  };
+  }
 
-  const route = async (payment: PaymentState): Promise<boolean> => {
-    const key = orchestrator.idempotencyKeyOf(payment.id);
-    const open = openAttempt(payment);
-    if (open) {
-      // A call was in flight when the previous driver stopped: learn its fate before anything else.
-      const status = await orchestrator.resolveStatus(open.gateway, key, 5_000);
-      await record({
-        type: "FinishAttempt",
-        paymentId: payment.id,
-        no: open.no,
-        outcome: statusToOutcome(status),
-        latencyMs: clock.nowMs() - open.startedAtMs,
-        detail: "resumed after restart; status check",
-        ...(status.kind === "found" ? { gatewayPaymentId: status.gatewayPaymentId } : {}),
-      });
-      return true;
+  private async reserve(payment: PaymentState): Promise<boolean> {
+    const answer = await this.deps.ledger.reserve(payment);
+    if (answer.kind === "later") return false;
+    await this.record({
+      type: "RecordReservation",
+      paymentId: payment.id,
+      ok: answer.kind === "confirmed",
+      transferId: answer.kind === "confirmed" ? answer.transferId : "",
+      ...(answer.kind === "rejected" ? { reason: answer.reason } : {}),
+    });
+    return true;
+  }
+
+  private async settle(payment: PaymentState): Promise<boolean> {
+    const answer = await this.deps.ledger.settle(payment);
+    if (!fromLedger(answer)) {
+      if (answer.kind === "rejected")
+        this.deps.onError(new Error(`settlement rejected by the ledger: ${answer.reason}`), payment.id);
+      return false;
     }
-    const callbackUrl = deps.callbackUrl();
-    const result = await orchestrator.route(
+    const transferId = answer.kind === "confirmed" ? answer.transferId : "";
+    await this.record({ type: "RecordSettlement", paymentId: payment.id, transferId });
+    return true;
+  }
+
+  private async release(payment: PaymentState): Promise<boolean> {
+    const answer = await this.deps.ledger.release(payment);
+    // Already voided or expired: the reservation is released either way.
+    const released = fromLedger(answer, [
+      "pending_transfer_already_voided",
+      "pending_transfer_expired",
+      "pending_transfer_not_found",
+    ]);
+    if (!released) return false;
+    await this.record({ type: "RecordRelease", paymentId: payment.id });
+    return true;
+  }
+
+  private async reverse(payment: PaymentState): Promise<boolean> {
+    const answer = await this.deps.ledger.reverse(payment);
+    if (answer.kind === "later") return false;
+    await this.record({
+      type: "RecordReversalSettlement",
+      paymentId: payment.id,
+      transferId: answer.kind === "confirmed" ? answer.transferId : "",
+      ...(answer.kind === "rejected" ? { ledgerRejection: answer.reason } : {}),
+    });
+    return true;
+  }
+
+  private async route(payment: PaymentState): Promise<boolean> {
+    const open = openAttempt(payment);
+    if (open) return this.resumeOpenAttempt(payment, open);
+    const callbackUrl = this.deps.callbackUrl();
+    const result = await this.deps.orchestrator.route(
       {
         request: {
           paymentId: payment.id,
@@ -178,43 +248,76 @@ export function createPaymentDriver(deps: DriverDeps): PaymentDriver {
         },
         excluded: exhaustedGateways(payment),
       },
-      {
-        onStart: async (gateway, why, skipped) => {
-          const state = await record({ type: "StartAttempt", paymentId: payment.id, gateway, why, skipped });
-          return state?.attempts.at(-1)?.no ?? 0;
-        },
-        onFinish: async (no, outcome, latencyMs, detail, gatewayPaymentId) => {
-          await record({
-            type: "FinishAttempt",
-            paymentId: payment.id,
-            no,
-            outcome,
-            latencyMs,
-            ...(detail === undefined ? {} : { detail }),
-            ...(gatewayPaymentId === undefined ? {} : { gatewayPaymentId }),
-          });
-        },
-      },
+      this.attemptHooks(payment.id),
     );
     if (result.kind === "throttled") return false;
     if (result.kind === "exhausted")
-      await record({ type: "GiveUp", paymentId: payment.id, reason: result.reason, skipped: result.skipped });
+      await this.record({
+        type: "GiveUp",
+        paymentId: payment.id,
+        reason: result.reason,
+        skipped: result.skipped,
+      });
     return true;
-  };
+  }
 
-  const awaitGateway = async (payment: PaymentState): Promise<boolean> => {
+  /** A call was in flight when the previous driver stopped: learn its fate before anything else. */
+  private async resumeOpenAttempt(
+    payment: PaymentState,
+    open: NonNullable<ReturnType<typeof openAttempt>>,
+  ): Promise<boolean> {
+    const { orchestrator, clock } = this.deps;
+    const status = await orchestrator.resolveStatus(
+      open.gateway,
+      orchestrator.idempotencyKeyOf(payment.id),
+      5_000,
+    );
+    await this.record({
+      type: "FinishAttempt",
+      paymentId: payment.id,
+      no: open.no,
+      outcome: statusToOutcome(status),
+      latencyMs: clock.nowMs() - open.startedAtMs,
+      detail: "resumed after restart; status check",
+      ...(status.kind === "found" ? { gatewayPaymentId: status.gatewayPaymentId } : {}),
+    });
+    return true;
+  }
+
+  /** Each gateway call is recorded on the payment: started before, finished after. */
+  private attemptHooks(paymentId: string): AttemptHooks {
+    return {
+      onStart: async (gateway, why, skipped) => {
+        const state = await this.record({ type: "StartAttempt", paymentId, gateway, why, skipped });
+        return state?.attempts.at(-1)?.no ?? 0;
+      },
+      onFinish: async (no, outcome, latencyMs, detail, gatewayPaymentId) => {
+        await this.record({
+          type: "FinishAttempt",
+          paymentId,
+          no,
+          outcome,
+          latencyMs,
+          ...(detail === undefined ? {} : { detail }),
+          ...(gatewayPaymentId === undefined ? {} : { gatewayPaymentId }),
+        });
+      },
+    };
+  }
+
+  /** Polls the gateway holding a pending payment until it answers, a callback finishes it, or the deadline. */
+  private async awaitGateway(payment: PaymentState): Promise<boolean> {
     const gateway = payment.gateway;
     if (gateway === undefined) return false;
+    const { orchestrator, clock, store } = this.deps;
+    const { pollDeadlineMs, pollIntervalMs } = this.options;
     const key = orchestrator.idempotencyKeyOf(payment.id);
-    const until = clock.nowMs() + options.pollDeadlineMs;
-    while (!stopped) {
-      const status = await orchestrator.resolveStatus(gateway, key, Math.min(2_000, options.pollDeadlineMs));
-      let result: "succeeded" | "failed" | "not_executed" | undefined;
-      if (status.kind === "voided") result = "not_executed";
-      else if (status.kind === "found" && status.status !== "pending")
-        result = status.status === "failed" ? "failed" : "succeeded";
+    const until = clock.nowMs() + pollDeadlineMs;
+    while (!this.stopped) {
+      const status = await orchestrator.resolveStatus(gateway, key, Math.min(2_000, pollDeadlineMs));
+      const result = gatewayResult(status);
       if (result !== undefined) {
-        await record({
+        await this.record({
           type: "RecordGatewayResult",
           paymentId: payment.id,
           gateway,
@@ -227,71 +330,17 @@ export function createPaymentDriver(deps: DriverDeps): PaymentDriver {
       // A callback may have finished it meanwhile.
       const current = await store.get(payment.id);
       if (current?.stage !== "awaiting_gateway") return true;
-      if (clock.nowMs() + options.pollIntervalMs > until) return false;
-      await sleep(options.pollIntervalMs);
+      if (clock.nowMs() + pollIntervalMs > until) return false;
+      await sleep(pollIntervalMs);
     }
     return false;
-  };
+  }
+}
 
-  const run = async (paymentId: string): Promise<void> => {
-    const now = clock.nowMs();
-    if (!(await store.lease(paymentId, deps.instanceId, now, now + options.leaseMs))) return;
-    let finished = false;
-    try {
-      for (let steps = 0; steps < 64 && !stopped; steps++) {
-        const payment = await store.get(paymentId);
-        if (!payment) return;
-        if (payment.stage === "done") {
-          finished = true;
-          deps.onFinished(payment);
-          return;
-        }
-        if (!(await step(payment))) break;
-      }
-    } catch (error) {
-      deps.onError(error, paymentId);
-    } finally {
-      // Hand the payment back to the sweeper: retried after a pause unless it finished.
-      if (!finished)
-        await store.release(paymentId, deps.instanceId, clock.nowMs() + options.retryDelayMs).catch(() => {});
-    }
-  };
-
-  const drive = (paymentId: string): Promise<void> => {
-    const running = driving.get(paymentId);
-    if (running) return running;
-    const task = run(paymentId).finally(() => driving.delete(paymentId));
-    driving.set(paymentId, task);
-    return task;
-  };
-
-  const sweep = async () => {
-    const ids = await store.orphans(clock.nowMs(), options.sweepBatchMax);
-    for (const id of ids) if (!driving.has(id)) void drive(id);
-  };
-
-  return {
-    drive,
-    startSweeper() {
-      let sweeping = false;
-      sweeper = setInterval(() => {
-        if (sweeping || stopped) return;
-        sweeping = true;
-        sweep()
-          .catch((error) => deps.onError(error, "sweeper"))
-          .finally(() => {
-            sweeping = false;
-          });
-      }, options.sweepIntervalMs);
-      sweeper.unref();
-    },
-    async stop() {
-      stopped = true;
-      if (sweeper) clearInterval(sweeper);
-      await Promise.allSettled([...driving.values()]);
-    },
-    get inFlight() {
-      return driving.size;
-    },
-  };
+/** A gateway's final answer about a payment it held, or undefined while it is still pending. */
+function gatewayResult(status: ResolvedStatus): "succeeded" | "failed" | "not_executed" | undefined {
+  if (status.kind === "voided") return "not_executed";
+  if (status.kind === "found" && status.status !== "pending")
+    return status.status === "failed" ? "failed" : "succeeded";
+  return undefined;
 }

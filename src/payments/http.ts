@@ -84,70 +84,28 @@ const callbackToleranceMs = 5 * 60_000;
 
 export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const { services, payments } = deps;
-  const http = services.ledgerHttp;
+  const { payments } = deps;
+  const http = deps.services.ledgerHttp;
+  createPaymentRoutes(root, deps);
+  paymentByIdRoute(root, deps);
+  await app.register(async (scope) =>
+    paymentListRoute(scope, { pool: deps.services.pool, http, view: paymentView }),
+  );
+  await app.register(async (scope) => callbackRoute(scope, deps));
+  await app.register(async (scope) => adminRoutes(scope, deps));
 
-  const reply = (payment: PaymentState) => ({
-    status: payment.stage === "done" ? 200 : 202,
-    body: paymentView(payment),
-  });
+  if (!root.hasRoute({ method: "GET", url: "/metrics" })) {
+    app.get("/metrics", { schema: { hide: true }, ...adminOnly(deps) }, async (_request, res) =>
+      res.type(payments.metrics.registry.contentType).send(await payments.metrics.registry.metrics()),
+    );
+  }
+}
 
-  const create =
-    (direction: PaymentDirection) => async (request: FastifyRequest, body: z.infer<typeof paymentBody>) => {
-      const principal = principalOf(request);
-      const { id, asset, region, method } = body;
-      const iban = ibanOrFail(body.iban, "iban");
-      const amount = amountOrFail(body.amount, "amount");
-      const account = await http.queries.accountByIban(iban);
-      if (!account || (account.ownerId !== principal.userId && !isStaff(principal)))
-        throw new ProblemError("not_found", { field: "iban", detail: "No such account" });
-      const fingerprint = fingerprintOf({ type: "Payment", direction, iban, amount, asset, region, method });
-      const existing = await payments.store.get(id);
-      if (existing) {
-        if (existing.fingerprint !== fingerprint)
-          throw new ProblemError("conflict", { detail: `Id ${id} was already used for a different request` });
-        return reply(existing);
-      }
-      if (account.asset !== asset)
-        return {
-          status: 422,
-          problem: rejectionProblem("asset_mismatch", {
-            detail: `The account holds ${account.asset}`,
-            field: "asset",
-          }),
-        };
-      await payments.submit({
-        type: "RequestPayment",
-        paymentId: id,
-        direction,
-        ownerId: account.ownerId,
-        iban,
-        amount,
-        asset,
-        ...(region === undefined ? {} : { region }),
-        ...(method === undefined ? {} : { method }),
-        fingerprint,
-      });
-      const waitMs = preferredWaitMs(request, http.waitMsMax);
-      const state = await payments.waitForFinal(id, waitMs);
-      if (state) return reply(state);
-      return {
-        status: 202,
-        body: {
-          id,
-          type: direction,
-          status: "PENDING",
-          stage: "requested",
-          iban,
-          amount: amount.toString(),
-          asset,
-          attempts: [],
-        },
-      };
-    };
-
+/** POST /v1/deposits and /v1/withdrawals. */
+function createPaymentRoutes(root: FastifyInstance, deps: PaymentRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const http = deps.services.ledgerHttp;
   for (const direction of ["deposit", "withdrawal"] as const) {
-    const handler = create(direction);
     app.post(
       `/v1/${direction}s`,
       {
@@ -178,14 +136,19 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
         preHandler: [http.authenticate],
       },
       async (request, res) => {
-        const answer = await handler(request, request.body);
+        const answer = await createPayment(deps, direction, request, request.body);
         if ("problem" in answer)
           return res.code(answer.status).type("application/problem+json").send(answer.problem);
         return res.code(answer.status).send(answer.body);
       },
     );
   }
+}
 
+function paymentByIdRoute(root: FastifyInstance, deps: PaymentRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { payments } = deps;
+  const http = deps.services.ledgerHttp;
   app.get(
     "/v1/payments/:id",
     {
@@ -207,19 +170,71 @@ export async function paymentRoutes(root: FastifyInstance, deps: PaymentRoutesDe
       return paymentView(payment);
     },
   );
+}
 
-  await app.register(async (scope) =>
-    paymentListRoute(scope, { pool: deps.services.pool, http, view: paymentView }),
-  );
-  await app.register(async (scope) => callbackRoute(scope, deps));
-  await app.register(async (scope) => adminRoutes(scope, deps));
-
-  if (!root.hasRoute({ method: "GET", url: "/metrics" })) {
-    const adminOnly = [deps.services.ledgerHttp.authenticate, requireRole("admin")];
-    app.get("/metrics", { schema: { hide: true }, preHandler: adminOnly }, async (_request, res) =>
-      res.type(payments.metrics.registry.contentType).send(await payments.metrics.registry.metrics()),
-    );
+/** Opens a deposit or withdrawal, or answers the one already opened under this id. */
+async function createPayment(
+  deps: PaymentRoutesDeps,
+  direction: PaymentDirection,
+  request: FastifyRequest,
+  body: z.infer<typeof paymentBody>,
+): Promise<{ status: number; body: unknown } | { status: number; problem: unknown }> {
+  const { payments } = deps;
+  const http = deps.services.ledgerHttp;
+  const principal = principalOf(request);
+  const { id, asset, region, method } = body;
+  const iban = ibanOrFail(body.iban, "iban");
+  const amount = amountOrFail(body.amount, "amount");
+  const account = await http.queries.accountByIban(iban);
+  if (!account || (account.ownerId !== principal.userId && !isStaff(principal)))
+    throw new ProblemError("not_found", { field: "iban", detail: "No such account" });
+  const fingerprint = fingerprintOf({ type: "Payment", direction, iban, amount, asset, region, method });
+  const existing = await payments.store.get(id);
+  if (existing) {
+    if (existing.fingerprint !== fingerprint)
+      throw new ProblemError("conflict", { detail: `Id ${id} was already used for a different request` });
+    return paymentReply(existing);
   }
+  if (account.asset !== asset)
+    return {
+      status: 422,
+      problem: rejectionProblem("asset_mismatch", {
+        detail: `The account holds ${account.asset}`,
+        field: "asset",
+      }),
+    };
+  await payments.submit({
+    type: "RequestPayment",
+    paymentId: id,
+    direction,
+    ownerId: account.ownerId,
+    iban,
+    amount,
+    asset,
+    ...(region === undefined ? {} : { region }),
+    ...(method === undefined ? {} : { method }),
+    fingerprint,
+  });
+  const waitMs = preferredWaitMs(request, http.waitMsMax);
+  const state = await payments.waitForFinal(id, waitMs);
+  if (state) return paymentReply(state);
+  return {
+    status: 202,
+    body: {
+      id,
+      type: direction,
+      status: "PENDING",
+      stage: "requested",
+      iban,
+      amount: amount.toString(),
+      asset,
+      attempts: [],
+    },
+  };
+}
+
+function paymentReply(payment: PaymentState) {
+  return { status: payment.stage === "done" ? 200 : 202, body: paymentView(payment) };
 }
 
 /** Gateway callbacks: the raw body is kept, since the signature covers the exact bytes. */
@@ -283,10 +298,38 @@ async function callbackRoute(
   });
 }
 
-async function adminRoutes(scope: FastifyInstance, { services, payments }: PaymentRoutesDeps): Promise<void> {
+async function adminRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): Promise<void> {
+  gatewayReadRoutes(scope, deps);
+  gatewayWriteRoutes(scope, deps);
+}
+
+const nameParams = z.object({ name: z.string().min(1).max(63) });
+
+function adminOnly(deps: PaymentRoutesDeps) {
+  return { preHandler: [deps.services.ledgerHttp.authenticate, requireRole("admin")] };
+}
+
+/** A registry failure from zod (a bad gateway definition) is a 400 naming the field. */
+async function parseOrFail<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof z.ZodError) {
+      const issue = error.issues[0];
+      throw new ProblemError("validation_failed", {
+        field: issue?.path.join("/") ?? "",
+        detail: issue?.message ?? "invalid gateway",
+      });
+    }
+    throw error;
+  }
+}
+
+/** GET /v1/admin/gateways and /v1/admin/gateways/:name, with breaker state and health. */
+function gatewayReadRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): void {
   const app = scope.withTypeProvider<ZodTypeProvider>();
-  const admin = { preHandler: [services.ledgerHttp.authenticate, requireRole("admin")] };
-  const nameParams = z.object({ name: z.string().min(1).max(63) });
+  const { payments } = deps;
+  const admin = adminOnly(deps);
   const conditions = () => new Map(payments.orchestrator.conditions().map((c) => [c.name, c]));
   const withCondition = (
     view: ReturnType<typeof gatewayView>,
@@ -295,20 +338,6 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
     ...view,
     ...(condition ? { breaker: condition.breaker, health: condition.health } : {}),
   });
-  const parseOrFail = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof z.ZodError) {
-        const issue = error.issues[0];
-        throw new ProblemError("validation_failed", {
-          field: issue?.path.join("/") ?? "",
-          detail: issue?.message ?? "invalid gateway",
-        });
-      }
-      throw error;
-    }
-  };
 
   app.get(
     "/v1/admin/gateways",
@@ -340,45 +369,14 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
       return withCondition(gatewayView(stored), conditions().get(stored.name));
     },
   );
-  app.post(
-    "/v1/admin/gateways",
-    {
-      schema: {
-        tags: ["admin"],
-        summary: "Register a gateway (every instance learns it through payments.gateways)",
-        body: gatewayInput,
-        security: [{ bearer: [] }],
-      },
-      config: {
-        openapi: {
-          success: { 201: "Registered" },
-          problems: ["conflict"],
-          links: {
-            201: {
-              gateway: {
-                operation: "GET /v1/admin/gateways/:name",
-                parameters: { name: "$response.body#/name" },
-              },
-              change: {
-                operation: "PATCH /v1/admin/gateways/:name",
-                parameters: { name: "$response.body#/name" },
-              },
-              remove: {
-                operation: "DELETE /v1/admin/gateways/:name",
-                parameters: { name: "$response.body#/name" },
-              },
-            },
-          },
-        },
-      },
-      ...admin,
-    },
-    async (request, res) => {
-      const result = await parseOrFail(() => payments.registry.add(request.body, services.clock.nowMs()));
-      if (!result.ok) throw new ProblemError("conflict", { detail: "A gateway with this name exists" });
-      return res.code(201).send(gatewayView(result.gateway));
-    },
-  );
+}
+
+/** POST, PATCH and DELETE of gateways (every instance learns them through payments.gateways). */
+function gatewayWriteRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const { payments, services } = deps;
+  const admin = adminOnly(deps);
+  addGatewayRoute(scope, deps);
   app.patch(
     "/v1/admin/gateways/:name",
     {
@@ -416,6 +414,52 @@ async function adminRoutes(scope: FastifyInstance, { services, payments }: Payme
       if (!(await payments.registry.remove(request.params.name, services.clock.nowMs())))
         throw new ProblemError("not_found", { detail: "No such gateway" });
       return res.code(204).send();
+    },
+  );
+}
+
+/** POST /v1/admin/gateways. */
+function addGatewayRoute(scope: FastifyInstance, deps: PaymentRoutesDeps): void {
+  const app = scope.withTypeProvider<ZodTypeProvider>();
+  const { payments, services } = deps;
+  const admin = adminOnly(deps);
+  app.post(
+    "/v1/admin/gateways",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Register a gateway (every instance learns it through payments.gateways)",
+        body: gatewayInput,
+        security: [{ bearer: [] }],
+      },
+      config: {
+        openapi: {
+          success: { 201: "Registered" },
+          problems: ["conflict"],
+          links: {
+            201: {
+              gateway: {
+                operation: "GET /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+              change: {
+                operation: "PATCH /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+              remove: {
+                operation: "DELETE /v1/admin/gateways/:name",
+                parameters: { name: "$response.body#/name" },
+              },
+            },
+          },
+        },
+      },
+      ...admin,
+    },
+    async (request, res) => {
+      const result = await parseOrFail(() => payments.registry.add(request.body, services.clock.nowMs()));
+      if (!result.ok) throw new ProblemError("conflict", { detail: "A gateway with this name exists" });
+      return res.code(201).send(gatewayView(result.gateway));
     },
   );
 }

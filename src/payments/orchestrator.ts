@@ -10,31 +10,33 @@
  * "not found" is never enough). When every candidate is over its
  * burst limit, the payment waits for a token (bounded by `burstWaitMaxMs`).
  */
-import {
-  BrokenCircuitError,
-  type CircuitBreakerPolicy,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleWhen,
-  type IBreaker,
-  SamplingBreaker,
-  TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-} from "cockatiel";
 import type { Clock, Random } from "../platform/clock.ts";
 import type { AttemptOutcome, SkippedGateway } from "./domain/types.ts";
 import {
   type CallResult,
-  createGatewayPayment,
   type GatewayPaymentRequest,
   gatewayPaymentStatus,
   type StatusResult,
   voidGatewayPayment,
 } from "./gateway-client.ts";
-import { defaultHealthOptions, GatewayHealth, type HealthOptions, type HealthSnapshot } from "./health.ts";
-import { defaultRoutingOptions, type GatewayConfig, planRoute, type RoutingOptions } from "./routing.ts";
+import {
+  breakerBlocks,
+  breakerName,
+  callGateway,
+  checkGatewayHealth,
+  createGatewayRuntime,
+  type GatewayRuntime,
+  takeToken,
+} from "./gateway-runtime.ts";
+import { defaultHealthOptions, type HealthOptions, type HealthSnapshot } from "./health.ts";
+import {
+  defaultRoutingOptions,
+  type GatewayConfig,
+  planRoute,
+  type RouteRequest,
+  type RoutingOptions,
+  type RoutingPlan,
+} from "./routing.ts";
 
 export interface OrchestratorOptions {
   readonly breakerConsecutiveFailures: number;
@@ -114,51 +116,6 @@ export interface RoutablePayment {
   readonly excluded: ReadonlySet<string>;
 }
 
-interface GatewayRuntime {
-  config: GatewayConfig;
-  readonly health: GatewayHealth;
-  readonly breaker: CircuitBreakerPolicy;
-  openedAtMs: number | undefined;
-  tokens: number;
-  refilledAtMs: number;
-}
-
-/** Opens on whichever trips first: consecutive failures or the failure rate of a sampling window. */
-class EitherBreaker implements IBreaker {
-  readonly #a: IBreaker;
-  readonly #b: IBreaker;
-  constructor(a: IBreaker, b: IBreaker) {
-    this.#a = a;
-    this.#b = b;
-  }
-  get state(): unknown {
-    return [this.#a.state, this.#b.state];
-  }
-  set state(value: unknown) {
-    const [a, b] = value as [unknown, unknown];
-    this.#a.state = a;
-    this.#b.state = b;
-  }
-  success(state: CircuitState): void {
-    this.#a.success(state);
-    this.#b.success(state);
-  }
-  failure(state: CircuitState): boolean {
-    const a = this.#a.failure(state);
-    const b = this.#b.failure(state);
-    return a || b;
-  }
-}
-
-/** A gateway fault as seen by the breaker; carries the classified result out of cockatiel. */
-class GatewayFault extends Error {
-  readonly result: CallResult;
-  constructor(result: CallResult) {
-    super(result.kind === "answered" ? "answered" : result.detail);
-    this.result = result;
-  }
-}
-
 export interface Orchestrator {
   route(payment: RoutablePayment, hooks: AttemptHooks): Promise<RouteResult>;
   /**
@@ -188,312 +145,22 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const options = { ...defaultOrchestratorOptions, ...deps.options };
-  const { clock, random, observer } = deps;
   const runtimes = new Map<string, GatewayRuntime>();
-
-  const runtimeOf = (config: GatewayConfig): GatewayRuntime => {
-    const existing = runtimes.get(config.name);
-    if (existing) {
-      existing.config = config;
-      return existing;
-    }
-    const breaker = circuitBreaker(
-      handleWhen((error) => error instanceof GatewayFault || error instanceof TaskCancelledError),
-      {
-        halfOpenAfter: options.halfOpenAfterMs,
-        breaker: new EitherBreaker(
-          new ConsecutiveBreaker(options.breakerConsecutiveFailures),
-          new SamplingBreaker({
-            threshold: options.breakerFailureRate,
-            duration: options.breakerSamplingMs,
-            minimumRps: 5,
-          }),
-        ),
-      },
-    );
-    const runtime: GatewayRuntime = {
-      config,
-      health: new GatewayHealth(options.health),
-      breaker,
-      openedAtMs: undefined,
-      tokens: config.rateLimit?.burst ?? 0,
-      refilledAtMs: clock.nowMs(),
-    };
-    breaker.onBreak((reason) => {
-      runtime.openedAtMs = clock.nowMs();
-      const why =
-        "isolated" in reason
-          ? "isolated"
-          : "error" in reason
-            ? String((reason.error as Error)?.message ?? reason.error)
-            : "failures";
-      observer?.breakerChanged?.(config.name, "open", why);
-    });
-    breaker.onHalfOpen(() => observer?.breakerChanged?.(config.name, "half_open", "probing"));
-    breaker.onReset(() => {
-      runtime.openedAtMs = undefined;
-      // A clean slate: the failures that opened the breaker must not keep a recovered gateway starved.
-      runtime.health.reset();
-      observer?.breakerChanged?.(config.name, "closed", "probe succeeded");
-    });
-    runtimes.set(config.name, runtime);
-    return runtime;
-  };
-
-  /** Open and not yet due for a probe, or half-open with its probe in flight. */
-  const breakerBlocks = (runtime: GatewayRuntime): boolean => {
-    const state = runtime.breaker.state;
-    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) return true;
-    if (state !== CircuitState.Open) return false;
-    return clock.nowMs() - (runtime.openedAtMs ?? 0) < options.halfOpenAfterMs;
-  };
-
-  /** Takes a burst token; when none is left, how long until one is. */
-  const takeToken = (runtime: GatewayRuntime): { ok: true } | { ok: false; waitMs: number } => {
-    const limit = runtime.config.rateLimit;
-    if (limit === null) return { ok: true };
-    const now = clock.nowMs();
-    runtime.tokens = Math.min(
-      limit.burst,
-      runtime.tokens + ((now - runtime.refilledAtMs) * limit.perSecond) / 1000,
-    );
-    runtime.refilledAtMs = now;
-    if (runtime.tokens >= 1) {
-      runtime.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, waitMs: Math.ceil(((1 - runtime.tokens) * 1000) / limit.perSecond) };
-  };
-
-  const call = async (
-    runtime: GatewayRuntime,
-    request: GatewayPaymentRequest,
-    key: string,
-  ): Promise<CallResult> => {
-    const perCall = timeout(runtime.config.timeoutMs, TimeoutStrategy.Aggressive);
-    try {
-      return await runtime.breaker.execute(() =>
-        perCall.execute(async ({ signal }) => {
-          const result = await createGatewayPayment(runtime.config.url, request, key, signal);
-          const fault = result.kind === "ambiguous" || (result.kind === "refused" && result.fault);
-          if (fault) throw new GatewayFault(result);
-          return result;
-        }),
-      );
-    } catch (error) {
-      if (error instanceof GatewayFault) return error.result;
-      if (error instanceof TaskCancelledError) return { kind: "ambiguous", detail: "timed out" };
-      if (error instanceof BrokenCircuitError)
-        return { kind: "refused", outcome: "unavailable", detail: "circuit breaker open", fault: false };
-      return { kind: "ambiguous", detail: error instanceof Error ? error.message : String(error) };
-    }
-  };
-
-  /*
-   * Why a "not found" is not enough: the timed-out original may still be on its way (a proxy, a
-   * socket buffer, a busy gateway) and execute after the gateway answered 404; failing over then
-   * captures the payment twice. Any number of 404s, however far apart, leaves that window open.
-   * So, as acquirers do after a timeout (a "technical cancel" by merchant reference), a 404 is
-   * followed by a void of the key: the gateway atomically answers with the payment if it exists
-   * by then, or voids the key so the late original is refused. Only "voided" lets the payment go
-   * elsewhere; a void that fails or goes unanswered is asked again, and at the deadline the
-   * payment stays "unknown" with this gateway (held), never moved on.
-   */
-  const resolveStatus = async (gateway: string, key: string, deadlineMs: number): Promise<ResolvedStatus> => {
-    const config = deps.gateways().find((g) => g.name === gateway) ?? runtimes.get(gateway)?.config;
-    if (!config) return { kind: "unknown", detail: `gateway ${gateway} is not registered` };
-    const until = clock.nowMs() + deadlineMs;
-    let last: ResolvedStatus = { kind: "unknown", detail: "not asked" };
-    while (clock.nowMs() <= until) {
-      const status = await gatewayPaymentStatus(config.url, key, options.statusTimeoutMs);
-      last =
-        status.kind === "not_found"
-          ? await voidGatewayPayment(config.url, key, options.statusTimeoutMs).then((voided) =>
-              voided.kind === "not_found" ? { kind: "unknown" as const, detail: "void: not found" } : voided,
-            )
-          : status;
-      if (last.kind !== "unknown") return last;
-      if (clock.nowMs() + options.statusRetryMs > until) break;
-      await sleep(options.statusRetryMs);
-    }
-    return last;
-  };
-
-  const idempotencyKeyOf = (paymentId: string) => `lf-${paymentId}`;
-
-  const route = async (payment: RoutablePayment, hooks: AttemptHooks): Promise<RouteResult> => {
-    const excluded = new Set(payment.excluded);
-    const key = idempotencyKeyOf(payment.request.paymentId);
-    const waitUntil = clock.nowMs() + options.burstWaitMaxMs;
-    let attempts = 0;
-    let lastSkipped: readonly SkippedGateway[] = [];
-    const routeRequest = {
-      amount: payment.request.amount,
-      currency: payment.request.currency,
-      ...(payment.request.region === undefined ? {} : { region: payment.request.region }),
-      ...(payment.request.method === undefined ? {} : { method: payment.request.method }),
-    };
-    while (attempts < options.attemptsMax) {
-      const configs = deps.gateways();
-      const plan = planRoute(
-        routeRequest,
-        configs,
-        (name) => {
-          const runtime = runtimeOf(configs.find((c) => c.name === name) as GatewayConfig);
-          return {
-            health: runtime.health.snapshot(runtime.config.timeoutMs),
-            breakerOpen: breakerBlocks(runtime),
-          };
-        },
-        excluded,
-        random,
-        options.routing,
-      );
-      const skipped: SkippedGateway[] = [...plan.skipped];
-      lastSkipped = skipped;
-      if (plan.ordered.length === 0) break;
-      let called = false;
-      let soonestTokenMs = Number.POSITIVE_INFINITY;
-      for (const ranked of plan.ordered) {
-        const runtime = runtimeOf(ranked.gateway);
-        const token = takeToken(runtime);
-        if (!token.ok) {
-          soonestTokenMs = Math.min(soonestTokenMs, token.waitMs);
-          skipped.push({ gateway: ranked.gateway.name, reason: "burst limit reached" });
-          continue;
-        }
-        called = true;
-        attempts++;
-        const others = [
-          ...skipped,
-          ...plan.ordered
-            .filter(
-              (r) =>
-                r.gateway.name !== ranked.gateway.name && !skipped.some((s) => s.gateway === r.gateway.name),
-            )
-            .map((r) => ({ gateway: r.gateway.name, reason: `ranked lower: ${r.why}` })),
-        ];
-        const no = await hooks.onStart(ranked.gateway.name, ranked.why, others);
-        const startedMs = clock.nowMs();
-        runtime.health.inFlight++;
-        observer?.callStarted?.(ranked.gateway.name);
-        let result: CallResult;
-        try {
-          result = await call(runtime, payment.request, key);
-        } finally {
-          runtime.health.inFlight--;
-        }
-        let latencyMs = clock.nowMs() - startedMs;
-        let outcome: AttemptOutcome;
-        let detail: string | undefined;
-        let gatewayPaymentId: string | undefined;
-        if (result.kind === "answered") {
-          outcome = result.outcome;
-          detail = result.detail;
-          gatewayPaymentId = result.gatewayPaymentId;
-        } else if (result.kind === "refused") {
-          outcome = result.outcome;
-          detail = result.detail;
-        } else {
-          // Never go elsewhere before this gateway says what it did with the payment.
-          const status = await resolveStatus(ranked.gateway.name, key, options.statusDeadlineMs);
-          latencyMs = clock.nowMs() - startedMs;
-          if (status.kind === "found") {
-            gatewayPaymentId = status.gatewayPaymentId;
-            outcome =
-              status.status === "succeeded"
-                ? "succeeded"
-                : status.status === "failed"
-                  ? "declined"
-                  : "pending";
-            detail = `${result.detail}; status check: ${status.status}`;
-          } else if (status.kind === "voided") {
-            outcome = "timeout_not_executed";
-            detail = `${result.detail}; status check: not found, voided at the gateway`;
-          } else {
-            outcome = "unknown";
-            detail = `${result.detail}; status check: ${status.detail}`;
-          }
-        }
-        const healthy =
-          outcome === "succeeded" ||
-          outcome === "declined" ||
-          outcome === "pending" ||
-          outcome === "unsupported" ||
-          outcome === "rate_limited";
-        if (result.kind !== "refused" || result.detail !== "circuit breaker open")
-          runtime.health.record(healthy, latencyMs);
-        observer?.callFinished?.(ranked.gateway.name, outcome, latencyMs);
-        await hooks.onFinish(no, outcome, latencyMs, detail, gatewayPaymentId);
-        switch (outcome) {
-          case "succeeded":
-            return {
-              kind: "captured",
-              gateway: ranked.gateway.name,
-              gatewayPaymentId: gatewayPaymentId ?? "",
-            };
-          case "declined":
-            return { kind: "declined", gateway: ranked.gateway.name, reason: detail ?? "declined" };
-          case "pending":
-          case "unknown":
-            return { kind: "held", gateway: ranked.gateway.name };
-          default:
-            excluded.add(ranked.gateway.name);
-        }
-        break;
+  const core: OrchestratorCore = {
+    deps,
+    options,
+    runtimeOf(config) {
+      const existing = runtimes.get(config.name);
+      if (existing) {
+        existing.config = config;
+        return existing;
       }
-      if (!called) {
-        // Every candidate is at its burst limit: wait for the first token, within bounds.
-        if (clock.nowMs() + soonestTokenMs > waitUntil) return { kind: "throttled" };
-        await sleep(Math.max(1, soonestTokenMs));
-      }
-    }
-    return {
-      kind: "exhausted",
-      reason: attempts === 0 ? "no gateway can take this payment" : "every candidate gateway failed",
-      skipped: lastSkipped,
-    };
-  };
-
-  const healthCall = async (runtime: GatewayRuntime): Promise<CallResult> => {
-    try {
-      const response = await fetch(`${runtime.config.url}/health`, {
-        signal: AbortSignal.timeout(Math.min(options.healthCheckTimeoutMs, runtime.config.timeoutMs)),
-      });
-      await response.body?.cancel();
-      if (response.ok) return { kind: "answered", outcome: "succeeded", gatewayPaymentId: "" };
-      return {
-        kind: "refused",
-        outcome: "unavailable",
-        detail: `health check: HTTP ${response.status}`,
-        fault: true,
-      };
-    } catch {
-      return { kind: "refused", outcome: "unavailable", detail: "health check: no answer", fault: true };
-    }
-  };
-
-  const checkOne = async (runtime: GatewayRuntime): Promise<void> => {
-    const state = runtime.breaker.state;
-    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) return;
-    if (state === CircuitState.Open) {
-      if (breakerBlocks(runtime)) return;
-      // The half-open probe: success closes the breaker, failure opens it again.
-      await runtime.breaker
-        .execute(async () => {
-          const result = await healthCall(runtime);
-          if (result.kind !== "answered") throw new GatewayFault(result);
-        })
-        .catch(() => {});
-      return;
-    }
-    const result = await healthCall(runtime);
-    if (result.kind === "answered") return;
-    await runtime.breaker
-      .execute(() => {
-        throw new GatewayFault(result);
-      })
-      .catch(() => {});
+      const breakerChanged = deps.observer?.breakerChanged?.bind(deps.observer);
+      const runtime = createGatewayRuntime(config, options, deps.clock, breakerChanged);
+      runtimes.set(config.name, runtime);
+      return runtime;
+    },
+    resolveStatus: (gateway, key, deadlineMs) => resolveStatus(core, runtimes, gateway, key, deadlineMs),
   };
 
   let healthTimer: ReturnType<typeof setInterval> | undefined;
@@ -502,11 +169,9 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     if (checking) return;
     checking = true;
     try {
+      const enabled = deps.gateways().filter((g) => g.enabled);
       await Promise.all(
-        deps
-          .gateways()
-          .filter((g) => g.enabled)
-          .map((g) => checkOne(runtimeOf(g))),
+        enabled.map((g) => checkGatewayHealth(core.runtimeOf(g), deps.clock.nowMs(), options)),
       );
     } finally {
       checking = false;
@@ -514,8 +179,8 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
   };
 
   return {
-    route,
-    resolveStatus,
+    route: (payment, hooks) => route(core, payment, hooks),
+    resolveStatus: core.resolveStatus,
     idempotencyKeyOf,
     checkHealth,
     startHealthChecks() {
@@ -529,12 +194,10 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
     },
     conditions: () =>
       deps.gateways().map((config) => {
-        const runtime = runtimeOf(config);
-        const state = runtime.breaker.state;
+        const runtime = core.runtimeOf(config);
         return {
           name: config.name,
-          breaker:
-            state === CircuitState.Open ? "open" : state === CircuitState.HalfOpen ? "half_open" : "closed",
+          breaker: breakerName(runtime),
           health: runtime.health.snapshot(config.timeoutMs),
         };
       }),
@@ -543,4 +206,246 @@ export function createOrchestrator(deps: OrchestratorDeps): Orchestrator {
       for (const name of runtimes.keys()) if (!names.has(name)) runtimes.delete(name);
     },
   };
+}
+
+/** What the routing functions share: the deps, the options, and each gateway's runtime. */
+interface OrchestratorCore {
+  readonly deps: OrchestratorDeps;
+  readonly options: OrchestratorOptions;
+  runtimeOf(config: GatewayConfig): GatewayRuntime;
+  resolveStatus(gateway: string, key: string, deadlineMs: number): Promise<ResolvedStatus>;
+}
+
+const idempotencyKeyOf = (paymentId: string) => `lf-${paymentId}`;
+
+/*
+ * Why a "not found" is not enough: the timed-out original may still be on its way (a proxy, a
+ * socket buffer, a busy gateway) and execute after the gateway answered 404; failing over then
+ * captures the payment twice. Any number of 404s, however far apart, leaves that window open.
+ * So, as acquirers do after a timeout (a "technical cancel" by merchant reference), a 404 is
+ * followed by a void of the key: the gateway atomically answers with the payment if it exists
+ * by then, or voids the key so the late original is refused. Only "voided" lets the payment go
+ * elsewhere; a void that fails or goes unanswered is asked again, and at the deadline the
+ * payment stays "unknown" with this gateway (held), never moved on.
+ */
+async function resolveStatus(
+  core: OrchestratorCore,
+  runtimes: ReadonlyMap<string, GatewayRuntime>,
+  gateway: string,
+  key: string,
+  deadlineMs: number,
+): Promise<ResolvedStatus> {
+  const { clock } = core.deps;
+  const { statusTimeoutMs, statusRetryMs } = core.options;
+  const config = core.deps.gateways().find((g) => g.name === gateway) ?? runtimes.get(gateway)?.config;
+  if (!config) return { kind: "unknown", detail: `gateway ${gateway} is not registered` };
+  const until = clock.nowMs() + deadlineMs;
+  let last: ResolvedStatus = { kind: "unknown", detail: "not asked" };
+  while (clock.nowMs() <= until) {
+    const status = await gatewayPaymentStatus(config.url, key, statusTimeoutMs);
+    last =
+      status.kind === "not_found"
+        ? await voidGatewayPayment(config.url, key, statusTimeoutMs).then((voided) =>
+            voided.kind === "not_found" ? { kind: "unknown" as const, detail: "void: not found" } : voided,
+          )
+        : status;
+    if (last.kind !== "unknown") return last;
+    if (clock.nowMs() + statusRetryMs > until) break;
+    await sleep(statusRetryMs);
+  }
+  return last;
+}
+
+/** One payment's routing run: what stays the same across its rounds of candidates. */
+interface RouteRun {
+  readonly payment: RoutablePayment;
+  readonly hooks: AttemptHooks;
+  readonly excluded: Set<string>;
+  readonly key: string;
+  readonly routeRequest: RouteRequest;
+  attempts: number;
+}
+
+/** How a round of candidates ended: with the payment's result, a failed call, or all throttled. */
+type RoundEnd =
+  | { readonly kind: "result"; readonly result: RouteResult }
+  | { readonly kind: "failed_over" }
+  | { readonly kind: "throttled"; readonly soonestTokenMs: number };
+
+async function route(
+  core: OrchestratorCore,
+  payment: RoutablePayment,
+  hooks: AttemptHooks,
+): Promise<RouteResult> {
+  const { clock } = core.deps;
+  const { request } = payment;
+  const run: RouteRun = {
+    payment,
+    hooks,
+    excluded: new Set(payment.excluded),
+    key: idempotencyKeyOf(request.paymentId),
+    routeRequest: {
+      amount: request.amount,
+      currency: request.currency,
+      ...(request.region === undefined ? {} : { region: request.region }),
+      ...(request.method === undefined ? {} : { method: request.method }),
+    },
+    attempts: 0,
+  };
+  const waitUntil = clock.nowMs() + core.options.burstWaitMaxMs;
+  let lastSkipped: readonly SkippedGateway[] = [];
+  while (run.attempts < core.options.attemptsMax) {
+    const plan = planFor(core, run);
+    const skipped: SkippedGateway[] = [...plan.skipped];
+    lastSkipped = skipped;
+    if (plan.ordered.length === 0) break;
+    const end = await tryCandidates(core, run, plan, skipped);
+    if (end.kind === "result") return end.result;
+    if (end.kind === "throttled") {
+      // Every candidate is at its burst limit: wait for the first token, within bounds.
+      if (clock.nowMs() + end.soonestTokenMs > waitUntil) return { kind: "throttled" };
+      await sleep(Math.max(1, end.soonestTokenMs));
+    }
+  }
+  return {
+    kind: "exhausted",
+    reason: run.attempts === 0 ? "no gateway can take this payment" : "every candidate gateway failed",
+    skipped: lastSkipped,
+  };
+}
+
+function planFor(core: OrchestratorCore, run: RouteRun): RoutingPlan {
+  const configs = core.deps.gateways();
+  return planRoute(
+    run.routeRequest,
+    configs,
+    (name) => {
+      const runtime = core.runtimeOf(configs.find((c) => c.name === name) as GatewayConfig);
+      return {
+        health: runtime.health.snapshot(runtime.config.timeoutMs),
+        breakerOpen: breakerBlocks(runtime, core.deps.clock.nowMs(), core.options.halfOpenAfterMs),
+      };
+    },
+    run.excluded,
+    core.deps.random,
+    core.options.routing,
+  );
+}
+
+/** Calls the first ranked candidate that has a burst token; skips (and records) those that have none. */
+async function tryCandidates(
+  core: OrchestratorCore,
+  run: RouteRun,
+  plan: RoutingPlan,
+  skipped: SkippedGateway[],
+): Promise<RoundEnd> {
+  let soonestTokenMs = Number.POSITIVE_INFINITY;
+  for (const ranked of plan.ordered) {
+    const runtime = core.runtimeOf(ranked.gateway);
+    const token = takeToken(runtime, core.deps.clock.nowMs());
+    if (!token.ok) {
+      soonestTokenMs = Math.min(soonestTokenMs, token.waitMs);
+      skipped.push({ gateway: ranked.gateway.name, reason: "burst limit reached" });
+      continue;
+    }
+    run.attempts++;
+    const others = [
+      ...skipped,
+      ...plan.ordered
+        .filter(
+          (r) => r.gateway.name !== ranked.gateway.name && !skipped.some((s) => s.gateway === r.gateway.name),
+        )
+        .map((r) => ({ gateway: r.gateway.name, reason: `ranked lower: ${r.why}` })),
+    ];
+    const attempt = await attemptOn(core, run, runtime, ranked, others);
+    const name = ranked.gateway.name;
+    switch (attempt.outcome) {
+      case "succeeded":
+        return {
+          kind: "result",
+          result: { kind: "captured", gateway: name, gatewayPaymentId: attempt.gatewayPaymentId ?? "" },
+        };
+      case "declined":
+        return {
+          kind: "result",
+          result: { kind: "declined", gateway: name, reason: attempt.detail ?? "declined" },
+        };
+      case "pending":
+      case "unknown":
+        return { kind: "result", result: { kind: "held", gateway: name } };
+      default:
+        run.excluded.add(name);
+        return { kind: "failed_over" };
+    }
+  }
+  return { kind: "throttled", soonestTokenMs };
+}
+
+interface AttemptResult {
+  readonly outcome: AttemptOutcome;
+  readonly detail?: string | undefined;
+  readonly gatewayPaymentId?: string | undefined;
+}
+
+/** One recorded gateway call: started and finished through the hooks, health and observer told. */
+async function attemptOn(
+  core: OrchestratorCore,
+  run: RouteRun,
+  runtime: GatewayRuntime,
+  ranked: RoutingPlan["ordered"][number],
+  others: readonly SkippedGateway[],
+): Promise<AttemptResult> {
+  const { clock, observer } = core.deps;
+  const name = ranked.gateway.name;
+  const no = await run.hooks.onStart(name, ranked.why, others);
+  const startedMs = clock.nowMs();
+  runtime.health.inFlight++;
+  observer?.callStarted?.(name);
+  let result: CallResult;
+  try {
+    result = await callGateway(runtime, run.payment.request, run.key);
+  } finally {
+    runtime.health.inFlight--;
+  }
+  // Never go elsewhere before this gateway says what it did with the payment.
+  const attempt: AttemptResult =
+    result.kind === "ambiguous" ? await afterAmbiguousCall(core, name, run.key, result.detail) : result;
+  const latencyMs = clock.nowMs() - startedMs;
+  const { outcome } = attempt;
+  const healthy =
+    outcome === "succeeded" ||
+    outcome === "declined" ||
+    outcome === "pending" ||
+    outcome === "unsupported" ||
+    outcome === "rate_limited";
+  if (result.kind !== "refused" || result.detail !== "circuit breaker open")
+    runtime.health.record(healthy, latencyMs);
+  observer?.callFinished?.(name, outcome, latencyMs);
+  await run.hooks.onFinish(no, outcome, latencyMs, attempt.detail, attempt.gatewayPaymentId);
+  return attempt;
+}
+
+/** A timeout or broken connection: the gateway's own record of the payment decides what happened. */
+async function afterAmbiguousCall(
+  core: OrchestratorCore,
+  gateway: string,
+  key: string,
+  callDetail: string,
+): Promise<AttemptResult> {
+  const status = await core.resolveStatus(gateway, key, core.options.statusDeadlineMs);
+  if (status.kind === "found") {
+    const outcome =
+      status.status === "succeeded" ? "succeeded" : status.status === "failed" ? "declined" : "pending";
+    return {
+      outcome,
+      detail: `${callDetail}; status check: ${status.status}`,
+      gatewayPaymentId: status.gatewayPaymentId,
+    };
+  }
+  if (status.kind === "voided")
+    return {
+      outcome: "timeout_not_executed",
+      detail: `${callDetail}; status check: not found, voided at the gateway`,
+    };
+  return { outcome: "unknown", detail: `${callDetail}; status check: ${status.detail}` };
 }

@@ -5,19 +5,18 @@ import type pg from "pg";
 import { z } from "zod";
 import type { LedgerApi } from "../ledger/index.ts";
 import { paymentTokenId } from "../payments/index.ts";
-import { isStaff, type PreHandler, principalOf } from "../platform/http/auth.ts";
+import { isStaff, type PreHandler, type Principal, principalOf } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import { blockFromRow, blockWithLeaves, findReceipt, type ReceiptBody } from "./chain.ts";
 import { inclusionProof } from "./merkle.ts";
 import type { RunningTokens } from "./running.ts";
 
-export async function tokenRoutes(
-  root: FastifyInstance,
-  deps: {
-    services: { pool: pg.Pool; authenticate: PreHandler; queries: LedgerApi["queries"] };
-    tokens: RunningTokens;
-  },
-): Promise<void> {
+interface TokenRoutesDeps {
+  readonly services: { pool: pg.Pool; authenticate: PreHandler; queries: LedgerApi["queries"] };
+  readonly tokens: RunningTokens;
+}
+
+export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { services, tokens } = deps;
   const pool = services.pool;
@@ -42,42 +41,8 @@ export async function tokenRoutes(
       preHandler: [services.authenticate],
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const receipt =
-        (await findReceipt(pool, request.params.id)) ??
-        (await findReceipt(pool, paymentTokenId(request.params.id)));
-      if (!receipt) throw new ProblemError("not_found", { detail: "No such token" });
-      const body = JSON.parse(receipt.body) as ReceiptBody;
-      if (!isStaff(principal)) {
-        const parties = await Promise.all(
-          [body.from, body.to].map((iban) => services.queries.accountByIban(iban)),
-        );
-        if (!parties.some((a) => a?.ownerId === principal.userId))
-          throw new ProblemError("not_found", { detail: "No such token" });
-      }
-      const doc = {
-        tokenId: receipt.tokenId,
-        receipt: { body: receipt.body, signature: receipt.signature, data: body },
-      };
-      const sealed =
-        receipt.blockHeight === null ? undefined : await blockWithLeaves(pool, receipt.blockHeight);
-      if (!sealed || receipt.leafIndex === null) return reply.code(202).send({ ...doc, sealed: false });
-      const { block, leaves } = sealed;
-      return {
-        ...doc,
-        sealed: true,
-        proof: {
-          leafIndex: receipt.leafIndex,
-          treeSize: leaves.length,
-          path: inclusionProof(leaves, receipt.leafIndex).map((h) => h.toString("hex")),
-        },
-        block: {
-          height: block.height,
-          header: block.header,
-          headerHash: block.headerHash,
-          signature: block.signature,
-        },
-      };
+      const proof = await tokenProof(deps, principalOf(request), request.params.id);
+      return proof.sealed ? proof : reply.code(202).send(proof);
     },
   );
 
@@ -119,4 +84,44 @@ export async function tokenRoutes(
       };
     },
   );
+}
+
+/**
+ * A token's receipt with, once sealed, its inclusion proof and block. `id` is a token id or a payment
+ * id; someone else's token is answered as a missing one (staff see all).
+ */
+async function tokenProof(deps: TokenRoutesDeps, principal: Principal, id: string) {
+  const { pool } = deps.services;
+  const receipt = (await findReceipt(pool, id)) ?? (await findReceipt(pool, paymentTokenId(id)));
+  if (!receipt) throw new ProblemError("not_found", { detail: "No such token" });
+  const body = JSON.parse(receipt.body) as ReceiptBody;
+  if (!isStaff(principal)) {
+    const parties = await Promise.all(
+      [body.from, body.to].map((iban) => deps.services.queries.accountByIban(iban)),
+    );
+    if (!parties.some((a) => a?.ownerId === principal.userId))
+      throw new ProblemError("not_found", { detail: "No such token" });
+  }
+  const doc = {
+    tokenId: receipt.tokenId,
+    receipt: { body: receipt.body, signature: receipt.signature, data: body },
+  };
+  const sealed = receipt.blockHeight === null ? undefined : await blockWithLeaves(pool, receipt.blockHeight);
+  if (!sealed || receipt.leafIndex === null) return { ...doc, sealed: false as const };
+  const { block, leaves } = sealed;
+  return {
+    ...doc,
+    sealed: true as const,
+    proof: {
+      leafIndex: receipt.leafIndex,
+      treeSize: leaves.length,
+      path: inclusionProof(leaves, receipt.leafIndex).map((h) => h.toString("hex")),
+    },
+    block: {
+      height: block.height,
+      header: block.header,
+      headerHash: block.headerHash,
+      signature: block.signature,
+    },
+  };
 }

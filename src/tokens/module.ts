@@ -19,7 +19,7 @@ import { positiveInt } from "../platform/config.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
 import { type RunningConsumer, runConsumer } from "../platform/log/consumer.ts";
 import type { Log, LogRecord } from "../platform/log/port.ts";
-import { createTopicCodec } from "../platform/log/topic-codecs.ts";
+import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { appendReceipts, type ReceiptBody, sealBlock, signedReceipt } from "./chain.ts";
@@ -103,33 +103,12 @@ function tokenKind(kind: string): ReceiptBody["kind"] {
 async function startTokenizer(deps: TokensDeps, keys: ChainKeys): Promise<RunningTokens> {
   const { pool, log, clock, logger, config } = deps;
   const options = deps.options ?? {};
-  const { blockSizeMax, sealIntervalMs } = config;
   const receiptCodec = await createTopicCodec(deps.registry, tokensTopics.tokenReceipts);
   const outcomes = deps.ledger.codecs.outcomes;
   const producer = log.producer();
-
-  const receiptOf = async (record: LogRecord): Promise<ReceiptBody | undefined> => {
-    const envelope = outcomeFromAvro(outcomes.decode(record.value));
-    const outcome = envelope.outcome;
-    if (outcome.type !== "MoneyTransferConfirmed") return undefined;
-    if (outcome.phase !== "single" && outcome.phase !== "posted") return undefined;
-    return {
-      v: 1,
-      tokenId: envelope.commandId,
-      kind: tokenKind(outcome.kind),
-      transferId: outcome.transferId,
-      from: outcome.debitIban,
-      to: outcome.creditIban,
-      amount: outcome.amount.toString(),
-      asset: outcome.asset,
-      description: outcome.description,
-      atMs: envelope.atMs,
-      keyId: keys.keyId,
-    };
-  };
-
   const signer = startReceiptSigner(keys.privateKey);
-  let wakeSealer = async (_added: number): Promise<void> => {};
+  const sealer = new Sealer(deps, keys);
+
   const consumer: RunningConsumer = await runConsumer(log, {
     groupId: "tokenizer",
     topics: [outcomes.topic],
@@ -139,7 +118,9 @@ async function startTokenizer(deps: TokensDeps, keys: ChainKeys): Promise<Runnin
     retry: options.retry ?? { attemptsMax: 5, backoffBaseMs: 100, backoffMaxMs: 10_000 },
     deadLetterTopic: () => `${receiptCodec.topic}.dlq`,
     handle: async (records) => {
-      const bodies = (await Promise.all(records.map(receiptOf))).filter((b) => b !== undefined);
+      const bodies = records
+        .map((record) => receiptOf(outcomes, keys, record))
+        .filter((b) => b !== undefined);
       if (bodies.length === 0) return;
       options.beforeStore?.(bodies.map((b) => b.tokenId));
       const texts = bodies.map((body) => canonicalJson(body));
@@ -157,58 +138,106 @@ async function startTokenizer(deps: TokensDeps, keys: ChainKeys): Promise<Runnin
             value: receiptCodec.encode({ tokenId: r.tokenId, body: r.text, signature: r.signature }),
           })),
         );
-        void wakeSealer(added).catch(() => {});
+        sealer.appended(added);
       }
     },
     onDeadLetter: (record, error) =>
       logger.error({ err: error, offset: String(record.offset) }, "token issuance dead-lettered"),
   });
-
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  // Receipts this process appended since its last seal pass started: full blocks are sealed at once
-  // rather than at the next tick, without asking the database after every batch. Other processes'
-  // receipts are sealed by their own count or by the timer of whichever process gets the lock.
-  let appendedSinceSeal = 0;
-  let sealing: Promise<void> | undefined;
-  const sealPass = async () => {
-    appendedSinceSeal = 0;
-    while ((await sealBlock(pool, keys, blockSizeMax, clock.nowMs())) !== undefined) {}
-  };
-  // One pass at a time in this process; a caller arriving during a pass waits for it, which seals
-  // everything that committed before it ends.
-  const sealAll = (): Promise<void> => {
-    sealing ??= sealPass().finally(() => {
-      sealing = undefined;
-    });
-    return sealing;
-  };
-  const loop = async () => {
-    if (stopped) return;
-    try {
-      await sealAll();
-    } catch (error) {
-      logger.warn({ err: error }, "sealing failed; retrying");
-    }
-    if (!stopped) timer = setTimeout(() => void loop(), sealIntervalMs);
-  };
-  timer = setTimeout(() => void loop(), sealIntervalMs);
-  wakeSealer = async (added: number) => {
-    appendedSinceSeal += added;
-    if (appendedSinceSeal >= blockSizeMax) await sealAll().catch(() => {});
-  };
+  sealer.start();
 
   return {
     keys,
     pool,
-    sealAll,
+    sealAll: () => sealer.sealAll(),
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+      sealer.stop();
       await consumer.stop();
       await signer.close();
     },
   };
+}
+
+/** The receipt of a confirmed movement (a single-phase transfer or a posted one); none for others. */
+function receiptOf(outcomes: TopicCodec, keys: ChainKeys, record: LogRecord): ReceiptBody | undefined {
+  const envelope = outcomeFromAvro(outcomes.decode(record.value));
+  const outcome = envelope.outcome;
+  if (outcome.type !== "MoneyTransferConfirmed") return undefined;
+  if (outcome.phase !== "single" && outcome.phase !== "posted") return undefined;
+  return {
+    v: 1,
+    tokenId: envelope.commandId,
+    kind: tokenKind(outcome.kind),
+    transferId: outcome.transferId,
+    from: outcome.debitIban,
+    to: outcome.creditIban,
+    amount: outcome.amount.toString(),
+    asset: outcome.asset,
+    description: outcome.description,
+    atMs: envelope.atMs,
+    keyId: keys.keyId,
+  };
+}
+
+/**
+ * Seals receipts into blocks: on a timer, and at once when this process appended a full block's
+ * worth. Receipts this process appended since its last seal pass started are counted, so full
+ * blocks are sealed without asking the database after every batch; other processes' receipts are
+ * sealed by their own count or by the timer of whichever process gets the lock.
+ */
+class Sealer {
+  private readonly deps: TokensDeps;
+  private readonly keys: ChainKeys;
+  private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private appendedSinceSeal = 0;
+  private sealing: Promise<void> | undefined;
+
+  constructor(deps: TokensDeps, keys: ChainKeys) {
+    this.deps = deps;
+    this.keys = keys;
+  }
+
+  start(): void {
+    this.timer = setTimeout(() => void this.loop(), this.deps.config.sealIntervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  appended(added: number): void {
+    this.appendedSinceSeal += added;
+    if (this.appendedSinceSeal >= this.deps.config.blockSizeMax) void this.sealAll().catch(() => {});
+  }
+
+  /**
+   * One pass at a time in this process; a caller arriving during a pass waits for it, which seals
+   * everything that committed before it ends.
+   */
+  sealAll(): Promise<void> {
+    this.sealing ??= this.sealPass().finally(() => {
+      this.sealing = undefined;
+    });
+    return this.sealing;
+  }
+
+  private async sealPass(): Promise<void> {
+    const { pool, clock, config } = this.deps;
+    this.appendedSinceSeal = 0;
+    while ((await sealBlock(pool, this.keys, config.blockSizeMax, clock.nowMs())) !== undefined) {}
+  }
+
+  private async loop(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.sealAll();
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "sealing failed; retrying");
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.loop(), this.deps.config.sealIntervalMs);
+  }
 }
 
 export const tokensModule: LedgerflowModule<TokensDeps, RunningTokens> = {

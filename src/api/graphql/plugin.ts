@@ -85,7 +85,7 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
     const log = services.logger.child({ component: "graphql" });
     const schema = buildLedgerSchema(
       ledgerResolvers({
-        ledger: services.ledger.http,
+        ledger: services.ledger,
         inbox: services.inbox,
         subscriptionBufferedMax: options.subscriptionBufferedMax,
         commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,

@@ -1,26 +1,27 @@
 /**
- * Resolvers: the GraphQL face of the same ledger operations the REST API offers. Validation, command
- * construction, owner checks and visibility rules are the REST API's own (imported from
- * `ledger/http`), so both edges accept, refuse and hide exactly the same things.
+ * Resolvers: the GraphQL face of the same ledger operations the REST API offers. Writes go through
+ * the ledger's command service (the one REST calls), and reads through its queries and visibility
+ * rules, so both edges accept, refuse and hide exactly the same things.
  */
 import { z } from "zod";
-import type { Submission } from "../../ledger/command-gateway.ts";
-import { parsePositiveAmount } from "../../ledger/domain/money.ts";
-import type { BalanceChanged } from "../../ledger/domain/types.ts";
-import { createAccountBody, openAccount } from "../../ledger/http/accounts.ts";
-import { visibleCommandStatus } from "../../ledger/http/commands.ts";
-import { accountView, ibanOrFail, type LedgerHttpDeps, visibleAccount } from "../../ledger/http/common.ts";
-import { assertMayTransfer, transferCommand, transferInput } from "../../ledger/http/transfers.ts";
 import {
-  assertMayComplete,
+  accountView,
+  type BalanceChanged,
+  type CommandOutcome,
+  type CommandStatusView,
+  type HistoryItem,
   holdInput,
-  postHoldCommand,
+  ibanOrFail,
+  type LatestTransfer,
+  type LedgerApi,
+  openAccountInput,
+  parsePositiveAmount,
   postHoldInput,
+  transferInput,
+  visibleAccount,
   visibleHold,
-  voidHoldCommand,
   voidHoldInput,
 } from "../../ledger/index.ts";
-import type { HistoryItem, LatestTransfer } from "../../ledger/queries.ts";
 import { type InboxApi, type InboxEntry, notificationViewOf } from "../../notifications/index.ts";
 import type { Principal } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
@@ -34,7 +35,7 @@ export type GraphqlContext = {
 };
 
 export interface ResolverDeps {
-  readonly ledger: LedgerHttpDeps;
+  readonly ledger: LedgerApi;
   /** Each user's notifications as they arrive (the notifications module). */
   readonly inbox: InboxApi;
   /** Events a subscriber may fall behind before its subscription ends with rate_limited. */
@@ -71,165 +72,171 @@ interface HoldArgs {
 }
 
 export function ledgerResolvers(deps: ResolverDeps): ResolverMap {
-  const { ledger } = deps;
-  const { queries, notifications } = ledger;
-
   return {
-    Query: {
-      account: async (_: unknown, args: { iban: string }, context: GraphqlContext) =>
-        accountView(await visibleAccount(queries, context.principal, ibanOrFail(args.iban, "iban"))),
+    Query: queryResolvers(deps),
+    Mutation: mutationResolvers(deps),
+    Subscription: subscriptionResolvers(deps),
+  };
+}
 
-      accounts: async (_: unknown, _args: unknown, context: GraphqlContext) =>
-        (await queries.accountsOfOwner(context.principal.userId)).map(accountView),
+function queryResolvers(deps: ResolverDeps) {
+  const { queries, commands } = deps.ledger;
+  return {
+    account: async (_: unknown, args: { iban: string }, context: GraphqlContext) =>
+      accountView(await visibleAccount(queries, context.principal, ibanOrFail(args.iban, "iban"))),
 
-      transactionsByIban: async (
+    accounts: async (_: unknown, _args: unknown, context: GraphqlContext) =>
+      (await queries.accountsOfOwner(context.principal.userId)).map(accountView),
+
+    transactionsByIban: async (
+      _: unknown,
+      args: { iban: string; first?: number | null; after?: string | null },
+      context: GraphqlContext,
+    ) => {
+      const iban = ibanOrFail(args.iban, "iban");
+      const first = pageSizeOrFail(args.first, "first");
+      const after = args.after ?? undefined;
+      if (after !== undefined && !cursorPattern.test(after)) {
+        throw new ProblemError("validation_failed", {
+          field: "after",
+          detail: "after must be a nextCursor",
+        });
+      }
+      const account = await visibleAccount(queries, context.principal, iban);
+      const page = await queries.history(account.id, after, first + 1);
+      const items = page.slice(0, first);
+      return {
+        items: items.map((item) => transactionView(item, account.asset)),
+        nextCursor: page.length > first ? (items.at(-1)?.cursor ?? null) : null,
+      };
+    },
+
+    allLastTransactions: async (_: unknown, args: { first?: number | null }, context: GraphqlContext) => {
+      if (!context.principal.roles.includes("admin")) {
+        throw new ProblemError("forbidden", { detail: "Requires role admin" });
+      }
+      return (await queries.latestTransfers(pageSizeOrFail(args.first, "first"))).map(transferView);
+    },
+
+    command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
+      commands.commandStatus(context.principal, commandIdOrFail(args.id)),
+
+    hold: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
+      visibleHold(queries, context.principal, commandIdOrFail(args.id)),
+  };
+}
+
+function mutationResolvers(deps: ResolverDeps) {
+  const { commands } = deps.ledger;
+  return {
+    createAccount: async (
+      _: unknown,
+      args: { id: string; asset: string; waitSeconds?: number | null },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const input = parsed(openAccountInput, { id: args.id, asset: args.asset });
+      const waitMs = waitMsOrFail(args.waitSeconds, commands.waitMsMax);
+      const { outcome, token } = await commands.openAccount(context.principal, input, waitMs);
+      const result = commandResult(outcome);
+      return result.status === "FAILED" || token === undefined ? result : { ...result, token };
+    },
+
+    moneyTransfer: async (
+      _: unknown,
+      args: {
+        id: string;
+        from: string;
+        to: string;
+        amount: string;
+        asset: string;
+        description?: string | null;
+        token?: string | null;
+        waitSeconds?: number | null;
+      },
+      context: GraphqlContext,
+    ): Promise<CommandResultView> => {
+      const { waitSeconds, ...fields } = args;
+      const input = parsed(transferInput, withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      return commandResult((await commands.transfer(context.principal, input, waitMs)).outcome);
+    },
+
+    ...holdMutations(commands),
+  };
+}
+
+function subscriptionResolvers(deps: ResolverDeps) {
+  const { queries, notifications, commands } = deps.ledger;
+  return {
+    balanceChanged: {
+      subscribe: async (
         _: unknown,
-        args: { iban: string; first?: number | null; after?: string | null },
+        args: { iban: string; minAmount?: string | null; direction?: Direction | null },
         context: GraphqlContext,
       ) => {
         const iban = ibanOrFail(args.iban, "iban");
-        const first = pageSizeOrFail(args.first, "first");
-        const after = args.after ?? undefined;
-        if (after !== undefined && !cursorPattern.test(after)) {
-          throw new ProblemError("validation_failed", {
-            field: "after",
-            detail: "after must be a nextCursor",
-          });
-        }
+        const minAmount = minAmountOrFail(args.minAmount);
+        const direction = args.direction ?? "ANY";
         const account = await visibleAccount(queries, context.principal, iban);
-        const page = await queries.history(account.id, after, first + 1);
-        const items = page.slice(0, first);
-        return {
-          items: items.map((item) => transactionView(item, account.asset)),
-          nextCursor: page.length > first ? (items.at(-1)?.cursor ?? null) : null,
-        };
+        return eventStream<BalanceChanged>({
+          bufferedMax: deps.subscriptionBufferedMax,
+          overflowError: tooSlow,
+          start: (sink) =>
+            notifications.onBalanceChanged((event) => {
+              if (event.iban === account.iban && wanted(event.changedBy, minAmount, direction))
+                sink.push(event);
+            }),
+        });
       },
-
-      allLastTransactions: async (_: unknown, args: { first?: number | null }, context: GraphqlContext) => {
-        if (!context.principal.roles.includes("admin")) {
-          throw new ProblemError("forbidden", { detail: "Requires role admin" });
-        }
-        return (await queries.latestTransfers(pageSizeOrFail(args.first, "first"))).map(transferView);
-      },
-
-      command: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
-        visibleCommandStatus(ledger, context.principal, commandIdOrFail(args.id)),
-
-      hold: async (_: unknown, args: { id: string }, context: GraphqlContext) =>
-        visibleHold(queries, context.principal, commandIdOrFail(args.id)),
+      resolve: (event: BalanceChanged) => balanceChangeView(event),
     },
 
-    Mutation: {
-      createAccount: async (
-        _: unknown,
-        args: { id: string; asset: string; waitSeconds?: number | null },
-        context: GraphqlContext,
-      ): Promise<CommandResultView> => {
-        const input = parsed(createAccountBody, { id: args.id, asset: args.asset });
-        const waitMs = waitMsOrFail(args.waitSeconds, ledger.waitMsMax);
-        const { submission, token } = await openAccount(ledger, input, context.principal, waitMs);
-        const result = commandResult(submission, input.id);
-        return result.status === "FAILED" || token === undefined ? result : { ...result, token };
-      },
-
-      moneyTransfer: async (
-        _: unknown,
-        args: {
-          id: string;
-          from: string;
-          to: string;
-          amount: string;
-          asset: string;
-          description?: string | null;
-          token?: string | null;
-          waitSeconds?: number | null;
-        },
-        context: GraphqlContext,
-      ): Promise<CommandResultView> => {
-        const { waitSeconds, ...fields } = args;
-        const input = parsed(transferInput, withoutNulls(fields));
-        const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
-        const command = transferCommand(input, context.principal, "");
-        await assertMayTransfer(queries, command, context.principal);
-        return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
-      },
-
-      ...holdMutations(ledger),
+    notificationAdded: {
+      subscribe: (_: unknown, _args: unknown, context: GraphqlContext) =>
+        eventStream<InboxEntry>({
+          bufferedMax: deps.subscriptionBufferedMax,
+          overflowError: tooSlow,
+          start: (sink) => deps.inbox.onNotification(context.principal.userId, (entry) => sink.push(entry)),
+        }),
+      resolve: (entry: InboxEntry) => notificationViewOf({ ...entry, read: false }),
     },
 
-    Subscription: {
-      balanceChanged: {
-        subscribe: async (
-          _: unknown,
-          args: { iban: string; minAmount?: string | null; direction?: Direction | null },
-          context: GraphqlContext,
-        ) => {
-          const iban = ibanOrFail(args.iban, "iban");
-          const minAmount = minAmountOrFail(args.minAmount);
-          const direction = args.direction ?? "ANY";
-          const account = await visibleAccount(queries, context.principal, iban);
-          return eventStream<BalanceChanged>({
-            bufferedMax: deps.subscriptionBufferedMax,
-            overflowError: tooSlow,
-            start: (sink) =>
-              notifications.onBalanceChanged((event) => {
-                if (event.iban === account.iban && wanted(event.changedBy, minAmount, direction))
-                  sink.push(event);
-              }),
-          });
-        },
-        resolve: (event: BalanceChanged) => balanceChangeView(event),
+    commandOutcome: {
+      subscribe: (_: unknown, args: { id: string }, context: GraphqlContext) => {
+        const id = commandIdOrFail(args.id);
+        return eventStream<CommandResultView>({
+          bufferedMax: 1,
+          overflowError: tooSlow,
+          start: (sink) => {
+            // Registered before reading the store, so an outcome landing in between is not missed.
+            const waiter = notifications.waitFor(id, deps.commandOutcomeWaitMsMax);
+            const deliver = async () => {
+              if ((await queries.outcome(id)) === undefined && (await waiter.promise) === undefined) {
+                // Not decided within the wait (or unsubscribed): one last look at the store.
+                if ((await queries.outcome(id)) === undefined) return sink.end();
+              }
+              const status = await commands.commandStatus(context.principal, id);
+              sink.push(commandResultOfStatus(status));
+              sink.end();
+            };
+            deliver().catch((error: unknown) => sink.fail(error));
+            return () => waiter.cancel();
+          },
+        });
       },
-
-      notificationAdded: {
-        subscribe: (_: unknown, _args: unknown, context: GraphqlContext) =>
-          eventStream<InboxEntry>({
-            bufferedMax: deps.subscriptionBufferedMax,
-            overflowError: tooSlow,
-            start: (sink) => deps.inbox.onNotification(context.principal.userId, (entry) => sink.push(entry)),
-          }),
-        resolve: (entry: InboxEntry) => notificationViewOf({ ...entry, read: false }),
-      },
-
-      commandOutcome: {
-        subscribe: (_: unknown, args: { id: string }, context: GraphqlContext) => {
-          const id = commandIdOrFail(args.id);
-          return eventStream<CommandResultView>({
-            bufferedMax: 1,
-            overflowError: tooSlow,
-            start: (sink) => {
-              // Registered before reading the store, so an outcome landing in between is not missed.
-              const waiter = notifications.waitFor(id, deps.commandOutcomeWaitMsMax);
-              const deliver = async () => {
-                if ((await queries.outcome(id)) === undefined && (await waiter.promise) === undefined) {
-                  // Not decided within the wait (or unsubscribed): one last look at the store.
-                  if ((await queries.outcome(id)) === undefined) return sink.end();
-                }
-                const status = await visibleCommandStatus(ledger, context.principal, id);
-                sink.push(commandResultOfStatus(status));
-                sink.end();
-              };
-              deliver().catch((error: unknown) => sink.fail(error));
-              return () => waiter.cancel();
-            },
-          });
-        },
-        resolve: (result: CommandResultView) => result,
-      },
+      resolve: (result: CommandResultView) => result,
     },
   };
 }
 
-/** createHold, postHold and voidHold: the REST API's hold commands and checks. */
-function holdMutations(ledger: LedgerHttpDeps) {
+/** createHold, postHold and voidHold: through the ledger's command service, like the REST routes. */
+function holdMutations(commands: LedgerApi["commands"]) {
   return {
     createHold: async (_: unknown, args: HoldArgs, context: GraphqlContext): Promise<CommandResultView> => {
       const { waitSeconds, ...fields } = args;
-      const { timeoutMs, ...input } = parsed(holdInput(ledger.holdTimeoutMsMax), withoutNulls(fields));
-      const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
-      const command = transferCommand(input, context.principal, "", timeoutMs);
-      await assertMayTransfer(ledger.queries, command, context.principal);
-      return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+      const input = parsed(holdInput(commands.holdTimeoutMsMax), withoutNulls(fields));
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      return commandResult((await commands.hold(context.principal, input, waitMs)).outcome);
     },
     postHold: async (
       _: unknown,
@@ -244,10 +251,9 @@ function holdMutations(ledger: LedgerHttpDeps) {
     ): Promise<CommandResultView> => {
       const { waitSeconds, holdId, ...fields } = args;
       const input = parsed(postHoldInput, withoutNulls(fields));
-      const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
-      const command = postHoldCommand(holdIdOrFail(holdId), input, context.principal);
-      await assertMayComplete(ledger.queries, command, context.principal);
-      return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      const { outcome } = await commands.postHold(context.principal, holdIdOrFail(holdId), input, waitMs);
+      return commandResult(outcome);
     },
     voidHold: async (
       _: unknown,
@@ -256,30 +262,26 @@ function holdMutations(ledger: LedgerHttpDeps) {
     ): Promise<CommandResultView> => {
       const { waitSeconds, holdId, ...fields } = args;
       const input = parsed(voidHoldInput, withoutNulls(fields));
-      const waitMs = waitMsOrFail(waitSeconds, ledger.waitMsMax);
-      const command = voidHoldCommand(holdIdOrFail(holdId), input, context.principal);
-      await assertMayComplete(ledger.queries, command, context.principal);
-      return commandResult(await ledger.gateway.submit(command, waitMs), command.commandId);
+      const waitMs = waitMsOrFail(waitSeconds, commands.waitMsMax);
+      const { outcome } = await commands.voidHold(context.principal, holdIdOrFail(holdId), input, waitMs);
+      return commandResult(outcome);
     },
   };
 }
 
-/** The GraphQL answer to a submission; a different command under a used id is a conflict error. */
-export function commandResult(submission: Submission, id: string): CommandResultView {
-  switch (submission.kind) {
-    case "accepted":
-      return { id, status: "PENDING" };
-    case "conflict":
-      throw new ProblemError("conflict", { detail: `Id ${id} was already used for a different request` });
-    case "decided": {
-      const { result } = submission;
-      if (result.status === "FAILED") return { id, status: "FAILED", reason: result.reason ?? "rejected" };
-      return { id, status: "CONFIRMED", iban: result.result.iban, phase: result.result.phase };
-    }
+/** The GraphQL answer to a command's outcome (a conflict was thrown by the command service). */
+export function commandResult(outcome: CommandOutcome): CommandResultView {
+  switch (outcome.status) {
+    case "PENDING":
+      return { id: outcome.id, status: "PENDING" };
+    case "FAILED":
+      return { id: outcome.id, status: "FAILED", reason: outcome.reason };
+    case "CONFIRMED":
+      return { id: outcome.id, status: "CONFIRMED", iban: outcome.result.iban, phase: outcome.result.phase };
   }
 }
 
-function commandResultOfStatus(status: Awaited<ReturnType<typeof visibleCommandStatus>>): CommandResultView {
+function commandResultOfStatus(status: CommandStatusView): CommandResultView {
   return {
     id: status.id,
     status: status.status,

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { tokenHashMatches } from "../token-hash.ts";
 import { available, decide, evolve, WorkingSet } from "./decide.ts";
 import { ibanFor } from "./iban.ts";
 import { amountMax } from "./money.ts";
@@ -286,6 +287,7 @@ class Harness {
     if (first) return first;
     const events = decide(command, this.state, {
       nowMs: this.nowMs,
+      tokenHashMatches,
       ibanForNewAccount: () => ibanOfSerial(++this.serial),
     });
     for (const event of events) evolve(this.state, event);

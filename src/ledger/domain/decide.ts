@@ -3,7 +3,6 @@
  * `decide` answers one command against the current state with events; `evolve` folds an event into
  * the state. The handler runs them over a batch-local working set, then persists what changed.
  */
-import { timingSafeEqual } from "node:crypto";
 import { assert } from "../../platform/errors.ts";
 import { amountMax, isKnownAsset } from "./money.ts";
 import type {
@@ -32,6 +31,12 @@ export interface DecideContext {
   readonly screening?: ReadonlyMap<string, { readonly decision: "clear" | "block" }>;
   /** IBAN for the account a CreateAccount would open (allocated by the handler beforehand). */
   readonly ibanForNewAccount: () => string;
+  /**
+   * Whether a presented token hash is the account's stored one. Injected so the comparison can be
+   * constant-time (node:crypto's timingSafeEqual, see ledger/token-hash.ts) while the domain stays
+   * pure; accounts without a token (stored "") must match nothing.
+   */
+  readonly tokenHashMatches: (stored: string, presented: string) => boolean;
 }
 
 export function decide(command: LedgerCommand, view: LedgerView, context: DecideContext): LedgerEvent[] {
@@ -92,6 +97,7 @@ function requestRejection(
   command: TransferMoney,
   debit: AccountState | undefined,
   credit: AccountState | undefined,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
 ): RejectionReason | undefined {
   if (!isKnownAsset(command.asset)) return "unknown_asset";
   if (command.debitIban === command.creditIban) return "same_account";
@@ -113,10 +119,11 @@ function requestRejection(
 export function screenedParty(
   command: TransferMoney,
   view: LedgerView,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
 ): { readonly role: "receiver" | "customer"; readonly account: AccountState } | undefined {
   const debit = view.accountByIban(command.debitIban);
   const credit = view.accountByIban(command.creditIban);
-  if (requestRejection(command, debit, credit) || !debit || !credit) return undefined;
+  if (requestRejection(command, debit, credit, tokenHashMatches) || !debit || !credit) return undefined;
   const account = command.kind === "withdrawal" ? debit : credit;
   if (account.system) return undefined;
   return { role: command.kind === "transfer" ? "receiver" : "customer", account };
@@ -128,8 +135,9 @@ function transferRejection(
   debit: AccountState | undefined,
   credit: AccountState | undefined,
   screening: { readonly decision: "clear" | "block" } | undefined,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
 ): RejectionReason | undefined {
-  const rejected = requestRejection(command, debit, credit);
+  const rejected = requestRejection(command, debit, credit, tokenHashMatches);
   if (rejected || !debit || !credit) return rejected ?? "unknown_account";
   if (screening?.decision === "block") return "fraudulent";
   if (debit.asset !== command.asset || credit.asset !== command.asset) return "asset_mismatch";
@@ -141,17 +149,6 @@ function transferRejection(
   if (reserves && debit.debitsPending + command.amount > amountMax) return "balance_overflow";
   if (reserves && credit.creditsPending + command.amount > amountMax) return "balance_overflow";
   return undefined;
-}
-
-/**
- * Whether a presented token's hash is the account's, in time independent of where they differ (the
- * hashes have one fixed length, so comparing lengths first leaks nothing). Accounts without a token
- * (system accounts: "") match nothing.
- */
-export function tokenHashMatches(stored: string, presented: string): boolean {
-  const a = Buffer.from(stored);
-  const b = Buffer.from(presented);
-  return a.length > 0 && a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** What the account may still spend: posted balance, less reservations, plus its overdraft. */
@@ -168,7 +165,13 @@ function decideTransfer(command: TransferMoney, view: LedgerView, context: Decid
   );
   const debit = view.accountByIban(command.debitIban);
   const credit = view.accountByIban(command.creditIban);
-  const rejection = transferRejection(command, debit, credit, context.screening?.get(command.commandId));
+  const rejection = transferRejection(
+    command,
+    debit,
+    credit,
+    context.screening?.get(command.commandId),
+    context.tokenHashMatches,
+  );
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(debit && credit, "accounts exist when the transfer is not rejected");
   const pending = command.pendingTimeoutMs !== undefined;
@@ -234,6 +237,7 @@ function pendingRejection(
   pending: PendingTransferState | undefined,
   view: LedgerView,
   nowMs: number,
+  tokenHashMatches: DecideContext["tokenHashMatches"],
 ): RejectionReason | undefined {
   if (!pending) return "pending_transfer_not_found";
   const auth = command.authorization;
@@ -284,7 +288,7 @@ function decidePost(command: PostPendingTransfer, view: LedgerView, context: Dec
     "post amount validated at the edge",
   );
   const pending = view.pendingTransfer(command.pendingId);
-  const rejection = pendingRejection(command, pending, view, context.nowMs);
+  const rejection = pendingRejection(command, pending, view, context.nowMs, context.tokenHashMatches);
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(pending, "pending transfer exists when not rejected");
   if (command.amount !== undefined && command.amount > pending.amount)
@@ -297,7 +301,13 @@ function decidePost(command: PostPendingTransfer, view: LedgerView, context: Dec
 function decideVoid(command: VoidPendingTransfer, view: LedgerView, context: DecideContext): LedgerEvent[] {
   const pending = view.pendingTransfer(command.pendingId);
   // Voiding releases a reservation, so it is allowed after the timeout too (that is what the sweeper does).
-  const rejection = pendingRejection(command, pending, view, Number.NEGATIVE_INFINITY);
+  const rejection = pendingRejection(
+    command,
+    pending,
+    view,
+    Number.NEGATIVE_INFINITY,
+    context.tokenHashMatches,
+  );
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(pending, "pending transfer exists when not rejected");
   const phase = command.cause === "expired" || context.nowMs >= pending.expiresAtMs ? "expired" : "voided";

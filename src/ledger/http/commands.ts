@@ -1,32 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Principal } from "../../platform/http/auth.ts";
 import { requireRole } from "../../platform/http/auth.ts";
-import { ProblemError } from "../../platform/http/problems.ts";
-import type { CommandStatus } from "../notifications.ts";
-import { isStaff, type LedgerHttpDeps, principalOf } from "./common.ts";
-
-/** A command's status as its issuer (or staff) may see it; anyone else gets 404. */
-export async function visibleCommandStatus(deps: LedgerHttpDeps, principal: Principal, id: string) {
-  const stored = await deps.queries.outcome(id);
-  if (stored && (stored.actorId === principal.userId || isStaff(principal))) {
-    return {
-      id,
-      status: stored.status,
-      ...(stored.reason === undefined ? {} : { reason: stored.reason }),
-      ...stored.result,
-    } as {
-      id: string;
-      status: CommandStatus;
-      reason?: string;
-      iban?: string;
-      [field: string]: string | undefined;
-    };
-  }
-  if (!stored && deps.accepted.has(id, principal.userId)) return { id, status: "PENDING" as CommandStatus };
-  throw new ProblemError("not_found", { detail: "No such command" });
-}
+import { type LedgerHttpDeps, principalOf } from "./common.ts";
 
 export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -43,7 +19,7 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
       config: { openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
-    async (request) => visibleCommandStatus(deps, principalOf(request), request.params.id),
+    async (request) => deps.commands.commandStatus(principalOf(request), request.params.id),
   );
 
   app.get(

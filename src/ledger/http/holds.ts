@@ -4,121 +4,18 @@
  * pending sweeper. Every call is a ledger command with a client-chosen id, so holds have the
  * transfers' idempotency (same id and payload: the first outcome; another payload: 409), outcomes
  * (`Prefer: wait`, `GET /v1/commands/{id}`) and authorization (owner of the debited account, or its
- * token).
+ * token). The commands themselves go through the ledger's command service, like GraphQL's.
  */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isStaff, type Principal } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
-import { fingerprintOf } from "../command-gateway.ts";
-import type { Authorization, PostPendingTransfer, VoidPendingTransfer } from "../domain/types.ts";
+import { holdInput, postHoldInput, voidHoldInput } from "../inputs.ts";
 import type { HoldView, LedgerQueries } from "../queries.ts";
-import {
-  amountInput,
-  amountOrFail,
-  hashToken,
-  type LedgerHttpDeps,
-  preferredWaitMs,
-  principalOf,
-  sendAnswer,
-  submissionReply,
-} from "./common.ts";
-import { assertMayTransfer, transferCommand, transferInput } from "./transfers.ts";
-
-const tokenInput = z.string().min(1).max(128).describe("The debited account's secret token");
-
-export function holdInput(timeoutMsMax: number) {
-  return transferInput.extend({
-    id: z.uuid().describe("Client-chosen UUID: the hold id and the idempotency key"),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1)
-      .max(timeoutMsMax)
-      .describe("Milliseconds until the hold expires: unless posted before, it is voided then"),
-  });
-}
-
-export const postHoldInput = z.strictObject({
-  id: z.uuid().describe("Client-chosen UUID of this post: the idempotency key"),
-  amount: amountInput
-    .optional()
-    .describe("Posts only this much (at most the held amount; the rest is released). Default: all of it"),
-  token: tokenInput.optional(),
-});
-
-export const voidHoldInput = z.strictObject({
-  id: z.uuid().describe("Client-chosen UUID of this void: the idempotency key"),
-  token: tokenInput.optional(),
-});
+import { type LedgerHttpDeps, outcomeReply, preferredWaitMs, principalOf, sendAnswer } from "./common.ts";
 
 export const holdParams = z.strictObject({ id: z.uuid().describe("The hold's id") });
-
-function authorizationOf(principal: Principal, token: string | undefined): Authorization {
-  return token === undefined
-    ? { kind: "owner", actorId: principal.userId }
-    : { kind: "token", actorId: principal.userId, tokenHash: hashToken(token) };
-}
-
-export function postHoldCommand(
-  holdId: string,
-  input: z.infer<typeof postHoldInput>,
-  principal: Principal,
-): PostPendingTransfer {
-  const amount = input.amount === undefined ? undefined : amountOrFail(input.amount, "amount");
-  const authorization = authorizationOf(principal, input.token);
-  return {
-    type: "PostPendingTransfer",
-    commandId: input.id,
-    fingerprint: fingerprintOf({
-      type: "PostPendingTransfer",
-      actor: principal.userId,
-      holdId,
-      amount,
-      token: authorization.kind === "token" ? authorization.tokenHash : undefined,
-    }),
-    pendingId: holdId,
-    ...(amount === undefined ? {} : { amount }),
-    authorization,
-  };
-}
-
-export function voidHoldCommand(
-  holdId: string,
-  input: z.infer<typeof voidHoldInput>,
-  principal: Principal,
-): VoidPendingTransfer {
-  const authorization = authorizationOf(principal, input.token);
-  return {
-    type: "VoidPendingTransfer",
-    commandId: input.id,
-    fingerprint: fingerprintOf({
-      type: "VoidPendingTransfer",
-      actor: principal.userId,
-      holdId,
-      token: authorization.kind === "token" ? authorization.tokenHash : undefined,
-    }),
-    pendingId: holdId,
-    cause: "voided",
-    authorization,
-  };
-}
-
-/**
- * Without a token only the owner of the debited account may post or void; to anyone else a hold
- * looks like a missing one (404). A hold not created yet is left to the ledger to answer.
- */
-export async function assertMayComplete(
-  queries: LedgerQueries,
-  command: PostPendingTransfer | VoidPendingTransfer,
-  principal: Principal,
-): Promise<void> {
-  if (command.authorization?.kind !== "owner") return;
-  const hold = await queries.hold(command.pendingId);
-  if (hold && (hold.kind !== "transfer" || hold.debitOwnerId !== principal.userId))
-    throw new ProblemError("not_found", { detail: "No such hold" });
-}
 
 /** The hold if `principal` is one of its parties (or staff); others get 404 as for a missing one. */
 export async function visibleHold(queries: LedgerQueries, principal: Principal, id: string) {
@@ -198,12 +95,9 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const { timeoutMs, ...input } = request.body;
-      const command = transferCommand(input, principal, "", timeoutMs);
-      await assertMayTransfer(deps.queries, command, principal);
-      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
-      const answer = submissionReply(submission, command.commandId, () => ({
+      const waitMs = preferredWaitMs(request, deps.waitMsMax);
+      const { command, outcome } = await deps.commands.hold(principalOf(request), request.body, waitMs);
+      const answer = outcomeReply(outcome, () => ({
         from: command.debitIban,
         to: command.creditIban,
         amount: command.amount.toString(),
@@ -258,16 +152,10 @@ function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const command = postHoldCommand(request.params.id, request.body, principal);
-      await assertMayComplete(deps.queries, command, principal);
-      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
-      const answer = submissionReply(
-        submission,
-        command.commandId,
-        () => ({ holdId: command.pendingId, holdStatus: "POSTED" }),
-        { holdId: command.pendingId },
-      );
+      const waitMs = preferredWaitMs(request, deps.waitMsMax);
+      const { params, body } = request;
+      const { outcome, holdId } = await deps.commands.postHold(principalOf(request), params.id, body, waitMs);
+      const answer = outcomeReply(outcome, () => ({ holdId, holdStatus: "POSTED" }), { holdId });
       return sendAnswer(reply, answer);
     },
   );
@@ -287,15 +175,13 @@ function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const command = voidHoldCommand(request.params.id, request.body, principal);
-      await assertMayComplete(deps.queries, command, principal);
-      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
-      const answer = submissionReply(
-        submission,
-        command.commandId,
-        (result) => ({ holdId: command.pendingId, holdStatus: (result.phase ?? "voided").toUpperCase() }),
-        { holdId: command.pendingId },
+      const waitMs = preferredWaitMs(request, deps.waitMsMax);
+      const { params, body } = request;
+      const { outcome, holdId } = await deps.commands.voidHold(principalOf(request), params.id, body, waitMs);
+      const answer = outcomeReply(
+        outcome,
+        (result) => ({ holdId, holdStatus: (result.phase ?? "voided").toUpperCase() }),
+        { holdId },
       );
       return sendAnswer(reply, answer);
     },

@@ -1,39 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { requireRole } from "../../platform/http/auth.ts";
-import { ProblemError } from "../../platform/http/problems.ts";
-import { fingerprintOf } from "../command-gateway.ts";
-import type { TransferMoney } from "../domain/types.ts";
-import { systemAccounts } from "../system-accounts.ts";
-import {
-  amountInput,
-  amountOrFail,
-  ibanInput,
-  ibanOrFail,
-  type LedgerHttpDeps,
-  preferredWaitMs,
-  principalOf,
-  sendAnswer,
-  submissionReply,
-} from "./common.ts";
-
-const operationBody = z.strictObject({
-  id: z.uuid().describe("Client-chosen UUID: the idempotency key"),
-  type: z.enum(["deposit", "withdrawal"]),
-  iban: ibanInput,
-  amount: amountInput,
-  branch: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/)
-    .describe("Branch name, lowercase letters, digits and dashes, e.g. amsterdam-centraal"),
-});
+import { operationInput } from "../inputs.ts";
+import { type LedgerHttpDeps, outcomeReply, preferredWaitMs, principalOf, sendAnswer } from "./common.ts";
 
 export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-
-  // A branch's cash account per asset is a system account, opened on first use.
-  const systemAccountIban = systemAccounts(deps);
 
   app.post(
     "/v1/operations",
@@ -41,7 +13,7 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
       schema: {
         tags: ["operations"],
         summary: "Cash deposit or withdrawal at a branch (teller or admin)",
-        body: operationBody,
+        body: operationInput,
         security: [{ bearer: [] }],
       },
       config: {
@@ -57,33 +29,14 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
       preHandler: [deps.authenticate, requireRole("teller", "admin")],
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const { id, type, branch } = request.body;
-      const iban = ibanOrFail(request.body.iban, "iban");
-      const amount = amountOrFail(request.body.amount, "amount");
-      const customer = await deps.queries.accountByIban(iban);
-      if (!customer) throw new ProblemError("not_found", { field: "iban", detail: "No such account" });
-      const cash = await systemAccountIban(`branch-cash:${branch}`, customer.asset);
-      const [debitIban, creditIban] = type === "deposit" ? [cash, iban] : [iban, cash];
-      const description = `${type === "deposit" ? "Cash deposit" : "Cash withdrawal"} at ${branch}`;
-      const command: TransferMoney = {
-        type: "TransferMoney",
-        commandId: id,
-        kind: type,
-        fingerprint: fingerprintOf({ type: "Operation", kind: type, iban, amount, branch }),
-        debitIban,
-        creditIban,
-        amount,
-        asset: customer.asset,
-        description,
-        authorization: { kind: "operator", actorId: principal.userId },
-      };
-      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
-      const answer = submissionReply(submission, id, () => ({
+      const { type, branch } = request.body;
+      const waitMs = preferredWaitMs(request, deps.waitMsMax);
+      const done = await deps.commands.operation(principalOf(request), request.body, waitMs);
+      const answer = outcomeReply(done.outcome, () => ({
         type,
-        iban,
-        amount: amount.toString(),
-        asset: customer.asset,
+        iban: done.iban,
+        amount: done.amount.toString(),
+        asset: done.asset,
         branch,
       }));
       return sendAnswer(reply, answer);

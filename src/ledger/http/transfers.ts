@@ -1,122 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Principal } from "../../platform/http/auth.ts";
-import { ProblemError } from "../../platform/http/problems.ts";
-import { fingerprintOf, resultFromStored } from "../command-gateway.ts";
-import type { Authorization, TransferMoney } from "../domain/types.ts";
-import type { CommandResult } from "../notifications.ts";
-import type { LedgerQueries } from "../queries.ts";
-import { systemOwnerPrefix } from "../system-accounts.ts";
-import {
-  amountInput,
-  amountOrFail,
-  assetCode,
-  descriptionInput,
-  hashToken,
-  ibanInput,
-  ibanOrFail,
-  isStaff,
-  type LedgerHttpDeps,
-  preferredWaitMs,
-  principalOf,
-  sendAnswer,
-  submissionReply,
-} from "./common.ts";
-
-export const transferInput = z.strictObject({
-  id: z.uuid().describe("Client-chosen UUID: the transfer id and the idempotency key"),
-  from: ibanInput,
-  to: ibanInput,
-  amount: amountInput,
-  asset: assetCode,
-  description: descriptionInput.optional(),
-  token: z.string().min(1).max(128).optional().describe("The source account's secret token"),
-});
-type TransferInput = z.infer<typeof transferInput>;
-
-/** A customer's transfer; with `pendingTimeoutMs` a hold (two-phase transfer, see holds.ts). */
-export function transferCommand(
-  input: TransferInput,
-  principal: Principal,
-  fieldPrefix: string,
-  pendingTimeoutMs?: number,
-): TransferMoney {
-  const debitIban = ibanOrFail(input.from, `${fieldPrefix}from`);
-  const creditIban = ibanOrFail(input.to, `${fieldPrefix}to`);
-  const amount = amountOrFail(input.amount, `${fieldPrefix}amount`);
-  const description = input.description ?? "";
-  const authorization: Authorization =
-    input.token === undefined
-      ? { kind: "owner", actorId: principal.userId }
-      : { kind: "token", actorId: principal.userId, tokenHash: hashToken(input.token) };
-  return {
-    type: "TransferMoney",
-    commandId: input.id,
-    kind: "transfer",
-    // The token is part of the request's meaning but only its hash is kept.
-    fingerprint: fingerprintOf({
-      type: "TransferMoney",
-      actor: principal.userId,
-      debitIban,
-      creditIban,
-      amount,
-      asset: input.asset,
-      description,
-      token: authorization.kind === "token" ? authorization.tokenHash : undefined,
-      // Only holds carry the key, so fingerprints of plain transfers stay what they were.
-      ...(pendingTimeoutMs === undefined ? {} : { pendingTimeoutMs }),
-    }),
-    debitIban,
-    creditIban,
-    amount,
-    asset: input.asset,
-    description,
-    authorization,
-    ...(pendingTimeoutMs === undefined ? {} : { pendingTimeoutMs }),
-  };
-}
-
-/** Without a token only the owner may move money; to anyone else the account does not exist. */
-export async function assertMayDebit(queries: LedgerQueries, command: TransferMoney, principal: Principal) {
-  if (command.authorization.kind !== "owner") return;
-  const owner = await queries.ownerOfIban(command.debitIban);
-  if (owner !== principal.userId)
-    throw new ProblemError("not_found", { field: "from", detail: "No such account" });
-}
-
-/**
- * System accounts (branch cash, payments clearing, gateway settlement…) move money only through
- * their own operations: a customer who sends to one would hand money to the bank's books with no
- * payment behind it. Staff may (corrections). Owners are cached, so this costs no round trip after
- * the first transfer to an IBAN, and it shares the batched lookup of the debit check before that.
- */
-export async function assertMayCredit(
-  queries: LedgerQueries,
-  command: TransferMoney,
-  principal: Principal,
-  field = "to",
-) {
-  if (isStaff(principal)) return;
-  const owner = await queries.ownerOfIban(command.creditIban);
-  if (owner?.startsWith(systemOwnerPrefix))
-    throw new ProblemError("system_account", {
-      field,
-      detail: `${command.creditIban} is a system account of the bank; send to a customer's account instead`,
-    });
-}
-
-/** Both checks of a customer's transfer, looked up together. */
-export async function assertMayTransfer(
-  queries: LedgerQueries,
-  command: TransferMoney,
-  principal: Principal,
-) {
-  await Promise.all([
-    assertMayDebit(queries, command, principal),
-    assertMayCredit(queries, command, principal),
-  ]);
-}
+import { transferInput } from "../inputs.ts";
+import { type LedgerHttpDeps, outcomeReply, preferredWaitMs, principalOf, sendAnswer } from "./common.ts";
 
 export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -146,11 +32,9 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const command = transferCommand(request.body, principal, "");
-      await assertMayTransfer(deps.queries, command, principal);
-      const submission = await deps.gateway.submit(command, preferredWaitMs(request, deps.waitMsMax));
-      const answer = submissionReply(submission, command.commandId, () => ({
+      const waitMs = preferredWaitMs(request, deps.waitMsMax);
+      const { command, outcome } = await deps.commands.transfer(principalOf(request), request.body, waitMs);
+      const answer = outcomeReply(outcome, () => ({
         from: command.debitIban,
         to: command.creditIban,
         amount: command.amount.toString(),
@@ -182,38 +66,8 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
       preHandler: deps.authenticate,
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const commands = request.body.transfers.map((input, i) =>
-        transferCommand(input, principal, `transfers/${i}/`),
-      );
-      await Promise.all(
-        commands.map((command, i) => assertMayCredit(deps.queries, command, principal, `transfers/${i}/to`)),
-      );
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
-      const stored = await deps.queries.outcomes(commands.map((c) => c.commandId));
-      const known = new Map<string, CommandResult>(stored.map((s) => [s.commandId, resultFromStored(s)]));
-      const fresh = commands.filter((c) => !known.has(c.commandId));
-      const waiters = waitMs > 0 ? fresh.map((c) => deps.notifications.waitFor(c.commandId, waitMs)) : [];
-      try {
-        await deps.gateway.submitMany(fresh);
-      } catch (error) {
-        for (const waiter of waiters) waiter.cancel();
-        throw error;
-      }
-      const decided = new Map(known);
-      for (const [i, result] of (await Promise.all(waiters.map((w) => w.promise))).entries()) {
-        const command = fresh[i];
-        if (command && result) decided.set(command.commandId, result);
-      }
-      const results = commands.map((command) => {
-        const result = decided.get(command.commandId);
-        if (!result) return { id: command.commandId, status: "PENDING" };
-        if (result.fingerprint !== command.fingerprint)
-          return { id: command.commandId, status: "FAILED", reason: "conflict" };
-        return result.status === "CONFIRMED"
-          ? { id: command.commandId, status: "CONFIRMED" }
-          : { id: command.commandId, status: "FAILED", reason: result.reason };
-      });
+      const results = await deps.commands.transferBatch(principalOf(request), request.body.transfers, waitMs);
       return reply.code(waitMs > 0 ? 200 : 202).send({ results });
     },
   );

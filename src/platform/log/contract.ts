@@ -47,55 +47,74 @@ async function waitFor(
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const tpKey = (r: { topic: string; partition: number }): string => `${r.topic}/${r.partition}`;
 
+/** What every group of contract tests uses; `log` and `harness` are set before the first test runs. */
+interface ContractSuite {
+  readonly name: string;
+  log: Log;
+  harness: LogContractHarness;
+}
+
+const consumerOptions = (groupId: string, topics: string[], extra: Partial<ConsumerOptions> = {}) => ({
+  groupId,
+  topics,
+  batchSizeMax: 100,
+  fetchWaitMaxMs: 50,
+  startFrom: "earliest" as const,
+  ...extra,
+});
+const neverFails = () => ({ stop: true as const });
+
 export function logContract(name: string, createHarness: () => Promise<LogContractHarness>): void {
-  let harness: LogContractHarness;
-  let log: Log;
+  const suite = { name } as ContractSuite;
 
   before(async () => {
-    harness = await createHarness();
-    log = await harness.open();
+    suite.harness = await createHarness();
+    suite.log = await suite.harness.open();
   });
   after(async () => {
-    await log.close();
-    await harness.close();
+    await suite.log.close();
+    await suite.harness.close();
   });
 
-  const consumerOptions = (groupId: string, topics: string[], extra: Partial<ConsumerOptions> = {}) => ({
-    groupId,
-    topics,
-    batchSizeMax: 100,
-    fetchWaitMaxMs: 50,
-    startFrom: "earliest" as const,
-    ...extra,
-  });
-  const neverFails = () => ({ stop: true as const });
+  producerContract(suite);
+  concurrentProducersContract(suite);
+  adminAndConsumerContract(suite);
+  wakeAndStartContract(suite);
+  groupContract(suite);
+  failureContract(suite);
+  durabilityContract(suite);
+}
+
+/** Appends: dense offsets, record contents, the key partitioner. */
+function producerContract(suite: ContractSuite): void {
+  const { name } = suite;
 
   test(`${name}: offsets are dense, start at 0 and keep the order of a call per partition`, async () => {
     const spec = topicSpec(1);
-    await log.admin().createTopics([spec]);
-    const first = await log.producer().send([0, 1, 2].map((i) => record(spec.name, `k${i}`, `v${i}`)));
-    const second = await log.producer().send([3, 4].map((i) => record(spec.name, `k${i}`, `v${i}`)));
+    await suite.log.admin().createTopics([spec]);
+    const first = await suite.log.producer().send([0, 1, 2].map((i) => record(spec.name, `k${i}`, `v${i}`)));
+    const second = await suite.log.producer().send([3, 4].map((i) => record(spec.name, `k${i}`, `v${i}`)));
     assert.deepEqual(
       [...first, ...second].map((p) => p.offset),
       [0n, 1n, 2n, 3n, 4n],
     );
-    const read = await log.read(spec.name, 0, 0n, 100);
+    const read = await suite.log.read(spec.name, 0, 0n, 100);
     assert.deepEqual(
       read.map((r) => [r.offset, r.key, text(r.value)]),
       [0, 1, 2, 3, 4].map((i) => [BigInt(i), `k${i}`, `v${i}`]),
     );
-    assert.deepEqual(await log.read(spec.name, 0, 3n, 1).then((rs) => rs.map((r) => r.offset)), [3n]);
-    assert.deepEqual(await log.admin().endOffsets(spec.name), [5n]);
+    assert.deepEqual(await suite.log.read(spec.name, 0, 3n, 1).then((rs) => rs.map((r) => r.offset)), [3n]);
+    assert.deepEqual(await suite.log.admin().endOffsets(spec.name), [5n]);
   });
 
   test(`${name}: records keep key, value, headers and get a timestamp`, async () => {
     const spec = topicSpec(1);
-    await log.admin().createTopics([spec]);
+    await suite.log.admin().createTopics([spec]);
     const value = Uint8Array.from([0, 255, 1, 128]);
-    await log
+    await suite.log
       .producer()
       .send([{ topic: spec.name, key: "ключ-€", value, headers: { "trace-id": "abc", e: "" } }]);
-    const [read] = await log.read(spec.name, 0, 0n, 10);
+    const [read] = await suite.log.read(spec.name, 0, 0n, 10);
     assert.ok(read);
     assert.equal(read.key, "ключ-€");
     assert.deepEqual([...read.value], [...value]);
@@ -107,27 +126,34 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
 
   test(`${name}: a key's partition is stable and equals Kafka's murmur2 partitioner`, async () => {
     const spec = topicSpec(7);
-    await log.admin().createTopics([spec]);
+    await suite.log.admin().createTopics([spec]);
     const keys = Array.from({ length: 50 }, (_, i) => `account-${i}`);
-    const positions = await log.producer().send(keys.map((k) => record(spec.name, k, "x")));
-    const again = await log.producer().send(keys.map((k) => record(spec.name, k, "y")));
+    const positions = await suite.log.producer().send(keys.map((k) => record(spec.name, k, "x")));
+    const again = await suite.log.producer().send(keys.map((k) => record(spec.name, k, "y")));
     positions.forEach((p, i) => {
       assert.equal(p.partition, partitionForKey(keys[i] as string, 7));
       assert.equal(again[i]?.partition, p.partition);
     });
     assert.ok(new Set(positions.map((p) => p.partition)).size > 3, "keys spread over partitions");
-    const explicit = await log.producer().send([{ ...record(spec.name, "account-1", "z"), partition: 6 }]);
+    const explicit = await suite.log
+      .producer()
+      .send([{ ...record(spec.name, "account-1", "z"), partition: 6 }]);
     assert.equal(explicit[0]?.partition, 6);
   });
+}
+
+/** Producers appending at once. */
+function concurrentProducersContract(suite: ContractSuite): void {
+  const { name } = suite;
 
   test(`${name}: concurrent producers get dense, unique offsets per partition`, async () => {
     const spec = topicSpec(3);
-    await log.admin().createTopics([spec]);
+    await suite.log.admin().createTopics([spec]);
     const callers = 40;
     const perCall = 25;
     const results = await Promise.all(
       Array.from({ length: callers }, (_, c) =>
-        log
+        suite.log
           .producer()
           .send(
             Array.from({ length: perCall }, (_, i) =>
@@ -147,7 +173,7 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
         byPartition.set(p.partition, [...(byPartition.get(p.partition) ?? []), p.offset]);
       }
     }
-    const ends = await log.admin().endOffsets(spec.name);
+    const ends = await suite.log.admin().endOffsets(spec.name);
     let total = 0;
     for (const [partition, offsets] of byPartition) {
       const sorted = offsets.toSorted((a, b) => (a < b ? -1 : 1));
@@ -163,48 +189,55 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
     // Every value sits at the offset the producer was told.
     for (const [c, positions] of results.entries()) {
       for (const [i, p] of positions.entries()) {
-        const [stored] = await log.read(spec.name, p.partition, p.offset, 1);
+        const [stored] = await suite.log.read(spec.name, p.partition, p.offset, 1);
         assert.equal(stored && text(stored.value), `${c}:${i}`);
       }
     }
   });
+}
+
+/** Topic administration, and one consumer reading in order. */
+function adminAndConsumerContract(suite: ContractSuite): void {
+  const { name } = suite;
 
   test(`${name}: admin creates topics idempotently, lists and deletes them`, async () => {
     const spec = topicSpec(4);
-    await log.admin().createTopics([spec]);
-    await log.admin().createTopics([{ ...spec, partitions: 9 }]);
-    const listed = (await log.admin().listTopics()).find((t) => t.name === spec.name);
+    await suite.log.admin().createTopics([spec]);
+    await suite.log.admin().createTopics([{ ...spec, partitions: 9 }]);
+    const listed = (await suite.log.admin().listTopics()).find((t) => t.name === spec.name);
     assert.deepEqual(listed, {
       name: spec.name,
       partitions: 4,
       replicationFactor: 1,
       config: { "retention.ms": String(spec.retentionMs), "cleanup.policy": "delete" },
     });
-    await log.producer().send([record(spec.name, "a", "1")]);
-    assert.deepEqual(await log.admin().committedOffsets("nobody", spec.name), [
+    await suite.log.producer().send([record(spec.name, "a", "1")]);
+    assert.deepEqual(await suite.log.admin().committedOffsets("nobody", spec.name), [
       undefined,
       undefined,
       undefined,
       undefined,
     ]);
-    await log.admin().deleteTopics([spec.name]);
+    await suite.log.admin().deleteTopics([spec.name]);
     assert.equal(
-      (await log.admin().listTopics()).find((t) => t.name === spec.name),
+      (await suite.log.admin().listTopics()).find((t) => t.name === spec.name),
       undefined,
     );
-    await assert.rejects(log.producer().send([record(spec.name, "a", "1")]), { code: "unknown_topic" });
+    await assert.rejects(suite.log.producer().send([record(spec.name, "a", "1")]), { code: "unknown_topic" });
     // A topic created again under the same name starts empty.
-    await log.admin().createTopics([spec]);
-    assert.deepEqual(await log.admin().endOffsets(spec.name), [0n, 0n, 0n, 0n]);
+    await suite.log.admin().createTopics([spec]);
+    assert.deepEqual(await suite.log.admin().endOffsets(spec.name), [0n, 0n, 0n, 0n]);
   });
 
   test(`${name}: a consumer gets every record in order per partition and commits after the batch`, async () => {
     const spec = topicSpec(3);
-    await log.admin().createTopics([spec]);
-    await log.producer().send(Array.from({ length: 250 }, (_, i) => record(spec.name, `k${i % 13}`, `${i}`)));
+    await suite.log.admin().createTopics([spec]);
+    await suite.log
+      .producer()
+      .send(Array.from({ length: 250 }, (_, i) => record(spec.name, `k${i % 13}`, `${i}`)));
     const seen: LogRecord[] = [];
     let largestBatch = 0;
-    const consumer = log.consumer(consumerOptions("g-order", [spec.name], { batchSizeMax: 40 }));
+    const consumer = suite.log.consumer(consumerOptions("g-order", [spec.name], { batchSizeMax: 40 }));
     await consumer.start(async (records) => {
       largestBatch = Math.max(largestBatch, records.length);
       seen.push(...records);
@@ -222,35 +255,76 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
       );
     }
     assert.deepEqual(
-      await log.admin().committedOffsets("g-order", spec.name),
-      await log.admin().endOffsets(spec.name),
+      await suite.log.admin().committedOffsets("g-order", spec.name),
+      await suite.log.admin().endOffsets(spec.name),
     );
   });
+}
+
+/** How fast an append reaches a consumer, and where a new group starts. */
+function wakeAndStartContract(suite: ContractSuite): void {
+  const { name } = suite;
 
   test(`${name}: an append wakes a waiting consumer at once`, async () => {
     const spec = topicSpec(1);
-    await log.admin().createTopics([spec]);
+    await suite.log.admin().createTopics([spec]);
     const arrivals: number[] = [];
-    const consumer = log.consumer(consumerOptions("g-wake", [spec.name], { fetchWaitMaxMs: 5_000 }));
+    const consumer = suite.log.consumer(consumerOptions("g-wake", [spec.name], { fetchWaitMaxMs: 5_000 }));
     await consumer.start(async (records) => {
       for (const _ of records) arrivals.push(Date.now());
     }, neverFails);
     await sleep(30);
     const sentAt = Date.now();
-    await log.producer().send([record(spec.name, "k", "v")]);
+    await suite.log.producer().send([record(spec.name, "k", "v")]);
     await waitFor(() => arrivals.length === 1, "the record", 4_000);
     await consumer.stop();
     assert.ok((arrivals[0] as number) - sentAt < 1_000, `woke after ${(arrivals[0] as number) - sentAt} ms`);
   });
 
+  test(`${name}: startFrom earliest reads history, latest only what comes after joining`, async () => {
+    const spec = topicSpec(2);
+    await suite.log.admin().createTopics([spec]);
+    await suite.log
+      .producer()
+      .send(Array.from({ length: 10 }, (_, i) => record(spec.name, `k${i}`, `old-${i}`)));
+    const earliest: string[] = [];
+    const latest: string[] = [];
+    const fromEarliest = suite.log.consumer(
+      consumerOptions("g-earliest", [spec.name], { startFrom: "earliest" }),
+    );
+    const fromLatest = suite.log.consumer(consumerOptions("g-latest", [spec.name], { startFrom: "latest" }));
+    await fromEarliest.start(async (rs) => void earliest.push(...rs.map((r) => text(r.value))), neverFails);
+    await fromLatest.start(async (rs) => void latest.push(...rs.map((r) => text(r.value))), neverFails);
+    await suite.log
+      .producer()
+      .send(Array.from({ length: 4 }, (_, i) => record(spec.name, `k${i}`, `new-${i}`)));
+    await waitFor(() => earliest.length === 14 && latest.length === 4, "both groups");
+    await Promise.all([fromEarliest.stop(), fromLatest.stop()]);
+    assert.deepEqual(latest.toSorted(), ["new-0", "new-1", "new-2", "new-3"]);
+    // A committed offset wins over startFrom.
+    await suite.log.producer().send([record(spec.name, "k0", "newer")]);
+    const rejoined = suite.log.consumer(consumerOptions("g-latest", [spec.name], { startFrom: "earliest" }));
+    const afterRejoin: string[] = [];
+    await rejoined.start(async (rs) => void afterRejoin.push(...rs.map((r) => text(r.value))), neverFails);
+    await waitFor(() => afterRejoin.length >= 1, "the newer record");
+    await sleep(30);
+    await rejoined.stop();
+    assert.deepEqual(afterRejoin, ["newer"]);
+  });
+}
+
+/** Consumer groups sharing partitions across a rebalance. */
+function groupContract(suite: ContractSuite): void {
+  const { name } = suite;
+
   test(`${name}: a group shares partitions and rebalances without losing or doubling records`, async () => {
     const spec = topicSpec(6);
-    await log.admin().createTopics([spec]);
+    await suite.log.admin().createTopics([spec]);
     const handled = new Map<string, number>();
     const busy = new Set<string>();
     let overlaps = 0;
     const member = (id: string) => {
-      const consumer = log.consumer(consumerOptions("g-share", [spec.name], { batchSizeMax: 7 }));
+      const consumer = suite.log.consumer(consumerOptions("g-share", [spec.name], { batchSizeMax: 7 }));
       const start = () =>
         consumer.start(async (records) => {
           const partitions = new Set(records.map(tpKey));
@@ -271,7 +345,7 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
     const produce = async (count: number) => {
       const batch = Array.from({ length: count }, (_, i) => record(spec.name, `key-${produced + i}`, "v"));
       produced += count;
-      await log.producer().send(batch);
+      await suite.log.producer().send(batch);
     };
     const a = member("a");
     const b = member("b");
@@ -305,24 +379,29 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
     assert.deepEqual(doubles, [], "no record was handled twice");
     assert.equal(handled.size, produced);
     assert.deepEqual(
-      await log.admin().committedOffsets("g-share", spec.name),
-      await log.admin().endOffsets(spec.name),
+      await suite.log.admin().committedOffsets("g-share", spec.name),
+      await suite.log.admin().endOffsets(spec.name),
     );
   });
+}
+
+/** Failed batches: redelivery after backoff, stopping without committing. */
+function failureContract(suite: ContractSuite): void {
+  const { name } = suite;
 
   test(`${name}: a failed batch is redelivered after the backoff and nothing is committed before`, async () => {
     const spec = topicSpec(1);
-    await log.admin().createTopics([spec]);
-    await log.producer().send([1, 2, 3].map((i) => record(spec.name, "k", `${i}`)));
+    await suite.log.admin().createTopics([spec]);
+    await suite.log.producer().send([1, 2, 3].map((i) => record(spec.name, "k", `${i}`)));
     const deliveries: string[][] = [];
     const attempts: number[] = [];
     let committedDuringRetry: readonly (bigint | undefined)[] = [];
-    const consumer = log.consumer(consumerOptions("g-retry", [spec.name]));
+    const consumer = suite.log.consumer(consumerOptions("g-retry", [spec.name]));
     await consumer.start(
       async (records) => {
         deliveries.push(records.map((r) => text(r.value)));
         if (deliveries.length === 2)
-          committedDuringRetry = await log.admin().committedOffsets("g-retry", spec.name);
+          committedDuringRetry = await suite.log.admin().committedOffsets("g-retry", spec.name);
         if (deliveries.length < 3) throw new Error("transient");
       },
       (_error, attempt) => {
@@ -332,7 +411,7 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
     );
     await waitFor(() => deliveries.length >= 3, "a successful delivery");
     await waitFor(
-      async () => (await log.admin().committedOffsets("g-retry", spec.name))[0] === 3n,
+      async () => (await suite.log.admin().committedOffsets("g-retry", spec.name))[0] === 3n,
       "the commit",
     );
     await consumer.stop();
@@ -347,10 +426,10 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
 
   test(`${name}: stopping on error commits nothing and leaves the group`, async () => {
     const spec = topicSpec(1);
-    await log.admin().createTopics([spec]);
-    await log.producer().send([record(spec.name, "k", "poison")]);
+    await suite.log.admin().createTopics([spec]);
+    await suite.log.producer().send([record(spec.name, "k", "poison")]);
     let calls = 0;
-    const consumer = log.consumer(consumerOptions("g-stop", [spec.name]));
+    const consumer = suite.log.consumer(consumerOptions("g-stop", [spec.name]));
     await consumer.start(
       async () => {
         calls += 1;
@@ -362,48 +441,28 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
     await consumer.stop();
     await sleep(50);
     assert.equal(calls, 1);
-    assert.deepEqual(await log.admin().committedOffsets("g-stop", spec.name), [0n]);
+    assert.deepEqual(await suite.log.admin().committedOffsets("g-stop", spec.name), [0n]);
     // Another member of the group gets the record again.
-    const next = log.consumer(consumerOptions("g-stop", [spec.name]));
+    const next = suite.log.consumer(consumerOptions("g-stop", [spec.name]));
     const values: string[] = [];
     await next.start(async (records) => void values.push(...records.map((r) => text(r.value))), neverFails);
     await waitFor(() => values.length === 1, "redelivery to the next member");
     await next.stop();
     assert.deepEqual(values, ["poison"]);
   });
+}
 
-  test(`${name}: startFrom earliest reads history, latest only what comes after joining`, async () => {
-    const spec = topicSpec(2);
-    await log.admin().createTopics([spec]);
-    await log.producer().send(Array.from({ length: 10 }, (_, i) => record(spec.name, `k${i}`, `old-${i}`)));
-    const earliest: string[] = [];
-    const latest: string[] = [];
-    const fromEarliest = log.consumer(consumerOptions("g-earliest", [spec.name], { startFrom: "earliest" }));
-    const fromLatest = log.consumer(consumerOptions("g-latest", [spec.name], { startFrom: "latest" }));
-    await fromEarliest.start(async (rs) => void earliest.push(...rs.map((r) => text(r.value))), neverFails);
-    await fromLatest.start(async (rs) => void latest.push(...rs.map((r) => text(r.value))), neverFails);
-    await log.producer().send(Array.from({ length: 4 }, (_, i) => record(spec.name, `k${i}`, `new-${i}`)));
-    await waitFor(() => earliest.length === 14 && latest.length === 4, "both groups");
-    await Promise.all([fromEarliest.stop(), fromLatest.stop()]);
-    assert.deepEqual(latest.toSorted(), ["new-0", "new-1", "new-2", "new-3"]);
-    // A committed offset wins over startFrom.
-    await log.producer().send([record(spec.name, "k0", "newer")]);
-    const rejoined = log.consumer(consumerOptions("g-latest", [spec.name], { startFrom: "earliest" }));
-    const afterRejoin: string[] = [];
-    await rejoined.start(async (rs) => void afterRejoin.push(...rs.map((r) => text(r.value))), neverFails);
-    await waitFor(() => afterRejoin.length >= 1, "the newer record");
-    await sleep(30);
-    await rejoined.stop();
-    assert.deepEqual(afterRejoin, ["newer"]);
-  });
+/** What survives closing and reopening the log. */
+function durabilityContract(suite: ContractSuite): void {
+  const { name } = suite;
 
   test(`${name}: records and committed offsets survive closing and reopening the log`, async (t) => {
-    if (!harness.durable) {
+    if (!suite.harness.durable) {
       t.skip("adapter is not durable");
       return;
     }
     const spec = topicSpec(2);
-    const first = await harness.open();
+    const first = await suite.harness.open();
     await first.admin().createTopics([spec]);
     await first.producer().send(Array.from({ length: 20 }, (_, i) => record(spec.name, `k${i}`, `${i}`)));
     const handledBefore: string[] = [];
@@ -415,7 +474,7 @@ export function logContract(name: string, createHarness: () => Promise<LogContra
     await consumer.stop();
     await first.close();
 
-    const second = await harness.open();
+    const second = await suite.harness.open();
     try {
       assert.deepEqual(
         await second.admin().committedOffsets("g-durable", spec.name),

@@ -7,7 +7,7 @@ import {
   type TestPlatform,
   testAdmin,
 } from "../../../../test/support/platform.ts";
-import { createAccountCommand } from "../../../ledger/http/accounts.ts";
+import { createAccountCommand } from "../../../ledger/command-service.ts";
 import { commandToAvro } from "../../../ledger/schemas.ts";
 import { deadLetterHeaders } from "../consumer.ts";
 import { type DeadLetterView, previewJson } from "./http.ts";

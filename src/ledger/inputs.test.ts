@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { amountMax } from "../domain/money.ts";
-import { decimalUpToPattern, ibanPattern } from "./common.ts";
+import { amountMax } from "./domain/money.ts";
+import { decimalUpToPattern, ibanPattern } from "./inputs.ts";
 
 test("decimalUpToPattern matches exactly 1…max, without leading zeros", () => {
   for (const max of [1n, 9n, 10n, 305n, 1000n, 2099n]) {
