@@ -127,9 +127,7 @@ function createPaymentRoutes(root: FastifyInstance, deps: PaymentRoutesDeps): vo
               200: {
                 payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } },
               },
-              202: {
-                payment: { operation: "GET /v1/payments/:id", parameters: { id: "$response.body#/id" } },
-              },
+              // 202 is not linked: the processor may not have stored the payment yet.
             },
           },
         },

@@ -89,7 +89,8 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
           success: { 201: "Confirmed: the money is reserved", 202: "Accepted, not decided yet" },
           // 404: the source account is not the caller's (without a token).
           problems: ["not_found", "conflict", "command_failed", "system_account"],
-          links: { 201: holdLinks, 202: holdLinks },
+          // 202: not decided yet, so the hold may not exist: only its command is linked.
+          links: { 201: holdLinks, 202: commandLink },
         },
       },
       preHandler: deps.authenticate,
