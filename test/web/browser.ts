@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { pathToFileURL } from "node:url";
 import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
 import type { Log } from "../../src/platform/log/port.ts";
@@ -69,6 +70,23 @@ export async function startPlatform(): Promise<Platform> {
   if (module.testAdmin) platformAdmin = { ...module.testAdmin };
   // The standard plugins (GraphQL subscriptions, payments, dead letters…): what `npm start` serves.
   return module.startTestPlatform();
+}
+
+/**
+ * A suite's platform and Chromium: started before its tests, stopped after them. Read the fields
+ * inside tests (they are set by the `before` hook).
+ */
+export function platformAndBrowser(): { readonly platform: Platform; readonly browser: Browser } {
+  const started = {} as { platform: Platform; browser: Browser };
+  before(async () => {
+    started.platform = await startPlatform();
+    started.browser = await launchBrowser();
+  });
+  after(async () => {
+    await started.browser?.close();
+    await started.platform?.stop();
+  });
+  return started;
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -3,17 +3,14 @@
  * elsewhere), prefilled with the wallet's session token, and runs a query against the platform.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
+import { describe, it } from "node:test";
 import {
   customerWithAccount,
   desktop,
-  launchBrowser,
-  type Platform,
+  platformAndBrowser,
   screenshot,
   signInThroughUi,
   skipReason,
-  startPlatform,
   testPassword,
   uniqueUsername,
   watchConsole,
@@ -22,24 +19,13 @@ import {
 const reason = await skipReason();
 
 describe("GraphQL explorer in the browser", { skip: reason ?? false, timeout: 180_000 }, () => {
-  let platform: Platform;
-  let browser: Browser;
-
-  before(async () => {
-    platform = await startPlatform();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const started = platformAndBrowser();
 
   it("opens GraphiQL at /graphql and runs a query with the signed-in user's token", async () => {
-    const base = platform.url;
+    const base = started.platform.url;
     const username = uniqueUsername("explorer");
     const customer = await customerWithAccount(base, username);
-    const context = await browser.newContext(desktop);
+    const context = await started.browser.newContext(desktop);
     const console = watchConsole(context);
     const page = await context.newPage();
     const elsewhere: string[] = [];

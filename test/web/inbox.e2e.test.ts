@@ -4,19 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { describe, it } from "node:test";
+import type { Page } from "playwright-core";
 import {
   customerWithAccount,
   depositAsAdmin,
   desktop,
-  launchBrowser,
-  type Platform,
   phone,
+  platformAndBrowser,
   screenshot,
   signInThroughUi,
   skipReason,
-  startPlatform,
   testPassword,
   uniqueUsername,
   watchConsole,
@@ -39,28 +37,17 @@ async function signOut(page: Page): Promise<void> {
 }
 
 describe("notification inbox in the browser", { skip: reason ?? false, timeout: 180_000 }, () => {
-  let platform: Platform;
-  let browser: Browser;
-
-  before(async () => {
-    platform = await startPlatform();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const started = platformAndBrowser();
 
   it("keeps notifications and the unread count across signing out and in; new ones arrive live", async () => {
-    const base = platform.url;
+    const base = started.platform.url;
     const aliceName = uniqueUsername("alice");
     const alice = await customerWithAccount(base, aliceName);
     const bob = await customerWithAccount(base, uniqueUsername("bob"));
     await depositAsAdmin(base, alice.iban, "10000");
     await transfer(base, alice.token, alice.iban, bob.iban, "1234");
 
-    const context = await browser.newContext(desktop);
+    const context = await started.browser.newContext(desktop);
     const console = watchConsole(context);
     const page = await context.newPage();
     await signInThroughUi(page, base, aliceName, testPassword);
@@ -94,7 +81,7 @@ describe("notification inbox in the browser", { skip: reason ?? false, timeout: 
     await context.close();
 
     // The Activity page on a phone, after signing in again.
-    const phoneContext = await browser.newContext(phone);
+    const phoneContext = await started.browser.newContext(phone);
     const phonePage = await phoneContext.newPage();
     await signInThroughUi(phonePage, base, aliceName, testPassword);
     await phonePage.goto(`${base}/notifications`);

@@ -4,18 +4,15 @@
  * user's transfer showing up live in another user's balance, in a second browser context.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
+import { describe, it } from "node:test";
 import {
   depositAsAdmin,
   desktop,
-  launchBrowser,
   openAccountThroughUi,
-  type Platform,
   phone,
+  platformAndBrowser,
   registerThroughUi,
   skipReason,
-  startPlatform,
   transferThroughUi,
   uniqueUsername,
   watchConsole,
@@ -24,24 +21,13 @@ import {
 const reason = await skipReason();
 
 describe("wallet in the browser", { skip: reason ?? false, timeout: 180_000 }, () => {
-  let platform: Platform;
-  let browser: Browser;
-
-  before(async () => {
-    platform = await startPlatform();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const started = platformAndBrowser();
 
   it("registers, opens an account, receives a deposit live, transfers and finds it in history", async () => {
-    const context = await browser.newContext(phone);
+    const context = await started.browser.newContext(phone);
     const console = watchConsole(context);
     const page = await context.newPage();
-    const base = platform.url;
+    const base = started.platform.url;
 
     await registerThroughUi(page, base, uniqueUsername("alice"));
     const alice = await openAccountThroughUi(page, base);
@@ -93,9 +79,9 @@ describe("wallet in the browser", { skip: reason ?? false, timeout: 180_000 }, (
   });
 
   it("shows one user's transfer live in another user's balance", async () => {
-    const base = platform.url;
-    const senderContext = await browser.newContext(desktop);
-    const receiverContext = await browser.newContext(phone);
+    const base = started.platform.url;
+    const senderContext = await started.browser.newContext(desktop);
+    const receiverContext = await started.browser.newContext(phone);
     const senderConsole = watchConsole(senderContext);
     const receiverConsole = watchConsole(receiverContext);
     const sender = await senderContext.newPage();
