@@ -99,6 +99,31 @@ export function outcomeInWords(outcome: string): string {
   return words[outcome] ?? outcome.replace(/_/g, " ");
 }
 
+/** Outcomes after which the gateway still owed its answer; the payment's status carries it later. */
+const answeredLater = new Set(["pending", "unknown"]);
+
+/**
+ * How an attempt ended, in words and tone. The attempt that held the payment when the gateway
+ * answered later (callback or status query) ended as the payment did, so say that instead of the
+ * stale "Accepted, finishing".
+ */
+export function attemptResult(
+  outcome: string,
+  payment: { status: Payment["status"]; held: boolean },
+): { words: string; tone: "good" | "warn" | "bad" } {
+  if (payment.held && answeredLater.has(outcome) && payment.status !== "PENDING") {
+    const settled = payment.status === "SUCCESS";
+    return {
+      words: `Accepted, then ${settled ? "succeeded" : payment.status === "REVERSED" ? "reversed" : "failed"}`,
+      tone: settled ? "good" : "bad",
+    };
+  }
+  if (outcome === "succeeded") return { words: outcomeInWords(outcome), tone: "good" };
+  if (outcome === "in_flight" || answeredLater.has(outcome))
+    return { words: outcomeInWords(outcome), tone: "warn" };
+  return { words: outcomeInWords(outcome), tone: "bad" };
+}
+
 export const paymentMethods = [
   { value: "", label: "Any method" },
   { value: "sepa_instant", label: "SEPA Instant" },

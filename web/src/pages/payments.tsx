@@ -212,7 +212,7 @@ function PaymentProgress(props: { id: string; onAgain: () => void }) {
       )}
       <details className="attempts-disclosure">
         <summary>How it was routed</summary>
-        <PaymentAttempts attempts={payment.attempts} />
+        <PaymentAttempts attempts={payment.attempts} status={payment.status} />
       </details>
       {payment.status !== "PENDING" && (
         <div className="row center-row">

@@ -75,7 +75,7 @@ function PaymentCard(props: { payment: Payment }) {
         </div>
       </dl>
       <h3>Attempts</h3>
-      <PaymentAttempts attempts={payment.attempts} showSkipped />
+      <PaymentAttempts attempts={payment.attempts} status={payment.status} showSkipped />
       {payment.tokenId && (
         <Link href={`/receipts/${encodeURIComponent(payment.tokenId)}`} className="text-link">
           Receipt and proof
