@@ -3,6 +3,7 @@
  * `LEDGERFLOW_*` environment variables once at start, validated and frozen.
  */
 import type { z } from "zod";
+import { grpcConfig } from "../api/grpc/config.ts";
 import { identityConfig } from "../identity/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
 import { notificationsConfig } from "../notifications/index.ts";
@@ -19,6 +20,7 @@ const sections: readonly ConfigSection[] = [
   paymentsConfig,
   tokensConfig,
   notificationsConfig,
+  grpcConfig,
 ];
 
 export const configSchema = configSchemaOf(sections);
@@ -31,7 +33,8 @@ export type Config = PlatformConfig &
   Infer<typeof ledgerConfig.sections> &
   Infer<typeof paymentsConfig.sections> &
   Infer<typeof tokensConfig.sections> &
-  Infer<typeof notificationsConfig.sections>;
+  Infer<typeof notificationsConfig.sections> &
+  Infer<typeof grpcConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */
 export function loadConfig(

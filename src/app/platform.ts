@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type pg from "pg";
 import pino from "pino";
+import { startGrpcServer } from "../api/grpc/server.ts";
 import type { IdentityApi } from "../identity/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
 import type { InboxApi } from "../notifications/index.ts";
@@ -140,6 +141,8 @@ export interface PlatformServices {
 export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
+  /** host:port of the gRPC API when the role serves HTTP and `grpc.port` is set. */
+  readonly grpcAddress: string | undefined;
   /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
   readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
@@ -333,6 +336,24 @@ async function serveHttp(
   return { app, url };
 }
 
+/** The gRPC edge beside HTTP, where HTTP is served and `grpc.port` is set; its host:port. */
+async function serveGrpc(
+  services: PlatformServices,
+  run: ModuleRun,
+  stops: ReturnType<typeof stopper>,
+): Promise<string | undefined> {
+  if (!run.abilities.http || services.config.grpc.port === undefined) return undefined;
+  const server = await startGrpcServer({
+    config: services.config.grpc,
+    ledger: services.ledger,
+    verifyToken: services.identity.verifyToken,
+    logger: services.logger,
+    ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
+  });
+  stops.add(() => server.stop());
+  return server.address;
+}
+
 /** The loopback metrics listener when `metrics.port` is configured; its URL. */
 async function serveMetrics(
   config: Readonly<Config>,
@@ -414,13 +435,19 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       stops.add(() => served.app.close());
       url = served.url;
     }
+    const grpcAddress = await serveGrpc(services, run, stops);
     const metricsUrl = await serveMetrics(config, base.metrics, logger, stops);
-    const running = [...(url ? ["http"] : []), ...startedModules.flatMap((m) => m.running)];
+    const running = [
+      ...(url ? ["http"] : []),
+      ...(grpcAddress ? ["grpc"] : []),
+      ...startedModules.flatMap((m) => m.running),
+    ];
     logger.info({ running }, "started");
     const adminPassword = started.identity.published.adminPassword;
     return {
       ...services,
       url,
+      grpcAddress,
       metricsUrl,
       database: infrastructure.database,
       adminPassword,
