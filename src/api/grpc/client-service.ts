@@ -4,7 +4,7 @@
  * subscriptions use it). Interactions and branches come from the insights read models; until that
  * context is wired here they answer UNIMPLEMENTED (and GetClient leaves them empty).
  */
-import type { ServerWritableStream } from "@grpc/grpc-js";
+import { Metadata, type ServerWritableStream } from "@grpc/grpc-js";
 import { type Problem, ProblemError, problem } from "../../platform/http/problems.ts";
 import { type Caller, callerOf, type EdgeContext, endStream, unary } from "./call.ts";
 import {
@@ -142,6 +142,8 @@ async function startWatch(edge: EdgeContext, call: WatchCall): Promise<void> {
     Math.max(0, Math.min(expiresAtMs - Date.now(), timerDelayMaxMs)),
   );
   expiry.unref();
+  // Response headers go out once the watch is live: a client that waits for them misses nothing after.
+  call.sendMetadata(new Metadata());
   // The caller cancelled or went away: nothing to send, only to let go.
   call.on("cancelled", stop);
   call.on("close", stop);
