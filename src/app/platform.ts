@@ -336,13 +336,26 @@ async function serveHttp(
   return { app, url };
 }
 
-/** The gRPC edge beside HTTP, where HTTP is served and `grpc.port` is set; its host:port. */
-async function serveGrpc(
+/** Where the role serves HTTP: the HTTP app (modules' routes and edges) and, when configured, gRPC. */
+async function serveEdges(
   services: PlatformServices,
+  routes: readonly RoutePlugin[],
+  options: PlatformOptions,
   run: ModuleRun,
   stops: ReturnType<typeof stopper>,
+): Promise<{ url: string | undefined; grpcAddress: string | undefined }> {
+  if (!run.abilities.http) return { url: undefined, grpcAddress: undefined };
+  const served = await serveHttp(services, routes, options);
+  stops.add(() => served.app.close());
+  return { url: served.url, grpcAddress: await serveGrpc(services, stops) };
+}
+
+/** The gRPC edge beside HTTP when `grpc.port` is set; its host:port. */
+async function serveGrpc(
+  services: PlatformServices,
+  stops: ReturnType<typeof stopper>,
 ): Promise<string | undefined> {
-  if (!run.abilities.http || services.config.grpc.port === undefined) return undefined;
+  if (services.config.grpc.port === undefined) return undefined;
   const server = await startGrpcServer({
     config: services.config.grpc,
     ledger: services.ledger,
@@ -425,17 +438,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       started.tokens,
       started.inbox,
     ];
-    let url: string | undefined;
-    if (run.abilities.http) {
-      const served = await serveHttp(
-        services,
-        startedModules.flatMap((m) => m.routes),
-        options,
-      );
-      stops.add(() => served.app.close());
-      url = served.url;
-    }
-    const grpcAddress = await serveGrpc(services, run, stops);
+    const routes = startedModules.flatMap((m) => m.routes);
+    const { url, grpcAddress } = await serveEdges(services, routes, options, run, stops);
     const metricsUrl = await serveMetrics(config, base.metrics, logger, stops);
     const running = [
       ...(url ? ["http"] : []),

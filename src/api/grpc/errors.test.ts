@@ -33,7 +33,11 @@ test("a problem keeps its code and field in trailers and in google.rpc.Status de
   assert.deepEqual(details, {
     code: status.INVALID_ARGUMENT,
     message: "to is not a valid IBAN",
-    errorInfo: { reason: "validation_failed", domain: "ledgerflow.dev", metadata: { field: "transfers/3/to" } },
+    errorInfo: {
+      reason: "validation_failed",
+      domain: "ledgerflow.dev",
+      metadata: { field: "transfers/3/to" },
+    },
     badRequest: { field_violations: [{ field: "transfers/3/to", description: "to is not a valid IBAN" }] },
   });
 });

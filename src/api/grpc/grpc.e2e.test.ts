@@ -17,7 +17,12 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../../test/support/platform.ts";
+import {
+  apiClient,
+  startTestPlatform,
+  type TestPlatform,
+  testAdmin,
+} from "../../../test/support/platform.ts";
 import { decodeStatusDetails } from "./errors.ts";
 import { loadLedgerflowProtos } from "./server.ts";
 
@@ -123,7 +128,10 @@ describe("commands", () => {
     assert.equal(missing.code, status.INVALID_ARGUMENT);
     assert.equal(missing.metadata.get("ledgerflow-field")[0], "id");
 
-    const badIban = await failure(ledger, "SendTransaction", alice, { ...transfer(randomUUID(), "100"), to: "NL00OPEN0000000000" });
+    const badIban = await failure(ledger, "SendTransaction", alice, {
+      ...transfer(randomUUID(), "100"),
+      to: "NL00OPEN0000000000",
+    });
     assert.equal(badIban.code, status.INVALID_ARGUMENT);
     assert.equal(badIban.metadata.get("ledgerflow-field")[0], "to");
 
@@ -186,7 +194,10 @@ describe("client data and the live stream", () => {
     const id = randomUUID();
     const sent = await api.as(alice).post("/v1/transfers", transfer(id, "700"));
     assert.equal(sent.status, 201, JSON.stringify(sent.body));
-    await waitUntil(() => events.some((e) => e.outcome?.id === id) && events.some((e) => e.balance_change?.command_id === id));
+    await waitUntil(
+      () =>
+        events.some((e) => e.outcome?.id === id) && events.some((e) => e.balance_change?.command_id === id),
+    );
     const outcome = events.find((e) => e.outcome?.id === id)?.outcome;
     assert.equal(outcome.status, "COMMAND_STATUS_CONFIRMED");
     const change = events.find((e) => e.balance_change?.command_id === id)?.balance_change;
@@ -240,7 +251,10 @@ describe("client data and the live stream", () => {
     );
     assert.equal(operations.next_page_token ?? "", "");
 
-    const everything = await call(clients, "GetClient", admin, { client_id: userIdOf(alice), page_size: 500 });
+    const everything = await call(clients, "GetClient", admin, {
+      client_id: userIdOf(alice),
+      page_size: 500,
+    });
     assert.equal(everything.client_id, userIdOf(alice));
     assert.equal(everything.accounts[0].iban, aliceIban);
     assert.equal(everything.operations.items.length, 1);
@@ -274,7 +288,10 @@ describe("reflection and health", () => {
     );
     // biome-ignore lint/suspicious/noExplicitAny: the loaded package is a tree of constructors
     const loaded = loadPackageDefinition(loadSync(reflectionProto, { keepCase: true })) as any;
-    const reflection: Client = new loaded.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+    const reflection: Client = new loaded.grpc.reflection.v1.ServerReflection(
+      address,
+      credentials.createInsecure(),
+    );
     try {
       // biome-ignore lint/suspicious/noExplicitAny: generated client method
       const stream = (reflection as any).ServerReflectionInfo();
@@ -286,7 +303,11 @@ describe("reflection and health", () => {
       const response = await answer;
       stream.end();
       const names = response.list_services_response.service.map((s: Message) => s.name);
-      for (const name of ["ledgerflow.v1.LedgerService", "ledgerflow.v1.ClientService", "grpc.health.v1.Health"])
+      for (const name of [
+        "ledgerflow.v1.LedgerService",
+        "ledgerflow.v1.ClientService",
+        "grpc.health.v1.Health",
+      ])
         assert.ok(names.includes(name), `${name} in ${names}`);
     } finally {
       reflection.close();
@@ -315,7 +336,12 @@ function metadataOf(token: string | undefined): Metadata {
   return metadata;
 }
 
-function invoke(client: Client, method: string, token: string | undefined, request: Message): Promise<Message> {
+function invoke(
+  client: Client,
+  method: string,
+  token: string | undefined,
+  request: Message,
+): Promise<Message> {
   return new Promise((resolve, reject) => {
     // biome-ignore lint/suspicious/noExplicitAny: generated client method
     (client as any)[method](
