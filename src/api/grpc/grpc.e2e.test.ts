@@ -17,11 +17,13 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { SignJWT } from "jose";
 import {
   apiClient,
   startTestPlatform,
   type TestPlatform,
   testAdmin,
+  testJwtSecret,
 } from "../../../test/support/platform.ts";
 import { decodeStatusDetails } from "./errors.ts";
 import { loadLedgerflowProtos } from "./server.ts";
@@ -39,6 +41,8 @@ let ledger: Client;
 let clients: Client;
 let health: Client;
 let address: string;
+/** Live `onBalanceChanged` registrations on the platform's real LedgerNotifications. */
+let balanceListeners = 0;
 
 // biome-ignore lint/suspicious/noExplicitAny: generated clients are untyped; tests read the messages
 type Message = Record<string, any>;
@@ -50,6 +54,7 @@ before(async () => {
   alice = await api.signUp("alice");
   bob = await api.signUp("bob");
   admin = await api.signIn(testAdmin.username, testAdmin.password);
+  countBalanceListeners();
   aliceIban = await openAccount(alice);
   bobIban = await openAccount(bob);
   const grpcAddress = platform.platform.grpcAddress;
@@ -207,7 +212,29 @@ describe("client data and the live stream", () => {
     assert.equal(events.find((e) => e.event === "outcome")?.event, "outcome");
     // Bob's balance change (the credit) is his, not Alice's.
     assert.ok(!events.some((e) => e.balance_change?.iban === bobIban));
+    assert.equal(balanceListeners, 1);
     stream.cancel();
+    // The last watch gone, the hub lets go of the notifier.
+    await waitUntil(() => balanceListeners === 0);
+  });
+
+  test("a stream ends with UNAUTHENTICATED when the access token that opened it expires", async () => {
+    // A token of Alice's that expires in 2 s, signed as the platform signs (the test platform's secret).
+    const claims = JSON.parse(Buffer.from(alice.split(".")[1] ?? "", "base64url").toString());
+    const nowS = Math.floor(Date.now() / 1000);
+    const shortLived = await new SignJWT({ username: claims.username, roles: claims.roles })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(claims.sub)
+      .setIssuer(claims.iss)
+      .setAudience(claims.aud)
+      .setIssuedAt(nowS)
+      .setExpirationTime(nowS + 2)
+      .sign(new TextEncoder().encode(testJwtSecret));
+    const startedMs = Date.now();
+    const error = await streamError(watch(shortLived, {}));
+    assert.equal(error.code, status.UNAUTHENTICATED);
+    assert.match(error.details, /expired/);
+    assert.ok(Date.now() - startedMs < 5_000);
   });
 
   test("another customer cannot watch or read a client: NOT_FOUND like an unknown client", async () => {
@@ -319,6 +346,22 @@ describe("reflection and health", () => {
     assert.equal(answer.status, "SERVING");
   });
 });
+
+/** Counts live registrations on the real notifications, to prove cancelled watches release them. */
+function countBalanceListeners(): void {
+  const notifications = platform.platform.notifications;
+  const register = notifications.onBalanceChanged.bind(notifications);
+  notifications.onBalanceChanged = (listener) => {
+    const unregister = register(listener);
+    balanceListeners += 1;
+    let registered = true;
+    return () => {
+      if (registered) balanceListeners -= 1;
+      registered = false;
+      return unregister();
+    };
+  };
+}
 
 function transfer(id: string, amount: string) {
   return { id, from: aliceIban, to: bobIban, amount, asset: "EUR", description: "gRPC" };
