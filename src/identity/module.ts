@@ -16,6 +16,7 @@ import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
 import { createArgon2Hasher } from "./passwords.ts";
+import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService } from "./service.ts";
 import { createAccessTokens } from "./tokens.ts";
@@ -169,8 +170,9 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const limiter = createConfiguredLoginLimiter(deps.redisUrl, clock, deps.logger, limitRulesOf(config));
     stops.add(() => limiter.close());
     const secretKey = new TextEncoder().encode(deps.jwtSecret);
+    const store = createPostgresUserStore(deps.pool);
     const service = createIdentityService({
-      store: createPostgresUserStore(deps.pool),
+      store,
       passwords: createHashingQueue(createArgon2Hasher(), {
         concurrencyMax: config.passwordHashConcurrencyMax,
         queuedMax: config.passwordHashQueuedMax,
@@ -194,11 +196,13 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       if (!admin.created) adminPassword = config.adminPassword;
     }
     const verifyToken: VerifyToken = (token) => tokens.verify(token);
+    const authenticate = authenticateWith(verifyToken);
     return {
-      published: { service, verifyToken, authenticate: authenticateWith(verifyToken), adminPassword },
+      published: { service, verifyToken, authenticate, adminPassword },
       routes: [
         async (app) => {
           await app.register(identityRoutes, { service });
+          await app.register(roleRoutes, { store, clock, authenticate });
         },
       ],
       running: ["identity"],
