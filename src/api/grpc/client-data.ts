@@ -1,8 +1,8 @@
 /**
  * A client's data for the gRPC edge, read through the ledger's door (`LedgerApi.queries`): accounts,
  * and the movements of all their accounts merged newest first, split into branch cash operations
- * and transactions (everything else). A client is a user id; customers see only themselves, staff
- * anyone, and another customer's id looks exactly like an unknown one.
+ * and transactions (everything else). A client is a user id; customers see only themselves, tellers,
+ * compliance, auditors and admins anyone, and another customer's id looks exactly like an unknown one.
  */
 import {
   type AccountState,
@@ -10,7 +10,7 @@ import {
   type LedgerQueries,
   systemOwnerPrefix,
 } from "../../ledger/index.ts";
-import { isStaff, type Principal } from "../../platform/http/auth.ts";
+import type { Principal, Role } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 
 export const pageSizeDefault = 50;
@@ -22,6 +22,13 @@ const scannedPerPageMax = 5_000;
 const pageTokenPattern = /^[0-9]{1,19}$/;
 const branchCashPrefix = `${systemOwnerPrefix}branch-cash:`;
 const clientIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Who may read any client (the issue's "tellers, compliance and admins"; auditors read everything). */
+const clientReaderRoles: readonly Role[] = ["teller", "compliance", "auditor", "admin"];
+
+export function readsAnyClient(principal: Principal): boolean {
+  return principal.roles.some((role) => clientReaderRoles.includes(role));
+}
 
 export type MovementKind = "transactions" | "operations";
 
@@ -47,7 +54,7 @@ export function clientIdFor(principal: Principal, requested: string | undefined)
       field: "client_id",
       detail: "client_id must be a user id (UUID)",
     });
-  if (clientId !== principal.userId && !isStaff(principal))
+  if (clientId !== principal.userId && !readsAnyClient(principal))
     throw new ProblemError("not_found", { field: "client_id", detail: "No such client" });
   return clientId;
 }
@@ -72,7 +79,7 @@ export function pageTokenOf(token: string | undefined): string | undefined {
   return token;
 }
 
-/** The client's accounts; staff asking for a client without any get not_found (no such client). */
+/** The client's accounts; a reader asking for a client without any gets not_found (no such client). */
 export async function clientAccounts(
   queries: LedgerQueries,
   principal: Principal,
