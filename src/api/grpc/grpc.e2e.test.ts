@@ -322,20 +322,30 @@ describe("reflection and health", () => {
     try {
       // biome-ignore lint/suspicious/noExplicitAny: generated client method
       const stream = (reflection as any).ServerReflectionInfo();
-      const answer = new Promise<Message>((resolve, reject) => {
-        stream.on("data", resolve);
+      const answers: Message[] = [];
+      const both = new Promise<void>((resolve, reject) => {
+        stream.on("data", (message: Message) => {
+          answers.push(message);
+          if (answers.length === 2) resolve();
+        });
         stream.on("error", reject);
       });
       stream.write({ list_services: "" });
-      const response = await answer;
+      // The error details' types are described too, so clients can decode grpc-status-details-bin.
+      stream.write({ file_containing_symbol: "google.rpc.BadRequest" });
+      await both;
       stream.end();
-      const names = response.list_services_response.service.map((s: Message) => s.name);
+      const names = answers[0]?.list_services_response.service.map((s: Message) => s.name);
       for (const name of [
         "ledgerflow.v1.LedgerService",
         "ledgerflow.v1.ClientService",
         "grpc.health.v1.Health",
       ])
         assert.ok(names.includes(name), `${name} in ${names}`);
+      assert.ok(
+        answers[1]?.file_descriptor_response?.file_descriptor_proto?.length > 0,
+        JSON.stringify(answers[1]),
+      );
     } finally {
       reflection.close();
     }

@@ -41,10 +41,16 @@ export interface StartedGrpcServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The API's files; google.rpc's are loaded too so that reflection can describe the error details a
+ * client finds in grpc-status-details-bin (grpcurl prints them then).
+ */
 export const protoFiles = [
   "ledgerflow/v1/ledger.proto",
   "ledgerflow/v1/clients.proto",
   "grpc/health/v1/health.proto",
+  "google/rpc/status.proto",
+  "google/rpc/error_details.proto",
 ];
 
 /** The loader options every side uses (server, tests, README): field names as written in the files. */
