@@ -29,6 +29,7 @@ import { decodeStatusDetails } from "./errors.ts";
 import { loadLedgerflowProtos } from "./server.ts";
 
 const messageBytesMax = 64 * 1024;
+const streamsPerConnectionMax = 4;
 
 let platform: TestPlatform;
 let api: ReturnType<typeof apiClient>;
@@ -41,6 +42,7 @@ let ledger: Client;
 let clients: Client;
 let health: Client;
 let address: string;
+let clientServiceConstructor: Constructor;
 /** Live `onBalanceChanged` registrations on the platform's real LedgerNotifications. */
 let balanceListeners = 0;
 
@@ -49,7 +51,7 @@ type Message = Record<string, any>;
 type Constructor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
 
 before(async () => {
-  platform = await startTestPlatform({ grpc: { port: 0, messageBytesMax } });
+  platform = await startTestPlatform({ grpc: { port: 0, messageBytesMax, streamsPerConnectionMax } });
   api = apiClient(platform.url);
   alice = await api.signUp("alice");
   bob = await api.signUp("bob");
@@ -65,6 +67,7 @@ before(async () => {
   const make = (ctor: Constructor) => new ctor(address, credentials.createInsecure());
   ledger = make(loaded.ledgerflow.v1.LedgerService);
   clients = make(loaded.ledgerflow.v1.ClientService);
+  clientServiceConstructor = loaded.ledgerflow.v1.ClientService;
   health = make(loaded.grpc.health.v1.Health);
 });
 
@@ -235,6 +238,47 @@ describe("client data and the live stream", () => {
     assert.equal(error.code, status.UNAUTHENTICATED);
     assert.match(error.details, /expired/);
     assert.ok(Date.now() - startedMs < 5_000);
+  });
+
+  test("a connection carries at most streamsPerConnectionMax calls at once; one more is not served while it is full", async () => {
+    // A channel of its own: one HTTP/2 connection whose streams this test alone uses.
+    const own = new clientServiceConstructor(address, credentials.createInsecure());
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: generated client method
+      const open = () => (own as any).WatchClient({}, metadataOf(alice)) as ClientReadableStream<Message>;
+      const live = (stream: ClientReadableStream<Message>) =>
+        new Promise<string>((resolve) => {
+          stream.once("metadata", () => resolve("live"));
+          stream.once("status", (s: Message) => resolve(`ended ${s.code}`));
+        });
+      const streams = Array.from({ length: streamsPerConnectionMax }, open);
+      for (const stream of streams) collect(stream);
+      assert.deepEqual(
+        await Promise.all(streams.map(live)),
+        streams.map(() => "live"),
+      );
+      const extra = open();
+      collect(extra);
+      const extraAnswer = live(extra);
+      const whileFull = await Promise.race([extraAnswer, sleep(500).then(() => "waiting")]);
+      assert.equal(whileFull, "waiting", "no call beyond the limit runs on the connection");
+      for (const stream of streams) stream.cancel();
+      // HTTP/2 refuses the surplus stream (grpc-js: RESOURCE_EXHAUSTED) or admits it once a place
+      // is free, depending on which the server sees first; either way the connection serves again.
+      assert.match(await extraAnswer, /^(live|ended 8)$/);
+      extra.cancel();
+      let next = "";
+      for (let attempt = 0; attempt < 20 && next !== "live"; attempt++) {
+        const stream = open();
+        collect(stream);
+        next = await live(stream);
+        stream.cancel();
+        if (next !== "live") await sleep(50);
+      }
+      assert.equal(next, "live");
+    } finally {
+      own.close();
+    }
   });
 
   test("another customer cannot watch or read a client: NOT_FOUND like an unknown client", async () => {
@@ -464,6 +508,10 @@ async function allTransactions(token: string): Promise<Message[]> {
 function userIdOf(accessToken: string): string {
   const payload = accessToken.split(".")[1] ?? "";
   return JSON.parse(Buffer.from(payload, "base64url").toString()).sub;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
