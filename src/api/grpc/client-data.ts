@@ -38,6 +38,8 @@ export interface Movement {
   readonly account: AccountState;
   /** The branch of a cash operation (undefined for a transaction). */
   readonly branch: string | undefined;
+  /** The counterparty's client, when it is a customer's account. */
+  readonly counterpartyClientId?: string | undefined;
 }
 
 export interface MovementPage {
@@ -159,5 +161,6 @@ async function classify(queries: LedgerQueries, movement: Movement): Promise<Mov
   const owner = await queries.ownerOfIban(movement.item.counterparty);
   if (owner?.startsWith(branchCashPrefix))
     return { ...movement, branch: owner.slice(branchCashPrefix.length) };
-  return movement;
+  if (owner === undefined || owner.startsWith(systemOwnerPrefix)) return movement;
+  return { ...movement, counterpartyClientId: owner };
 }

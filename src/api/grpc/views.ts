@@ -85,31 +85,29 @@ export function accountMessage(account: AccountState) {
   };
 }
 
-export function transactionMessage({ item, account }: Movement) {
+export function transactionMessage({ item, account, counterpartyClientId }: Movement) {
   return {
     id: item.id,
     command_id: item.commandId,
     iban: account.iban,
     counterparty: item.counterparty,
+    ...(counterpartyClientId === undefined ? {} : { counterparty_client_id: counterpartyClientId }),
     amount: item.amount.toString(),
     asset: account.asset,
     description: item.description,
-    balance_after: item.balanceAfter.toString(),
     at: new Date(item.atMs).toISOString(),
   };
 }
 
 export function operationMessage({ item, account, branch }: Movement) {
   return {
-    id: item.id,
-    command_id: item.commandId,
+    id: item.commandId,
     // Cash paid in credits the customer's account.
     type: item.amount > 0n ? "OPERATION_TYPE_DEPOSIT" : "OPERATION_TYPE_WITHDRAWAL",
     iban: account.iban,
     branch: branch ?? "",
     amount: (item.amount < 0n ? -item.amount : item.amount).toString(),
     asset: account.asset,
-    balance_after: item.balanceAfter.toString(),
     at: new Date(item.atMs).toISOString(),
   };
 }
