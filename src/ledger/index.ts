@@ -20,6 +20,8 @@ export { accountView, reasonText, visibleAccount } from "./http/common.ts";
 export { visibleHold } from "./http/holds.ts";
 export {
   amountInput,
+  branchKey,
+  branchNameInput,
   amountOrFail,
   assetCode,
   holdInput,
