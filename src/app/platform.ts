@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import type pg from "pg";
 import pino from "pino";
 import type { IdentityApi } from "../identity/index.ts";
+import type { InsightsApi } from "../insights/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
 import type { InboxApi } from "../notifications/index.ts";
 import type { PaymentsOptions, RunningPayments, StartedGateways } from "../payments/index.ts";
@@ -131,6 +132,8 @@ export interface PlatformServices {
   readonly tokens: RunningTokens;
   /** Each user's notifications as they arrive (where a notifier runs). */
   readonly inbox: InboxApi;
+  /** Client insights: per-client fetches, branches, projection rebuild and lag. */
+  readonly insights: InsightsApi;
   readonly topology: typeof topology;
   /** Shorthands of `ledger` (tests and edges written before modules). */
   readonly notifications: LedgerApi["notifications"];
@@ -234,8 +237,15 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] =
-    modules;
+  const [
+    identityModule,
+    riskModule,
+    ledgerModule,
+    paymentsModule,
+    tokensModule,
+    notificationsModule,
+    insightsModule,
+  ] = modules;
   const identity = await identityModule.start(
     {
       config: config.auth,
@@ -294,7 +304,17 @@ async function startModules(
     run,
   );
   stops.add(inbox.stop);
-  return { identity, risk, ledger, payments, tokens, inbox, simulators };
+  const insights = await insightsModule.start(
+    {
+      config: config.insights,
+      ...{ pool, log, clock, logger, authenticate, ledger: ledger.published },
+      metricsRegistry: metrics.registry,
+      users: identity.published.users,
+    },
+    run,
+  );
+  stops.add(insights.stop);
+  return { identity, risk, ledger, payments, tokens, inbox, insights, simulators };
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -361,6 +381,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     payments: started.payments.published,
     tokens: started.tokens.published,
     inbox: started.inbox.published,
+    insights: started.insights.published,
     topology,
     notifications: ledger.notifications,
     codecs: ledger.codecs,
@@ -403,6 +424,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       started.payments,
       started.tokens,
       started.inbox,
+      started.insights,
     ];
     let url: string | undefined;
     if (run.abilities.http) {

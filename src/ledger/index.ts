@@ -20,10 +20,10 @@ export { accountView, reasonText, visibleAccount } from "./http/common.ts";
 export { visibleHold } from "./http/holds.ts";
 export {
   amountInput,
-  branchKey,
-  branchNameInput,
   amountOrFail,
   assetCode,
+  branchKey,
+  branchNameInput,
   holdInput,
   ibanInput,
   ibanOrFail,
@@ -39,7 +39,7 @@ export {
 export { type LedgerDeps, ledgerModule } from "./module.ts";
 export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";
-export type { HistoryItem, LatestTransfer, LedgerQueries } from "./queries.ts";
+export { createLedgerQueries, type HistoryItem, type LatestTransfer, type LedgerQueries } from "./queries.ts";
 export { outcomeFromAvro, type PublishedOutcome, type PublishedOutcomeEnvelope } from "./schemas.ts";
 export {
   type CommandScreening,

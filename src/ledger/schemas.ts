@@ -404,7 +404,11 @@ export function outcomeFromAvro(record: unknown): PublishedOutcomeEnvelope {
     fingerprint: r.fingerprint,
     issuedAtMs: Number(r.issuedAtMs),
     atMs: Number(r.atMs),
-    outcome: { type: name, ...b, ...(branchName === undefined ? {} : { branch: branchName }) } as PublishedOutcome,
+    outcome: {
+      type: name,
+      ...b,
+      ...(branchName === undefined ? {} : { branch: branchName }),
+    } as PublishedOutcome,
   };
 }
 
