@@ -346,7 +346,7 @@ async function branchRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Prom
         body: z.strictObject({
           address: z
             .string()
-            .regex(/^[^\u0000-\u001f\u007f]{1,200}$/)
+            .regex(/^[ -~\u00a0-\uffff]{1,200}$/)
             .nullable()
             .optional()
             .describe("Street and number, city"),
