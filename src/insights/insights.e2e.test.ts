@@ -5,8 +5,11 @@
  * sees only themselves, staff anyone) and bad cursors.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../test/support/platform.ts";
 import { applyBatch } from "./projection-store.ts";
 import { movementReader } from "./projections.ts";
@@ -219,6 +222,15 @@ describe("access", () => {
   });
 });
 
+test("each projection's lag is a Prometheus gauge on /metrics (0 once caught up)", async () => {
+  await caughtUp();
+  const metrics = await admin.get("/metrics");
+  assert.equal(metrics.status, 200);
+  const text = String(metrics.body);
+  assert.match(text, /^ledgerflow_projection_lag_records\{projection="interactions"\} 0$/m);
+  assert.match(text, /^ledgerflow_projection_lag_records\{projection="branches"\} 0$/m);
+});
+
 describe("exactly once and rebuild", () => {
   test("redelivered records change nothing", async () => {
     const before = await snapshot();
@@ -246,5 +258,36 @@ describe("exactly once and rebuild", () => {
     assert.deepEqual(page?.body.items[0].totals, [
       { asset: "EUR", sentCount: 1, sent: "1", receivedCount: 1, received: "1" },
     ]);
+  });
+
+  test("`ledgerflow projections rebuild` rebuilds while the platform runs; `lag` says 0; usage errors exit 2", async () => {
+    const before = await snapshot();
+    const cli = (...args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [join(import.meta.dirname, "..", "..", "bin", "ledgerflow.js"), ...args],
+        {
+          env: {
+            ...process.env,
+            LEDGERFLOW_DATA_DIR: tp.platform.config.dataDir,
+            LEDGERFLOW_EMBEDDED_PG_PORT: String(tp.platform.config.database.embeddedPort),
+            NO_COLOR: "1",
+          },
+        },
+      );
+    const rebuilt = await cli("projections", "rebuild", "--projection", "interactions");
+    assert.match(rebuilt.stdout, /^interactions: rebuilt from \d+ records in [\d.]+ s and swapped in$/m);
+    assert.match(rebuilt.stderr, /interactions: [\d,]+ \/ [\d,]+ records \(100\.0%\)/);
+    assert.deepEqual(await snapshot(), before);
+    const lag = await cli("projections", "lag", "--json");
+    assert.deepEqual(JSON.parse(lag.stdout), { interactions: "0", branches: "0" });
+    await assert.rejects(
+      cli("projections", "rebuild", "--projection", "accounts"),
+      (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 2);
+        assert.match(error.stderr, /--projection must be one of interactions, branches/);
+        return true;
+      },
+    );
   });
 });

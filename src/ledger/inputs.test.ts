@@ -32,11 +32,31 @@ test("ibanPattern takes the plain and the printed form", () => {
 });
 
 test("branch names are as tellers type them; case variants share one key", () => {
-  for (const name of ["Utrecht", "Amsterdam Zuid", "amsterdam-centraal", "'s-Hertogenbosch", "Den Haag HS", "Zürich"])
+  for (const name of [
+    "Utrecht",
+    "Amsterdam Zuid",
+    "amsterdam-centraal",
+    "'s-Hertogenbosch",
+    "Den Haag HS",
+    "Zürich",
+  ])
     assert.ok(branchNameInput.safeParse(name).success, name);
-  for (const name of ["", " Utrecht", "Utrecht ", "Amsterdam  Zuid", "'; DROP--", "a/b", "x".repeat(65), "Utrecht\n"])
+  for (const name of [
+    "",
+    " Utrecht",
+    "Utrecht ",
+    "Amsterdam  Zuid",
+    "'; DROP--",
+    "a/b",
+    "x".repeat(65),
+    "Utrecht\n",
+  ])
     assert.equal(branchNameInput.safeParse(name).success, false, JSON.stringify(name));
   assert.equal(branchKey("Amsterdam Zuid"), branchKey("AMSTERDAM zuid"));
-  assert.equal(branchKey("amsterdam-centraal"), "amsterdam-centraal", "names valid before keep their cash account");
+  assert.equal(
+    branchKey("amsterdam-centraal"),
+    "amsterdam-centraal",
+    "names valid before keep their cash account",
+  );
   assert.notEqual(branchKey("Amsterdam Zuid"), branchKey("Amsterdam-Zuid"));
 });

@@ -34,7 +34,13 @@ describe("interactions", () => {
   test("a transfer between two clients is sent for the payer and received for the payee", () => {
     const change = evolveInteractions(movement());
     assert.deepEqual(
-      change.interactions.map((d) => [d.clientId, d.counterpartyId, d.counterpartyIban, d.sentTotal, d.receivedTotal]),
+      change.interactions.map((d) => [
+        d.clientId,
+        d.counterpartyId,
+        d.counterpartyIban,
+        d.sentTotal,
+        d.receivedTotal,
+      ]),
       [
         ["alice", "bob", "NL02", 250n, 0n],
         ["bob", "alice", "NL01", 0n, 250n],
@@ -51,7 +57,11 @@ describe("interactions", () => {
 
   test("only money that moved counts: a hold placed, voided or expired is nothing, a posted one is", () => {
     for (const phase of ["pending", "voided", "expired"])
-      assert.deepEqual(evolveInteractions(movement({ phase })), { interactions: [], transactions: [] }, phase);
+      assert.deepEqual(
+        evolveInteractions(movement({ phase })),
+        { interactions: [], transactions: [] },
+        phase,
+      );
     assert.equal(movedMoney(movement({ phase: "posted" })), true);
     assert.equal(evolveInteractions(movement({ phase: "posted" })).interactions.length, 2);
   });
@@ -94,12 +104,21 @@ describe("branches", () => {
       deposit.clientBranches.map((d) => [d.clientId, d.deposits, d.withdrawals]),
       [["alice", 1n, 0n]],
     );
-    assert.deepEqual(deposit.operations.map((o) => [o.kind, o.iban]), [["deposit", "NL02"]]);
+    assert.deepEqual(
+      deposit.operations.map((o) => [o.kind, o.iban]),
+      [["deposit", "NL02"]],
+    );
     const withdrawal = evolveBranches(
       movement({ kind: "withdrawal", debitClient: "alice", creditClient: undefined, branch: utrecht }),
     );
-    assert.deepEqual(withdrawal.volumes.map((v) => [v.withdrawals, v.withdrawn]), [[1n, 250n]]);
-    assert.deepEqual(withdrawal.operations.map((o) => [o.kind, o.iban]), [["withdrawal", "NL01"]]);
+    assert.deepEqual(
+      withdrawal.volumes.map((v) => [v.withdrawals, v.withdrawn]),
+      [[1n, 250n]],
+    );
+    assert.deepEqual(
+      withdrawal.operations.map((o) => [o.kind, o.iban]),
+      [["withdrawal", "NL01"]],
+    );
   });
 
   test("transfers and operations without a branch (written before branches were carried) change nothing", () => {
