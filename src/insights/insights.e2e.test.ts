@@ -21,6 +21,13 @@ let api: ReturnType<typeof apiClient>;
 const users: Record<string, { as: As; id: string; iban: string }> = {};
 let admin: As;
 
+/** A signed-up user of the suite. */
+function u(name: string) {
+  const user = users[name];
+  if (!user) throw new Error(`no user ${name}`);
+  return user;
+}
+
 const subjectOf = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()).sub as string;
 
@@ -50,10 +57,10 @@ async function snapshot(): Promise<unknown[]> {
 const operation = (type: string, iban: string, amount: string, branch: string) =>
   admin.post("/v1/operations", { id: randomUUID(), type, iban, amount, branch });
 const transfer = (from: string, to: string, amount: string) =>
-  users[from]?.as.post("/v1/transfers", {
+  u(from).as.post("/v1/transfers", {
     id: randomUUID(),
-    from: users[from]?.iban,
-    to: users[to]?.iban,
+    from: u(from).iban,
+    to: u(to).iban,
     amount,
     asset: "EUR",
   });
@@ -69,24 +76,20 @@ before(async () => {
     assert.equal(opened.status, 201);
     users[name] = { as, id: subjectOf(jwt), iban: opened.body.iban as string };
   }
-  const grant = await admin.call("PUT", `/v1/admin/users/${users.tina?.id}/roles/teller`);
+  const grant = await admin.call("PUT", `/v1/admin/users/${u("tina").id}/roles/teller`);
   assert.ok(grant.status < 300, JSON.stringify(grant.body));
   // Roles are in the access token: sign in again.
-  const tina = users.tina;
-  if (tina) tina.as = api.as(await api.signIn("tina", "correct horse battery staple"));
-  assert.equal((await operation("deposit", users.alice?.iban ?? "", "10000", "Utrecht")).status, 201);
-  assert.equal((await operation("deposit", users.bob?.iban ?? "", "5000", "UTRECHT")).status, 201);
-  assert.equal(
-    (await operation("withdrawal", users.alice?.iban ?? "", "1000", "Amsterdam Zuid")).status,
-    201,
-  );
+  u("tina").as = api.as(await api.signIn("tina", "correct horse battery staple"));
+  assert.equal((await operation("deposit", u("alice").iban ?? "", "10000", "Utrecht")).status, 201);
+  assert.equal((await operation("deposit", u("bob").iban ?? "", "5000", "UTRECHT")).status, 201);
+  assert.equal((await operation("withdrawal", u("alice").iban ?? "", "1000", "Amsterdam Zuid")).status, 201);
   for (const [from, to, amount] of [
     ["alice", "bob", "2550"],
     ["alice", "bob", "450"],
     ["bob", "alice", "100"],
     ["alice", "carol", "1"],
   ] as const)
-    assert.equal((await transfer(from, to, amount))?.status, 201);
+    assert.equal((await transfer(from, to, amount)).status, 201);
   await caughtUp();
 });
 
@@ -96,10 +99,10 @@ after(async () => {
 
 describe("read models", () => {
   test("interactions: per counterparty, count and exact totals each way", async () => {
-    const alice = users.alice;
-    const page = await alice?.as.get(`/v1/clients/${alice.id}/interactions`);
-    assert.equal(page?.status, 200, JSON.stringify(page?.body));
-    const items = page?.body.items as Record<string, unknown>[];
+    const alice = u("alice");
+    const page = await alice.as.get(`/v1/clients/${alice.id}/interactions`);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    const items = page.body.items as Record<string, unknown>[];
     assert.deepEqual(
       items.map((i) => [i.counterpartyUsername, i.count, i.totals, i.counterpartyIban]),
       [
@@ -107,23 +110,23 @@ describe("read models", () => {
           "carol",
           1,
           [{ asset: "EUR", sentCount: 1, sent: "1", receivedCount: 0, received: "0" }],
-          users.carol?.iban,
+          u("carol").iban,
         ],
         [
           "bob",
           3,
           [{ asset: "EUR", sentCount: 2, sent: "3000", receivedCount: 1, received: "100" }],
-          users.bob?.iban,
+          u("bob").iban,
         ],
       ],
     );
   });
 
   test("branches: one branch per name in any case, registered as first typed, volumes exact", async () => {
-    const alice = users.alice;
-    const mine = await alice?.as.get(`/v1/clients/${alice.id}/branches`);
+    const alice = u("alice");
+    const mine = await alice.as.get(`/v1/clients/${alice.id}/branches`);
     assert.deepEqual(
-      (mine?.body.items as Record<string, unknown>[]).map((b) => [b.name, b.deposits, b.withdrawals]),
+      (mine.body.items as Record<string, unknown>[]).map((b) => [b.name, b.deposits, b.withdrawals]),
       [
         ["Amsterdam Zuid", 0, 1],
         ["Utrecht", 1, 0],
@@ -140,52 +143,52 @@ describe("read models", () => {
   });
 
   test("the overview has profile, accounts and each kind; operations and transactions page by cursor", async () => {
-    const alice = users.alice;
-    const all = await alice?.as.get(`/v1/clients/${alice.id}?limit=2`);
-    assert.equal(all?.status, 200, JSON.stringify(all?.body));
-    assert.equal(all?.body.client.username, "alice");
-    assert.equal(all?.body.accounts[0].iban, alice?.iban);
-    assert.equal(all?.body.accounts[0].balance, String(10000 - 1000 - 2550 - 450 + 100 - 1));
+    const alice = u("alice");
+    const all = await alice.as.get(`/v1/clients/${alice.id}?limit=2`);
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.equal(all.body.client.username, "alice");
+    assert.equal(all.body.accounts[0].iban, alice.iban);
+    assert.equal(all.body.accounts[0].balance, String(10000 - 1000 - 2550 - 450 + 100 - 1));
     assert.deepEqual(
-      (all?.body.operations.items as Record<string, unknown>[]).map((o) => [o.type, o.amount, o.branch]),
+      (all.body.operations.items as Record<string, unknown>[]).map((o) => [o.type, o.amount, o.branch]),
       [
         ["withdrawal", "1000", "Amsterdam Zuid"],
         ["deposit", "10000", "Utrecht"],
       ],
     );
-    const first = all?.body.transactions;
+    const first = all.body.transactions;
     assert.equal(first.items.length, 2);
-    const rest = await alice?.as.get(
+    const rest = await alice.as.get(
       `/v1/clients/${alice.id}/transactions?limit=2&cursor=${first.nextCursor}`,
     );
-    assert.equal(rest?.status, 200, JSON.stringify(rest?.body));
-    assert.equal(rest?.body.nextCursor, null);
-    const amounts = [...first.items, ...rest?.body.items].map((t: Record<string, unknown>) => t.amount);
+    assert.equal(rest.status, 200, JSON.stringify(rest.body));
+    assert.equal(rest.body.nextCursor, null);
+    const amounts = [...first.items, ...rest.body.items].map((t: Record<string, unknown>) => t.amount);
     assert.deepEqual(amounts, ["-1", "100", "-450", "-2550"]);
   });
 });
 
 describe("access", () => {
   test("a customer fetches only themselves: another client and an unknown id are the same 404", async () => {
-    const alice = users.alice;
+    const alice = u("alice");
     for (const path of ["", "/interactions", "/transactions", "/operations", "/branches"]) {
-      const other = await alice?.as.get(`/v1/clients/${users.bob?.id}${path}`);
-      const unknown = await alice?.as.get(`/v1/clients/${randomUUID()}${path}`);
-      assert.equal(other?.status, 404, path);
-      assert.deepEqual(other?.body, unknown?.body, path);
+      const other = await alice.as.get(`/v1/clients/${u("bob").id}${path}`);
+      const unknown = await alice.as.get(`/v1/clients/${randomUUID()}${path}`);
+      assert.equal(other.status, 404, path);
+      assert.deepEqual(other.body, unknown.body, path);
     }
-    assert.equal((await alice?.as.get("/v1/branches"))?.status, 403);
-    assert.equal((await api.call("GET", `/v1/clients/${alice?.id}`)).status, 401);
+    assert.equal((await alice.as.get("/v1/branches")).status, 403);
+    assert.equal((await api.call("GET", `/v1/clients/${alice.id}`)).status, 401);
   });
 
   test("a teller and an admin fetch anyone, by id or username; unknown is 404", async () => {
-    const tina = users.tina;
-    const bob = await tina?.as.get(`/v1/clients/${users.bob?.id}/interactions`);
-    assert.equal(bob?.status, 200, JSON.stringify(bob?.body));
-    assert.equal(bob?.body.items.length, 1);
+    const tina = u("tina");
+    const bob = await tina.as.get(`/v1/clients/${u("bob").id}/interactions`);
+    assert.equal(bob.status, 200, JSON.stringify(bob.body));
+    assert.equal(bob.body.items.length, 1);
     const byName = await admin.get("/v1/clients/carol");
     assert.equal(byName.status, 200);
-    assert.equal(byName.body.client.id, users.carol?.id);
+    assert.equal(byName.body.client.id, u("carol").id);
     assert.equal((await admin.get(`/v1/clients/${randomUUID()}`)).status, 404);
   });
 
@@ -193,13 +196,13 @@ describe("access", () => {
     const list = await admin.get("/v1/branches");
     const id = (list.body.items as { id: string; name: string }[]).find((b) => b.name === "Utrecht")?.id;
     const change = { address: "Oudegracht 1, Utrecht", zipCode: "3511 AB" };
-    assert.equal((await users.tina?.as.call("PATCH", `/v1/branches/${id}`, change))?.status, 403);
+    assert.equal((await u("tina").as.call("PATCH", `/v1/branches/${id}`, change)).status, 403);
     const patched = await admin.call("PATCH", `/v1/branches/${id}`, change);
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    const read = await users.tina?.as.get(`/v1/branches/${id}`);
-    assert.equal(read?.body.address, "Oudegracht 1, Utrecht");
-    assert.equal(read?.body.zipCode, "3511 AB");
-    assert.equal(read?.body.clients.length, 2);
+    const read = await u("tina").as.get(`/v1/branches/${id}`);
+    assert.equal(read.body.address, "Oudegracht 1, Utrecht");
+    assert.equal(read.body.zipCode, "3511 AB");
+    assert.equal(read.body.clients.length, 2);
     assert.equal((await admin.call("PATCH", `/v1/branches/${randomUUID()}`, change)).status, 404);
     const bad = await admin.call("PATCH", `/v1/branches/${id}`, { zipCode: "!" });
     assert.equal(bad.status, 400);
@@ -207,7 +210,7 @@ describe("access", () => {
   });
 
   test("malformed cursors and limits are 400 naming the field", async () => {
-    const alice = users.alice;
+    const alice = u("alice");
     for (const [path, field] of [
       ["/transactions?cursor=abc", "cursor"],
       ["/operations?cursor=1_2", "cursor"],
@@ -215,9 +218,9 @@ describe("access", () => {
       ["/branches?cursor=12_not-a-uuid", "cursor"],
       ["/transactions?limit=0", "limit"],
     ]) {
-      const response = await alice?.as.get(`/v1/clients/${alice.id}${path}`);
-      assert.equal(response?.status, 400, path);
-      assert.equal(response?.body.field, field, path);
+      const response = await alice.as.get(`/v1/clients/${alice.id}${path}`);
+      assert.equal(response.status, 400, path);
+      assert.equal(response.body.field, field, path);
     }
   });
 });
@@ -251,11 +254,11 @@ describe("exactly once and rebuild", () => {
     await tp.platform.insights.rebuild("interactions");
     await tp.platform.insights.rebuild("branches");
     assert.deepEqual(await snapshot(), before);
-    assert.equal((await transfer("carol", "alice", "1"))?.status, 201);
+    assert.equal((await transfer("carol", "alice", "1")).status, 201);
     await caughtUp();
-    const alice = users.alice;
-    const page = await alice?.as.get(`/v1/clients/${alice.id}/interactions`);
-    assert.deepEqual(page?.body.items[0].totals, [
+    const alice = u("alice");
+    const page = await alice.as.get(`/v1/clients/${alice.id}/interactions`);
+    assert.deepEqual(page.body.items[0].totals, [
       { asset: "EUR", sentCount: 1, sent: "1", receivedCount: 1, received: "1" },
     ]);
   });
