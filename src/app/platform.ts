@@ -237,25 +237,12 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [
-    identityModule,
-    riskModule,
-    ledgerModule,
-    paymentsModule,
-    tokensModule,
-    notificationsModule,
-    insightsModule,
-  ] = modules;
+  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] =
+    modules;
   const identity = await identityModule.start(
     {
-      config: config.auth,
-      redisUrl: config.redis.url,
-      jwtSecret: base.jwtSecret,
-      pool,
-      clock,
-      ids,
-      logger,
-      random: base.random,
+      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
+      ...{ pool, clock, ids, logger, random: base.random },
     },
     run,
   );
@@ -304,17 +291,31 @@ async function startModules(
     run,
   );
   stops.add(inbox.stop);
+  const insights = await startInsights(base, run, identity.published, ledger.published, stops);
+  return { identity, risk, ledger, payments, tokens, inbox, insights, simulators };
+}
+
+/** The insights module, on the ledger's published outcomes and identity's user directory. */
+async function startInsights(
+  base: Base,
+  run: ModuleRun,
+  identity: IdentityApi,
+  ledger: LedgerApi,
+  stops: ReturnType<typeof stopper>,
+) {
+  const { config, pool, log, clock, logger, metrics } = base;
+  const [, , , , , , insightsModule] = modules;
+  const { authenticate, users } = identity;
   const insights = await insightsModule.start(
     {
       config: config.insights,
-      ...{ pool, log, clock, logger, authenticate, ledger: ledger.published },
+      ...{ pool, log, clock, logger, authenticate, users, ledger },
       metricsRegistry: metrics.registry,
-      users: identity.published.users,
     },
     run,
   );
   stops.add(insights.stop);
-  return { identity, risk, ledger, payments, tokens, inbox, insights, simulators };
+  return insights;
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {

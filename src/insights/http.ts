@@ -336,6 +336,12 @@ async function branchRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Prom
       return { ...branchView(found), clients: clients.map((c) => ({ ...c, lastAt: at(c.lastAtMs) })) };
     },
   );
+  branchPatchRoute(root, deps);
+}
+
+function branchPatchRoute(root: FastifyInstance, deps: InsightsHttpDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { queries } = deps;
   app.patch(
     "/v1/branches/:id",
     {

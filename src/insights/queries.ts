@@ -150,69 +150,10 @@ export function createInsightsQueries(pool: pg.Pool, options: InsightsQueryOptio
   };
   return {
     limitOf,
-    async transactions(clientId: string, page: PageRequest): Promise<Page<ClientTransaction>> {
-      const after = parseCursor("transactions", page.cursor);
-      const limit = limitOf(page);
-      const { rows } = await pool.query(
-        `SELECT * FROM insights_transactions WHERE client_id = $1
-           AND ($2::bigint IS NULL OR (at_ms, command_id, iban) < ($2::bigint, $3::uuid, $4::text))
-         ORDER BY at_ms DESC, command_id DESC, iban DESC LIMIT $5`,
-        [clientId, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, limit + 1],
-      );
-      const items: ClientTransaction[] = rows.map((row) => ({
-        id: row.transfer_id,
-        commandId: row.command_id,
-        iban: row.iban,
-        counterparty: row.counterparty,
-        counterpartyClientId: row.counterparty_id ?? undefined,
-        amount: BigInt(row.amount),
-        asset: row.asset,
-        description: row.description,
-        atMs: Number(row.at_ms),
-      }));
-      return pageOf(items, limit, (t) => `${t.atMs}_${t.commandId}_${t.iban}`);
-    },
-    async operations(clientId: string, page: PageRequest): Promise<Page<ClientOperation>> {
-      const after = parseCursor("operations", page.cursor);
-      const limit = limitOf(page);
-      const { rows } = await pool.query(
-        `SELECT o.*, b.name AS branch_name FROM insights_operations o JOIN insights_branches b ON b.id = o.branch_id
-          WHERE o.client_id = $1 AND ($2::bigint IS NULL OR (o.at_ms, o.command_id) < ($2::bigint, $3::uuid))
-          ORDER BY o.at_ms DESC, o.command_id DESC LIMIT $4`,
-        [clientId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-      );
-      const items: ClientOperation[] = rows.map((row) => ({
-        id: row.command_id,
-        kind: row.kind,
-        iban: row.iban,
-        branchId: row.branch_id,
-        branchName: row.branch_name,
-        amount: BigInt(row.amount),
-        asset: row.asset,
-        atMs: Number(row.at_ms),
-      }));
-      return pageOf(items, limit, (o) => `${o.atMs}_${o.id}`);
-    },
+    transactions: (clientId: string, page: PageRequest) => transactions(pool, clientId, page, limitOf(page)),
+    operations: (clientId: string, page: PageRequest) => operations(pool, clientId, page, limitOf(page)),
     interactions: (clientId: string, page: PageRequest) => interactions(pool, clientId, page, limitOf(page)),
-    async branches(clientId: string, page: PageRequest): Promise<Page<ClientBranch>> {
-      const after = parseCursor("branches", page.cursor);
-      const limit = limitOf(page);
-      const { rows } = await pool.query(
-        `SELECT c.*, b.name FROM insights_client_branches c JOIN insights_branches b ON b.id = c.branch_id
-          WHERE c.client_id = $1 AND ($2::bigint IS NULL OR (c.last_at_ms, c.branch_id) < ($2::bigint, $3::uuid))
-          ORDER BY c.last_at_ms DESC, c.branch_id DESC LIMIT $4`,
-        [clientId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-      );
-      const items: ClientBranch[] = rows.map((row) => ({
-        branchId: row.branch_id,
-        name: row.name,
-        deposits: Number(row.deposits),
-        withdrawals: Number(row.withdrawals),
-        firstAtMs: Number(row.first_at_ms),
-        lastAtMs: Number(row.last_at_ms),
-      }));
-      return pageOf(items, limit, (b) => `${b.lastAtMs}_${b.branchId}`);
-    },
+    branches: (clientId: string, page: PageRequest) => clientBranches(pool, clientId, page, limitOf(page)),
     branchList: (page: PageRequest) => branchList(pool, page, limitOf(page)),
     branch: (id: string) => branch(pool, id),
     async branchClients(id: string, limit: number): Promise<readonly BranchClient[]> {
@@ -253,6 +194,83 @@ export function createInsightsQueries(pool: pg.Pool, options: InsightsQueryOptio
 }
 
 export type InsightsQueries = ReturnType<typeof createInsightsQueries>;
+
+async function transactions(
+  pool: pg.Pool,
+  clientId: string,
+  page: PageRequest,
+  limit: number,
+): Promise<Page<ClientTransaction>> {
+  const after = parseCursor("transactions", page.cursor);
+  const { rows } = await pool.query(
+    `SELECT * FROM insights_transactions WHERE client_id = $1
+       AND ($2::bigint IS NULL OR (at_ms, command_id, iban) < ($2::bigint, $3::uuid, $4::text))
+     ORDER BY at_ms DESC, command_id DESC, iban DESC LIMIT $5`,
+    [clientId, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, limit + 1],
+  );
+  const items: ClientTransaction[] = rows.map((row) => ({
+    id: row.transfer_id,
+    commandId: row.command_id,
+    iban: row.iban,
+    counterparty: row.counterparty,
+    counterpartyClientId: row.counterparty_id ?? undefined,
+    amount: BigInt(row.amount),
+    asset: row.asset,
+    description: row.description,
+    atMs: Number(row.at_ms),
+  }));
+  return pageOf(items, limit, (t) => `${t.atMs}_${t.commandId}_${t.iban}`);
+}
+
+async function operations(
+  pool: pg.Pool,
+  clientId: string,
+  page: PageRequest,
+  limit: number,
+): Promise<Page<ClientOperation>> {
+  const after = parseCursor("operations", page.cursor);
+  const { rows } = await pool.query(
+    `SELECT o.*, b.name AS branch_name FROM insights_operations o JOIN insights_branches b ON b.id = o.branch_id
+      WHERE o.client_id = $1 AND ($2::bigint IS NULL OR (o.at_ms, o.command_id) < ($2::bigint, $3::uuid))
+      ORDER BY o.at_ms DESC, o.command_id DESC LIMIT $4`,
+    [clientId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+  );
+  const items: ClientOperation[] = rows.map((row) => ({
+    id: row.command_id,
+    kind: row.kind,
+    iban: row.iban,
+    branchId: row.branch_id,
+    branchName: row.branch_name,
+    amount: BigInt(row.amount),
+    asset: row.asset,
+    atMs: Number(row.at_ms),
+  }));
+  return pageOf(items, limit, (o) => `${o.atMs}_${o.id}`);
+}
+
+async function clientBranches(
+  pool: pg.Pool,
+  clientId: string,
+  page: PageRequest,
+  limit: number,
+): Promise<Page<ClientBranch>> {
+  const after = parseCursor("branches", page.cursor);
+  const { rows } = await pool.query(
+    `SELECT c.*, b.name FROM insights_client_branches c JOIN insights_branches b ON b.id = c.branch_id
+      WHERE c.client_id = $1 AND ($2::bigint IS NULL OR (c.last_at_ms, c.branch_id) < ($2::bigint, $3::uuid))
+      ORDER BY c.last_at_ms DESC, c.branch_id DESC LIMIT $4`,
+    [clientId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+  );
+  const items: ClientBranch[] = rows.map((row) => ({
+    branchId: row.branch_id,
+    name: row.name,
+    deposits: Number(row.deposits),
+    withdrawals: Number(row.withdrawals),
+    firstAtMs: Number(row.first_at_ms),
+    lastAtMs: Number(row.last_at_ms),
+  }));
+  return pageOf(items, limit, (b) => `${b.lastAtMs}_${b.branchId}`);
+}
 
 /** Interactions per counterparty (totals per asset), most recent first; cursor `<lastAtMs>_<counterparty>`. */
 async function interactions(
