@@ -234,6 +234,52 @@ test("each projection's lag is a Prometheus gauge on /metrics (0 once caught up)
   assert.match(text, /^ledgerflow_projection_lag_records\{projection="branches"\} 0$/m);
 });
 
+describe("GraphQL client(id)", () => {
+  const query = `query ($id: ID!, $after: String) {
+    client(id: $id) {
+      username accounts { iban }
+      transactions(first: 2, after: $after) { items { amount counterpartyClientId } nextCursor }
+      operations { items { type branch amount } }
+      interactions { items { counterpartyUsername count totals { asset sent received } } }
+      branches { items { name deposits withdrawals } }
+    }
+  }`;
+  const gql = (as: As, variables: Record<string, unknown>) =>
+    as.post("/graphql", { query, variables }, false);
+
+  test("the same fields and cursors as REST", async () => {
+    const alice = u("alice");
+    const first = await gql(alice.as, { id: alice.id });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const client = first.body.data.client;
+    assert.equal(client.username, "alice");
+    assert.deepEqual(client.interactions.items[1], {
+      counterpartyUsername: "bob",
+      count: 3,
+      totals: [{ asset: "EUR", sent: "3000", received: "100" }],
+    });
+    assert.deepEqual(
+      client.branches.items.map((b: Record<string, unknown>) => b.name),
+      ["Amsterdam Zuid", "Utrecht"],
+    );
+    const rest = await alice.as.get(`/v1/clients/${alice.id}/transactions?limit=2`);
+    assert.equal(client.transactions.nextCursor, rest.body.nextCursor);
+    const second = await gql(alice.as, { id: alice.id, after: client.transactions.nextCursor });
+    assert.equal(second.body.data.client.transactions.items.length, 2);
+  });
+
+  test("another customer is not_found; a bad cursor is validation_failed on after; staff see anyone", async () => {
+    const other = await gql(u("alice").as, { id: u("bob").id });
+    assert.equal(other.body.errors[0].extensions.code, "not_found");
+    assert.equal(other.body.data.client, null);
+    const bad = await gql(u("alice").as, { id: u("alice").id, after: "nope" });
+    assert.equal(bad.body.errors[0].extensions.code, "validation_failed");
+    assert.equal(bad.body.errors[0].extensions.field, "after");
+    const staff = await gql(u("tina").as, { id: "bob" });
+    assert.equal(staff.body.data.client.username, "bob");
+  });
+});
+
 describe("exactly once and rebuild", () => {
   test("redelivered records change nothing", async () => {
     const before = await snapshot();
