@@ -340,6 +340,7 @@ async function serveHttp(
   const app = await buildHttpApp({
     logger: services.logger,
     bodyBytesMax: config.http.bodyBytesMax,
+    trustedProxies: config.http.trustedProxies,
     ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
     metricsRegistry: services.metrics.registry,
     authenticate: services.identity.authenticate,
