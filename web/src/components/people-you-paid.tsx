@@ -75,12 +75,14 @@ export function PeopleYouPaid() {
             const name = person.counterpartyUsername ?? formatIban(person.counterpartyIban);
             return (
               <li key={person.counterpartyClientId}>
-                <Link href={`/transfer?${query}`} className="person" aria-label={`Pay ${name} again`}>
+                <Link href={`/transfer?${query}`} className="person">
                   <span className="person-name">{name}</span>
                   <span className="muted small">
                     {sent.map((t) => `${t.sentCount}× · ${formatMoney(t.sent, t.asset)}`).join(", ")}
                   </span>
-                  <Icon name="send" className="chevron" />
+                  <span className="pay-again">
+                    <Icon name="send" /> Pay again
+                  </span>
                 </Link>
               </li>
             );
