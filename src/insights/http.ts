@@ -186,71 +186,8 @@ const kinds = [
 ] as const;
 
 export async function insightsRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Promise<void> {
-  const app = root.withTypeProvider<ZodTypeProvider>();
-  const { clients, config } = deps;
-  const limit = z.coerce.number().int().min(1).max(config.pageSizeMax).optional();
-  app.get(
-    "/v1/clients/:id",
-    {
-      schema: {
-        tags: ["insights"],
-        summary: "Everything about a client: profile, accounts, and the first page of each kind",
-        description:
-          "A customer may fetch only themselves (any other id is 404); teller, compliance, auditor and admin anyone, by id or username.",
-        params: idParam,
-        querystring: z.strictObject({ limit: limit.describe("Items of each kind") }),
-        response: {
-          200: z.object({
-            client: clientView,
-            accounts: z.array(accountSchema),
-            transactions: pageSchema(transactionSchema),
-            operations: pageSchema(operationSchema),
-            interactions: pageSchema(interactionSchema),
-            branches: pageSchema(clientBranchSchema),
-          }),
-        },
-        security: [{ bearer: [] }],
-      },
-      preHandler: deps.authenticate,
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      const client = await clients.find(principal, request.params.id);
-      return clientViews.overview(await clients.overview(principal, client.id, request.query.limit));
-    },
-  );
-  for (const kind of kinds) {
-    app.get(
-      `/v1/clients/:id/${kind.path}`,
-      {
-        schema: {
-          tags: ["insights"],
-          summary: kind.summary,
-          description: "A customer may fetch only themselves (any other id is 404); staff anyone.",
-          params: idParam,
-          querystring: z.strictObject({ cursor: kind.cursor, limit }),
-          response: { 200: pageSchema(kind.item) },
-          security: [{ bearer: [] }],
-        },
-        preHandler: deps.authenticate,
-      },
-      async (request) => {
-        const principal = principalOf(request);
-        const page = { cursor: request.query.cursor, limit: request.query.limit };
-        const id = (await clients.find(principal, request.params.id)).id;
-        switch (kind.path) {
-          case "transactions":
-            return clientViews.page(await clients.transactions(principal, id, page), clientViews.transaction);
-          case "operations":
-            return clientViews.page(await clients.operations(principal, id, page), clientViews.operation);
-          case "interactions":
-            return clientViews.page(await clients.interactions(principal, id, page), clientViews.interaction);
-          case "branches":
-            return clientViews.page(await clients.branches(principal, id, page), clientViews.branch);
-        }
-      },
-    );
-  }
+  overviewRoute(root, deps);
+  kindRoutes(root, deps);
   await branchRoutes(root, deps);
 }
 
@@ -307,6 +244,15 @@ async function branchRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Prom
         response: { 200: pageSchema(branchSchema) },
         security: [{ bearer: [] }],
       },
+      config: {
+        openapi: {
+          links: {
+            200: {
+              branch: { operation: "GET /v1/branches/:id", parameters: { id: "$response.body#/items/0/id" } },
+            },
+          },
+        },
+      },
       preHandler: staff,
     },
     async (request) => clientViews.page(await queries.branchList(request.query), branchView),
@@ -327,6 +273,7 @@ async function branchRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Prom
         },
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: staff,
     },
     async (request) => {
@@ -366,6 +313,7 @@ function branchPatchRoute(root: FastifyInstance, deps: InsightsHttpDeps): void {
         response: { 200: branchSchema },
         security: [{ bearer: [] }],
       },
+      config: { openapi: { problems: ["not_found"] } },
       preHandler: [deps.authenticate, requireRole("admin")],
     },
     async (request) => {
@@ -380,4 +328,95 @@ function branchPatchRoute(root: FastifyInstance, deps: InsightsHttpDeps): void {
       return branchView(found);
     },
   );
+}
+
+function overviewRoute(root: FastifyInstance, deps: InsightsHttpDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { clients, config } = deps;
+  const limit = z.coerce.number().int().min(1).max(config.pageSizeMax).optional();
+  app.get(
+    "/v1/clients/:id",
+    {
+      schema: {
+        tags: ["insights"],
+        summary: "Everything about a client: profile, accounts, and the first page of each kind",
+        description:
+          "A customer may fetch only themselves (any other id is 404); teller, compliance, auditor and admin anyone, by id or username.",
+        params: idParam,
+        querystring: z.strictObject({ limit: limit.describe("Items of each kind") }),
+        response: {
+          200: z.object({
+            client: clientView,
+            accounts: z.array(accountSchema),
+            transactions: pageSchema(transactionSchema),
+            operations: pageSchema(operationSchema),
+            interactions: pageSchema(interactionSchema),
+            branches: pageSchema(clientBranchSchema),
+          }),
+        },
+        security: [{ bearer: [] }],
+      },
+      config: {
+        openapi: {
+          problems: ["not_found"],
+          links: {
+            200: Object.fromEntries(
+              kinds.map((kind) => [
+                kind.path,
+                {
+                  operation: `GET /v1/clients/:id/${kind.path}`,
+                  parameters: { id: "$response.body#/client/id" },
+                },
+              ]),
+            ),
+          },
+        },
+      },
+      preHandler: deps.authenticate,
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const client = await clients.find(principal, request.params.id);
+      return clientViews.overview(await clients.overview(principal, client.id, request.query.limit));
+    },
+  );
+}
+
+function kindRoutes(root: FastifyInstance, deps: InsightsHttpDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { clients, config } = deps;
+  const limit = z.coerce.number().int().min(1).max(config.pageSizeMax).optional();
+  for (const kind of kinds) {
+    app.get(
+      `/v1/clients/:id/${kind.path}`,
+      {
+        schema: {
+          tags: ["insights"],
+          summary: kind.summary,
+          description: "A customer may fetch only themselves (any other id is 404); staff anyone.",
+          params: idParam,
+          querystring: z.strictObject({ cursor: kind.cursor, limit }),
+          response: { 200: pageSchema(kind.item) },
+          security: [{ bearer: [] }],
+        },
+        config: { openapi: { problems: ["not_found"] } },
+        preHandler: deps.authenticate,
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const page = { cursor: request.query.cursor, limit: request.query.limit };
+        const id = (await clients.find(principal, request.params.id)).id;
+        switch (kind.path) {
+          case "transactions":
+            return clientViews.page(await clients.transactions(principal, id, page), clientViews.transaction);
+          case "operations":
+            return clientViews.page(await clients.operations(principal, id, page), clientViews.operation);
+          case "interactions":
+            return clientViews.page(await clients.interactions(principal, id, page), clientViews.interaction);
+          case "branches":
+            return clientViews.page(await clients.branches(principal, id, page), clientViews.branch);
+        }
+      },
+    );
+  }
 }
