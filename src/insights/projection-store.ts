@@ -68,14 +68,17 @@ export async function applyBatch(
   const key = positionsKeyOf(target);
   return inTransaction(pool, async (client) => {
     if (!target.rebuild) await client.query(lockSql("shared"), [target.projection]);
+    // Only this batch's partitions: consumers of other partitions (other processes) are not held up.
+    const partitions = [...new Set(records.map((r) => r.partition))].sort((a, b) => a - b);
     await client.query(
       prepared(`INSERT INTO insights_positions (projection, partition, next_offset)
         SELECT $1, p, 0 FROM unnest($2::int[]) AS p ON CONFLICT DO NOTHING`),
-      [key, [...new Set(records.map((r) => r.partition))]],
+      [key, partitions],
     );
     const { rows } = await client.query(
-      prepared("SELECT partition, next_offset FROM insights_positions WHERE projection = $1 FOR UPDATE"),
-      [key],
+      prepared(`SELECT partition, next_offset FROM insights_positions
+        WHERE projection = $1 AND partition = ANY($2::int[]) ORDER BY partition FOR UPDATE`),
+      [key, partitions],
     );
     const positions = new Map(rows.map((row) => [Number(row.partition), BigInt(row.next_offset)]));
     const fresh = records.filter((r) => r.offset >= (positions.get(r.partition) ?? 0n));
