@@ -56,7 +56,7 @@ describe("client insights in the browser", { skip: reason ?? false, timeout: 180
       await page.reload();
     }
     await people.getByText(payee).waitFor();
-    assert.match(await people.innerText(), /1× · €12\.50/);
+    assert.match((await people.textContent()) ?? "", /1× · €12\.50/);
     await people.getByRole("link", { name: new RegExp(`^${payee}.*Pay again$`) }).click();
     await page.getByLabel("To (IBAN)").waitFor();
     assert.equal((await page.getByLabel("To (IBAN)").inputValue()).replace(/\s+/g, ""), bob.iban);
@@ -78,10 +78,10 @@ describe("client insights in the browser", { skip: reason ?? false, timeout: 180
     await page.getByTestId("client-profile").getByRole("heading", { name: payer }).waitFor();
     const interactions = page.getByTestId("client-interactions");
     await interactions.getByText(payee).waitFor();
-    assert.match(await interactions.innerText(), /€12\.50/);
+    assert.match((await interactions.textContent()) ?? "", /€12\.50/);
     await page.getByTestId("client-branches").getByText("amsterdam-centraal").waitFor();
     assert.match(
-      await page.getByTestId("client-operations").innerText(),
+      (await page.getByTestId("client-operations").textContent()) ?? "",
       /deposit of €100\.00 at amsterdam-centraal/,
     );
 
