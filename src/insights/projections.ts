@@ -166,13 +166,10 @@ export function registerLagMetric(registry: Registry, options: { pool: pg.Pool; 
     labelNames: ["projection"],
     registers: [registry],
     async collect() {
-      const ends = await options.log.admin().endOffsets(options.topic);
-      for (const projection of projectionNames) {
-        const positions = await readPositions(options.pool, projection);
-        let lag = 0n;
-        for (const [partition, end] of ends.entries()) lag += end - (positions.get(partition) ?? 0n);
-        this.set({ projection }, Number(lag));
-      }
+      // A scrape while the log or database is away keeps the last numbers rather than failing /metrics.
+      const lag = await projectionLag(options).catch(() => undefined);
+      for (const [projection, records] of Object.entries(lag ?? {}))
+        this.set({ projection }, Number(records));
     },
   });
 }
