@@ -83,6 +83,10 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     const { runFeeder } = await import("./risk/feeder-cli.ts");
     return runFeeder(args);
   },
+  projections: async (args) => {
+    const { runProjections } = await import("./insights/projections-cli.ts");
+    return runProjections(args);
+  },
   admin: async (args) => {
     const { runAdmin } = await import("./identity/admin-cli.ts");
     return runAdmin(args);

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import { grpcConfig } from "../api/grpc/config.ts";
 import { identityConfig } from "../identity/index.ts";
+import { insightsConfig } from "../insights/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
 import { notificationsConfig } from "../notifications/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
@@ -20,6 +21,7 @@ const sections: readonly ConfigSection[] = [
   paymentsConfig,
   tokensConfig,
   notificationsConfig,
+  insightsConfig,
   grpcConfig,
 ];
 
@@ -34,6 +36,7 @@ export type Config = PlatformConfig &
   Infer<typeof paymentsConfig.sections> &
   Infer<typeof tokensConfig.sections> &
   Infer<typeof notificationsConfig.sections> &
+  Infer<typeof insightsConfig.sections> &
   Infer<typeof grpcConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */

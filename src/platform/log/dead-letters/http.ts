@@ -62,10 +62,7 @@ interface ReplaySummary {
   readonly lastAtMs: number;
 }
 
-/**
- * Where replays are recorded. A plugin-owned table, created if missing (idempotent, under an
- * advisory lock so instances starting together do not race).
- */
+/** A dead-lettered record's identity: where replays of it are recorded. */
 const recordKey = (topic: string, partition: number, offset: bigint | string) =>
   `${topic}/${partition}/${offset}`;
 
@@ -128,7 +125,6 @@ function originalOf(record: LogRecord): DeadLetterView["original"] {
   return { topic, partition: Number(partition), offset };
 }
 
-/** Decoders of every declared topic, made on first use from the platform's schema registry. */
 /** What the dead-letter API needs: the log, the database (replay records), the registry, the topology. */
 export interface DeadLetterDeps {
   readonly log: Log;
@@ -139,6 +135,7 @@ export interface DeadLetterDeps {
   readonly authenticate: PreHandler;
 }
 
+/** Decoders of every declared topic, made on first use from the platform's schema registry. */
 function topicDecoders(deps: DeadLetterDeps): (topic: string) => Promise<TopicCodec | undefined> {
   const declarations = new Map<string, TopicDeclaration>(
     deps.topology.map((declaration) => [declaration.spec.name, declaration]),
