@@ -381,6 +381,7 @@ async function serveGrpc(
   const server = await startGrpcServer({
     config: services.config.grpc,
     ledger: services.ledger,
+    insights: services.insights,
     verifyToken: services.identity.verifyToken,
     logger: services.logger,
     ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,

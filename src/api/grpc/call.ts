@@ -4,6 +4,7 @@
  * command's outcome within the call's deadline.
  */
 import type { handleUnaryCall, Metadata, ServerWritableStream } from "@grpc/grpc-js";
+import type { InsightsApi } from "../../insights/index.ts";
 import type { LedgerApi } from "../../ledger/index.ts";
 import { bearerToken, type Principal, type VerifyToken } from "../../platform/http/auth.ts";
 import { type Problem, ProblemError } from "../../platform/http/problems.ts";
@@ -20,6 +21,7 @@ export interface Caller {
 /** What every handler gets. */
 export interface EdgeContext {
   readonly ledger: LedgerApi;
+  readonly insights: Pick<InsightsApi, "clients">;
   readonly verifyToken: VerifyToken;
   readonly config: GrpcConfig;
   readonly onInternal: (cause: unknown) => void;

@@ -1,24 +1,32 @@
 /**
- * ledgerflow.v1.ClientService: a client's data, all at once or by kind with page tokens, and the live
- * stream of their command outcomes and balance changes (the ledger's notifier, as GraphQL
- * subscriptions use it). Interactions and branches come from the insights read models; until that
- * context is wired here they answer UNIMPLEMENTED (and GetClient leaves them empty).
+ * ledgerflow.v1.ClientService: a client's data through the insights context's door
+ * (`InsightsApi.clients`: the same read models, cursors and access rule as REST's /v1/clients and
+ * GraphQL's client), and the live stream of a client's command outcomes and balance changes (the
+ * ledger's notifier, as GraphQL subscriptions use it).
  */
 import { Metadata, type ServerWritableStream } from "@grpc/grpc-js";
-import { type Problem, ProblemError, problem } from "../../platform/http/problems.ts";
-import { type Caller, callerOf, type EdgeContext, endStream, unary } from "./call.ts";
+import type {
+  ClientBranch,
+  ClientInteraction,
+  ClientOperation,
+  ClientTransaction,
+  Page,
+} from "../../insights/index.ts";
+import type { Principal } from "../../platform/http/auth.ts";
 import {
-  clientAccounts,
-  clientIdFor,
-  type MovementKind,
-  movementPage,
-  pageSizeOf,
-  pageTokenOf,
-} from "./client-data.ts";
+  type Problem,
+  type ProblemCode,
+  ProblemError,
+  problem,
+  problemKinds,
+} from "../../platform/http/problems.ts";
+import { type Caller, callerOf, type EdgeContext, endStream, unary } from "./call.ts";
 import { toGrpcStatus } from "./errors.ts";
 import {
   accountMessage,
   balanceChangeMessage,
+  branchMessage,
+  interactionMessage,
   operationMessage,
   resultMessage,
   transactionMessage,
@@ -31,67 +39,91 @@ interface ListRequest {
   page_token?: string;
 }
 
-const emptyPage = { items: [], next_page_token: "" };
+/** The insights API names its inputs as REST does; here they are the request's fields. */
+const grpcFields: Readonly<Record<string, string>> = {
+  id: "client_id",
+  cursor: "page_token",
+  limit: "page_size",
+};
 
-function insightsMissing(): ProblemError {
-  // 405's gRPC status is UNIMPLEMENTED: the method exists in the API but is not served yet.
-  return new ProblemError("method_not_allowed", {
-    detail: "Interactions and branches need the insights context, not served by this version",
-  });
+/** Runs `read`, renaming the fields of its problems to this API's request fields. */
+export async function withRequestFields<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    const { code, field, detail } = error.problem;
+    const renamed = field === undefined ? undefined : grpcFields[field];
+    if (renamed === undefined || !isProblemCode(code)) throw error;
+    // "limit must be 1 to 100" names the REST field; say the request's ("page_size must be …").
+    const text = field === "id" ? detail : detail?.replace(new RegExp(`\\b${field}\\b`, "g"), renamed);
+    throw new ProblemError(code, { field: renamed, ...(text === undefined ? {} : { detail: text }) });
+  }
+}
+
+function isProblemCode(code: string): code is ProblemCode {
+  return Object.hasOwn(problemKinds, code);
+}
+
+function clientIdOf(principal: Principal, requested: string | undefined): string {
+  return requested === undefined || requested === "" ? principal.userId : requested;
+}
+
+function pageRequestOf(request: ListRequest) {
+  return {
+    limit: request.page_size === undefined || request.page_size === 0 ? undefined : request.page_size,
+    cursor: request.page_token === undefined || request.page_token === "" ? undefined : request.page_token,
+  };
+}
+
+function pageMessage<T, M>(page: Page<T>, view: (item: T) => M) {
+  return { items: page.items.map(view), next_page_token: page.next ?? "" };
 }
 
 export function clientServiceHandlers(edge: EdgeContext) {
-  const { queries } = edge.ledger;
-  const page = async ({ principal }: Caller, request: ListRequest, kind: MovementKind) => {
-    const clientId = clientIdFor(principal, request.client_id);
-    const pageSize = pageSizeOf(request.page_size);
-    const pageToken = pageTokenOf(request.page_token);
-    const accounts = await clientAccounts(queries, principal, clientId);
-    return movementPage(queries, accounts, kind, pageSize, pageToken);
-  };
+  const { clients } = edge.insights;
+  const list =
+    <T, M>(
+      read: (
+        principal: Principal,
+        clientId: string,
+        page: ReturnType<typeof pageRequestOf>,
+      ) => Promise<Page<T>>,
+      view: (item: T) => M,
+    ) =>
+    ({ principal }: Caller, request: ListRequest) =>
+      withRequestFields(async () =>
+        pageMessage(
+          await read(principal, clientIdOf(principal, request.client_id), pageRequestOf(request)),
+          view,
+        ),
+      );
   return {
-    GetClient: unary<{ client_id?: string; page_size?: number }, unknown>(
-      edge,
-      async ({ principal }, request) => {
-        const clientId = clientIdFor(principal, request.client_id);
-        const pageSize = pageSizeOf(request.page_size);
-        const accounts = await clientAccounts(queries, principal, clientId);
-        const [transactions, operations] = await Promise.all([
-          movementPage(queries, accounts, "transactions", pageSize, undefined),
-          movementPage(queries, accounts, "operations", pageSize, undefined),
-        ]);
+    GetClient: unary<{ client_id?: string; page_size?: number }, unknown>(edge, ({ principal }, request) =>
+      withRequestFields(async () => {
+        const { limit } = pageRequestOf(request);
+        const overview = await clients.overview(principal, clientIdOf(principal, request.client_id), limit);
         return {
-          client_id: clientId,
-          accounts: accounts.map(accountMessage),
-          transactions: {
-            items: transactions.items.map(transactionMessage),
-            next_page_token: transactions.nextPageToken,
-          },
-          operations: {
-            items: operations.items.map(operationMessage),
-            next_page_token: operations.nextPageToken,
-          },
-          interactions: emptyPage,
-          branches: emptyPage,
+          client_id: overview.client.id,
+          username: overview.client.username,
+          accounts: overview.accounts.map(accountMessage),
+          transactions: pageMessage(overview.transactions, transactionMessage),
+          operations: pageMessage(overview.operations, operationMessage),
+          interactions: pageMessage(overview.interactions, interactionMessage),
+          branches: pageMessage(overview.branches, branchMessage),
         };
-      },
+      }),
     ),
-    ListTransactions: unary<ListRequest, unknown>(edge, async (caller, request) => {
-      const found = await page(caller, request, "transactions");
-      return { items: found.items.map(transactionMessage), next_page_token: found.nextPageToken };
-    }),
-    ListOperations: unary<ListRequest, unknown>(edge, async (caller, request) => {
-      const found = await page(caller, request, "operations");
-      return { items: found.items.map(operationMessage), next_page_token: found.nextPageToken };
-    }),
-    ListInteractions: unary<ListRequest, unknown>(edge, async ({ principal }, request) => {
-      clientIdFor(principal, request.client_id);
-      throw insightsMissing();
-    }),
-    ListBranches: unary<ListRequest, unknown>(edge, async ({ principal }, request) => {
-      clientIdFor(principal, request.client_id);
-      throw insightsMissing();
-    }),
+    ListTransactions: unary(edge, list<ClientTransaction, unknown>(clients.transactions, transactionMessage)),
+    ListOperations: unary(edge, list<ClientOperation, unknown>(clients.operations, operationMessage)),
+    ListInteractions: unary(
+      edge,
+      list<ClientInteraction & { counterpartyUsername: string | undefined }, unknown>(
+        clients.interactions,
+        interactionMessage,
+      ),
+    ),
+    ListBranches: unary(edge, list<ClientBranch, unknown>(clients.branches, branchMessage)),
   };
 }
 
@@ -111,8 +143,11 @@ const timerDelayMaxMs = 2 ** 31 - 1;
 
 async function startWatch(edge: EdgeContext, call: WatchCall): Promise<void> {
   const { principal, expiresAtMs } = await callerOf(edge.verifyToken, call.metadata);
-  const clientId = clientIdFor(principal, call.request.client_id);
-  await clientAccounts(edge.ledger.queries, principal, clientId);
+  // The same access rule and "not found" as the fetches: the insights context decides.
+  const client = await withRequestFields(() =>
+    edge.insights.clients.find(principal, clientIdOf(principal, call.request.client_id)),
+  );
+  const clientId = client.id;
   if (call.cancelled) return;
   if (edge.watchHub.watchersCount >= edge.config.watchStreamsMax)
     throw new ProblemError("rate_limited", { detail: "Too many watches on this server; try again later" });

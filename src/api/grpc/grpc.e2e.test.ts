@@ -291,7 +291,12 @@ describe("client data and the live stream", () => {
     assert.equal(unknown.code, status.NOT_FOUND);
   });
 
-  test("transactions and operations by kind, paged with page tokens; GetClient has everything", async () => {
+  test("transactions, operations, interactions and branches by kind (insights), paged with page tokens; GetClient has everything", async () => {
+    // The insights read models are projections of the ledger's outcomes: they catch up shortly.
+    const transferred = await eventually(
+      () => call(clients, "ListTransactions", alice, { page_size: 100 }),
+      (page) => page.items.length >= 3,
+    );
     const firstPage = await call(clients, "ListTransactions", alice, { page_size: 1 });
     assert.equal(firstPage.items.length, 1);
     assert.ok(firstPage.next_page_token);
@@ -302,33 +307,60 @@ describe("client data and the live stream", () => {
     assert.equal(secondPage.items.length, 1);
     assert.notEqual(secondPage.items[0].id, firstPage.items[0].id);
     assert.equal(firstPage.items[0].iban, aliceIban);
-    assert.match(firstPage.items[0].amount, /^-?[0-9]+$/);
+    assert.equal(firstPage.items[0].amount, "-700");
     assert.equal(firstPage.items[0].counterparty_client_id, userIdOf(bob));
+    assert.equal((await allTransactions(alice)).length, transferred.items.length);
 
-    const operations = await call(clients, "ListOperations", alice, {});
-    assert.equal(operations.items.length, 1);
-    assert.deepEqual(
-      { type: operations.items[0].type, iban: operations.items[0].iban, amount: operations.items[0].amount },
-      { type: "OPERATION_TYPE_DEPOSIT", iban: aliceIban, amount: "100000" },
+    const operations = await eventually(
+      () => call(clients, "ListOperations", alice, {}),
+      (page) => page.items.length === 1,
     );
-    assert.match(operations.items[0].branch, /^utrecht$/i);
+    const { id: _id, at: _at, branch_id: branchId, ...operation } = operations.items[0];
+    assert.deepEqual(operation, {
+      type: "OPERATION_TYPE_DEPOSIT",
+      iban: aliceIban,
+      branch: "utrecht",
+      amount: "100000",
+      asset: "EUR",
+    });
     assert.equal(operations.next_page_token ?? "", "");
+
+    const interactions = await eventually(
+      () => call(clients, "ListInteractions", alice, {}),
+      (page) => page.items.length === 1,
+    );
+    const withBob = interactions.items[0];
+    assert.equal(withBob.counterparty_client_id, userIdOf(bob));
+    assert.equal(withBob.counterparty_username, "bob");
+    assert.equal(withBob.counterparty_iban, bobIban);
+    assert.equal(withBob.totals[0].asset, "EUR");
+    assert.equal(withBob.totals[0].sent, String(2550 + 100 + 700));
+
+    const branches = await call(clients, "ListBranches", alice, {});
+    assert.deepEqual(
+      branches.items.map((b: Message) => [b.branch_id, b.name, b.deposits, b.withdrawals]),
+      [[branchId, "utrecht", "1", "0"]],
+    );
 
     const everything = await call(clients, "GetClient", admin, {
       client_id: userIdOf(alice),
-      page_size: 500,
+      page_size: 100,
     });
     assert.equal(everything.client_id, userIdOf(alice));
+    assert.equal(everything.username, "alice");
     assert.equal(everything.accounts[0].iban, aliceIban);
+    assert.equal(everything.transactions.items.length, transferred.items.length);
     assert.equal(everything.operations.items.length, 1);
-    const all = await allTransactions(alice);
-    assert.equal(everything.transactions.items.length, all.length);
+    assert.equal(everything.interactions.items.length, 1);
+    assert.equal(everything.branches.items.length, 1);
 
     const badToken = await failure(clients, "ListTransactions", alice, { page_token: "not-a-token" });
     assert.equal(badToken.code, status.INVALID_ARGUMENT);
     assert.equal(badToken.metadata.get("ledgerflow-field")[0], "page_token");
-    const badSize = await failure(clients, "ListOperations", alice, { page_size: 501 });
+    const badSize = await failure(clients, "ListOperations", alice, { page_size: 10_000 });
+    assert.equal(badSize.code, status.INVALID_ARGUMENT);
     assert.equal(badSize.metadata.get("ledgerflow-field")[0], "page_size");
+    assert.match(badSize.details, /page_size/);
   });
 });
 
@@ -500,6 +532,21 @@ async function allTransactions(token: string): Promise<Message[]> {
 function userIdOf(accessToken: string): string {
   const payload = accessToken.split(".")[1] ?? "";
   return JSON.parse(Buffer.from(payload, "base64url").toString()).sub;
+}
+
+/** Calls `read` until `done` holds of its answer (read models catch up shortly). */
+async function eventually(
+  read: () => Promise<Message>,
+  done: (answer: Message) => boolean,
+  timeoutMs = 10_000,
+): Promise<Message> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await read();
+    if (done(answer)) return answer;
+    if (Date.now() > deadline) assert.fail(`not caught up: ${JSON.stringify(answer)}`);
+    await sleep(50);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

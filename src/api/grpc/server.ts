@@ -17,6 +17,7 @@ import {
 import { loadSync, type Options } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import type pino from "pino";
+import type { InsightsApi } from "../../insights/index.ts";
 import type { LedgerApi } from "../../ledger/index.ts";
 import type { VerifyToken } from "../../platform/http/auth.ts";
 import type { EdgeContext } from "./call.ts";
@@ -29,6 +30,8 @@ import { createClientWatchHub } from "./watch.ts";
 export interface GrpcEdgeDeps {
   readonly config: GrpcConfig;
   readonly ledger: LedgerApi;
+  /** A client's data (the insights context's per-client queries, access decided inside). */
+  readonly insights: Pick<InsightsApi, "clients">;
   readonly verifyToken: VerifyToken;
   readonly logger: pino.Logger;
   /** Whether the platform can serve (its database answers): the health service's answer. */
@@ -83,6 +86,7 @@ export async function startGrpcServer(deps: GrpcEdgeDeps): Promise<StartedGrpcSe
   const onInternal = (cause: unknown) => log.error({ err: cause }, "grpc call failed");
   const edge: EdgeContext = {
     ledger: deps.ledger,
+    insights: deps.insights,
     verifyToken: deps.verifyToken,
     config,
     onInternal,

@@ -2,6 +2,13 @@
  * Ledger values as the messages of proto/ledgerflow/v1 (field names as in the .proto files: the
  * loader keeps their case). Money leaves as decimal strings of minor units, times as RFC 3339.
  */
+
+import type {
+  ClientBranch,
+  ClientInteraction,
+  ClientOperation,
+  ClientTransaction,
+} from "../../insights/index.ts";
 import {
   type AccountState,
   type BalanceChanged,
@@ -10,7 +17,6 @@ import {
   type CommandStatusView,
   reasonText,
 } from "../../ledger/index.ts";
-import type { Movement } from "./client-data.ts";
 
 export interface OutcomeMessage {
   id: string;
@@ -85,29 +91,62 @@ export function accountMessage(account: AccountState) {
   };
 }
 
-export function transactionMessage({ item, account, counterpartyClientId }: Movement) {
+const at = (ms: number) => new Date(ms).toISOString();
+
+export function transactionMessage(t: ClientTransaction) {
   return {
-    id: item.id,
-    command_id: item.commandId,
-    iban: account.iban,
-    counterparty: item.counterparty,
-    ...(counterpartyClientId === undefined ? {} : { counterparty_client_id: counterpartyClientId }),
-    amount: item.amount.toString(),
-    asset: account.asset,
-    description: item.description,
-    at: new Date(item.atMs).toISOString(),
+    id: t.id,
+    command_id: t.commandId,
+    iban: t.iban,
+    counterparty: t.counterparty,
+    ...(t.counterpartyClientId === undefined ? {} : { counterparty_client_id: t.counterpartyClientId }),
+    amount: t.amount.toString(),
+    asset: t.asset,
+    description: t.description,
+    at: at(t.atMs),
   };
 }
 
-export function operationMessage({ item, account, branch }: Movement) {
+export function operationMessage(o: ClientOperation) {
   return {
-    id: item.commandId,
-    // Cash paid in credits the customer's account.
-    type: item.amount > 0n ? "OPERATION_TYPE_DEPOSIT" : "OPERATION_TYPE_WITHDRAWAL",
-    iban: account.iban,
-    branch: branch ?? "",
-    amount: (item.amount < 0n ? -item.amount : item.amount).toString(),
-    asset: account.asset,
-    at: new Date(item.atMs).toISOString(),
+    id: o.id,
+    type: o.kind === "deposit" ? "OPERATION_TYPE_DEPOSIT" : "OPERATION_TYPE_WITHDRAWAL",
+    iban: o.iban,
+    branch_id: o.branchId,
+    branch: o.branchName,
+    amount: o.amount.toString(),
+    asset: o.asset,
+    at: at(o.atMs),
+  };
+}
+
+export function interactionMessage(
+  i: ClientInteraction & { readonly counterpartyUsername: string | undefined },
+) {
+  return {
+    counterparty_client_id: i.counterpartyClientId,
+    ...(i.counterpartyUsername === undefined ? {} : { counterparty_username: i.counterpartyUsername }),
+    counterparty_iban: i.counterpartyIban,
+    count: String(i.count),
+    totals: i.totals.map((t) => ({
+      asset: t.asset,
+      sent_count: String(t.sentCount),
+      sent: t.sent.toString(),
+      received_count: String(t.receivedCount),
+      received: t.received.toString(),
+    })),
+    first_at: at(i.firstAtMs),
+    last_at: at(i.lastAtMs),
+  };
+}
+
+export function branchMessage(b: ClientBranch) {
+  return {
+    branch_id: b.branchId,
+    name: b.name,
+    deposits: String(b.deposits),
+    withdrawals: String(b.withdrawals),
+    first_at: at(b.firstAtMs),
+    last_at: at(b.lastAtMs),
   };
 }
