@@ -107,7 +107,7 @@ Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_
   projections: {
     name: "projections rebuild|lag",
     synopsis: "projections rebuild [--projection interactions|branches] | lag [--json]",
-    summary: "rebuild the client-insight projections from the log, or show their lag",
+    summary: "rebuild client insights from the log; their lag",
     details: `Subcommands:
   rebuild [--projection interactions|branches]   replay ledger.outcomes from offset 0 into fresh tables,
                                                  then swap them in (default: both, one after the other)
