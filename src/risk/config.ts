@@ -27,7 +27,10 @@ export const riskConfig = {
       /** An S3-compatible server for `s3://` sources (addressed path-style); AWS's S3 when unset. */
       s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
       /** When unset: the SDK's (AWS_REGION, the profile), or us-east-1 with an s3Endpoint. */
-      s3Region: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
+      s3Region: z
+        .string()
+        .regex(/^[a-z0-9-]{1,32}$/)
+        .optional(),
       s3AttemptsMax: positiveInt.max(10).default(3),
     }),
   },

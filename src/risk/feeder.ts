@@ -90,7 +90,10 @@ async function openSource(source: ListSource, options: FeedOptions): Promise<Asy
     return createReadStream(source.path, { highWaterMark: 1 << 20 });
   }
   if (source.kind === "s3")
-    return openS3Object(source, options.s3 ?? { forcePathStyle: false, attemptsMax: 3 }, { bytesMax, timeoutMs: options.fetchTimeoutMs });
+    return openS3Object(source, options.s3 ?? { forcePathStyle: false, attemptsMax: 3 }, {
+      bytesMax,
+      timeoutMs: options.fetchTimeoutMs,
+    });
   const response = await fetch(source.url, { signal: AbortSignal.timeout(options.fetchTimeoutMs) }).catch(
     (error: Error) => {
       throw new ListFileError(
@@ -102,7 +105,9 @@ async function openSource(source: ListSource, options: FeedOptions): Promise<Asy
     throw new ListFileError(`cannot fetch ${describeSource(source)}: HTTP ${response.status}`);
   const length = Number(response.headers.get("content-length") ?? 0);
   if (length > bytesMax)
-    throw new ListFileError(`${describeSource(source)}: the file is larger than ${bytesMax} bytes (${length})`);
+    throw new ListFileError(
+      `${describeSource(source)}: the file is larger than ${bytesMax} bytes (${length})`,
+    );
   return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
 }
 

@@ -82,7 +82,10 @@ async function* linesOf(
     if (raw.length > limits.lineBytesMax)
       throw new ListFileError(`longer than ${limits.lineBytesMax} bytes`, number);
     if (number === 1 && utf16Marked(raw))
-      throw new ListFileError("UTF-16 (it starts with a UTF-16 byte order mark): convert the file to UTF-8", 1);
+      throw new ListFileError(
+        "UTF-16 (it starts with a UTF-16 byte order mark): convert the file to UTF-8",
+        1,
+      );
     if (raw.includes(0))
       throw new ListFileError("NUL bytes (UTF-16 or a binary file?): convert the file to UTF-8", number);
     if (!isUtf8(raw))

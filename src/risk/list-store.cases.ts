@@ -56,7 +56,10 @@ export function describeListStoreContract(store: () => ListStore): void {
     const whole = await store().changesBetween(list, 0, 3);
     assert.deepEqual(sortedKeys(whole.added), [`iban:${iban}`, "name:de jan vries", "name:jansen piet"]);
     assert.deepEqual(whole.removed, []);
-    assert.equal(whole.added.find((e) => e.kind === "name" && e.value === "de jan vries")?.display, "Jan de Vries");
+    assert.equal(
+      whole.added.find((e) => e.kind === "name" && e.value === "de jan vries")?.display,
+      "Jan de Vries",
+    );
     const oneToThree = await store().changesBetween(list, 1, 3);
     assert.deepEqual(sortedKeys(oneToThree.added), [`iban:${iban}`, "name:jansen piet"]);
     assert.deepEqual(sortedKeys(oneToThree.removed), [`iban:${iban}`]);
@@ -104,7 +107,12 @@ export function describeListStoreContract(store: () => ListStore): void {
     await Promise.all([first.refresh(store()), second.refresh(store())]);
     const snapshotOf = (index: ScreeningIndex) => {
       const snapshot = index.snapshots().find((s) => s.list === list);
-      return [snapshot?.version, [...(snapshot?.ibans.keys() ?? [])], [...(snapshot?.users.keys() ?? [])], [...(snapshot?.names.keys() ?? [])].sort()];
+      return [
+        snapshot?.version,
+        [...(snapshot?.ibans.keys() ?? [])],
+        [...(snapshot?.users.keys() ?? [])],
+        [...(snapshot?.names.keys() ?? [])].sort(),
+      ];
     };
     assert.deepEqual(snapshotOf(first), [2, [iban], [user], ["jansen piet"]]);
     assert.deepEqual(snapshotOf(second), snapshotOf(first), "caught up by differences = loaded whole");

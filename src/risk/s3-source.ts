@@ -6,7 +6,7 @@
  * config or logs. Every failure becomes a ListFileError naming the object, so the load is refused
  * and the version in force stays.
  */
-import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { ListFileError } from "./list-file.ts";
 
 export interface S3Settings {
@@ -47,7 +47,6 @@ const reasons: Readonly<Record<string, string>> = {
 
 /** Why reading the object failed, in words an operator can act on (no credentials in it). */
 export function s3FailureOf(error: unknown, timeoutMs: number): string {
-  if (error instanceof NoSuchKey) return reasons.NoSuchKey ?? "";
   if (error instanceof S3ServiceException) {
     const status = error.$metadata.httpStatusCode;
     const reason =

@@ -26,7 +26,8 @@ export function motoInstalled(): boolean {
 
 function run(command: string, args: readonly string[]): void {
   const done = spawnSync(command, args, { stdio: "inherit", timeout: installTimeoutMs });
-  if (done.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${done.status ?? done.signal})`);
+  if (done.status !== 0)
+    throw new Error(`${command} ${args.join(" ")} failed (${done.status ?? done.signal})`);
 }
 
 /** Installs the pinned moto[server] into the cached venv unless it is there already. */

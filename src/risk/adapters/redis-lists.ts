@@ -115,13 +115,20 @@ export function createRedisListStore(options: RedisListStoreOptions): RedisListS
   }
 
   /** Writes version expected + 1's keys under staging names; false if the version in force is gone. */
-  async function stage(list: string, expectedVersion: number, diff: ListDiff, staging: Staging): Promise<boolean> {
+  async function stage(
+    list: string,
+    expectedVersion: number,
+    diff: ListDiff,
+    staging: Staging,
+  ): Promise<boolean> {
     const k = keys(list);
     if (expectedVersion > 0 && (await client.exists(k.version(expectedVersion, "entries"))) === 1)
       await client.copy(k.version(expectedVersion, "entries"), staging.entries);
     else if (expectedVersion > 0 && (await pointerOf(list)) !== expectedVersion) return false;
     for (const batch of chunks(diff.added, batchEntries)) {
-      const fields = Object.fromEntries(batch.map((entry) => [`${entry.kind}:${entry.value}`, entry.display]));
+      const fields = Object.fromEntries(
+        batch.map((entry) => [`${entry.kind}:${entry.value}`, entry.display]),
+      );
       await Promise.all([client.hSet(staging.entries, fields), client.hSet(staging.added, fields)]);
     }
     for (const batch of chunks(diff.removed, batchEntries))
@@ -153,9 +160,12 @@ export function createRedisListStore(options: RedisListStoreOptions): RedisListS
       ],
       arguments: [
         ...[String(expectedVersion), String(version), String(meta.atMs), meta.source, meta.format],
-        ...[diff.added.length + diff.unchangedCount, diff.added.length, diff.removed.length, diff.unchangedCount].map(
-          String,
-        ),
+        ...[
+          diff.added.length + diff.unchangedCount,
+          diff.added.length,
+          diff.removed.length,
+          diff.unchangedCount,
+        ].map(String),
         list,
       ],
     });
@@ -185,7 +195,9 @@ export function createRedisListStore(options: RedisListStoreOptions): RedisListS
       if (lists.length === 0) return new Map();
       const versions = await client.mGet(lists.map((list) => keys(list).pointer));
       return new Map(
-        lists.map((list, i) => [list, Number(versions[i] ?? 0)] as const).filter(([, version]) => version > 0),
+        lists
+          .map((list, i) => [list, Number(versions[i] ?? 0)] as const)
+          .filter(([, version]) => version > 0),
       );
     },
     async versions() {
