@@ -77,8 +77,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-export function createRedisListStore(options: RedisListStoreOptions): RedisListStore {
-  const prefix = options.keyPrefix ?? "ledgerflow:risk:lists:";
+/** Connects in the background; commands wait for the connection (each bounded by its timeout). */
+function connect(options: RedisListStoreOptions) {
   const client = createClient({
     url: options.url,
     socket: {
@@ -90,151 +90,178 @@ export function createRedisListStore(options: RedisListStoreOptions): RedisListS
   // An 'error' event without a listener would crash the process; the client reconnects by itself.
   client.on("error", (error: Error) => options.onConnectionError?.(error));
   client.connect().catch((error: Error) => options.onConnectionError?.(error));
+  return client;
+}
 
-  const keys = (list: string) => ({
-    pointer: `${prefix}${list}:version`,
-    version: (n: number, part: "entries" | "added" | "removed" | "meta") => `${prefix}${list}:v${n}:${part}`,
-  });
-  const indexKey = `${prefix}index`;
+type RedisClient = ReturnType<typeof connect>;
 
-  async function hashEntries(key: string): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for await (const batch of client.hScanIterator(key, { COUNT: scanCount }))
-      for (const { field, value } of batch) out.set(field, value);
-    return out;
-  }
+/** The connection and the key names of one store. */
+interface Redis {
+  readonly client: RedisClient;
+  readonly prefix: string;
+}
 
-  async function setMembers(key: string): Promise<string[]> {
-    const out: string[] = [];
-    for await (const batch of client.sScanIterator(key, { COUNT: scanCount })) out.push(...batch);
-    return out;
-  }
+type VersionPart = "entries" | "added" | "removed" | "meta";
 
-  async function pointerOf(list: string): Promise<number> {
-    return Number((await client.get(keys(list).pointer)) ?? 0);
-  }
-
-  /** Writes version expected + 1's keys under staging names; false if the version in force is gone. */
-  async function stage(
-    list: string,
-    expectedVersion: number,
-    diff: ListDiff,
-    staging: Staging,
-  ): Promise<boolean> {
-    const k = keys(list);
-    if (expectedVersion > 0 && (await client.exists(k.version(expectedVersion, "entries"))) === 1)
-      await client.copy(k.version(expectedVersion, "entries"), staging.entries);
-    else if (expectedVersion > 0 && (await pointerOf(list)) !== expectedVersion) return false;
-    for (const batch of chunks(diff.added, batchEntries)) {
-      const fields = Object.fromEntries(
-        batch.map((entry) => [`${entry.kind}:${entry.value}`, entry.display]),
-      );
-      await Promise.all([client.hSet(staging.entries, fields), client.hSet(staging.added, fields)]);
-    }
-    for (const batch of chunks(diff.removed, batchEntries))
-      await Promise.all([client.hDel(staging.entries, batch), client.sAdd(staging.removed, batch)]);
-    await Promise.all(
-      [staging.entries, staging.added, staging.removed].map((key) => client.pExpire(key, stagingTtlMs)),
-    );
-    return true;
-  }
-
-  async function saveVersion(list: string, expectedVersion: number, diff: ListDiff, meta: VersionMeta) {
-    const k = keys(list);
-    const token = randomUUID();
-    const staging = {
-      entries: `${prefix}${list}:staging:${token}:entries`,
-      added: `${prefix}${list}:staging:${token}:added`,
-      removed: `${prefix}${list}:staging:${token}:removed`,
-    };
-    const version = expectedVersion + 1;
-    if (!(await stage(list, expectedVersion, diff, staging))) {
-      await client.del([staging.entries, staging.added, staging.removed]);
-      throw new ConcurrentLoadError(list, expectedVersion, await pointerOf(list));
-    }
-    const found = await client.eval(swapScript, {
-      keys: [
-        ...[k.pointer, indexKey, staging.entries, staging.added, staging.removed],
-        ...[k.version(version, "entries"), k.version(version, "added"), k.version(version, "removed")],
-        ...[k.version(version, "meta"), k.version(expectedVersion, "entries")],
-      ],
-      arguments: [
-        ...[String(expectedVersion), String(version), String(meta.atMs), meta.source, meta.format],
-        ...[
-          diff.added.length + diff.unchangedCount,
-          diff.added.length,
-          diff.removed.length,
-          diff.unchangedCount,
-        ].map(String),
-        list,
-      ],
-    });
-    if (found !== -1) throw new ConcurrentLoadError(list, expectedVersion, Number(found));
-    return version;
-  }
-
-  /** Added and removed between two versions, folded from each version's difference in order. */
-  async function foldChanges(list: string, from: number, to: number): Promise<ListChanges> {
-    const k = keys(list);
-    const added = new Map<string, string>();
-    const removed = new Set<string>();
-    for (let version = from + 1; version <= to; version += 1) {
-      for (const key of await setMembers(k.version(version, "removed")))
-        if (!added.delete(key)) removed.add(key);
-      for (const [key, display] of await hashEntries(k.version(version, "added"))) added.set(key, display);
-    }
-    return {
-      added: [...added].map(([key, display]) => entryOfKey(key, display)),
-      removed: [...removed].map((key) => entryOfKey(key, "")),
-    };
-  }
-
+function keysOf(redis: Redis, list: string) {
   return {
-    async currentVersions() {
-      const lists = await client.sMembers(indexKey);
-      if (lists.length === 0) return new Map();
-      const versions = await client.mGet(lists.map((list) => keys(list).pointer));
-      return new Map(
-        lists
-          .map((list, i) => [list, Number(versions[i] ?? 0)] as const)
-          .filter(([, version]) => version > 0),
-      );
-    },
-    async versions() {
-      const out: ListVersionInfo[] = [];
-      for (const [list, version] of await this.currentVersions()) {
-        const meta = await client.hGetAll(keys(list).version(version, "meta"));
-        out.push({
-          list,
-          version,
-          loadedAtMs: Number(meta.loadedAtMs),
-          source: meta.source ?? "",
-          format: meta.format ?? "",
-          ...{ entries: Number(meta.entries), added: Number(meta.added) },
-          ...{ removed: Number(meta.removed), unchanged: Number(meta.unchanged) },
-        });
-      }
-      return out.sort((a, b) => a.list.localeCompare(b.list));
-    },
+    pointer: `${redis.prefix}${list}:version`,
+    version: (n: number, part: VersionPart) => `${redis.prefix}${list}:v${n}:${part}`,
+    staging: (token: string, part: VersionPart) => `${redis.prefix}${list}:staging:${token}:${part}`,
+  };
+}
+
+const indexKeyOf = (redis: Redis) => `${redis.prefix}index`;
+
+async function hashEntries(redis: Redis, key: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const batch of redis.client.hScanIterator(key, { COUNT: scanCount }))
+    for (const { field, value } of batch) out.set(field, value);
+  return out;
+}
+
+async function setMembers(redis: Redis, key: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const batch of redis.client.sScanIterator(key, { COUNT: scanCount })) out.push(...batch);
+  return out;
+}
+
+async function pointerOf(redis: Redis, list: string): Promise<number> {
+  return Number((await redis.client.get(keysOf(redis, list).pointer)) ?? 0);
+}
+
+/** Writes version expected + 1's keys under staging names; false if the version in force moved on. */
+async function stage(
+  redis: Redis,
+  list: string,
+  expectedVersion: number,
+  diff: ListDiff,
+  staging: Staging,
+): Promise<boolean> {
+  const { client } = redis;
+  const k = keysOf(redis, list);
+  if (expectedVersion > 0 && (await client.exists(k.version(expectedVersion, "entries"))) === 1)
+    await client.copy(k.version(expectedVersion, "entries"), staging.entries);
+  else if (expectedVersion > 0 && (await pointerOf(redis, list)) !== expectedVersion) return false;
+  for (const batch of chunks(diff.added, batchEntries)) {
+    const fields = Object.fromEntries(batch.map((entry) => [`${entry.kind}:${entry.value}`, entry.display]));
+    await Promise.all([client.hSet(staging.entries, fields), client.hSet(staging.added, fields)]);
+  }
+  for (const batch of chunks(diff.removed, batchEntries))
+    await Promise.all([client.hDel(staging.entries, batch), client.sAdd(staging.removed, batch)]);
+  await Promise.all(
+    [staging.entries, staging.added, staging.removed].map((key) => client.pExpire(key, stagingTtlMs)),
+  );
+  return true;
+}
+
+async function saveVersion(
+  redis: Redis,
+  list: string,
+  expectedVersion: number,
+  diff: ListDiff,
+  meta: VersionMeta,
+): Promise<number> {
+  const k = keysOf(redis, list);
+  const token = randomUUID();
+  const staging = {
+    entries: k.staging(token, "entries"),
+    added: k.staging(token, "added"),
+    removed: k.staging(token, "removed"),
+  };
+  const version = expectedVersion + 1;
+  if (!(await stage(redis, list, expectedVersion, diff, staging))) {
+    await redis.client.del([staging.entries, staging.added, staging.removed]);
+    throw new ConcurrentLoadError(list, expectedVersion, await pointerOf(redis, list));
+  }
+  const counts = [diff.added.length + diff.unchangedCount, diff.added.length, diff.removed.length];
+  const found = await redis.client.eval(swapScript, {
+    keys: [
+      ...[k.pointer, indexKeyOf(redis), staging.entries, staging.added, staging.removed],
+      ...[k.version(version, "entries"), k.version(version, "added"), k.version(version, "removed")],
+      ...[k.version(version, "meta"), k.version(expectedVersion, "entries")],
+    ],
+    arguments: [
+      ...[String(expectedVersion), String(version), String(meta.atMs), meta.source, meta.format],
+      ...[...counts, diff.unchangedCount].map(String),
+      list,
+    ],
+  });
+  if (found !== -1) throw new ConcurrentLoadError(list, expectedVersion, Number(found));
+  return version;
+}
+
+/** Added and removed between two versions, folded from each version's difference in order. */
+async function foldChanges(redis: Redis, list: string, from: number, to: number): Promise<ListChanges> {
+  const k = keysOf(redis, list);
+  const added = new Map<string, string>();
+  const removed = new Set<string>();
+  for (let version = from + 1; version <= to; version += 1) {
+    for (const key of await setMembers(redis, k.version(version, "removed")))
+      if (!added.delete(key)) removed.add(key);
+    for (const [key, display] of await hashEntries(redis, k.version(version, "added")))
+      added.set(key, display);
+  }
+  return {
+    added: [...added].map(([key, display]) => entryOfKey(key, display)),
+    removed: [...removed].map((key) => entryOfKey(key, "")),
+  };
+}
+
+async function changesBetween(redis: Redis, list: string, from: number, to: number): Promise<ListChanges> {
+  if (from === 0) {
+    // Version `to`'s entries are whole if they still exist after the scan (they are never changed,
+    // only dropped once a newer version is in force); else the differences are folded.
+    const key = keysOf(redis, list).version(to, "entries");
+    const entries = await hashEntries(redis, key);
+    const whole = (await redis.client.exists(key)) === 1 || (await pointerOf(redis, list)) === to;
+    if (whole) return { added: [...entries].map(([k, display]) => entryOfKey(k, display)), removed: [] };
+  }
+  return foldChanges(redis, list, from, to);
+}
+
+async function currentVersions(redis: Redis): Promise<Map<string, number>> {
+  const lists = await redis.client.sMembers(indexKeyOf(redis));
+  if (lists.length === 0) return new Map();
+  const versions = await redis.client.mGet(lists.map((list) => keysOf(redis, list).pointer));
+  return new Map(
+    lists.map((list, i) => [list, Number(versions[i] ?? 0)] as const).filter(([, version]) => version > 0),
+  );
+}
+
+async function versions(redis: Redis): Promise<ListVersionInfo[]> {
+  const out: ListVersionInfo[] = [];
+  for (const [list, version] of await currentVersions(redis)) {
+    const meta = await redis.client.hGetAll(keysOf(redis, list).version(version, "meta"));
+    out.push({
+      list,
+      version,
+      loadedAtMs: Number(meta.loadedAtMs),
+      source: meta.source ?? "",
+      format: meta.format ?? "",
+      ...{ entries: Number(meta.entries), added: Number(meta.added) },
+      ...{ removed: Number(meta.removed), unchanged: Number(meta.unchanged) },
+    });
+  }
+  return out.sort((a, b) => a.list.localeCompare(b.list));
+}
+
+export function createRedisListStore(options: RedisListStoreOptions): RedisListStore {
+  const client = connect(options);
+  const redis: Redis = { client, prefix: options.keyPrefix ?? "ledgerflow:risk:lists:" };
+  return {
+    currentVersions: () => currentVersions(redis),
+    versions: () => versions(redis),
     async currentKeys(list) {
-      const version = await pointerOf(list);
+      const version = await pointerOf(redis, list);
       // Version n's entries are never changed, only dropped after a newer swap: a load that read them
       // while they went away expects n and is refused by the swap (the pointer moved on).
-      const entries = version > 0 ? await hashEntries(keys(list).version(version, "entries")) : new Map();
+      const entries =
+        version > 0 ? await hashEntries(redis, keysOf(redis, list).version(version, "entries")) : new Map();
       return { version, keys: new Set(entries.keys()) };
     },
-    saveVersion,
-    async changesBetween(list, from, to) {
-      if (from === 0) {
-        // Version `to`'s entries are whole if they still exist after the scan (they are never changed,
-        // only dropped once a newer version is in force); else the differences are folded.
-        const key = keys(list).version(to, "entries");
-        const entries = await hashEntries(key);
-        const whole = (await client.exists(key)) === 1 || (await pointerOf(list)) === to;
-        if (whole) return { added: [...entries].map(([k, display]) => entryOfKey(k, display)), removed: [] };
-      }
-      return foldChanges(list, from, to);
-    },
+    saveVersion: (list, expectedVersion, diff, meta) => saveVersion(redis, list, expectedVersion, diff, meta),
+    changesBetween: (list, from, to) => changesBetween(redis, list, from, to),
     async close() {
       if (client.isOpen) client.destroy();
     },
