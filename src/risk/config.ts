@@ -3,7 +3,7 @@ import { z } from "zod";
 import { positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 import { listFormats } from "./list-file.ts";
-import type { S3Settings } from "./s3-source.ts";
+import { type S3Settings, s3LocationOf } from "./s3-source.ts";
 
 export const listName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
@@ -15,7 +15,11 @@ export const riskConfig = {
       /** Jaro–Winkler similarity of normalised names at or above which a party is held for review. */
       reviewThreshold: z.coerce.number().min(0.5).max(1).default(0.92),
       /** The scheduled feeder: a file path, an http(s) URL or `s3://bucket/key`; off when unset. */
-      feedSource: z.string().min(1).optional(),
+      feedSource: z
+        .string()
+        .min(1)
+        .refine((text) => !/^s3:/i.test(text) || s3LocationOf(text) !== undefined, "expected s3://bucket/key")
+        .optional(),
       feedList: listName.default("fraud"),
       /** Inferred from the source's name when unset (.csv: csv; sdn*.csv: ofac; else lines). */
       feedFormat: z.enum(listFormats).optional(),
