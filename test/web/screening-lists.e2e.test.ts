@@ -48,13 +48,13 @@ describe("screening lists page in the browser", { skip: reason ?? false, timeout
     await page.getByRole("heading", { name: "Screening lists" }).waitFor();
     const row = page.locator('[data-testid="screening-list"][data-list="page-fraud"]');
     await row.waitFor();
-    assert.equal((await row.getByTestId("list-version").innerText()).trim(), "2");
-    assert.equal((await row.getByTestId("list-entries").innerText()).trim(), "4");
+    assert.equal(((await row.getByTestId("list-version").textContent()) ?? "").trim(), "2");
+    assert.equal(((await row.getByTestId("list-entries").textContent()) ?? "").trim(), "4");
     assert.equal(
-      (await row.getByTestId("list-last-load").innerText()).trim(),
+      ((await row.getByTestId("list-last-load").textContent()) ?? "").trim(),
       "+2 added · −1 removed · 2 unchanged",
     );
-    assert.match(await row.getByTestId("list-source").innerText(), /fraud-list\.txt \(lines\)/);
+    assert.match((await row.getByTestId("list-source").textContent()) ?? "", /fraud-list\.txt \(lines\)/);
     assert.ok(await row.locator("time").getAttribute("datetime"));
     assert.deepEqual(console.errors, []);
     await context.close();
