@@ -42,6 +42,7 @@ export interface RedisListStoreOptions {
 }
 
 const batchEntries = 5_000;
+const batchesInFlightMax = 8;
 const scanCount = 10_000;
 /** A crashed load's staging keys expire by themselves. */
 const stagingTtlMs = 3_600_000;
@@ -143,12 +144,21 @@ async function stage(
   if (expectedVersion > 0 && (await client.exists(k.version(expectedVersion, "entries"))) === 1)
     await client.copy(k.version(expectedVersion, "entries"), staging.entries);
   else if (expectedVersion > 0 && (await pointerOf(redis, list)) !== expectedVersion) return false;
-  for (const batch of chunks(diff.added, batchEntries)) {
-    const fields = Object.fromEntries(batch.map((entry) => [`${entry.kind}:${entry.value}`, entry.display]));
-    await Promise.all([client.hSet(staging.entries, fields), client.hSet(staging.added, fields)]);
-  }
-  for (const batch of chunks(diff.removed, batchEntries))
-    await Promise.all([client.hDel(staging.entries, batch), client.sAdd(staging.removed, batch)]);
+  // Batches go out pipelined, a window at a time: the round trips overlap, the memory stays bounded.
+  const writes = [
+    ...chunks(diff.added, batchEntries).map((batch) => () => {
+      const fields = Object.fromEntries(
+        batch.map((entry) => [`${entry.kind}:${entry.value}`, entry.display]),
+      );
+      return Promise.all([client.hSet(staging.entries, fields), client.hSet(staging.added, fields)]);
+    }),
+    ...chunks(diff.removed, batchEntries).map(
+      (batch) => () =>
+        Promise.all([client.hDel(staging.entries, batch), client.sAdd(staging.removed, batch)]),
+    ),
+  ];
+  for (let i = 0; i < writes.length; i += batchesInFlightMax)
+    await Promise.all(writes.slice(i, i + batchesInFlightMax).map((write) => write()));
   await Promise.all(
     [staging.entries, staging.added, staging.removed].map((key) => client.pExpire(key, stagingTtlMs)),
   );
