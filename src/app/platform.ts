@@ -251,7 +251,10 @@ async function startModules(
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
-  const risk = await riskModule.start({ config: config.risk, pool, clock, logger, authenticate }, run);
+  const risk = await riskModule.start(
+    { config: config.risk, pool, redisUrl: config.redis.url, clock, logger, authenticate },
+    run,
+  );
   stops.add(risk.stop);
   const ledger = await ledgerModule.start(
     {
