@@ -74,6 +74,7 @@ export const commandSchema: AvroSchema = {
             // Added for holds: a partial post, and a customer's authorization (null: platform).
             { name: "amount", type: ["null", "long"], default: null },
             { name: "authorization", type: ["null", "Authorization"], default: null },
+            { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
         {
@@ -83,6 +84,7 @@ export const commandSchema: AvroSchema = {
             { name: "pendingId", type: "string" },
             { name: "cause", type: "string" },
             { name: "authorization", type: ["null", "Authorization"], default: null },
+            { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
       ],
@@ -137,6 +139,7 @@ export const outcomeSchema: AvroSchema = {
             { name: "asset", type: "string" },
             { name: "description", type: "string" },
             { name: "expiresAtMs", type: ["null", "long"], default: null },
+            { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
         { type: "record", name: "MoneyTransferFailed", fields: [{ name: "reason", type: "string" }] },
@@ -209,6 +212,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         pendingId: command.pendingId,
         amount: command.amount === undefined ? null : { long: command.amount },
         authorization: authorizationToAvro(command.authorization),
+        reviewId: stringToAvro(command.reviewId),
       };
       return { ...head, body: { [`${ns}.PostPendingTransfer`]: body } };
     }
@@ -217,6 +221,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         pendingId: command.pendingId,
         cause: command.cause,
         authorization: authorizationToAvro(command.authorization),
+        reviewId: stringToAvro(command.reviewId),
       };
       return { ...head, body: { [`${ns}.VoidPendingTransfer`]: body } };
     }
@@ -283,15 +288,27 @@ function completionFromAvro(
   b: Record<string, unknown>,
 ): LedgerCommand {
   const authorization = authorizationFromAvro(b.authorization);
+  const reviewId = stringFromAvro(b.reviewId);
   const common = {
     ...head,
     pendingId: b.pendingId as string,
     ...(authorization === undefined ? {} : { authorization }),
+    ...(reviewId === undefined ? {} : { reviewId }),
   };
   if (name === "VoidPendingTransfer")
     return { ...common, type: name, cause: b.cause === "expired" ? "expired" : "voided" };
   const amount = (b.amount ?? null) as { long: bigint } | null;
   return { ...common, type: name, ...(amount === null ? {} : { amount: amount.long }) };
+}
+
+/** A nullable string field (a union wraps the value); records written before it: absent. */
+function stringToAvro(value: string | undefined): { string: string } | null {
+  return value === undefined ? null : { string: value };
+}
+
+function stringFromAvro(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === "string" ? value : (value as { string: string }).string;
 }
 
 type AvroAuthorization = { kind: Authorization["kind"]; actorId: string; tokenHash: string };
@@ -342,8 +359,12 @@ export function outcomeToAvro({ outcome, fingerprint, issuedAtMs }: OutcomeEnvel
         body: { [`${ns}.AccountCreationFailed`]: { accountId: outcome.accountId, reason: outcome.reason } },
       };
     case "MoneyTransferConfirmed": {
-      const { type: _, commandId: __, atMs: ___, expiresAtMs, ...rest } = outcome;
-      const body = { ...rest, expiresAtMs: expiresAtMs === undefined ? null : { long: BigInt(expiresAtMs) } };
+      const { type: _, commandId: __, atMs: ___, expiresAtMs, reviewId, ...rest } = outcome;
+      const body = {
+        ...rest,
+        expiresAtMs: expiresAtMs === undefined ? null : { long: BigInt(expiresAtMs) },
+        reviewId: stringToAvro(reviewId),
+      };
       return { ...head, body: { [`${ns}.MoneyTransferConfirmed`]: body } };
     }
     case "MoneyTransferFailed":
@@ -365,6 +386,8 @@ export type PublishedOutcome =
       amount: bigint;
       asset: string;
       description: string;
+      /** Set on a transfer held for review by screening (phase pending). */
+      reviewId?: string;
     }
   | { type: "MoneyTransferFailed"; reason: RejectionReason };
 
@@ -384,13 +407,14 @@ export function outcomeFromAvro(record: unknown): PublishedOutcomeEnvelope {
     atMs: bigint;
     body: unknown;
   };
-  const [name, b] = unwrap(r.body);
+  const [name, { reviewId, ...b }] = unwrap(r.body);
+  const review = stringFromAvro(reviewId);
   return {
     commandId: r.commandId,
     fingerprint: r.fingerprint,
     issuedAtMs: Number(r.issuedAtMs),
     atMs: Number(r.atMs),
-    outcome: { type: name, ...b } as PublishedOutcome,
+    outcome: { type: name, ...b, ...(review === undefined ? {} : { reviewId: review }) } as PublishedOutcome,
   };
 }
 
