@@ -33,6 +33,7 @@ import {
   type RoutePlugin,
   roleAbilities,
   roles,
+  type StartedModule,
   stopper,
 } from "../platform/module.ts";
 import type { RelayPublishSample } from "../platform/outbox-relay.ts";
@@ -41,7 +42,7 @@ import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
 import { loadOrCreateLocalSecrets } from "../platform/secrets.ts";
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
-import type { RiskApi } from "../risk/index.ts";
+import { noPartyNames, type PartyNames, type RiskApi } from "../risk/index.ts";
 import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
 import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
@@ -105,6 +106,8 @@ export interface PlatformOptions {
   /** Test and tool hooks of the modules. */
   readonly payments?: PaymentsOptions;
   readonly tokens?: TokensOptions;
+  /** Names of parties for screening (tests); none until identity's profiles are wired here. */
+  readonly partyNames?: PartyNames;
   readonly onBatch?: Parameters<(typeof modules)[2]["start"]>[0]["onBatch"];
   /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
   readonly observe?: {
@@ -226,6 +229,20 @@ async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Log
 type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> &
   Infrastructure & { readonly random: Random };
 
+/** Settles `deferred` with a started module's published interface (or failure), passing both on. */
+function settled<T extends { readonly published: U }, U>(deferred: PromiseWithResolvers<U>) {
+  return [
+    (value: T) => {
+      deferred.resolve(value.published);
+      return value;
+    },
+    (error: unknown) => {
+      deferred.reject(error);
+      throw error;
+    },
+  ] as const;
+}
+
 /** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
@@ -251,19 +268,32 @@ async function startModules(
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
-  const risk = await riskModule.start({ config: config.risk, pool, clock, logger, authenticate }, run);
-  stops.add(risk.stop);
-  const ledger = await ledgerModule.start(
+  // The ledger starts after risk (it screens through risk), which decides reviews through it.
+  const ledgerStarted = Promise.withResolvers<LedgerApi>();
+  ledgerStarted.promise.catch(() => {});
+  const risk = await riskModule.start(
     {
-      config: { handler: config.handler, ledger: config.ledger, http: config.http },
-      ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
-      random: base.random,
-      screening: risk.published.screening,
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-      ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
+      ...{ config: config.risk, pool, log, clock, logger, authenticate },
+      ledger: ledgerStarted.promise,
+      partyNames: options.partyNames ?? noPartyNames,
+      decisionWaitMs: config.http.waitMsMax,
     },
     run,
   );
+  stops.add(risk.stop);
+  const ledger = await ledgerModule
+    .start(
+      {
+        config: { handler: config.handler, ledger: config.ledger, http: config.http },
+        ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
+        random: base.random,
+        screening: risk.published.screening,
+        ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+        ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
+      },
+      run,
+    )
+    .then(...settled<StartedModule<LedgerApi>, LedgerApi>(ledgerStarted));
   stops.add(ledger.stop);
   const simulators = await startSimulators(options, clock, stops);
   const payments = await paymentsModule.start(

@@ -7,18 +7,23 @@
 import { join } from "node:path";
 import type pg from "pg";
 import type pino from "pino";
-import type { CommandScreening } from "../ledger/index.ts";
+import type { CommandScreening, LedgerApi } from "../ledger/index.ts";
 import type { Clock } from "../platform/clock.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
-import { type LedgerflowModule, stopper } from "../platform/module.ts";
+import { runConsumer } from "../platform/log/consumer.ts";
+import type { Log } from "../platform/log/port.ts";
+import { type LedgerflowModule, type ModuleRun, stopper } from "../platform/module.ts";
 import { createPostgresListStore } from "./adapters/postgres-lists.ts";
+import { createPostgresReviewStore, createPostgresRuleFacts } from "./adapters/postgres-reviews.ts";
 import { createPostgresScreeningLog } from "./adapters/postgres-screenings.ts";
 import { type RiskConfig, riskConfig } from "./config.ts";
 import { type FeedOptions, feedList, formatOf, type LoadReport, sourceOf } from "./feeder.ts";
+import { reviewRoutes } from "./http/reviews.ts";
 import { riskRoutes } from "./http/routes.ts";
 import type { ListStore } from "./lists.ts";
+import { ledgerFactsOf, type ReviewStore } from "./reviews.ts";
 import { ScreeningIndex } from "./screening-index.ts";
-import { createScreener, type ScreeningLog } from "./screenings.ts";
+import { createScreener, noPartyNames, type PartyNames, type ScreeningLog } from "./screenings.ts";
 import { riskTopics } from "./topics.ts";
 
 export interface RiskDeps {
@@ -27,6 +32,16 @@ export interface RiskDeps {
   readonly clock: Clock;
   readonly logger: pino.Logger;
   readonly authenticate: PreHandler;
+  readonly log: Log;
+  /**
+   * The ledger, once started: it starts after risk (it screens through risk's screener), and risk
+   * uses its door only to decide reviews (post or void a held transfer) and read its outcomes.
+   */
+  readonly ledger: Promise<LedgerApi>;
+  /** Party names for name screening (identity's profiles); none until wired. */
+  readonly partyNames?: PartyNames;
+  /** How long a review decision waits for the ledger's outcome. */
+  readonly decisionWaitMs: number;
 }
 
 export interface RiskApi {
@@ -38,6 +53,38 @@ export interface RiskApi {
   feed(options: Omit<FeedOptions, "nowMs" | "limits" | "fetchTimeoutMs">): Promise<LoadReport>;
   /** The list versions this process screens against. */
   screeningVersions(): ReadonlyMap<string, number>;
+  readonly reviews: ReviewStore;
+}
+
+/**
+ * Follows the ledger's outcomes: opens a review for each transfer booked as held for review, closes
+ * it by what the ledger did (posted, voided, expired), and records which pairs have dealt (for the
+ * first-time counterparty rule). Idempotent, so redelivered records change nothing.
+ */
+function followLedger(
+  deps: RiskDeps,
+  run: ModuleRun,
+  reviews: ReviewStore,
+  facts: ReturnType<typeof createPostgresRuleFacts>,
+) {
+  const started = deps.ledger.then((ledger) =>
+    runConsumer(deps.log, {
+      groupId: "risk-review-follower",
+      topics: [ledger.codecs.outcomes.topic],
+      fetchWaitMaxMs: 50,
+      retry: { attemptsMax: 5, backoffBaseMs: 100, backoffMaxMs: 10_000 },
+      handle: async (records) => {
+        const learned = ledgerFactsOf(ledger, records);
+        await reviews.open(learned.opened);
+        await reviews.closed(learned.completions);
+        await facts.dealt(learned.pairs);
+      },
+      onDeadLetter: (record, error) =>
+        deps.logger.error({ err: error, offset: String(record.offset) }, "risk follower dead-lettered"),
+    }),
+  );
+  started.then((consumer) => consumer.done.catch(run.crash), run.crash);
+  return async () => (await started).stop();
 }
 
 /** Repeats `work` every `intervalMs` (never overlapping itself) until stopped. */
@@ -79,6 +126,8 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
     const stops = stopper((error) => logger.warn({ err: error }, "risk stop"));
     const lists = createPostgresListStore(pool);
     const screenings = createPostgresScreeningLog(pool);
+    const reviews = createPostgresReviewStore(pool);
+    const facts = createPostgresRuleFacts(pool);
     const index = new ScreeningIndex();
     const running: string[] = [];
     const refresh = () => index.refresh(lists);
@@ -90,6 +139,10 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
         ),
       );
       running.push("risk.screening-index");
+    }
+    if (run.abilities.projections) {
+      stops.add(followLedger(deps, run, reviews, facts));
+      running.push("risk.review-follower");
     }
     const feed: RiskApi["feed"] = async (options) => {
       const report = await feedList(lists, {
@@ -114,9 +167,16 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       index,
       log: screenings,
       reviewThreshold: config.reviewThreshold,
+      reviewTimeoutMs: config.reviewTimeoutMs,
+      rules: config.rules,
+      facts,
+      partyNames: deps.partyNames ?? noPartyNames,
       nowMs: () => clock.nowMs(),
-      onDecision: ({ commandId, list, listVersion, entryKind }) =>
-        logger.info({ commandId, list, listVersion, entryKind }, "screening hit"),
+      onDecision: ({ commandId, decision, list, listVersion, entryKind, ruleHits }) =>
+        logger.info(
+          { commandId, decision, list, listVersion, entryKind, rules: ruleHits.map((hit) => hit.rule) },
+          "screening hit",
+        ),
     });
     const published: RiskApi = {
       screening,
@@ -124,6 +184,7 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       screenings,
       feed,
       screeningVersions: () => index.versions(),
+      reviews,
     };
     const http = {
       authenticate: deps.authenticate,
@@ -131,6 +192,22 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       log: screenings,
       index: run.abilities.commands ? index : undefined,
     };
-    return { published, routes: [(app) => riskRoutes(app, http)], running, stop: stops.stop };
+    const review = {
+      authenticate: deps.authenticate,
+      log: screenings,
+      pageSizeMax: config.reviewsPageSizeMax,
+      reviews: {
+        store: reviews,
+        ledger: deps.ledger,
+        nowMs: () => clock.nowMs(),
+        waitMs: deps.decisionWaitMs,
+      },
+    };
+    return {
+      published,
+      routes: [(app) => riskRoutes(app, http), (app) => reviewRoutes(app, review)],
+      running,
+      stop: stops.stop,
+    };
   },
 };

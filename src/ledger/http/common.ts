@@ -64,7 +64,10 @@ export function outcomeReply(
     case "PENDING":
       return { status: 202, body: { id, status: "PENDING", ...pendingBody } };
     case "CONFIRMED":
-      return { status: 201, body: { id, status: "CONFIRMED", ...confirmedBody(outcome.result), ...held(outcome) } };
+      return {
+        status: 201,
+        body: { id, status: "CONFIRMED", ...confirmedBody(outcome.result), ...held(outcome) },
+      };
     case "FAILED": {
       const { reason } = outcome;
       return {
