@@ -23,6 +23,7 @@ import {
 import { describeDatabaseUrl, startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
+import type { PreHandler } from "../platform/http/auth.ts";
 import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kafka.ts";
 import { createPostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { Log } from "../platform/log/port.ts";
@@ -243,6 +244,24 @@ function settled<T extends { readonly published: U }, U>(deferred: PromiseWithRe
   ] as const;
 }
 
+function startRisk(
+  options: PlatformOptions,
+  base: Base,
+  run: ModuleRun,
+  authenticate: PreHandler,
+  ledger: Promise<LedgerApi>,
+) {
+  const { config, pool, log, clock, logger } = base;
+  return modules[1].start(
+    {
+      ...{ config: config.risk, pool, log, clock, logger, authenticate, ledger },
+      partyNames: options.partyNames ?? noPartyNames,
+      decisionWaitMs: config.http.waitMsMax,
+    },
+    run,
+  );
+}
+
 /** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
@@ -251,18 +270,11 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] =
-    modules;
+  const [identityModule, , ledgerModule, paymentsModule, tokensModule, notificationsModule] = modules;
   const identity = await identityModule.start(
     {
-      config: config.auth,
-      redisUrl: config.redis.url,
-      jwtSecret: base.jwtSecret,
-      pool,
-      clock,
-      ids,
-      logger,
-      random: base.random,
+      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
+      ...{ pool, clock, ids, logger, random: base.random },
     },
     run,
   );
@@ -271,15 +283,7 @@ async function startModules(
   // The ledger starts after risk (it screens through risk), which decides reviews through it.
   const ledgerStarted = Promise.withResolvers<LedgerApi>();
   ledgerStarted.promise.catch(() => {});
-  const risk = await riskModule.start(
-    {
-      ...{ config: config.risk, pool, log, clock, logger, authenticate },
-      ledger: ledgerStarted.promise,
-      partyNames: options.partyNames ?? noPartyNames,
-      decisionWaitMs: config.http.waitMsMax,
-    },
-    run,
-  );
+  const risk = await startRisk(options, base, run, authenticate, ledgerStarted.promise);
   stops.add(risk.stop);
   const ledger = await ledgerModule
     .start(

@@ -18,7 +18,7 @@ import { createPostgresReviewStore, createPostgresRuleFacts } from "./adapters/p
 import { createPostgresScreeningLog } from "./adapters/postgres-screenings.ts";
 import { type RiskConfig, riskConfig } from "./config.ts";
 import { type FeedOptions, feedList, formatOf, type LoadReport, sourceOf } from "./feeder.ts";
-import { reviewRoutes } from "./http/reviews.ts";
+import { type ReviewHttpDeps, reviewRoutes } from "./http/reviews.ts";
 import { riskRoutes } from "./http/routes.ts";
 import type { ListStore } from "./lists.ts";
 import { ledgerFactsOf, type ReviewStore } from "./reviews.ts";
@@ -116,6 +116,40 @@ function scheduleFeeder(config: RiskConfig, feedSource: string, feed: RiskApi["f
   );
 }
 
+/** The screener the ledger's screening port is wired to, logging each block or hold. */
+function screenerOf(
+  deps: RiskDeps,
+  index: ScreeningIndex,
+  log: ScreeningLog,
+  facts: ReturnType<typeof createPostgresRuleFacts>,
+): CommandScreening {
+  const { config, clock, logger } = deps;
+  return createScreener({
+    index,
+    log,
+    reviewThreshold: config.reviewThreshold,
+    reviewTimeoutMs: config.reviewTimeoutMs,
+    rules: config.rules,
+    facts,
+    partyNames: deps.partyNames ?? noPartyNames,
+    nowMs: () => clock.nowMs(),
+    onDecision: ({ commandId, decision, list, listVersion, entryKind, ruleHits }) =>
+      logger.info(
+        { commandId, decision, list, listVersion, entryKind, rules: ruleHits.map((hit) => hit.rule) },
+        "screening hit",
+      ),
+  });
+}
+
+function reviewHttp(deps: RiskDeps, store: ReviewStore, log: ScreeningLog): ReviewHttpDeps {
+  return {
+    authenticate: deps.authenticate,
+    log,
+    pageSizeMax: deps.config.reviewsPageSizeMax,
+    reviews: { store, ledger: deps.ledger, nowMs: () => deps.clock.nowMs(), waitMs: deps.decisionWaitMs },
+  };
+}
+
 export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
   name: "risk",
   config: riskConfig,
@@ -163,21 +197,7 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       stops.add(scheduleFeeder(config, config.feedSource, feed, logger));
       running.push("risk.feeder");
     }
-    const screening = createScreener({
-      index,
-      log: screenings,
-      reviewThreshold: config.reviewThreshold,
-      reviewTimeoutMs: config.reviewTimeoutMs,
-      rules: config.rules,
-      facts,
-      partyNames: deps.partyNames ?? noPartyNames,
-      nowMs: () => clock.nowMs(),
-      onDecision: ({ commandId, decision, list, listVersion, entryKind, ruleHits }) =>
-        logger.info(
-          { commandId, decision, list, listVersion, entryKind, rules: ruleHits.map((hit) => hit.rule) },
-          "screening hit",
-        ),
-    });
+    const screening = screenerOf(deps, index, screenings, facts);
     const published: RiskApi = {
       screening,
       lists,
@@ -192,17 +212,7 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       log: screenings,
       index: run.abilities.commands ? index : undefined,
     };
-    const review = {
-      authenticate: deps.authenticate,
-      log: screenings,
-      pageSizeMax: config.reviewsPageSizeMax,
-      reviews: {
-        store: reviews,
-        ledger: deps.ledger,
-        nowMs: () => clock.nowMs(),
-        waitMs: deps.decisionWaitMs,
-      },
-    };
+    const review = reviewHttp(deps, reviews, screenings);
     return {
       published,
       routes: [(app) => riskRoutes(app, http), (app) => reviewRoutes(app, review)],
