@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "./problems.ts";
 
-export const roles = ["customer", "teller", "admin", "compliance"] as const;
+export const roles = ["customer", "teller", "admin"] as const;
 export type Role = (typeof roles)[number];
 
 export function isRole(value: unknown): value is Role {
