@@ -46,8 +46,17 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "ledger.pending-sweeper",
     "ledger.stall-watchdog",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
   ],
-  projector: ["identity", "risk.review-follower", "ledger.pending-sweeper", "notifications.inbox-projection"],
+  projector: [
+    "identity",
+    "risk.review-follower",
+    "ledger.pending-sweeper",
+    "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
+  ],
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
@@ -61,6 +70,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
     "notifications.live",
   ],
   all: [
@@ -79,6 +90,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
     "notifications.live",
   ],
 };

@@ -64,6 +64,8 @@ export const commandSchema: AvroSchema = {
             { name: "description", type: "string" },
             { name: "authorization", type: authorization },
             { name: "pendingTimeoutMs", type: ["null", "long"], default: null },
+            // Added for client insights: a cash operation's branch as the teller typed it.
+            { name: "branch", type: ["null", "string"], default: null },
           ],
         },
         {
@@ -139,6 +141,8 @@ export const outcomeSchema: AvroSchema = {
             { name: "asset", type: "string" },
             { name: "description", type: "string" },
             { name: "expiresAtMs", type: ["null", "long"], default: null },
+            // Added for client insights: a cash operation's branch as the teller typed it.
+            { name: "branch", type: ["null", "string"], default: null },
             { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
@@ -204,6 +208,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         },
         pendingTimeoutMs:
           command.pendingTimeoutMs === undefined ? null : { long: BigInt(command.pendingTimeoutMs) },
+        branch: command.branch === undefined ? null : { string: command.branch },
       };
       return { ...head, body: { [`${ns}.TransferMoney`]: body } };
     }
@@ -255,6 +260,7 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
         tokenHash: string;
       };
       const timeout = b.pendingTimeoutMs as { long: bigint } | null;
+      const branch = optionalString(b.branch);
       return {
         issuedAtMs,
         command: {
@@ -271,6 +277,7 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
               ? { kind: "token", actorId: auth.actorId, tokenHash: auth.tokenHash }
               : { kind: auth.kind, actorId: auth.actorId },
           ...(timeout === null ? {} : { pendingTimeoutMs: Number(timeout.long) }),
+          ...(branch === undefined ? {} : { branch }),
         },
       };
     }
@@ -288,7 +295,7 @@ function completionFromAvro(
   b: Record<string, unknown>,
 ): LedgerCommand {
   const authorization = authorizationFromAvro(b.authorization);
-  const reviewId = stringFromAvro(b.reviewId);
+  const reviewId = optionalString(b.reviewId);
   const common = {
     ...head,
     pendingId: b.pendingId as string,
@@ -304,11 +311,6 @@ function completionFromAvro(
 /** A nullable string field (a union wraps the value); records written before it: absent. */
 function stringToAvro(value: string | undefined): { string: string } | null {
   return value === undefined ? null : { string: value };
-}
-
-function stringFromAvro(value: unknown): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  return typeof value === "string" ? value : (value as { string: string }).string;
 }
 
 type AvroAuthorization = { kind: Authorization["kind"]; actorId: string; tokenHash: string };
@@ -359,11 +361,12 @@ export function outcomeToAvro({ outcome, fingerprint, issuedAtMs }: OutcomeEnvel
         body: { [`${ns}.AccountCreationFailed`]: { accountId: outcome.accountId, reason: outcome.reason } },
       };
     case "MoneyTransferConfirmed": {
-      const { type: _, commandId: __, atMs: ___, expiresAtMs, reviewId, ...rest } = outcome;
+      const { type: _, commandId: __, atMs: ___, expiresAtMs, reviewId, branch, ...rest } = outcome;
       const body = {
         ...rest,
         expiresAtMs: expiresAtMs === undefined ? null : { long: BigInt(expiresAtMs) },
         reviewId: stringToAvro(reviewId),
+        branch: branch === undefined ? null : { string: branch },
       };
       return { ...head, body: { [`${ns}.MoneyTransferConfirmed`]: body } };
     }
@@ -386,6 +389,8 @@ export type PublishedOutcome =
       amount: bigint;
       asset: string;
       description: string;
+      /** A cash operation's branch as the teller typed it; absent for transfers (and older records). */
+      branch?: string;
       /** Set on a transfer held for review by screening (phase pending). */
       reviewId?: string;
     }
@@ -407,15 +412,28 @@ export function outcomeFromAvro(record: unknown): PublishedOutcomeEnvelope {
     atMs: bigint;
     body: unknown;
   };
-  const [name, { reviewId, ...b }] = unwrap(r.body);
-  const review = stringFromAvro(reviewId);
+  const [name, { branch, reviewId, ...b }] = unwrap(r.body);
+  const branchName = optionalString(branch);
+  const review = optionalString(reviewId);
   return {
     commandId: r.commandId,
     fingerprint: r.fingerprint,
     issuedAtMs: Number(r.issuedAtMs),
     atMs: Number(r.atMs),
-    outcome: { type: name, ...b, ...(review === undefined ? {} : { reviewId: review }) } as PublishedOutcome,
+    outcome: {
+      type: name,
+      ...b,
+      ...(branchName === undefined ? {} : { branch: branchName }),
+      ...(review === undefined ? {} : { reviewId: review }),
+    } as PublishedOutcome,
   };
+}
+
+/** A nullable string as decoded (a union may wrap it); null or absent (older records): undefined. */
+function optionalString(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  return (value as { string?: string }).string;
 }
 
 export function balanceChangedToAvro(event: BalanceChanged): unknown {

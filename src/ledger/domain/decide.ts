@@ -190,6 +190,7 @@ function decideTransfer(command: TransferMoney, view: LedgerView, context: Decid
     description: command.description,
     ...(pending ? { expiresAtMs: context.nowMs + (timeoutMs ?? 0) } : {}),
     ...(held ? { reviewId: held.reviewId } : {}),
+    ...(command.branch === undefined ? {} : { branch: command.branch }),
     atMs: context.nowMs,
   };
   return pending ? [confirmed] : [confirmed, ...balanceChanges(confirmed, debit, credit)];

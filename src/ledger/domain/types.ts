@@ -86,6 +86,8 @@ export interface TransferMoney extends CommandBase {
   readonly authorization: Authorization;
   /** Two-phase: reserve now, post or void later; voided automatically after the timeout. */
   readonly pendingTimeoutMs?: number;
+  /** A cash operation's branch, as the teller typed it (its key ignores case: `branchKey`). */
+  readonly branch?: string;
 }
 
 export interface PostPendingTransfer extends CommandBase {
@@ -169,6 +171,8 @@ export interface MoneyTransferConfirmed {
   readonly expiresAtMs?: number;
   /** Set on a transfer screening held for review (phase pending): the review that decides it. */
   readonly reviewId?: string;
+  /** The branch of a cash operation (deposit, withdrawal), as the teller typed it. */
+  readonly branch?: string;
   readonly atMs: number;
 }
 
