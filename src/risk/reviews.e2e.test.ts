@@ -178,7 +178,7 @@ describe("holds for review", () => {
     );
     assert.match(
       screening.explanation as string,
-      /"hans mueller" is 0\.9\d+ similar .* "hans muller"\), threshold 0\.92/,
+      /"hans mueller" is 0\.9\d+ similar .*"hans muller"\), threshold 0\.92/,
     );
 
     const approved = await officer.post(`/v1/risk/reviews/${id}/approve`, {
