@@ -17,6 +17,7 @@ import { createPostgresListStore } from "./adapters/postgres-lists.ts";
 import { createPostgresReviewStore, createPostgresRuleFacts } from "./adapters/postgres-reviews.ts";
 import { createPostgresScreeningLog } from "./adapters/postgres-screenings.ts";
 import { type RiskConfig, riskConfig } from "./config.ts";
+import { factsNeeded } from "./domain/rules.ts";
 import { type FeedOptions, feedList, formatOf, type LoadReport, sourceOf } from "./feeder.ts";
 import { type ReviewHttpDeps, reviewRoutes } from "./http/reviews.ts";
 import { riskRoutes } from "./http/routes.ts";
@@ -59,14 +60,27 @@ export interface RiskApi {
 /**
  * Follows the ledger's outcomes: opens a review for each transfer booked as held for review, closes
  * it by what the ledger did (posted, voided, expired), and records which pairs have dealt (for the
- * first-time counterparty rule). Idempotent, so redelivered records change nothing.
+ * first-time counterparty rule). Idempotent, so redelivered records change nothing. It also prunes
+ * velocity facts older than the longest window (the follower runs where projections run).
  */
+const factsPruneIntervalMs = 60_000;
+const factsPruneRowsMax = 10_000;
+
 function followLedger(
   deps: RiskDeps,
   run: ModuleRun,
   reviews: ReviewStore,
   facts: ReturnType<typeof createPostgresRuleFacts>,
 ) {
+  const windowMs = factsNeeded(deps.config.rules).windowMs;
+  let prunedAtMs = deps.clock.nowMs();
+  // Velocity facts older than the longest window are useless: forget them now and then, in bounded steps.
+  const prune = async () => {
+    const nowMs = deps.clock.nowMs();
+    if (windowMs === 0 || nowMs - prunedAtMs < factsPruneIntervalMs) return;
+    prunedAtMs = nowMs;
+    await facts.prune(nowMs - windowMs, factsPruneRowsMax);
+  };
   const started = deps.ledger.then((ledger) =>
     runConsumer(deps.log, {
       groupId: "risk-review-follower",
@@ -78,6 +92,7 @@ function followLedger(
         await reviews.open(learned.opened);
         await reviews.closed(learned.completions);
         await facts.dealt(learned.pairs);
+        await prune();
       },
       onDeadLetter: (record, error) =>
         deps.logger.error({ err: error, offset: String(record.offset) }, "risk follower dead-lettered"),

@@ -88,6 +88,8 @@ export function createPostgresReviewStore(pool: pg.Pool): ReviewStore {
 export function createPostgresRuleFacts(pool: pg.Pool): RuleFactsStore & {
   /** Records pairs money moved between (confirmed transfers), first time kept. */
   dealt(pairs: readonly { senderIban: string; receiverIban: string; atMs: number }[]): Promise<void>;
+  /** Forgets up to `limit` transfer facts issued before `atMs` (older than any velocity window). */
+  prune(atMs: number, limit: number): Promise<number>;
 } {
   return {
     async senderHistory(transfers, windowMs, limit) {
@@ -131,6 +133,14 @@ export function createPostgresRuleFacts(pool: pg.Pool): RuleFactsStore & {
         [pairs.map((p) => p.senderIban), pairs.map((p) => p.receiverIban)],
       );
       return new Set(rows.map((row) => pairKey(row.sender_iban, row.receiver_iban)));
+    },
+    async prune(atMs, limit) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM risk_transfer_facts WHERE command_id IN (
+           SELECT command_id FROM risk_transfer_facts WHERE issued_at_ms < $1 LIMIT $2)`,
+        [atMs, limit],
+      );
+      return rowCount ?? 0;
     },
     async dealt(pairs) {
       if (pairs.length === 0) return;
