@@ -237,7 +237,7 @@ export async function transferThroughUi(
   const status = page.getByTestId("transfer-status");
   await page.waitForFunction(
     () =>
-      /^(confirmed|failed|unknown)$/.test(
+      /^(confirmed|held|failed|unknown)$/.test(
         document.querySelector("[data-testid=transfer-status]")?.getAttribute("data-status") ?? "",
       ),
     undefined,

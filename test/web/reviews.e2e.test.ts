@@ -1,7 +1,8 @@
 /**
  * The screening review queue in a real browser against the real platform: two transfers a rule
- * held (a large amount to a first-time counterparty) are listed with why; a compliance officer
- * approves one (posted: the payee is paid) and rejects the other (voided), each with a reason.
+ * held (a large amount to a first-time counterparty; the payer's wallet says "Held for review") are
+ * listed with why; a compliance officer approves one (posted: the payee is paid) and rejects the
+ * other (voided), each with a reason.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -12,6 +13,7 @@ import {
   platformAndBrowser,
   signInThroughUi,
   skipReason,
+  transferThroughUi,
   uniqueUsername,
   watchConsole,
 } from "./browser.ts";
@@ -32,19 +34,39 @@ describe("screening reviews in the browser", { skip: reason ?? false, timeout: 1
     const base = started.platform.url;
     const api = apiClient(base);
     const admin = api.as(await api.signIn(testAdmin.username, testAdmin.password));
-    const payer = api.as(await api.signUp(uniqueUsername("payer"), password));
+    const payerName = uniqueUsername("payer");
+    const payer = api.as(await api.signUp(payerName, password));
     const payee = api.as(await api.signUp(uniqueUsername("payee"), password));
     const from = (await payer.post("/v1/accounts", { id: randomUUID(), asset: "EUR" })).body.iban as string;
     const to = (await payee.post("/v1/accounts", { id: randomUUID(), asset: "EUR" })).body.iban as string;
     const deposit = { id: randomUUID(), type: "deposit", iban: from, amount: "100000", branch: "Utrecht" };
     assert.equal((await admin.post("/v1/operations", deposit)).status, 201);
     const held: string[] = [];
-    for (const amount of ["5000", "7000"]) {
-      const id = randomUUID();
-      const answer = await payer.post("/v1/transfers", { id, from, to, amount, asset: "EUR" });
-      assert.deepEqual([answer.status, answer.body.heldForReview], [201, true], JSON.stringify(answer.body));
-      held.push(id);
-    }
+    // The payer's wallet says the transfer is held for review (money reserved, not moved).
+    const payerContext = await started.browser.newContext(desktop);
+    const payerPage = await payerContext.newPage();
+    await signInThroughUi(payerPage, base, payerName, password);
+    const sent = await transferThroughUi(payerPage, base, { from, to, amount: "50.00" });
+    assert.equal(sent.status, "held");
+    await payerPage.getByRole("heading", { name: "Held for review" }).waitFor();
+    await payerContext.close();
+    const viaWallet = await (async () => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const items = (await admin.get("/v1/risk/reviews?state=open")).body.items as {
+          id: string;
+          from: string;
+        }[];
+        const found = items.find((item) => item.from === from);
+        if (found) return found.id;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error("no review for the wallet's transfer");
+    })();
+    held.push(viaWallet);
+    const id = randomUUID();
+    const answer = await payer.post("/v1/transfers", { id, from, to, amount: "7000", asset: "EUR" });
+    assert.deepEqual([answer.status, answer.body.heldForReview], [201, true], JSON.stringify(answer.body));
+    held.push(id);
     const officerName = uniqueUsername("officer");
     const officerToken = await api.signUp(officerName, password);
     const granted = await admin.call("PUT", `/v1/admin/users/${idOfToken(officerToken)}/roles/compliance`);
