@@ -116,7 +116,7 @@ try {
       commandId: crypto.randomUUID(),
       ...{ kind: "transfer" as const, partyRole: "receiver" as const },
       party: { iban: iban(2_000_000 + i), userId: "00000000-0000-4000-8000-000000000001" },
-      ...{ counterpartyIban: iban(1), actorId: "bench", amount: 1n, asset: "EUR" },
+      ...{ counterpartyIban: iban(1), actorId: "bench", amount: 1n, asset: "EUR", issuedAtMs: 0 },
     };
     const t = performance.now();
     await screener.screen([request]);
