@@ -239,6 +239,8 @@ async function startModules(
   const identity = await identityModule.start(
     {
       config: config.auth,
+      oidc: config.oidc,
+      publicUrl: config.payments.publicUrl,
       redisUrl: config.redis.url,
       jwtSecret: base.jwtSecret,
       pool,

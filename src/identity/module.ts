@@ -9,12 +9,18 @@ import { z } from "zod";
 import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
+import type { RoutePlugin } from "../platform/module.ts";
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
 import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
+import { createAuthAudit } from "./oidc/audit.ts";
+import { type OidcConfig, oidcConfig, resolveProviders } from "./oidc/config.ts";
+import { oidcRoutes } from "./oidc/routes.ts";
+import { createOidcService } from "./oidc/service.ts";
+import { createPostgresOidcStore } from "./oidc/store.ts";
 import { createArgon2Hasher } from "./passwords.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService } from "./service.ts";
@@ -60,6 +66,7 @@ export const identityConfig = {
       /** Accepted clock skew between the node that issued an access token and the one checking it. */
       clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
     }),
+    ...oidcConfig.sections,
   },
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
@@ -81,6 +88,7 @@ export const identityConfig = {
     LEDGERFLOW_PASSWORD_HASH_CONCURRENCY_MAX: ["auth", "passwordHashConcurrencyMax"],
     LEDGERFLOW_PASSWORD_HASH_QUEUED_MAX: ["auth", "passwordHashQueuedMax"],
     LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
+    ...oidcConfig.env,
   },
 } as const satisfies ConfigSection;
 
@@ -97,6 +105,10 @@ export interface IdentityDeps {
   /** Draws the generated admin password. */
   readonly random: Random;
   readonly logger: pino.Logger;
+  /** Sign-in with OpenID Connect providers (`oidc` section); none configured when absent. */
+  readonly oidc?: OidcConfig;
+  /** The public base URL (LEDGERFLOW_PUBLIC_URL) the providers send browsers back to. */
+  readonly publicUrl?: string | undefined;
 }
 
 export interface IdentityApi {
@@ -184,6 +196,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       ),
       clock,
       ids: deps.ids,
+      random: deps.random,
     });
     let adminPassword: string | undefined;
     if (run.abilities.http) {
@@ -200,9 +213,34 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         async (app) => {
           await app.register(identityRoutes, { service });
         },
+        oidcRoutePlugin(deps, service),
       ],
       running: ["identity"],
       stop: stops.stop,
     };
   },
 };
+
+/** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
+function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlugin {
+  const config = deps.oidc ?? oidcConfig.sections.oidc.parse({});
+  const providers = resolveProviders(config);
+  const oidc = createOidcService({
+    config,
+    providers,
+    store: createPostgresOidcStore(deps.pool),
+    identity: service,
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+    clock: deps.clock,
+    random: deps.random,
+  });
+  const formPostProviders = new Set(providers.filter((p) => p.responseMode === "form_post").map((p) => p.id));
+  return async (app) => {
+    await app.register(oidcRoutes, {
+      oidc,
+      publicUrl: deps.publicUrl,
+      flowTtlMs: config.flowTtlMs,
+      formPostProviders,
+    });
+  };
+}
