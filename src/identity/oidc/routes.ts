@@ -33,8 +33,9 @@ const callbackBodyBytesMax = 64 * 1024;
 const tokenLengthMax = 4096;
 
 const providerParams = z.strictObject({ provider: z.string().regex(providerIdPattern) });
-// Providers add parameters of their own (iss, scope, session_state, authuser…): not strict.
-const callbackParameters = z.object({
+// Providers add parameters of their own (iss, scope, session_state, authuser…): kept, since
+// openid-client checks some of them (RFC 9207 `iss`).
+const callbackParameters = z.looseObject({
   code: z.string().max(tokenLengthMax).optional(),
   state: z.string().max(tokenLengthMax).optional(),
   error: z.string().max(256).optional(),
