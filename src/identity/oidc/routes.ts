@@ -11,12 +11,13 @@ import { parseCookie, stringifySetCookie } from "cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { ClientError } from "openid-client";
 import { z } from "zod";
 import { UnavailableError } from "../../platform/errors.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { sendSignedIn, tokenResponse } from "../routes.ts";
 import { providerIdPattern } from "./config.ts";
-import { type OidcService, OidcSignInError } from "./service.ts";
+import type { OidcService } from "./service.ts";
 
 export interface OidcRoutesOptions {
   readonly oidc: OidcService;
@@ -97,11 +98,11 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
     },
     async (request, reply) => {
       const providerId = request.params.provider;
-      if (!oidc.providers().some((provider) => provider.id === providerId))
-        throw new ProblemError("not_found", { detail: "No such provider", field: "provider" });
       const started = await reachingProvider(() =>
         oidc.start(providerId, redirectUriOf(options, request, providerId)),
       );
+      if (started === undefined)
+        throw new ProblemError("not_found", { detail: "No such provider", field: "provider" });
       setFlowCookie(reply, request, options, providerId, started.flowId);
       return reply.code(303).header("location", started.url).header("cache-control", "no-store").send();
     },
@@ -183,30 +184,28 @@ async function callback(
   );
   const header = request.headers.cookie;
   const flowId = header === undefined ? undefined : parseCookie(header)[flowCookieName];
-  try {
-    const finished = await reachingProvider(() =>
-      options.oidc.callback({
-        providerId,
-        flowId,
-        request: asFetchRequest(options, request, providerId),
-        clientIp: request.ip,
-      }),
-    );
+  const finished = await reachingProvider(() =>
+    options.oidc.callback({
+      providerId,
+      flowId,
+      request: asFetchRequest(options, request, providerId),
+      clientIp: request.ip,
+    }),
+  );
+  if (finished.ok) {
     const target = `${baseUrlOf(options, request)}/signin/oidc#ticket=${encodeURIComponent(finished.ticket)}`;
     return reply.code(303).header("location", target).header("cache-control", "no-store").send();
-  } catch (error) {
-    if (!(error instanceof OidcSignInError)) throw error;
-    if (error.reason === "unknown_provider") throw new ProblemError("not_found", { field: "provider" });
-    if (error.reason === "email_not_verified")
-      throw new ProblemError("email_not_verified", {
-        detail:
-          "An account uses this email address; sign in to it first, this provider has not verified the address",
-      });
-    throw new ProblemError("oidc_sign_in_failed", {
-      detail: `Refused: ${error.reason}`,
-      extra: { reason: error.reason },
-    });
   }
+  if (finished.reason === "unknown_provider") throw new ProblemError("not_found", { field: "provider" });
+  if (finished.reason === "email_not_verified")
+    throw new ProblemError("email_not_verified", {
+      detail:
+        "An account uses this email address; sign in to it first, this provider has not verified the address",
+    });
+  throw new ProblemError("oidc_sign_in_failed", {
+    detail: `Refused: ${finished.reason}`,
+    extra: { reason: finished.reason },
+  });
 }
 
 /** The callback as openid-client reads it: the registered redirect URI plus what the provider sent. */
@@ -230,8 +229,10 @@ async function reachingProvider<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof OidcSignInError || error instanceof ProblemError) throw error;
-    throw new UnavailableError("OpenID Connect provider", { cause: error });
+    // fetch fails with a TypeError; openid-client's own errors here are timeouts and bad answers.
+    if (error instanceof TypeError || error instanceof ClientError)
+      throw new UnavailableError("OpenID Connect provider", { cause: error });
+    throw error;
   }
 }
 

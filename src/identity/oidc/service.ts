@@ -32,7 +32,8 @@ export type OidcFailure =
   | "id_token_invalid"
   | "email_not_verified";
 
-export class OidcSignInError extends Error {
+/** Inside the service only: a refusal leaves it as a returned CallbackResult. */
+class OidcSignInError extends Error {
   readonly reason: OidcFailure;
   constructor(reason: OidcFailure, options?: ErrorOptions) {
     super(`OpenID Connect sign-in refused: ${reason}`, options);
@@ -54,12 +55,19 @@ export interface CallbackInput {
   readonly clientIp: string;
 }
 
+export type CallbackResult =
+  | { readonly ok: true; readonly ticket: string; readonly userId: string }
+  | { readonly ok: false; readonly reason: OidcFailure };
+
 export interface OidcService {
   providers(): readonly ProviderSummary[];
-  /** The provider's authorization URL and the flow id for the cookie. */
-  start(providerId: string, redirectUri: string): Promise<{ url: string; flowId: string }>;
-  /** Finishes the flow; the one-time ticket to exchange. Throws OidcSignInError when refused. */
-  callback(input: CallbackInput): Promise<{ ticket: string; userId: string }>;
+  /** The provider's authorization URL and the flow id for the cookie; undefined for an unknown provider. */
+  start(providerId: string, redirectUri: string): Promise<{ url: string; flowId: string } | undefined>;
+  /**
+   * Finishes the flow: the one-time ticket to exchange, or why it was refused (audited). Throws
+   * only when the provider cannot be reached.
+   */
+  callback(input: CallbackInput): Promise<CallbackResult>;
   /** The ticket's tokens, once; undefined for an unknown, used or expired ticket. */
   exchange(ticket: string, clientIp: string): Promise<SignedIn | undefined>;
 }
@@ -102,7 +110,8 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
   return {
     providers: () => deps.providers.map(({ id, displayName }) => ({ id, displayName })),
     async start(providerId, redirectUri) {
-      const provider = providerOf(providerId);
+      const provider = byId.get(providerId);
+      if (provider === undefined) return undefined;
       const configuration = await configurationOf(provider);
       const flow = { providerId, state: randomToken(), nonce: randomToken(), codeVerifier: randomToken() };
       const flowId = randomToken();
@@ -120,7 +129,7 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     },
     async callback(input) {
       try {
-        return await finishSignIn(input);
+        return { ok: true, ...(await finishSignIn(input)) };
       } catch (error) {
         const refused = error instanceof OidcSignInError ? error : classify(error);
         if (refused === undefined) throw error;
@@ -131,7 +140,7 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
           reason: refused.reason,
           clientIp: input.clientIp,
         });
-        throw refused;
+        return { ok: false, reason: refused.reason };
       }
     },
     async exchange(ticket, clientIp) {
@@ -246,7 +255,7 @@ async function stateOf(request: Request): Promise<string | null> {
 }
 
 /** The refusal an openid-client error stands for; undefined for a failure to reach the provider. */
-export function classify(error: unknown): OidcSignInError | undefined {
+function classify(error: unknown): OidcSignInError | undefined {
   if (error instanceof client.AuthorizationResponseError)
     return new OidcSignInError("provider_error", { cause: error });
   if (error instanceof client.ResponseBodyError)
