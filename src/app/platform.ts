@@ -241,6 +241,7 @@ async function startModules(
       config: config.auth,
       oidc: config.oidc,
       publicUrl: config.payments.publicUrl,
+      phone: { phone: config.phone, sms: config.sms, mode: config.mode },
       redisUrl: config.redis.url,
       jwtSecret: base.jwtSecret,
       pool,

@@ -22,6 +22,12 @@ import { oidcRoutes } from "./oidc/routes.ts";
 import { createOidcService } from "./oidc/service.ts";
 import { createPostgresOidcStore } from "./oidc/store.ts";
 import { createArgon2Hasher } from "./passwords.ts";
+import { codeKeyOf } from "./phone/codes.ts";
+import { type PhoneConfig, phoneConfig, type SmsConfig } from "./phone/config.ts";
+import { phoneRoutes } from "./phone/routes.ts";
+import { createPhoneVerification } from "./phone/service.ts";
+import { createDevSmsSink, createHttpSmsSender, type DevSmsSink, type SmsSender } from "./phone/sms.ts";
+import { createPostgresPhoneStore } from "./phone/store.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService } from "./service.ts";
 import { createAccessTokens } from "./tokens.ts";
@@ -67,6 +73,7 @@ export const identityConfig = {
       clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
     }),
     ...oidcConfig.sections,
+    ...phoneConfig.sections,
   },
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
@@ -89,6 +96,7 @@ export const identityConfig = {
     LEDGERFLOW_PASSWORD_HASH_QUEUED_MAX: ["auth", "passwordHashQueuedMax"],
     LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
     ...oidcConfig.env,
+    ...phoneConfig.env,
   },
 } as const satisfies ConfigSection;
 
@@ -109,6 +117,12 @@ export interface IdentityDeps {
   readonly oidc?: OidcConfig;
   /** The public base URL (LEDGERFLOW_PUBLIC_URL) the providers send browsers back to. */
   readonly publicUrl?: string | undefined;
+  /** Phone verification (`phone`, `sms` sections); SMS as in embedded mode when absent. */
+  readonly phone?: {
+    readonly phone: PhoneConfig;
+    readonly sms: SmsConfig;
+    readonly mode: "embedded" | "distributed";
+  };
 }
 
 export interface IdentityApi {
@@ -214,6 +228,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
           await app.register(identityRoutes, { service });
         },
         oidcRoutePlugin(deps, service),
+        phoneRoutePlugin(deps, authenticateWith(verifyToken)),
       ],
       running: ["identity"],
       stop: stops.stop,
@@ -243,4 +258,44 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlu
       formPostProviders,
     });
   };
+}
+
+/** The `/v1/me/phone` routes (src/identity/phone) with the configured SMS port. */
+function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler): RoutePlugin {
+  const settings = deps.phone ?? {
+    phone: phoneConfig.sections.phone.parse({}),
+    sms: phoneConfig.sections.sms.parse({}),
+    mode: "embedded" as const,
+  };
+  const sms = smsSenderOf(settings.sms, settings.mode, deps);
+  const phone =
+    sms === undefined
+      ? undefined
+      : createPhoneVerification({
+          config: settings.phone,
+          store: createPostgresPhoneStore(deps.pool),
+          sms,
+          codeKey: codeKeyOf(new TextEncoder().encode(deps.jwtSecret)),
+          audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+          clock: deps.clock,
+          random: deps.random,
+        });
+  // The development sink's codes are shown only in embedded mode (one process, a developer's machine).
+  const devSink = sms?.kind === "dev" && settings.mode === "embedded" ? (sms as DevSmsSink) : undefined;
+  return async (app) => {
+    await app.register(phoneRoutes, { phone, authenticate, devSink });
+  };
+}
+
+function smsSenderOf(
+  sms: SmsConfig,
+  mode: "embedded" | "distributed",
+  deps: IdentityDeps,
+): SmsSender | undefined {
+  const provider = sms.provider ?? (mode === "embedded" ? "dev" : undefined);
+  if (provider === "dev") return createDevSmsSink(deps.logger, () => deps.clock.nowMs());
+  if (provider === undefined) return undefined;
+  if (sms.url === undefined || sms.secret === undefined)
+    throw new Error("sms.provider http needs LEDGERFLOW_SMS_URL and LEDGERFLOW_SMS_SECRET");
+  return createHttpSmsSender({ url: sms.url, secret: sms.secret, timeoutMs: sms.timeoutMs });
 }
