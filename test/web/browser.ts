@@ -62,24 +62,27 @@ async function platformModule(): Promise<PlatformModule | undefined> {
 }
 
 /** The real platform, or (for working on the UI) one already running at LEDGERFLOW_WEB_URL. */
-export async function startPlatform(): Promise<Platform> {
+export async function startPlatform(overrides?: Record<string, unknown>): Promise<Platform> {
   const running = process.env.LEDGERFLOW_WEB_URL;
   if (running) return { url: running.replace(/\/$/, ""), stop: async () => {} };
   const module = await platformModule();
   if (!module) throw new Error("test/support/platform.ts is missing");
   if (module.testAdmin) platformAdmin = { ...module.testAdmin };
   // The standard plugins (GraphQL subscriptions, payments, dead letters…): what `npm start` serves.
-  return module.startTestPlatform();
+  return overrides ? module.startTestPlatform(overrides) : module.startTestPlatform();
 }
 
 /**
  * A suite's platform and Chromium: started before its tests, stopped after them. Read the fields
  * inside tests (they are set by the `before` hook).
  */
-export function platformAndBrowser(): { readonly platform: Platform; readonly browser: Browser } {
+export function platformAndBrowser(
+  /** Extra platform configuration, computed once the suite's own servers run (e.g. an OpenID provider). */
+  overrides?: () => Promise<Record<string, unknown>>,
+): { readonly platform: Platform; readonly browser: Browser } {
   const started = {} as { platform: Platform; browser: Browser };
   before(async () => {
-    started.platform = await startPlatform();
+    started.platform = await startPlatform(overrides ? await overrides() : undefined);
     started.browser = await launchBrowser();
   });
   after(async () => {
@@ -185,6 +188,9 @@ export async function registerThroughUi(page: Page, baseUrl: string, username: s
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(testPassword);
   await page.getByRole("button", { name: "Create account" }).click();
+  // Registration continues with phone verification, which may be done later.
+  await page.getByRole("heading", { name: "Verify your phone" }).waitFor();
+  await page.getByRole("link", { name: "Not now" }).click();
   await page.getByRole("heading", { name: "Your accounts" }).waitFor();
 }
 
