@@ -226,6 +226,16 @@ async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Log
 type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> &
   Infrastructure & { readonly random: Random };
 
+/** The identity module's settings: its sections, the public URL its providers return to, the mode. */
+function identitySettingsOf(config: Readonly<Config>) {
+  return {
+    config: config.auth,
+    oidc: config.oidc,
+    publicUrl: config.payments.publicUrl,
+    phone: { phone: config.phone, sms: config.sms, mode: config.mode },
+  };
+}
+
 /** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
@@ -238,10 +248,7 @@ async function startModules(
     modules;
   const identity = await identityModule.start(
     {
-      config: config.auth,
-      oidc: config.oidc,
-      publicUrl: config.payments.publicUrl,
-      phone: { phone: config.phone, sms: config.sms, mode: config.mode },
+      ...identitySettingsOf(config),
       redisUrl: config.redis.url,
       jwtSecret: base.jwtSecret,
       pool,

@@ -4,7 +4,7 @@ import type { DeviceTrust } from "./device-trust.ts";
 import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
 import { loginLimitKeys } from "./login-limiter.ts";
 import type { PasswordHasher } from "./passwords.ts";
-import type { Role, UserRecord, UserStore } from "./store.ts";
+import type { CreateUserResult, Role, UserRecord, UserStore } from "./store.ts";
 import { usernameKey } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
 
@@ -104,37 +104,14 @@ export interface IdentityServiceDeps {
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
-  const { store, passwords, tokens, limiter, devices, clock, ids } = deps;
+  const { store, passwords, limiter, devices, clock, ids } = deps;
 
   async function createUser(username: string, password: string, roles: readonly Role[]) {
     const passwordHash = await passwords.hash(password);
     return store.createUser({ id: ids.uuid(), username, passwordHash, roles, createdAtMs: clock.nowMs() });
   }
 
-  /** What every successful sign-in answers, whichever method authenticated the user. */
-  async function signedIn(user: UserRecord): Promise<SignedIn> {
-    const issued = await tokens.issue(user);
-    return {
-      ok: true,
-      accessToken: issued.accessToken,
-      expiresInS: issued.expiresInS,
-      user: publicUser(user),
-      // A fresh one every time: the expiry rolls forward while the device keeps signing in.
-      deviceToken: devices.issue(usernameKey(user.username)),
-      deviceTokenExpiresInS: Math.floor(devices.ttlMs / 1000),
-    };
-  }
-
-  async function createPasswordlessUser(usernameHint: string): Promise<PublicUser> {
-    const random = deps.random ?? systemRandom;
-    const password = Buffer.from(random.bytes(32)).toString("base64url");
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const suffix = attempt === 0 ? "" : `-${Buffer.from(random.bytes(3)).toString("hex")}`;
-      const created = await createUser(`${usernameHint.slice(0, 57)}${suffix}`, password, ["customer"]);
-      if (created.ok) return publicUser(created.user);
-    }
-    throw new Error("no free username for a new federated user after 5 tries");
-  }
+  const signedIn = (user: UserRecord) => signedInAnswer(deps, user);
 
   return {
     async register(username, password, clientIp) {
@@ -177,7 +154,10 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return user === undefined ? undefined : signedIn(user);
     },
 
-    createPasswordlessUser: (usernameHint) => createPasswordlessUser(usernameHint),
+    createPasswordlessUser: (usernameHint) =>
+      createPasswordlessUser(deps.random ?? systemRandom, usernameHint, (username, password) =>
+        createUser(username, password, ["customer"]),
+      ),
 
     async bootstrapAdmin(username, password) {
       const invalid = validateCredentials(username, password);
@@ -192,6 +172,34 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return { ok: true, created: false, user: publicUser(winner) };
     },
   };
+}
+
+/** What every successful sign-in answers, whichever method authenticated the user. */
+async function signedInAnswer(deps: IdentityServiceDeps, user: UserRecord): Promise<SignedIn> {
+  const issued = await deps.tokens.issue(user);
+  return {
+    ok: true,
+    accessToken: issued.accessToken,
+    expiresInS: issued.expiresInS,
+    user: publicUser(user),
+    // A fresh one every time: the expiry rolls forward while the device keeps signing in.
+    deviceToken: deps.devices.issue(usernameKey(user.username)),
+    deviceTokenExpiresInS: Math.floor(deps.devices.ttlMs / 1000),
+  };
+}
+
+async function createPasswordlessUser(
+  random: Random,
+  usernameHint: string,
+  createUser: (username: string, password: string) => Promise<CreateUserResult>,
+): Promise<PublicUser> {
+  const password = Buffer.from(random.bytes(32)).toString("base64url");
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const suffix = attempt === 0 ? "" : `-${Buffer.from(random.bytes(3)).toString("hex")}`;
+    const created = await createUser(`${usernameHint.slice(0, 57)}${suffix}`, password);
+    if (created.ok) return publicUser(created.user);
+  }
+  throw new Error("no free username for a new federated user after 5 tries");
 }
 
 /** An attempt that never got its password checked (hashing queue full, store down) is not counted. */

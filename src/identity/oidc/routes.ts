@@ -62,8 +62,14 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
     { parseAs: "string", bodyLimit: callbackBodyBytesMax },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
-  const routes = app.withTypeProvider<ZodTypeProvider>();
+  providersRoute(app, oidc);
+  startRoute(app, options);
+  callbackRoutes(app, options);
+  exchangeRoute(app, oidc);
+}
 
+function providersRoute(root: FastifyInstance, oidc: OidcService): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.get(
     "/v1/auth/providers",
     {
@@ -80,7 +86,10 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
       })),
     }),
   );
+}
 
+function startRoute(root: FastifyInstance, options: OidcRoutesOptions): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.get(
     "/v1/auth/oidc/:provider/start",
     {
@@ -99,7 +108,7 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
     async (request, reply) => {
       const providerId = request.params.provider;
       const started = await reachingProvider(() =>
-        oidc.start(providerId, redirectUriOf(options, request, providerId)),
+        options.oidc.start(providerId, redirectUriOf(options, request, providerId)),
       );
       if (started === undefined)
         throw new ProblemError("not_found", { detail: "No such provider", field: "provider" });
@@ -107,7 +116,10 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
       return reply.code(303).header("location", started.url).header("cache-control", "no-store").send();
     },
   );
+}
 
+function callbackRoutes(root: FastifyInstance, options: OidcRoutesOptions): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   const callbackSchema = {
     tags: ["identity"],
     params: providerParams,
@@ -146,7 +158,10 @@ export async function oidcRoutes(app: FastifyInstance, options: OidcRoutesOption
     },
     (request, reply) => callback(options, request, reply, request.params.provider),
   );
+}
 
+function exchangeRoute(root: FastifyInstance, oidc: OidcService): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.post(
     "/v1/auth/oidc/exchange",
     {

@@ -82,152 +82,157 @@ export interface OidcServiceDeps {
   readonly random: Random;
 }
 
+/** What the service's parts share: its dependencies plus provider lookup and discovery. */
+interface Context extends OidcServiceDeps {
+  providerOf(providerId: string): ResolvedProvider | undefined;
+  configurationOf(provider: ResolvedProvider): Promise<client.Configuration>;
+  randomToken(): string;
+}
+
 export function createOidcService(deps: OidcServiceDeps): OidcService {
-  const { config, store, audit, clock } = deps;
   const byId = new Map(deps.providers.map((provider) => [provider.id, provider]));
   const discovered = new Map<string, Promise<client.Configuration>>();
-  const randomToken = () => Buffer.from(deps.random.bytes(32)).toString("base64url");
-
-  /** Discovery once per provider; a failed discovery is tried again by the next sign-in. */
-  function configurationOf(provider: ResolvedProvider): Promise<client.Configuration> {
-    let found = discovered.get(provider.id);
-    if (found === undefined) {
-      found = discover(provider, config).catch((error: unknown) => {
-        discovered.delete(provider.id);
-        throw error;
-      });
-      discovered.set(provider.id, found);
-    }
-    return found;
-  }
-
-  function providerOf(providerId: string): ResolvedProvider {
-    const provider = byId.get(providerId);
-    if (provider === undefined) throw new OidcSignInError("unknown_provider");
-    return provider;
-  }
-
+  const context: Context = {
+    ...deps,
+    providerOf: (providerId) => byId.get(providerId),
+    // Discovery once per provider; a failed discovery is tried again by the next sign-in.
+    configurationOf(provider) {
+      let found = discovered.get(provider.id);
+      if (found === undefined) {
+        found = discover(provider, deps.config).catch((error: unknown) => {
+          discovered.delete(provider.id);
+          throw error;
+        });
+        discovered.set(provider.id, found);
+      }
+      return found;
+    },
+    randomToken: () => Buffer.from(deps.random.bytes(32)).toString("base64url"),
+  };
   return {
     providers: () => deps.providers.map(({ id, displayName }) => ({ id, displayName })),
-    async start(providerId, redirectUri) {
-      const provider = byId.get(providerId);
-      if (provider === undefined) return undefined;
-      const configuration = await configurationOf(provider);
-      const flow = { providerId, state: randomToken(), nonce: randomToken(), codeVerifier: randomToken() };
-      const flowId = randomToken();
-      await store.saveFlow(flowId, flow, clock.nowMs() + config.flowTtlMs);
-      const url = client.buildAuthorizationUrl(configuration, {
-        redirect_uri: redirectUri,
-        scope: provider.scopes.join(" "),
-        code_challenge: await client.calculatePKCECodeChallenge(flow.codeVerifier),
-        code_challenge_method: "S256",
-        state: flow.state,
-        nonce: flow.nonce,
-        ...(provider.responseMode === "form_post" ? { response_mode: "form_post" } : {}),
-      });
-      return { url: url.href, flowId };
-    },
-    async callback(input) {
-      try {
-        return { ok: true, ...(await finishSignIn(input)) };
-      } catch (error) {
-        const refused = error instanceof OidcSignInError ? error : classify(error);
-        if (refused === undefined) throw error;
-        await audit.record({
-          kind: "oidc.sign_in",
-          outcome: "refused",
-          providerId: input.providerId,
-          reason: refused.reason,
-          clientIp: input.clientIp,
-        });
-        return { ok: false, reason: refused.reason };
-      }
-    },
-    async exchange(ticket, clientIp) {
-      const userId = await store.takeTicket(ticket, clock.nowMs());
-      const signedIn = userId === undefined ? undefined : await deps.identity.signInAs(userId);
-      await audit.record({
-        kind: "oidc.ticket_exchange",
-        outcome: signedIn ? "succeeded" : "refused",
-        userId,
-        reason: signedIn ? undefined : "ticket_unknown",
-        clientIp,
-      });
-      return signedIn;
-    },
+    start: (providerId, redirectUri) => startFlow(context, providerId, redirectUri),
+    callback: (input) => callback(context, input),
+    exchange: (ticket, clientIp) => exchange(context, ticket, clientIp),
   };
+}
 
-  async function finishSignIn(input: CallbackInput): Promise<{ ticket: string; userId: string }> {
-    const provider = providerOf(input.providerId);
-    const flow = input.flowId === undefined ? undefined : await store.takeFlow(input.flowId, clock.nowMs());
-    if (flow === undefined) throw new OidcSignInError("no_flow");
-    if (flow.providerId !== provider.id) throw new OidcSignInError("provider_mismatch");
-    // openid-client compares the state too; checked here first so the refusal names its cause.
-    if ((await stateOf(input.request)) !== flow.state) throw new OidcSignInError("state_mismatch");
-    const configuration = await configurationOf(provider);
-    const tokens = await client.authorizationCodeGrant(configuration, input.request, {
-      pkceCodeVerifier: flow.codeVerifier,
-      expectedState: flow.state,
-      expectedNonce: flow.nonce,
-      idTokenExpected: true,
-    });
-    const claims = tokens.claims();
-    if (claims === undefined) throw new OidcSignInError("id_token_invalid");
-    const userId = await userFor(provider, claims, input.clientIp);
-    const ticket = randomToken();
-    await store.saveTicket(ticket, userId, clock.nowMs() + config.ticketTtlMs);
-    return { ticket, userId };
-  }
+async function startFlow(context: Context, providerId: string, redirectUri: string) {
+  const provider = context.providerOf(providerId);
+  if (provider === undefined) return undefined;
+  const configuration = await context.configurationOf(provider);
+  const { randomToken } = context;
+  const flow = { providerId, state: randomToken(), nonce: randomToken(), codeVerifier: randomToken() };
+  const flowId = randomToken();
+  await context.store.saveFlow(flowId, flow, context.clock.nowMs() + context.config.flowTtlMs);
+  const url = client.buildAuthorizationUrl(configuration, {
+    redirect_uri: redirectUri,
+    scope: provider.scopes.join(" "),
+    code_challenge: await client.calculatePKCECodeChallenge(flow.codeVerifier),
+    code_challenge_method: "S256",
+    state: flow.state,
+    nonce: flow.nonce,
+    ...(provider.responseMode === "form_post" ? { response_mode: "form_post" } : {}),
+  });
+  return { url: url.href, flowId };
+}
 
-  async function userFor(
-    provider: ResolvedProvider,
-    claims: client.IDToken,
-    clientIp: string,
-  ): Promise<string> {
-    const issuer = claims.iss;
-    const subject = claims.sub;
-    const email = typeof claims.email === "string" ? claims.email.toLowerCase() : undefined;
-    const federated = { issuer, subject, email, emailVerified: isEmailVerified(claims.email_verified) };
-    const decision = decideLinking(federated, {
-      linkedUserId: await store.linkedUserOf(issuer, subject),
-      emailOwnerId: email === undefined ? undefined : await store.verifiedEmailOwnerOf(email),
+async function callback(context: Context, input: CallbackInput): Promise<CallbackResult> {
+  try {
+    return { ok: true, ...(await finishSignIn(context, input)) };
+  } catch (error) {
+    const refused = error instanceof OidcSignInError ? error : classify(error);
+    if (refused === undefined) throw error;
+    await context.audit.record({
+      kind: "oidc.sign_in",
+      outcome: "refused",
+      providerId: input.providerId,
+      reason: refused.reason,
+      clientIp: input.clientIp,
     });
-    const event = { kind: "oidc.sign_in", providerId: provider.id, clientIp } as const;
-    if (decision.kind === "refuse") throw new OidcSignInError(decision.reason);
-    if (decision.kind === "sign_in") {
-      await store.touch(issuer, subject, clock.nowMs());
-      await audit.record({ ...event, outcome: "succeeded", userId: decision.userId, reason: "returning" });
-      return decision.userId;
-    }
-    const userId =
-      decision.kind === "link"
-        ? decision.userId
-        : (
-            await deps.identity.createPasswordlessUser(
-              usernameHintOf({
-                email,
-                preferredUsername:
-                  typeof claims.preferred_username === "string" ? claims.preferred_username : undefined,
-              }),
-            )
-          ).id;
-    const verifiedEmail = decision.kind === "link" ? decision.email : decision.verifiedEmail;
-    const linked = await store.link({
-      issuer,
-      subject,
-      userId,
-      providerId: provider.id,
-      verifiedEmail,
-      nowMs: clock.nowMs(),
-    });
-    await audit.record({
-      ...event,
-      outcome: "succeeded",
-      userId: linked,
-      reason: decision.kind === "link" ? "linked" : "created",
-    });
-    return linked;
+    return { ok: false, reason: refused.reason };
   }
+}
+
+async function exchange(context: Context, ticket: string, clientIp: string): Promise<SignedIn | undefined> {
+  const userId = await context.store.takeTicket(ticket, context.clock.nowMs());
+  const signedIn = userId === undefined ? undefined : await context.identity.signInAs(userId);
+  await context.audit.record({
+    kind: "oidc.ticket_exchange",
+    outcome: signedIn ? "succeeded" : "refused",
+    userId,
+    reason: signedIn ? undefined : "ticket_unknown",
+    clientIp,
+  });
+  return signedIn;
+}
+
+async function finishSignIn(
+  context: Context,
+  input: CallbackInput,
+): Promise<{ ticket: string; userId: string }> {
+  const { store, clock } = context;
+  const provider = context.providerOf(input.providerId);
+  if (provider === undefined) throw new OidcSignInError("unknown_provider");
+  const flow = input.flowId === undefined ? undefined : await store.takeFlow(input.flowId, clock.nowMs());
+  if (flow === undefined) throw new OidcSignInError("no_flow");
+  if (flow.providerId !== provider.id) throw new OidcSignInError("provider_mismatch");
+  // openid-client compares the state too; checked here first so the refusal names its cause.
+  if ((await stateOf(input.request)) !== flow.state) throw new OidcSignInError("state_mismatch");
+  const configuration = await context.configurationOf(provider);
+  const tokens = await client.authorizationCodeGrant(configuration, input.request, {
+    pkceCodeVerifier: flow.codeVerifier,
+    expectedState: flow.state,
+    expectedNonce: flow.nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  if (claims === undefined) throw new OidcSignInError("id_token_invalid");
+  const userId = await userFor(context, provider, claims, input.clientIp);
+  const ticket = context.randomToken();
+  await store.saveTicket(ticket, userId, clock.nowMs() + context.config.ticketTtlMs);
+  return { ticket, userId };
+}
+
+async function userFor(
+  context: Context,
+  provider: ResolvedProvider,
+  claims: client.IDToken,
+  clientIp: string,
+): Promise<string> {
+  const { store, clock, audit } = context;
+  const { iss: issuer, sub: subject } = claims;
+  const email = typeof claims.email === "string" ? claims.email.toLowerCase() : undefined;
+  const federated = { issuer, subject, email, emailVerified: isEmailVerified(claims.email_verified) };
+  const decision = decideLinking(federated, {
+    linkedUserId: await store.linkedUserOf(issuer, subject),
+    emailOwnerId: email === undefined ? undefined : await store.verifiedEmailOwnerOf(email),
+  });
+  const event = { kind: "oidc.sign_in", providerId: provider.id, clientIp } as const;
+  if (decision.kind === "refuse") throw new OidcSignInError(decision.reason);
+  if (decision.kind === "sign_in") {
+    await store.touch(issuer, subject, clock.nowMs());
+    await audit.record({ ...event, outcome: "succeeded", userId: decision.userId, reason: "returning" });
+    return decision.userId;
+  }
+  const preferredUsername =
+    typeof claims.preferred_username === "string" ? claims.preferred_username : undefined;
+  const userId =
+    decision.kind === "link"
+      ? decision.userId
+      : (await context.identity.createPasswordlessUser(usernameHintOf({ email, preferredUsername }))).id;
+  const verifiedEmail = decision.kind === "link" ? decision.email : decision.verifiedEmail;
+  const linked = await store.link({
+    issuer,
+    subject,
+    userId,
+    providerId: provider.id,
+    verifiedEmail,
+    nowMs: clock.nowMs(),
+  });
+  const reason = decision.kind === "link" ? "linked" : "created";
+  await audit.record({ ...event, outcome: "succeeded", userId: linked, reason });
+  return linked;
 }
 
 async function discover(provider: ResolvedProvider, config: OidcConfig): Promise<client.Configuration> {

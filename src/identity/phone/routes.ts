@@ -43,14 +43,22 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.removeContentTypeParser("text/plain");
-  const routes = app.withTypeProvider<ZodTypeProvider>();
-  const secured = { tags: ["identity"], security: [{ bearer: [] }] };
-  const phoneOf = (): PhoneVerification => {
-    if (options.phone === undefined)
-      throw new UnavailableError("SMS (no provider configured: LEDGERFLOW_SMS_PROVIDER)");
-    return options.phone;
-  };
+  statusRoute(app, options);
+  startRoute(app, options);
+  verifyRoute(app, options);
+  if (options.devSink !== undefined) devCodeRoute(app, options, options.devSink);
+}
 
+const secured = { tags: ["identity"], security: [{ bearer: [] }] };
+
+function phoneOf(options: PhoneRoutesOptions): PhoneVerification {
+  if (options.phone === undefined)
+    throw new UnavailableError("SMS (no provider configured: LEDGERFLOW_SMS_PROVIDER)");
+  return options.phone;
+}
+
+function statusRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.get(
     "/v1/me/phone",
     {
@@ -62,7 +70,7 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       preHandler: options.authenticate,
     },
     async (request) => {
-      const status = await phoneOf().status(principalOf(request).userId);
+      const status = await phoneOf(options).status(principalOf(request).userId);
       return {
         ...(status.phoneNumber ? { phoneNumber: status.phoneNumber } : {}),
         verified: status.verified,
@@ -72,7 +80,10 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       };
     },
   );
+}
 
+function startRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.post(
     "/v1/me/phone",
     {
@@ -94,7 +105,11 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       config: { openapi: { problems: ["phone_taken", "rate_limited"] } },
     },
     async (request, reply) => {
-      const result = await phoneOf().start(principalOf(request).userId, request.body.phoneNumber, request.ip);
+      const result = await phoneOf(options).start(
+        principalOf(request).userId,
+        request.body.phoneNumber,
+        request.ip,
+      );
       if (!result.ok) {
         if (result.code === "validation_failed")
           throw new ProblemError("validation_failed", {
@@ -112,7 +127,10 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       return reply.code(result.status === "code_sent" ? 202 : 200).send(body);
     },
   );
+}
 
+function verifyRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.post(
     "/v1/me/phone/verify",
     {
@@ -127,7 +145,11 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       config: { openapi: { problems: ["otp_invalid", "otp_expired", "phone_taken"] } },
     },
     async (request) => {
-      const result = await phoneOf().verify(principalOf(request).userId, request.body.code, request.ip);
+      const result = await phoneOf(options).verify(
+        principalOf(request).userId,
+        request.body.code,
+        request.ip,
+      );
       if (result.ok) return { phoneNumber: result.phoneNumber, verified: true as const };
       if (result.code === "otp_invalid")
         throw new ProblemError("otp_invalid", {
@@ -142,9 +164,10 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       throw new ProblemError("otp_expired", { field: "code" });
     },
   );
+}
 
-  const devSink = options.devSink;
-  if (devSink === undefined) return;
+function devCodeRoute(root: FastifyInstance, options: PhoneRoutesOptions, devSink: DevSmsSink): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
   routes.get(
     "/v1/me/phone/dev-code",
     {
@@ -159,7 +182,7 @@ export async function phoneRoutes(app: FastifyInstance, options: PhoneRoutesOpti
       config: { openapi: { problems: ["not_found"] } },
     },
     async (request) => {
-      const phoneNumber = await phoneOf().pendingPhoneOf(principalOf(request).userId);
+      const phoneNumber = await phoneOf(options).pendingPhoneOf(principalOf(request).userId);
       const sent = phoneNumber === undefined ? undefined : devSink.lastCodeTo(phoneNumber);
       if (phoneNumber === undefined || sent === undefined)
         throw new ProblemError("not_found", { detail: "No code is waiting for the caller" });
