@@ -82,6 +82,14 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     const { runFeeder } = await import("./risk/feeder-cli.ts");
     return runFeeder(args);
   },
+  projections: async (args) => {
+    const { runProjections } = await import("./insights/projections-cli.ts");
+    return runProjections(args);
+  },
+  admin: async (args) => {
+    const { runAdmin } = await import("./identity/admin-cli.ts");
+    return runAdmin(args);
+  },
   topics: async (args) => {
     const { runTopics } = await import("./tools/topics.ts");
     await runTopics(args);

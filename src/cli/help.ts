@@ -104,6 +104,30 @@ Prints added/removed/unchanged counts. A malformed file is rejected whole with t
 exit status 1; the version in force stays. Limits: LEDGERFLOW_RISK_FILE_BYTES_MAX, LEDGERFLOW_RISK_ENTRIES_MAX.
 Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_INTERVAL_MS.`,
   },
+  projections: {
+    name: "projections rebuild|lag",
+    synopsis: "projections rebuild [--projection interactions|branches] | lag [--json]",
+    summary: "rebuild the client-insight projections from the log, or show their lag",
+    details: `Subcommands:
+  rebuild [--projection interactions|branches]   replay ledger.outcomes from offset 0 into fresh tables,
+                                                 then swap them in (default: both, one after the other)
+  lag [--json]                                   records of ledger.outcomes each projection has still to apply
+A running platform keeps projecting meanwhile; the swap pauses it for one transaction. Prints a live
+progress line (records applied / log end). Branch addresses and zip codes are kept. Limits:
+LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATTEMPTS_MAX.`,
+  },
+  admin: {
+    name: "admin roles",
+    synopsis: "admin roles grant|revoke --username NAME --role ROLE",
+    summary: "grant or revoke a user's role (e.g. make a teller)",
+    details: `Subcommands:
+  roles grant --username NAME --role ROLE     give NAME the role
+  roles revoke --username NAME --role ROLE    take it away (a user keeps at least one role)
+Roles: customer, teller, compliance, auditor, admin, officer, citizen, retailer, charity.
+Works on the database the platform uses (embedded: the data directory). Audited without an actor.
+Takes effect with the user's next access token. Admins can do the same over HTTP:
+PUT and DELETE /v1/admin/users/{id}/roles/{role}.`,
+  },
   gateways: {
     name: "gateways simulate",
     synopsis: "gateways simulate [options]",

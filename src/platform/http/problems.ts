@@ -33,6 +33,8 @@ export const problemKinds = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflicts with an earlier request using the same id" },
   username_taken: { status: 409, title: "That username is taken" },
+  last_role: { status: 409, title: "A user keeps at least one role" },
+  own_admin_role: { status: 409, title: "Admins cannot revoke their own admin role" },
   rate_limited: { status: 429, title: "Too many requests" },
   // Identity: OpenID Connect sign-in and phone verification (issue 15).
   oidc_sign_in_failed: { status: 400, title: "The sign-in with the identity provider failed" },
