@@ -247,13 +247,24 @@ export async function signInOverHttp(options: {
   readonly onCallback?: (callbackUrl: URL) => URL;
   /** Stops before requesting the callback and returns its URL (to replay or tamper later). */
   readonly stopAtCallback?: boolean;
-}): Promise<{ callback: Hop | undefined; callbackUrl: URL }> {
+}): Promise<{ callback: Hop | undefined; callbackUrl: URL; form?: Record<string, string> }> {
   const { jar } = options;
   let hop = await browserRequest(jar, options.startUrl);
   const platformOrigin = new URL(options.startUrl).origin;
   for (let hops = 0; hops < 12; hops += 1) {
     const location = hop.response.headers.get("location");
     if (location === null) {
+      const posted = formPostTo(hop, platformOrigin);
+      if (posted) {
+        // response_mode=form_post: the provider's page POSTs the answer to the callback.
+        if (options.stopAtCallback)
+          return { callback: undefined, callbackUrl: posted.url, form: posted.form };
+        return {
+          callback: await browserRequest(jar, posted.url.href, { form: posted.form }),
+          callbackUrl: posted.url,
+          form: posted.form,
+        };
+      }
       hop = await submitInteraction(jar, hop, options.account);
       continue;
     }
@@ -266,6 +277,21 @@ export async function signInOverHttp(options: {
     hop = await browserRequest(jar, next.href);
   }
   throw new Error(`the sign-in did not reach the callback; last hop ${hop.url} ${hop.response.status}`);
+}
+
+/** The provider's auto-submitting form_post page, when it targets the platform's callback. */
+function formPostTo(
+  hop: Hop,
+  platformOrigin: string,
+): { url: URL; form: Record<string, string> } | undefined {
+  const action = /<form method="post" action="([^"]+)"/.exec(hop.body)?.[1];
+  if (action === undefined) return undefined;
+  const url = new URL(action.replaceAll("&amp;", "&"), hop.url);
+  if (url.origin !== platformOrigin || !url.pathname.endsWith("/callback")) return undefined;
+  const form: Record<string, string> = {};
+  for (const input of hop.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g))
+    form[input[1] as string] = (input[2] as string).replaceAll("&amp;", "&");
+  return { url, form };
 }
 
 /** Fills in the provider's development login (any password) or consent form. */

@@ -32,6 +32,8 @@ const providerEntry = z
       .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/))
       .max(16)
       .optional(),
+    /** How the provider answers the callback (default: the preset's, else `query`). */
+    responseMode: z.enum(["query", "form_post"]).optional(),
     /** The button text on the sign-in page (default: the preset's name or the id). */
     displayName: z.string().min(1).max(64).optional(),
   })
@@ -158,7 +160,7 @@ export function resolveProviders(config: OidcConfig): ResolvedProvider[] {
       clientId: entry.clientId,
       clientSecret: secret,
       scopes: ["openid", ...(entry.scopes ?? preset?.scopes ?? ["email", "profile"])],
-      responseMode: preset?.responseMode ?? "query",
+      responseMode: entry.responseMode ?? preset?.responseMode ?? "query",
     };
   });
 }

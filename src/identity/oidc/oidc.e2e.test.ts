@@ -33,7 +33,10 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
   before(async () => {
     const port = await freePort();
     provider = await startTestProvider({
-      redirectUris: [`http://127.0.0.1:${port}/v1/auth/oidc/test-idp/callback`],
+      redirectUris: [
+        `http://127.0.0.1:${port}/v1/auth/oidc/test-idp/callback`,
+        `http://127.0.0.1:${port}/v1/auth/oidc/test-post/callback`,
+      ],
       accounts,
     });
     platform = await startTestPlatform({
@@ -41,8 +44,15 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
       oidc: {
         providers: [
           { id: "test-idp", issuer: provider.issuer, clientId: provider.clientId, displayName: "Test IdP" },
+          // The same provider answering as Apple does: the callback is a POSTed form.
+          {
+            id: "test-post",
+            issuer: provider.issuer,
+            clientId: provider.clientId,
+            responseMode: "form_post",
+          },
         ],
-        clientSecrets: { "test-idp": provider.clientSecret },
+        clientSecrets: { "test-idp": provider.clientSecret, "test-post": provider.clientSecret },
       },
     });
     startUrl = `${platform.url}/v1/auth/oidc/test-idp/start`;
@@ -91,7 +101,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
   /** A refused attempt: the 4xx problem, nothing granted, the audit record names the reason. */
   async function assertRefused(
     attempt: () => Promise<Response | { status: number; body: string }>,
-    expected: { status: number; code: string; reason: string },
+    expected: { status: number; code: string; reason: string; provider?: string },
   ) {
     const before = await grants();
     const answer = await attempt();
@@ -103,7 +113,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
     const audit = await lastAudit();
     assert.equal(audit.outcome, "refused");
     assert.equal(audit.reason, expected.reason);
-    assert.equal(audit.provider_id, "test-idp");
+    assert.equal(audit.provider_id, expected.provider ?? "test-idp");
   }
   async function callbackOf(
     account: string,
@@ -123,7 +133,10 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
     const answer = await fetch(`${platform.url}/v1/auth/providers`);
     assert.equal(answer.status, 200);
     assert.deepEqual(await answer.json(), {
-      providers: [{ id: "test-idp", displayName: "Test IdP", startUrl: "/v1/auth/oidc/test-idp/start" }],
+      providers: [
+        { id: "test-idp", displayName: "Test IdP", startUrl: "/v1/auth/oidc/test-idp/start" },
+        { id: "test-post", displayName: "test-post", startUrl: "/v1/auth/oidc/test-post/start" },
+      ],
     });
   });
 
@@ -201,7 +214,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
           url.searchParams.set("state", "forged-state");
           return url;
         }),
-      { status: 400, code: "oidc_sign_in_failed", reason: "state_mismatch" },
+      { status: 422, code: "oidc_sign_in_failed", reason: "state_mismatch" },
     );
   });
 
@@ -213,7 +226,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
       stopAtCallback: true,
     });
     await assertRefused(() => fetch(callbackUrl, { redirect: "manual" }), {
-      status: 400,
+      status: 422,
       code: "oidc_sign_in_failed",
       reason: "no_flow",
     });
@@ -229,7 +242,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
         const replay = await hop();
         return { status: replay.response.status, body: replay.body };
       },
-      { status: 400, code: "oidc_sign_in_failed", reason: "no_flow" },
+      { status: 422, code: "oidc_sign_in_failed", reason: "no_flow" },
     );
   });
 
@@ -243,7 +256,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
           url.searchParams.set("code", code);
           return url;
         }),
-      { status: 400, code: "oidc_sign_in_failed", reason: "code_rejected" },
+      { status: 422, code: "oidc_sign_in_failed", reason: "code_rejected" },
     );
   });
 
@@ -261,7 +274,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
           url.searchParams.set("code", code);
           return url;
         }),
-      { status: 400, code: "oidc_sign_in_failed", reason: "code_rejected" },
+      { status: 422, code: "oidc_sign_in_failed", reason: "code_rejected" },
     );
   });
 
@@ -300,14 +313,46 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
     test(`attack: ${name} is refused`, async () => {
       provider.tamper = tamper;
       try {
-        await assertRefused(() => callbackOf("carol"), { status: 400, code: "oidc_sign_in_failed", reason });
+        await assertRefused(() => callbackOf("carol"), { status: 422, code: "oidc_sign_in_failed", reason });
       } finally {
         provider.tamper = undefined;
       }
     });
   }
 
-  test("the provider's own refusal (the user denies consent) is a 400 and audited", async () => {
+  test("form_post (as Apple answers): the callback is a POSTed form; the flow cookie is SameSite=None; Secure", async () => {
+    const postStart = `${platform.url}/v1/auth/oidc/test-post/start`;
+    const started = await fetch(postStart, { redirect: "manual" });
+    assert.match(started.headers.getSetCookie().join("\n"), /SameSite=None.*Secure|Secure.*SameSite=None/i);
+    assert.equal(
+      new URL(started.headers.get("location") ?? "").searchParams.get("response_mode"),
+      "form_post",
+    );
+    const jar = new CookieJar();
+    const { callback, form } = await signInOverHttp({ jar, startUrl: postStart, account: "carol" });
+    assert.ok(form?.code && form.state, "the code came in the POSTed form");
+    assert.equal(callback?.response.status, 303, callback?.body);
+    const answer = await exchange(callback?.response.headers.get("location") ?? "");
+    assert.equal(answer.status, 200);
+    // A forged state in the POSTed form is refused like in the query.
+    await assertRefused(
+      async () => {
+        const victim = await signInOverHttp({
+          jar: new CookieJar(),
+          startUrl: postStart,
+          account: "carol",
+          stopAtCallback: true,
+        });
+        const attackerJar = new CookieJar();
+        await browserRequest(attackerJar, postStart);
+        const hop = await browserRequest(attackerJar, victim.callbackUrl.href, { form: victim.form ?? {} });
+        return { status: hop.response.status, body: hop.body };
+      },
+      { status: 422, code: "oidc_sign_in_failed", reason: "state_mismatch", provider: "test-post" },
+    );
+  });
+
+  test("the provider's own refusal (the user denies consent) is a 422 and audited", async () => {
     await assertRefused(
       () =>
         callbackOf("carol", (url) => {
@@ -317,7 +362,7 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
           denied.searchParams.set("iss", provider.issuer);
           return denied;
         }),
-      { status: 400, code: "oidc_sign_in_failed", reason: "provider_error" },
+      { status: 422, code: "oidc_sign_in_failed", reason: "provider_error" },
     );
   });
 });

@@ -71,7 +71,7 @@ describe("phone verification (embedded mode, development SMS sink)", () => {
       "only a hash of the code is stored",
     );
     const bad = await alice.verify(wrong(code));
-    assert.equal(bad.status, 400);
+    assert.equal(bad.status, 422);
     assert.equal(bad.body.code, "otp_invalid");
     assert.equal(bad.body.attemptsLeft, 2);
     const good = await alice.verify(code);
@@ -87,7 +87,7 @@ describe("phone verification (embedded mode, development SMS sink)", () => {
     const code = await mallory.devCode();
     for (const left of [2, 1, 0]) {
       const guess = await mallory.verify(wrong(code));
-      assert.equal(guess.status, 400);
+      assert.equal(guess.status, 422);
       assert.equal(guess.body.attemptsLeft, left);
     }
     assert.deepEqual(await lastPhoneAudit(), {
@@ -96,7 +96,7 @@ describe("phone verification (embedded mode, development SMS sink)", () => {
       reason: "code_wrong_burned",
     });
     const late = await mallory.verify(code);
-    assert.equal(late.status, 400);
+    assert.equal(late.status, 422);
     assert.equal(late.body.code, "otp_expired");
     assert.equal((await mallory.status()).verified, false, "nothing granted");
     assert.deepEqual(await lastPhoneAudit(), {
@@ -126,7 +126,7 @@ describe("phone verification (embedded mode, development SMS sink)", () => {
     const code = await bob.devCode();
     await new Promise((resolve) => setTimeout(resolve, codeTtlMs + 200));
     const late = await bob.verify(code);
-    assert.equal(late.status, 400);
+    assert.equal(late.status, 422);
     assert.equal(late.body.code, "otp_expired");
     assert.equal((await bob.status()).verified, false);
   });
@@ -178,13 +178,16 @@ describe("phone verification (embedded mode, development SMS sink)", () => {
     assert.equal((await grace.start(first)).status, 202, "the old number is free again");
   });
 
-  test("bad input: an invalid number is 400 validation_failed on phoneNumber; no token is 401", async () => {
+  test("bad input: a malformed body is 400, a number that is no number 422 phone_invalid; no token is 401", async () => {
     const henry = await user();
     const invalid = await henry.start("12");
-    assert.equal(invalid.status, 400);
+    assert.equal(invalid.status, 400, "too short for the schema");
     assert.equal(invalid.body.field, "phoneNumber");
+    const notANumber = await henry.start("+00 0000 0000");
+    assert.equal(notANumber.status, 422);
+    assert.deepEqual([notANumber.body.code, notANumber.body.field], ["phone_invalid", "phoneNumber"]);
     const national = await henry.start("06 1234 5678");
-    assert.equal(national.status, 400, "no default country configured: a national number is ambiguous");
+    assert.equal(national.status, 422, "no default country configured: a national number is ambiguous");
     assert.equal((await henry.verify("12345")).status, 400);
     assert.equal((await api.call("POST", "/v1/me/phone", { phoneNumber: "+31612345678" })).status, 401);
     assert.equal((await api.call("GET", "/v1/me/phone/dev-code")).status, 401);

@@ -102,7 +102,7 @@ function startRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
         response: { 202: startResponse, 200: startResponse },
       },
       preHandler: options.authenticate,
-      config: { openapi: { problems: ["phone_taken", "rate_limited"] } },
+      config: { openapi: { problems: ["phone_invalid", "phone_taken", "rate_limited"] } },
     },
     async (request, reply) => {
       const result = await phoneOf(options).start(
@@ -111,10 +111,10 @@ function startRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
         request.ip,
       );
       if (!result.ok) {
-        if (result.code === "validation_failed")
-          throw new ProblemError("validation_failed", {
+        if (result.code === "phone_invalid")
+          throw new ProblemError("phone_invalid", {
             field: "phoneNumber",
-            detail: "Not a valid phone number",
+            detail: "Use the international form, e.g. +31 6 1234 5678",
           });
         if (result.code === "rate_limited")
           throw new ProblemError("rate_limited", {

@@ -19,7 +19,7 @@ export type StartResult =
       readonly expiresInS: number;
     }
   | { readonly ok: true; readonly status: "verified"; readonly phoneNumber: string }
-  | { readonly ok: false; readonly code: "validation_failed"; readonly field: "phoneNumber" }
+  | { readonly ok: false; readonly code: "phone_invalid" }
   | { readonly ok: false; readonly code: "phone_taken" }
   | { readonly ok: false; readonly code: "rate_limited"; readonly retryAfterS: number };
 
@@ -110,7 +110,7 @@ async function start(
 ): Promise<StartResult> {
   const { config, store, audit } = deps;
   const phoneE164 = normalisePhone(phoneNumber, config.defaultCountry);
-  if (phoneE164 === undefined) return { ok: false, code: "validation_failed", field: "phoneNumber" };
+  if (phoneE164 === undefined) return { ok: false, code: "phone_invalid" };
   if ((await store.verifiedPhoneOf(userId)) === phoneE164)
     return { ok: true, status: "verified", phoneNumber: phoneE164 };
   const refused = (reason: string) =>

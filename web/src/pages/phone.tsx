@@ -17,7 +17,7 @@ interface PhoneStatus {
 function phoneError(error: unknown): string {
   if (error instanceof ApiError) {
     const { code, attemptsLeft } = error.problem;
-    if (code === "validation_failed" && error.problem.field === "phoneNumber")
+    if (code === "phone_invalid" || (code === "validation_failed" && error.problem.field === "phoneNumber"))
       return "That is not a phone number we can send to. Use the international form, e.g. +31 6 1234 5678.";
     if (code === "phone_taken") return "That number belongs to another account.";
     if (code === "rate_limited") return "Too many codes sent. Try again later.";
