@@ -31,15 +31,28 @@ export interface OidcRoutesOptions {
 export const flowCookieName = "ledgerflow_oidc";
 const flowCookiePath = "/v1/auth/oidc";
 const callbackBodyBytesMax = 64 * 1024;
-const tokenLengthMax = 4096;
 
 const providerParams = z.strictObject({ provider: z.string().regex(providerIdPattern) });
 // Providers add parameters of their own (iss, scope, session_state, authuser…): kept, since
 // openid-client checks some of them (RFC 9207 `iss`).
 const callbackParameters = z.looseObject({
-  code: z.string().max(tokenLengthMax).optional(),
-  state: z.string().max(tokenLengthMax).optional(),
-  error: z.string().max(256).optional(),
+  // RFC 6749 VSCHAR (printable ASCII). The limits keep even a fully percent-encoded URL under the
+  // HTTP server's 16 KiB header limit (else 431): 2,048 for the code (Microsoft's run past 1,000).
+  code: z
+    .string()
+    .max(2048)
+    .regex(/^[\x20-\x7E]*$/)
+    .optional(),
+  state: z
+    .string()
+    .max(256)
+    .regex(/^[\x20-\x7E]*$/)
+    .optional(),
+  error: z
+    .string()
+    .max(128)
+    .regex(/^[\x20-\x7E]*$/)
+    .optional(),
 });
 const providersResponse = z.object({
   providers: z.array(

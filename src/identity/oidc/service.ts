@@ -143,6 +143,8 @@ async function callback(context: Context, input: CallbackInput): Promise<Callbac
   } catch (error) {
     const refused = error instanceof OidcSignInError ? error : classify(error);
     if (refused === undefined) throw error;
+    // A provider that does not exist is a 404 like any unknown path, not an authentication event.
+    if (refused.reason === "unknown_provider") return { ok: false, reason: refused.reason };
     await context.audit.record({
       kind: "oidc.sign_in",
       outcome: "refused",
