@@ -352,6 +352,19 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
     );
   });
 
+  test("bad input: callback parameters beyond their limits are a 400 problem (never the server's 431)", async () => {
+    const callback = `${platform.url}/v1/auth/oidc/test-idp/callback`;
+    for (const query of [
+      `code=${"©".repeat(2049)}&error=${"`".repeat(129)}`,
+      `code=${"a".repeat(2049)}`,
+      "state=%C2%A9",
+    ]) {
+      const answer = await fetch(`${callback}?${query}`, { redirect: "manual" });
+      assert.equal(answer.status, 400, query.slice(0, 40));
+      assert.equal(((await answer.json()) as { code: string }).code, "validation_failed");
+    }
+  });
+
   test("the provider's own refusal (the user denies consent) is a 422 and audited", async () => {
     await assertRefused(
       () =>
