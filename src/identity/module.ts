@@ -9,23 +9,37 @@ import { z } from "zod";
 import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
+import type { Log } from "../platform/log/port.ts";
+import { createTopicCodec } from "../platform/log/topic-codecs.ts";
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
+import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
 import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
+import { type AuthEvents, createLogAuthEvents } from "./events.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
 import { createArgon2Hasher } from "./passwords.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService } from "./service.ts";
-import { createAccessTokens } from "./tokens.ts";
+import { createPostgresSessionStore } from "./sessions/postgres.ts";
+import { createRedisRevocations } from "./sessions/redis-revocations.ts";
+import { createMemoryRevocations, type RevocationSet } from "./sessions/revocations.ts";
+import { sessionRoutes } from "./sessions/routes.ts";
+import { createSessions, type Sessions } from "./sessions/sessions.ts";
+import type { UserStore } from "./store.ts";
+import { type AccessTokens, createAccessTokens } from "./tokens.ts";
+import { identityTopics } from "./topics.ts";
 
 export const identityConfig = {
   sections: {
     auth: z.object({
       /** HMAC secret for access tokens; generated into the data dir in embedded mode when unset. */
       jwtSecret: z.string().min(32).optional(),
-      accessTokenTtlSeconds: positiveInt.default(3_600),
+      /** Short: a session lives on through its refresh token; revocation also ends it at once. */
+      accessTokenTtlSeconds: positiveInt.max(3_600).default(900),
+      /** How long an unused refresh token stays valid; every refresh renews it (180 days). */
+      refreshTokenTtlMs: positiveInt.default(180 * 24 * 60 * 60 * 1000),
       adminUsername: z.string().min(3).default("admin"),
       adminPassword: z.string().min(10).optional(),
       /**
@@ -64,6 +78,7 @@ export const identityConfig = {
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
     LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
+    LEDGERFLOW_REFRESH_TOKEN_TTL_MS: ["auth", "refreshTokenTtlMs"],
     LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
     LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
     LEDGERFLOW_DEVICE_SECRET: ["auth", "deviceSecret"],
@@ -97,6 +112,9 @@ export interface IdentityDeps {
   /** Draws the generated admin password. */
   readonly random: Random;
   readonly logger: pino.Logger;
+  /** Where authentication events are published (`identity.events`). */
+  readonly log: Pick<Log, "producer">;
+  readonly registry: SchemaRegistry;
 }
 
 export interface IdentityApi {
@@ -104,6 +122,9 @@ export interface IdentityApi {
   readonly verifyToken: VerifyToken;
   /** preHandler every context's routes use: a valid Bearer access token, else 401. */
   readonly authenticate: PreHandler;
+  /** Sign-in sessions: start one after a sign-in of another kind (OIDC, passkey), list, revoke. */
+  readonly sessions: Sessions;
+  readonly events: AuthEvents;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
 }
@@ -154,7 +175,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
   name: "identity",
   config: identityConfig,
   migrations: [join(import.meta.dirname, "migrations")],
-  topics: {},
+  topics: identityTopics,
   async start(deps, run) {
     const { config, clock } = deps;
     const stops = stopper((error) => deps.logger.warn({ err: error }, "identity stop"));
@@ -169,8 +190,13 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const limiter = createConfiguredLoginLimiter(deps.redisUrl, clock, deps.logger, limitRulesOf(config));
     stops.add(() => limiter.close());
     const secretKey = new TextEncoder().encode(deps.jwtSecret);
+    const users = createPostgresUserStore(deps.pool);
+    const { events, revocations, sessions } = await startSessions(deps, tokens, users);
+    stops.add(() => revocations.close());
     const service = createIdentityService({
-      store: createPostgresUserStore(deps.pool),
+      sessions,
+      events,
+      store: users,
       passwords: createHashingQueue(createArgon2Hasher(), {
         concurrencyMax: config.passwordHashConcurrencyMax,
         queuedMax: config.passwordHashQueuedMax,
@@ -193,12 +219,14 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
       if (!admin.created) adminPassword = config.adminPassword;
     }
-    const verifyToken: VerifyToken = (token) => tokens.verify(token);
+    const verifyToken = verifierWithRevocations(tokens, revocations);
+    const authenticate = authenticateWith(verifyToken);
     return {
-      published: { service, verifyToken, authenticate: authenticateWith(verifyToken), adminPassword },
+      published: { service, verifyToken, authenticate, adminPassword, sessions, events },
       routes: [
         async (app) => {
           await app.register(identityRoutes, { service });
+          await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
         },
       ],
       running: ["identity"],
@@ -206,3 +234,52 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     };
   },
 };
+
+/** Authentication events, the revocation set and the sessions service. */
+async function startSessions(deps: IdentityDeps, tokens: AccessTokens, users: UserStore) {
+  const events = createLogAuthEvents(
+    deps.log.producer(),
+    await createTopicCodec(deps.registry, identityTopics.identityEvents),
+    deps.logger,
+  );
+  const revocations = await startRevocations(deps);
+  const sessions = createSessions({
+    ...{ users, tokens, revocations, events, clock: deps.clock, ids: deps.ids, random: deps.random },
+    store: createPostgresSessionStore(deps.pool),
+    refreshTokenTtlMs: deps.config.refreshTokenTtlMs,
+  });
+  return { events, revocations, sessions };
+}
+
+/** Access tokens of a revoked session are refused at once, not only when they expire. */
+function verifierWithRevocations(tokens: AccessTokens, revocations: RevocationSet): VerifyToken {
+  return async (token) => {
+    const verified = await tokens.verify(token);
+    if (!verified.ok) return verified;
+    const sessionId = verified.principal.sessionId;
+    if (sessionId !== undefined && revocations.isRevoked(sessionId))
+      return { ok: false, code: "token_invalid" };
+    return verified;
+  };
+}
+
+/**
+ * Memory in embedded mode, Redis pub/sub in distributed mode (as the login limiter chooses); either
+ * way preloaded with the sessions revoked recently enough for their access tokens to be alive.
+ */
+async function startRevocations(deps: IdentityDeps): Promise<RevocationSet> {
+  const { config, clock } = deps;
+  const keepMs = (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000;
+  const revocations =
+    deps.redisUrl === undefined
+      ? createMemoryRevocations(clock, keepMs)
+      : await createRedisRevocations(clock, {
+          url: deps.redisUrl,
+          keepMs,
+          onConnectionError: (error) =>
+            deps.logger.warn({ err: error }, "session revocations: Redis connection failed"),
+        });
+  const recent = await createPostgresSessionStore(deps.pool).revokedSince(clock.nowMs() - keepMs);
+  for (const sessionId of recent) revocations.remember(sessionId);
+  return revocations;
+}

@@ -14,6 +14,7 @@ import {
   usernameLengthMin,
   usernamePattern,
 } from "./service.ts";
+import { answerSession, refreshTokenIn, sessionTokens } from "./sessions/routes.ts";
 import { roles } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
 
@@ -47,6 +48,7 @@ const loginBody = z.strictObject({
     .max(deviceTokenLengthMax)
     .optional()
     .describe("API clients: the deviceToken of an earlier login (browsers send the cookie instead)"),
+  refreshTokenIn: refreshTokenIn.optional(),
 });
 
 /**
@@ -63,10 +65,7 @@ const userResponse = z.object({
   roles: z.array(z.enum(roles)),
 });
 
-const tokenResponse = z.object({
-  accessToken: z.string(),
-  tokenType: z.literal("Bearer"),
-  expiresIn: z.int().describe("Seconds until the access token expires"),
+const tokenResponse = sessionTokens.partial({ sessionId: true, refreshExpiresIn: true }).extend({
   deviceToken: z
     .string()
     .describe(
@@ -133,7 +132,8 @@ async function login(
 ) {
   const { username, password } = body;
   const deviceToken = body.deviceToken ?? deviceCookieOf(request);
-  const result = await service.login({ username, password, clientIp: request.ip, deviceToken });
+  const device = request.headers["user-agent"];
+  const result = await service.login({ username, password, clientIp: request.ip, deviceToken, device });
   if (!result.ok) {
     if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
     throw new ProblemError("invalid_credentials");
@@ -150,11 +150,17 @@ async function login(
       secure: request.protocol === "https",
     }),
   );
+  const deviceAnswer = { deviceToken: result.deviceToken };
+  if (result.session !== undefined)
+    return {
+      ...answerSession(request, reply, result.session, body.refreshTokenIn ?? "body"),
+      ...deviceAnswer,
+    };
   return {
     accessToken: result.accessToken,
     tokenType: "Bearer" as const,
     expiresIn: result.expiresInS,
-    deviceToken: result.deviceToken,
+    ...deviceAnswer,
   };
 }
 

@@ -1,9 +1,11 @@
 import type { Clock, IdGenerator } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
 import type { DeviceTrust } from "./device-trust.ts";
+import { type AuthEvents, discardAuthEvents } from "./events.ts";
 import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
 import { loginLimitKeys } from "./login-limiter.ts";
 import type { PasswordHasher } from "./passwords.ts";
+import { coarseIp, type IssuedSession, type Sessions } from "./sessions/sessions.ts";
 import type { Role, UserStore } from "./store.ts";
 import { usernameKey } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
@@ -50,6 +52,8 @@ export type LoginResult =
       /** Proof for later logins that this client signed in before (see device-trust.ts). */
       readonly deviceToken: string;
       readonly deviceTokenExpiresInS: number;
+      /** With a session store: the session and its first refresh token. */
+      readonly session?: IssuedSession;
     }
   | { readonly ok: false; readonly code: "invalid_credentials" }
   | RateLimited;
@@ -65,6 +69,8 @@ export interface LoginAttempt {
   readonly clientIp: string;
   /** The device token the client holds (cookie or body), if any; checked, never trusted blindly. */
   readonly deviceToken?: string | undefined;
+  /** The User-Agent, shown in the user's sessions list. */
+  readonly device?: string | undefined;
 }
 
 export interface IdentityService {
@@ -86,10 +92,14 @@ export interface IdentityServiceDeps {
   readonly devices: DeviceTrust;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Sign-in sessions with refresh tokens; without them a login yields only an access token. */
+  readonly sessions?: Sessions;
+  readonly events?: AuthEvents;
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
   const { store, passwords, tokens, limiter, devices, clock, ids } = deps;
+  const events = deps.events ?? discardAuthEvents;
 
   async function createUser(username: string, password: string, roles: readonly Role[]) {
     const passwordHash = await passwords.hash(password);
@@ -113,7 +123,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return created.ok ? { ok: true, user: publicUser(created.user) } : created;
     },
 
-    async login({ username, password, clientIp, deviceToken }) {
+    async login({ username, password, clientIp, deviceToken, device }) {
       const name = usernameKey(username);
       const deviceId = devices.deviceIdOf(deviceToken, name);
       const keys = loginLimitKeys({ username: name, client: clientIp, deviceId });
@@ -126,19 +136,13 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
         const found = usernamePattern.test(username) ? await store.findByUsername(username) : undefined;
         return { user: found, verified: await passwords.verify(found?.passwordHash, candidate) };
       });
-      if (user === undefined || !verified || candidate !== password)
+      const audit = { username, clientIp: coarseIp(clientIp), atMs: clock.nowMs() };
+      if (user === undefined || !verified || candidate !== password) {
+        await events.publish({ kind: "login_failed", ...audit, userId: user?.id });
         return { ok: false, code: "invalid_credentials" };
+      }
       await limiter.forgive(keys);
-      const issued = await tokens.issue(user);
-      return {
-        ok: true,
-        accessToken: issued.accessToken,
-        expiresInS: issued.expiresInS,
-        user: publicUser(user),
-        // A fresh one every time: the expiry rolls forward while the device keeps signing in.
-        deviceToken: devices.issue(name),
-        deviceTokenExpiresInS: Math.floor(devices.ttlMs / 1000),
-      };
+      return signedIn(deps, events, user, { ip: clientIp, device }, audit);
     },
 
     async bootstrapAdmin(username, password) {
@@ -153,6 +157,30 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       assert(winner !== undefined, "a username reported taken can be found");
       return { ok: true, created: false, user: publicUser(winner) };
     },
+  };
+}
+
+/** A verified login: a session (or a bare access token), the device token, the audit event. */
+async function signedIn(
+  deps: IdentityServiceDeps,
+  events: AuthEvents,
+  user: PublicUser,
+  client: { ip: string; device: string | undefined },
+  audit: { username: string; clientIp: string; atMs: number },
+): Promise<LoginResult> {
+  const session = await deps.sessions?.start(user, client);
+  const issued = session ?? (await deps.tokens.issue(user));
+  await events.publish({ kind: "login_succeeded", ...audit, userId: user.id, sessionId: session?.sessionId });
+  const name = usernameKey(user.username);
+  return {
+    ok: true,
+    accessToken: issued.accessToken,
+    expiresInS: issued.expiresInS,
+    ...(session === undefined ? {} : { session }),
+    user: publicUser(user),
+    // A fresh one every time: the expiry rolls forward while the device keeps signing in.
+    deviceToken: deps.devices.issue(name),
+    deviceTokenExpiresInS: Math.floor(deps.devices.ttlMs / 1000),
   };
 }
 
