@@ -87,6 +87,18 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     await runTopics(args);
     return statusOf();
   },
+  admin: async (args) => {
+    const { runAdmin } = await import("./identity/admin-cli.ts");
+    const { openToolContext } = await import("./tools/context.ts");
+    const { default: pino } = await import("pino");
+    const config = loadConfig(process.env, { logLevel: "warn" });
+    return runAdmin(args, () => openToolContext(config), {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      readStdin: async () => (await import("node:stream/consumers")).text(process.stdin),
+      logger: pino({ level: "warn" }),
+    });
+  },
   dlq: async (args) => {
     const { runDlq } = await import("./platform/log/dead-letters/cli.ts");
     const { openToolContext } = await import("./tools/context.ts");

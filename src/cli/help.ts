@@ -27,6 +27,16 @@ export interface CommandHelp {
   readonly details: string;
 }
 
+// Kept beside the command (src/identity/admin-cli.ts) would load the identity context for --help.
+const ADMIN_DETAILS = `Subcommands:
+  reset-password --username NAME [--password-stdin]
+      sets a new password (generated and printed once, or the first line of stdin)
+      and signs the user out everywhere
+  create-admin --username NAME [--password-stdin]
+      creates a user with the admin role (password as above)
+Database: LEDGERFLOW_DATABASE_URL, else the data directory's (LEDGERFLOW_DATA_DIR).
+Exit status 0 done, 1 failed (no such user, name taken), 2 usage or invalid password.`;
+
 export const commandHelp: Readonly<Record<string, CommandHelp>> = {
   serve: {
     name: "serve",
@@ -103,6 +113,12 @@ Exit status 0 in sync, 1 when something needs an operator (drift, refused schema
 Prints added/removed/unchanged counts. A malformed file is rejected whole with the line number and
 exit status 1; the version in force stays. Limits: LEDGERFLOW_RISK_FILE_BYTES_MAX, LEDGERFLOW_RISK_ENTRIES_MAX.
 Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_INTERVAL_MS.`,
+  },
+  admin: {
+    name: "admin",
+    synopsis: "admin reset-password|create-admin --username NAME [--password-stdin]",
+    summary: "reset a password, create an admin (recovery)",
+    details: ADMIN_DETAILS,
   },
   gateways: {
     name: "gateways simulate",
