@@ -82,13 +82,18 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     const { runFeeder } = await import("./risk/feeder-cli.ts");
     return runFeeder(args);
   },
+  projections: async (args) => {
+    const { runProjections } = await import("./insights/projections-cli.ts");
+    return runProjections(args);
+  },
   topics: async (args) => {
     const { runTopics } = await import("./tools/topics.ts");
     await runTopics(args);
     return statusOf();
   },
   admin: async (args) => {
-    const { runAdmin } = await import("./identity/admin-cli.ts");
+    if (args[0] === "roles") return (await import("./identity/admin-cli.ts")).runAdmin(args);
+    const { runAdmin } = await import("./identity/admin-recovery-cli.ts");
     const { openToolContext } = await import("./tools/context.ts");
     const { default: pino } = await import("pino");
     const config = loadConfig(process.env, { logLevel: "warn" });

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { identityConfig } from "../identity/index.ts";
+import { insightsConfig } from "../insights/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
 import { notificationsConfig } from "../notifications/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
@@ -19,6 +20,7 @@ const sections: readonly ConfigSection[] = [
   paymentsConfig,
   tokensConfig,
   notificationsConfig,
+  insightsConfig,
 ];
 
 export const configSchema = configSchemaOf(sections);
@@ -31,7 +33,8 @@ export type Config = PlatformConfig &
   Infer<typeof ledgerConfig.sections> &
   Infer<typeof paymentsConfig.sections> &
   Infer<typeof tokensConfig.sections> &
-  Infer<typeof notificationsConfig.sections>;
+  Infer<typeof notificationsConfig.sections> &
+  Infer<typeof insightsConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */
 export function loadConfig(

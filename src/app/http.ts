@@ -21,6 +21,8 @@ import { ProblemError } from "../platform/http/problems.ts";
 export interface HttpAppDeps {
   readonly logger: FastifyBaseLogger;
   readonly bodyBytesMax: number;
+  /** Proxies whose X-Forwarded-For names the client (request.ip); none: the connecting address. */
+  readonly trustedProxies?: readonly string[] | undefined;
   /** The identity module's Bearer hook (admin-only endpoints of the edge itself). */
   readonly authenticate: PreHandler;
   readonly ready: () => Promise<boolean>;
@@ -35,6 +37,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyBytesMax,
+    // Only listed proxies: trusting any would let every client pick its address (and its limits).
+    trustProxy: deps.trustedProxies === undefined ? false : [...deps.trustedProxies],
     // Per-request log lines cost more than the request at thousands per second; errors still log.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import type pg from "pg";
 import pino from "pino";
 import type { IdentityApi } from "../identity/index.ts";
+import type { InsightsApi } from "../insights/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
 import type { InboxApi } from "../notifications/index.ts";
 import type { PaymentsOptions, RunningPayments, StartedGateways } from "../payments/index.ts";
@@ -131,6 +132,8 @@ export interface PlatformServices {
   readonly tokens: RunningTokens;
   /** Each user's notifications as they arrive (where a notifier runs). */
   readonly inbox: InboxApi;
+  /** Client insights: per-client fetches, branches, projection rebuild and lag. */
+  readonly insights: InsightsApi;
   readonly topology: typeof topology;
   /** Shorthands of `ledger` (tests and edges written before modules). */
   readonly notifications: LedgerApi["notifications"];
@@ -238,11 +241,8 @@ async function startModules(
     modules;
   const identity = await identityModule.start(
     {
-      config: config.auth,
-      redisUrl: config.redis.url,
-      jwtSecret: base.jwtSecret,
-      ...{ pool, log, registry, clock, ids, logger },
-      random: base.random,
+      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
+      ...{ pool, log, registry, clock, ids, logger, random: base.random },
     },
     run,
   );
@@ -291,7 +291,31 @@ async function startModules(
     run,
   );
   stops.add(inbox.stop);
-  return { identity, risk, ledger, payments, tokens, inbox, simulators };
+  const insights = await startInsights(base, run, identity.published, ledger.published, stops);
+  return { identity, risk, ledger, payments, tokens, inbox, insights, simulators };
+}
+
+/** The insights module, on the ledger's published outcomes and identity's user directory. */
+async function startInsights(
+  base: Base,
+  run: ModuleRun,
+  identity: IdentityApi,
+  ledger: LedgerApi,
+  stops: ReturnType<typeof stopper>,
+) {
+  const { config, pool, log, clock, logger, metrics } = base;
+  const [, , , , , , insightsModule] = modules;
+  const { authenticate, users } = identity;
+  const insights = await insightsModule.start(
+    {
+      config: config.insights,
+      ...{ pool, log, clock, logger, authenticate, users, ledger },
+      metricsRegistry: metrics.registry,
+    },
+    run,
+  );
+  stops.add(insights.stop);
+  return insights;
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -316,6 +340,7 @@ async function serveHttp(
   const app = await buildHttpApp({
     logger: services.logger,
     bodyBytesMax: config.http.bodyBytesMax,
+    trustedProxies: config.http.trustedProxies,
     ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
     metricsRegistry: services.metrics.registry,
     authenticate: services.identity.authenticate,
@@ -358,6 +383,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     payments: started.payments.published,
     tokens: started.tokens.published,
     inbox: started.inbox.published,
+    insights: started.insights.published,
     topology,
     notifications: ledger.notifications,
     codecs: ledger.codecs,
@@ -400,6 +426,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       started.payments,
       started.tokens,
       started.inbox,
+      started.insights,
     ];
     let url: string | undefined;
     if (run.abilities.http) {

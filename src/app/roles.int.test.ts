@@ -45,8 +45,16 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "ledger.pending-sweeper",
     "ledger.stall-watchdog",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
   ],
-  projector: ["identity", "ledger.pending-sweeper", "notifications.inbox-projection"],
+  projector: [
+    "identity",
+    "ledger.pending-sweeper",
+    "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
+  ],
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
@@ -59,6 +67,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
     "notifications.live",
   ],
   all: [
@@ -76,6 +86,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
     "notifications.live",
   ],
 };

@@ -27,16 +27,6 @@ export interface CommandHelp {
   readonly details: string;
 }
 
-// Kept beside the command (src/identity/admin-cli.ts) would load the identity context for --help.
-const ADMIN_DETAILS = `Subcommands:
-  reset-password --username NAME [--password-stdin]
-      sets a new password (generated and printed once, or the first line of stdin)
-      and signs the user out everywhere
-  create-admin --username NAME [--password-stdin]
-      creates a user with the admin role (password as above)
-Database: LEDGERFLOW_DATABASE_URL, else the data directory's (LEDGERFLOW_DATA_DIR).
-Exit status 0 done, 1 failed (no such user, name taken), 2 usage or invalid password.`;
-
 export const commandHelp: Readonly<Record<string, CommandHelp>> = {
   serve: {
     name: "serve",
@@ -114,11 +104,36 @@ Prints added/removed/unchanged counts. A malformed file is rejected whole with t
 exit status 1; the version in force stays. Limits: LEDGERFLOW_RISK_FILE_BYTES_MAX, LEDGERFLOW_RISK_ENTRIES_MAX.
 Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_INTERVAL_MS.`,
   },
+  projections: {
+    name: "projections rebuild|lag",
+    synopsis: "projections rebuild [--projection interactions|branches] | lag [--json]",
+    summary: "rebuild the client-insight projections from the log, or show their lag",
+    details: `Subcommands:
+  rebuild [--projection interactions|branches]   replay ledger.outcomes from offset 0 into fresh tables,
+                                                 then swap them in (default: both, one after the other)
+  lag [--json]                                   records of ledger.outcomes each projection has still to apply
+A running platform keeps projecting meanwhile; the swap pauses it for one transaction. Prints a live
+progress line (records applied / log end). Branch addresses and zip codes are kept. Limits:
+LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATTEMPTS_MAX.`,
+  },
   admin: {
     name: "admin",
-    synopsis: "admin reset-password|create-admin --username NAME [--password-stdin]",
-    summary: "reset a password, create an admin (recovery)",
-    details: ADMIN_DETAILS,
+    synopsis: "admin roles grant|revoke | reset-password | create-admin",
+    summary: "roles, password reset, a new admin (recovery)",
+    details: `Subcommands:
+  reset-password --username NAME [--password-stdin]
+      sets a new password (generated and printed once, or the first line of stdin)
+      and signs the user out everywhere
+  create-admin --username NAME [--password-stdin]
+      creates a user with the admin role (password as above)
+  roles grant --username NAME --role ROLE     give NAME the role
+  roles revoke --username NAME --role ROLE    take it away (a user keeps at least one role)
+Roles: customer, teller, compliance, auditor, admin, officer, citizen, retailer, charity.
+Works on the database the platform uses (embedded: the data directory). Audited without an actor.
+Takes effect with the user's next access token. Admins can do the same over HTTP:
+PUT and DELETE /v1/admin/users/{id}/roles/{role}.
+Database: LEDGERFLOW_DATABASE_URL, else the data directory's (LEDGERFLOW_DATA_DIR).
+Exit status 0 done, 1 failed (no such user, name taken, last role), 2 usage or invalid password.`,
   },
   gateways: {
     name: "gateways simulate",

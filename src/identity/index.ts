@@ -1,6 +1,12 @@
 /** The identity context's only door: its module and published interface. */
-
 export type { AuthEvent, AuthEventKind } from "./events.ts";
 export { authEventKinds } from "./events.ts";
-export { createConfiguredLoginLimiter, type IdentityApi, identityConfig, identityModule } from "./module.ts";
+export {
+  createConfiguredLoginLimiter,
+  type IdentityApi,
+  identityConfig,
+  identityModule,
+  type UserDirectory,
+} from "./module.ts";
+export type { PublicUser } from "./service.ts";
 export { identityTopics } from "./topics.ts";

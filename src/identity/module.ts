@@ -20,14 +20,15 @@ import { type AuthEvents, createLogAuthEvents } from "./events.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
 import { createArgon2Hasher } from "./passwords.ts";
+import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
-import { createIdentityService, type IdentityService } from "./service.ts";
+import { createIdentityService, type IdentityService, type PublicUser, usernamePattern } from "./service.ts";
 import { createPostgresSessionStore } from "./sessions/postgres.ts";
 import { createRedisRevocations } from "./sessions/redis-revocations.ts";
 import { createMemoryRevocations, type RevocationSet } from "./sessions/revocations.ts";
 import { sessionRoutes } from "./sessions/routes.ts";
 import { createSessions, type Sessions } from "./sessions/sessions.ts";
-import type { UserStore } from "./store.ts";
+import type { UserRecord, UserStore } from "./store.ts";
 import { type AccessTokens, createAccessTokens } from "./tokens.ts";
 import { identityTopics } from "./topics.ts";
 
@@ -127,6 +128,26 @@ export interface IdentityApi {
   readonly events: AuthEvents;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
+  /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
+  readonly users: UserDirectory;
+}
+
+/** Who a user is, as other contexts may know it. */
+export interface UserDirectory {
+  byId(id: string): Promise<PublicUser | undefined>;
+  byUsername(username: string): Promise<PublicUser | undefined>;
+}
+
+function userDirectory(store: Pick<UserStore, "findById" | "findByUsername">): UserDirectory {
+  const publicOf = (user: UserRecord | undefined): PublicUser | undefined =>
+    user === undefined ? undefined : { id: user.id, username: user.username, roles: user.roles };
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  return {
+    // Ids are UUIDs: anything else is no user (and no database error for a malformed id).
+    byId: async (id) => (uuid.test(id) ? publicOf(await store.findById(id.toLowerCase())) : undefined),
+    byUsername: async (username) =>
+      usernamePattern.test(username) ? publicOf(await store.findByUsername(username)) : undefined,
+  };
 }
 
 /**
@@ -190,13 +211,11 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const limiter = createConfiguredLoginLimiter(deps.redisUrl, clock, deps.logger, limitRulesOf(config));
     stops.add(() => limiter.close());
     const secretKey = new TextEncoder().encode(deps.jwtSecret);
-    const users = createPostgresUserStore(deps.pool);
-    const { events, revocations, sessions } = await startSessions(deps, tokens, users);
+    const store = createPostgresUserStore(deps.pool);
+    const { events, revocations, sessions } = await startSessions(deps, tokens, store);
     stops.add(() => revocations.close());
     const service = createIdentityService({
-      sessions,
-      events,
-      store: users,
+      ...{ sessions, events, store },
       passwords: createHashingQueue(createArgon2Hasher(), {
         concurrencyMax: config.passwordHashConcurrencyMax,
         queuedMax: config.passwordHashQueuedMax,
@@ -222,10 +241,19 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
     return {
-      published: { service, verifyToken, authenticate, adminPassword, sessions, events },
+      published: {
+        service,
+        verifyToken,
+        authenticate,
+        adminPassword,
+        sessions,
+        events,
+        users: userDirectory(store),
+      },
       routes: [
         async (app) => {
           await app.register(identityRoutes, { service });
+          await app.register(roleRoutes, { store, clock, authenticate, events });
           await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
         },
       ],

@@ -43,10 +43,20 @@ export function createInboxStore(pool: pg.Pool): InboxStore {
       if (entries.length === 0) return 0;
       const column = <T>(pick: (entry: InboxEntry) => T) => entries.map(pick);
       const { rowCount } = await pool.query(
-        prepared(`INSERT INTO notifications (id, user_id, kind, iban, counterparty, amount, asset, description,
-                                  transfer_id, command_id, at_ms)
-          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                               $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::bigint[])
+        // An entry its user already marked read from a live push arrives read (early marks).
+        prepared(`WITH early AS (
+            DELETE FROM notifications_early_reads e
+             USING unnest($1::uuid[], $2::text[]) AS n(id, user_id)
+             WHERE e.id = n.id AND e.user_id = n.user_id
+            RETURNING e.id
+          )
+          INSERT INTO notifications (id, user_id, kind, iban, counterparty, amount, asset, description,
+                                     transfer_id, command_id, at_ms, read)
+          SELECT n.*, n.id IN (SELECT id FROM early)
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                        $7::text[], $8::text[], $9::uuid[], $10::uuid[], $11::bigint[])
+                 AS n(id, user_id, kind, iban, counterparty, amount, asset, description, transfer_id,
+                      command_id, at_ms)
           ON CONFLICT (id) DO NOTHING`),
         [
           column((e) => e.id),
@@ -86,7 +96,22 @@ export function createInboxStore(pool: pg.Pool): InboxStore {
           WHERE user_id = $1 AND NOT read AND ($2 OR id = ANY($3::uuid[]) OR seq <= $4::bigint)`),
         [userId, everything, which.ids ?? [], which.upToCursor ?? null],
       );
+      if (which.ids !== undefined && which.ids.length > 0) await markEarly(pool, userId, which.ids);
       return rowCount ?? 0;
     },
   };
+}
+
+/** Ids named but not (yet) in the user's inbox: kept as early marks for the projection to apply. */
+async function markEarly(pool: pg.Pool, userId: string, ids: readonly string[]): Promise<void> {
+  await pool.query(
+    prepared(`WITH pruned AS (
+        DELETE FROM notifications_early_reads WHERE at < now() - interval '1 hour'
+      )
+      INSERT INTO notifications_early_reads (id, user_id)
+      SELECT n.id, $1::text FROM unnest($2::uuid[]) AS n(id)
+       WHERE NOT EXISTS (SELECT 1 FROM notifications WHERE notifications.id = n.id)
+      ON CONFLICT DO NOTHING`),
+    [userId, ids],
+  );
 }

@@ -130,12 +130,15 @@ test("webhook alerts are signed: a real receiver verifies the HMAC over the raw 
   const errors: string[] = [];
   const alerter = createAlerter({
     // The configured path (LEDGERFLOW_ALERTS_WEBHOOK_URLS / _WEBHOOK_SECRET), two receivers' URLs.
-    channels: configuredAlertChannels({
-      emailFrom: "lf@localhost",
-      webhookUrls: [`${receiver.url}/a`, `${receiver.url}/b`],
-      webhookSecret: secret,
-      webhookTimeoutMs: 5_000,
-    }),
+    channels: configuredAlertChannels(
+      {
+        emailFrom: "lf@localhost",
+        webhookUrls: [`${receiver.url}/a`, `${receiver.url}/b`],
+        webhookSecret: secret,
+        webhookTimeoutMs: 5_000,
+      },
+      manualClock(1_800_000_000_000),
+    ),
     clock: manualClock(),
     quietMs: 0,
     onError: (channel, error) => errors.push(`${channel}: ${error}`),
@@ -150,6 +153,8 @@ test("webhook alerts are signed: a real receiver verifies the HMAC over the raw 
       assert.equal(request.headers["content-type"], "application/json");
       const header = request.headers["x-ledgerflow-signature"];
       assert.ok(receiverAccepts(secret, header, request.rawBody), `signature ${header} verifies`);
+      // Signed at the injected clock's time, not the machine's: a seeded run replays byte for byte.
+      assert.match(String(header), /^t=1800000000000,v1=/);
       assert.equal(receiverAccepts("another-secret-0123456789", header, request.rawBody), false);
       assert.equal(receiverAccepts(secret, header, request.rawBody.replace("acq", "acx")), false);
       const alert = JSON.parse(request.rawBody) as GatewayAlert & { text: string };

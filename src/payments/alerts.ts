@@ -7,7 +7,7 @@
  */
 import { createHmac } from "node:crypto";
 import nodemailer from "nodemailer";
-import type { Clock } from "../platform/clock.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
 
 export interface GatewayAlert {
   readonly gateway: string;
@@ -71,7 +71,13 @@ export function webhookSignature(secret: string, atMs: number, body: string): st
   return `t=${atMs},v1=${createHmac("sha256", secret).update(`${atMs}.${body}`).digest("hex")}`;
 }
 
-export function webhookChannel(url: string, timeoutMs = 5_000, secret?: string): AlertChannel {
+/** The signature's timestamp is when the request is signed, from the injected clock (replayable tests). */
+export function webhookChannel(
+  url: string,
+  timeoutMs = 5_000,
+  secret?: string,
+  clock: Clock = systemClock,
+): AlertChannel {
   return {
     name: "webhook",
     async send(alert) {
@@ -81,7 +87,9 @@ export function webhookChannel(url: string, timeoutMs = 5_000, secret?: string):
         text: alertText(alert),
       });
       const signature =
-        secret === undefined ? {} : { [webhookSignatureHeader]: webhookSignature(secret, Date.now(), body) };
+        secret === undefined
+          ? {}
+          : { [webhookSignatureHeader]: webhookSignature(secret, clock.nowMs(), body) };
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", ...signature } as Record<string, string>,
@@ -138,17 +146,20 @@ export function smtpOptionsFromUrl(url: string, from: string, to: readonly strin
 }
 
 /** The alert channels the configuration switches on (each only when its settings are given). */
-export function configuredAlertChannels(config: {
-  readonly smtpUrl?: string | undefined;
-  readonly emailFrom: string;
-  readonly emailTo?: string | undefined;
-  readonly webhookUrls?: readonly string[] | undefined;
-  readonly webhookSecret?: string | undefined;
-  readonly webhookTimeoutMs: number;
-  readonly smsUrl?: string | undefined;
-  readonly smsToken?: string | undefined;
-  readonly smsTo?: string | undefined;
-}): AlertChannel[] {
+export function configuredAlertChannels(
+  config: {
+    readonly smtpUrl?: string | undefined;
+    readonly emailFrom: string;
+    readonly emailTo?: string | undefined;
+    readonly webhookUrls?: readonly string[] | undefined;
+    readonly webhookSecret?: string | undefined;
+    readonly webhookTimeoutMs: number;
+    readonly smsUrl?: string | undefined;
+    readonly smsToken?: string | undefined;
+    readonly smsTo?: string | undefined;
+  },
+  clock: Clock = systemClock,
+): AlertChannel[] {
   const list = (text: string | undefined) =>
     (text ?? "")
       .split(",")
@@ -158,7 +169,7 @@ export function configuredAlertChannels(config: {
   if (config.smtpUrl && config.emailTo)
     channels.push(emailChannel(smtpOptionsFromUrl(config.smtpUrl, config.emailFrom, list(config.emailTo))));
   for (const url of config.webhookUrls ?? [])
-    channels.push(webhookChannel(url, config.webhookTimeoutMs, config.webhookSecret));
+    channels.push(webhookChannel(url, config.webhookTimeoutMs, config.webhookSecret, clock));
   if (config.smsUrl && config.smsTo)
     channels.push(smsChannel(httpSmsSender(config.smsUrl, config.smsToken), list(config.smsTo)));
   return channels;

@@ -137,7 +137,7 @@ function startAlerter(deps: PaymentsDeps, producer: Producer, alertCodec: TopicC
   };
   return createAlerter({
     channels: [
-      ...configuredAlertChannels(deps.config.alerts),
+      ...configuredAlertChannels(deps.config.alerts, deps.clock),
       ...(deps.options?.alertChannels ?? []),
       topicChannel,
     ],

@@ -301,6 +301,17 @@ describe("registry changes at runtime", () => {
   });
 });
 
+/** The largest number of sorted instants that fall within one window of `windowMs`. */
+function mostWithin(sortedMs: readonly number[], windowMs: number): number {
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < sortedMs.length; last++) {
+    while ((sortedMs[last] ?? 0) - (sortedMs[first] ?? 0) >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
 describe("burst limits", () => {
   let h: PaymentsHarness;
   after(async () => h?.stop());
@@ -320,8 +331,22 @@ describe("burst limits", () => {
     );
     const payments = await depositMany(h, 40);
     assert.ok(payments.every((p) => p.status === "SUCCESS"));
-    for (const g of h.fleet.gateways)
-      assert.equal(g.simulator.stats().rateLimited, 0, `${g.name} never had to refuse`);
+    // What our limiter controls is when we send: in any window of T ms a gateway got at most
+    // burst + rate × T attempts from us. (Whether the simulator then refused one depends on how the
+    // requests bunched up in transit on a loaded machine, which a CI run once showed; so its refusals
+    // are not asserted to be zero, only harmless: every payment succeeded above.)
+    for (const gateway of ["small", "tiny"]) {
+      const sentAtMs = payments
+        .flatMap((p) =>
+          p.attempts.filter((a) => a.gateway === gateway).map((a) => Date.parse(a.startedAt ?? "")),
+        )
+        .sort((a, b) => a - b);
+      for (const windowMs of [100, 250, 1_000])
+        assert.ok(
+          mostWithin(sentAtMs, windowMs) <= 3 + Math.ceil((15 * windowMs) / 1_000),
+          `${gateway}: ${mostWithin(sentAtMs, windowMs)} attempts within ${windowMs} ms`,
+        );
+    }
     const skippedForBurst = payments.flatMap((p) => p.attempts.flatMap((a) => a.skipped));
     assert.ok(skippedForBurst.some((s) => s.reason === "burst limit reached"));
     await assertNoDoubleCapture(h, payments);

@@ -5,6 +5,7 @@
  * have no defaults: in embedded mode a missing secret is generated on first start and kept in the
  * data directory (0600); distributed mode requires them.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import type { ConfigSection } from "./module.ts";
 
@@ -38,6 +39,21 @@ export const platformConfig = {
        * embedded mode, off in distributed mode (see app/config.ts).
        */
       graphqlExplorer: flag.optional(),
+      /**
+       * Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDRs).
+       * Unset: the header is ignored and the client is the connecting address. Behind a proxy, set
+       * it, or every client shares the proxy's address and its per-client login limits.
+       */
+      trustedProxies: z
+        .string()
+        .transform((text) =>
+          text
+            .split(",")
+            .map((part) => part.trim())
+            .filter((part) => part !== ""),
+        )
+        .refine((parts) => parts.every(isAddressOrCidr), "expected addresses or CIDRs, comma-separated")
+        .optional(),
     }),
     database: z.object({
       /** Unset in embedded mode: embedded PostgreSQL is started on `embeddedPort`. */
@@ -88,6 +104,7 @@ export const platformConfig = {
     LEDGERFLOW_HTTP_BODY_BYTES_MAX: ["http", "bodyBytesMax"],
     LEDGERFLOW_HTTP_WAIT_MS_MAX: ["http", "waitMsMax"],
     LEDGERFLOW_GRAPHQL_EXPLORER: ["http", "graphqlExplorer"],
+    LEDGERFLOW_TRUSTED_PROXIES: ["http", "trustedProxies"],
     LEDGERFLOW_DATABASE_URL: ["database", "url"],
     LEDGERFLOW_EMBEDDED_PG_PORT: ["database", "embeddedPort"],
     LEDGERFLOW_EMBEDDED_PG_TCP: ["database", "embeddedListenTcp"],
@@ -188,4 +205,14 @@ export function readConfig<T extends PlatformConfig>(
     throw new ConfigError("LEDGERFLOW_DATABASE_URL is required in distributed mode");
   }
   return deepFreeze(config);
+}
+
+/** `192.0.2.1`, `2001:db8::1`, `10.0.0.0/8` or `2001:db8::/32`. */
+function isAddressOrCidr(text: string): boolean {
+  const [address = "", bits, ...rest] = text.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return /^\d{1,3}$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
 }

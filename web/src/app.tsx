@@ -2,8 +2,10 @@ import { useEffect } from "react";
 import { Spinner } from "./components/form.tsx";
 import { Shell } from "./components/shell.tsx";
 import { matchPath, navigate, usePath } from "./lib/router.tsx";
-import { homePath, isAdmin } from "./lib/session.ts";
+import { homePath, isAdmin, isInsightStaff } from "./lib/session.ts";
 import { AccountPage } from "./pages/account.tsx";
+import { BranchesPage } from "./pages/admin/branches.tsx";
+import { ClientInsightPage } from "./pages/admin/clients.tsx";
 import { DashboardPage } from "./pages/admin/dashboard.tsx";
 import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
 import { GatewaysPage } from "./pages/admin/gateways.tsx";
@@ -59,6 +61,10 @@ function SignedIn(props: { path: string }) {
   if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
   if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;
+  if (isInsightStaff(session) && path === "/admin/clients")
+    return <Shell title="Client insight">{<ClientInsightPage />}</Shell>;
+  if (isInsightStaff(session) && path === "/admin/branches")
+    return <Shell title="Branches">{<BranchesPage />}</Shell>;
   if (admin && path === "/admin") return <Shell title="Dashboard">{<DashboardPage />}</Shell>;
   if (admin && path === "/admin/transactions")
     return <Shell title="Latest transactions">{<LatestTransactionsPage />}</Shell>;

@@ -1,5 +1,5 @@
 import type { CreateUserResult, UserRecord, UserStore } from "../store.ts";
-import { usernameKey } from "../store.ts";
+import { sameRoles, usernameKey } from "../store.ts";
 
 /** In-memory user store for unit tests and simulations; same semantics as the PostgreSQL adapter. */
 export function createMemoryUserStore(): UserStore {
@@ -20,6 +20,13 @@ export function createMemoryUserStore(): UserStore {
     },
     async findById(id) {
       return byId.get(id);
+    },
+    async changeRoles(change) {
+      const user = byId.get(change.userId);
+      if (user === undefined || !sameRoles(user.roles, change.expectedRoles)) return undefined;
+      const updated: UserRecord = { ...user, roles: [...change.roles] };
+      byId.set(user.id, updated);
+      return updated;
     },
   };
 }

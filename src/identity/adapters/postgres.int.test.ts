@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import { startTestDatabase, type TestDatabase } from "../../../test/support/postgres.ts";
 import { manualClock, systemIds } from "../../platform/clock.ts";
 import { createDeviceTrust } from "../device-trust.ts";
@@ -86,5 +89,55 @@ describe("PostgreSQL user store", () => {
     assert.equal(ids.size, 1);
     const rows = await db.pool.query("SELECT roles FROM users WHERE lower(username) = 'admin'");
     assert.deepEqual(rows.rows, [{ roles: ["admin"] }]);
+  });
+
+  test("role changes: compare-and-set on the roles, one audit row per change, none on a lost race", async () => {
+    const store = createPostgresUserStore(db.pool);
+    const bob = user({ username: "bob-roles" });
+    await store.createUser(bob);
+    const change = {
+      userId: bob.id,
+      expectedRoles: ["customer"],
+      roles: ["customer", "teller"],
+      role: "teller",
+      action: "grant",
+      actorId: undefined,
+      atMs: 1_700_000_000_000,
+    } as const;
+    assert.deepEqual((await store.changeRoles(change))?.roles, ["customer", "teller"]);
+    assert.equal(await store.changeRoles(change), undefined, "the roles are no longer the expected ones");
+    const audit = await db.pool.query(
+      "SELECT role, action, actor_id FROM identity_role_changes WHERE user_id = $1",
+      [bob.id],
+    );
+    assert.deepEqual(audit.rows, [{ role: "teller", action: "grant", actor_id: null }]);
+  });
+
+  test("ledgerflow admin roles grant|revoke changes a user's roles in the database; refusals exit 1, usage 2", async () => {
+    const store = createPostgresUserStore(db.pool);
+    await store.createUser(user({ username: "carol-cli" }));
+    const run = (args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [join(import.meta.dirname, "..", "..", "main.ts"), "admin", ...args],
+        {
+          env: { ...process.env, LEDGERFLOW_DATABASE_URL: db.url, NO_COLOR: "1" },
+        },
+      ).then(
+        (done) => ({ code: 0, ...done }),
+        (failed: { code: number; stdout: string; stderr: string }) => failed,
+      );
+    const granted = await run(["roles", "grant", "--username", "Carol-CLI", "--role", "teller"]);
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.match(granted.stdout, /carol-cli: teller granted; roles now customer, teller/);
+    assert.deepEqual((await store.findByUsername("carol-cli"))?.roles, ["customer", "teller"]);
+    const revoked = await run(["roles", "revoke", "--username", "carol-cli", "--role", "customer"]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const last = await run(["roles", "revoke", "--username", "carol-cli", "--role", "teller"]);
+    assert.equal(last.code, 1);
+    assert.match(last.stderr, /keeps at least one role/);
+    assert.equal((await run(["roles", "grant", "--username", "nobody-here", "--role", "teller"])).code, 1);
+    assert.equal((await run(["roles", "grant", "--username", "carol-cli", "--role", "overlord"])).code, 2);
+    assert.equal((await run(["roles", "promote"])).code, 2);
   });
 });

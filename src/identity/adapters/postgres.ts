@@ -51,6 +51,33 @@ export function createPostgresUserStore(pool: pg.Pool): UserStore {
       const row = result.rows[0];
       return row === undefined ? undefined : toUser(row);
     },
+    async changeRoles(change) {
+      // One statement: the update happens only on the roles the decision saw, and the audit row
+      // is written exactly when it does.
+      const result = await query<UserRow>(
+        pool,
+        `WITH updated AS (
+           UPDATE users SET roles = $3::text[]
+            WHERE id = $1 AND roles @> $2::text[] AND roles <@ $2::text[]
+           RETURNING ${columns}
+         ), audit AS (
+           INSERT INTO identity_role_changes (user_id, role, action, actor_id, at)
+           SELECT id, $4, $5, $6, $7 FROM updated
+         )
+         SELECT * FROM updated`,
+        [
+          change.userId,
+          change.expectedRoles,
+          change.roles,
+          change.role,
+          change.action,
+          change.actorId ?? null,
+          new Date(change.atMs),
+        ],
+      );
+      const row = result.rows[0];
+      return row === undefined ? undefined : toUser(row);
+    },
   };
 }
 

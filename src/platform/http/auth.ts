@@ -5,7 +5,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ProblemError } from "./problems.ts";
 
-export const roles = ["customer", "teller", "admin"] as const;
+/**
+ * Every role a user can hold. Staff: teller (branch cash operations), compliance (screening
+ * reviews), auditor (reads everything, changes nothing), admin. The community programme (Hey Blue!):
+ * officer, citizen, retailer, charity.
+ */
+export const roles = [
+  "customer",
+  "teller",
+  "compliance",
+  "auditor",
+  "admin",
+  "officer",
+  "citizen",
+  "retailer",
+  "charity",
+] as const;
 export type Role = (typeof roles)[number];
 
 export function isRole(value: unknown): value is Role {

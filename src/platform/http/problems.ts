@@ -34,6 +34,8 @@ export const problemKinds = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflicts with an earlier request using the same id" },
   username_taken: { status: 409, title: "That username is taken" },
+  last_role: { status: 409, title: "A user keeps at least one role" },
+  own_admin_role: { status: 409, title: "Admins cannot revoke their own admin role" },
   rate_limited: { status: 429, title: "Too many requests" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
   busy: { status: 503, title: "The server is busy; try again shortly" },
