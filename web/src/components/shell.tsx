@@ -5,7 +5,7 @@
  */
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, navigate, usePath } from "../lib/router.tsx";
-import { isAdmin, isInsightStaff, setSession } from "../lib/session.ts";
+import { signOut as endSession, isAdmin, isInsightStaff } from "../lib/session.ts";
 import { useApp } from "../state.tsx";
 import { Icon, type IconName } from "./icons.tsx";
 import { NotificationList } from "./notification-list.tsx";
@@ -203,7 +203,7 @@ export function Shell(props: { children: ReactNode; title: string }) {
     markAllRead();
   };
   const signOut = (): void => {
-    setSession(undefined);
+    void endSession();
     navigate("/signin", { replace: true });
   };
   const mobileItems = [...wallet, ...admin].filter((item) => item.mobile);

@@ -12,7 +12,8 @@ interface LoginAnswer {
 
 async function signIn(username: string, password: string): Promise<void> {
   const { body } = await request<LoginAnswer>("/v1/auth/login", {
-    body: { username, password },
+    // The refresh token as an httpOnly cookie: page scripts never hold it.
+    body: { username, password, refreshTokenIn: "cookie" },
     anonymous: true,
   });
   setSession(sessionFromToken(body.accessToken, body.expiresIn, username));
