@@ -160,6 +160,8 @@ interface Infrastructure {
   readonly log: Log;
   readonly registry: SchemaRegistry;
   readonly jwtSecret: string;
+  /** The personal-data key (LEDGERFLOW_PII_KEY, else the data directory's secrets in embedded mode). */
+  readonly piiKey: string;
   /** Which database, for operators (no password). */
   readonly database: string;
 }
@@ -208,7 +210,8 @@ async function startInfrastructure(
   stops.add(() => log.close());
   await createTopics(config, log, logger);
   const jwtSecret = config.auth.jwtSecret ?? (await loadOrCreateLocalSecrets(dataDir)).jwtSecret;
-  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret, database };
+  const piiKey = config.auth.piiKey ?? (await loadOrCreateLocalSecrets(dataDir)).piiKey;
+  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret, piiKey, database };
 }
 
 async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Logger): Promise<void> {
@@ -241,7 +244,7 @@ async function startModules(
     modules;
   const identity = await identityModule.start(
     {
-      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
+      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret, piiKey: base.piiKey },
       ...{ pool, log, registry, clock, ids, logger, random: base.random },
     },
     run,

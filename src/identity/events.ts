@@ -18,6 +18,7 @@ export const authEventKinds = [
   "role_changed",
   "password_reset",
   "admin_created",
+  "officer_verification",
 ] as const;
 export type AuthEventKind = (typeof authEventKinds)[number];
 

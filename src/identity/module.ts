@@ -20,6 +20,10 @@ import { type AuthEvents, createLogAuthEvents } from "./events.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
 import { createArgon2Hasher } from "./passwords.ts";
+import { createPiiCipher, parsePiiKey } from "./profiles/pii-cipher.ts";
+import { createPostgresProfileStore } from "./profiles/postgres.ts";
+import { createProfiles, type Profiles } from "./profiles/profiles.ts";
+import { profileRoutes } from "./profiles/routes.ts";
 import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService, type PublicUser, usernamePattern } from "./service.ts";
@@ -39,6 +43,13 @@ export const identityConfig = {
       jwtSecret: z.string().min(32).optional(),
       /** Short: a session lives on through its refresh token; revocation also ends it at once. */
       accessTokenTtlSeconds: positiveInt.max(3_600).default(900),
+      /**
+       * AES-256 key for personal data at rest (32 bytes, base64); no default: embedded mode keeps a
+       * generated one in the data directory's secrets, distributed mode must be given it.
+       */
+      piiKey: z.string().min(43).max(64).optional(),
+      /** Earlier PII keys, comma-separated, still read after a rotation (values name their key). */
+      piiKeysPrevious: z.string().max(1_000).optional(),
       /** How long an unused refresh token stays valid; every refresh renews it (180 days). */
       refreshTokenTtlMs: positiveInt.default(180 * 24 * 60 * 60 * 1000),
       adminUsername: z.string().min(3).default("admin"),
@@ -80,6 +91,8 @@ export const identityConfig = {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
     LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
     LEDGERFLOW_REFRESH_TOKEN_TTL_MS: ["auth", "refreshTokenTtlMs"],
+    LEDGERFLOW_PII_KEY: ["auth", "piiKey"],
+    LEDGERFLOW_PII_KEYS_PREVIOUS: ["auth", "piiKeysPrevious"],
     LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
     LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
     LEDGERFLOW_DEVICE_SECRET: ["auth", "deviceSecret"],
@@ -107,6 +120,8 @@ export interface IdentityDeps {
   readonly redisUrl: string | undefined;
   /** The access tokens' HMAC key (from the configuration or the data directory's secrets). */
   readonly jwtSecret: string;
+  /** The personal-data key (configuration or the data directory's secrets). */
+  readonly piiKey: string;
   readonly pool: pg.Pool;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -126,6 +141,11 @@ export interface IdentityApi {
   /** Sign-in sessions: start one after a sign-in of another kind (OIDC, passkey), list, revoke. */
   readonly sessions: Sessions;
   readonly events: AuthEvents;
+  /**
+   * The name to screen each user by (legal name if set, else display name), for the risk context's
+   * fuzzy name screening; at most `nameLookupIdsMax` ids per call, unknown ids absent.
+   */
+  nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
   /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
@@ -214,8 +234,9 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const store = createPostgresUserStore(deps.pool);
     const { events, revocations, sessions } = await startSessions(deps, tokens, store);
     stops.add(() => revocations.close());
+    const profiles = profilesOf(deps, events);
     const service = createIdentityService({
-      ...{ sessions, events, store },
+      ...{ sessions, events, store, profiles },
       passwords: createHashingQueue(createArgon2Hasher(), {
         concurrencyMax: config.passwordHashConcurrencyMax,
         queuedMax: config.passwordHashQueuedMax,
@@ -249,12 +270,14 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         sessions,
         events,
         users: userDirectory(store),
+        nameOf: profiles.nameOf,
       },
       routes: [
         async (app) => {
           await app.register(identityRoutes, { service });
           await app.register(roleRoutes, { store, clock, authenticate, events });
           await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
+          await app.register(profileRoutes, { profiles, authenticate });
         },
       ],
       running: ["identity"],
@@ -277,6 +300,12 @@ async function startSessions(deps: IdentityDeps, tokens: AccessTokens, users: Us
     refreshTokenTtlMs: deps.config.refreshTokenTtlMs,
   });
   return { events, revocations, sessions };
+}
+
+function profilesOf(deps: IdentityDeps, events: AuthEvents): Profiles {
+  const previous = (deps.config.piiKeysPrevious ?? "").split(",").filter((key) => key.trim() !== "");
+  const cipher = createPiiCipher(parsePiiKey(deps.piiKey), previous.map(parsePiiKey), deps.random);
+  return createProfiles({ store: createPostgresProfileStore(deps.pool), cipher, clock: deps.clock, events });
 }
 
 /** Access tokens of a revoked session are refused at once, not only when they expire. */

@@ -95,6 +95,8 @@ export interface IdentityServiceDeps {
   /** Sign-in sessions with refresh tokens; without them a login yields only an access token. */
   readonly sessions?: Sessions;
   readonly events?: AuthEvents;
+  /** Profiles are created at first sign-in. */
+  readonly profiles?: { ensure(user: { id: string; username: string }): Promise<unknown> };
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
@@ -168,6 +170,7 @@ async function signedIn(
   client: { ip: string; device: string | undefined },
   audit: { username: string; clientIp: string; atMs: number },
 ): Promise<LoginResult> {
+  await deps.profiles?.ensure(user);
   const session = await deps.sessions?.start(user, client);
   const issued = session ?? (await deps.tokens.issue(user));
   await events.publish({ kind: "login_succeeded", ...audit, userId: user.id, sessionId: session?.sessionId });

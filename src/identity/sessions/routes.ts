@@ -16,6 +16,11 @@ import { type IssuedSession, refreshTokenLengthMax, type Sessions } from "./sess
 export const refreshCookieName = "ledgerflow_refresh";
 /** Scoped to the two routes that read it (refresh, logout): no other request carries it. */
 export const refreshCookiePath = "/v1/auth";
+/**
+ * Tells the web app a refresh cookie exists (scripts cannot see the httpOnly one), so a page opened
+ * without a stored access token tries to resume only when there is something to resume. No secret.
+ */
+export const signedInHintCookieName = "ledgerflow_signed_in";
 const bodyBytesMax = 4 * 1024;
 
 export interface SessionRoutesOptions {
@@ -66,8 +71,7 @@ export function answerSession(
   session: IssuedSession,
   into: "body" | "cookie",
 ) {
-  if (into === "cookie")
-    reply.header("set-cookie", refreshCookie(request, session.refreshToken, session.refreshExpiresInS));
+  if (into === "cookie") setRefreshCookies(request, reply, session.refreshToken, session.refreshExpiresInS);
   return {
     accessToken: session.accessToken,
     tokenType: "Bearer" as const,
@@ -76,6 +80,27 @@ export function answerSession(
     ...(into === "body" ? { refreshToken: session.refreshToken } : {}),
     refreshExpiresIn: session.refreshExpiresInS,
   };
+}
+
+/** The refresh cookie and its hint; an empty token with 0 s clears both. */
+function setRefreshCookies(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  maxAgeS: number,
+): void {
+  reply.header("set-cookie", refreshCookie(request, token, maxAgeS));
+  reply.header(
+    "set-cookie",
+    stringifySetCookie({
+      name: signedInHintCookieName,
+      value: maxAgeS > 0 ? "1" : "",
+      maxAge: maxAgeS,
+      path: "/",
+      sameSite: "strict",
+      secure: request.protocol === "https",
+    }),
+  );
 }
 
 /** httpOnly, SameSite=Strict, Secure over HTTPS (plain-HTTP loopback development gets it without). */
@@ -133,7 +158,7 @@ function refreshAndLogoutRoutes(app: FastifyInstance, options: SessionRoutesOpti
         throw new ProblemError("refresh_token_invalid", { detail: "Send the refresh token" });
       const result = await sessions.refresh(token, clientOf(request));
       if (!result.ok) {
-        if (fromBody === undefined) reply.header("set-cookie", refreshCookie(request, "", 0));
+        if (fromBody === undefined) setRefreshCookies(request, reply, "", 0);
         throw new ProblemError("refresh_token_invalid");
       }
       return answerSession(request, reply, result, fromBody === undefined ? "cookie" : "body");
@@ -162,7 +187,7 @@ function refreshAndLogoutRoutes(app: FastifyInstance, options: SessionRoutesOpti
         { refreshToken, sessionId: principal?.sessionId, userId: principal?.userId },
         clientOf(request),
       );
-      reply.header("set-cookie", refreshCookie(request, "", 0));
+      setRefreshCookies(request, reply, "", 0);
       return reply.code(204).send();
     },
   );

@@ -133,6 +133,11 @@ interface TokenAnswer {
  * the server, which then ends the session. Resolves undefined when the session is over.
  */
 export function refreshSession(): Promise<Session | undefined> {
+  if (!hasRefreshCookie()) {
+    // Nothing to refresh with: the session is over (as it was before refresh tokens, on a 401).
+    if (current) setSession(undefined);
+    return Promise.resolve(undefined);
+  }
   inFlight ??= withLock(async () => {
     const before = current?.username ?? "";
     try {
@@ -172,7 +177,12 @@ scheduleRefresh();
 
 /** At start-up: a page without a stored access token (new tab, reopened browser) tries the cookie. */
 export async function resumeSession(): Promise<void> {
-  if (!getSession()) await refreshSession();
+  if (!getSession() && hasRefreshCookie()) await refreshSession();
+}
+
+/** The server's hint that an httpOnly refresh cookie exists (the cookie itself is invisible here). */
+function hasRefreshCookie(): boolean {
+  return typeof document !== "undefined" && /(?:^|;\s*)ledgerflow_signed_in=1(?:;|$)/.test(document.cookie);
 }
 
 /** Ends the session on the server (cookie and token both name it), then here. */
