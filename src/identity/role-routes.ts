@@ -51,7 +51,10 @@ export async function roleRoutes(app: FastifyInstance, options: RoleRoutesOption
           params,
           response: { 200: userRoles },
         },
-        config: { openapi: { problems: ["not_found", "last_role", "own_admin_role"] } },
+        config: {
+          access: { roles: ["admin"] },
+          openapi: { problems: ["not_found", "last_role", "own_admin_role"] },
+        },
       },
       async (request) => {
         const { id, role } = request.params;

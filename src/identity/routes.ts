@@ -94,7 +94,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         response: { 201: userResponse },
         description: "Limited per client address (429 rate_limited with Retry-After).",
       },
-      config: { openapi: { problems: ["username_taken", "rate_limited"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["username_taken", "rate_limited"] } },
     },
     async (request, reply) => {
       const result = await service.register(request.body.username, request.body.password, request.ip);
@@ -118,7 +118,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: loginBody,
         response: { 200: tokenResponse },
       },
-      config: { openapi: { problems: ["invalid_credentials", "rate_limited"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
     (request, reply) => login(service, request.body, request, reply),
   );
