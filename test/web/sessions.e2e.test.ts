@@ -1,14 +1,18 @@
 /**
  * Staying signed in: the web app keeps its refresh token in an httpOnly cookie, refreshes silently
  * when the access token no longer works, resumes in a new tab, and signing out ends it for good.
+ * The profile, sessions-and-devices and admin users pages.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  adminCredentials,
   desktop,
   platformAndBrowser,
   registerThroughUi,
+  signInThroughUi,
   skipReason,
+  testPassword,
   uniqueUsername,
   watchConsole,
 } from "./browser.ts";
@@ -69,5 +73,58 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     await another.goto(`${base}/`);
     await another.getByRole("button", { name: "Sign in" }).waitFor();
     await context.close();
+  });
+
+  it("profile page edits display name and ZIP (a bad ZIP is named); sessions page signs another device out; admins see users with roles", async () => {
+    const base = started.platform.url;
+    const context = await started.browser.newContext(desktop);
+    const page = await context.newPage();
+    const username = uniqueUsername("pages");
+    await registerThroughUi(page, base, username);
+    // A second device: a plain API login with its own user agent.
+    const other = await fetch(`${base}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "Other Phone" },
+      body: JSON.stringify({ username, password: testPassword }),
+    });
+    assert.equal(other.status, 200);
+    const otherRefresh = ((await other.json()) as { refreshToken: string }).refreshToken;
+
+    await page.goto(`${base}/profile`);
+    await page.getByLabel("Display name").fill("Pat Pages");
+    await page.getByLabel("ZIP code").fill("ABCDE");
+    await page.getByRole("button", { name: "Save profile" }).click();
+    await page.getByText("a US ZIP code").first().waitFor();
+    await page.getByLabel("ZIP code").fill("94110");
+    await page.getByRole("button", { name: "Save profile" }).click();
+    await page.getByText("Profile saved.").waitFor();
+    await page.reload();
+    assert.equal(await page.getByLabel("Display name").inputValue(), "Pat Pages");
+    assert.equal(await page.getByLabel("ZIP code").inputValue(), "94110");
+
+    await page.goto(`${base}/sessions`);
+    await page.getByText("This device").waitFor();
+    await page.locator("li strong", { hasText: "Other Phone" }).waitFor();
+    await page.getByRole("button", { name: "Sign out Other Phone" }).click();
+    await page.locator("li strong", { hasText: "Other Phone" }).waitFor({ state: "detached" });
+    const refused = await fetch(`${base}/v1/auth/refresh`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: otherRefresh }),
+    });
+    assert.equal(refused.status, 401, "the signed-out device cannot refresh");
+    await context.close();
+
+    const adminContext = await started.browser.newContext(desktop);
+    const adminPage = await adminContext.newPage();
+    const { username: adminName, password } = adminCredentials();
+    await signInThroughUi(adminPage, base, adminName, password);
+    await adminPage.goto(`${base}/admin/users`);
+    await adminPage.getByLabel("Search users").fill(username);
+    await adminPage.getByLabel("Search users").press("Enter");
+    const row = adminPage.getByRole("row", { name: new RegExp(username) });
+    await row.getByText("Pat Pages").waitFor();
+    await row.getByText("customer").waitFor();
+    await adminContext.close();
   });
 });
