@@ -3,6 +3,7 @@
  * `LEDGERFLOW_*` environment variables once at start, validated and frozen.
  */
 import type { z } from "zod";
+import { grpcConfig } from "../api/grpc/config.ts";
 import { identityConfig } from "../identity/index.ts";
 import { insightsConfig } from "../insights/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
@@ -21,6 +22,7 @@ const sections: readonly ConfigSection[] = [
   tokensConfig,
   notificationsConfig,
   insightsConfig,
+  grpcConfig,
 ];
 
 export const configSchema = configSchemaOf(sections);
@@ -34,7 +36,8 @@ export type Config = PlatformConfig &
   Infer<typeof paymentsConfig.sections> &
   Infer<typeof tokensConfig.sections> &
   Infer<typeof notificationsConfig.sections> &
-  Infer<typeof insightsConfig.sections>;
+  Infer<typeof insightsConfig.sections> &
+  Infer<typeof grpcConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */
 export function loadConfig(

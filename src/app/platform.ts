@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type pg from "pg";
 import pino from "pino";
+import { startGrpcServer } from "../api/grpc/server.ts";
 import type { IdentityApi } from "../identity/index.ts";
 import type { InsightsApi } from "../insights/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
@@ -143,6 +144,8 @@ export interface PlatformServices {
 export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
+  /** host:port of the gRPC API when the role serves HTTP and `grpc.port` is set. */
+  readonly grpcAddress: string | undefined;
   /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
   readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
@@ -251,7 +254,10 @@ async function startModules(
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
-  const risk = await riskModule.start({ config: config.risk, pool, clock, logger, authenticate }, run);
+  const risk = await riskModule.start(
+    { config: config.risk, pool, redisUrl: config.redis.url, clock, logger, authenticate },
+    run,
+  );
   stops.add(risk.stop);
   const ledger = await ledgerModule.start(
     {
@@ -358,6 +364,38 @@ async function serveHttp(
   return { app, url };
 }
 
+/** Where the role serves HTTP: the HTTP app (modules' routes and edges) and, when configured, gRPC. */
+async function serveEdges(
+  services: PlatformServices,
+  routes: readonly RoutePlugin[],
+  options: PlatformOptions,
+  run: ModuleRun,
+  stops: ReturnType<typeof stopper>,
+): Promise<{ url: string | undefined; grpcAddress: string | undefined }> {
+  if (!run.abilities.http) return { url: undefined, grpcAddress: undefined };
+  const served = await serveHttp(services, routes, options);
+  stops.add(() => served.app.close());
+  return { url: served.url, grpcAddress: await serveGrpc(services, stops) };
+}
+
+/** The gRPC edge beside HTTP when `grpc.port` is set; its host:port. */
+async function serveGrpc(
+  services: PlatformServices,
+  stops: ReturnType<typeof stopper>,
+): Promise<string | undefined> {
+  if (services.config.grpc.port === undefined) return undefined;
+  const server = await startGrpcServer({
+    config: services.config.grpc,
+    ledger: services.ledger,
+    insights: services.insights,
+    verifyToken: services.identity.verifyToken,
+    logger: services.logger,
+    ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
+  });
+  stops.add(() => server.stop());
+  return server.address;
+}
+
 /** The loopback metrics listener when `metrics.port` is configured; its URL. */
 async function serveMetrics(
   config: Readonly<Config>,
@@ -431,23 +469,20 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       started.inbox,
       started.insights,
     ];
-    let url: string | undefined;
-    if (run.abilities.http) {
-      const served = await serveHttp(
-        services,
-        startedModules.flatMap((m) => m.routes),
-        options,
-      );
-      stops.add(() => served.app.close());
-      url = served.url;
-    }
+    const routes = startedModules.flatMap((m) => m.routes);
+    const { url, grpcAddress } = await serveEdges(services, routes, options, run, stops);
     const metricsUrl = await serveMetrics(config, base.metrics, logger, stops);
-    const running = [...(url ? ["http"] : []), ...startedModules.flatMap((m) => m.running)];
+    const running = [
+      ...(url ? ["http"] : []),
+      ...(grpcAddress ? ["grpc"] : []),
+      ...startedModules.flatMap((m) => m.running),
+    ];
     logger.info({ running }, "started");
     const adminPassword = started.identity.published.adminPassword;
     return {
       ...services,
       url,
+      grpcAddress,
       metricsUrl,
       database: infrastructure.database,
       adminPassword,

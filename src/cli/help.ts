@@ -107,7 +107,7 @@ Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_
   projections: {
     name: "projections rebuild|lag",
     synopsis: "projections rebuild [--projection interactions|branches] | lag [--json]",
-    summary: "rebuild the client-insight projections from the log, or show their lag",
+    summary: "rebuild client insights from the log; their lag",
     details: `Subcommands:
   rebuild [--projection interactions|branches]   replay ledger.outcomes from offset 0 into fresh tables,
                                                  then swap them in (default: both, one after the other)
@@ -117,9 +117,9 @@ progress line (records applied / log end). Branch addresses and zip codes are ke
 LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATTEMPTS_MAX.`,
   },
   admin: {
-    name: "admin",
+    name: "admin roles",
     synopsis: "admin roles grant|revoke | reset-password | create-admin",
-    summary: "roles, password reset, a new admin (recovery)",
+    summary: "grant/revoke roles; reset-password, create-admin",
     details: `Subcommands:
   reset-password --username NAME [--password-stdin]
       sets a new password (generated and printed once, or the first line of stdin)

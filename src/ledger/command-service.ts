@@ -1,6 +1,6 @@
 /**
  * The ledger's command service: the one place where an edge's request becomes a ledger command.
- * REST and GraphQL call it alike (gRPC will be the third caller), so every edge validates,
+ * REST, GraphQL and gRPC call it alike, so every edge validates,
  * authorizes, keeps idempotency and reports outcomes the same way. Edges check only the shape of
  * their input (with the schemas of inputs.ts) and turn a `CommandOutcome` into their own answer.
  */

@@ -1,5 +1,5 @@
 /**
- * The ledger's input vocabulary, shared by every edge (REST, GraphQL, later gRPC) and by other
+ * The ledger's input vocabulary, shared by every edge (REST, GraphQL, gRPC) and by other
  * contexts' edges: the shapes of amounts, IBANs, assets and descriptions, the commands' input
  * shapes, and the field checks that answer 400 naming the field.
  */

@@ -11,6 +11,7 @@ import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
 import { GatewaysPage } from "./pages/admin/gateways.tsx";
 import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
 import { PaymentsExplorerPage } from "./pages/admin/payments.tsx";
+import { ScreeningListsPage } from "./pages/admin/screening-lists.tsx";
 import { UsersPage } from "./pages/admin/users.tsx";
 import { RegisterPage, SignInPage } from "./pages/auth.tsx";
 import { HomePage } from "./pages/home.tsx";
@@ -47,7 +48,13 @@ function SignedIn(props: { path: string }) {
 
   const account = matchPath("/accounts/:iban", path);
   const receipt = matchPath("/receipts/:id", path);
-  const optional = ["/payments", "/admin/payments", "/admin/gateways", "/admin/dlq"];
+  const optional = [
+    "/payments",
+    "/admin/payments",
+    "/admin/gateways",
+    "/admin/dlq",
+    "/admin/screening-lists",
+  ];
   if (!features.checked && optional.includes(path))
     return (
       <Shell title="Loading">
@@ -79,6 +86,8 @@ function SignedIn(props: { path: string }) {
     return <Shell title="Payment lookup">{<PaymentsExplorerPage />}</Shell>;
   if (admin && path === "/admin/gateways" && features.gateways)
     return <Shell title="Gateways">{<GatewaysPage />}</Shell>;
+  if (admin && path === "/admin/screening-lists" && features.screeningLists)
+    return <Shell title="Screening lists">{<ScreeningListsPage />}</Shell>;
   return <Shell title="Not found">{<NotFound />}</Shell>;
 }
 

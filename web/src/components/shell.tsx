@@ -42,6 +42,8 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
       admin.push({ href: "/admin/payments", label: "Payment lookup", icon: "search", mobile: false });
     if (features.deadLetters)
       admin.push({ href: "/admin/dlq", label: "Dead letters", icon: "inbox", mobile: false });
+    if (features.screeningLists)
+      admin.push({ href: "/admin/screening-lists", label: "Screening lists", icon: "shield", mobile: false });
   }
   if (isInsightStaff(session)) {
     admin.push({ href: "/admin/clients", label: "Client insight", icon: "search", mobile: false });
