@@ -100,7 +100,7 @@ export interface IdentityServiceDeps {
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
-  const { store, passwords, tokens, limiter, devices, clock, ids } = deps;
+  const { store, passwords, limiter, devices, clock, ids } = deps;
   const events = deps.events ?? discardAuthEvents;
 
   async function createUser(username: string, password: string, roles: readonly Role[]) {
