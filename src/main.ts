@@ -87,14 +87,23 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
     const { runProjections } = await import("./insights/projections-cli.ts");
     return runProjections(args);
   },
-  admin: async (args) => {
-    const { runAdmin } = await import("./identity/admin-cli.ts");
-    return runAdmin(args);
-  },
   topics: async (args) => {
     const { runTopics } = await import("./tools/topics.ts");
     await runTopics(args);
     return statusOf();
+  },
+  admin: async (args) => {
+    if (args[0] === "roles") return (await import("./identity/admin-cli.ts")).runAdmin(args);
+    const { runAdmin } = await import("./identity/admin-recovery-cli.ts");
+    const { openToolContext } = await import("./tools/context.ts");
+    const { default: pino } = await import("pino");
+    const config = loadConfig(process.env, { logLevel: "warn" });
+    return runAdmin(args, () => openToolContext(config), {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      readStdin: async () => (await import("node:stream/consumers")).text(process.stdin),
+      logger: pino({ level: "warn" }),
+    });
   },
   dlq: async (args) => {
     const { runDlq } = await import("./platform/log/dead-letters/cli.ts");

@@ -12,6 +12,7 @@
  * 422…) and OpenAPI links to the operations its answer leads to (used by stateful API fuzzing).
  */
 import type { FastifyInstance, RouteOptions } from "fastify";
+import type { RouteAccess } from "../platform/http/access.ts";
 import { roleCheckMarker } from "../platform/http/auth.ts";
 import { type ProblemCode, problemKinds } from "../platform/http/problems.ts";
 
@@ -40,6 +41,8 @@ declare module "fastify" {
 interface RouteFacts {
   readonly problems: ReadonlySet<ProblemCode>;
   readonly contract: OperationContract;
+  /** Who may call (the route's `config.access`), published as `x-ledgerflow-access`. */
+  readonly access: RouteAccess | undefined;
 }
 
 type OpenApiDocument = Record<string, unknown> & { paths?: Record<string, Record<string, OpenApiOperation>> };
@@ -110,7 +113,8 @@ export function operationContracts(app: FastifyInstance): <D extends object>(doc
     for (const code of contract.problems ?? []) problems.add(code);
     for (const method of [route.method].flat()) {
       if (String(method).toUpperCase() === "HEAD") continue;
-      facts.set(`${String(method).toLowerCase()} ${openApiPath(route.url)}`, { problems, contract });
+      const access = route.config?.access;
+      facts.set(`${String(method).toLowerCase()} ${openApiPath(route.url)}`, { problems, contract, access });
     }
   });
   return <D extends object>(document: D) => completeDocument(document as OpenApiDocument, facts) as D;
@@ -133,7 +137,9 @@ function completeDocument(
   };
 }
 
-function completeOperation(operation: OpenApiOperation, { problems, contract }: RouteFacts): void {
+function completeOperation(operation: OpenApiOperation, { problems, contract, access }: RouteFacts): void {
+  // The authorization matrix (src/app/authorization-matrix.e2e.test.ts) reads each route's policy here.
+  if (access !== undefined) (operation as Record<string, unknown>)["x-ledgerflow-access"] = access;
   const responses: Record<string, Record<string, unknown>> = { ...operation.responses };
   if (contract.success) {
     // @fastify/swagger's placeholder when a route has no response schema.

@@ -47,6 +47,8 @@ export function loadConfig(
   return readConfig<Config>(sections, env, overrides, (config) => {
     if (config.mode === "distributed" && !config.auth.jwtSecret)
       throw new ConfigError("LEDGERFLOW_JWT_SECRET is required in distributed mode");
+    if (config.mode === "distributed" && !config.auth.piiKey)
+      throw new ConfigError("LEDGERFLOW_PII_KEY is required in distributed mode");
     if (config.auth.loginUsernameDelayMaxMs < config.auth.loginUsernameDelayBaseMs)
       throw new ConfigError("auth.loginUsernameDelayMaxMs must be at least auth.loginUsernameDelayBaseMs");
     // The simulated gateways are a dev tool: on for the embedded quick start, off in distributed

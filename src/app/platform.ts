@@ -167,6 +167,8 @@ interface Infrastructure {
   readonly log: Log;
   readonly registry: SchemaRegistry;
   readonly jwtSecret: string;
+  /** The personal-data key (LEDGERFLOW_PII_KEY, else the data directory's secrets in embedded mode). */
+  readonly piiKey: string;
   /** Which database, for operators (no password). */
   readonly database: string;
 }
@@ -215,7 +217,8 @@ async function startInfrastructure(
   stops.add(() => log.close());
   await createTopics(config, log, logger);
   const jwtSecret = config.auth.jwtSecret ?? (await loadOrCreateLocalSecrets(dataDir)).jwtSecret;
-  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret, database };
+  const piiKey = config.auth.piiKey ?? (await loadOrCreateLocalSecrets(dataDir)).piiKey;
+  return { pool, log, registry: createConfiguredRegistry(config, pool), jwtSecret, piiKey, database };
 }
 
 async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Logger): Promise<void> {
@@ -291,8 +294,8 @@ async function startModules(
   const identity = await identityModule.start(
     {
       ...identitySettingsOf(config),
-      ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
-      ...{ pool, clock, ids, logger, random: base.random },
+      ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret, piiKey: base.piiKey },
+      ...{ pool, log, registry, clock, ids, logger, random: base.random },
     },
     run,
   );
@@ -301,7 +304,9 @@ async function startModules(
   // The ledger starts after risk (it screens through risk), which decides reviews through it.
   const ledgerStarted = Promise.withResolvers<LedgerApi>();
   ledgerStarted.promise.catch(() => {});
-  const risk = await startRisk(options, base, run, authenticate, ledgerStarted.promise);
+  // Name screening uses the names of identity's profiles (legal name, else display name).
+  const partyNames = options.partyNames ?? { namesOf: identity.published.nameOf };
+  const risk = await startRisk({ ...options, partyNames }, base, run, authenticate, ledgerStarted.promise);
   stops.add(risk.stop);
   const ledger = await ledgerModule
     .start(

@@ -128,7 +128,11 @@ for (const role of roles)
   });
 
 test("simulated gateways default on in embedded mode, off in distributed mode unless asked", () => {
-  const secret = { LEDGERFLOW_JWT_SECRET: "x".repeat(40), LEDGERFLOW_DATABASE_URL: "postgres://h/db" };
+  const secret = {
+    LEDGERFLOW_JWT_SECRET: "x".repeat(40),
+    LEDGERFLOW_PII_KEY: "A".repeat(43),
+    LEDGERFLOW_DATABASE_URL: "postgres://h/db",
+  };
   assert.equal(loadConfig({}).payments.simulateGateways, true);
   assert.equal(loadConfig({ LEDGERFLOW_MODE: "distributed", ...secret }).payments.simulateGateways, false);
   const asked = { LEDGERFLOW_MODE: "distributed", LEDGERFLOW_SIMULATE_GATEWAYS: "true", ...secret };

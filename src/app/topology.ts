@@ -5,6 +5,7 @@
  * same declarations; a test checks that the two agree.
  */
 
+import { identityTopics } from "../identity/index.ts";
 import { ledgerTopics } from "../ledger/index.ts";
 import { paymentsTopics } from "../payments/index.ts";
 import type { TopicSpec } from "../platform/log/port.ts";
@@ -17,6 +18,7 @@ export const topics = {
   ...paymentsTopics,
   ...tokensTopics,
   ...riskTopics,
+  ...identityTopics,
 } as const satisfies Record<string, TopicDeclaration>;
 
 export type TopicName = keyof typeof topics;

@@ -118,15 +118,22 @@ LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATT
   },
   admin: {
     name: "admin roles",
-    synopsis: "admin roles grant|revoke --username NAME --role ROLE",
-    summary: "grant or revoke a user's role (e.g. make a teller)",
+    synopsis: "admin roles grant|revoke | reset-password | create-admin",
+    summary: "grant/revoke roles; reset-password, create-admin",
     details: `Subcommands:
+  reset-password --username NAME [--password-stdin]
+      sets a new password (generated and printed once, or the first line of stdin)
+      and signs the user out everywhere
+  create-admin --username NAME [--password-stdin]
+      creates a user with the admin role (password as above)
   roles grant --username NAME --role ROLE     give NAME the role
   roles revoke --username NAME --role ROLE    take it away (a user keeps at least one role)
 Roles: customer, teller, compliance, auditor, admin, officer, citizen, retailer, charity.
 Works on the database the platform uses (embedded: the data directory). Audited without an actor.
 Takes effect with the user's next access token. Admins can do the same over HTTP:
-PUT and DELETE /v1/admin/users/{id}/roles/{role}.`,
+PUT and DELETE /v1/admin/users/{id}/roles/{role}.
+Database: LEDGERFLOW_DATABASE_URL, else the data directory's (LEDGERFLOW_DATA_DIR).
+Exit status 0 done, 1 failed (no such user, name taken, last role), 2 usage or invalid password.`,
   },
   gateways: {
     name: "gateways simulate",

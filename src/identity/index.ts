@@ -1,4 +1,6 @@
 /** The identity context's only door: its module and published interface. */
+export type { AuthEvent, AuthEventKind } from "./events.ts";
+export { authEventKinds } from "./events.ts";
 export {
   createConfiguredLoginLimiter,
   type IdentityApi,
@@ -7,3 +9,4 @@ export {
   type UserDirectory,
 } from "./module.ts";
 export type { PublicUser } from "./service.ts";
+export { identityTopics } from "./topics.ts";

@@ -9,11 +9,14 @@ import { z } from "zod";
 import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
-import type { RoutePlugin } from "../platform/module.ts";
-import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
+import type { Log } from "../platform/log/port.ts";
+import { createTopicCodec } from "../platform/log/topic-codecs.ts";
+import { type ConfigSection, type LedgerflowModule, type RoutePlugin, stopper } from "../platform/module.ts";
+import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
 import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
+import { type AuthEvents, createLogAuthEvents } from "./events.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
 import { createAuthAudit } from "./oidc/audit.ts";
@@ -28,18 +31,38 @@ import { phoneRoutes } from "./phone/routes.ts";
 import { createPhoneVerification } from "./phone/service.ts";
 import { createDevSmsSink, createHttpSmsSender, type DevSmsSink, type SmsSender } from "./phone/sms.ts";
 import { createPostgresPhoneStore } from "./phone/store.ts";
+import { createPiiCipher, parsePiiKey } from "./profiles/pii-cipher.ts";
+import { createPostgresProfileStore } from "./profiles/postgres.ts";
+import { createProfiles, type Profiles } from "./profiles/profiles.ts";
+import { profileRoutes } from "./profiles/routes.ts";
 import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService, type PublicUser, usernamePattern } from "./service.ts";
+import { createPostgresSessionStore } from "./sessions/postgres.ts";
+import { createRedisRevocations } from "./sessions/redis-revocations.ts";
+import { createMemoryRevocations, type RevocationSet } from "./sessions/revocations.ts";
+import { sessionRoutes } from "./sessions/routes.ts";
+import { createSessions, type Sessions } from "./sessions/sessions.ts";
 import type { UserRecord, UserStore } from "./store.ts";
-import { createAccessTokens } from "./tokens.ts";
+import { type AccessTokens, createAccessTokens } from "./tokens.ts";
+import { identityTopics } from "./topics.ts";
 
 export const identityConfig = {
   sections: {
     auth: z.object({
       /** HMAC secret for access tokens; generated into the data dir in embedded mode when unset. */
       jwtSecret: z.string().min(32).optional(),
-      accessTokenTtlSeconds: positiveInt.default(3_600),
+      /** Short: a session lives on through its refresh token; revocation also ends it at once. */
+      accessTokenTtlSeconds: positiveInt.max(3_600).default(900),
+      /**
+       * AES-256 key for personal data at rest (32 bytes, base64); no default: embedded mode keeps a
+       * generated one in the data directory's secrets, distributed mode must be given it.
+       */
+      piiKey: z.string().min(43).max(64).optional(),
+      /** Earlier PII keys, comma-separated, still read after a rotation (values name their key). */
+      piiKeysPrevious: z.string().max(1_000).optional(),
+      /** How long an unused refresh token stays valid; every refresh renews it (180 days). */
+      refreshTokenTtlMs: positiveInt.default(180 * 24 * 60 * 60 * 1000),
       adminUsername: z.string().min(3).default("admin"),
       adminPassword: z.string().min(10).optional(),
       /**
@@ -80,6 +103,9 @@ export const identityConfig = {
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
     LEDGERFLOW_ACCESS_TOKEN_TTL_SECONDS: ["auth", "accessTokenTtlSeconds"],
+    LEDGERFLOW_REFRESH_TOKEN_TTL_MS: ["auth", "refreshTokenTtlMs"],
+    LEDGERFLOW_PII_KEY: ["auth", "piiKey"],
+    LEDGERFLOW_PII_KEYS_PREVIOUS: ["auth", "piiKeysPrevious"],
     LEDGERFLOW_ADMIN_USERNAME: ["auth", "adminUsername"],
     LEDGERFLOW_ADMIN_PASSWORD: ["auth", "adminPassword"],
     LEDGERFLOW_DEVICE_SECRET: ["auth", "deviceSecret"],
@@ -109,6 +135,8 @@ export interface IdentityDeps {
   readonly redisUrl: string | undefined;
   /** The access tokens' HMAC key (from the configuration or the data directory's secrets). */
   readonly jwtSecret: string;
+  /** The personal-data key (configuration or the data directory's secrets). */
+  readonly piiKey: string;
   readonly pool: pg.Pool;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -125,6 +153,9 @@ export interface IdentityDeps {
     readonly sms: SmsConfig;
     readonly mode: "embedded" | "distributed";
   };
+  /** Where authentication events are published (`identity.events`). */
+  readonly log: Pick<Log, "producer">;
+  readonly registry: SchemaRegistry;
 }
 
 export interface IdentityApi {
@@ -132,6 +163,14 @@ export interface IdentityApi {
   readonly verifyToken: VerifyToken;
   /** preHandler every context's routes use: a valid Bearer access token, else 401. */
   readonly authenticate: PreHandler;
+  /** Sign-in sessions: start one after a sign-in of another kind (OIDC, passkey), list, revoke. */
+  readonly sessions: Sessions;
+  readonly events: AuthEvents;
+  /**
+   * The name to screen each user by (legal name if set, else display name), for the risk context's
+   * fuzzy name screening; at most `nameLookupIdsMax` ids per call, unknown ids absent.
+   */
+  nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
   /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
@@ -202,7 +241,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
   name: "identity",
   config: identityConfig,
   migrations: [join(import.meta.dirname, "migrations")],
-  topics: {},
+  topics: identityTopics,
   async start(deps, run) {
     const { config, clock } = deps;
     const stops = stopper((error) => deps.logger.warn({ err: error }, "identity stop"));
@@ -218,8 +257,11 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     stops.add(() => limiter.close());
     const secretKey = new TextEncoder().encode(deps.jwtSecret);
     const store = createPostgresUserStore(deps.pool);
+    const { events, revocations, sessions } = await startSessions(deps, tokens, store);
+    stops.add(() => revocations.close());
+    const profiles = profilesOf(deps, events);
     const service = createIdentityService({
-      store,
+      ...{ sessions, events, store, profiles },
       passwords: createHashingQueue(createArgon2Hasher(), {
         concurrencyMax: config.passwordHashConcurrencyMax,
         queuedMax: config.passwordHashQueuedMax,
@@ -243,14 +285,25 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
       if (!admin.created) adminPassword = config.adminPassword;
     }
-    const verifyToken: VerifyToken = (token) => tokens.verify(token);
+    const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
     return {
-      published: { service, verifyToken, authenticate, adminPassword, users: userDirectory(store) },
+      published: {
+        service,
+        verifyToken,
+        authenticate,
+        adminPassword,
+        sessions,
+        events,
+        users: userDirectory(store),
+        nameOf: profiles.nameOf,
+      },
       routes: [
         async (app) => {
           await app.register(identityRoutes, { service });
-          await app.register(roleRoutes, { store, clock, authenticate });
+          await app.register(roleRoutes, { store, clock, authenticate, events });
+          await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
+          await app.register(profileRoutes, { profiles, authenticate });
         },
         oidcRoutePlugin(deps, service),
         phoneRoutePlugin(deps, authenticate),
@@ -323,4 +376,59 @@ function smsSenderOf(
   if (sms.url === undefined || sms.secret === undefined)
     throw new Error("sms.provider http needs LEDGERFLOW_SMS_URL and LEDGERFLOW_SMS_SECRET");
   return createHttpSmsSender({ url: sms.url, secret: sms.secret, timeoutMs: sms.timeoutMs });
+}
+
+/** Authentication events, the revocation set and the sessions service. */
+async function startSessions(deps: IdentityDeps, tokens: AccessTokens, users: UserStore) {
+  const events = createLogAuthEvents(
+    deps.log.producer(),
+    await createTopicCodec(deps.registry, identityTopics.identityEvents),
+    deps.logger,
+  );
+  const revocations = await startRevocations(deps);
+  const sessions = createSessions({
+    ...{ users, tokens, revocations, events, clock: deps.clock, ids: deps.ids, random: deps.random },
+    store: createPostgresSessionStore(deps.pool),
+    refreshTokenTtlMs: deps.config.refreshTokenTtlMs,
+  });
+  return { events, revocations, sessions };
+}
+
+function profilesOf(deps: IdentityDeps, events: AuthEvents): Profiles {
+  const previous = (deps.config.piiKeysPrevious ?? "").split(",").filter((key) => key.trim() !== "");
+  const cipher = createPiiCipher(parsePiiKey(deps.piiKey), previous.map(parsePiiKey), deps.random);
+  return createProfiles({ store: createPostgresProfileStore(deps.pool), cipher, clock: deps.clock, events });
+}
+
+/** Access tokens of a revoked session are refused at once, not only when they expire. */
+function verifierWithRevocations(tokens: AccessTokens, revocations: RevocationSet): VerifyToken {
+  return async (token) => {
+    const verified = await tokens.verify(token);
+    if (!verified.ok) return verified;
+    const sessionId = verified.principal.sessionId;
+    if (sessionId !== undefined && revocations.isRevoked(sessionId))
+      return { ok: false, code: "token_invalid" };
+    return verified;
+  };
+}
+
+/**
+ * Memory in embedded mode, Redis pub/sub in distributed mode (as the login limiter chooses); either
+ * way preloaded with the sessions revoked recently enough for their access tokens to be alive.
+ */
+async function startRevocations(deps: IdentityDeps): Promise<RevocationSet> {
+  const { config, clock } = deps;
+  const keepMs = (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000;
+  const revocations =
+    deps.redisUrl === undefined
+      ? createMemoryRevocations(clock, keepMs)
+      : await createRedisRevocations(clock, {
+          url: deps.redisUrl,
+          keepMs,
+          onConnectionError: (error) =>
+            deps.logger.warn({ err: error }, "session revocations: Redis connection failed"),
+        });
+  const recent = await createPostgresSessionStore(deps.pool).revokedSince(clock.nowMs() - keepMs);
+  for (const sessionId of recent) revocations.remember(sessionId);
+  return revocations;
 }

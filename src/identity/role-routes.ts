@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Clock } from "../platform/clock.ts";
 import { type PreHandler, principalOf, requireRole } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
+import type { AuthEvents } from "./events.ts";
 import { changeRole, type RoleAction, type RoleChangeResult } from "./roles.ts";
 import { roles, type UserStore } from "./store.ts";
 
@@ -13,6 +14,8 @@ export interface RoleRoutesOptions {
   readonly store: UserStore;
   readonly clock: Clock;
   readonly authenticate: PreHandler;
+  /** identity.events: each change is published for the audit trail (role_changed). */
+  readonly events?: AuthEvents;
 }
 
 const params = z.strictObject({
@@ -48,7 +51,10 @@ export async function roleRoutes(app: FastifyInstance, options: RoleRoutesOption
           params,
           response: { 200: userRoles },
         },
-        config: { openapi: { problems: ["not_found", "last_role", "own_admin_role"] } },
+        config: {
+          access: { roles: ["admin"] },
+          openapi: { problems: ["not_found", "last_role", "own_admin_role"] },
+        },
       },
       async (request) => {
         const { id, role } = request.params;

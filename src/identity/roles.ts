@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../platform/clock.ts";
 import { assert, BusyError } from "../platform/errors.ts";
+import type { AuthEvents } from "./events.ts";
 import type { Role, UserRecord, UserStore } from "./store.ts";
 
 export type RoleAction = "grant" | "revoke";
@@ -47,7 +48,7 @@ export type RoleChangeResult =
 const roleChangeAttemptsMax = 5;
 
 export async function changeRole(
-  deps: { readonly store: UserStore; readonly clock: Clock },
+  deps: { readonly store: UserStore; readonly clock: Clock; readonly events?: AuthEvents | undefined },
   request: RoleChangeRequest,
 ): Promise<RoleChangeResult> {
   for (let attempt = 1; attempt <= roleChangeAttemptsMax; attempt++) {
@@ -65,7 +66,14 @@ export async function changeRole(
       actorId: request.actorId,
       atMs: deps.clock.nowMs(),
     });
-    if (updated !== undefined) return { ok: true, changed: true, user: updated };
+    if (updated === undefined) continue;
+    await deps.events?.publish({
+      kind: "role_changed",
+      ...{ userId: user.id, username: user.username, actor: request.actorId ?? "cli" },
+      detail: `${request.action} ${request.role}`,
+      atMs: deps.clock.nowMs(),
+    });
+    return { ok: true, changed: true, user: updated };
   }
   throw new BusyError(`roles of user ${request.userId} (changing concurrently)`);
 }

@@ -14,6 +14,7 @@ import {
   usernameLengthMin,
   usernamePattern,
 } from "./service.ts";
+import { answerSession, refreshTokenIn, sessionTokens } from "./sessions/routes.ts";
 import { roles } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
 
@@ -47,6 +48,7 @@ const loginBody = z.strictObject({
     .max(deviceTokenLengthMax)
     .optional()
     .describe("API clients: the deviceToken of an earlier login (browsers send the cookie instead)"),
+  refreshTokenIn: refreshTokenIn.optional(),
 });
 
 /**
@@ -63,10 +65,7 @@ const userResponse = z.object({
   roles: z.array(z.enum(roles)),
 });
 
-export const tokenResponse = z.object({
-  accessToken: z.string(),
-  tokenType: z.literal("Bearer"),
-  expiresIn: z.int().describe("Seconds until the access token expires"),
+export const tokenResponse = sessionTokens.partial({ sessionId: true, refreshExpiresIn: true }).extend({
   deviceToken: z
     .string()
     .describe(
@@ -95,7 +94,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         response: { 201: userResponse },
         description: "Limited per client address (429 rate_limited with Retry-After).",
       },
-      config: { openapi: { problems: ["username_taken", "rate_limited"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["username_taken", "rate_limited"] } },
     },
     async (request, reply) => {
       const result = await service.register(request.body.username, request.body.password, request.ip);
@@ -119,7 +118,7 @@ export async function identityRoutes(app: FastifyInstance, options: IdentityRout
         body: loginBody,
         response: { 200: tokenResponse },
       },
-      config: { openapi: { problems: ["invalid_credentials", "rate_limited"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
     (request, reply) => login(service, request.body, request, reply),
   );
@@ -133,19 +132,25 @@ async function login(
 ) {
   const { username, password } = body;
   const deviceToken = body.deviceToken ?? deviceCookieOf(request);
-  const result = await service.login({ username, password, clientIp: request.ip, deviceToken });
+  const device = request.headers["user-agent"];
+  const result = await service.login({ username, password, clientIp: request.ip, deviceToken, device });
   if (!result.ok) {
     if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
     throw new ProblemError("invalid_credentials");
   }
-  return sendSignedIn(result, request, reply);
+  return sendSignedIn(result, request, reply, body.refreshTokenIn ?? "body");
 }
 
 /**
  * The answer of every successful sign-in (password, or a provider's ticket): the access token in
  * the body and the device cookie.
  */
-export function sendSignedIn(result: SignedIn, request: FastifyRequest, reply: FastifyReply) {
+export function sendSignedIn(
+  result: SignedIn,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  refreshIn: z.infer<typeof refreshTokenIn>,
+) {
   reply.header(
     "set-cookie",
     stringifySetCookie({
@@ -158,11 +163,17 @@ export function sendSignedIn(result: SignedIn, request: FastifyRequest, reply: F
       secure: request.protocol === "https",
     }),
   );
+  const deviceAnswer = { deviceToken: result.deviceToken };
+  if (result.session !== undefined)
+    return {
+      ...answerSession(request, reply, result.session, refreshIn),
+      ...deviceAnswer,
+    };
   return {
     accessToken: result.accessToken,
     tokenType: "Bearer" as const,
     expiresIn: result.expiresInS,
-    deviceToken: result.deviceToken,
+    ...deviceAnswer,
   };
 }
 

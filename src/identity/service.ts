@@ -1,10 +1,12 @@
 import { type Clock, type IdGenerator, type Random, systemRandom } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
 import type { DeviceTrust } from "./device-trust.ts";
+import { type AuthEvents, discardAuthEvents } from "./events.ts";
 import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
 import { loginLimitKeys } from "./login-limiter.ts";
 import type { PasswordHasher } from "./passwords.ts";
-import type { CreateUserResult, Role, UserRecord, UserStore } from "./store.ts";
+import { coarseIp, type IssuedSession, type Sessions } from "./sessions/sessions.ts";
+import type { CreateUserResult, Role, UserStore } from "./store.ts";
 import { usernameKey } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
 
@@ -50,6 +52,8 @@ export type LoginResult =
       /** Proof for later logins that this client signed in before (see device-trust.ts). */
       readonly deviceToken: string;
       readonly deviceTokenExpiresInS: number;
+      /** With a session store: the session and its first refresh token. */
+      readonly session?: IssuedSession;
     }
   | { readonly ok: false; readonly code: "invalid_credentials" }
   | RateLimited;
@@ -65,6 +69,8 @@ export interface LoginAttempt {
   readonly clientIp: string;
   /** The device token the client holds (cookie or body), if any; checked, never trusted blindly. */
   readonly deviceToken?: string | undefined;
+  /** The User-Agent, shown in the user's sessions list. */
+  readonly device?: string | undefined;
 }
 
 export interface IdentityService {
@@ -80,7 +86,10 @@ export interface IdentityService {
    * Signs in a user another method has already authenticated (OpenID Connect): the same tokens a
    * password login issues. Undefined when the user does not exist.
    */
-  signInAs(userId: string): Promise<SignedIn | undefined>;
+  signInAs(
+    userId: string,
+    client: { readonly ip: string; readonly device: string | undefined },
+  ): Promise<SignedIn | undefined>;
   /**
    * A customer who signs in through a provider only: no password anyone knows (a random one is
    * hashed, so password login cannot succeed). The username is the hint, or the hint with a random
@@ -101,17 +110,27 @@ export interface IdentityServiceDeps {
   readonly ids: IdGenerator;
   /** Draws the unusable passwords of passwordless users and the suffixes of taken usernames. */
   readonly random?: Random;
+  /** Sign-in sessions with refresh tokens; without them a login yields only an access token. */
+  readonly sessions?: Sessions;
+  readonly events?: AuthEvents;
+  /** Profiles are created at first sign-in. */
+  readonly profiles?: { ensure(user: { id: string; username: string }): Promise<unknown> };
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
   const { store, passwords, limiter, devices, clock, ids } = deps;
+  const events = deps.events ?? discardAuthEvents;
 
   async function createUser(username: string, password: string, roles: readonly Role[]) {
     const passwordHash = await passwords.hash(password);
     return store.createUser({ id: ids.uuid(), username, passwordHash, roles, createdAtMs: clock.nowMs() });
   }
 
-  const signedIn = (user: UserRecord) => signedInAnswer(deps, user);
+  const signedIn = (
+    user: PublicUser,
+    client: { ip: string; device: string | undefined },
+    audit: { username: string; clientIp: string; atMs: number },
+  ) => signedInAnswer(deps, events, user, client, audit);
 
   return {
     async register(username, password, clientIp) {
@@ -130,7 +149,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return created.ok ? { ok: true, user: publicUser(created.user) } : created;
     },
 
-    async login({ username, password, clientIp, deviceToken }) {
+    async login({ username, password, clientIp, deviceToken, device }) {
       const name = usernameKey(username);
       const deviceId = devices.deviceIdOf(deviceToken, name);
       const keys = loginLimitKeys({ username: name, client: clientIp, deviceId });
@@ -143,15 +162,20 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
         const found = usernamePattern.test(username) ? await store.findByUsername(username) : undefined;
         return { user: found, verified: await passwords.verify(found?.passwordHash, candidate) };
       });
-      if (user === undefined || !verified || candidate !== password)
+      const audit = { username, clientIp: coarseIp(clientIp), atMs: clock.nowMs() };
+      if (user === undefined || !verified || candidate !== password) {
+        await events.publish({ kind: "login_failed", ...audit, userId: user?.id });
         return { ok: false, code: "invalid_credentials" };
+      }
       await limiter.forgive(keys);
-      return signedIn(user);
+      return signedIn(user, { ip: clientIp, device }, audit);
     },
 
-    async signInAs(userId) {
+    async signInAs(userId, client) {
       const user = await store.findById(userId);
-      return user === undefined ? undefined : signedIn(user);
+      if (user === undefined) return undefined;
+      const audit = { username: user.username, clientIp: coarseIp(client.ip), atMs: clock.nowMs() };
+      return signedIn(user, client, audit);
     },
 
     createPasswordlessUser: (usernameHint) =>
@@ -174,16 +198,30 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
   };
 }
 
-/** What every successful sign-in answers, whichever method authenticated the user. */
-async function signedInAnswer(deps: IdentityServiceDeps, user: UserRecord): Promise<SignedIn> {
-  const issued = await deps.tokens.issue(user);
+/**
+ * What every successful sign-in answers, whichever method authenticated the user (password, or a
+ * provider's ticket): a session (or a bare access token), the device token, the audit event.
+ */
+async function signedInAnswer(
+  deps: IdentityServiceDeps,
+  events: AuthEvents,
+  user: PublicUser,
+  client: { ip: string; device: string | undefined },
+  audit: { username: string; clientIp: string; atMs: number },
+): Promise<SignedIn> {
+  await deps.profiles?.ensure(user);
+  const session = await deps.sessions?.start(user, client);
+  const issued = session ?? (await deps.tokens.issue(user));
+  await events.publish({ kind: "login_succeeded", ...audit, userId: user.id, sessionId: session?.sessionId });
+  const name = usernameKey(user.username);
   return {
     ok: true,
     accessToken: issued.accessToken,
     expiresInS: issued.expiresInS,
+    ...(session === undefined ? {} : { session }),
     user: publicUser(user),
     // A fresh one every time: the expiry rolls forward while the device keeps signing in.
-    deviceToken: deps.devices.issue(usernameKey(user.username)),
+    deviceToken: deps.devices.issue(name),
     deviceTokenExpiresInS: Math.floor(deps.devices.ttlMs / 1000),
   };
 }

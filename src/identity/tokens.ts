@@ -32,6 +32,8 @@ export interface AccessTokens {
     readonly id: string;
     readonly username: string;
     readonly roles: readonly Role[];
+    /** The session the token belongs to: its `sid` claim, checked against revocations. */
+    readonly sessionId?: string;
   }): Promise<IssuedToken>;
   /** Never throws for a bad token: returns a rejection. Cheap: one HMAC over the key imported once. */
   verify(token: string): Promise<TokenVerification>;
@@ -72,7 +74,7 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
   return {
     async issue(user) {
       const issuedAtS = Math.floor(clock.nowMs() / 1000);
-      const accessToken = await new SignJWT({ username: user.username, roles: [...user.roles] })
+      const accessToken = await new SignJWT(claimsOf(user))
         .setProtectedHeader({ alg: algorithm, typ: "JWT" })
         .setSubject(user.id)
         .setIssuer(accessTokenIssuer)
@@ -120,9 +122,17 @@ export async function createAccessTokens(config: AccessTokenConfig, clock: Clock
   };
 }
 
+function claimsOf(user: Parameters<AccessTokens["issue"]>[0]) {
+  const claims = { username: user.username, roles: [...user.roles] };
+  return user.sessionId === undefined ? claims : { ...claims, sid: user.sessionId };
+}
+
 function principalFrom(payload: Record<string, unknown>): Principal | undefined {
-  const { sub, username, roles } = payload;
+  const { sub, username, roles, sid } = payload;
   if (typeof sub !== "string" || typeof username !== "string" || !Array.isArray(roles)) return undefined;
   if (!roles.every(isRole)) return undefined;
-  return { userId: sub, username, roles };
+  if (sid !== undefined && typeof sid !== "string") return undefined;
+  return sid === undefined
+    ? { userId: sub, username, roles }
+    : { userId: sub, username, roles, sessionId: sid };
 }

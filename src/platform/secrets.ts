@@ -9,9 +9,17 @@ export interface LocalSecrets {
   readonly postgresSuperuserPassword: string;
   /** Embedded PostgreSQL's application role (owns the `ledgerflow` database, not superuser). */
   readonly postgresAppPassword: string;
+  /** AES-256 key for personal data at rest (identity profiles), 32 bytes base64url. */
+  readonly piiKey: string;
 }
 
-const secretNames = ["jwtSecret", "postgresSuperuserPassword", "postgresAppPassword"] as const;
+const secretNames = ["jwtSecret", "postgresSuperuserPassword", "postgresAppPassword", "piiKey"] as const;
+const secretBytes: Record<(typeof secretNames)[number], number> = {
+  jwtSecret: 48,
+  postgresSuperuserPassword: 24,
+  postgresAppPassword: 24,
+  piiKey: 32,
+};
 
 export function localSecretsFile(dataDir: string): string {
   return join(dataDir, "secrets.json");
@@ -31,8 +39,7 @@ export async function loadOrCreateLocalSecrets(dataDir: string): Promise<LocalSe
   const missing = secretNames.filter((name) => typeof stored[name] !== "string");
   if (missing.length === 0) return stored as LocalSecrets;
   const secrets = { ...stored };
-  for (const name of missing)
-    secrets[name] = randomBytes(name === "jwtSecret" ? 48 : 24).toString("base64url");
+  for (const name of missing) secrets[name] = randomBytes(secretBytes[name]).toString("base64url");
   // Written aside and renamed, so a crash never leaves a half-written file (and a lost password).
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify(secrets), { mode: 0o600 });

@@ -71,6 +71,8 @@ function platformEnv(services: Record<string, string>, databaseUrl: string): Nod
     LEDGERFLOW_DATABASE_URL: databaseUrl,
     LEDGERFLOW_MODE: "distributed",
     LEDGERFLOW_JWT_SECRET: jwtSecret,
+    // Any 32 bytes: the scenario's profiles need no key kept across runs.
+    LEDGERFLOW_PII_KEY: Buffer.alloc(32, 7).toString("base64url"),
     LEDGERFLOW_ADMIN_PASSWORD: adminPassword,
     LEDGERFLOW_LOG_LEVEL: "warn",
     // A killed handler's partitions move after this long without heartbeats.

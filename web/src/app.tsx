@@ -13,8 +13,10 @@ import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
 import { PaymentsExplorerPage } from "./pages/admin/payments.tsx";
 import { ReviewsPage } from "./pages/admin/reviews.tsx";
 import { ScreeningListsPage } from "./pages/admin/screening-lists.tsx";
+import { UsersPage } from "./pages/admin/users.tsx";
 import { OidcCompletePage, RegisterPage, SignInPage } from "./pages/auth.tsx";
 import { HomePage } from "./pages/home.tsx";
+import { ProfilePage, SessionsPage } from "./pages/me.tsx";
 import { NotificationsPage } from "./pages/notifications.tsx";
 import { OpenAccountPage } from "./pages/open-account.tsx";
 import { PaymentsPage } from "./pages/payments.tsx";
@@ -69,6 +71,9 @@ function SignedIn(props: { path: string }) {
   if (path === "/transfer") return <Shell title="Transfer">{<TransferPage />}</Shell>;
   if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
   if (path === "/verify-phone") return <Shell title="Phone">{<VerifyPhonePage />}</Shell>;
+  if (path === "/profile") return <Shell title="Profile">{<ProfilePage />}</Shell>;
+  if (path === "/sessions") return <Shell title="Sessions">{<SessionsPage />}</Shell>;
+  if (admin && path === "/admin/users") return <Shell title="Users">{<UsersPage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
   if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;
   if (isReviewer(session) && path === "/admin/reviews")

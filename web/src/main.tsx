@@ -1,9 +1,12 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.tsx";
+import { resumeSession } from "./lib/session.ts";
 import "./styles.css";
 
 const root = document.getElementById("root");
+// A reopened browser or a new tab resumes the session from the refresh cookie before the first screen.
+await resumeSession();
 if (root) {
   createRoot(root).render(
     <StrictMode>

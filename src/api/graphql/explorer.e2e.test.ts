@@ -26,7 +26,7 @@ test("the explorer is on by default in embedded mode, off in distributed mode, a
   assert.equal(loadConfig({}, {}).http.graphqlExplorer, true);
   const distributed = {
     mode: "distributed",
-    auth: { jwtSecret: "x".repeat(40) },
+    auth: { jwtSecret: "x".repeat(40), piiKey: "A".repeat(43) },
     database: { url: "postgres://127.0.0.1:1/x" },
   };
   assert.equal(loadConfig({}, distributed).http.graphqlExplorer, false);

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { UnavailableError } from "../../platform/errors.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { sendSignedIn, tokenResponse } from "../routes.ts";
+import { refreshTokenIn } from "../sessions/routes.ts";
 import { providerIdPattern } from "./config.ts";
 import type { OidcService } from "./service.ts";
 
@@ -183,18 +184,22 @@ function exchangeRoute(root: FastifyInstance, oidc: OidcService): void {
         tags: ["identity"],
         summary:
           "Exchange the one-time ticket of a provider sign-in for tokens (as a password login answers)",
-        body: z.strictObject({ ticket: z.string().min(1).max(256) }),
+        body: z.strictObject({
+          ticket: z.string().min(1).max(256),
+          refreshTokenIn: refreshTokenIn.optional(),
+        }),
         response: { 200: tokenResponse },
       },
       config: { openapi: { problems: ["invalid_credentials"] } },
     },
     async (request, reply) => {
-      const signedIn = await oidc.exchange(request.body.ticket, request.ip);
+      const device = request.headers["user-agent"];
+      const signedIn = await oidc.exchange(request.body.ticket, { ip: request.ip, device });
       if (signedIn === undefined)
         throw new ProblemError("invalid_credentials", {
           detail: "The sign-in ticket is unknown, used or expired",
         });
-      return sendSignedIn(signedIn, request, reply);
+      return sendSignedIn(signedIn, request, reply, request.body.refreshTokenIn ?? "body");
     },
   );
 }

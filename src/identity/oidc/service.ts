@@ -69,7 +69,7 @@ export interface OidcService {
    */
   callback(input: CallbackInput): Promise<CallbackResult>;
   /** The ticket's tokens, once; undefined for an unknown, used or expired ticket. */
-  exchange(ticket: string, clientIp: string): Promise<SignedIn | undefined>;
+  exchange(ticket: string, client: { ip: string; device: string | undefined }): Promise<SignedIn | undefined>;
 }
 
 export interface OidcServiceDeps {
@@ -113,7 +113,7 @@ export function createOidcService(deps: OidcServiceDeps): OidcService {
     providers: () => deps.providers.map(({ id, displayName }) => ({ id, displayName })),
     start: (providerId, redirectUri) => startFlow(context, providerId, redirectUri),
     callback: (input) => callback(context, input),
-    exchange: (ticket, clientIp) => exchange(context, ticket, clientIp),
+    exchange: (ticket, client) => exchange(context, ticket, client),
   };
 }
 
@@ -156,9 +156,14 @@ async function callback(context: Context, input: CallbackInput): Promise<Callbac
   }
 }
 
-async function exchange(context: Context, ticket: string, clientIp: string): Promise<SignedIn | undefined> {
+async function exchange(
+  context: Context,
+  ticket: string,
+  client: { ip: string; device: string | undefined },
+): Promise<SignedIn | undefined> {
+  const clientIp = client.ip;
   const userId = await context.store.takeTicket(ticket, context.clock.nowMs());
-  const signedIn = userId === undefined ? undefined : await context.identity.signInAs(userId);
+  const signedIn = userId === undefined ? undefined : await context.identity.signInAs(userId, client);
   await context.audit.record({
     kind: "oidc.ticket_exchange",
     outcome: signedIn ? "succeeded" : "refused",

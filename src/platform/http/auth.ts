@@ -32,6 +32,8 @@ export interface Principal {
   readonly userId: string;
   readonly username: string;
   readonly roles: readonly Role[];
+  /** The sign-in session the access token belongs to (its `sid`); revoking it ends the token. */
+  readonly sessionId?: string;
 }
 
 export type TokenRejection = "token_expired" | "token_invalid";

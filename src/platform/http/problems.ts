@@ -28,6 +28,7 @@ export const problemKinds = {
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   unauthenticated: { status: 401, title: "Authentication is required" },
   invalid_credentials: { status: 401, title: "Username or password is wrong" },
+  refresh_token_invalid: { status: 401, title: "The refresh token is invalid, expired or revoked" },
   forbidden: { status: 403, title: "Not allowed" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },

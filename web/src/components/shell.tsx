@@ -5,7 +5,7 @@
  */
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, navigate, usePath } from "../lib/router.tsx";
-import { isAdmin, isInsightStaff, isReviewer, setSession } from "../lib/session.ts";
+import { signOut as endSession, isAdmin, isInsightStaff, isReviewer } from "../lib/session.ts";
 import { useApp } from "../state.tsx";
 import { Icon, type IconName } from "./icons.tsx";
 import { NotificationList } from "./notification-list.tsx";
@@ -26,6 +26,8 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
     { href: "/", label: "Accounts", icon: "home", mobile: true },
     { href: "/transfer", label: "Transfer", icon: "send", mobile: true },
     { href: "/notifications", label: "Activity", icon: "bell", mobile: !staff },
+    { href: "/profile", label: "Profile", icon: "wallet", mobile: false },
+    { href: "/sessions", label: "Sessions", icon: "shield", mobile: false },
   ];
   if (features.payments)
     wallet.splice(2, 0, { href: "/payments", label: "Payments", icon: "card", mobile: !staff });
@@ -33,6 +35,7 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
   if (staff) {
     admin.push({ href: "/admin", label: "Dashboard", icon: "chart", mobile: true });
     admin.push({ href: "/admin/transactions", label: "Transactions", icon: "list", mobile: false });
+    admin.push({ href: "/admin/users", label: "Users", icon: "search", mobile: false });
     if (features.gateways)
       admin.push({ href: "/admin/gateways", label: "Gateways", icon: "server", mobile: false });
     if (features.payments)
@@ -207,7 +210,7 @@ export function Shell(props: { children: ReactNode; title: string }) {
     markAllRead();
   };
   const signOut = (): void => {
-    setSession(undefined);
+    void endSession();
     navigate("/signin", { replace: true });
   };
   const mobileItems = [...wallet, ...admin].filter((item) => item.mobile);

@@ -2,7 +2,7 @@
  * REST client for /v1. Errors come back as RFC 9457 problem details; they are turned into an
  * ApiError carrying the stable `code` so screens can say what happened in words.
  */
-import { getSession, setSession } from "./session.ts";
+import { getSession, refreshSession } from "./session.ts";
 
 export interface Problem {
   readonly status: number;
@@ -39,6 +39,18 @@ export interface ApiResponse<T> {
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  try {
+    return await requestOnce<T>(path, options);
+  } catch (error) {
+    // An access token revoked or expired meanwhile: one silent refresh, then the same request again.
+    if (!(error instanceof ApiError && error.status === 401 && error.problem.code === "unauthenticated"))
+      throw error;
+    if (options.anonymous || !(await refreshSession())) throw error;
+    return requestOnce<T>(path, options);
+  }
+}
+
+async function requestOnce<T>(path: string, options: RequestOptions): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { accept: "application/json, application/problem+json" };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.waitSeconds !== undefined) headers.prefer = `wait=${options.waitSeconds}`;
@@ -69,7 +81,6 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   if (!response.ok) {
     const problem = (typeof body === "object" && body !== null ? body : {}) as Partial<Problem>;
-    if (response.status === 401 && session) setSession(undefined);
     throw new ApiError({
       ...problem,
       status: response.status,

@@ -1,7 +1,10 @@
 /**
- * The signed-in session: the access token lives in memory and in sessionStorage (so a reload keeps
- * you signed in, closing the tab signs you out). Claims are read from the JWT payload for display
- * and for showing the back-office; the server still authorises every request itself.
+ * The signed-in session: the short-lived access token lives in memory and in sessionStorage; the
+ * long-lived refresh token is an httpOnly cookie scripts never see (README "Sessions"). Before the
+ * access token expires, and whenever the server answers 401, `refreshSession` trades the cookie for
+ * a new pair, so a user stays signed in until they sign out (also across reloads and new tabs: a
+ * page without a stored token tries the cookie first). Claims are read from the JWT payload for
+ * display and for showing the back-office; the server still authorises every request itself.
  */
 
 export interface Session {
@@ -117,4 +120,83 @@ export function userIdOf(session: Session | undefined): string {
 /** Where a signed-in user lands: admins on the back-office dashboard, customers on their accounts. */
 export function homePath(session: Session | undefined = getSession()): string {
   return isAdmin(session) ? "/admin" : "/";
+}
+
+/** Refresh this long before the access token expires, so requests never carry an expired one. */
+const refreshAheadMs = 60_000;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<Session | undefined> | undefined;
+
+interface TokenAnswer {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+}
+
+/**
+ * Trades the refresh cookie for a new access token (and a new cookie: it rotates). One at a time,
+ * across tabs too (Web Locks): two tabs presenting the same cookie would look like token theft to
+ * the server, which then ends the session. Resolves undefined when the session is over.
+ */
+export function refreshSession(): Promise<Session | undefined> {
+  if (!hasRefreshCookie()) {
+    // Nothing to refresh with: the session is over (as it was before refresh tokens, on a 401).
+    if (current) setSession(undefined);
+    return Promise.resolve(undefined);
+  }
+  inFlight ??= withLock(async () => {
+    const before = current?.username ?? "";
+    try {
+      const response = await fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin" });
+      if (!response.ok) {
+        if (response.status === 401) setSession(undefined);
+        return undefined;
+      }
+      const answer = (await response.json()) as TokenAnswer;
+      const next = sessionFromToken(answer.accessToken, answer.expiresIn, before);
+      setSession(next);
+      return next;
+    } catch {
+      return undefined; // offline: keep the session; the next request or timer tries again
+    }
+  }).finally(() => {
+    inFlight = undefined;
+  });
+  return inFlight;
+}
+
+function withLock<T>(work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator === "undefined" ? undefined : navigator.locks;
+  return locks ? (locks.request("ledgerflow.refresh", work) as unknown as Promise<T>) : work();
+}
+
+/** Keeps the access token fresh while the page is open. */
+function scheduleRefresh(): void {
+  if (refreshTimer !== undefined) clearTimeout(refreshTimer);
+  refreshTimer = undefined;
+  if (!current) return;
+  const inMs = Math.max(current.expiresAtMs - Date.now() - refreshAheadMs, 1_000);
+  refreshTimer = setTimeout(() => void refreshSession(), inMs);
+}
+subscribeSession(scheduleRefresh);
+scheduleRefresh();
+
+/** At start-up: a page without a stored access token (new tab, reopened browser) tries the cookie. */
+export async function resumeSession(): Promise<void> {
+  if (!getSession() && hasRefreshCookie()) await refreshSession();
+}
+
+/** The server's hint that an httpOnly refresh cookie exists (the cookie itself is invisible here). */
+function hasRefreshCookie(): boolean {
+  return typeof document !== "undefined" && /(?:^|;\s*)ledgerflow_signed_in=1(?:;|$)/.test(document.cookie);
+}
+
+/** Ends the session on the server (cookie and token both name it), then here. */
+export async function signOut(): Promise<void> {
+  const token = current?.token;
+  setSession(undefined);
+  await fetch("/v1/auth/logout", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  }).catch(() => {});
 }

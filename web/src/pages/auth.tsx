@@ -47,7 +47,8 @@ function ProviderButtons() {
 
 async function signIn(username: string, password: string): Promise<void> {
   const { body } = await request<LoginAnswer>("/v1/auth/login", {
-    body: { username, password },
+    // The refresh token as an httpOnly cookie: page scripts never hold it.
+    body: { username, password, refreshTokenIn: "cookie" },
     anonymous: true,
   });
   setSession(sessionFromToken(body.accessToken, body.expiresIn, username));
@@ -237,7 +238,8 @@ export function OidcCompletePage() {
     }
     (async () => {
       const { body } = await request<LoginAnswer>("/v1/auth/oidc/exchange", {
-        body: { ticket },
+        // As a password sign-in: the refresh token as an httpOnly cookie.
+        body: { ticket, refreshTokenIn: "cookie" },
         anonymous: true,
       });
       const session = sessionFromToken(body.accessToken, body.expiresIn, "");

@@ -1,0 +1,183 @@
+/** `/v1/me/profile` (the owner) and `/v1/admin/users` (admins: list, officer verification). */
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { type PreHandler, principalOf, requireRole } from "../../platform/http/auth.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
+import type { Profiles, ProfileView } from "./profiles.ts";
+
+export interface ProfileRoutesOptions {
+  readonly profiles: Profiles;
+  readonly authenticate: PreHandler;
+}
+
+const bodyBytesMax = 8 * 1024;
+/** US ZIP or ZIP+4 (the seed's community programme is organised by zip code). */
+const zipPattern = /^[0-9]{5}(-[0-9]{4})?$/;
+/** Fields an owner can never set on their own profile: roles and verification are an admin's. */
+const adminOnlyFields = ["roles", "verified", "officerVerified"] as const;
+
+const officerView = z
+  .object({ agency: z.string(), badgeNumber: z.string(), verified: z.boolean() })
+  .nullable();
+const profileView = z.object({
+  userId: z.uuid(),
+  displayName: z.string(),
+  avatarUrl: z.string().nullable(),
+  zipCode: z.string().nullable(),
+  email: z.string().nullable(),
+  legalName: z.string().nullable().describe("Used for sanctions screening; stored encrypted"),
+  officer: officerView,
+  updatedAt: z.iso.datetime(),
+});
+
+const profileEdit = z.strictObject({
+  displayName: z.string().trim().min(1).max(64).optional(),
+  avatarUrl: z
+    .url({ protocol: /^https$/ })
+    .max(512)
+    .nullable()
+    .optional()
+    .describe("An https URL"),
+  zipCode: z.string().regex(zipPattern, "a US ZIP code: 12345 or 12345-6789").nullable().optional(),
+  email: z.email().max(254).nullable().optional(),
+  legalName: z.string().trim().min(1).max(128).nullable().optional(),
+  officer: z
+    .strictObject({
+      agency: z.string().trim().min(2).max(128),
+      badgeNumber: z.string().regex(/^[A-Za-z0-9-]{1,32}$/),
+    })
+    .nullable()
+    .optional()
+    .describe("Officers: agency or precinct and badge; changing it clears the verification"),
+});
+
+const userListing = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  roles: z.array(z.string()),
+  displayName: z.string().nullable(),
+  officer: z.object({ agency: z.string(), verified: z.boolean() }).nullable(),
+});
+
+function answer(view: ProfileView) {
+  const { updatedAtMs, ...rest } = view;
+  return { ...rest, updatedAt: new Date(updatedAtMs).toISOString() };
+}
+
+export async function profileRoutes(app: FastifyInstance, options: ProfileRoutesOptions): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.removeContentTypeParser("text/plain");
+  ownProfileRoutes(app, options);
+  adminUserRoutes(app, options);
+}
+
+function ownProfileRoutes(app: FastifyInstance, { profiles, authenticate }: ProfileRoutesOptions): void {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  routes.get(
+    "/v1/me/profile",
+    {
+      preHandler: authenticate,
+      schema: { tags: ["identity"], summary: "My profile", response: { 200: profileView } },
+      config: { access: { roles: "any", owner: true } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      return answer(await profiles.ensure({ id: principal.userId, username: principal.username }));
+    },
+  );
+  routes.patch(
+    "/v1/me/profile",
+    {
+      bodyLimit: bodyBytesMax,
+      // Before validation, so an attempt to grant oneself a role is named for what it is (403).
+      preValidation: [authenticate, refuseAdminOnlyFields],
+      schema: {
+        tags: ["identity"],
+        summary: "Change my profile (absent fields stay, null clears)",
+        body: profileEdit,
+        response: { 200: profileView },
+      },
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["forbidden"] } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      await profiles.ensure({ id: principal.userId, username: principal.username });
+      const edited = await profiles.edit(principal.userId, request.body);
+      if (edited === undefined) throw new ProblemError("not_found");
+      return answer(edited);
+    },
+  );
+}
+
+async function refuseAdminOnlyFields(request: { body: unknown }): Promise<void> {
+  const body = request.body;
+  if (typeof body !== "object" || body === null) return;
+  const field = adminOnlyFields.find((name) => Object.hasOwn(body, name));
+  if (field !== undefined)
+    throw new ProblemError("forbidden", { field, detail: "Roles and verification are changed by an admin" });
+}
+
+function adminUserRoutes(app: FastifyInstance, { profiles, authenticate }: ProfileRoutesOptions): void {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  routes.get(
+    "/v1/admin/users",
+    {
+      preHandler: [authenticate, requireRole("admin")],
+      schema: {
+        tags: ["identity"],
+        summary: "Users with their roles, by username; search by username or display name prefix",
+        querystring: z.strictObject({
+          search: z.string().min(1).max(64).optional(),
+          cursor: z.string().max(64).optional().describe("nextCursor of the previous page"),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+        response: { 200: z.object({ items: z.array(userListing), nextCursor: z.string().nullable() }) },
+      },
+      config: { access: { roles: ["admin"] } },
+    },
+    async (request) => {
+      const { search, cursor, limit } = request.query;
+      const rows = await profiles.listUsers({ search, afterKey: cursor, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      return {
+        items: page.map((u) => ({
+          id: u.id,
+          username: u.username,
+          roles: [...u.roles],
+          displayName: u.displayName ?? null,
+          officer:
+            u.officerAgency === undefined ? null : { agency: u.officerAgency, verified: u.officerVerified },
+        })),
+        nextCursor: rows.length > limit ? (page.at(-1)?.key ?? null) : null,
+      };
+    },
+  );
+  routes.post(
+    "/v1/admin/users/:id/officer-verification",
+    {
+      bodyLimit: bodyBytesMax,
+      preHandler: [authenticate, requireRole("admin")],
+      schema: {
+        tags: ["identity"],
+        summary: "Mark an officer's agency and badge verified (or not)",
+        params: z.strictObject({ id: z.uuid() }),
+        body: z.strictObject({ verified: z.boolean() }),
+        response: { 200: profileView },
+      },
+      config: { access: { roles: ["admin"] }, openapi: { problems: ["not_found"] } },
+    },
+    async (request) => {
+      const verified = await profiles.verifyOfficer(
+        principalOf(request).userId,
+        request.params.id,
+        request.body.verified,
+      );
+      if (verified === undefined)
+        throw new ProblemError("not_found", { detail: "No officer profile for this user" });
+      return answer(verified);
+    },
+  );
+}
