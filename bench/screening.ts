@@ -27,6 +27,7 @@ import { createPostgresLog } from "../src/platform/log/adapters/postgres.ts";
 import { createPostgresListStore } from "../src/risk/adapters/postgres-lists.ts";
 import { createPostgresScreeningLog } from "../src/risk/adapters/postgres-screenings.ts";
 import { screenParty } from "../src/risk/domain/match.ts";
+import { normaliseName } from "../src/risk/domain/names.ts";
 import { feedList } from "../src/risk/feeder.ts";
 import { ScreeningIndex } from "../src/risk/screening-index.ts";
 import { createScreener } from "../src/risk/screenings.ts";
@@ -61,9 +62,16 @@ function word(seed: number, syllables: number): string {
 function name(n: number): string {
   return `${word(n * 7 + 1, 2 + (n % 3))} ${word(n * 13 + 5, 2 + (n % 2))}`;
 }
-/** A one-letter slip in the middle of the listed name `n`. */
+/** 100,000 names distinct once normalised (the generator repeats a few), the list's. */
+const listedNames: string[] = [];
+for (let n = 0, seen = new Set<string>(); listedNames.length < 100_000; n++)
+  if (!seen.has(normaliseName(name(n)))) {
+    seen.add(normaliseName(name(n)));
+    listedNames.push(name(n));
+  }
+/** A one-letter slip in the middle of a listed name. */
 function misspelt(n: number): string {
-  const listed = name(n);
+  const listed = listedNames[n % listedNames.length] ?? "";
   const at = Math.floor(listed.length / 2) + 1;
   return `${listed.slice(0, at)}${listed[at] === "e" ? "a" : "e"}${listed.slice(at + 1)}`;
 }
@@ -77,7 +85,7 @@ const userId = "00000000-0000-4000-8000-000000000001";
 async function loadList(pool: pg.Pool, dir: string) {
   const lines: string[] = [];
   for (let i = 0; i < 900_000; i++) lines.push(iban(i + 1));
-  for (let i = 0; i < 100_000; i++) lines.push(name(i));
+  lines.push(...listedNames);
   const path = join(dir, "list.txt");
   await writeFile(path, `${lines.join("\n")}\n`);
   const store = createPostgresListStore(pool);
@@ -158,7 +166,7 @@ async function measureTransferPath(pool: pg.Pool, screener: CommandScreening, tr
   const from = treasury.outcomes[0]?.result.iban as string;
   const created = await apply(
     plain,
-    Array.from({ length: 200 }, (_, i) => createAccountCommand(ids, { ownerId: `owner-${i}` })),
+    Array.from({ length: 200 }, (_, i) => createAccountCommand(ids, { ownerId: ids.uuid() })),
   );
   const to = created.outcomes.map((o) => o.result.iban as string);
   const samples = { without: [] as number[], with: [] as number[] };

@@ -14,8 +14,8 @@ const accents: Readonly<Record<string, string>> = { a: "á", e: "ë", i: "î", o
 
 /**
  * How payment data spells a listed name: diacritics, case, order of the parts, punctuation (free:
- * normalised away), and up to two one-letter slips, at most one a swap of neighbours (the budget
- * the index is sized for, name-index.ts).
+ * normalised away), and two one-letter slips or one swap of neighbours (the budget the index is
+ * sized for, name-index.ts).
  */
 const spelling = (name: string) =>
   fc
@@ -38,7 +38,7 @@ const spelling = (name: string) =>
     })
     .map(({ accents: accented, upper, reverse, comma, typos, swap }) => {
       let text = name;
-      const slips = swap === null ? typos : [...typos.slice(0, 1), [swap, "swap", "e"] as const];
+      const slips = swap === null ? typos : [[swap, "swap", "e"] as const];
       for (const [at, kind, char] of slips) {
         const i = at % Math.max(1, text.length);
         const letter = /[a-z]/.test(char) ? char : "e";

@@ -7,7 +7,7 @@
  * (" hans ", " muller ": per part, because normalising sorts the parts and a slip must not move the
  * rest), written as a set of tokens (trigram, its k-th occurrence). One replaced, inserted or
  * deleted letter destroys at most 3 of them, a swap of neighbours at most 4; so a name within
- * `lostMax` destroyed trigrams of another (the default 7: two slips, one of them may be a swap)
+ * `lostMax` destroyed trigrams of another (the default 6: two slips, or one swap)
  * shares all but lostMax of its tokens with it. Ordering all tokens by how few listed names have
  * them, two such names share a token among the first lostMax + 1 of each (the prefix lemma). The
  * index keeps each listed name under those first tokens only; a lookup probes the query's first
@@ -34,7 +34,9 @@ export interface NameIndex {
   /** How many names hold each token. */
   readonly frequency: ReadonlyMap<number, number>;
   /** Token → names having it among their first lostMax + 1 (rarest) tokens. */
-  readonly postings: ReadonlyMap<number, Int32Array>;
+  readonly postings: ReadonlyMap<number, { readonly ids: Int32Array; readonly ranks: Uint8Array }>;
+  /** Tokens per name. */
+  readonly lengths: Uint16Array;
   readonly lostMax: number;
   /** Names of at most lostMax tokens: they may share none with a short query and still be close. */
   readonly shortIds: Int32Array;
@@ -45,8 +47,11 @@ export interface SimilarName {
   readonly score: number;
 }
 
-/** Destroyed trigrams tolerated: two slips (3 each), one of them may be a swap of neighbours (4). */
-export const trigramsLostMax = 7;
+/**
+ * Destroyed trigrams tolerated: two one-letter slips (3 each) or one swap of neighbours (4). One
+ * more costs speed sharply (7: 6 times the candidates, twice the time on bench/screening.ts's names).
+ */
+export const trigramsLostMax = 6;
 
 /**
  * A trigram (three UTF-16 units, 48 bits) and its occurrence in the name (names are ≤ 512
@@ -85,16 +90,23 @@ export function nameIndexOf(names: Iterable<string>, lostMax = trigramsLostMax):
   for (const nameTokens of tokens)
     for (const token of nameTokens) frequency.set(token, (frequency.get(token) ?? 0) + 1);
   const order = byRarity(frequency);
-  const lists = new Map<number, number[]>();
+  const lists = new Map<number, { ids: number[]; ranks: number[] }>();
   tokens.forEach((nameTokens, id) => {
-    for (const token of nameTokens.sort(order).slice(0, lostMax + 1)) {
-      const posting = lists.get(token);
-      if (posting) posting.push(id);
-      else lists.set(token, [id]);
-    }
+    nameTokens
+      .sort(order)
+      .slice(0, lostMax + 1)
+      .forEach((token, rank) => {
+        const posting = lists.get(token);
+        if (posting) {
+          posting.ids.push(id);
+          posting.ranks.push(rank);
+        } else lists.set(token, { ids: [id], ranks: [rank] });
+      });
   });
-  const postings = new Map<number, Int32Array>();
-  for (const [token, ids] of lists) postings.set(token, Int32Array.from(ids));
+  const postings = new Map<number, { ids: Int32Array; ranks: Uint8Array }>();
+  for (const [token, { ids, ranks }] of lists)
+    postings.set(token, { ids: Int32Array.from(ids), ranks: Uint8Array.from(ranks) });
+  const lengths = Uint16Array.from(tokens, (nameTokens) => nameTokens.length);
   const offsets = new Int32Array(list.length + 1);
   tokens.forEach((nameTokens, id) => {
     offsets[id + 1] = (offsets[id] ?? 0) + nameTokens.length;
@@ -107,7 +119,7 @@ export function nameIndexOf(names: Iterable<string>, lostMax = trigramsLostMax):
   const shortIds = Int32Array.from(
     tokens.flatMap((nameTokens, id) => (nameTokens.length <= lostMax ? [id] : [])),
   );
-  return { names: list, tokens: flat, offsets, scratch, frequency, postings, lostMax, shortIds };
+  return { names: list, tokens: flat, offsets, lengths, scratch, frequency, postings, lostMax, shortIds };
 }
 
 /** Tokens `query` shares with name `id` (both sorted): a merge. */
@@ -142,17 +154,26 @@ export function candidateIds(index: NameIndex, query: string): number[] {
       scratch.seenBy[id] = lookup;
       candidates.push(id);
     }
-  for (const token of queryTokens.sort(byRarity(index.frequency)).slice(0, index.lostMax + 1)) {
+  const na = sorted.length;
+  const { lostMax, lengths } = index;
+  const prefix = queryTokens.sort(byRarity(index.frequency)).slice(0, lostMax + 1);
+  prefix.forEach((token, position) => {
     const posting = index.postings.get(token);
-    if (!posting) continue;
-    for (const id of posting) {
+    if (!posting) return;
+    const { ids, ranks } = posting;
+    for (let p = 0; p < ids.length; p++) {
+      const id = ids[p] ?? 0;
+      const nb = lengths[id] ?? 0;
+      // The pair's own prefixes (PPJoin): shared ≥ max − lostMax, so each side's first
+      // length − (max − lostMax) + 1 tokens; a pair is found from the probe inside both.
+      const longer = Math.max(na, nb);
+      if (longer - Math.min(na, nb) > lostMax) continue;
+      if (position > na - longer + lostMax || (ranks[p] ?? 0) > nb - longer + lostMax) continue;
       if (scratch.seenBy[id] === lookup) continue;
       scratch.seenBy[id] = lookup;
-      const length = (index.offsets[id + 1] ?? 0) - (index.offsets[id] ?? 0);
-      if (sharedCount(index, id, sorted) >= Math.max(sorted.length, length) - index.lostMax)
-        candidates.push(id);
+      if (sharedCount(index, id, sorted) >= longer - lostMax) candidates.push(id);
     }
-  }
+  });
   return candidates;
 }
 
