@@ -166,7 +166,7 @@ async function measureTransferPath(pool: pg.Pool, screener: CommandScreening, tr
   const from = treasury.outcomes[0]?.result.iban as string;
   const created = await apply(
     plain,
-    Array.from({ length: 200 }, (_, i) => createAccountCommand(ids, { ownerId: ids.uuid() })),
+    Array.from({ length: 200 }, () => createAccountCommand(ids, { ownerId: ids.uuid() })),
   );
   const to = created.outcomes.map((o) => o.result.iban as string);
   const samples = { without: [] as number[], with: [] as number[] };
