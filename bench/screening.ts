@@ -41,7 +41,7 @@ import {
 import { startTestDatabase } from "../test/support/postgres.ts";
 
 function iban(n: number): string {
-  const bban = `OPEN${String(n).padStart(10, "0")}`;
+  const bban = `LIST${String(n).padStart(10, "0")}`; // not the ledger's bank code: its accounts are not listed
   const digits = `${bban}NL00`.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
   const check = 98 - Number(BigInt(digits) % 97n);
   return `NL${String(check).padStart(2, "0")}${bban}`;
@@ -176,7 +176,8 @@ async function measureTransferPath(pool: pg.Pool, screener: CommandScreening, tr
     const t = performance.now();
     const result = await apply(withScreening ? screened : plain, [command]);
     (withScreening ? samples.with : samples.without).push(performance.now() - t);
-    if (result.outcomes[0]?.status !== "CONFIRMED") throw new Error("a bench transfer did not confirm");
+    if (result.outcomes[0]?.status !== "CONFIRMED")
+      throw new Error(`a bench transfer did not confirm: ${JSON.stringify(result.outcomes[0])}`);
   }
   for (const list of [samples.with, samples.without, screenCalls]) list.sort((a, b) => a - b);
   const line = (label: string, sorted: number[]) =>
