@@ -38,6 +38,7 @@ async function serve(args: string[]): Promise<Outcome> {
     const base = platform.url.replace("127.0.0.1", "localhost");
     out(`\n${styled("bold", "Ledgerflow is running at")} ${styled(["bold", "cyan"], base)}`);
     out(`  API docs: ${base}/docs   OpenAPI: ${base}/openapi.json   GraphQL: ${base}/graphql`);
+    if (platform.grpcAddress) out(`  gRPC: ${platform.grpcAddress} (server reflection on)`);
     if (platform.adminPassword && !config.auth.adminPassword) {
       out(
         `  First start: admin user "${config.auth.adminUsername}" created with password ${styled("bold", platform.adminPassword)}`,
@@ -81,6 +82,10 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
   feeder: async (args) => {
     const { runFeeder } = await import("./risk/feeder-cli.ts");
     return runFeeder(args);
+  },
+  projections: async (args) => {
+    const { runProjections } = await import("./insights/projections-cli.ts");
+    return runProjections(args);
   },
   admin: async (args) => {
     const { runAdmin } = await import("./identity/admin-cli.ts");

@@ -3,7 +3,9 @@
  * `LEDGERFLOW_*` environment variables once at start, validated and frozen.
  */
 import type { z } from "zod";
+import { grpcConfig } from "../api/grpc/config.ts";
 import { identityConfig } from "../identity/index.ts";
+import { insightsConfig } from "../insights/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
 import { notificationsConfig } from "../notifications/index.ts";
 import { paymentsConfig } from "../payments/index.ts";
@@ -19,6 +21,8 @@ const sections: readonly ConfigSection[] = [
   paymentsConfig,
   tokensConfig,
   notificationsConfig,
+  insightsConfig,
+  grpcConfig,
 ];
 
 export const configSchema = configSchemaOf(sections);
@@ -31,7 +35,9 @@ export type Config = PlatformConfig &
   Infer<typeof ledgerConfig.sections> &
   Infer<typeof paymentsConfig.sections> &
   Infer<typeof tokensConfig.sections> &
-  Infer<typeof notificationsConfig.sections>;
+  Infer<typeof notificationsConfig.sections> &
+  Infer<typeof insightsConfig.sections> &
+  Infer<typeof grpcConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */
 export function loadConfig(

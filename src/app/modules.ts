@@ -1,5 +1,6 @@
 /** Every context module, in start order (a module starts after those whose interface it uses). */
 import { identityModule } from "../identity/index.ts";
+import { insightsModule } from "../insights/index.ts";
 import { ledgerModule } from "../ledger/index.ts";
 import { notificationsModule } from "../notifications/index.ts";
 import { paymentsModule } from "../payments/index.ts";
@@ -13,6 +14,7 @@ export const modules = [
   paymentsModule,
   tokensModule,
   notificationsModule,
+  insightsModule,
 ] as const;
 
 /** Every module's migrations, for `migrate(pool, moduleMigrations)`. */

@@ -8,7 +8,9 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type pg from "pg";
 import pino from "pino";
+import { startGrpcServer } from "../api/grpc/server.ts";
 import type { IdentityApi } from "../identity/index.ts";
+import type { InsightsApi } from "../insights/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
 import type { InboxApi } from "../notifications/index.ts";
 import type { PaymentsOptions, RunningPayments, StartedGateways } from "../payments/index.ts";
@@ -131,6 +133,8 @@ export interface PlatformServices {
   readonly tokens: RunningTokens;
   /** Each user's notifications as they arrive (where a notifier runs). */
   readonly inbox: InboxApi;
+  /** Client insights: per-client fetches, branches, projection rebuild and lag. */
+  readonly insights: InsightsApi;
   readonly topology: typeof topology;
   /** Shorthands of `ledger` (tests and edges written before modules). */
   readonly notifications: LedgerApi["notifications"];
@@ -140,6 +144,8 @@ export interface PlatformServices {
 export interface RunningPlatform extends PlatformServices {
   /** Base URL of the HTTP API when the role serves it. */
   readonly url: string | undefined;
+  /** host:port of the gRPC API when the role serves HTTP and `grpc.port` is set. */
+  readonly grpcAddress: string | undefined;
   /** Base URL of the loopback metrics listener when `metrics.port` is configured. */
   readonly metricsUrl: string | undefined;
   readonly adminPassword: string | undefined;
@@ -238,20 +244,17 @@ async function startModules(
     modules;
   const identity = await identityModule.start(
     {
-      config: config.auth,
-      redisUrl: config.redis.url,
-      jwtSecret: base.jwtSecret,
-      pool,
-      clock,
-      ids,
-      logger,
-      random: base.random,
+      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
+      ...{ pool, clock, ids, logger, random: base.random },
     },
     run,
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
-  const risk = await riskModule.start({ config: config.risk, pool, clock, logger, authenticate }, run);
+  const risk = await riskModule.start(
+    { config: config.risk, pool, redisUrl: config.redis.url, clock, logger, authenticate },
+    run,
+  );
   stops.add(risk.stop);
   const ledger = await ledgerModule.start(
     {
@@ -294,7 +297,31 @@ async function startModules(
     run,
   );
   stops.add(inbox.stop);
-  return { identity, risk, ledger, payments, tokens, inbox, simulators };
+  const insights = await startInsights(base, run, identity.published, ledger.published, stops);
+  return { identity, risk, ledger, payments, tokens, inbox, insights, simulators };
+}
+
+/** The insights module, on the ledger's published outcomes and identity's user directory. */
+async function startInsights(
+  base: Base,
+  run: ModuleRun,
+  identity: IdentityApi,
+  ledger: LedgerApi,
+  stops: ReturnType<typeof stopper>,
+) {
+  const { config, pool, log, clock, logger, metrics } = base;
+  const [, , , , , , insightsModule] = modules;
+  const { authenticate, users } = identity;
+  const insights = await insightsModule.start(
+    {
+      config: config.insights,
+      ...{ pool, log, clock, logger, authenticate, users, ledger },
+      metricsRegistry: metrics.registry,
+    },
+    run,
+  );
+  stops.add(insights.stop);
+  return insights;
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -334,6 +361,38 @@ async function serveHttp(
   return { app, url };
 }
 
+/** Where the role serves HTTP: the HTTP app (modules' routes and edges) and, when configured, gRPC. */
+async function serveEdges(
+  services: PlatformServices,
+  routes: readonly RoutePlugin[],
+  options: PlatformOptions,
+  run: ModuleRun,
+  stops: ReturnType<typeof stopper>,
+): Promise<{ url: string | undefined; grpcAddress: string | undefined }> {
+  if (!run.abilities.http) return { url: undefined, grpcAddress: undefined };
+  const served = await serveHttp(services, routes, options);
+  stops.add(() => served.app.close());
+  return { url: served.url, grpcAddress: await serveGrpc(services, stops) };
+}
+
+/** The gRPC edge beside HTTP when `grpc.port` is set; its host:port. */
+async function serveGrpc(
+  services: PlatformServices,
+  stops: ReturnType<typeof stopper>,
+): Promise<string | undefined> {
+  if (services.config.grpc.port === undefined) return undefined;
+  const server = await startGrpcServer({
+    config: services.config.grpc,
+    ledger: services.ledger,
+    insights: services.insights,
+    verifyToken: services.identity.verifyToken,
+    logger: services.logger,
+    ready: async () => (await services.pool.query("SELECT 1")).rowCount === 1,
+  });
+  stops.add(() => server.stop());
+  return server.address;
+}
+
 /** The loopback metrics listener when `metrics.port` is configured; its URL. */
 async function serveMetrics(
   config: Readonly<Config>,
@@ -362,6 +421,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     payments: started.payments.published,
     tokens: started.tokens.published,
     inbox: started.inbox.published,
+    insights: started.insights.published,
     topology,
     notifications: ledger.notifications,
     codecs: ledger.codecs,
@@ -404,24 +464,22 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       started.payments,
       started.tokens,
       started.inbox,
+      started.insights,
     ];
-    let url: string | undefined;
-    if (run.abilities.http) {
-      const served = await serveHttp(
-        services,
-        startedModules.flatMap((m) => m.routes),
-        options,
-      );
-      stops.add(() => served.app.close());
-      url = served.url;
-    }
+    const routes = startedModules.flatMap((m) => m.routes);
+    const { url, grpcAddress } = await serveEdges(services, routes, options, run, stops);
     const metricsUrl = await serveMetrics(config, base.metrics, logger, stops);
-    const running = [...(url ? ["http"] : []), ...startedModules.flatMap((m) => m.running)];
+    const running = [
+      ...(url ? ["http"] : []),
+      ...(grpcAddress ? ["grpc"] : []),
+      ...startedModules.flatMap((m) => m.running),
+    ];
     logger.info({ running }, "started");
     const adminPassword = started.identity.published.adminPassword;
     return {
       ...services,
       url,
+      grpcAddress,
       metricsUrl,
       database: infrastructure.database,
       adminPassword,

@@ -25,8 +25,10 @@ after(async () => {
 
 const expected: Record<(typeof roles)[number], readonly string[]> = {
   // The handlers' stall watchdog runs where commands are handled or HTTP is served (kafka-liveness).
+  // The gRPC server runs beside HTTP (the test sets grpc.port; unset, it is off).
   api: [
     "http",
+    "grpc",
     "identity",
     "ledger.notifier",
     "ledger.stall-watchdog",
@@ -45,8 +47,16 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "ledger.pending-sweeper",
     "ledger.stall-watchdog",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
   ],
-  projector: ["identity", "ledger.pending-sweeper", "notifications.inbox-projection"],
+  projector: [
+    "identity",
+    "ledger.pending-sweeper",
+    "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
+  ],
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
@@ -59,10 +69,13 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
     "notifications.live",
   ],
   all: [
     "http",
+    "grpc",
     "identity",
     "risk.screening-index",
     "ledger.command-handler",
@@ -76,6 +89,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.inbox-projection",
+    "insights.interactions-projection",
+    "insights.branches-projection",
     "notifications.live",
   ],
 };
@@ -88,6 +103,7 @@ for (const role of roles)
         dataDir,
         logLevel: "warn",
         http: { port: 0 },
+        grpc: { port: 0 },
         database: { url: db.url },
         auth: {
           adminPassword: "admin-password-for-tests",
@@ -99,6 +115,7 @@ for (const role of roles)
     try {
       assert.deepEqual([...platform.running].sort(), [...expected[role]].sort());
       assert.equal(platform.url !== undefined, role === "api" || role === "all");
+      assert.equal(platform.grpcAddress !== undefined, role === "api" || role === "all");
       // No simulators without the dev starter, even though embedded mode asks for them.
       assert.equal(platform.simulators, undefined);
     } finally {

@@ -104,6 +104,18 @@ Prints added/removed/unchanged counts. A malformed file is rejected whole with t
 exit status 1; the version in force stays. Limits: LEDGERFLOW_RISK_FILE_BYTES_MAX, LEDGERFLOW_RISK_ENTRIES_MAX.
 Running platforms screen against the new version within LEDGERFLOW_RISK_REFRESH_INTERVAL_MS.`,
   },
+  projections: {
+    name: "projections rebuild|lag",
+    synopsis: "projections rebuild [--projection interactions|branches] | lag [--json]",
+    summary: "rebuild client insights from the log; their lag",
+    details: `Subcommands:
+  rebuild [--projection interactions|branches]   replay ledger.outcomes from offset 0 into fresh tables,
+                                                 then swap them in (default: both, one after the other)
+  lag [--json]                                   records of ledger.outcomes each projection has still to apply
+A running platform keeps projecting meanwhile; the swap pauses it for one transaction. Prints a live
+progress line (records applied / log end). Branch addresses and zip codes are kept. Limits:
+LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATTEMPTS_MAX.`,
+  },
   admin: {
     name: "admin roles",
     synopsis: "admin roles grant|revoke --username NAME --role ROLE",

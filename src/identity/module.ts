@@ -18,7 +18,8 @@ import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./
 import { createArgon2Hasher } from "./passwords.ts";
 import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
-import { createIdentityService, type IdentityService } from "./service.ts";
+import { createIdentityService, type IdentityService, type PublicUser, usernamePattern } from "./service.ts";
+import type { UserRecord, UserStore } from "./store.ts";
 import { createAccessTokens } from "./tokens.ts";
 
 export const identityConfig = {
@@ -107,6 +108,26 @@ export interface IdentityApi {
   readonly authenticate: PreHandler;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
+  /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
+  readonly users: UserDirectory;
+}
+
+/** Who a user is, as other contexts may know it. */
+export interface UserDirectory {
+  byId(id: string): Promise<PublicUser | undefined>;
+  byUsername(username: string): Promise<PublicUser | undefined>;
+}
+
+function userDirectory(store: Pick<UserStore, "findById" | "findByUsername">): UserDirectory {
+  const publicOf = (user: UserRecord | undefined): PublicUser | undefined =>
+    user === undefined ? undefined : { id: user.id, username: user.username, roles: user.roles };
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  return {
+    // Ids are UUIDs: anything else is no user (and no database error for a malformed id).
+    byId: async (id) => (uuid.test(id) ? publicOf(await store.findById(id.toLowerCase())) : undefined),
+    byUsername: async (username) =>
+      usernamePattern.test(username) ? publicOf(await store.findByUsername(username)) : undefined,
+  };
 }
 
 /**
@@ -198,7 +219,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const verifyToken: VerifyToken = (token) => tokens.verify(token);
     const authenticate = authenticateWith(verifyToken);
     return {
-      published: { service, verifyToken, authenticate, adminPassword },
+      published: { service, verifyToken, authenticate, adminPassword, users: userDirectory(store) },
       routes: [
         async (app) => {
           await app.register(identityRoutes, { service });

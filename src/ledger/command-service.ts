@@ -1,6 +1,6 @@
 /**
  * The ledger's command service: the one place where an edge's request becomes a ledger command.
- * REST and GraphQL call it alike (gRPC will be the third caller), so every edge validates,
+ * REST, GraphQL and gRPC call it alike, so every edge validates,
  * authorizes, keeps idempotency and reports outcomes the same way. Edges check only the shape of
  * their input (with the schemas of inputs.ts) and turn a `CommandOutcome` into their own answer.
  */
@@ -24,6 +24,7 @@ import type {
 } from "./domain/types.ts";
 import {
   amountOrFail,
+  branchKey,
   type HoldInput,
   hashToken,
   ibanOrFail,
@@ -387,7 +388,9 @@ async function operation(
   const amount = amountOrFail(input.amount, "amount");
   const customer = await deps.queries.accountByIban(iban);
   if (!customer) throw new ProblemError("not_found", { field: "iban", detail: "No such account" });
-  const cash = await systemAccountIban(`branch-cash:${branch}`, customer.asset);
+  // Keyed case-insensitively: "Utrecht" and "utrecht" are one branch with one cash account. Names
+  // valid before (lowercase only) keep their key, so existing cash accounts stay in use.
+  const cash = await systemAccountIban(`branch-cash:${branchKey(branch)}`, customer.asset);
   const [debitIban, creditIban] = type === "deposit" ? [cash, iban] : [iban, cash];
   const command: TransferMoney = {
     type: "TransferMoney",
@@ -400,6 +403,7 @@ async function operation(
     asset: customer.asset,
     description: `${type === "deposit" ? "Cash deposit" : "Cash withdrawal"} at ${branch}`,
     authorization: { kind: "operator", actorId: principal.userId },
+    branch,
   };
   const outcome = outcomeOf(await deps.gateway.submit(command, waitMs), id);
   return { outcome, iban, amount, asset: customer.asset };

@@ -22,6 +22,8 @@ export {
   amountInput,
   amountOrFail,
   assetCode,
+  branchKey,
+  branchNameInput,
   holdInput,
   ibanInput,
   ibanOrFail,
@@ -37,7 +39,7 @@ export {
 export { type LedgerDeps, ledgerModule } from "./module.ts";
 export type { CommandResult, CommandStatus } from "./notifications.ts";
 export type { LedgerApi } from "./published.ts";
-export type { HistoryItem, LatestTransfer, LedgerQueries } from "./queries.ts";
+export { createLedgerQueries, type HistoryItem, type LatestTransfer, type LedgerQueries } from "./queries.ts";
 export { outcomeFromAvro, type PublishedOutcome, type PublishedOutcomeEnvelope } from "./schemas.ts";
 export {
   type CommandScreening,

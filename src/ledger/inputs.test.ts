@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { amountMax } from "./domain/money.ts";
-import { decimalUpToPattern, ibanPattern } from "./inputs.ts";
+import { branchKey, branchNameInput, decimalUpToPattern, ibanPattern } from "./inputs.ts";
 
 test("decimalUpToPattern matches exactly 1…max, without leading zeros", () => {
   for (const max of [1n, 9n, 10n, 305n, 1000n, 2099n]) {
@@ -29,4 +29,34 @@ test("ibanPattern takes the plain and the printed form", () => {
     "NL3XOPEN0000000001",
   ])
     assert.ok(!ibanPattern.test(text), text);
+});
+
+test("branch names are as tellers type them; case variants share one key", () => {
+  for (const name of [
+    "Utrecht",
+    "Amsterdam Zuid",
+    "amsterdam-centraal",
+    "'s-Hertogenbosch",
+    "Den Haag HS",
+    "Zürich",
+  ])
+    assert.ok(branchNameInput.safeParse(name).success, name);
+  for (const name of [
+    "",
+    " Utrecht",
+    "Utrecht ",
+    "Amsterdam  Zuid",
+    "'; DROP--",
+    "a/b",
+    "x".repeat(65),
+    "Utrecht\n",
+  ])
+    assert.equal(branchNameInput.safeParse(name).success, false, JSON.stringify(name));
+  assert.equal(branchKey("Amsterdam Zuid"), branchKey("AMSTERDAM zuid"));
+  assert.equal(
+    branchKey("amsterdam-centraal"),
+    "amsterdam-centraal",
+    "names valid before keep their cash account",
+  );
+  assert.notEqual(branchKey("Amsterdam Zuid"), branchKey("Amsterdam-Zuid"));
 });

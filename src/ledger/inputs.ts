@@ -1,5 +1,5 @@
 /**
- * The ledger's input vocabulary, shared by every edge (REST, GraphQL, later gRPC) and by other
+ * The ledger's input vocabulary, shared by every edge (REST, GraphQL, gRPC) and by other
  * contexts' edges: the shapes of amounts, IBANs, assets and descriptions, the commands' input
  * shapes, and the field checks that answer 400 naming the field.
  */
@@ -119,16 +119,31 @@ export const voidHoldInput = z.strictObject({
 });
 export type VoidHoldInput = z.infer<typeof voidHoldInput>;
 
+/**
+ * A branch as the teller types it: "Utrecht", "Amsterdam Zuid", "'s-Hertogenbosch", "amsterdam-centraal".
+ * Letters (Latin, with accents), digits, spaces, dashes, dots and apostrophes; starts with a letter,
+ * digit or apostrophe and ends with a letter, digit or dot. The pattern is spelled with explicit ranges
+ * (no \p{L}) so that every OpenAPI tool (schemathesis' Python regexes) reads it the same. Case does
+ * not name another branch: see `branchKey`.
+ */
+export const branchNameInput = z
+  .string()
+  .regex(/^[A-Za-z0-9À-ÖØ-öø-ÿ'](?:[A-Za-z0-9À-ÖØ-öø-ÿ' .-]{0,62}[A-Za-z0-9À-ÖØ-öø-ÿ.])?$/)
+  .refine((name) => !name.includes("  "), "one space between words")
+  .describe('Branch name as typed, e.g. "Utrecht" or "Amsterdam Zuid"; case does not matter');
+
+/** The one key of a branch however its name is cased: "Amsterdam Zuid" and "AMSTERDAM zuid" are one. */
+export function branchKey(name: string): string {
+  return name.normalize("NFC").toLowerCase();
+}
+
 /** A teller's cash deposit or withdrawal at a branch (POST /v1/operations). */
 export const operationInput = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the idempotency key"),
   type: z.enum(["deposit", "withdrawal"]),
   iban: ibanInput,
   amount: amountInput,
-  branch: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/)
-    .describe("Branch name, lowercase letters, digits and dashes, e.g. amsterdam-centraal"),
+  branch: branchNameInput,
 });
 export type OperationInput = z.infer<typeof operationInput>;
 

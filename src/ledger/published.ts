@@ -34,7 +34,7 @@ export interface LedgerApi {
     readonly outcomes: TopicCodec;
     readonly balanceChanged: TopicCodec;
   };
-  /** The command service every edge calls (REST, GraphQL; gRPC next): validation, authorization,
+  /** The command service every edge calls (REST, GraphQL, gRPC): validation, authorization,
    * idempotency and outcome of opening accounts, transfers, batches and branch operations. */
   readonly commands: LedgerCommandService;
   readonly liveStats: LiveStats;

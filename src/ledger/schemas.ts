@@ -64,6 +64,8 @@ export const commandSchema: AvroSchema = {
             { name: "description", type: "string" },
             { name: "authorization", type: authorization },
             { name: "pendingTimeoutMs", type: ["null", "long"], default: null },
+            // Added for client insights: a cash operation's branch as the teller typed it.
+            { name: "branch", type: ["null", "string"], default: null },
           ],
         },
         {
@@ -137,6 +139,8 @@ export const outcomeSchema: AvroSchema = {
             { name: "asset", type: "string" },
             { name: "description", type: "string" },
             { name: "expiresAtMs", type: ["null", "long"], default: null },
+            // Added for client insights: a cash operation's branch as the teller typed it.
+            { name: "branch", type: ["null", "string"], default: null },
           ],
         },
         { type: "record", name: "MoneyTransferFailed", fields: [{ name: "reason", type: "string" }] },
@@ -201,6 +205,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         },
         pendingTimeoutMs:
           command.pendingTimeoutMs === undefined ? null : { long: BigInt(command.pendingTimeoutMs) },
+        branch: command.branch === undefined ? null : { string: command.branch },
       };
       return { ...head, body: { [`${ns}.TransferMoney`]: body } };
     }
@@ -250,6 +255,7 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
         tokenHash: string;
       };
       const timeout = b.pendingTimeoutMs as { long: bigint } | null;
+      const branch = optionalString(b.branch);
       return {
         issuedAtMs,
         command: {
@@ -266,6 +272,7 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
               ? { kind: "token", actorId: auth.actorId, tokenHash: auth.tokenHash }
               : { kind: auth.kind, actorId: auth.actorId },
           ...(timeout === null ? {} : { pendingTimeoutMs: Number(timeout.long) }),
+          ...(branch === undefined ? {} : { branch }),
         },
       };
     }
@@ -342,8 +349,12 @@ export function outcomeToAvro({ outcome, fingerprint, issuedAtMs }: OutcomeEnvel
         body: { [`${ns}.AccountCreationFailed`]: { accountId: outcome.accountId, reason: outcome.reason } },
       };
     case "MoneyTransferConfirmed": {
-      const { type: _, commandId: __, atMs: ___, expiresAtMs, ...rest } = outcome;
-      const body = { ...rest, expiresAtMs: expiresAtMs === undefined ? null : { long: BigInt(expiresAtMs) } };
+      const { type: _, commandId: __, atMs: ___, expiresAtMs, branch, ...rest } = outcome;
+      const body = {
+        ...rest,
+        expiresAtMs: expiresAtMs === undefined ? null : { long: BigInt(expiresAtMs) },
+        branch: branch === undefined ? null : { string: branch },
+      };
       return { ...head, body: { [`${ns}.MoneyTransferConfirmed`]: body } };
     }
     case "MoneyTransferFailed":
@@ -365,6 +376,8 @@ export type PublishedOutcome =
       amount: bigint;
       asset: string;
       description: string;
+      /** A cash operation's branch as the teller typed it; absent for transfers (and older records). */
+      branch?: string;
     }
   | { type: "MoneyTransferFailed"; reason: RejectionReason };
 
@@ -384,14 +397,26 @@ export function outcomeFromAvro(record: unknown): PublishedOutcomeEnvelope {
     atMs: bigint;
     body: unknown;
   };
-  const [name, b] = unwrap(r.body);
+  const [name, { branch, ...b }] = unwrap(r.body);
+  const branchName = optionalString(branch);
   return {
     commandId: r.commandId,
     fingerprint: r.fingerprint,
     issuedAtMs: Number(r.issuedAtMs),
     atMs: Number(r.atMs),
-    outcome: { type: name, ...b } as PublishedOutcome,
+    outcome: {
+      type: name,
+      ...b,
+      ...(branchName === undefined ? {} : { branch: branchName }),
+    } as PublishedOutcome,
   };
+}
+
+/** A nullable string as decoded (a union may wrap it); null or absent (older records): undefined. */
+function optionalString(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  return (value as { string?: string }).string;
 }
 
 export function balanceChangedToAvro(event: BalanceChanged): unknown {

@@ -13,17 +13,32 @@ export interface PaymentMetrics {
 
 const breakerValue = { closed: 0, open: 1, half_open: 2 } as const;
 
-export function createPaymentMetrics(registry = new Registry()): PaymentMetrics {
-  let watched: Orchestrator | undefined;
-  // Registered first: a scrape collects in registration order, so the per-gateway gauges below are
-  // refreshed from the orchestrator before they are read.
+interface HealthGauges {
+  readonly breaker: Gauge;
+  readonly inFlight: Gauge;
+  readonly successRate: Gauge;
+  readonly latencyEwma: Gauge;
+  readonly demoted: Gauge;
+}
+
+/**
+ * The gateway count, which also refreshes the per-gateway health gauges from the watched
+ * orchestrator. It must be registered first: a scrape collects in registration order, so the
+ * health gauges (registered after it, hence passed lazily) are refreshed before they are read.
+ */
+function registerGatewayCount(
+  registry: Registry,
+  watched: () => Orchestrator | undefined,
+  gauges: () => HealthGauges,
+): void {
   new Gauge({
     name: "ledgerflow_gateways_registered",
     help: "Gateways in the registry",
     registers: [registry],
     collect() {
-      if (!watched) return;
-      const conditions = watched.conditions();
+      const orchestrator = watched();
+      if (!orchestrator) return;
+      const conditions = orchestrator.conditions();
       this.set(conditions.length);
       for (const c of conditions) {
         gauges().breaker.set({ gateway: c.name }, breakerValue[c.breaker as keyof typeof breakerValue] ?? 0);
@@ -36,6 +51,10 @@ export function createPaymentMetrics(registry = new Registry()): PaymentMetrics 
       }
     },
   });
+}
+
+/** Counters and latency of the calls sent to each gateway. */
+function registerCallMetrics(registry: Registry) {
   const requests = new Counter({
     name: "ledgerflow_gateway_requests_total",
     help: "Payment calls sent to each gateway",
@@ -55,37 +74,42 @@ export function createPaymentMetrics(registry = new Registry()): PaymentMetrics 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [registry],
   });
-  const breaker = new Gauge({
-    name: "ledgerflow_gateway_breaker_state",
-    help: "Circuit breaker state: 0 closed, 1 open, 2 half-open",
-    labelNames: ["gateway"],
-    registers: [registry],
-  });
-  const inFlight = new Gauge({
-    name: "ledgerflow_gateway_in_flight",
-    help: "Calls in flight per gateway",
-    labelNames: ["gateway"],
-    registers: [registry],
-  });
-  const successRate = new Gauge({
-    name: "ledgerflow_gateway_success_rate",
-    help: "Rolling success rate of the gateway's last calls",
-    labelNames: ["gateway"],
-    registers: [registry],
-  });
-  const latencyEwma = new Gauge({
-    name: "ledgerflow_gateway_latency_ewma_seconds",
-    help: "Exponentially weighted moving average of call latency",
-    labelNames: ["gateway"],
-    registers: [registry],
-  });
-  const demoted = new Gauge({
-    name: "ledgerflow_gateway_demoted",
-    help: "1 when the trend forecast predicts a breach and the gateway is demoted",
-    labelNames: ["gateway"],
-    registers: [registry],
-  });
-  const gauges = () => ({ breaker, inFlight, successRate, latencyEwma, demoted });
+  return { requests, outcomes, latency };
+}
+
+/** Per-gateway health: set by the orchestrator's observer (breaker) and at scrape time. */
+function registerHealthGauges(registry: Registry): HealthGauges {
+  const gauge = (name: string, help: string) =>
+    new Gauge({ name, help, labelNames: ["gateway"], registers: [registry] });
+  return {
+    breaker: gauge(
+      "ledgerflow_gateway_breaker_state",
+      "Circuit breaker state: 0 closed, 1 open, 2 half-open",
+    ),
+    inFlight: gauge("ledgerflow_gateway_in_flight", "Calls in flight per gateway"),
+    successRate: gauge("ledgerflow_gateway_success_rate", "Rolling success rate of the gateway's last calls"),
+    latencyEwma: gauge(
+      "ledgerflow_gateway_latency_ewma_seconds",
+      "Exponentially weighted moving average of call latency",
+    ),
+    demoted: gauge(
+      "ledgerflow_gateway_demoted",
+      "1 when the trend forecast predicts a breach and the gateway is demoted",
+    ),
+  };
+}
+
+export function createPaymentMetrics(registry = new Registry()): PaymentMetrics {
+  let watched: Orchestrator | undefined;
+  let health: HealthGauges | undefined;
+  registerGatewayCount(
+    registry,
+    () => watched,
+    () => health as HealthGauges,
+  );
+  const { requests, outcomes, latency } = registerCallMetrics(registry);
+  health = registerHealthGauges(registry);
+  const { breaker } = health;
   const payments = new Counter({
     name: "ledgerflow_payments_finished_total",
     help: "Payments reaching a final status",

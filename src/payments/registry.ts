@@ -115,23 +115,93 @@ export interface GatewayRegistry {
   onChange(listener: () => void): void;
 }
 
+type GatewayConfigInput = z.output<typeof gatewayInput>;
+
+/** The `payments.gateways` record of a change, written in the change's own transaction (outbox). */
+async function writeChangeRecord(
+  client: pg.PoolClient,
+  changeCodec: TopicCodec,
+  change: { name: string; change: RegistryChange; version: number; nowMs: number },
+): Promise<void> {
+  const { name, version, nowMs } = change;
+  const value = changeCodec.encode({
+    name,
+    change: change.change,
+    version: BigInt(version),
+    atMs: BigInt(nowMs),
+  });
+  await client.query("INSERT INTO payments_outbox (records) VALUES ($1)", [
+    encodeOutboxBatch([{ topic: changeCodec.topic, key: name, value }]),
+  ]);
+}
+
+/** Adds a gateway; false when the name is taken, unless `ifAbsent` (seeding), which is then true. */
+async function insertGateway(
+  pool: pg.Pool,
+  changeCodec: TopicCodec,
+  config: GatewayConfigInput,
+  nowMs: number,
+  ifAbsent: boolean,
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const { rowCount } = await client.query(
+      "INSERT INTO payment_gateways (name, config, version, updated_at_ms) VALUES ($1, $2, 1, $3) ON CONFLICT (name) DO NOTHING",
+      [config.name, JSON.stringify(config), nowMs],
+    );
+    if (rowCount === 1)
+      await writeChangeRecord(client, changeCodec, { name: config.name, change: "added", version: 1, nowMs });
+    else if (!ifAbsent) return false;
+    return rowCount === 1;
+  });
+}
+
+/** Applies a patch, validated merged with the current config; undefined when there is no such gateway. */
+async function updateGateway(
+  pool: pg.Pool,
+  changeCodec: TopicCodec,
+  name: string,
+  changes: Record<string, unknown>,
+  nowMs: number,
+): Promise<StoredGateway | undefined> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query(
+      "SELECT config, version FROM payment_gateways WHERE name = $1 FOR UPDATE",
+      [name],
+    );
+    if (!rows[0]) return undefined;
+    const config = gatewayInput.parse({ ...rows[0].config, ...changes });
+    const version = (rows[0].version as number) + 1;
+    await client.query(
+      "UPDATE payment_gateways SET config = $2, version = $3, updated_at_ms = $4 WHERE name = $1",
+      [name, JSON.stringify(config), version, nowMs],
+    );
+    await writeChangeRecord(client, changeCodec, { name, change: "updated", version, nowMs });
+    return { name, config, version };
+  });
+}
+
+/** Deletes a gateway; false when there is none of that name. */
+async function deleteGateway(
+  pool: pg.Pool,
+  changeCodec: TopicCodec,
+  name: string,
+  nowMs: number,
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query("DELETE FROM payment_gateways WHERE name = $1 RETURNING version", [
+      name,
+    ]);
+    if (!rows[0]) return false;
+    const version = (rows[0].version as number) + 1;
+    await writeChangeRecord(client, changeCodec, { name, change: "removed", version, nowMs });
+    return true;
+  });
+}
+
 export function createGatewayRegistry(pool: pg.Pool, changeCodec: TopicCodec): GatewayRegistry {
   let snapshot: StoredGateway[] = [];
   let configs: GatewayConfig[] = [];
   const listeners: (() => void)[] = [];
-
-  const outbox = async (
-    client: pg.PoolClient,
-    name: string,
-    change: RegistryChange,
-    version: number,
-    nowMs: number,
-  ) => {
-    const value = changeCodec.encode({ name, change, version: BigInt(version), atMs: BigInt(nowMs) });
-    await client.query("INSERT INTO payments_outbox (records) VALUES ($1)", [
-      encodeOutboxBatch([{ topic: changeCodec.topic, key: name, value }]),
-    ]);
-  };
 
   const reload = async () => {
     const { rows } = await pool.query("SELECT name, config, version FROM payment_gateways ORDER BY name");
@@ -140,62 +210,30 @@ export function createGatewayRegistry(pool: pg.Pool, changeCodec: TopicCodec): G
     for (const listener of listeners) listener();
   };
 
-  const insert = async (config: z.output<typeof gatewayInput>, nowMs: number, ifAbsent: boolean) =>
-    inTransaction(pool, async (client) => {
-      const { rowCount } = await client.query(
-        "INSERT INTO payment_gateways (name, config, version, updated_at_ms) VALUES ($1, $2, 1, $3) ON CONFLICT (name) DO NOTHING",
-        [config.name, JSON.stringify(config), nowMs],
-      );
-      if (rowCount === 1) await outbox(client, config.name, "added", 1, nowMs);
-      else if (!ifAbsent) return false;
-      return rowCount === 1;
-    });
-
   return {
     list: () => configs,
     stored: () => snapshot,
     reload,
     async add(input, nowMs) {
       const config = gatewayInput.parse(input);
-      if (!(await insert(config, nowMs, false))) return { ok: false, code: "exists" };
+      if (!(await insertGateway(pool, changeCodec, config, nowMs, false)))
+        return { ok: false, code: "exists" };
       await reload();
       return { ok: true, gateway: { name: config.name, config, version: 1 } };
     },
     async update(name, patch, nowMs) {
       const changes = gatewayPatch.parse(patch);
-      const updated = await inTransaction(pool, async (client) => {
-        const { rows } = await client.query(
-          "SELECT config, version FROM payment_gateways WHERE name = $1 FOR UPDATE",
-          [name],
-        );
-        if (!rows[0]) return undefined;
-        const config = gatewayInput.parse({ ...rows[0].config, ...changes });
-        const version = (rows[0].version as number) + 1;
-        await client.query(
-          "UPDATE payment_gateways SET config = $2, version = $3, updated_at_ms = $4 WHERE name = $1",
-          [name, JSON.stringify(config), version, nowMs],
-        );
-        await outbox(client, name, "updated", version, nowMs);
-        return { name, config, version };
-      });
+      const updated = await updateGateway(pool, changeCodec, name, changes, nowMs);
       if (updated) await reload();
       return updated;
     },
     async remove(name, nowMs) {
-      const removed = await inTransaction(pool, async (client) => {
-        const { rows } = await client.query(
-          "DELETE FROM payment_gateways WHERE name = $1 RETURNING version",
-          [name],
-        );
-        if (!rows[0]) return false;
-        await outbox(client, name, "removed", (rows[0].version as number) + 1, nowMs);
-        return true;
-      });
+      const removed = await deleteGateway(pool, changeCodec, name, nowMs);
       if (removed) await reload();
       return removed;
     },
     async seed(input, nowMs) {
-      await insert(gatewayInput.parse(input), nowMs, true);
+      await insertGateway(pool, changeCodec, gatewayInput.parse(input), nowMs, true);
     },
     onChange(listener) {
       listeners.push(listener);

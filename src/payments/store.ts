@@ -60,6 +60,50 @@ export function paymentFromRow(row: Record<string, unknown>): PaymentState {
   };
 }
 
+/**
+ * Writes the payment row after a decision. A lease given with the command is taken with it; without
+ * one, the row keeps the lease it had.
+ */
+async function upsertPayment(
+  client: pg.PoolClient,
+  state: PaymentState,
+  lease: { owner: string; untilMs: number } | undefined,
+): Promise<void> {
+  const values = [
+    state.id,
+    state.direction,
+    state.ownerId,
+    state.iban,
+    state.amount.toString(),
+    state.asset,
+    state.region ?? null,
+    state.method ?? null,
+    state.fingerprint,
+    state.status,
+    state.stage,
+    state.reason ?? null,
+    state.gateway ?? null,
+    state.gatewayPaymentId ?? null,
+    state.ledgerTransferId ?? null,
+    JSON.stringify(state.attempts),
+    state.createdAtMs,
+    state.updatedAtMs,
+    state.version,
+    lease?.owner ?? null,
+    lease?.untilMs ?? 0,
+  ];
+  await client.query(
+    `INSERT INTO payments (${paymentColumns}, lease_owner, lease_until_ms)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
+     ON CONFLICT (id) DO UPDATE SET status = $10, stage = $11, reason = $12, gateway = $13,
+       gateway_payment_id = $14, ledger_transfer_id = $15, attempts = $16, updated_at_ms = $18,
+       version = $19,
+       lease_owner = COALESCE($20, payments.lease_owner),
+       lease_until_ms = CASE WHEN $20::text IS NULL THEN payments.lease_until_ms ELSE $21 END`,
+    values,
+  );
+}
+
 export function createPaymentStore(pool: pg.Pool, eventCodec: TopicCodec): PaymentStore {
   return {
     async apply(command, nowMs, lease) {
@@ -71,39 +115,7 @@ export function createPaymentStore(pool: pg.Pool, eventCodec: TopicCodec): Payme
         const before = rows[0] ? paymentFromRow(rows[0]) : undefined;
         const { decision, state } = apply(before, command, nowMs);
         if (!decision.ok || decision.events.length === 0 || !state) return { decision, state };
-        const values = [
-          state.id,
-          state.direction,
-          state.ownerId,
-          state.iban,
-          state.amount.toString(),
-          state.asset,
-          state.region ?? null,
-          state.method ?? null,
-          state.fingerprint,
-          state.status,
-          state.stage,
-          state.reason ?? null,
-          state.gateway ?? null,
-          state.gatewayPaymentId ?? null,
-          state.ledgerTransferId ?? null,
-          JSON.stringify(state.attempts),
-          state.createdAtMs,
-          state.updatedAtMs,
-          state.version,
-          lease?.owner ?? null,
-          lease?.untilMs ?? 0,
-        ];
-        await client.query(
-          `INSERT INTO payments (${paymentColumns}, lease_owner, lease_until_ms)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
-           ON CONFLICT (id) DO UPDATE SET status = $10, stage = $11, reason = $12, gateway = $13,
-             gateway_payment_id = $14, ledger_transfer_id = $15, attempts = $16, updated_at_ms = $18,
-             version = $19,
-             lease_owner = COALESCE($20, payments.lease_owner),
-             lease_until_ms = CASE WHEN $20::text IS NULL THEN payments.lease_until_ms ELSE $21 END`,
-          values,
-        );
+        await upsertPayment(client, state, lease);
         const records = decision.events.map((event) => ({
           topic: eventCodec.topic,
           key: event.paymentId,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 import { listFormats } from "./list-file.ts";
+import { type S3Settings, s3LocationOf } from "./s3-source.ts";
 
 export const listName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
@@ -13,8 +14,12 @@ export const riskConfig = {
       refreshIntervalMs: positiveInt.default(1_000),
       /** Jaro–Winkler similarity of normalised names at or above which a party is held for review. */
       reviewThreshold: z.coerce.number().min(0.5).max(1).default(0.92),
-      /** The scheduled feeder: a file path or http(s) URL; off when unset. */
-      feedSource: z.string().min(1).optional(),
+      /** The scheduled feeder: a file path, an http(s) URL or `s3://bucket/key`; off when unset. */
+      feedSource: z
+        .string()
+        .min(1)
+        .refine((text) => !/^s3:/i.test(text) || s3LocationOf(text) !== undefined, "expected s3://bucket/key")
+        .optional(),
       feedList: listName.default("fraud"),
       /** Inferred from the source's name when unset (.csv: csv; sdn*.csv: ofac; else lines). */
       feedFormat: z.enum(listFormats).optional(),
@@ -23,6 +28,14 @@ export const riskConfig = {
       fileBytesMax: positiveInt.default(256 * 1024 * 1024),
       entriesMax: positiveInt.default(5_000_000),
       lineBytesMax: positiveInt.max(1_048_576).default(65_536),
+      /** An S3-compatible server for `s3://` sources (addressed path-style); AWS's S3 when unset. */
+      s3Endpoint: z.url({ protocol: /^https?$/ }).optional(),
+      /** When unset: the SDK's (AWS_REGION, the profile), or us-east-1 with an s3Endpoint. */
+      s3Region: z
+        .string()
+        .regex(/^[a-z0-9-]{1,32}$/)
+        .optional(),
+      s3AttemptsMax: positiveInt.max(10).default(3),
     }),
   },
   env: {
@@ -35,7 +48,21 @@ export const riskConfig = {
     LEDGERFLOW_RISK_FETCH_TIMEOUT_MS: ["risk", "fetchTimeoutMs"],
     LEDGERFLOW_RISK_FILE_BYTES_MAX: ["risk", "fileBytesMax"],
     LEDGERFLOW_RISK_ENTRIES_MAX: ["risk", "entriesMax"],
+    LEDGERFLOW_RISK_LINE_BYTES_MAX: ["risk", "lineBytesMax"],
+    LEDGERFLOW_RISK_S3_ENDPOINT: ["risk", "s3Endpoint"],
+    LEDGERFLOW_RISK_S3_REGION: ["risk", "s3Region"],
+    LEDGERFLOW_RISK_S3_ATTEMPTS_MAX: ["risk", "s3AttemptsMax"],
   },
 } as const satisfies ConfigSection;
 
 export type RiskConfig = z.infer<typeof riskConfig.sections.risk>;
+
+/** The S3 settings of the feeder, from the risk config. */
+export function s3SettingsOf(config: RiskConfig): S3Settings {
+  return {
+    region: config.s3Region,
+    endpoint: config.s3Endpoint,
+    forcePathStyle: config.s3Endpoint !== undefined,
+    attemptsMax: config.s3AttemptsMax,
+  };
+}

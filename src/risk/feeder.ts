@@ -17,26 +17,35 @@ import {
   readListFile,
 } from "./list-file.ts";
 import type { ListStore } from "./lists.ts";
+import { describeS3, openS3Object, type S3Location, type S3Settings, s3LocationOf } from "./s3-source.ts";
 
 export type ListSource =
   | { readonly kind: "file"; readonly path: string }
-  | { readonly kind: "url"; readonly url: string };
+  | { readonly kind: "url"; readonly url: string }
+  | ({ readonly kind: "s3" } & S3Location);
 
-/** Where a list comes from, from an operator's text: an http(s) URL, else a file path. */
+/** Where a list comes from, from an operator's text: `s3://bucket/key`, an http(s) URL, else a file path. */
 export function sourceOf(text: string): ListSource {
+  if (/^s3:\/\//i.test(text)) {
+    const location = s3LocationOf(text);
+    if (!location) throw new ListFileError(`${text} is not an S3 location (s3://bucket/key)`);
+    return { kind: "s3", ...location };
+  }
   return /^https?:\/\//i.test(text) ? { kind: "url", url: text } : { kind: "file", path: text };
 }
 
 export function describeSource(source: ListSource): string {
   // A URL's credentials and query (signed URLs) are not for logs.
   if (source.kind === "file") return source.path;
+  if (source.kind === "s3") return describeS3(source);
   const url = new URL(source.url);
   return `${url.origin}${url.pathname}`;
 }
 
 /** The format a file's name suggests when none is given: `.csv` is CSV with a header, else lines. */
 export function formatOf(source: ListSource): ListFormat {
-  const path = source.kind === "file" ? source.path : new URL(source.url).pathname;
+  const path =
+    source.kind === "file" ? source.path : source.kind === "s3" ? source.key : new URL(source.url).pathname;
   if (/sdn[^/]*\.csv$/i.test(path)) return "ofac";
   return path.toLowerCase().endsWith(".csv") ? "csv" : "lines";
 }
@@ -47,6 +56,8 @@ export interface FeedOptions {
   readonly format: ListFormat;
   readonly limits: ListFileLimits;
   readonly fetchTimeoutMs: number;
+  /** How S3 sources are reached (region, endpoint; the SDK's defaults when unset); credentials come from the SDK's standard chain. */
+  readonly s3?: S3Settings;
   readonly nowMs: () => number;
   readonly onProgress?: (progress: ListFileProgress) => void;
 }
@@ -74,9 +85,15 @@ async function openSource(source: ListSource, options: FeedOptions): Promise<Asy
         throw new ListFileError(`cannot read ${source.path}: ${error.code ?? error.message}`);
       },
     );
-    if (size > bytesMax) throw new ListFileError(`the file is larger than ${bytesMax} bytes (${size})`);
+    if (size > bytesMax)
+      throw new ListFileError(`${source.path}: the file is larger than ${bytesMax} bytes (${size})`);
     return createReadStream(source.path, { highWaterMark: 1 << 20 });
   }
+  if (source.kind === "s3")
+    return openS3Object(source, options.s3 ?? { forcePathStyle: false, attemptsMax: 3 }, {
+      bytesMax,
+      timeoutMs: options.fetchTimeoutMs,
+    });
   const response = await fetch(source.url, { signal: AbortSignal.timeout(options.fetchTimeoutMs) }).catch(
     (error: Error) => {
       throw new ListFileError(
@@ -87,14 +104,22 @@ async function openSource(source: ListSource, options: FeedOptions): Promise<Asy
   if (!response.ok || !response.body)
     throw new ListFileError(`cannot fetch ${describeSource(source)}: HTTP ${response.status}`);
   const length = Number(response.headers.get("content-length") ?? 0);
-  if (length > bytesMax) throw new ListFileError(`the file is larger than ${bytesMax} bytes (${length})`);
+  if (length > bytesMax)
+    throw new ListFileError(
+      `${describeSource(source)}: the file is larger than ${bytesMax} bytes (${length})`,
+    );
   return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
 }
 
 /** Loads a list file as the next version of `options.list`; an unchanged list keeps its version. */
 export async function feedList(store: ListStore, options: FeedOptions): Promise<LoadReport> {
   const stream = await openSource(options.source, options);
-  const read = await readListFile(stream, options.format, options.limits, options.onProgress);
+  const read = await readListFile(stream, options.format, options.limits, options.onProgress).catch(
+    (error: unknown) => {
+      const named = error instanceof ListFileError && !error.message.includes(describeSource(options.source));
+      throw named ? error.from(describeSource(options.source)) : error;
+    },
+  );
   const current = await store.currentKeys(options.list);
   const diff = diffList(current.keys, read.entries);
   const report = {

@@ -30,9 +30,20 @@ export interface ListFileLimits {
 
 export class ListFileError extends Error {
   readonly line: number | undefined;
+  /** What was wrong, without the source and line (those are in `message`). */
+  readonly reason: string;
   constructor(message: string, line?: number) {
     super(line === undefined ? message : `line ${line}: ${message}`);
     this.line = line;
+    this.reason = message;
+  }
+
+  /** The same error naming the file or object it came from: `source, line 3: …`. */
+  from(source: string): ListFileError {
+    const named = new ListFileError(this.reason, this.line);
+    named.message =
+      this.line === undefined ? `${source}: ${this.reason}` : `${source}, line ${this.line}: ${this.reason}`;
+    return named;
   }
 }
 
@@ -54,6 +65,10 @@ interface Line {
   readonly text: string;
 }
 
+function utf16Marked(raw: Buffer): boolean {
+  return (raw[0] === 0xff && raw[1] === 0xfe) || (raw[0] === 0xfe && raw[1] === 0xff);
+}
+
 /** Complete lines of a byte stream, a chunk at a time, with the limits and the encoding checked. */
 async function* linesOf(
   source: AsyncIterable<Uint8Array>,
@@ -66,7 +81,15 @@ async function* linesOf(
     number += 1;
     if (raw.length > limits.lineBytesMax)
       throw new ListFileError(`longer than ${limits.lineBytesMax} bytes`, number);
-    if (!isUtf8(raw)) throw new ListFileError("not UTF-8 (convert the file to UTF-8)", number);
+    if (number === 1 && utf16Marked(raw))
+      throw new ListFileError(
+        "UTF-16 (it starts with a UTF-16 byte order mark): convert the file to UTF-8",
+        1,
+      );
+    if (raw.includes(0))
+      throw new ListFileError("NUL bytes (UTF-16 or a binary file?): convert the file to UTF-8", number);
+    if (!isUtf8(raw))
+      throw new ListFileError("not UTF-8 (Latin-1 or another encoding?): convert the file to UTF-8", number);
     const text = raw.toString("utf8");
     return { number, text: text.endsWith("\r") ? text.slice(0, -1) : text };
   };

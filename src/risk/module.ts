@@ -11,11 +11,11 @@ import type { CommandScreening } from "../ledger/index.ts";
 import type { Clock } from "../platform/clock.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
 import { type LedgerflowModule, stopper } from "../platform/module.ts";
-import { createPostgresListStore } from "./adapters/postgres-lists.ts";
 import { createPostgresScreeningLog } from "./adapters/postgres-screenings.ts";
-import { type RiskConfig, riskConfig } from "./config.ts";
+import { type RiskConfig, riskConfig, s3SettingsOf } from "./config.ts";
 import { type FeedOptions, feedList, formatOf, type LoadReport, sourceOf } from "./feeder.ts";
 import { riskRoutes } from "./http/routes.ts";
+import { createConfiguredListStore } from "./list-store.ts";
 import type { ListStore } from "./lists.ts";
 import { ScreeningIndex } from "./screening-index.ts";
 import { createScreener, type ScreeningLog } from "./screenings.ts";
@@ -24,6 +24,8 @@ import { riskTopics } from "./topics.ts";
 export interface RiskDeps {
   readonly config: RiskConfig;
   readonly pool: pg.Pool;
+  /** Distributed mode's Redis: lists live there when set (list-store.ts). */
+  readonly redisUrl?: string | undefined;
   readonly clock: Clock;
   readonly logger: pino.Logger;
   readonly authenticate: PreHandler;
@@ -35,7 +37,7 @@ export interface RiskApi {
   readonly lists: ListStore;
   readonly screenings: ScreeningLog;
   /** Loads a list now (as the feeder does) and brings this process's index to the new version. */
-  feed(options: Omit<FeedOptions, "nowMs" | "limits" | "fetchTimeoutMs">): Promise<LoadReport>;
+  feed(options: Omit<FeedOptions, "nowMs" | "limits" | "fetchTimeoutMs" | "s3">): Promise<LoadReport>;
   /** The list versions this process screens against. */
   screeningVersions(): ReadonlyMap<string, number>;
 }
@@ -77,7 +79,11 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
   async start(deps, run) {
     const { config, pool, logger, clock } = deps;
     const stops = stopper((error) => logger.warn({ err: error }, "risk stop"));
-    const lists = createPostgresListStore(pool);
+    const configured = createConfiguredListStore(pool, deps.redisUrl, (error) =>
+      logger.warn({ err: error }, "screening lists: Redis connection failed"),
+    );
+    stops.add(configured.close);
+    const lists = configured.store;
     const screenings = createPostgresScreeningLog(pool);
     const index = new ScreeningIndex();
     const running: string[] = [];
@@ -100,6 +106,7 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
           lineBytesMax: config.lineBytesMax,
         },
         fetchTimeoutMs: config.fetchTimeoutMs,
+        s3: s3SettingsOf(config),
         nowMs: () => clock.nowMs(),
       });
       if (report.changed) logger.info(report, "screening list loaded");

@@ -15,7 +15,7 @@ import {
 import { ConfigError } from "../platform/config.ts";
 import { createJsonClient, isLoopbackUrl, type JsonClient } from "./load/http.ts";
 import { formatMs, LatencySamples } from "./load/latency.ts";
-import { startOpenLoop } from "./load/open-loop.ts";
+import { type OpenLoop, startOpenLoop } from "./load/open-loop.ts";
 import { createProgressLine, type ProgressLine } from "./load/progress.ts";
 import { createAccounts, fundAccounts, type LoadAccount, registerUsers, signIn } from "./load/setup.ts";
 import { outcomeOf, planTransfer } from "./load/transfers.ts";
@@ -219,6 +219,78 @@ export function liveLine(stats: LiveLineStats): string {
   return full.length <= liveLineColumnsMax ? full : [...head, ...tail].join(" ");
 }
 
+/** What the run has counted so far; `window` holds the last second's latencies for the live line. */
+interface LoadTally {
+  readonly outcomes: Map<string, number>;
+  readonly meantToFail: Map<string, number>;
+  readonly all: LatencySamples;
+  window: LatencySamples;
+}
+
+/** One transfer per call: planned at random, sent, its outcome and latency counted into `tally`. */
+function transferIssuer(
+  client: JsonClient,
+  settings: GeneratorSettings,
+  accounts: readonly LoadAccount[],
+  deps: GeneratorDeps,
+  tally: LoadTally,
+): (scheduledAtMs: number) => Promise<void> {
+  const waitHeader: Record<string, string> = settings.waitS > 0 ? { prefer: `wait=${settings.waitS}` } : {};
+  const plan = {
+    failShare: settings.failShare,
+    amountMax,
+    excessiveAmount: fundingMinor * 1_000n,
+    tokenShare: 0.5,
+  };
+  return async (scheduledAtMs) => {
+    const planned = planTransfer(deps.random, deps.ids, accounts, plan);
+    if (planned.kind !== "valid") countInto(tally.meantToFail, planned.kind);
+    try {
+      const answer = await client.request("POST", "/v1/transfers", planned.body, {
+        authorization: `Bearer ${planned.accessToken}`,
+        ...waitHeader,
+      });
+      countInto(tally.outcomes, outcomeOf(answer.status, answer.body));
+    } catch {
+      countInto(tally.outcomes, "network_error");
+    }
+    // Measured from the scheduled time: a backlog is the server's latency, not the client's.
+    const ms = deps.clock.nowMs() - scheduledAtMs;
+    tally.all.record(ms);
+    tally.window.record(ms);
+  };
+}
+
+/** Updates the live progress line every second from the loop's stats and the last second's latencies. */
+function startLiveTicker(
+  settings: GeneratorSettings,
+  deps: GeneratorDeps,
+  loop: OpenLoop,
+  tally: LoadTally,
+  startMs: number,
+): ReturnType<typeof setInterval> {
+  let lastCompleted = 0;
+  return setInterval(() => {
+    const elapsedS = (deps.clock.nowMs() - startMs) / 1000;
+    const second = tally.window.drain();
+    tally.window = new LatencySamples();
+    const achieved = loop.stats.completed - lastCompleted;
+    lastCompleted = loop.stats.completed;
+    deps.progress.update(
+      liveLine({
+        elapsedS,
+        offeredPerSec: settings.ratePerSec,
+        achievedPerSec: achieved,
+        outcomes: tally.outcomes,
+        p50Ms: second.percentile(0.5),
+        p99Ms: second.percentile(0.99),
+        inFlight: loop.stats.inFlight,
+        dropped: loop.stats.dropped,
+      }),
+    );
+  }, 1_000);
+}
+
 /** Sends the transfers; resolves with the report once the duration is over and every answer is in. */
 export async function generateLoad(
   client: JsonClient,
@@ -226,16 +298,11 @@ export async function generateLoad(
   accounts: readonly LoadAccount[],
   deps: GeneratorDeps,
 ): Promise<GeneratorReport> {
-  const outcomes = new Map<string, number>();
-  const meantToFail = new Map<string, number>();
-  const all = new LatencySamples();
-  let window = new LatencySamples();
-  const waitHeader: Record<string, string> = settings.waitS > 0 ? { prefer: `wait=${settings.waitS}` } : {};
-  const plan = {
-    failShare: settings.failShare,
-    amountMax,
-    excessiveAmount: fundingMinor * 1_000n,
-    tokenShare: 0.5,
+  const tally: LoadTally = {
+    outcomes: new Map(),
+    meantToFail: new Map(),
+    all: new LatencySamples(),
+    window: new LatencySamples(),
   };
   const startMs = deps.clock.nowMs();
   const loop = startOpenLoop({
@@ -245,48 +312,13 @@ export async function generateLoad(
     backlogMax: Math.max(1_000, Math.ceil(settings.ratePerSec * 2)),
     nowMs: () => deps.clock.nowMs(),
     ...(deps.signal ? { signal: deps.signal } : {}),
-    issue: async (scheduledAtMs) => {
-      const planned = planTransfer(deps.random, deps.ids, accounts, plan);
-      if (planned.kind !== "valid") countInto(meantToFail, planned.kind);
-      try {
-        const answer = await client.request("POST", "/v1/transfers", planned.body, {
-          authorization: `Bearer ${planned.accessToken}`,
-          ...waitHeader,
-        });
-        countInto(outcomes, outcomeOf(answer.status, answer.body));
-      } catch {
-        countInto(outcomes, "network_error");
-      }
-      // Measured from the scheduled time: a backlog is the server's latency, not the client's.
-      const ms = deps.clock.nowMs() - scheduledAtMs;
-      all.record(ms);
-      window.record(ms);
-    },
+    issue: transferIssuer(client, settings, accounts, deps, tally),
   });
-
-  let lastCompleted = 0;
-  const ticker = setInterval(() => {
-    const elapsedS = (deps.clock.nowMs() - startMs) / 1000;
-    const second = window.drain();
-    window = new LatencySamples();
-    const achieved = loop.stats.completed - lastCompleted;
-    lastCompleted = loop.stats.completed;
-    deps.progress.update(
-      liveLine({
-        elapsedS,
-        offeredPerSec: settings.ratePerSec,
-        achievedPerSec: achieved,
-        outcomes,
-        p50Ms: second.percentile(0.5),
-        p99Ms: second.percentile(0.99),
-        inFlight: loop.stats.inFlight,
-        dropped: loop.stats.dropped,
-      }),
-    );
-  }, 1_000);
+  const ticker = startLiveTicker(settings, deps, loop, tally, startMs);
   const stats = await loop.done.finally(() => clearInterval(ticker));
   const elapsedS = (deps.clock.nowMs() - startMs) / 1000;
   deps.progress.done();
+  const { outcomes, meantToFail, all } = tally;
   return {
     url: settings.url,
     offeredRatePerSec: settings.ratePerSec,

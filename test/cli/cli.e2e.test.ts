@@ -52,7 +52,17 @@ describe("help, version and usage errors", () => {
   test("--help lists every command once and exits 0; --version prints the version", async () => {
     const help = await ledgerflow(["--help"]);
     assert.equal(help.code, 0, help.stderr);
-    for (const command of ["serve", "generate", "verify", "topics sync", "dlq", "gateways simulate"])
+    for (const command of [
+      "serve",
+      "generate",
+      "verify",
+      "topics sync",
+      "dlq",
+      "feeder",
+      "projections",
+      "admin roles",
+      "gateways simulate",
+    ])
       assert.match(help.stdout, new RegExp(`^  ${command}`, "m"), command);
     const lines = help.stdout.split("\n").filter((line) => line.trim() !== "");
     assert.deepEqual(lines, [...new Set(lines)], "no line twice");
@@ -73,6 +83,10 @@ describe("help, version and usage errors", () => {
       ["topics", "sync", "-h"],
       ["generate", "--help"],
       ["gateways", "simulate", "--help"],
+      ["feeder", "--help"],
+      ["projections", "--help"],
+      ["admin", "--help"],
+      ["admin", "roles", "grant", "--help"],
       ["help", "verify"],
     ];
     for (const args of cases) {

@@ -2,13 +2,16 @@ import { useEffect } from "react";
 import { Spinner } from "./components/form.tsx";
 import { Shell } from "./components/shell.tsx";
 import { matchPath, navigate, usePath } from "./lib/router.tsx";
-import { homePath, isAdmin } from "./lib/session.ts";
+import { homePath, isAdmin, isInsightStaff } from "./lib/session.ts";
 import { AccountPage } from "./pages/account.tsx";
+import { BranchesPage } from "./pages/admin/branches.tsx";
+import { ClientInsightPage } from "./pages/admin/clients.tsx";
 import { DashboardPage } from "./pages/admin/dashboard.tsx";
 import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
 import { GatewaysPage } from "./pages/admin/gateways.tsx";
 import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
 import { PaymentsExplorerPage } from "./pages/admin/payments.tsx";
+import { ScreeningListsPage } from "./pages/admin/screening-lists.tsx";
 import { RegisterPage, SignInPage } from "./pages/auth.tsx";
 import { HomePage } from "./pages/home.tsx";
 import { NotificationsPage } from "./pages/notifications.tsx";
@@ -43,7 +46,13 @@ function SignedIn(props: { path: string }) {
 
   const account = matchPath("/accounts/:iban", path);
   const receipt = matchPath("/receipts/:id", path);
-  const optional = ["/payments", "/admin/payments", "/admin/gateways", "/admin/dlq"];
+  const optional = [
+    "/payments",
+    "/admin/payments",
+    "/admin/gateways",
+    "/admin/dlq",
+    "/admin/screening-lists",
+  ];
   if (!features.checked && optional.includes(path))
     return (
       <Shell title="Loading">
@@ -59,6 +68,10 @@ function SignedIn(props: { path: string }) {
   if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
   if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;
+  if (isInsightStaff(session) && path === "/admin/clients")
+    return <Shell title="Client insight">{<ClientInsightPage />}</Shell>;
+  if (isInsightStaff(session) && path === "/admin/branches")
+    return <Shell title="Branches">{<BranchesPage />}</Shell>;
   if (admin && path === "/admin") return <Shell title="Dashboard">{<DashboardPage />}</Shell>;
   if (admin && path === "/admin/transactions")
     return <Shell title="Latest transactions">{<LatestTransactionsPage />}</Shell>;
@@ -68,6 +81,8 @@ function SignedIn(props: { path: string }) {
     return <Shell title="Payment lookup">{<PaymentsExplorerPage />}</Shell>;
   if (admin && path === "/admin/gateways" && features.gateways)
     return <Shell title="Gateways">{<GatewaysPage />}</Shell>;
+  if (admin && path === "/admin/screening-lists" && features.screeningLists)
+    return <Shell title="Screening lists">{<ScreeningListsPage />}</Shell>;
   return <Shell title="Not found">{<NotFound />}</Shell>;
 }
 

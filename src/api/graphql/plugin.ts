@@ -31,6 +31,7 @@ import { bearerToken } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { installJsonBodyParser } from "../json-body.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
+import { insightsResolvers } from "./insights-resolvers.ts";
 import {
   type DocumentLimits,
   defaultDocumentLimits,
@@ -83,14 +84,18 @@ export function createGraphqlPlugin(overrides: Partial<GraphqlOptions> = {}) {
   const options: GraphqlOptions = { ...defaultGraphqlOptions, ...overrides };
   return (services: PlatformServices) => async (app: FastifyInstance) => {
     const log = services.logger.child({ component: "graphql" });
-    const schema = buildLedgerSchema(
-      ledgerResolvers({
-        ledger: services.ledger,
-        inbox: services.inbox,
-        subscriptionBufferedMax: options.subscriptionBufferedMax,
-        commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
-      }),
-    );
+    const ledger = ledgerResolvers({
+      ledger: services.ledger,
+      inbox: services.inbox,
+      subscriptionBufferedMax: options.subscriptionBufferedMax,
+      commandOutcomeWaitMsMax: options.commandOutcomeWaitMsMax,
+    });
+    const insights = insightsResolvers(services.insights, services.ledger);
+    const schema = buildLedgerSchema({
+      ...ledger,
+      ...insights,
+      Query: { ...ledger.Query, ...insights.Query },
+    });
     const rules: readonly ValidationRule[] = [...specifiedRules, documentLimitsRule(options.limits)];
     const formatError = (error: GraphQLError | Error) =>
       toClientError(error, (cause) => log.error({ err: cause }, "graphql operation failed"));

@@ -192,6 +192,107 @@ type BalanceChange {
   at: String!
 }
 
+"""
+A client (a user) as the insights context sees them, like GET /v1/clients/{id}: customers may look
+only at themselves (anyone else is not_found, like a missing id); teller, compliance, auditor and
+admin at anyone. Each list pages newest first: \`first\` items (default 20), \`after\` a previous
+page's nextCursor (a malformed one is validation_failed with field after).
+"""
+type Client {
+  id: ID!
+  username: String!
+  roles: [String!]!
+  accounts: [Account!]!
+  transactions(first: Int, after: String): ClientTransactionPage!
+  operations(first: Int, after: String): ClientOperationPage!
+  interactions(first: Int, after: String): InteractionPage!
+  branches(first: Int, after: String): ClientBranchPage!
+}
+
+"A transfer one of the client's accounts took part in."
+type ClientTransaction {
+  "The transfer."
+  id: ID!
+  commandId: ID!
+  "The client's account."
+  iban: String!
+  "The other account."
+  counterparty: String!
+  "The other client; null for the bank's own accounts."
+  counterpartyClientId: ID
+  "Signed minor units: negative when the client paid."
+  amount: String!
+  asset: String!
+  description: String!
+  at: String!
+}
+
+"A cash deposit or withdrawal at a branch."
+type ClientOperation {
+  id: ID!
+  "deposit or withdrawal."
+  type: String!
+  iban: String!
+  branchId: ID!
+  "The branch's name."
+  branch: String!
+  amount: String!
+  asset: String!
+  at: String!
+}
+
+"Transfers each way with one counterparty, in one asset."
+type InteractionTotals {
+  asset: String!
+  sentCount: Int!
+  sent: String!
+  receivedCount: Int!
+  received: String!
+}
+
+"Another client this client dealt with."
+type Interaction {
+  counterpartyClientId: ID!
+  counterpartyUsername: String
+  "The counterparty's account in the latest transfer between them."
+  counterpartyIban: String!
+  "Transfers either way."
+  count: Int!
+  totals: [InteractionTotals!]!
+  firstAt: String!
+  lastAt: String!
+}
+
+"A branch where the client did cash operations."
+type ClientBranch {
+  id: ID!
+  name: String!
+  deposits: Int!
+  withdrawals: Int!
+  firstAt: String!
+  lastAt: String!
+}
+
+type ClientTransactionPage {
+  items: [ClientTransaction!]!
+  nextCursor: String
+}
+
+type ClientOperationPage {
+  items: [ClientOperation!]!
+  nextCursor: String
+}
+
+type InteractionPage {
+  items: [Interaction!]!
+  nextCursor: String
+}
+
+type ClientBranchPage {
+  items: [ClientBranch!]!
+  nextCursor: String
+}
+
 type Query {
   "One of my accounts (staff: any account). Someone else's account is not_found, like a missing one."
   account(iban: String!): Account
@@ -205,6 +306,8 @@ type Query {
   command(id: ID!): CommandStatus
   "A hold I am a party of (staff: any hold); anyone else's is not_found, like a missing one."
   hold(id: ID!): Hold
+  "A client by id (staff: also by username); see Client for who may see whom."
+  client(id: ID!): Client
 }
 
 type Mutation {

@@ -98,6 +98,40 @@ export function fingerprintOf(request: PaymentRequest): string {
   ]);
 }
 
+function captureOf(record: PaymentRecord, atMs: number): Capture {
+  const { request } = record;
+  return {
+    gatewayPaymentId: record.gatewayPaymentId,
+    paymentId: request.paymentId,
+    idempotencyKey: record.idempotencyKey,
+    amount: request.amount.toString(),
+    currency: request.currency,
+    direction: request.direction,
+    capturedAt: new Date(atMs).toISOString(),
+  };
+}
+
+function paymentView(gateway: string, record: PaymentRecord): PaymentView {
+  const { request } = record;
+  return {
+    gatewayPaymentId: record.gatewayPaymentId,
+    paymentId: request.paymentId,
+    idempotencyKey: record.idempotencyKey,
+    gateway,
+    status: record.status,
+    ...(record.reason === undefined ? {} : { reason: record.reason }),
+    amount: request.amount.toString(),
+    currency: request.currency,
+    direction: request.direction,
+    ...(request.method === undefined ? {} : { method: request.method }),
+    createdAt: new Date(record.createdAtMs).toISOString(),
+    ...(record.completedAtMs === undefined
+      ? {}
+      : { completedAt: new Date(record.completedAtMs).toISOString() }),
+    ...(record.reversedAtMs === undefined ? {} : { reversedAt: new Date(record.reversedAtMs).toISOString() }),
+  };
+}
+
 export function createPaymentStore(gateway: string) {
   const byKey = new Map<string, PaymentRecord>();
   const keysByPaymentId = new Map<string, Set<string>>();
@@ -149,17 +183,9 @@ export function createPaymentStore(gateway: string) {
 
     /** Records the money movement. Called once per record, when it succeeds. */
     capture(record: PaymentRecord, atMs: number): void {
-      const { request } = record;
-      captures.push({
-        gatewayPaymentId: record.gatewayPaymentId,
-        paymentId: request.paymentId,
-        idempotencyKey: record.idempotencyKey,
-        amount: request.amount.toString(),
-        currency: request.currency,
-        direction: request.direction,
-        capturedAt: new Date(atMs).toISOString(),
-      });
-      captureCounts.set(request.paymentId, (captureCounts.get(request.paymentId) ?? 0) + 1);
+      const { paymentId } = record.request;
+      captures.push(captureOf(record, atMs));
+      captureCounts.set(paymentId, (captureCounts.get(paymentId) ?? 0) + 1);
     },
 
     capturesReport(): CapturesReport {
@@ -169,26 +195,7 @@ export function createPaymentStore(gateway: string) {
     },
 
     view(record: PaymentRecord): PaymentView {
-      const { request } = record;
-      return {
-        gatewayPaymentId: record.gatewayPaymentId,
-        paymentId: request.paymentId,
-        idempotencyKey: record.idempotencyKey,
-        gateway,
-        status: record.status,
-        ...(record.reason === undefined ? {} : { reason: record.reason }),
-        amount: request.amount.toString(),
-        currency: request.currency,
-        direction: request.direction,
-        ...(request.method === undefined ? {} : { method: request.method }),
-        createdAt: new Date(record.createdAtMs).toISOString(),
-        ...(record.completedAtMs === undefined
-          ? {}
-          : { completedAt: new Date(record.completedAtMs).toISOString() }),
-        ...(record.reversedAtMs === undefined
-          ? {}
-          : { reversedAt: new Date(record.reversedAtMs).toISOString() }),
-      };
+      return paymentView(gateway, record);
     },
   };
 }

@@ -189,6 +189,7 @@ function decideTransfer(command: TransferMoney, view: LedgerView, context: Decid
     asset: command.asset,
     description: command.description,
     ...(pending ? { expiresAtMs: context.nowMs + (command.pendingTimeoutMs ?? 0) } : {}),
+    ...(command.branch === undefined ? {} : { branch: command.branch }),
     atMs: context.nowMs,
   };
   return pending ? [confirmed] : [confirmed, ...balanceChanges(confirmed, debit, credit)];

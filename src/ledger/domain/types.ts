@@ -75,6 +75,8 @@ export interface TransferMoney extends CommandBase {
   readonly authorization: Authorization;
   /** Two-phase: reserve now, post or void later; voided automatically after the timeout. */
   readonly pendingTimeoutMs?: number;
+  /** A cash operation's branch, as the teller typed it (its key ignores case: `branchKey`). */
+  readonly branch?: string;
 }
 
 export interface PostPendingTransfer extends CommandBase {
@@ -150,6 +152,8 @@ export interface MoneyTransferConfirmed {
   readonly asset: string;
   readonly description: string;
   readonly expiresAtMs?: number;
+  /** The branch of a cash operation (deposit, withdrawal), as the teller typed it. */
+  readonly branch?: string;
   readonly atMs: number;
 }
 

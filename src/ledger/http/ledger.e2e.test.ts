@@ -522,6 +522,28 @@ describe("operations and admin views", () => {
     );
   });
 
+  test("a branch is named as the teller types it, and its name in another case is the same branch", async () => {
+    const account = await openAccount(bob);
+    const op = (type: string, amount: string, branch: string) => ({
+      id: randomUUID(),
+      ...{ type, iban: account.iban, amount, branch },
+    });
+    const deposited = await admin.post("/v1/operations", op("deposit", "5000", "Amsterdam Zuid"));
+    assert.equal(deposited.status, 201, JSON.stringify(deposited.body));
+    const withdrawn = await admin.post("/v1/operations", op("withdrawal", "1500", "AMSTERDAM zuid"));
+    assert.equal(withdrawn.status, 201, JSON.stringify(withdrawn.body));
+    assert.equal((await admin.post("/v1/operations", op("deposit", "1", "Utrecht"))).status, 201);
+    const history = await bob.get(`/v1/accounts/${account.iban}/transactions`);
+    const items = history.body.items as { counterparty: string; description: string }[];
+    assert.deepEqual(
+      items.map((i) => i.description),
+      ["Cash deposit at Utrecht", "Cash withdrawal at AMSTERDAM zuid", "Cash deposit at Amsterdam Zuid"],
+    );
+    // One branch, one cash account: both operations moved money against the same IBAN.
+    assert.equal(items[1]?.counterparty, items[2]?.counterparty);
+    assert.notEqual(items[0]?.counterparty, items[1]?.counterparty);
+  });
+
   test("a customer may not do cash operations (403) and nothing is written", async () => {
     const offsets = await endOffsetsTotal();
     const response = await alice.post("/v1/operations", {

@@ -137,20 +137,48 @@ function decideGatewayResult(
   }
 }
 
+type EventOf<T extends PaymentEvent["type"]> = Extract<PaymentEvent, { type: T }>;
+
+/** The state a payment starts in: withdrawals reserve their funds before routing. */
+function requestedPayment(event: EventOf<"PaymentRequested">): PaymentState {
+  const { type: _, paymentId, atMs, ...fields } = event;
+  return {
+    ...fields,
+    id: paymentId,
+    status: "PENDING",
+    stage: event.direction === "withdrawal" ? "reserving" : "routing",
+    attempts: [],
+    createdAtMs: atMs,
+    updatedAtMs: atMs,
+    version: 1,
+  };
+}
+
+function startedAttempt(event: EventOf<"AttemptStarted">): Attempt {
+  return {
+    no: event.no,
+    gateway: event.gateway,
+    startedAtMs: event.atMs,
+    why: event.why,
+    skipped: event.skipped,
+  };
+}
+
+function finishedAttempt(attempt: Attempt, event: EventOf<"AttemptFinished">): Attempt {
+  return {
+    ...attempt,
+    finishedAtMs: event.atMs,
+    outcome: event.outcome,
+    latencyMs: event.latencyMs,
+    ...(event.detail === undefined ? {} : { detail: event.detail }),
+    ...(event.gatewayPaymentId === undefined ? {} : { gatewayPaymentId: event.gatewayPaymentId }),
+  };
+}
+
 export function evolve(state: PaymentState | undefined, event: PaymentEvent): PaymentState {
   if (event.type === "PaymentRequested") {
     assert(state === undefined, "a payment is requested once");
-    const { type: _, paymentId, atMs, ...fields } = event;
-    return {
-      ...fields,
-      id: paymentId,
-      status: "PENDING",
-      stage: event.direction === "withdrawal" ? "reserving" : "routing",
-      attempts: [],
-      createdAtMs: atMs,
-      updatedAtMs: atMs,
-      version: 1,
-    };
+    return requestedPayment(event);
   }
   assert(state !== undefined, "events after PaymentRequested have a state");
   const next = { ...state, updatedAtMs: event.atMs, version: state.version + 1 };
@@ -163,31 +191,12 @@ export function evolve(state: PaymentState | undefined, event: PaymentEvent): Pa
       return { ...next, stage: "routing", ledgerTransferId: event.transferId };
     case "ReservationRejected":
       return { ...next, status: "FAILURE", stage: "done", reason: event.reason };
-    case "AttemptStarted": {
-      const attempt: Attempt = {
-        no: event.no,
-        gateway: event.gateway,
-        startedAtMs: event.atMs,
-        why: event.why,
-        skipped: event.skipped,
-      };
-      return { ...next, attempts: [...state.attempts, attempt] };
-    }
+    case "AttemptStarted":
+      return { ...next, attempts: [...state.attempts, startedAttempt(event)] };
     case "AttemptFinished":
       return {
         ...next,
-        attempts: state.attempts.map((a) =>
-          a.no === event.no
-            ? {
-                ...a,
-                finishedAtMs: event.atMs,
-                outcome: event.outcome,
-                latencyMs: event.latencyMs,
-                ...(event.detail === undefined ? {} : { detail: event.detail }),
-                ...(event.gatewayPaymentId === undefined ? {} : { gatewayPaymentId: event.gatewayPaymentId }),
-              }
-            : a,
-        ),
+        attempts: state.attempts.map((a) => (a.no === event.no ? finishedAttempt(a, event) : a)),
       };
     case "PaymentCaptured":
       return {

@@ -81,41 +81,12 @@ export async function runConsumer(log: Log, options: RunConsumerOptions): Promis
   let attemptsSoFar = 0;
 
   const deadLetter = async (record: LogRecord, error: unknown, attempts: number): Promise<void> => {
-    const dead: OutgoingRecord = {
-      topic: deadLetterTopic(record.topic),
-      key: record.key,
-      value: record.value,
-      headers: {
-        ...record.headers,
-        [deadLetterHeaders.errorCode]: errorCode(error),
-        [deadLetterHeaders.errorMessage]: error instanceof Error ? error.message : String(error),
-        [deadLetterHeaders.topic]: record.topic,
-        [deadLetterHeaders.partition]: String(record.partition),
-        [deadLetterHeaders.offset]: record.offset.toString(),
-        [deadLetterHeaders.attempts]: String(attempts),
-      },
-    };
     // Durable before the batch is committed, so a poison record is never just dropped.
-    await log.producer().send([dead]);
+    await log.producer().send([deadLetterRecord(deadLetterTopic(record.topic), record, error, attempts)]);
     options.onDeadLetter?.(record, error);
   };
-
-  const handleOneByOne = async (records: readonly LogRecord[], attempts: number): Promise<void> => {
-    for (const record of records) {
-      try {
-        await options.handle([record]);
-      } catch (thrown) {
-        // Handlers may surface raw driver errors (a refused connection while PostgreSQL restarts):
-        // classify them the same way everywhere before deciding whose fault it is.
-        const error = asInfrastructureError(thrown);
-        // Passing conditions (a dependency down, a deadlock or a lost race) are retried as a batch,
-        // never blamed on the record.
-        if (error instanceof InvariantViolation || error instanceof UnavailableError || isConflict(error))
-          throw error;
-        await deadLetter(record, error, attempts);
-      }
-    }
-  };
+  const handleOneByOne = (records: readonly LogRecord[], attempts: number) =>
+    handleEachAlone(records, attempts, options.handle, deadLetter);
 
   const eachBatch = async (records: readonly LogRecord[]): Promise<void> => {
     const attempt = attemptsSoFar + 1;
@@ -155,6 +126,55 @@ export async function runConsumer(log: Log, options: RunConsumerOptions): Promis
     done: done.promise,
     assignment: () => consumer.assignment(),
   };
+}
+
+/** The dead-letter copy of `record`: same key, value and headers, plus its error and origin. */
+function deadLetterRecord(
+  topic: string,
+  record: LogRecord,
+  error: unknown,
+  attempts: number,
+): OutgoingRecord {
+  return {
+    topic,
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      [deadLetterHeaders.errorCode]: errorCode(error),
+      [deadLetterHeaders.errorMessage]: error instanceof Error ? error.message : String(error),
+      [deadLetterHeaders.topic]: record.topic,
+      [deadLetterHeaders.partition]: String(record.partition),
+      [deadLetterHeaders.offset]: record.offset.toString(),
+      [deadLetterHeaders.attempts]: String(attempts),
+    },
+  };
+}
+
+/**
+ * Handles each record as a batch of its own; a record that fails for its own sake is dead-lettered,
+ * a passing condition is rethrown so the whole batch is retried.
+ */
+async function handleEachAlone(
+  records: readonly LogRecord[],
+  attempts: number,
+  handle: RunConsumerOptions["handle"],
+  deadLetter: (record: LogRecord, error: unknown, attempts: number) => Promise<void>,
+): Promise<void> {
+  for (const record of records) {
+    try {
+      await handle([record]);
+    } catch (thrown) {
+      // Handlers may surface raw driver errors (a refused connection while PostgreSQL restarts):
+      // classify them the same way everywhere before deciding whose fault it is.
+      const error = asInfrastructureError(thrown);
+      // Passing conditions (a dependency down, a deadlock or a lost race) are retried as a batch,
+      // never blamed on the record.
+      if (error instanceof InvariantViolation || error instanceof UnavailableError || isConflict(error))
+        throw error;
+      await deadLetter(record, error, attempts);
+    }
+  }
 }
 
 function errorCode(error: unknown): string {

@@ -35,6 +35,37 @@ export interface OpenLoop {
 
 const tickMs = 1;
 
+interface Scheduled {
+  readonly atMs: number;
+  readonly index: number;
+}
+
+/**
+ * FIFO of scheduled requests that advances a head index instead of shifting (O(1) per take) and
+ * compacts once the consumed prefix dominates, so a long run does not keep every request ever made.
+ */
+function createBacklog() {
+  const items: Scheduled[] = [];
+  let head = 0;
+  const pending = () => items.length - head;
+  return {
+    pending,
+    push: (item: Scheduled) => {
+      items.push(item);
+    },
+    take: (): Scheduled => items[head++] as Scheduled,
+    dropOldest: () => {
+      head += 1;
+    },
+    compact: () => {
+      if (head > 4096 && head * 2 > items.length) {
+        items.splice(0, head);
+        head = 0;
+      }
+    },
+  };
+}
+
 export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
   if (!(options.ratePerSec > 0)) throw new RangeError("ratePerSec must be positive");
   const intervalMs = 1000 / options.ratePerSec;
@@ -48,8 +79,7 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
     inFlight: 0,
     backlog: 0,
   };
-  const backlog: { atMs: number; index: number }[] = [];
-  let backlogHead = 0;
+  const backlog = createBacklog();
   const startMs = options.nowMs();
   let finish: (stats: OpenLoopStats) => void = () => {};
   const done = new Promise<OpenLoopStats>((resolve) => {
@@ -57,13 +87,12 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
   });
   let scheduling = true;
 
-  const pending = () => backlog.length - backlogHead;
   const maybeFinish = () => {
-    if (!scheduling && stats.inFlight === 0 && pending() === 0) finish({ ...stats });
+    if (!scheduling && stats.inFlight === 0 && backlog.pending() === 0) finish({ ...stats });
   };
   const startNext = () => {
-    while (stats.inFlight < options.concurrencyMax && pending() > 0) {
-      const next = backlog[backlogHead++] as { atMs: number; index: number };
+    while (stats.inFlight < options.concurrencyMax && backlog.pending() > 0) {
+      const next = backlog.take();
       stats.inFlight += 1;
       stats.started += 1;
       options.issue(next.atMs, next.index).then(
@@ -71,11 +100,8 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
         () => settle(true),
       );
     }
-    if (backlogHead > 4096 && backlogHead * 2 > backlog.length) {
-      backlog.splice(0, backlogHead);
-      backlogHead = 0;
-    }
-    stats.backlog = pending();
+    backlog.compact();
+    stats.backlog = backlog.pending();
   };
   const settle = (failed: boolean) => {
     stats.inFlight -= 1;
@@ -92,8 +118,8 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
       backlog.push({ atMs: startMs + stats.scheduled * intervalMs, index: stats.scheduled });
       stats.scheduled += 1;
     }
-    while (pending() > options.backlogMax) {
-      backlogHead += 1;
+    while (backlog.pending() > options.backlogMax) {
+      backlog.dropOldest();
       stats.dropped += 1;
     }
     startNext();

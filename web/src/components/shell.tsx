@@ -5,7 +5,7 @@
  */
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, navigate, usePath } from "../lib/router.tsx";
-import { isAdmin, setSession } from "../lib/session.ts";
+import { isAdmin, isInsightStaff, setSession } from "../lib/session.ts";
 import { useApp } from "../state.tsx";
 import { Icon, type IconName } from "./icons.tsx";
 import { NotificationList } from "./notification-list.tsx";
@@ -39,6 +39,12 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
       admin.push({ href: "/admin/payments", label: "Payment lookup", icon: "search", mobile: false });
     if (features.deadLetters)
       admin.push({ href: "/admin/dlq", label: "Dead letters", icon: "inbox", mobile: false });
+    if (features.screeningLists)
+      admin.push({ href: "/admin/screening-lists", label: "Screening lists", icon: "shield", mobile: false });
+  }
+  if (isInsightStaff(session)) {
+    admin.push({ href: "/admin/clients", label: "Client insight", icon: "search", mobile: false });
+    admin.push({ href: "/admin/branches", label: "Branches", icon: "server", mobile: false });
   }
   return { wallet, admin };
 }

@@ -14,6 +14,7 @@ export interface Features {
   readonly tokens: boolean;
   readonly deadLetters: boolean;
   readonly gateways: boolean;
+  readonly screeningLists: boolean;
 }
 
 export const noFeatures: Features = {
@@ -22,6 +23,7 @@ export const noFeatures: Features = {
   tokens: false,
   deadLetters: false,
   gateways: false,
+  screeningLists: false,
 };
 
 const endpoints = {
@@ -29,6 +31,7 @@ const endpoints = {
   tokens: "/v1/tokens/{id}/proof",
   deadLetters: "/v1/admin/dlq",
   gateways: "/v1/admin/gateways",
+  screeningLists: "/v1/risk/lists",
 } as const;
 
 async function probe(path: string): Promise<boolean> {
@@ -58,11 +61,12 @@ export async function detectFeatures(admin: boolean): Promise<Features> {
     if (paths) return paths.has(path);
     return probe(path);
   };
-  const [payments, tokens, deadLetters, gateways] = await Promise.all([
+  const [payments, tokens, deadLetters, gateways, screeningLists] = await Promise.all([
     has(endpoints.payments, false),
     has(endpoints.tokens, false),
     has(endpoints.deadLetters, true),
     has(endpoints.gateways, true),
+    has(endpoints.screeningLists, true),
   ]);
-  return { checked: true, payments, tokens, deadLetters, gateways };
+  return { checked: true, payments, tokens, deadLetters, gateways, screeningLists };
 }

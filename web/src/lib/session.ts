@@ -6,6 +6,8 @@
 
 export interface Session {
   readonly token: string;
+  /** The user's id (the token's subject); empty for a session stored before it was kept. */
+  readonly userId?: string;
   readonly username: string;
   readonly roles: readonly string[];
   readonly expiresAtMs: number;
@@ -51,6 +53,7 @@ export function sessionFromToken(
     typeof claims.exp === "number" ? claims.exp * 1000 : Date.now() + (expiresInSeconds ?? 3600) * 1000;
   return {
     token,
+    userId: typeof claims.sub === "string" ? claims.sub : "",
     username: (named as string | undefined) ?? fallbackName,
     roles: rolesFrom(claims),
     expiresAtMs,
@@ -92,6 +95,18 @@ export function subscribeSession(listener: () => void): () => void {
 
 export function isAdmin(session: Session | undefined): boolean {
   return session?.roles.includes("admin") ?? false;
+}
+
+/** Staff who may look up any client's insights and the branches: teller, compliance, auditor, admin. */
+export function isInsightStaff(session: Session | undefined): boolean {
+  return ["teller", "compliance", "auditor", "admin"].some((role) => session?.roles.includes(role));
+}
+
+/** The signed-in user's id: kept in the session, else read from the token's subject. */
+export function userIdOf(session: Session | undefined): string {
+  if (!session) return "";
+  if (session.userId) return session.userId;
+  return sessionFromToken(session.token, undefined, session.username).userId ?? "";
 }
 
 /** Where a signed-in user lands: admins on the back-office dashboard, customers on their accounts. */

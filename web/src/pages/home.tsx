@@ -2,6 +2,7 @@ import { LiveBalance } from "../components/balance.tsx";
 import { Alert, Spinner } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
 import { NotificationList } from "../components/notification-list.tsx";
+import { PeopleYouPaid } from "../components/people-you-paid.tsx";
 import { formatIban } from "../lib/iban.ts";
 import { assetInfo, formatMoney } from "../lib/money.ts";
 import { Link } from "../lib/router.tsx";
@@ -85,6 +86,7 @@ export function HomePage() {
               </li>
             ))}
           </ul>
+          {accounts.length > 0 && <PeopleYouPaid />}
         </section>
         <section aria-labelledby="recent-heading" className="column-side card">
           <div className="section-header">

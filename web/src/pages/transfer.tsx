@@ -103,8 +103,10 @@ function Result(props: { stage: Exclude<Stage, { step: "form" }>; onAgain: () =>
 export function TransferPage() {
   const { accounts, accountsLoaded, live, notify } = useApp();
   const requestedFrom = useSearchParam("from");
+  // "Pay again" (People you paid) opens the form with the counterparty filled in.
+  const requestedTo = useSearchParam("to");
   const [from, setFrom] = useState(requestedFrom ?? "");
-  const [to, setTo] = useState("");
+  const [to, setTo] = useState(requestedTo ?? "");
   const [amount, setAmount] = useState("");
   const [description, setDescription] = useState("");
   const [touched, setTouched] = useState(false);

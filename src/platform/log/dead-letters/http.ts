@@ -17,7 +17,7 @@ import { ProblemError } from "../../http/problems.ts";
 import type { SchemaRegistry } from "../../schema-registry/port.ts";
 import type { TopicDeclaration } from "../../topology.ts";
 import { deadLetterHeaders } from "../consumer.ts";
-import type { Log, LogRecord } from "../port.ts";
+import type { Log, LogRecord, RecordPosition } from "../port.ts";
 import { createTopicCodec, type TopicCodec } from "../topic-codecs.ts";
 import { asDeadLetterTopic, deadLetterTopics, replayRecord } from "./cli.ts";
 
@@ -62,10 +62,7 @@ interface ReplaySummary {
   readonly lastAtMs: number;
 }
 
-/**
- * Where replays are recorded. A plugin-owned table, created if missing (idempotent, under an
- * advisory lock so instances starting together do not race).
- */
+/** A dead-lettered record's identity: where replays of it are recorded. */
 const recordKey = (topic: string, partition: number, offset: bigint | string) =>
   `${topic}/${partition}/${offset}`;
 
@@ -128,7 +125,6 @@ function originalOf(record: LogRecord): DeadLetterView["original"] {
   return { topic, partition: Number(partition), offset };
 }
 
-/** Decoders of every declared topic, made on first use from the platform's schema registry. */
 /** What the dead-letter API needs: the log, the database (replay records), the registry, the topology. */
 export interface DeadLetterDeps {
   readonly log: Log;
@@ -139,6 +135,7 @@ export interface DeadLetterDeps {
   readonly authenticate: PreHandler;
 }
 
+/** Decoders of every declared topic, made on first use from the platform's schema registry. */
 function topicDecoders(deps: DeadLetterDeps): (topic: string) => Promise<TopicCodec | undefined> {
   const declarations = new Map<string, TopicDeclaration>(
     deps.topology.map((declaration) => [declaration.spec.name, declaration]),
@@ -242,6 +239,58 @@ const positionParams = z.object({
   offset: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, "a decimal-integer offset"),
 });
 
+type PositionParams = z.infer<typeof positionParams>;
+
+/** The dead-lettered record at `params`, or the problem saying why there is none to replay there. */
+async function replayableRecord(
+  log: Log,
+  knownTopics: ReadonlySet<string>,
+  params: PositionParams,
+): Promise<{ topic: string; partition: number; offset: bigint; record: LogRecord }> {
+  const topic = asDeadLetterTopic(params.topic);
+  if (!knownTopics.has(topic))
+    throw new ProblemError("not_found", {
+      field: "topic",
+      detail: `${topic} is not a dead-letter topic`,
+    });
+  const { partition } = params;
+  const offset = BigInt(params.offset);
+  const [record] = await log.read(topic, partition, offset, 1);
+  if (!record || record.offset !== offset)
+    throw new ProblemError("not_found", {
+      detail: `No dead-lettered record at ${recordKey(topic, partition, offset)}`,
+    });
+  if (!originalOf(record))
+    throw new ProblemError("validation_failed", {
+      detail: "The record does not name its original topic, so it cannot be replayed",
+    });
+  return { topic, partition, offset, record };
+}
+
+/** Remembers a replay, so the list can say "replayed" (the log itself is append-only). */
+async function recordReplay(
+  pool: pg.Pool,
+  from: { readonly topic: string; readonly partition: number; readonly offset: bigint },
+  to: RecordPosition,
+  nowMs: number,
+  replayedBy: string,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO dlq_replays (topic, partition, record_offset, replayed_at_ms, replayed_by,
+       target_topic, target_partition, target_offset) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      from.topic,
+      from.partition,
+      from.offset.toString(),
+      nowMs,
+      replayedBy,
+      to.topic,
+      to.partition,
+      to.offset.toString(),
+    ],
+  );
+}
+
 export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyInstance) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const { log, pool, clock } = deps;
@@ -287,40 +336,11 @@ export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyIn
       ...admin,
     },
     async (request) => {
-      const topic = asDeadLetterTopic(request.params.topic);
-      if (!knownTopics.has(topic))
-        throw new ProblemError("not_found", {
-          field: "topic",
-          detail: `${topic} is not a dead-letter topic`,
-        });
-      const { partition } = request.params;
-      const offset = BigInt(request.params.offset);
-      const [record] = await log.read(topic, partition, offset, 1);
-      if (!record || record.offset !== offset)
-        throw new ProblemError("not_found", {
-          detail: `No dead-lettered record at ${recordKey(topic, partition, offset)}`,
-        });
-      if (!originalOf(record))
-        throw new ProblemError("validation_failed", {
-          detail: "The record does not name its original topic, so it cannot be replayed",
-        });
+      const { topic, partition, offset, record } = await replayableRecord(log, knownTopics, request.params);
       const [sent] = await log.producer().send([replayRecord(record)]);
       if (!sent) throw new ProblemError("unavailable", { detail: "The log did not accept the replay" });
       const nowMs = clock.nowMs();
-      await pool.query(
-        `INSERT INTO dlq_replays (topic, partition, record_offset, replayed_at_ms, replayed_by,
-           target_topic, target_partition, target_offset) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          topic,
-          partition,
-          offset.toString(),
-          nowMs,
-          principalOf(request).username,
-          sent.topic,
-          sent.partition,
-          sent.offset.toString(),
-        ],
-      );
+      await recordReplay(pool, { topic, partition, offset }, sent, nowMs, principalOf(request).username);
       const replays = await replaysOf(pool, topic, partition, offset);
       return {
         replayed: { topic, partition, offset: offset.toString() },
