@@ -89,19 +89,21 @@ export function nameIndexOf(names: Iterable<string>, lostMax = trigramsLostMax):
   const frequency = new Map<number, number>();
   for (const nameTokens of tokens)
     for (const token of nameTokens) frequency.set(token, (frequency.get(token) ?? 0) + 1);
-  const order = byRarity(frequency);
+  // The global order once (a few thousand distinct tokens), then each name's tokens sorted by their
+  // place in it as plain numbers: sorting 1.7M tokens with a comparator reading the map took ~0.5 s.
+  const ordered = [...frequency.keys()].sort(byRarity(frequency));
+  const place = new Map(ordered.map((token, i) => [token, i]));
   const lists = new Map<number, { ids: number[]; ranks: number[] }>();
   tokens.forEach((nameTokens, id) => {
-    nameTokens
-      .sort(order)
-      .slice(0, lostMax + 1)
-      .forEach((token, rank) => {
-        const posting = lists.get(token);
-        if (posting) {
-          posting.ids.push(id);
-          posting.ranks.push(rank);
-        } else lists.set(token, { ids: [id], ranks: [rank] });
-      });
+    const places = Uint32Array.from(nameTokens, (token) => place.get(token) ?? 0).sort();
+    for (let rank = 0; rank < Math.min(lostMax + 1, places.length); rank++) {
+      const token = ordered[places[rank] ?? 0] ?? 0;
+      const posting = lists.get(token);
+      if (posting) {
+        posting.ids.push(id);
+        posting.ranks.push(rank);
+      } else lists.set(token, { ids: [id], ranks: [rank] });
+    }
   });
   const postings = new Map<number, { ids: Int32Array; ranks: Uint8Array }>();
   for (const [token, { ids, ranks }] of lists)
