@@ -25,6 +25,7 @@ import {
 import { describeDatabaseUrl, startEmbeddedPostgres } from "../platform/db/embedded.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPool } from "../platform/db/pool.ts";
+import type { PreHandler } from "../platform/http/auth.ts";
 import { createKafkaLog, type ProduceSample } from "../platform/log/adapters/kafka.ts";
 import { createPostgresLog } from "../platform/log/adapters/postgres.ts";
 import type { Log } from "../platform/log/port.ts";
@@ -35,6 +36,7 @@ import {
   type RoutePlugin,
   roleAbilities,
   roles,
+  type StartedModule,
   stopper,
 } from "../platform/module.ts";
 import type { RelayPublishSample } from "../platform/outbox-relay.ts";
@@ -43,7 +45,7 @@ import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { createPostgresSchemaRegistry } from "../platform/schema-registry/postgres.ts";
 import { loadOrCreateLocalSecrets } from "../platform/secrets.ts";
 import { kafkaBrokersCount, syncTopics } from "../platform/topics-sync.ts";
-import type { RiskApi } from "../risk/index.ts";
+import { noPartyNames, type PartyNames, type RiskApi } from "../risk/index.ts";
 import type { RunningTokens, TokensOptions } from "../tokens/index.ts";
 import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
@@ -107,6 +109,8 @@ export interface PlatformOptions {
   /** Test and tool hooks of the modules. */
   readonly payments?: PaymentsOptions;
   readonly tokens?: TokensOptions;
+  /** Names of parties for screening (tests); none until identity's profiles are wired here. */
+  readonly partyNames?: PartyNames;
   readonly onBatch?: Parameters<(typeof modules)[2]["start"]>[0]["onBatch"];
   /** Stage timings for the benchmark: produce requests (Kafka) and outbox relay publishes. */
   readonly observe?: {
@@ -232,6 +236,39 @@ async function createTopics(config: Readonly<Config>, log: Log, logger: pino.Log
 type Base = Pick<PlatformServices, "config" | "clock" | "ids" | "logger" | "metrics"> &
   Infrastructure & { readonly random: Random };
 
+/** Settles `deferred` with a started module's published interface (or failure), passing both on. */
+function settled<T extends { readonly published: U }, U>(deferred: PromiseWithResolvers<U>) {
+  return [
+    (value: T) => {
+      deferred.resolve(value.published);
+      return value;
+    },
+    (error: unknown) => {
+      deferred.reject(error);
+      throw error;
+    },
+  ] as const;
+}
+
+function startRisk(
+  options: PlatformOptions,
+  base: Base,
+  run: ModuleRun,
+  authenticate: PreHandler,
+  ledger: Promise<LedgerApi>,
+) {
+  const { config, pool, log, clock, logger } = base;
+  return modules[1].start(
+    {
+      ...{ config: config.risk, pool, log, clock, logger, authenticate, ledger },
+      redisUrl: config.redis.url,
+      partyNames: options.partyNames ?? noPartyNames,
+      decisionWaitMs: config.http.waitMsMax,
+    },
+    run,
+  );
+}
+
 /** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
@@ -240,8 +277,7 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, riskModule, ledgerModule, paymentsModule, tokensModule, notificationsModule] =
-    modules;
+  const [identityModule, , ledgerModule, paymentsModule, tokensModule, notificationsModule] = modules;
   const identity = await identityModule.start(
     {
       ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
@@ -251,22 +287,24 @@ async function startModules(
   );
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
-  const risk = await riskModule.start(
-    { config: config.risk, pool, redisUrl: config.redis.url, clock, logger, authenticate },
-    run,
-  );
+  // The ledger starts after risk (it screens through risk), which decides reviews through it.
+  const ledgerStarted = Promise.withResolvers<LedgerApi>();
+  ledgerStarted.promise.catch(() => {});
+  const risk = await startRisk(options, base, run, authenticate, ledgerStarted.promise);
   stops.add(risk.stop);
-  const ledger = await ledgerModule.start(
-    {
-      config: { handler: config.handler, ledger: config.ledger, http: config.http },
-      ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
-      random: base.random,
-      screening: risk.published.screening,
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-      ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
-    },
-    run,
-  );
+  const ledger = await ledgerModule
+    .start(
+      {
+        config: { handler: config.handler, ledger: config.ledger, http: config.http },
+        ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
+        random: base.random,
+        screening: risk.published.screening,
+        ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+        ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
+      },
+      run,
+    )
+    .then(...settled<StartedModule<LedgerApi>, LedgerApi>(ledgerStarted));
   stops.add(ledger.stop);
   const simulators = await startSimulators(options, clock, stops);
   const payments = await paymentsModule.start(

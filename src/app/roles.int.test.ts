@@ -43,6 +43,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   handler: [
     "identity",
     "risk.screening-index",
+    "risk.review-follower",
     "ledger.command-handler",
     "ledger.pending-sweeper",
     "ledger.stall-watchdog",
@@ -52,6 +53,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   ],
   projector: [
     "identity",
+    "risk.review-follower",
     "ledger.pending-sweeper",
     "notifications.inbox-projection",
     "insights.interactions-projection",
@@ -60,6 +62,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
+    "risk.review-follower",
     "ledger.pending-sweeper",
     "ledger.notifier",
     "payments.orchestrator",
@@ -78,6 +81,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "grpc",
     "identity",
     "risk.screening-index",
+    "risk.review-follower",
     "ledger.command-handler",
     "ledger.pending-sweeper",
     "ledger.notifier",

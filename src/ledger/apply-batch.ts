@@ -130,7 +130,7 @@ async function loadWorkingSet(tx: LedgerTransaction, fresh: readonly CommandEnve
 
 function screeningRequests(fresh: readonly CommandEnvelope[], state: WorkingSet): ScreeningRequest[] {
   const requests: ScreeningRequest[] = [];
-  for (const { command } of fresh) {
+  for (const { command, issuedAtMs } of fresh) {
     if (command.type !== "TransferMoney") continue;
     const screened = screenedParty(command, state, tokenHashMatches);
     if (!screened) continue;
@@ -144,6 +144,7 @@ function screeningRequests(fresh: readonly CommandEnvelope[], state: WorkingSet)
       actorId: command.authorization.actorId,
       amount: command.amount,
       asset: command.asset,
+      issuedAtMs,
     });
   }
   return requests;
@@ -173,7 +174,14 @@ function storedOutcome(envelope: CommandEnvelope, outcome: OutcomeEvent, nowMs: 
     case "AccountCreationConfirmed":
       return { ...base, result: { accountId: outcome.account.id, iban: outcome.account.iban } };
     case "MoneyTransferConfirmed":
-      return { ...base, result: { transferId: outcome.transferId, phase: outcome.phase } };
+      return {
+        ...base,
+        result: {
+          transferId: outcome.transferId,
+          phase: outcome.phase,
+          ...(outcome.reviewId === undefined ? {} : { reviewId: outcome.reviewId }),
+        },
+      };
     case "AccountCreationFailed":
     case "MoneyTransferFailed":
       return { ...base, reason: outcome.reason, result: {} };

@@ -33,7 +33,11 @@ export function resultFromPublished(envelope: PublishedOutcomeEnvelope): Command
       return {
         ...base,
         status: "CONFIRMED",
-        result: { transferId: outcome.transferId, phase: outcome.phase },
+        result: {
+          transferId: outcome.transferId,
+          phase: outcome.phase,
+          ...(outcome.reviewId === undefined ? {} : { reviewId: outcome.reviewId }),
+        },
       };
     case "AccountCreationFailed":
     case "MoneyTransferFailed":

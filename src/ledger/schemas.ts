@@ -76,6 +76,7 @@ export const commandSchema: AvroSchema = {
             // Added for holds: a partial post, and a customer's authorization (null: platform).
             { name: "amount", type: ["null", "long"], default: null },
             { name: "authorization", type: ["null", "Authorization"], default: null },
+            { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
         {
@@ -85,6 +86,7 @@ export const commandSchema: AvroSchema = {
             { name: "pendingId", type: "string" },
             { name: "cause", type: "string" },
             { name: "authorization", type: ["null", "Authorization"], default: null },
+            { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
       ],
@@ -141,6 +143,7 @@ export const outcomeSchema: AvroSchema = {
             { name: "expiresAtMs", type: ["null", "long"], default: null },
             // Added for client insights: a cash operation's branch as the teller typed it.
             { name: "branch", type: ["null", "string"], default: null },
+            { name: "reviewId", type: ["null", "string"], default: null },
           ],
         },
         { type: "record", name: "MoneyTransferFailed", fields: [{ name: "reason", type: "string" }] },
@@ -214,6 +217,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         pendingId: command.pendingId,
         amount: command.amount === undefined ? null : { long: command.amount },
         authorization: authorizationToAvro(command.authorization),
+        reviewId: stringToAvro(command.reviewId),
       };
       return { ...head, body: { [`${ns}.PostPendingTransfer`]: body } };
     }
@@ -222,6 +226,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         pendingId: command.pendingId,
         cause: command.cause,
         authorization: authorizationToAvro(command.authorization),
+        reviewId: stringToAvro(command.reviewId),
       };
       return { ...head, body: { [`${ns}.VoidPendingTransfer`]: body } };
     }
@@ -290,15 +295,22 @@ function completionFromAvro(
   b: Record<string, unknown>,
 ): LedgerCommand {
   const authorization = authorizationFromAvro(b.authorization);
+  const reviewId = optionalString(b.reviewId);
   const common = {
     ...head,
     pendingId: b.pendingId as string,
     ...(authorization === undefined ? {} : { authorization }),
+    ...(reviewId === undefined ? {} : { reviewId }),
   };
   if (name === "VoidPendingTransfer")
     return { ...common, type: name, cause: b.cause === "expired" ? "expired" : "voided" };
   const amount = (b.amount ?? null) as { long: bigint } | null;
   return { ...common, type: name, ...(amount === null ? {} : { amount: amount.long }) };
+}
+
+/** A nullable string field (a union wraps the value); records written before it: absent. */
+function stringToAvro(value: string | undefined): { string: string } | null {
+  return value === undefined ? null : { string: value };
 }
 
 type AvroAuthorization = { kind: Authorization["kind"]; actorId: string; tokenHash: string };
@@ -349,10 +361,11 @@ export function outcomeToAvro({ outcome, fingerprint, issuedAtMs }: OutcomeEnvel
         body: { [`${ns}.AccountCreationFailed`]: { accountId: outcome.accountId, reason: outcome.reason } },
       };
     case "MoneyTransferConfirmed": {
-      const { type: _, commandId: __, atMs: ___, expiresAtMs, branch, ...rest } = outcome;
+      const { type: _, commandId: __, atMs: ___, expiresAtMs, reviewId, branch, ...rest } = outcome;
       const body = {
         ...rest,
         expiresAtMs: expiresAtMs === undefined ? null : { long: BigInt(expiresAtMs) },
+        reviewId: stringToAvro(reviewId),
         branch: branch === undefined ? null : { string: branch },
       };
       return { ...head, body: { [`${ns}.MoneyTransferConfirmed`]: body } };
@@ -378,6 +391,8 @@ export type PublishedOutcome =
       description: string;
       /** A cash operation's branch as the teller typed it; absent for transfers (and older records). */
       branch?: string;
+      /** Set on a transfer held for review by screening (phase pending). */
+      reviewId?: string;
     }
   | { type: "MoneyTransferFailed"; reason: RejectionReason };
 
@@ -397,8 +412,9 @@ export function outcomeFromAvro(record: unknown): PublishedOutcomeEnvelope {
     atMs: bigint;
     body: unknown;
   };
-  const [name, { branch, ...b }] = unwrap(r.body);
+  const [name, { branch, reviewId, ...b }] = unwrap(r.body);
   const branchName = optionalString(branch);
+  const review = optionalString(reviewId);
   return {
     commandId: r.commandId,
     fingerprint: r.fingerprint,
@@ -408,6 +424,7 @@ export function outcomeFromAvro(record: unknown): PublishedOutcomeEnvelope {
       type: name,
       ...b,
       ...(branchName === undefined ? {} : { branch: branchName }),
+      ...(review === undefined ? {} : { reviewId: review }),
     } as PublishedOutcome,
   };
 }

@@ -2,13 +2,17 @@
  * The ledger's screening port: before the handler decides a batch, the party a movement would pay
  * (a transfer's receiver, a deposit's or withdrawal's customer) is screened by whatever the
  * composition root plugs in here (the risk context's screener). The ledger knows nothing of lists;
- * it obeys the verdict: `block` fails the command with reason `fraudulent`, nothing booked.
+ * it obeys the verdict: `block` fails the command with reason `fraudulent`, nothing booked; `hold`
+ * books it as a pending transfer (funds reserved, nothing posted) marked with the review's id, which
+ * only that review's decision posts or voids, or the pending sweeper expires after the timeout.
  *
  * Determinism under redelivery is the screener's promise: it records a non-clear decision before
  * answering and answers a command it has decided before with that same decision, so a batch that
  * is redelivered after a crash (or a list change) decides as the first delivery did.
  */
-import type { TransferKind } from "./domain/types.ts";
+import type { ScreeningVerdict, TransferKind } from "./domain/types.ts";
+
+export type { ScreeningVerdict };
 
 export interface ScreeningRequest {
   readonly commandId: string;
@@ -21,9 +25,9 @@ export interface ScreeningRequest {
   readonly actorId: string;
   readonly amount: bigint;
   readonly asset: string;
+  /** When the command was accepted: the same on every delivery (rules count in its time, not now). */
+  readonly issuedAtMs: number;
 }
-
-export type ScreeningVerdict = { readonly decision: "clear" } | { readonly decision: "block" };
 
 export interface CommandScreening {
   /** Verdicts by command id; a request without one is clear. Throws when it cannot decide (retried). */

@@ -7,6 +7,34 @@ import { type S3Settings, s3LocationOf } from "./s3-source.ts";
 
 export const listName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 
+const minorUnits = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,18})$/, "an amount in minor units, as a decimal string")
+  .transform((value) => BigInt(value));
+
+/** Screening rules (domain/rules.ts), declared as JSON in LEDGERFLOW_RISK_RULES or the config file. */
+const screeningRule = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("velocity"),
+    transfersMax: positiveInt.max(10_000),
+    windowMs: positiveInt.max(31 * 86_400_000),
+  }),
+  z.strictObject({
+    kind: z.literal("first_counterparty_amount"),
+    amountsOver: z.record(z.string().regex(/^[A-Z]{3}$/), minorUnits),
+  }),
+]);
+
+/** A JSON text (from the environment) parsed before validation; what does not parse fails as itself. */
+function jsonText(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
 export const riskConfig = {
   sections: {
     risk: z.object({
@@ -14,6 +42,12 @@ export const riskConfig = {
       refreshIntervalMs: positiveInt.default(1_000),
       /** Jaro–Winkler similarity of normalised names at or above which a party is held for review. */
       reviewThreshold: z.coerce.number().min(0.5).max(1).default(0.92),
+      /** How long a transfer held for review stays reserved before the ledger's sweeper voids it. */
+      reviewTimeoutMs: positiveInt.max(30 * 86_400_000).default(86_400_000),
+      /** Rules that hold a transfer for review (velocity, amount to a first-time counterparty). */
+      rules: z.preprocess(jsonText, z.array(screeningRule).max(20)).default([]),
+      /** Largest page of GET /v1/risk/reviews. */
+      reviewsPageSizeMax: positiveInt.max(500).default(100),
       /** The scheduled feeder: a file path, an http(s) URL or `s3://bucket/key`; off when unset. */
       feedSource: z
         .string()
@@ -41,6 +75,8 @@ export const riskConfig = {
   env: {
     LEDGERFLOW_RISK_REFRESH_INTERVAL_MS: ["risk", "refreshIntervalMs"],
     LEDGERFLOW_RISK_REVIEW_THRESHOLD: ["risk", "reviewThreshold"],
+    LEDGERFLOW_RISK_REVIEW_TIMEOUT_MS: ["risk", "reviewTimeoutMs"],
+    LEDGERFLOW_RISK_RULES: ["risk", "rules"],
     LEDGERFLOW_RISK_FEED_SOURCE: ["risk", "feedSource"],
     LEDGERFLOW_RISK_FEED_LIST: ["risk", "feedList"],
     LEDGERFLOW_RISK_FEED_FORMAT: ["risk", "feedFormat"],

@@ -92,6 +92,7 @@ describe("PostgreSQL list store", () => {
       actorId: "00000000-0000-4000-8000-000000000002",
       amount: 100n,
       asset: "EUR",
+      issuedAtMs: 0,
     });
     const first = "10000000-0000-4000-8000-000000000001";
     assert.equal((await screener.screen([request(first)])).get(first)?.decision, "block");

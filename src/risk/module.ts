@@ -7,18 +7,24 @@
 import { join } from "node:path";
 import type pg from "pg";
 import type pino from "pino";
-import type { CommandScreening } from "../ledger/index.ts";
+import type { CommandScreening, LedgerApi } from "../ledger/index.ts";
 import type { Clock } from "../platform/clock.ts";
 import type { PreHandler } from "../platform/http/auth.ts";
-import { type LedgerflowModule, stopper } from "../platform/module.ts";
+import { runConsumer } from "../platform/log/consumer.ts";
+import type { Log } from "../platform/log/port.ts";
+import { type LedgerflowModule, type ModuleRun, stopper } from "../platform/module.ts";
+import { createPostgresReviewStore, createPostgresRuleFacts } from "./adapters/postgres-reviews.ts";
 import { createPostgresScreeningLog } from "./adapters/postgres-screenings.ts";
 import { type RiskConfig, riskConfig, s3SettingsOf } from "./config.ts";
+import { factsNeeded } from "./domain/rules.ts";
 import { type FeedOptions, feedList, formatOf, type LoadReport, sourceOf } from "./feeder.ts";
+import { type ReviewHttpDeps, reviewRoutes } from "./http/reviews.ts";
 import { riskRoutes } from "./http/routes.ts";
 import { createConfiguredListStore } from "./list-store.ts";
 import type { ListStore } from "./lists.ts";
+import { ledgerFactsOf, type ReviewStore } from "./reviews.ts";
 import { ScreeningIndex } from "./screening-index.ts";
-import { createScreener, type ScreeningLog } from "./screenings.ts";
+import { createScreener, noPartyNames, type PartyNames, type ScreeningLog } from "./screenings.ts";
 import { riskTopics } from "./topics.ts";
 
 export interface RiskDeps {
@@ -29,6 +35,16 @@ export interface RiskDeps {
   readonly clock: Clock;
   readonly logger: pino.Logger;
   readonly authenticate: PreHandler;
+  readonly log: Log;
+  /**
+   * The ledger, once started: it starts after risk (it screens through risk's screener), and risk
+   * uses its door only to decide reviews (post or void a held transfer) and read its outcomes.
+   */
+  readonly ledger: Promise<LedgerApi>;
+  /** Party names for name screening (identity's profiles); none until wired. */
+  readonly partyNames?: PartyNames;
+  /** How long a review decision waits for the ledger's outcome. */
+  readonly decisionWaitMs: number;
 }
 
 export interface RiskApi {
@@ -40,6 +56,52 @@ export interface RiskApi {
   feed(options: Omit<FeedOptions, "nowMs" | "limits" | "fetchTimeoutMs" | "s3">): Promise<LoadReport>;
   /** The list versions this process screens against. */
   screeningVersions(): ReadonlyMap<string, number>;
+  readonly reviews: ReviewStore;
+}
+
+/**
+ * Follows the ledger's outcomes: opens a review for each transfer booked as held for review, closes
+ * it by what the ledger did (posted, voided, expired), and records which pairs have dealt (for the
+ * first-time counterparty rule). Idempotent, so redelivered records change nothing. It also prunes
+ * velocity facts older than the longest window (the follower runs where projections run).
+ */
+const factsPruneIntervalMs = 60_000;
+const factsPruneRowsMax = 10_000;
+
+function followLedger(
+  deps: RiskDeps,
+  run: ModuleRun,
+  reviews: ReviewStore,
+  facts: ReturnType<typeof createPostgresRuleFacts>,
+) {
+  const windowMs = factsNeeded(deps.config.rules).windowMs;
+  let prunedAtMs = deps.clock.nowMs();
+  // Velocity facts older than the longest window are useless: forget them now and then, in bounded steps.
+  const prune = async () => {
+    const nowMs = deps.clock.nowMs();
+    if (windowMs === 0 || nowMs - prunedAtMs < factsPruneIntervalMs) return;
+    prunedAtMs = nowMs;
+    await facts.prune(nowMs - windowMs, factsPruneRowsMax);
+  };
+  const started = deps.ledger.then((ledger) =>
+    runConsumer(deps.log, {
+      groupId: "risk-review-follower",
+      topics: [ledger.codecs.outcomes.topic],
+      fetchWaitMaxMs: 50,
+      retry: { attemptsMax: 5, backoffBaseMs: 100, backoffMaxMs: 10_000 },
+      handle: async (records) => {
+        const learned = ledgerFactsOf(ledger, records);
+        await reviews.open(learned.opened);
+        await reviews.closed(learned.completions);
+        await facts.dealt(learned.pairs);
+        await prune();
+      },
+      onDeadLetter: (record, error) =>
+        deps.logger.error({ err: error, offset: String(record.offset) }, "risk follower dead-lettered"),
+    }),
+  );
+  started.then((consumer) => consumer.done.catch(run.crash), run.crash);
+  return async () => (await started).stop();
 }
 
 /** Repeats `work` every `intervalMs` (never overlapping itself) until stopped. */
@@ -71,6 +133,40 @@ function scheduleFeeder(config: RiskConfig, feedSource: string, feed: RiskApi["f
   );
 }
 
+/** The screener the ledger's screening port is wired to, logging each block or hold. */
+function screenerOf(
+  deps: RiskDeps,
+  index: ScreeningIndex,
+  log: ScreeningLog,
+  facts: ReturnType<typeof createPostgresRuleFacts>,
+): CommandScreening {
+  const { config, clock, logger } = deps;
+  return createScreener({
+    index,
+    log,
+    reviewThreshold: config.reviewThreshold,
+    reviewTimeoutMs: config.reviewTimeoutMs,
+    rules: config.rules,
+    facts,
+    partyNames: deps.partyNames ?? noPartyNames,
+    nowMs: () => clock.nowMs(),
+    onDecision: ({ commandId, decision, list, listVersion, entryKind, ruleHits }) =>
+      logger.info(
+        { commandId, decision, list, listVersion, entryKind, rules: ruleHits.map((hit) => hit.rule) },
+        "screening hit",
+      ),
+  });
+}
+
+function reviewHttp(deps: RiskDeps, store: ReviewStore, log: ScreeningLog): ReviewHttpDeps {
+  return {
+    authenticate: deps.authenticate,
+    log,
+    pageSizeMax: deps.config.reviewsPageSizeMax,
+    reviews: { store, ledger: deps.ledger, nowMs: () => deps.clock.nowMs(), waitMs: deps.decisionWaitMs },
+  };
+}
+
 export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
   name: "risk",
   config: riskConfig,
@@ -85,6 +181,8 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
     stops.add(configured.close);
     const lists = configured.store;
     const screenings = createPostgresScreeningLog(pool);
+    const reviews = createPostgresReviewStore(pool);
+    const facts = createPostgresRuleFacts(pool);
     const index = new ScreeningIndex();
     const running: string[] = [];
     const refresh = () => index.refresh(lists);
@@ -96,6 +194,10 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
         ),
       );
       running.push("risk.screening-index");
+    }
+    if (run.abilities.projections) {
+      stops.add(followLedger(deps, run, reviews, facts));
+      running.push("risk.review-follower");
     }
     const feed: RiskApi["feed"] = async (options) => {
       const report = await feedList(lists, {
@@ -117,20 +219,14 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       stops.add(scheduleFeeder(config, config.feedSource, feed, logger));
       running.push("risk.feeder");
     }
-    const screening = createScreener({
-      index,
-      log: screenings,
-      reviewThreshold: config.reviewThreshold,
-      nowMs: () => clock.nowMs(),
-      onDecision: ({ commandId, list, listVersion, entryKind }) =>
-        logger.info({ commandId, list, listVersion, entryKind }, "screening hit"),
-    });
+    const screening = screenerOf(deps, index, screenings, facts);
     const published: RiskApi = {
       screening,
       lists,
       screenings,
       feed,
       screeningVersions: () => index.versions(),
+      reviews,
     };
     const http = {
       authenticate: deps.authenticate,
@@ -138,6 +234,12 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       log: screenings,
       index: run.abilities.commands ? index : undefined,
     };
-    return { published, routes: [(app) => riskRoutes(app, http)], running, stop: stops.stop };
+    const review = reviewHttp(deps, reviews, screenings);
+    return {
+      published,
+      routes: [(app) => riskRoutes(app, http), (app) => reviewRoutes(app, review)],
+      running,
+      stop: stops.stop,
+    };
   },
 };

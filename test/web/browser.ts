@@ -62,24 +62,27 @@ async function platformModule(): Promise<PlatformModule | undefined> {
 }
 
 /** The real platform, or (for working on the UI) one already running at LEDGERFLOW_WEB_URL. */
-export async function startPlatform(): Promise<Platform> {
+export async function startPlatform(overrides: Record<string, unknown> = {}): Promise<Platform> {
   const running = process.env.LEDGERFLOW_WEB_URL;
   if (running) return { url: running.replace(/\/$/, ""), stop: async () => {} };
   const module = await platformModule();
   if (!module) throw new Error("test/support/platform.ts is missing");
   if (module.testAdmin) platformAdmin = { ...module.testAdmin };
   // The standard plugins (GraphQL subscriptions, payments, dead letters…): what `npm start` serves.
-  return module.startTestPlatform();
+  return module.startTestPlatform(overrides);
 }
 
 /**
  * A suite's platform and Chromium: started before its tests, stopped after them. Read the fields
  * inside tests (they are set by the `before` hook).
  */
-export function platformAndBrowser(): { readonly platform: Platform; readonly browser: Browser } {
+export function platformAndBrowser(
+  /** Configuration overrides for the platform (e.g. screening rules). */
+  overrides: Record<string, unknown> = {},
+): { readonly platform: Platform; readonly browser: Browser } {
   const started = {} as { platform: Platform; browser: Browser };
   before(async () => {
-    started.platform = await startPlatform();
+    started.platform = await startPlatform(overrides);
     started.browser = await launchBrowser();
   });
   after(async () => {
@@ -234,7 +237,7 @@ export async function transferThroughUi(
   const status = page.getByTestId("transfer-status");
   await page.waitForFunction(
     () =>
-      /^(confirmed|failed|unknown)$/.test(
+      /^(confirmed|held|failed|unknown)$/.test(
         document.querySelector("[data-testid=transfer-status]")?.getAttribute("data-status") ?? "",
       ),
     undefined,

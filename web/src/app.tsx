@@ -2,7 +2,7 @@ import { useEffect } from "react";
 import { Spinner } from "./components/form.tsx";
 import { Shell } from "./components/shell.tsx";
 import { matchPath, navigate, usePath } from "./lib/router.tsx";
-import { homePath, isAdmin, isInsightStaff } from "./lib/session.ts";
+import { homePath, isAdmin, isInsightStaff, isReviewer } from "./lib/session.ts";
 import { AccountPage } from "./pages/account.tsx";
 import { BranchesPage } from "./pages/admin/branches.tsx";
 import { ClientInsightPage } from "./pages/admin/clients.tsx";
@@ -11,6 +11,7 @@ import { DeadLettersPage } from "./pages/admin/dead-letters.tsx";
 import { GatewaysPage } from "./pages/admin/gateways.tsx";
 import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
 import { PaymentsExplorerPage } from "./pages/admin/payments.tsx";
+import { ReviewsPage } from "./pages/admin/reviews.tsx";
 import { ScreeningListsPage } from "./pages/admin/screening-lists.tsx";
 import { RegisterPage, SignInPage } from "./pages/auth.tsx";
 import { HomePage } from "./pages/home.tsx";
@@ -68,6 +69,8 @@ function SignedIn(props: { path: string }) {
   if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
   if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;
+  if (isReviewer(session) && path === "/admin/reviews")
+    return <Shell title="Reviews">{<ReviewsPage />}</Shell>;
   if (isInsightStaff(session) && path === "/admin/clients")
     return <Shell title="Client insight">{<ClientInsightPage />}</Shell>;
   if (isInsightStaff(session) && path === "/admin/branches")

@@ -57,6 +57,8 @@ interface CommandResultView {
   readonly iban?: string | undefined;
   readonly token?: string | undefined;
   readonly phase?: string | undefined;
+  readonly heldForReview?: boolean | undefined;
+  readonly reviewId?: string | undefined;
 }
 
 interface HoldArgs {
@@ -277,8 +279,19 @@ export function commandResult(outcome: CommandOutcome): CommandResultView {
     case "FAILED":
       return { id: outcome.id, status: "FAILED", reason: outcome.reason };
     case "CONFIRMED":
-      return { id: outcome.id, status: "CONFIRMED", iban: outcome.result.iban, phase: outcome.result.phase };
+      return {
+        id: outcome.id,
+        status: "CONFIRMED",
+        iban: outcome.result.iban,
+        phase: outcome.result.phase,
+        ...heldFields(outcome.result.reviewId),
+      };
   }
+}
+
+/** A transfer screening held for review: confirmed as a pending transfer the review decides. */
+function heldFields(reviewId: string | undefined): Pick<CommandResultView, "heldForReview" | "reviewId"> {
+  return reviewId === undefined ? {} : { heldForReview: true, reviewId };
 }
 
 function commandResultOfStatus(status: CommandStatusView): CommandResultView {
@@ -288,6 +301,7 @@ function commandResultOfStatus(status: CommandStatusView): CommandResultView {
     reason: status.reason,
     iban: status.iban,
     phase: status.phase,
+    ...heldFields(status.reviewId),
   };
 }
 

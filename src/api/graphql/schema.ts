@@ -108,6 +108,10 @@ type CommandResult {
   token: String
   "Transfers and holds once CONFIRMED: single, pending (a hold made), posted, voided or expired."
   phase: String
+  "True when screening held the transfer for review: booked as pending (funds reserved, nothing moved) until a reviewer approves (posted) or rejects (voided) it, or it expires."
+  heldForReview: Boolean
+  "The review deciding a transfer held for review."
+  reviewId: String
 }
 
 "Where a hold stands."
@@ -149,6 +153,8 @@ type CommandStatus {
   "Transfers: the transfer id and phase."
   transferId: String
   phase: String
+  "Set when screening held the transfer for review (phase pending until the review decides)."
+  reviewId: String
 }
 
 """

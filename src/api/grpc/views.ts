@@ -26,6 +26,8 @@ export interface OutcomeMessage {
   transfer_id?: string;
   phase?: string;
   iban?: string;
+  held_for_review?: boolean;
+  review_id?: string;
 }
 
 const statusNames = {
@@ -39,6 +41,7 @@ function confirmedFields(result: Readonly<Record<string, string | undefined>>) {
     ...(result.transferId === undefined ? {} : { transfer_id: result.transferId }),
     ...(result.phase === undefined ? {} : { phase: result.phase }),
     ...(result.iban === undefined ? {} : { iban: result.iban }),
+    ...(result.reviewId === undefined ? {} : { held_for_review: true, review_id: result.reviewId }),
   };
 }
 

@@ -83,7 +83,7 @@ function transaction(
     async lockPendingTransfers(ids) {
       if (ids.length === 0) return [];
       const { rows } = await client.query(
-        prepared(`SELECT id, kind, debit_account_id, credit_account_id, amount, asset, description, expires_at_ms, phase
+        prepared(`SELECT id, kind, debit_account_id, credit_account_id, amount, asset, description, expires_at_ms, phase, review_id
            FROM ledger_transfers WHERE id = ANY($1::uuid[]) AND expires_at_ms IS NOT NULL ORDER BY id FOR UPDATE`),
         [ids],
       );
@@ -98,6 +98,7 @@ function transaction(
           description: row.description,
           expiresAtMs: Number(row.expires_at_ms),
           state: row.phase as PendingState,
+          ...(row.review_id ? { reviewId: row.review_id as string } : {}),
         }),
       );
     },
@@ -195,6 +196,7 @@ async function persist(client: pg.PoolClient, changes: BatchChanges): Promise<vo
     completedLater ? [] : completed.map((m) => m.transferId),
     completedLater ? [] : completed.map((m) => m.phase),
     completedLater ? [] : completed.map((m) => str(m.atMs)),
+    started.map((m) => m.reviewId ?? null),
   ]);
   if (completedLater) {
     await client.query(prepared(completeTransfersSql), [
@@ -223,9 +225,9 @@ WITH created AS (
    WHERE t.id = u.id
 ), started AS (
   INSERT INTO ledger_transfers (id, kind, phase, debit_account_id, credit_account_id, amount, asset,
-                                description, expires_at_ms, created_at_ms)
+                                description, expires_at_ms, created_at_ms, review_id)
   SELECT * FROM unnest($16::uuid[], $17::text[], $18::text[], $19::uuid[], $20::uuid[], $21::bigint[], $22::text[],
-                       $23::text[], $24::bigint[], $25::bigint[])
+                       $23::text[], $24::bigint[], $25::bigint[], $47::uuid[])
 ), entries AS (
   INSERT INTO ledger_entries (account_id, transfer_id, command_id, asset, amount, balance_after,
                               counterparty_iban, description, at_ms)

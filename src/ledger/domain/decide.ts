@@ -15,6 +15,7 @@ import type {
   PendingTransferState,
   PostPendingTransfer,
   RejectionReason,
+  ScreeningVerdict,
   TransferMoney,
   VoidPendingTransfer,
 } from "./types.ts";
@@ -28,7 +29,7 @@ export interface LedgerView {
 export interface DecideContext {
   readonly nowMs: number;
   /** Screening verdicts of this batch's movements, by command id (absent: clear). */
-  readonly screening?: ReadonlyMap<string, { readonly decision: "clear" | "block" }>;
+  readonly screening?: ReadonlyMap<string, ScreeningVerdict>;
   /** IBAN for the account a CreateAccount would open (allocated by the handler beforehand). */
   readonly ibanForNewAccount: () => string;
   /**
@@ -134,7 +135,7 @@ function transferRejection(
   command: TransferMoney,
   debit: AccountState | undefined,
   credit: AccountState | undefined,
-  screening: { readonly decision: "clear" | "block" } | undefined,
+  screening: ScreeningVerdict | undefined,
   tokenHashMatches: DecideContext["tokenHashMatches"],
 ): RejectionReason | undefined {
   const rejected = requestRejection(command, debit, credit, tokenHashMatches);
@@ -145,7 +146,7 @@ function transferRejection(
   if (credit.balance + credit.creditsPending + command.amount > amountMax) return "balance_overflow";
   if (debit.balance - debit.debitsPending - command.amount < -amountMax) return "balance_overflow";
   // Reservations are stored in 64-bit columns too.
-  const reserves = command.pendingTimeoutMs !== undefined;
+  const reserves = command.pendingTimeoutMs !== undefined || screening?.decision === "hold";
   if (reserves && debit.debitsPending + command.amount > amountMax) return "balance_overflow";
   if (reserves && credit.creditsPending + command.amount > amountMax) return "balance_overflow";
   return undefined;
@@ -158,23 +159,22 @@ export function available(account: AccountState): bigint {
 
 function decideTransfer(command: TransferMoney, view: LedgerView, context: DecideContext): LedgerEvent[] {
   assert(command.amount > 0n && command.amount <= amountMax, "transfer amount validated at the edge");
-  const timeoutMs = command.pendingTimeoutMs;
+  const askedTimeoutMs = command.pendingTimeoutMs;
   assert(
-    timeoutMs === undefined || (Number.isSafeInteger(timeoutMs) && timeoutMs >= 0),
+    askedTimeoutMs === undefined || (Number.isSafeInteger(askedTimeoutMs) && askedTimeoutMs >= 0),
     "pending timeout validated at the edge",
   );
   const debit = view.accountByIban(command.debitIban);
   const credit = view.accountByIban(command.creditIban);
-  const rejection = transferRejection(
-    command,
-    debit,
-    credit,
-    context.screening?.get(command.commandId),
-    context.tokenHashMatches,
-  );
+  const screening = context.screening?.get(command.commandId);
+  const rejection = transferRejection(command, debit, credit, screening, context.tokenHashMatches);
   if (rejection) return transferFailed(command, rejection, context.nowMs);
   assert(debit && credit, "accounts exist when the transfer is not rejected");
-  const pending = command.pendingTimeoutMs !== undefined;
+  // Held for review: booked as a pending transfer (funds reserved, nothing posted) for the review's
+  // timeout, whatever the client asked; a client's own hold becomes the review's.
+  const held = screening?.decision === "hold" ? screening : undefined;
+  const timeoutMs = held ? held.timeoutMs : command.pendingTimeoutMs;
+  const pending = timeoutMs !== undefined;
   const confirmed: MoneyTransferConfirmed = {
     type: "MoneyTransferConfirmed",
     commandId: command.commandId,
@@ -188,7 +188,8 @@ function decideTransfer(command: TransferMoney, view: LedgerView, context: Decid
     amount: command.amount,
     asset: command.asset,
     description: command.description,
-    ...(pending ? { expiresAtMs: context.nowMs + (command.pendingTimeoutMs ?? 0) } : {}),
+    ...(pending ? { expiresAtMs: context.nowMs + (timeoutMs ?? 0) } : {}),
+    ...(held ? { reviewId: held.reviewId } : {}),
     ...(command.branch === undefined ? {} : { branch: command.branch }),
     atMs: context.nowMs,
   };
@@ -250,8 +251,15 @@ function pendingRejection(
     return debit?.ownerId === auth.actorId ? "invalid_token" : "pending_transfer_not_found";
   if (pending.state === "posted") return "pending_transfer_already_posted";
   if (pending.state === "voided") return "pending_transfer_already_voided";
+  if (pending.reviewId !== undefined && !decidesReview(command, pending.reviewId)) return "under_review";
   if (pending.state === "expired" || nowMs >= pending.expiresAtMs) return "pending_transfer_expired";
   return undefined;
+}
+
+/** Whether `command` may complete a transfer held for review: the review's decision, or expiry. */
+function decidesReview(command: PostPendingTransfer | VoidPendingTransfer, reviewId: string): boolean {
+  if (command.reviewId === reviewId) return true;
+  return command.type === "VoidPendingTransfer" && command.cause === "expired" && !command.authorization;
 }
 
 function completion(
@@ -392,6 +400,7 @@ function evolveMovement(state: WorkingSet, event: MoneyTransferConfirmed): void 
         description: event.description,
         expiresAtMs: event.expiresAtMs ?? event.atMs,
         state: "pending",
+        ...(event.reviewId === undefined ? {} : { reviewId: event.reviewId }),
       });
       break;
     case "posted":

@@ -34,7 +34,18 @@ export interface PendingTransferState {
   readonly description: string;
   readonly expiresAtMs: number;
   readonly state: PendingState;
+  /** Held for review by screening: only that review's decision (or expiry) completes it. */
+  readonly reviewId?: string;
 }
+
+/**
+ * Screening's answer for one movement (see ../screening.ts): `block` fails it (`fraudulent`);
+ * `hold` books it as a pending transfer reserved for `timeoutMs` until review `reviewId` decides.
+ */
+export type ScreeningVerdict =
+  | { readonly decision: "clear" }
+  | { readonly decision: "block" }
+  | { readonly decision: "hold"; readonly reviewId: string; readonly timeoutMs: number };
 
 /** Who asks for a movement, checked by the decider against the debited account. */
 export type Authorization =
@@ -86,6 +97,8 @@ export interface PostPendingTransfer extends CommandBase {
   readonly amount?: bigint;
   /** A customer's request, checked against the debited account; absent for platform components. */
   readonly authorization?: Authorization;
+  /** The review deciding a transfer held for review (the only post such a transfer accepts). */
+  readonly reviewId?: string;
 }
 
 export interface VoidPendingTransfer extends CommandBase {
@@ -95,6 +108,8 @@ export interface VoidPendingTransfer extends CommandBase {
   readonly cause: "voided" | "expired";
   /** A customer's request, checked against the debited account; absent for platform components. */
   readonly authorization?: Authorization;
+  /** The review rejecting a transfer held for review. */
+  readonly reviewId?: string;
 }
 
 export type LedgerCommand = CreateAccount | TransferMoney | PostPendingTransfer | VoidPendingTransfer;
@@ -116,6 +131,8 @@ export const rejectionReasons = [
   /** Screening found the party on a list (the risk context's screening log says which entry). */
   "fraudulent",
   "amount_exceeds_pending",
+  /** The hold is a transfer held for review by screening: only the review posts or voids it. */
+  "under_review",
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
@@ -152,6 +169,8 @@ export interface MoneyTransferConfirmed {
   readonly asset: string;
   readonly description: string;
   readonly expiresAtMs?: number;
+  /** Set on a transfer screening held for review (phase pending): the review that decides it. */
+  readonly reviewId?: string;
   /** The branch of a cash operation (deposit, withdrawal), as the teller typed it. */
   readonly branch?: string;
   readonly atMs: number;

@@ -64,7 +64,10 @@ export function outcomeReply(
     case "PENDING":
       return { status: 202, body: { id, status: "PENDING", ...pendingBody } };
     case "CONFIRMED":
-      return { status: 201, body: { id, status: "CONFIRMED", ...confirmedBody(outcome.result) } };
+      return {
+        status: 201,
+        body: { id, status: "CONFIRMED", ...confirmedBody(outcome.result), ...held(outcome) },
+      };
     case "FAILED": {
       const { reason } = outcome;
       return {
@@ -74,6 +77,15 @@ export function outcomeReply(
       };
     }
   }
+}
+
+/**
+ * A transfer screening held for review is CONFIRMED as a pending transfer (funds reserved, nothing
+ * moved): the answer says so, with the review that decides it (approved: posted; rejected: voided).
+ */
+function held(outcome: CommandOutcome): Record<string, unknown> {
+  const reviewId = outcome.status === "CONFIRMED" ? outcome.result.reviewId : undefined;
+  return reviewId === undefined ? {} : { heldForReview: true, reviewId };
 }
 
 const reasonTexts: Record<string, string> = {
@@ -86,6 +98,7 @@ const reasonTexts: Record<string, string> = {
   balance_overflow: "The balance would exceed the largest supported amount",
   unknown_asset: "Unknown asset",
   fraudulent: "Screening found the payee or customer on a screening list; nothing was booked",
+  under_review: "The transfer is held for review: only the review posts or voids it",
   pending_transfer_not_found: "No such hold",
   pending_transfer_already_posted: "The hold was posted already",
   pending_transfer_already_voided: "The hold was voided already",

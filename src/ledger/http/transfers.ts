@@ -14,7 +14,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         tags: ["transfers"],
         summary: "Move money between two accounts of the same asset",
         description:
-          "202 {id, status: PENDING}; with `Prefer: wait=N` 201 {status: CONFIRMED} or 422 problem {code: reason, status: FAILED}.",
+          "202 {id, status: PENDING}; with `Prefer: wait=N` 201 {status: CONFIRMED} or 422 problem {code: reason, status: FAILED}. A transfer screening holds for review is 201 CONFIRMED with `heldForReview: true` and `reviewId`: booked as pending (funds reserved, nothing moved) until the review approves (posted) or rejects (voided) it, or it expires.",
         body: transferInput,
         security: [{ bearer: [] }],
       },

@@ -33,6 +33,7 @@ export const problemKinds = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflicts with an earlier request using the same id" },
   username_taken: { status: 409, title: "That username is taken" },
+  review_decided: { status: 409, title: "The review was decided already (or its hold expired)" },
   last_role: { status: 409, title: "A user keeps at least one role" },
   own_admin_role: { status: 409, title: "Admins cannot revoke their own admin role" },
   rate_limited: { status: 429, title: "Too many requests" },

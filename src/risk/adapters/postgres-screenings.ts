@@ -1,6 +1,10 @@
-/** The screening log in PostgreSQL: every command that hit a list, with the entry and list version. */
+/** The screening log in PostgreSQL: every command blocked or held, with the entry, list version and rule hits. */
 import type pg from "pg";
+import type { RuleHit } from "../domain/rules.ts";
 import type { ScreeningDecision, ScreeningLog, ScreeningRecord } from "../screenings.ts";
+
+const orNull = <T>(value: unknown, as: (v: unknown) => T): T | null =>
+  value === null || value === undefined ? null : as(value);
 
 function recordFromRow(row: Record<string, unknown>): ScreeningRecord {
   return {
@@ -11,17 +15,19 @@ function recordFromRow(row: Record<string, unknown>): ScreeningRecord {
     partyRole: row.party_role as string,
     partyIban: row.party_iban as string,
     partyUserId: row.party_user_id as string,
+    partyName: orNull(row.party_name, String),
     actorId: row.actor_id as string,
     counterpartyIban: row.counterparty_iban as string,
     amount: BigInt(row.amount as string),
     asset: row.asset as string,
-    list: row.list as string,
-    listVersion: Number(row.list_version),
-    entryKind: row.entry_kind as string,
-    entryValue: row.entry_value as string,
-    entryDisplay: row.entry_display as string,
-    score: Number(row.score),
+    list: orNull(row.list, String),
+    listVersion: orNull(row.list_version, Number),
+    entryKind: orNull(row.entry_kind, String),
+    entryValue: orNull(row.entry_value, String),
+    entryDisplay: orNull(row.entry_display, String),
+    score: orNull(row.score, Number),
     explanation: row.explanation as string,
+    ruleHits: (row.rule_hits ?? []) as RuleHit[],
   };
 }
 
@@ -43,15 +49,16 @@ export function createPostgresScreeningLog(pool: pg.Pool): ScreeningLog {
       await pool.query(
         `INSERT INTO risk_screenings (command_id, decided_at, decision, command_kind, party_role, party_iban,
            party_user_id, actor_id, counterparty_iban, amount, asset, list, list_version, entry_kind,
-           entry_value, entry_display, score, explanation)
+           entry_value, entry_display, score, explanation, party_name, rule_hits)
          SELECT "commandId", to_timestamp("decidedAtMs" / 1000.0), decision, "commandKind", "partyRole",
            "partyIban", "partyUserId", "actorId", "counterpartyIban", amount::numeric, asset, list,
-           "listVersion", "entryKind", "entryValue", "entryDisplay", score, explanation
+           "listVersion", "entryKind", "entryValue", "entryDisplay", score, explanation, "partyName",
+           coalesce("ruleHits", '[]')
            FROM jsonb_to_recordset($1::jsonb) AS r ("commandId" uuid, "decidedAtMs" double precision,
              decision text, "commandKind" text, "partyRole" text, "partyIban" text, "partyUserId" uuid,
              "actorId" text, "counterpartyIban" text, amount text, asset text, list text,
              "listVersion" integer, "entryKind" text, "entryValue" text, "entryDisplay" text,
-             score double precision, explanation text)
+             score double precision, explanation text, "partyName" text, "ruleHits" jsonb)
          ON CONFLICT (command_id) DO NOTHING`,
         [JSON.stringify(rows)],
       );

@@ -5,7 +5,7 @@
  */
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, navigate, usePath } from "../lib/router.tsx";
-import { isAdmin, isInsightStaff, setSession } from "../lib/session.ts";
+import { isAdmin, isInsightStaff, isReviewer, setSession } from "../lib/session.ts";
 import { useApp } from "../state.tsx";
 import { Icon, type IconName } from "./icons.tsx";
 import { NotificationList } from "./notification-list.tsx";
@@ -42,6 +42,8 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
     if (features.screeningLists)
       admin.push({ href: "/admin/screening-lists", label: "Screening lists", icon: "shield", mobile: false });
   }
+  if (isReviewer(session))
+    admin.push({ href: "/admin/reviews", label: "Reviews", icon: "shield", mobile: false });
   if (isInsightStaff(session)) {
     admin.push({ href: "/admin/clients", label: "Client insight", icon: "search", mobile: false });
     admin.push({ href: "/admin/branches", label: "Branches", icon: "server", mobile: false });

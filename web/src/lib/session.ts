@@ -102,6 +102,11 @@ export function isInsightStaff(session: Session | undefined): boolean {
   return ["teller", "compliance", "auditor", "admin"].some((role) => session?.roles.includes(role));
 }
 
+/** Who may decide screening reviews: compliance officers and admins. */
+export function isReviewer(session: Session | undefined): boolean {
+  return ["compliance", "admin"].some((role) => session?.roles.includes(role));
+}
+
 /** The signed-in user's id: kept in the session, else read from the token's subject. */
 export function userIdOf(session: Session | undefined): string {
   if (!session) return "";

@@ -15,6 +15,8 @@ type Stage =
   | { readonly step: "form" }
   | { readonly step: "sending" | "pending"; readonly summary: Summary }
   | { readonly step: "confirmed"; readonly summary: Summary }
+  /** Screening held it for review: booked as pending (money reserved, not moved) until decided. */
+  | { readonly step: "held"; readonly summary: Summary }
   | { readonly step: "failed"; readonly summary: Summary; readonly reason: string }
   | { readonly step: "unknown"; readonly summary: Summary };
 
@@ -29,12 +31,12 @@ interface Summary {
 
 function Timeline(props: { stage: Exclude<Stage, { step: "form" }> }) {
   const { stage } = props;
-  const done = stage.step === "confirmed" || stage.step === "failed";
+  const done = stage.step === "confirmed" || stage.step === "failed" || stage.step === "held";
   const steps: ProgressStep[] = [
     { label: "Sent", state: "done" },
     { label: "Pending", state: done ? "done" : "current" },
     {
-      label: stage.step === "failed" ? "Failed" : "Confirmed",
+      label: stage.step === "failed" ? "Failed" : stage.step === "held" ? "In review" : "Confirmed",
       state: stage.step === "confirmed" ? "done" : stage.step === "failed" ? "failed" : "todo",
     },
   ];
@@ -66,6 +68,15 @@ function Result(props: { stage: Exclude<Stage, { step: "form" }>; onAgain: () =>
           <Alert kind="success">
             <h2 id="result-heading">Transfer confirmed</h2>
             <p>The money has arrived.</p>
+          </Alert>
+        )}
+        {stage.step === "held" && (
+          <Alert kind="info">
+            <h2 id="result-heading">Held for review</h2>
+            <p>
+              The money is reserved on your account but has not moved yet. Our compliance team reviews the
+              transfer; if it is not approved, the reservation is released.
+            </p>
           </Alert>
         )}
         {stage.step === "failed" && (
@@ -151,7 +162,7 @@ export function TransferPage() {
     setError(undefined);
     setStage({ step: "sending", summary });
     try {
-      const outcome = await sendCommand({
+      const outcome = await sendCommand<{ heldForReview?: boolean }>({
         path: "/v1/transfers",
         id: summary.id,
         body: {
@@ -167,7 +178,7 @@ export function TransferPage() {
       const money = formatMoney(summary.minor, summary.asset);
       // A confirmed transfer is announced once, by its balance change (which opens its receipt).
       if (outcome.status === "confirmed") {
-        setStage({ step: "confirmed", summary });
+        setStage({ step: outcome.body?.heldForReview ? "held" : "confirmed", summary });
       } else if (outcome.status === "failed") {
         const reason = reasonInWords(outcome.reason, outcome.detail);
         setStage({ step: "failed", summary, reason });
