@@ -269,6 +269,16 @@ function startRisk(
   );
 }
 
+/** The identity module's settings: its sections, the public URL its providers return to, the mode. */
+function identitySettingsOf(config: Readonly<Config>) {
+  return {
+    config: config.auth,
+    oidc: config.oidc,
+    publicUrl: config.payments.publicUrl,
+    phone: { phone: config.phone, sms: config.sms, mode: config.mode },
+  };
+}
+
 /** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
@@ -280,7 +290,8 @@ async function startModules(
   const [identityModule, , ledgerModule, paymentsModule, tokensModule, notificationsModule] = modules;
   const identity = await identityModule.start(
     {
-      ...{ config: config.auth, redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
+      ...identitySettingsOf(config),
+      ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret },
       ...{ pool, clock, ids, logger, random: base.random },
     },
     run,

@@ -9,13 +9,25 @@ import { z } from "zod";
 import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
+import type { RoutePlugin } from "../platform/module.ts";
 import { type ConfigSection, type LedgerflowModule, stopper } from "../platform/module.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
 import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
 import { createHashingQueue } from "./hashing-queue.ts";
 import { createMemoryLoginLimiter, type LimitRules, type LoginLimiter } from "./login-limiter.ts";
+import { createAuthAudit } from "./oidc/audit.ts";
+import { type OidcConfig, oidcConfig, resolveProviders } from "./oidc/config.ts";
+import { oidcRoutes } from "./oidc/routes.ts";
+import { createOidcService } from "./oidc/service.ts";
+import { createPostgresOidcStore } from "./oidc/store.ts";
 import { createArgon2Hasher } from "./passwords.ts";
+import { codeKeyOf } from "./phone/codes.ts";
+import { type PhoneConfig, phoneConfig, type SmsConfig } from "./phone/config.ts";
+import { phoneRoutes } from "./phone/routes.ts";
+import { createPhoneVerification } from "./phone/service.ts";
+import { createDevSmsSink, createHttpSmsSender, type DevSmsSink, type SmsSender } from "./phone/sms.ts";
+import { createPostgresPhoneStore } from "./phone/store.ts";
 import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
 import { createIdentityService, type IdentityService, type PublicUser, usernamePattern } from "./service.ts";
@@ -62,6 +74,8 @@ export const identityConfig = {
       /** Accepted clock skew between the node that issued an access token and the one checking it. */
       clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(5),
     }),
+    ...oidcConfig.sections,
+    ...phoneConfig.sections,
   },
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
@@ -83,6 +97,8 @@ export const identityConfig = {
     LEDGERFLOW_PASSWORD_HASH_CONCURRENCY_MAX: ["auth", "passwordHashConcurrencyMax"],
     LEDGERFLOW_PASSWORD_HASH_QUEUED_MAX: ["auth", "passwordHashQueuedMax"],
     LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
+    ...oidcConfig.env,
+    ...phoneConfig.env,
   },
 } as const satisfies ConfigSection;
 
@@ -99,6 +115,16 @@ export interface IdentityDeps {
   /** Draws the generated admin password. */
   readonly random: Random;
   readonly logger: pino.Logger;
+  /** Sign-in with OpenID Connect providers (`oidc` section); none configured when absent. */
+  readonly oidc?: OidcConfig;
+  /** The public base URL (LEDGERFLOW_PUBLIC_URL) the providers send browsers back to. */
+  readonly publicUrl?: string | undefined;
+  /** Phone verification (`phone`, `sms` sections); SMS as in embedded mode when absent. */
+  readonly phone?: {
+    readonly phone: PhoneConfig;
+    readonly sms: SmsConfig;
+    readonly mode: "embedded" | "distributed";
+  };
 }
 
 export interface IdentityApi {
@@ -207,6 +233,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       ),
       clock,
       ids: deps.ids,
+      random: deps.random,
     });
     let adminPassword: string | undefined;
     if (run.abilities.http) {
@@ -225,9 +252,75 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
           await app.register(identityRoutes, { service });
           await app.register(roleRoutes, { store, clock, authenticate });
         },
+        oidcRoutePlugin(deps, service),
+        phoneRoutePlugin(deps, authenticate),
       ],
       running: ["identity"],
       stop: stops.stop,
     };
   },
 };
+
+/** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
+function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlugin {
+  const config = deps.oidc ?? oidcConfig.sections.oidc.parse({});
+  const providers = resolveProviders(config);
+  const oidc = createOidcService({
+    config,
+    providers,
+    store: createPostgresOidcStore(deps.pool),
+    identity: service,
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+    clock: deps.clock,
+    random: deps.random,
+  });
+  const formPostProviders = new Set(providers.filter((p) => p.responseMode === "form_post").map((p) => p.id));
+  return async (app) => {
+    await app.register(oidcRoutes, {
+      oidc,
+      publicUrl: deps.publicUrl,
+      flowTtlMs: config.flowTtlMs,
+      formPostProviders,
+    });
+  };
+}
+
+/** The `/v1/me/phone` routes (src/identity/phone) with the configured SMS port. */
+function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler): RoutePlugin {
+  const settings = deps.phone ?? {
+    phone: phoneConfig.sections.phone.parse({}),
+    sms: phoneConfig.sections.sms.parse({}),
+    mode: "embedded" as const,
+  };
+  const sms = smsSenderOf(settings.sms, settings.mode, deps);
+  const phone =
+    sms === undefined
+      ? undefined
+      : createPhoneVerification({
+          config: settings.phone,
+          store: createPostgresPhoneStore(deps.pool),
+          sms,
+          codeKey: codeKeyOf(new TextEncoder().encode(deps.jwtSecret)),
+          audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+          clock: deps.clock,
+          random: deps.random,
+        });
+  // The development sink's codes are shown only in embedded mode (one process, a developer's machine).
+  const devSink = sms?.kind === "dev" && settings.mode === "embedded" ? (sms as DevSmsSink) : undefined;
+  return async (app) => {
+    await app.register(phoneRoutes, { phone, authenticate, devSink });
+  };
+}
+
+function smsSenderOf(
+  sms: SmsConfig,
+  mode: "embedded" | "distributed",
+  deps: IdentityDeps,
+): SmsSender | undefined {
+  const provider = sms.provider ?? (mode === "embedded" ? "dev" : undefined);
+  if (provider === "dev") return createDevSmsSink(deps.logger, () => deps.clock.nowMs());
+  if (provider === undefined) return undefined;
+  if (sms.url === undefined || sms.secret === undefined)
+    throw new Error("sms.provider http needs LEDGERFLOW_SMS_URL and LEDGERFLOW_SMS_SECRET");
+  return createHttpSmsSender({ url: sms.url, secret: sms.secret, timeoutMs: sms.timeoutMs });
+}

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { authenticateWith } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import { deviceTokenLengthMax } from "./device-trust.ts";
-import type { IdentityService, RateLimited } from "./service.ts";
+import type { IdentityService, RateLimited, SignedIn } from "./service.ts";
 import {
   passwordLengthMax,
   passwordLengthMin,
@@ -63,7 +63,7 @@ const userResponse = z.object({
   roles: z.array(z.enum(roles)),
 });
 
-const tokenResponse = z.object({
+export const tokenResponse = z.object({
   accessToken: z.string(),
   tokenType: z.literal("Bearer"),
   expiresIn: z.int().describe("Seconds until the access token expires"),
@@ -138,6 +138,14 @@ async function login(
     if (result.code === "rate_limited") throw rateLimited(result, "Too many failed logins; try again later");
     throw new ProblemError("invalid_credentials");
   }
+  return sendSignedIn(result, request, reply);
+}
+
+/**
+ * The answer of every successful sign-in (password, or a provider's ticket): the access token in
+ * the body and the device cookie.
+ */
+export function sendSignedIn(result: SignedIn, request: FastifyRequest, reply: FastifyReply) {
   reply.header(
     "set-cookie",
     stringifySetCookie({

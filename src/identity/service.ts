@@ -1,10 +1,10 @@
-import type { Clock, IdGenerator } from "../platform/clock.ts";
+import { type Clock, type IdGenerator, type Random, systemRandom } from "../platform/clock.ts";
 import { assert } from "../platform/errors.ts";
 import type { DeviceTrust } from "./device-trust.ts";
 import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
 import { loginLimitKeys } from "./login-limiter.ts";
 import type { PasswordHasher } from "./passwords.ts";
-import type { Role, UserStore } from "./store.ts";
+import type { CreateUserResult, Role, UserRecord, UserStore } from "./store.ts";
 import { usernameKey } from "./store.ts";
 import type { AccessTokens } from "./tokens.ts";
 
@@ -76,7 +76,20 @@ export interface IdentityService {
   login(attempt: LoginAttempt): Promise<LoginResult>;
   /** Creates the admin on first start; when the username exists (any case) leaves it untouched. */
   bootstrapAdmin(username: string, password: string): Promise<BootstrapAdminResult>;
+  /**
+   * Signs in a user another method has already authenticated (OpenID Connect): the same tokens a
+   * password login issues. Undefined when the user does not exist.
+   */
+  signInAs(userId: string): Promise<SignedIn | undefined>;
+  /**
+   * A customer who signs in through a provider only: no password anyone knows (a random one is
+   * hashed, so password login cannot succeed). The username is the hint, or the hint with a random
+   * suffix when taken.
+   */
+  createPasswordlessUser(usernameHint: string): Promise<PublicUser>;
 }
+
+export type SignedIn = Extract<LoginResult, { ok: true }>;
 
 export interface IdentityServiceDeps {
   readonly store: UserStore;
@@ -86,15 +99,19 @@ export interface IdentityServiceDeps {
   readonly devices: DeviceTrust;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Draws the unusable passwords of passwordless users and the suffixes of taken usernames. */
+  readonly random?: Random;
 }
 
 export function createIdentityService(deps: IdentityServiceDeps): IdentityService {
-  const { store, passwords, tokens, limiter, devices, clock, ids } = deps;
+  const { store, passwords, limiter, devices, clock, ids } = deps;
 
   async function createUser(username: string, password: string, roles: readonly Role[]) {
     const passwordHash = await passwords.hash(password);
     return store.createUser({ id: ids.uuid(), username, passwordHash, roles, createdAtMs: clock.nowMs() });
   }
+
+  const signedIn = (user: UserRecord) => signedInAnswer(deps, user);
 
   return {
     async register(username, password, clientIp) {
@@ -129,17 +146,18 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       if (user === undefined || !verified || candidate !== password)
         return { ok: false, code: "invalid_credentials" };
       await limiter.forgive(keys);
-      const issued = await tokens.issue(user);
-      return {
-        ok: true,
-        accessToken: issued.accessToken,
-        expiresInS: issued.expiresInS,
-        user: publicUser(user),
-        // A fresh one every time: the expiry rolls forward while the device keeps signing in.
-        deviceToken: devices.issue(name),
-        deviceTokenExpiresInS: Math.floor(devices.ttlMs / 1000),
-      };
+      return signedIn(user);
     },
+
+    async signInAs(userId) {
+      const user = await store.findById(userId);
+      return user === undefined ? undefined : signedIn(user);
+    },
+
+    createPasswordlessUser: (usernameHint) =>
+      createPasswordlessUser(deps.random ?? systemRandom, usernameHint, (username, password) =>
+        createUser(username, password, ["customer"]),
+      ),
 
     async bootstrapAdmin(username, password) {
       const invalid = validateCredentials(username, password);
@@ -154,6 +172,34 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       return { ok: true, created: false, user: publicUser(winner) };
     },
   };
+}
+
+/** What every successful sign-in answers, whichever method authenticated the user. */
+async function signedInAnswer(deps: IdentityServiceDeps, user: UserRecord): Promise<SignedIn> {
+  const issued = await deps.tokens.issue(user);
+  return {
+    ok: true,
+    accessToken: issued.accessToken,
+    expiresInS: issued.expiresInS,
+    user: publicUser(user),
+    // A fresh one every time: the expiry rolls forward while the device keeps signing in.
+    deviceToken: deps.devices.issue(usernameKey(user.username)),
+    deviceTokenExpiresInS: Math.floor(deps.devices.ttlMs / 1000),
+  };
+}
+
+async function createPasswordlessUser(
+  random: Random,
+  usernameHint: string,
+  createUser: (username: string, password: string) => Promise<CreateUserResult>,
+): Promise<PublicUser> {
+  const password = Buffer.from(random.bytes(32)).toString("base64url");
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const suffix = attempt === 0 ? "" : `-${Buffer.from(random.bytes(3)).toString("hex")}`;
+    const created = await createUser(`${usernameHint.slice(0, 57)}${suffix}`, password);
+    if (created.ok) return publicUser(created.user);
+  }
+  throw new Error("no free username for a new federated user after 5 tries");
 }
 
 /** An attempt that never got its password checked (hashing queue full, store down) is not counted. */

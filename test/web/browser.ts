@@ -77,12 +77,13 @@ export async function startPlatform(overrides: Record<string, unknown> = {}): Pr
  * inside tests (they are set by the `before` hook).
  */
 export function platformAndBrowser(
-  /** Configuration overrides for the platform (e.g. screening rules). */
-  overrides: Record<string, unknown> = {},
+  /** Configuration overrides for the platform (e.g. screening rules), or a function computing them
+   * once the suite's own servers run (e.g. an OpenID provider). */
+  overrides: Record<string, unknown> | (() => Promise<Record<string, unknown>>) = {},
 ): { readonly platform: Platform; readonly browser: Browser } {
   const started = {} as { platform: Platform; browser: Browser };
   before(async () => {
-    started.platform = await startPlatform(overrides);
+    started.platform = await startPlatform(typeof overrides === "function" ? await overrides() : overrides);
     started.browser = await launchBrowser();
   });
   after(async () => {
@@ -188,6 +189,9 @@ export async function registerThroughUi(page: Page, baseUrl: string, username: s
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(testPassword);
   await page.getByRole("button", { name: "Create account" }).click();
+  // Registration continues with phone verification, which may be done later.
+  await page.getByRole("heading", { name: "Verify your phone" }).waitFor();
+  await page.getByRole("link", { name: "Not now" }).click();
   await page.getByRole("heading", { name: "Your accounts" }).waitFor();
 }
 

@@ -13,11 +13,12 @@ import { LatestTransactionsPage } from "./pages/admin/latest.tsx";
 import { PaymentsExplorerPage } from "./pages/admin/payments.tsx";
 import { ReviewsPage } from "./pages/admin/reviews.tsx";
 import { ScreeningListsPage } from "./pages/admin/screening-lists.tsx";
-import { RegisterPage, SignInPage } from "./pages/auth.tsx";
+import { OidcCompletePage, RegisterPage, SignInPage } from "./pages/auth.tsx";
 import { HomePage } from "./pages/home.tsx";
 import { NotificationsPage } from "./pages/notifications.tsx";
 import { OpenAccountPage } from "./pages/open-account.tsx";
 import { PaymentsPage } from "./pages/payments.tsx";
+import { VerifyPhonePage } from "./pages/phone.tsx";
 import { ReceiptPage } from "./pages/receipt.tsx";
 import { TransferPage } from "./pages/transfer.tsx";
 import { AppProvider, useApp, useSession } from "./state.tsx";
@@ -67,6 +68,7 @@ function SignedIn(props: { path: string }) {
   if (account?.iban) return <Shell title="Account">{<AccountPage iban={account.iban} />}</Shell>;
   if (path === "/transfer") return <Shell title="Transfer">{<TransferPage />}</Shell>;
   if (path === "/notifications") return <Shell title="Activity">{<NotificationsPage />}</Shell>;
+  if (path === "/verify-phone") return <Shell title="Phone">{<VerifyPhonePage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
   if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;
   if (isReviewer(session) && path === "/admin/reviews")
@@ -92,6 +94,8 @@ function SignedIn(props: { path: string }) {
 function Routes() {
   const path = usePath();
   const session = useSession();
+  // Before the session check: this page creates the session, then moves on by itself.
+  if (path === "/signin/oidc") return <OidcCompletePage />;
   if (path === "/signin") return session ? <Redirect to={homePath(session)} /> : <SignInPage />;
   if (path === "/register") return session ? <Redirect to={homePath(session)} /> : <RegisterPage />;
   if (!session) return <Redirect to="/signin" />;

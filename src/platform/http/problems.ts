@@ -37,6 +37,17 @@ export const problemKinds = {
   last_role: { status: 409, title: "A user keeps at least one role" },
   own_admin_role: { status: 409, title: "Admins cannot revoke their own admin role" },
   rate_limited: { status: 429, title: "Too many requests" },
+  // Identity: OpenID Connect sign-in and phone verification (issue 15).
+  // 422, not 400: the request is well formed; what it carries (a state, a code, a token) is refused.
+  oidc_sign_in_failed: { status: 422, title: "The sign-in with the identity provider failed" },
+  email_not_verified: {
+    status: 403,
+    title: "The identity provider has not verified this email address; it cannot link to an account",
+  },
+  phone_taken: { status: 409, title: "That phone number belongs to another account" },
+  phone_invalid: { status: 422, title: "That is not a valid phone number" },
+  otp_invalid: { status: 422, title: "That code is not right" },
+  otp_expired: { status: 422, title: "No code is waiting for this number any more; request a new one" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
   busy: { status: 503, title: "The server is busy; try again shortly" },
   internal: { status: 500, title: "Internal error" },

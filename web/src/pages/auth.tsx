@@ -1,13 +1,48 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { Alert, Field } from "../components/form.tsx";
+import { Alert, Field, Spinner } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
 import { ApiError, errorMessage, request } from "../lib/api.ts";
 import { Link, navigate } from "../lib/router.tsx";
-import { homePath, sessionFromToken, setSession } from "../lib/session.ts";
+import { homePath, isAdmin, sessionFromToken, setSession } from "../lib/session.ts";
 
 interface LoginAnswer {
   readonly accessToken: string;
   readonly expiresIn?: number;
+}
+
+interface Provider {
+  readonly id: string;
+  readonly displayName: string;
+  readonly startUrl: string;
+}
+
+/** The OpenID Connect providers configured on the server (none: no buttons). */
+function useProviders(): readonly Provider[] {
+  const [providers, setProviders] = useState<readonly Provider[]>([]);
+  useEffect(() => {
+    const controller = new AbortController();
+    request<{ providers: Provider[] }>("/v1/auth/providers", { anonymous: true, signal: controller.signal })
+      .then(({ body }) => setProviders(body.providers))
+      .catch(() => setProviders([]));
+    return () => controller.abort();
+  }, []);
+  return providers;
+}
+
+/** One button per provider: a plain link, since the browser leaves for the provider's page. */
+function ProviderButtons() {
+  const providers = useProviders();
+  if (providers.length === 0) return null;
+  return (
+    <div className="stack provider-buttons">
+      {providers.map((provider) => (
+        <a key={provider.id} className="button block" href={provider.startUrl}>
+          Continue with {provider.displayName}
+        </a>
+      ))}
+      <p className="muted small provider-or">or with your username</p>
+    </div>
+  );
 }
 
 async function signIn(username: string, password: string): Promise<void> {
@@ -89,6 +124,7 @@ export function SignInPage() {
 
   return (
     <AuthFrame title="Sign in" subtitle="Welcome back. Sign in to your wallet.">
+      <ProviderButtons />
       <form onSubmit={submit} className="stack" noValidate>
         {error && <Alert kind="error">{error}</Alert>}
         <Field
@@ -141,7 +177,8 @@ export function RegisterPage() {
     try {
       await request("/v1/auth/register", { body: { username: username.trim(), password }, anonymous: true });
       await signIn(username.trim(), password);
-      navigate(homePath(), { replace: true });
+      // Registration continues with the phone number (seed 002): verified now, or later.
+      navigate("/verify-phone?welcome=1", { replace: true });
     } catch (caught) {
       setError(authError(caught, "register"));
       setBusy(false);
@@ -181,6 +218,53 @@ export function RegisterPage() {
       <p className="auth-switch">
         Already have a wallet? <Link href="/signin">Sign in</Link>
       </p>
+    </AuthFrame>
+  );
+}
+
+/**
+ * Where the server sends the browser after a provider sign-in: the one-time ticket is in the
+ * fragment (never sent to a server); it is exchanged for the session, then removed from history.
+ */
+export function OidcCompletePage() {
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    const ticket = new URLSearchParams(location.hash.slice(1)).get("ticket");
+    history.replaceState(null, "", "/signin/oidc");
+    if (!ticket) {
+      setError("This sign-in link is incomplete. Start again from the sign-in page.");
+      return;
+    }
+    (async () => {
+      const { body } = await request<LoginAnswer>("/v1/auth/oidc/exchange", {
+        body: { ticket },
+        anonymous: true,
+      });
+      const session = sessionFromToken(body.accessToken, body.expiresIn, "");
+      setSession(session);
+      const phone = await request<{ verified: boolean }>("/v1/me/phone").catch(() => undefined);
+      navigate(
+        phone && !phone.body.verified && !isAdmin(session) ? "/verify-phone?welcome=1" : homePath(session),
+        {
+          replace: true,
+        },
+      );
+    })().catch(() =>
+      setError("That sign-in did not work or took too long. Start again from the sign-in page."),
+    );
+  }, []);
+  return (
+    <AuthFrame title="Signing you in" subtitle="One moment…">
+      {error ? (
+        <>
+          <Alert kind="error">{error}</Alert>
+          <p className="auth-switch">
+            <Link href="/signin">Back to sign in</Link>
+          </p>
+        </>
+      ) : (
+        <Spinner label="Signing you in" />
+      )}
     </AuthFrame>
   );
 }
