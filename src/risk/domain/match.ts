@@ -3,12 +3,13 @@
  * list version is a new snapshot, swapped in by replacing one reference (see screening-index.ts).
  *
  * Exact matches (IBAN, user id, normalised name) block. A name that is only similar (Jaro–Winkler
- * at or above `reviewThreshold`) is held for review. Fuzzy candidates are blocked by the first
- * three characters of each name part, so a lookup compares tens of names, not 100,000; the price
- * is that a misspelling inside the first three characters of every part goes unnoticed.
+ * at or above `reviewThreshold`) is held for review. Fuzzy candidates come from a trigram index
+ * (name-index.ts): a lookup compares tens of names, not 100,000, and finds every listed name within
+ * a few one-letter slips of the screened one.
  */
 import type { EntryKind, ListEntry } from "./entries.ts";
-import { nameSimilarity, normaliseName } from "./names.ts";
+import { mostSimilar, type NameIndex, nameIndexOf } from "./name-index.ts";
+import { normaliseName } from "./names.ts";
 
 export interface ListSnapshot {
   readonly list: string;
@@ -17,8 +18,8 @@ export interface ListSnapshot {
   readonly ibans: ReadonlyMap<string, string>;
   readonly users: ReadonlyMap<string, string>;
   readonly names: ReadonlyMap<string, string>;
-  /** Blocking key (first three characters of a name part) → normalised names having that part. */
-  readonly nameBlocks: ReadonlyMap<string, readonly string[]>;
+  /** The names, indexed for similarity lookups. */
+  readonly nameIndex: NameIndex;
 }
 
 export interface Party {
@@ -44,12 +45,6 @@ export type PartyVerdict =
   | { readonly decision: "clear" }
   | { readonly decision: "block" | "hold"; readonly match: ListMatch };
 
-const blockKeyLength = 3;
-
-function blockKeysOf(normalisedName: string): string[] {
-  return [...new Set(normalisedName.split(" ").map((part) => part.slice(0, blockKeyLength)))];
-}
-
 /** Builds a snapshot (list version `version`) from its entries. */
 export function snapshotOf(list: string, version: number, entries: Iterable<ListEntry>): ListSnapshot {
   const ibans = new Map<string, string>();
@@ -59,18 +54,7 @@ export function snapshotOf(list: string, version: number, entries: Iterable<List
     const target = entry.kind === "iban" ? ibans : entry.kind === "user" ? users : names;
     target.set(entry.value, entry.display);
   }
-  return { list, version, ibans, users, names, nameBlocks: nameBlocksOf(names.keys()) };
-}
-
-function nameBlocksOf(names: Iterable<string>): Map<string, string[]> {
-  const blocks = new Map<string, string[]>();
-  for (const name of names)
-    for (const key of blockKeysOf(name)) {
-      const block = blocks.get(key);
-      if (block) block.push(name);
-      else blocks.set(key, [name]);
-    }
-  return blocks;
+  return { list, version, ibans, users, names, nameIndex: nameIndexOf(names.keys()) };
 }
 
 /** Exact matches first (IBAN, user id, name, over every list); then the most similar name. */
@@ -115,17 +99,9 @@ function exactMatch(snapshot: ListSnapshot, party: Party, name: string): ListMat
 }
 
 function mostSimilarName(snapshot: ListSnapshot, name: string, threshold: number): ListMatch | undefined {
-  let bestName = "";
-  let bestScore = 0;
-  const compared = new Set<string>();
-  for (const key of blockKeysOf(name))
-    for (const candidate of snapshot.nameBlocks.get(key) ?? []) {
-      if (compared.has(candidate)) continue;
-      compared.add(candidate);
-      const score = nameSimilarity(name, candidate);
-      if (score > bestScore) [bestName, bestScore] = [candidate, score];
-    }
-  if (bestScore < threshold) return undefined;
+  const similar = mostSimilar(snapshot.nameIndex, name, threshold);
+  if (!similar) return undefined;
+  const { name: bestName, score: bestScore } = similar;
   const display = snapshot.names.get(bestName) ?? bestName;
   return {
     list: snapshot.list,
@@ -159,6 +135,6 @@ export function nextSnapshot(
     ibans: maps.iban,
     users: maps.user,
     names: maps.name,
-    nameBlocks: namesChanged ? nameBlocksOf(maps.name.keys()) : previous.nameBlocks,
+    nameIndex: namesChanged ? nameIndexOf(maps.name.keys()) : previous.nameIndex,
   };
 }
