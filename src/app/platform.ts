@@ -282,6 +282,19 @@ function identitySettingsOf(config: Readonly<Config>) {
   };
 }
 
+/** The identity module: first, since every other context's routes authenticate through it. */
+function startIdentity(base: Base, run: ModuleRun) {
+  const { config, pool, log, registry, clock, ids, logger } = base;
+  return modules[0].start(
+    {
+      ...identitySettingsOf(config),
+      ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret, piiKey: base.piiKey },
+      ...{ pool, log, registry, clock, ids, logger, random: base.random },
+    },
+    run,
+  );
+}
+
 /** Starts the context modules in order; each gets exactly the dependencies it names. */
 async function startModules(
   options: PlatformOptions,
@@ -290,15 +303,8 @@ async function startModules(
   stops: ReturnType<typeof stopper>,
 ) {
   const { config, pool, log, registry, clock, ids, logger, metrics } = base;
-  const [identityModule, , ledgerModule, paymentsModule, tokensModule, notificationsModule] = modules;
-  const identity = await identityModule.start(
-    {
-      ...identitySettingsOf(config),
-      ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret, piiKey: base.piiKey },
-      ...{ pool, log, registry, clock, ids, logger, random: base.random },
-    },
-    run,
-  );
+  const [, , ledgerModule, paymentsModule, tokensModule, notificationsModule] = modules;
+  const identity = await startIdentity(base, run);
   stops.add(identity.stop);
   const authenticate = identity.published.authenticate;
   // The ledger starts after risk (it screens through risk), which decides reviews through it.

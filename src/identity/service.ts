@@ -183,18 +183,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
         createUser(username, password, ["customer"]),
       ),
 
-    async bootstrapAdmin(username, password) {
-      const invalid = validateCredentials(username, password);
-      if (invalid !== undefined) return invalid;
-      const existing = await store.findByUsername(username);
-      if (existing !== undefined) return { ok: true, created: false, user: publicUser(existing) };
-      const created = await createUser(username, password, ["admin"]);
-      if (created.ok) return { ok: true, created: true, user: publicUser(created.user) };
-      // Another node bootstrapped the same admin between our lookup and insert.
-      const winner = await store.findByUsername(username);
-      assert(winner !== undefined, "a username reported taken can be found");
-      return { ok: true, created: false, user: publicUser(winner) };
-    },
+    bootstrapAdmin: (username, password) => bootstrapAdmin(store, createUser, username, password),
   };
 }
 
@@ -238,6 +227,25 @@ async function createPasswordlessUser(
     if (created.ok) return publicUser(created.user);
   }
   throw new Error("no free username for a new federated user after 5 tries");
+}
+
+/** Creates the admin on first start; when the username exists (any case) leaves it untouched. */
+async function bootstrapAdmin(
+  store: UserStore,
+  createUser: (username: string, password: string, roles: readonly Role[]) => Promise<CreateUserResult>,
+  username: string,
+  password: string,
+): Promise<BootstrapAdminResult> {
+  const invalid = validateCredentials(username, password);
+  if (invalid !== undefined) return invalid;
+  const existing = await store.findByUsername(username);
+  if (existing !== undefined) return { ok: true, created: false, user: publicUser(existing) };
+  const created = await createUser(username, password, ["admin"]);
+  if (created.ok) return { ok: true, created: true, user: publicUser(created.user) };
+  // Another node bootstrapped the same admin between our lookup and insert.
+  const winner = await store.findByUsername(username);
+  assert(winner !== undefined, "a username reported taken can be found");
+  return { ok: true, created: false, user: publicUser(winner) };
 }
 
 /** An attempt that never got its password checked (hashing queue full, store down) is not counted. */

@@ -178,12 +178,15 @@ export function createScreener(options: ScreenerDeps): CommandScreening {
       const verdicts = new Map<string, ScreeningVerdict>();
       if (requests.length === 0) return verdicts;
       const snapshots = deps.index.snapshots();
-      const decided = await deps.log.find(requests.map((request) => request.commandId));
-      const undecided = requests.filter((request) => !decided.has(request.commandId));
-      const [names, facts] = await Promise.all([
-        deps.partyNames.namesOf([...new Set(undecided.map((request) => request.party.userId))]),
-        gatherFacts(deps, undecided),
+      // Earlier decisions, names and rule facts in parallel (one round trip's latency, not three):
+      // names and facts are fetched for every request although a redelivered one needs neither,
+      // since redeliveries are rare and waiting for the log first would cost every command.
+      const [decided, names, facts] = await Promise.all([
+        deps.log.find(requests.map((request) => request.commandId)),
+        deps.partyNames.namesOf([...new Set(requests.map((request) => request.party.userId))]),
+        gatherFacts(deps, requests),
       ]);
+      const undecided = requests.filter((request) => !decided.has(request.commandId));
       const fresh: ScreeningRecord[] = [];
       const nowMs = deps.nowMs();
       for (const [commandId, earlier] of decided)
