@@ -1,6 +1,6 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { isStaff, type PreHandler, type Principal } from "../../platform/http/auth.ts";
+import { isStaff, type PreHandler, type Principal, type Role, roles } from "../../platform/http/auth.ts";
 import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
 
 export { isStaff, preferredWaitMs, principalOf } from "../../platform/http/auth.ts";
@@ -9,6 +9,20 @@ import type { CommandOutcome, LedgerCommandService } from "../command-service.ts
 import type { AccountState } from "../domain/types.ts";
 import type { LiveStats } from "../live-stats.ts";
 import type { LedgerQueries } from "../queries.ts";
+
+/**
+ * Who may open accounts and move money as an account holder: everyone but the staff who change
+ * nothing (auditors read, compliance decides reviews); a bank employee who banks with us holds the
+ * customer role as well.
+ */
+export const accountHolderRoles: readonly Role[] = roles.filter(
+  (role) => role !== "auditor" && role !== "compliance",
+);
+
+/** Who may read any client's accounts, holds and commands: branch staff and the auditors. */
+export function mayReadAnyAccount(principal: Principal): boolean {
+  return isStaff(principal) || principal.roles.includes("auditor");
+}
 
 /** What the ledger's REST routes use: the command service for writes, the queries for reads. */
 export interface LedgerHttpDeps {
@@ -29,7 +43,7 @@ export async function visibleAccount(
   iban: string,
 ): Promise<AccountState> {
   const account = await queries.accountByIban(iban);
-  if (!account || (account.ownerId !== principal.userId && !isStaff(principal))) {
+  if (!account || (account.ownerId !== principal.userId && !mayReadAnyAccount(principal))) {
     throw new ProblemError("not_found", { detail: "No such account" });
   }
   return account;

@@ -1,8 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../../platform/http/auth.ts";
 import { transferInput } from "../inputs.ts";
-import { type LedgerHttpDeps, outcomeReply, preferredWaitMs, principalOf, sendAnswer } from "./common.ts";
+import {
+  accountHolderRoles,
+  type LedgerHttpDeps,
+  outcomeReply,
+  preferredWaitMs,
+  principalOf,
+  sendAnswer,
+} from "./common.ts";
 
 export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -19,6 +27,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         security: [{ bearer: [] }],
       },
       config: {
+        access: { roles: accountHolderRoles, owner: true },
         openapi: {
           success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
           // 404: the source account is not the caller's (without a token).
@@ -29,7 +38,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
           },
         },
       },
-      preHandler: deps.authenticate,
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
@@ -56,6 +65,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         security: [{ bearer: [] }],
       },
       config: {
+        access: { roles: accountHolderRoles, owner: true },
         openapi: {
           success: {
             200: "Each transfer's outcome (with Prefer: wait)",
@@ -63,7 +73,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
           },
         },
       },
-      preHandler: deps.authenticate,
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
