@@ -138,6 +138,7 @@ export async function paymentListRoute(
         querystring: paymentsQuery,
         security: [{ bearer: [] }],
       },
+      config: { access: { roles: "any", owner: true } },
       preHandler: [deps.http.authenticate],
     },
     async (request) => {
