@@ -1,6 +1,6 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { isStaff, type PreHandler, type Principal, type Role, roles } from "../../platform/http/auth.ts";
+import { isStaff, type PreHandler, type Principal } from "../../platform/http/auth.ts";
 import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
 
 export { isStaff, preferredWaitMs, principalOf } from "../../platform/http/auth.ts";
@@ -10,14 +10,7 @@ import type { AccountState } from "../domain/types.ts";
 import type { LiveStats } from "../live-stats.ts";
 import type { LedgerQueries } from "../queries.ts";
 
-/**
- * Who may open accounts and move money as an account holder: everyone but the staff who change
- * nothing (auditors read, compliance decides reviews); a bank employee who banks with us holds the
- * customer role as well.
- */
-export const accountHolderRoles: readonly Role[] = roles.filter(
-  (role) => role !== "auditor" && role !== "compliance",
-);
+export { accountHolderRoles } from "../account-holders.ts";
 
 /** Who may read any client's accounts, holds and commands: branch staff and the auditors. */
 export function mayReadAnyAccount(principal: Principal): boolean {

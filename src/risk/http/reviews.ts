@@ -97,14 +97,18 @@ const decisionBody = z.strictObject({
 
 export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const reviewers = [deps.authenticate, requireRole("admin", "compliance")];
+  // Compliance and admins decide reviews; auditors read them and decide nothing.
+  const deciders = ["admin", "compliance"] as const;
+  const readers = [...deciders, "auditor"] as const;
+  const reviewers = [deps.authenticate, requireRole(...deciders)];
 
   app.get(
     "/v1/risk/reviews",
     {
       schema: {
         tags: ["risk"],
-        summary: "Transfers held for review, newest first, with the match explanation (admin, compliance)",
+        summary:
+          "Transfers held for review, newest first, with the match explanation (admin, compliance, auditor)",
         querystring: z.strictObject({
           state: z.enum(["open", "decided", "all"]).default("open"),
           limit: z.coerce.number().int().min(1).max(deps.pageSizeMax).default(50),
@@ -118,7 +122,8 @@ export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps):
         },
         security: [{ bearer: [] }],
       },
-      preHandler: reviewers,
+      config: { access: { roles: readers } },
+      preHandler: [deps.authenticate, requireRole(...readers)],
     },
     async (request) => {
       const { state, limit, cursor } = request.query;
@@ -147,7 +152,10 @@ export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps):
           response: { 200: reviewView },
           security: [{ bearer: [] }],
         },
-        config: { openapi: { success: { 200: "Decided" }, problems: ["not_found", "review_decided"] } },
+        config: {
+          access: { roles: deciders },
+          openapi: { success: { 200: "Decided" }, problems: ["not_found", "review_decided"] },
+        },
         preHandler: reviewers,
       },
       async (request) => {
