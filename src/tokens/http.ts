@@ -18,8 +18,7 @@ interface TokenRoutesDeps {
 
 export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const { services, tokens } = deps;
-  const pool = services.pool;
+  const { services } = deps;
 
   app.get(
     "/v1/tokens/:id/proof",
@@ -47,7 +46,14 @@ export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps):
       return proof.sealed ? proof : reply.code(202).send(proof);
     },
   );
+  chainRoutes(app, deps);
+}
 
+/** The public verification material: the signing key and the latest block header. */
+function chainRoutes(root: FastifyInstance, deps: TokenRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { tokens } = deps;
+  const pool = deps.services.pool;
   app.get(
     "/v1/chain/key",
     {

@@ -95,12 +95,12 @@ const decisionBody = z.strictObject({
   reason: z.string().trim().min(1).max(1_000).describe("Why: kept with the decision for audit"),
 });
 
+// Compliance and admins decide reviews; auditors read them and decide nothing.
+const deciders = ["admin", "compliance"] as const;
+
 export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  // Compliance and admins decide reviews; auditors read them and decide nothing.
-  const deciders = ["admin", "compliance"] as const;
   const readers = [...deciders, "auditor"] as const;
-  const reviewers = [deps.authenticate, requireRole(...deciders)];
 
   app.get(
     "/v1/risk/reviews",
@@ -136,7 +136,13 @@ export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps):
       };
     },
   );
+  decisionRoutes(app, deps);
+}
 
+/** Approve and reject: compliance and admins only. */
+function decisionRoutes(root: FastifyInstance, deps: ReviewHttpDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const reviewers = [deps.authenticate, requireRole(...deciders)];
   for (const verdict of ["approve", "reject"] as const) {
     app.post(
       `/v1/risk/reviews/:id/${verdict}`,
