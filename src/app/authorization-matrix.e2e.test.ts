@@ -120,7 +120,7 @@ test("each declared route × caller: allowed callers get through, others 401/403
   assert.deepEqual(failures, []);
 });
 
-test("staff who change nothing (auditor, compliance) cannot open accounts or move money, even with an account's token", async () => {
+test("staff who change nothing (auditor, compliance) cannot open accounts or move money, even with an account's token; auditors read any account", async () => {
   const api = apiClient(running.url);
   // Fresh sign-ins: the walk above signed every caller out (POST /v1/auth/logout).
   const signIn = (caller: Caller) =>
@@ -174,4 +174,8 @@ test("staff who change nothing (auditor, compliance) cannot open accounts or mov
   }
   const balance = await customer.get(`/v1/accounts/${from?.iban}`);
   assert.equal(balance.body.balance, "500", "nothing moved");
+  // Auditors read what staff read: any client's account and its postings.
+  const auditor = api.as(await signIn("auditor"));
+  assert.equal((await auditor.get(`/v1/accounts/${from?.iban}`)).body.balance, "500");
+  assert.equal((await auditor.get(`/v1/accounts/${from?.iban}/transactions`)).status, 200);
 });
