@@ -19,6 +19,12 @@ export const authEventKinds = [
   "password_reset",
   "admin_created",
   "officer_verification",
+  // Provider sign-in and phone verification (oidc/audit.ts): the audit kind as it is recorded.
+  "oidc.sign_in",
+  "oidc.ticket_exchange",
+  "phone.start",
+  "phone.code_sent",
+  "phone.verify",
 ] as const;
 export type AuthEventKind = (typeof authEventKinds)[number];
 

@@ -305,8 +305,8 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
           await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
           await app.register(profileRoutes, { profiles, authenticate });
         },
-        oidcRoutePlugin(deps, service),
-        phoneRoutePlugin(deps, authenticate),
+        oidcRoutePlugin(deps, service, events),
+        phoneRoutePlugin(deps, authenticate, events),
       ],
       running: ["identity"],
       stop: stops.stop,
@@ -315,7 +315,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
 };
 
 /** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
-function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlugin {
+function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: AuthEvents): RoutePlugin {
   const config = deps.oidc ?? oidcConfig.sections.oidc.parse({});
   const providers = resolveProviders(config);
   const oidc = createOidcService({
@@ -323,7 +323,7 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlu
     providers,
     store: createPostgresOidcStore(deps.pool),
     identity: service,
-    audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
     random: deps.random,
   });
@@ -339,7 +339,7 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlu
 }
 
 /** The `/v1/me/phone` routes (src/identity/phone) with the configured SMS port. */
-function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler): RoutePlugin {
+function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler, events: AuthEvents): RoutePlugin {
   const settings = deps.phone ?? {
     phone: phoneConfig.sections.phone.parse({}),
     sms: phoneConfig.sections.sms.parse({}),
@@ -354,7 +354,7 @@ function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler): RoutePl
           store: createPostgresPhoneStore(deps.pool),
           sms,
           codeKey: codeKeyOf(new TextEncoder().encode(deps.jwtSecret)),
-          audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+          audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
           clock: deps.clock,
           random: deps.random,
         });
