@@ -25,7 +25,7 @@ import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
 import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
-import { paymentListRoute } from "./list.ts";
+import { mayReadAnyPayment, paymentListRoute } from "./list.ts";
 import { gatewayInput, gatewayPatchInput, gatewayView } from "./registry.ts";
 import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
 
@@ -171,14 +171,14 @@ function paymentByIdRoute(root: FastifyInstance, deps: PaymentRoutesDeps): void 
         params: z.object({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
-      // The caller's own; tellers' and admins' any (others' are 404).
+      // The caller's own; tellers', admins' and auditors' any (others' are 404).
       config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
       preHandler: [http.authenticate],
     },
     async (request) => {
       const principal = principalOf(request);
       const payment = await payments.store.get(request.params.id);
-      if (!payment || (payment.ownerId !== principal.userId && !isStaff(principal)))
+      if (!payment || (payment.ownerId !== principal.userId && !mayReadAnyPayment(principal)))
         throw new ProblemError("not_found", { detail: "No such payment" });
       return paymentView(payment);
     },
