@@ -178,4 +178,5 @@ test("staff who change nothing (auditor, compliance) cannot open accounts or mov
   const auditor = api.as(await signIn("auditor"));
   assert.equal((await auditor.get(`/v1/accounts/${from?.iban}`)).body.balance, "500");
   assert.equal((await auditor.get(`/v1/accounts/${from?.iban}/transactions`)).status, 200);
+  assert.equal((await auditor.get(`/v1/commands/${deposit.body.id}`)).body.status, "CONFIRMED");
 });

@@ -428,7 +428,11 @@ async function commandStatus(
   id: string,
 ): Promise<CommandStatusView> {
   const stored = await deps.queries.outcome(id);
-  if (stored && (stored.actorId === principal.userId || isStaff(principal))) {
+  // Auditors read what staff read; they change nothing.
+  if (
+    stored &&
+    (stored.actorId === principal.userId || isStaff(principal) || principal.roles.includes("auditor"))
+  ) {
     return {
       id,
       status: stored.status,
