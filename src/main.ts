@@ -94,6 +94,11 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
   },
   admin: async (args) => {
     if (args[0] === "roles") return (await import("./identity/admin-cli.ts")).runAdmin(args);
+    if (args[0] === "export-users") {
+      const { runExportUsers } = await import("./identity/export/export-cli.ts");
+      const { text } = await import("node:stream/consumers");
+      return runExportUsers(args.slice(1), () => text(process.stdin));
+    }
     const { runAdmin } = await import("./identity/admin-recovery-cli.ts");
     const { openToolContext } = await import("./tools/context.ts");
     const { default: pino } = await import("pino");

@@ -118,7 +118,7 @@ LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATT
   },
   admin: {
     name: "admin roles",
-    synopsis: "admin roles grant|revoke | reset-password | create-admin",
+    synopsis: "admin roles|reset-password|create-admin|export-users",
     summary: "grant/revoke roles; reset-password, create-admin",
     details: `Subcommands:
   reset-password --username NAME [--password-stdin]
@@ -128,6 +128,10 @@ LEDGERFLOW_INSIGHTS_REBUILD_READ_BATCH_MAX, LEDGERFLOW_INSIGHTS_REBUILD_SWAP_ATT
       creates a user with the admin role (password as above)
   roles grant --username NAME --role ROLE     give NAME the role
   roles revoke --username NAME --role ROLE    take it away (a user keeps at least one role)
+  export-users [--out FILE] [--key-stdin]
+      every user de-identified, as JSON lines: a keyed pseudonym (a random
+      key per export, or one in hex on stdin), roles, sign-up month, 3-digit
+      ZIP; no names, usernames, email, phone or exact times
 Roles: customer, teller, compliance, auditor, admin, officer, citizen, retailer, charity.
 Works on the database the platform uses (embedded: the data directory). Audited without an actor.
 Takes effect with the user's next access token. Admins can do the same over HTTP:

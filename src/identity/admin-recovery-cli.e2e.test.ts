@@ -143,4 +143,43 @@ describe("ledgerflow admin (recovery on the command line)", () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /reset-password --username NAME/);
   });
+
+  test("export-users writes every user de-identified: no names, usernames, ids or contact data", async () => {
+    const registered = await service.register("pii-person", "a long enough password");
+    assert.ok(registered.ok);
+    const userId = registered.user.id;
+    await db.pool.query(
+      `INSERT INTO identity_profiles (user_id, display_name, zip_code, email_enc, legal_name_enc, created_at, updated_at)
+       VALUES ($1, 'Jane Q Public', '94110', 'sealed-email', 'sealed-name', now(), now())`,
+      [userId],
+    );
+    const key = "ab".repeat(32);
+    const first = await ledgerflow(["admin", "export-users", "--key-stdin"], env, `${key}\n`);
+    assert.equal(first.code, 0, first.stderr);
+    for (const secret of ["pii-person", "Jane", userId, "sealed", "94110"])
+      assert.ok(!first.stdout.includes(secret), `the export leaks ${secret}`);
+    const lines = first.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    const person = lines.find((line) => line.zip3 === "941");
+    assert.deepEqual(
+      { ...person, subject: typeof person.subject },
+      {
+        subject: "string",
+        roles: ["customer"],
+        signedUpMonth: new Date().toISOString().slice(0, 7),
+        zip3: "941",
+        officer: null,
+        hasEmail: true,
+        hasPhone: false,
+        hasLegalName: true,
+      },
+    );
+    const again = await ledgerflow(["admin", "export-users", "--key-stdin"], env, `${key}\n`);
+    assert.equal(again.stdout, first.stdout, "the same key joins exports");
+    const fresh = await ledgerflow(["admin", "export-users"], env);
+    assert.notEqual(fresh.stdout, first.stdout, "by default each export has its own key");
+    assert.equal((await ledgerflow(["admin", "export-users", "--key-stdin"], env, "short\n")).code, 2);
+  });
 });
