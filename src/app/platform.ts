@@ -279,6 +279,7 @@ function identitySettingsOf(config: Readonly<Config>) {
     oidc: config.oidc,
     publicUrl: config.payments.publicUrl,
     phone: { phone: config.phone, sms: config.sms, mode: config.mode },
+    passkeys: config.passkeys,
   };
 }
 

@@ -19,6 +19,8 @@ export const authEventKinds = [
   "password_reset",
   "admin_created",
   "officer_verification",
+  "passkey_registered",
+  "passkey_removed",
 ] as const;
 export type AuthEventKind = (typeof authEventKinds)[number];
 

@@ -24,6 +24,10 @@ import { type OidcConfig, oidcConfig, resolveProviders } from "./oidc/config.ts"
 import { oidcRoutes } from "./oidc/routes.ts";
 import { createOidcService } from "./oidc/service.ts";
 import { createPostgresOidcStore } from "./oidc/store.ts";
+import { type PasskeysConfig, passkeysConfig } from "./passkeys/config.ts";
+import { passkeyRoutes } from "./passkeys/routes.ts";
+import { createPasskeys } from "./passkeys/service.ts";
+import { createPostgresPasskeyStore } from "./passkeys/store.ts";
 import { createArgon2Hasher } from "./passwords.ts";
 import { codeKeyOf } from "./phone/codes.ts";
 import { type PhoneConfig, phoneConfig, type SmsConfig } from "./phone/config.ts";
@@ -99,6 +103,7 @@ export const identityConfig = {
     }),
     ...oidcConfig.sections,
     ...phoneConfig.sections,
+    ...passkeysConfig.sections,
   },
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
@@ -125,6 +130,7 @@ export const identityConfig = {
     LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
     ...oidcConfig.env,
     ...phoneConfig.env,
+    ...passkeysConfig.env,
   },
 } as const satisfies ConfigSection;
 
@@ -153,6 +159,8 @@ export interface IdentityDeps {
     readonly sms: SmsConfig;
     readonly mode: "embedded" | "distributed";
   };
+  /** Passkeys (`passkeys` section); the defaults when absent. */
+  readonly passkeys?: PasskeysConfig;
   /** Where authentication events are published (`identity.events`). */
   readonly log: Pick<Log, "producer">;
   readonly registry: SchemaRegistry;
@@ -307,6 +315,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         },
         oidcRoutePlugin(deps, service),
         phoneRoutePlugin(deps, authenticate),
+        passkeyRoutePlugin(deps, service, events, authenticate, userDirectory(store)),
       ],
       running: ["identity"],
       stop: stops.stop,
@@ -335,6 +344,29 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlu
       flowTtlMs: config.flowTtlMs,
       formPostProviders,
     });
+  };
+}
+
+/** The `/v1/me/passkeys` and `/v1/auth/passkeys/*` routes (src/identity/passkeys). */
+function passkeyRoutePlugin(
+  deps: IdentityDeps,
+  service: IdentityService,
+  events: AuthEvents,
+  authenticate: PreHandler,
+  users: UserDirectory,
+): RoutePlugin {
+  const passkeys = createPasskeys({
+    config: deps.passkeys ?? passkeysConfig.sections.passkeys.parse({}),
+    store: createPostgresPasskeyStore(deps.pool),
+    identity: service,
+    users,
+    events,
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+    clock: deps.clock,
+    random: deps.random,
+  });
+  return async (app) => {
+    await app.register(passkeyRoutes, { passkeys, authenticate, users, publicUrl: deps.publicUrl });
   };
 }
 

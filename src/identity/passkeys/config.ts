@@ -1,0 +1,27 @@
+/**
+ * Passkeys (`passkeys` section). The relying party (RP ID and origin) is not configured here: it is
+ * LEDGERFLOW_PUBLIC_URL's host and origin, or, when that is unset, the request's host if it is
+ * loopback (development). README "Passkeys".
+ */
+import { z } from "zod";
+import { positiveInt } from "../../platform/config.ts";
+
+export const passkeysConfig = {
+  sections: {
+    passkeys: z.object({
+      /** The name browsers show for this site while creating a passkey. */
+      rpName: z.string().min(1).max(64).default("Ledgerflow"),
+      /** How long a challenge handed out for a ceremony can be answered (once). */
+      challengeTtlMs: positiveInt.max(10 * 60 * 1000).default(2 * 60 * 1000),
+      /** Passkeys one user may register. */
+      perUserMax: positiveInt.max(100).default(10),
+    }),
+  },
+  env: {
+    LEDGERFLOW_PASSKEY_RP_NAME: ["passkeys", "rpName"],
+    LEDGERFLOW_PASSKEY_CHALLENGE_TTL_MS: ["passkeys", "challengeTtlMs"],
+    LEDGERFLOW_PASSKEYS_PER_USER_MAX: ["passkeys", "perUserMax"],
+  },
+} as const;
+
+export type PasskeysConfig = z.infer<typeof passkeysConfig.sections.passkeys>;

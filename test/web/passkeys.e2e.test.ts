@@ -1,0 +1,193 @@
+/**
+ * Passkeys in Chromium with its virtual authenticator (DevTools protocol WebAuthn domain): register
+ * one, sign in with it, and the attacks over HTTP — a replayed assertion, a wrong challenge, another
+ * user's passkey, a registration answering another user's challenge — each refused with a 4xx,
+ * nothing granted, and an audit record. The page is opened on `localhost` (WebAuthn refuses IP
+ * addresses as relying party ids); the server derives the relying party from that loopback host.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { BrowserContext, Page } from "playwright-core";
+import { desktop, login, platformAndBrowser, skipReason, testPassword, uniqueUsername } from "./browser.ts";
+
+const reason = await skipReason();
+
+type Json = Record<string, unknown>;
+
+async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Json };
+}
+
+/** A page on the platform's origin with a virtual platform authenticator that says yes at once. */
+async function pageWithAuthenticator(context: BrowserContext, base: string): Promise<Page> {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  await page.goto(`${base}/`);
+  return page;
+}
+
+const create = (page: Page, options: Json) =>
+  page.evaluate(async (json) => {
+    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(json as never);
+    const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
+    return credential.toJSON() as Record<string, unknown>;
+  }, options);
+
+const assertWith = (page: Page, options: Json) =>
+  page.evaluate(async (json) => {
+    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(json as never);
+    const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential;
+    return credential.toJSON() as Record<string, unknown>;
+  }, options);
+
+describe("passkeys with Chromium's virtual authenticator", {
+  skip: reason ?? false,
+  timeout: 180_000,
+}, () => {
+  const started = platformAndBrowser();
+  const baseOf = () => started.platform.url.replace("127.0.0.1", "localhost");
+
+  async function newUser(prefix: string) {
+    const base = baseOf();
+    const username = uniqueUsername(prefix);
+    const registered = await call(base, "POST", "/v1/auth/register", { username, password: testPassword });
+    assert.equal(registered.status, 201);
+    return { username, id: registered.body.id as string, token: await login(base, username, testPassword) };
+  }
+
+  async function lastAudit(kind: string) {
+    const pool = (started.platform as unknown as { platform: { pool: import("pg").Pool } }).platform.pool;
+    const { rows } = await pool.query(
+      "SELECT outcome, reason, user_id FROM identity_auth_events WHERE kind = $1 ORDER BY id DESC LIMIT 1",
+      [kind],
+    );
+    return rows[0];
+  }
+
+  async function registerPasskey(page: Page, token: string) {
+    const base = baseOf();
+    const options = await call(base, "POST", "/v1/me/passkeys/options", {}, token);
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const stored = await call(base, "POST", "/v1/me/passkeys", await create(page, options.body), token);
+    assert.equal(stored.status, 201, JSON.stringify(stored.body));
+    return stored.body;
+  }
+
+  it("registers a passkey and signs in with it; a replayed assertion is refused", async () => {
+    const base = baseOf();
+    const context = await started.browser.newContext(desktop);
+    const page = await pageWithAuthenticator(context, base);
+    const alice = await newUser("pk-alice");
+    const passkey = await registerPasskey(page, alice.token);
+    const listed = await call(base, "GET", "/v1/me/passkeys", undefined, alice.token);
+    assert.deepEqual(
+      (listed.body.items as Json[]).map((p) => p.id),
+      [passkey.id],
+    );
+
+    const options = await call(base, "POST", "/v1/auth/passkeys/options", {});
+    const assertion = await assertWith(page, options.body);
+    const signedIn = await call(base, "POST", "/v1/auth/passkeys/verify", { credential: assertion });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    assert.ok(signedIn.body.sessionId, "a session, as every sign-in gets");
+    const me = await call(base, "GET", "/v1/me/passkeys", undefined, signedIn.body.accessToken as string);
+    assert.equal(me.status, 200);
+    assert.ok((me.body.items as Json[])[0]?.lastUsedAt, "the passkey's use is recorded");
+    assert.equal((await lastAudit("passkey.sign_in")).outcome, "succeeded");
+
+    const replayed = await call(base, "POST", "/v1/auth/passkeys/verify", { credential: assertion });
+    assert.equal(replayed.status, 401);
+    assert.equal(replayed.body.code, "passkey_sign_in_failed");
+    assert.equal(replayed.body.reason, "challenge_unknown");
+    assert.equal(replayed.body.accessToken, undefined);
+    assert.deepEqual(await lastAudit("passkey.sign_in"), {
+      outcome: "refused",
+      reason: "challenge_unknown",
+      user_id: alice.id,
+    });
+
+    // Removed, it signs in no more.
+    const removed = await call(base, "DELETE", `/v1/me/passkeys/${passkey.id}`, undefined, alice.token);
+    assert.equal(removed.status, 204);
+    const after = await assertWith(page, (await call(base, "POST", "/v1/auth/passkeys/options", {})).body);
+    const refused = await call(base, "POST", "/v1/auth/passkeys/verify", { credential: after });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.reason, "credential_unknown");
+    await context.close();
+  });
+
+  it("refuses an assertion over a challenge the server never issued", async () => {
+    const base = baseOf();
+    const context = await started.browser.newContext(desktop);
+    const page = await pageWithAuthenticator(context, base);
+    const carol = await newUser("pk-carol");
+    await registerPasskey(page, carol.token);
+    const options = await call(base, "POST", "/v1/auth/passkeys/options", {});
+    const forged = {
+      ...options.body,
+      challenge: Buffer.from("not-a-challenge-we-issued!").toString("base64url"),
+    };
+    const assertion = await assertWith(page, forged);
+    const answer = await call(base, "POST", "/v1/auth/passkeys/verify", { credential: assertion });
+    assert.equal(answer.status, 401);
+    assert.equal(answer.body.reason, "challenge_unknown");
+    assert.equal(answer.body.accessToken, undefined);
+    assert.equal((await lastAudit("passkey.sign_in")).reason, "challenge_unknown");
+    await context.close();
+  });
+
+  it("refuses another user's passkey for a sign-in naming a user, and a registration on another's challenge", async () => {
+    const base = baseOf();
+    const context = await started.browser.newContext(desktop);
+    const page = await pageWithAuthenticator(context, base);
+    const dave = await newUser("pk-dave");
+    const erin = await newUser("pk-erin");
+    await registerPasskey(page, dave.token);
+
+    // Erin's sign-in answered by Dave's passkey: refused, nobody signed in.
+    const options = await call(base, "POST", "/v1/auth/passkeys/options", { username: erin.username });
+    const assertion = await assertWith(page, options.body);
+    const answer = await call(base, "POST", "/v1/auth/passkeys/verify", { credential: assertion });
+    assert.equal(answer.status, 401);
+    assert.equal(answer.body.reason, "credential_of_another_user");
+    assert.equal(answer.body.accessToken, undefined);
+    assert.deepEqual(await lastAudit("passkey.sign_in"), {
+      outcome: "refused",
+      reason: "credential_of_another_user",
+      user_id: dave.id,
+    });
+
+    // Dave's registration challenge, answered and submitted by Erin: refused, nothing stored.
+    const daveOptions = await call(base, "POST", "/v1/me/passkeys/options", {}, dave.token);
+    // Another browser (its own authenticator: Dave's already holds a passkey the options exclude).
+    const other = await started.browser.newContext(desktop);
+    const created = await create(await pageWithAuthenticator(other, base), daveOptions.body);
+    await other.close();
+    const stolen = await call(base, "POST", "/v1/me/passkeys", created, erin.token);
+    assert.equal(stolen.status, 422);
+    assert.equal(stolen.body.reason, "challenge_unknown");
+    assert.deepEqual((await call(base, "GET", "/v1/me/passkeys", undefined, erin.token)).body.items, []);
+    assert.equal((await lastAudit("passkey.register")).reason, "challenge_unknown");
+    await context.close();
+  });
+});
