@@ -18,9 +18,7 @@ import type { Passkeys } from "./service.ts";
 export interface PasskeyRoutesOptions {
   readonly passkeys: Passkeys;
   readonly authenticate: PreHandler;
-  readonly users: {
-    byId(id: string): Promise<{ id: string; username: string; roles: readonly string[] } | undefined>;
-  };
+  readonly users: { byId(id: string): Promise<PublicUser | undefined> };
   readonly publicUrl: string | undefined;
 }
 
