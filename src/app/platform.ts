@@ -322,6 +322,7 @@ async function startModules(
         ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
         random: base.random,
         screening: risk.published.screening,
+        stepUp: identity.published.stepUp,
         ...(options.onBatch ? { onBatch: options.onBatch } : {}),
         ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
       },

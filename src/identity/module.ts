@@ -27,6 +27,7 @@ import { createPostgresOidcStore } from "./oidc/store.ts";
 import { type PasskeysConfig, passkeysConfig } from "./passkeys/config.ts";
 import { passkeyRoutes } from "./passkeys/routes.ts";
 import { createPasskeys } from "./passkeys/service.ts";
+import { createStepUp, type StepUp } from "./passkeys/step-up.ts";
 import { createPostgresPasskeyStore } from "./passkeys/store.ts";
 import { createArgon2Hasher } from "./passwords.ts";
 import { codeKeyOf } from "./phone/codes.ts";
@@ -183,6 +184,8 @@ export interface IdentityApi {
   readonly adminPassword: string | undefined;
   /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
   readonly users: UserDirectory;
+  /** Passkey confirmation of large transfers (the ledger asks before appending a transfer). */
+  readonly stepUp: StepUp;
 }
 
 /** Who a user is, as other contexts may know it. */
@@ -295,6 +298,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     }
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
+    const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
     return {
       published: {
         service,
@@ -305,6 +309,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         events,
         users: userDirectory(store),
         nameOf: profiles.nameOf,
+        stepUp: passkeys.stepUp,
       },
       routes: [
         async (app) => {
@@ -315,7 +320,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         },
         oidcRoutePlugin(deps, service),
         phoneRoutePlugin(deps, authenticate),
-        passkeyRoutePlugin(deps, service, events, authenticate, userDirectory(store)),
+        passkeys.routes,
       ],
       running: ["identity"],
       stop: stops.stop,
@@ -348,14 +353,14 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlu
 }
 
 /** The `/v1/me/passkeys` and `/v1/auth/passkeys/*` routes (src/identity/passkeys). */
-function passkeyRoutePlugin(
+function passkeysOf(
   deps: IdentityDeps,
   service: IdentityService,
   events: AuthEvents,
   authenticate: PreHandler,
   users: UserDirectory,
-): RoutePlugin {
-  const passkeys = createPasskeys({
+): { stepUp: StepUp; routes: RoutePlugin } {
+  const passkeyDeps = {
     config: deps.passkeys ?? passkeysConfig.sections.passkeys.parse({}),
     store: createPostgresPasskeyStore(deps.pool),
     identity: service,
@@ -364,9 +369,14 @@ function passkeyRoutePlugin(
     audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
     clock: deps.clock,
     random: deps.random,
-  });
-  return async (app) => {
-    await app.register(passkeyRoutes, { passkeys, authenticate, users, publicUrl: deps.publicUrl });
+  };
+  const passkeys = createPasskeys(passkeyDeps);
+  const stepUp = createStepUp({ ...passkeyDeps, publicUrl: deps.publicUrl });
+  return {
+    stepUp,
+    routes: async (app) => {
+      await app.register(passkeyRoutes, { passkeys, stepUp, authenticate, users, publicUrl: deps.publicUrl });
+    },
   };
 }
 

@@ -6,16 +6,32 @@
  * addresses as relying party ids); the server derives the relying party from that loopback host.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import { desktop, login, platformAndBrowser, skipReason, testPassword, uniqueUsername } from "./browser.ts";
+import {
+  depositAsAdmin,
+  desktop,
+  login,
+  platformAndBrowser,
+  skipReason,
+  testPassword,
+  uniqueUsername,
+} from "./browser.ts";
 
 const reason = await skipReason();
 
 type Json = Record<string, unknown>;
 
-async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const headers: Record<string, string> = {};
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  extra: Record<string, string> = {},
+) {
+  const headers: Record<string, string> = { ...extra };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${base}${path}`, {
@@ -64,7 +80,8 @@ describe("passkeys with Chromium's virtual authenticator", {
   skip: reason ?? false,
   timeout: 180_000,
 }, () => {
-  const started = platformAndBrowser();
+  // Transfers of 1,000.00 EUR or more need a passkey.
+  const started = platformAndBrowser({ passkeys: { stepUpAmountMin: { EUR: "100000" } } });
   const baseOf = () => started.platform.url.replace("127.0.0.1", "localhost");
 
   async function newUser(prefix: string) {
@@ -188,6 +205,94 @@ describe("passkeys with Chromium's virtual authenticator", {
     assert.equal(stolen.body.reason, "challenge_unknown");
     assert.deepEqual((await call(base, "GET", "/v1/me/passkeys", undefined, erin.token)).body.items, []);
     assert.equal((await lastAudit("passkey.register")).reason, "challenge_unknown");
+    await context.close();
+  });
+
+  it("a large transfer needs a fresh passkey assertion bound to it, verified before anything is appended", async () => {
+    const base = baseOf();
+    const context = await started.browser.newContext(desktop);
+    const page = await pageWithAuthenticator(context, base);
+    const frank = await newUser("pk-frank");
+    await registerPasskey(page, frank.token);
+    const open = async () =>
+      (
+        await call(base, "POST", "/v1/accounts", { id: randomUUID(), asset: "EUR" }, frank.token, {
+          prefer: "wait=5",
+        })
+      ).body.iban as string;
+    const [from, to] = [await open(), await open()];
+    await depositAsAdmin(base, from, "500000");
+    const transfer = (amount: string) => ({ id: randomUUID(), from, to, amount, asset: "EUR" });
+    const send = (body: Json, assertion?: Json) =>
+      call(base, "POST", "/v1/transfers", body, frank.token, {
+        prefer: "wait=5",
+        ...(assertion === undefined
+          ? {}
+          : { "passkey-assertion": Buffer.from(JSON.stringify(assertion)).toString("base64url") }),
+      });
+    const stepUpOptions = async (body: Json) => {
+      const { id, from: _from, ...rest } = body;
+      const answer = await call(
+        base,
+        "POST",
+        "/v1/me/passkeys/step-up/options",
+        { transferId: id, ...rest },
+        frank.token,
+      );
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return answer.body;
+    };
+    const commandStatus = async (id: unknown) =>
+      (await call(base, "GET", `/v1/commands/${id}`, undefined, frank.token)).status;
+
+    // Below the threshold: as before.
+    assert.equal((await send(transfer("99999"))).status, 201);
+
+    // At the threshold without an assertion: 401 step_up_required, nothing appended.
+    const large = transfer("100000");
+    const bare = await send(large);
+    assert.equal(bare.status, 401, JSON.stringify(bare.body));
+    assert.equal(bare.body.code, "step_up_required");
+    assert.equal(bare.body.reason, "assertion_missing");
+    assert.equal(bare.body.header, "Passkey-Assertion");
+    assert.equal(await commandStatus(large.id), 404);
+
+    // An assertion made for another transfer (other amount) does not confirm this one.
+    const other = await assertWith(page, await stepUpOptions({ ...large, amount: "100001" }));
+    const misbound = await send(large, other);
+    assert.equal(misbound.status, 401);
+    assert.equal(misbound.body.reason, "challenge_for_another_transfer");
+    assert.equal(await commandStatus(large.id), 404);
+
+    // Confirmed with an assertion over this transfer's own challenge: booked, and marked confirmed.
+    const assertion = await assertWith(page, await stepUpOptions(large));
+    const confirmed = await send(large, assertion);
+    assert.equal(confirmed.status, 201, JSON.stringify(confirmed.body));
+    assert.equal(confirmed.body.confirmedWithPasskey, true);
+    const pool = (started.platform as unknown as { platform: { pool: import("pg").Pool } }).platform.pool;
+    const { rows } = await pool.query(
+      "SELECT user_id FROM identity_step_up_confirmations WHERE transfer_id = $1",
+      [large.id],
+    );
+    assert.deepEqual(rows, [{ user_id: frank.id }]);
+
+    // The same assertion replayed for a new transfer: refused (its challenge is used up).
+    const next = transfer("100000");
+    const replayed = await send(next, assertion);
+    assert.equal(replayed.status, 401);
+    assert.equal(replayed.body.reason, "challenge_unknown");
+    assert.equal(await commandStatus(next.id), 404);
+
+    // A batch cannot carry an assertion: a large item is refused, naming it.
+    const batch = await call(
+      base,
+      "POST",
+      "/v1/transfers/batch",
+      { transfers: [transfer("100000")] },
+      frank.token,
+    );
+    assert.equal(batch.status, 401);
+    assert.equal(batch.body.field, "transfers/0/amount");
     await context.close();
   });
 });

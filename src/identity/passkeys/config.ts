@@ -15,13 +15,32 @@ export const passkeysConfig = {
       challengeTtlMs: positiveInt.max(10 * 60 * 1000).default(2 * 60 * 1000),
       /** Passkeys one user may register. */
       perUserMax: positiveInt.max(100).default(10),
+      /**
+       * Transfers of at least this amount (per asset, minor units as decimal strings, JSON from the
+       * environment: {"EUR":"100000"}) need a fresh passkey assertion; an asset not named, or the
+       * whole setting unset, needs none.
+       */
+      stepUpAmountMin: z
+        .preprocess(jsonText, z.record(z.string().regex(/^[A-Z]{3,12}$/), z.string().regex(/^[0-9]{1,30}$/)))
+        .optional(),
     }),
   },
   env: {
     LEDGERFLOW_PASSKEY_RP_NAME: ["passkeys", "rpName"],
     LEDGERFLOW_PASSKEY_CHALLENGE_TTL_MS: ["passkeys", "challengeTtlMs"],
     LEDGERFLOW_PASSKEYS_PER_USER_MAX: ["passkeys", "perUserMax"],
+    LEDGERFLOW_STEP_UP_AMOUNT_MIN: ["passkeys", "stepUpAmountMin"],
   },
 } as const;
 
 export type PasskeysConfig = z.infer<typeof passkeysConfig.sections.passkeys>;
+
+/** A JSON text (from the environment) parsed before validation; what does not parse fails as itself. */
+function jsonText(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 /**
  * Pure decisions of the passkey ceremonies (no I/O, clock or randomness): where the relying party
  * is, which challenge a response answers, whether a signature counter may be accepted, and whether
@@ -73,4 +74,36 @@ export function assertionFits(
   if (challenge.userId !== undefined && challenge.userId !== credential.userId)
     return "credential_of_another_user";
   return undefined;
+}
+
+/** A transfer as a step-up confirms it. */
+export interface TransferToConfirm {
+  readonly userId: string;
+  readonly transferId: string;
+  /** The creditor's IBAN, normalized (no spaces, upper case). */
+  readonly to: string;
+  readonly amount: bigint;
+  readonly asset: string;
+}
+
+/** Whether a transfer needs a passkey: its asset has a threshold and the amount reaches it. */
+export function stepUpNeeded(
+  thresholds: Readonly<Record<string, string>> | undefined,
+  asset: string,
+  amount: bigint,
+): boolean {
+  const min = thresholds?.[asset];
+  return min !== undefined && amount >= BigInt(min);
+}
+
+/** What a step-up challenge is bound to: the transfer's id, creditor, amount and asset, hashed. */
+export function bindingOf(transfer: Omit<TransferToConfirm, "userId">): string {
+  const to = transfer.to.replace(/\s+/g, "").toUpperCase();
+  const text = JSON.stringify([
+    transfer.transferId.toLowerCase(),
+    to,
+    transfer.amount.toString(),
+    transfer.asset,
+  ]);
+  return createHash("sha256").update(text).digest("base64url");
 }

@@ -14,12 +14,14 @@ import type { PublicUser } from "../service.ts";
 import { refreshTokenIn } from "../sessions/routes.ts";
 import { type RelyingParty, relyingPartyOf } from "./decisions.ts";
 import type { Passkeys } from "./service.ts";
+import type { StepUp } from "./step-up.ts";
 
 export interface PasskeyRoutesOptions {
   readonly passkeys: Passkeys;
   readonly authenticate: PreHandler;
   readonly users: { byId(id: string): Promise<PublicUser | undefined> };
   readonly publicUrl: string | undefined;
+  readonly stepUp: StepUp;
 }
 
 const bodyBytesMax = 32 * 1024;
@@ -86,6 +88,40 @@ export async function passkeyRoutes(app: FastifyInstance, opts: PasskeyRoutesOpt
   registrationRoutes(app, opts);
   listRoutes(app, opts);
   signInRoutes(app, opts);
+  stepUpRoute(app, opts);
+}
+
+function stepUpRoute(root: FastifyInstance, opts: PasskeyRoutesOptions): void {
+  const routes = root.withTypeProvider<ZodTypeProvider>();
+  routes.post(
+    "/v1/me/passkeys/step-up/options",
+    {
+      bodyLimit: 4 * 1024,
+      schema: {
+        ...secured,
+        summary: "Options to confirm one transfer with a passkey (a challenge bound to it)",
+        description:
+          "Sign them with navigator.credentials.get and send POST /v1/transfers with the same id, to, amount and asset and the header Passkey-Assertion: base64url(JSON of the credential).",
+        body: z.strictObject({
+          transferId: z.uuid(),
+          to: z.string().min(5).max(64),
+          amount: z
+            .string()
+            .regex(/^[0-9]{1,30}$/)
+            .describe("Minor units"),
+          asset: z.string().regex(/^[A-Z]{3,12}$/),
+        }),
+        response: { 200: options },
+      },
+      preHandler: opts.authenticate,
+      config: { access: { roles: "any", owner: true } },
+    },
+    async (request) => {
+      const { transferId, to, amount, asset } = request.body;
+      const transfer = { userId: principalOf(request).userId, transferId, to, amount: BigInt(amount), asset };
+      return { ...(await opts.stepUp.options(transfer, relyingPartyFor(request, opts.publicUrl))) };
+    },
+  );
 }
 
 function registrationRoutes(root: FastifyInstance, opts: PasskeyRoutesOptions): void {

@@ -59,6 +59,8 @@ export type SignInRefusal = AssertionRefusal | "assertion_invalid" | "counter_in
 export interface VerifiedAssertion {
   readonly userId: string;
   readonly credentialId: string;
+  /** What the challenge was bound to (step-up), if anything. */
+  readonly binding?: string | undefined;
 }
 
 export interface Passkeys {
@@ -82,20 +84,8 @@ export interface Passkeys {
 
 export function createPasskeys(deps: PasskeysDeps): Passkeys {
   const { config, store, clock } = deps;
-  const newChallenge = async (purpose: "register" | "sign_in", userId: string | undefined) => {
-    const nowMs = clock.nowMs();
-    await store.purgeExpired(nowMs);
-    const bytes = deps.random.bytes(32) as Uint8Array<ArrayBuffer>;
-    // Stored as the browser will echo it in clientDataJSON; the library is given the bytes (a
-    // string it would encode once more).
-    await store.saveChallenge(
-      Buffer.from(bytes).toString("base64url"),
-      purpose,
-      userId,
-      nowMs + config.challengeTtlMs,
-    );
-    return bytes;
-  };
+  const newChallenge = async (purpose: "register" | "sign_in", userId: string | undefined) =>
+    issueChallenge(deps, purpose, userId);
   return {
     async registrationOptions(user, rp) {
       const existing = await store.ofUser(user.id);
@@ -142,8 +132,24 @@ export function createPasskeys(deps: PasskeysDeps): Passkeys {
   };
 }
 
+/** A fresh challenge of `purpose`, stored as the browser will echo it (base64url). */
+export async function issueChallenge(
+  deps: Pick<PasskeysDeps, "store" | "clock" | "random" | "config">,
+  purpose: "register" | "sign_in" | "step_up",
+  userId: string | undefined,
+  binding?: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const nowMs = deps.clock.nowMs();
+  await deps.store.purgeExpired(nowMs);
+  const bytes = deps.random.bytes(32) as Uint8Array<ArrayBuffer>;
+  // The library is given the bytes: a string it would encode once more.
+  const text = Buffer.from(bytes).toString("base64url");
+  await deps.store.saveChallenge(text, purpose, userId, nowMs + deps.config.challengeTtlMs, binding);
+  return bytes;
+}
+
 type Transports = NonNullable<RegistrationResponseJSON["response"]["transports"]>;
-const transportsOf = (passkey: StoredPasskey) => passkey.transports as Transports;
+export const transportsOf = (passkey: StoredPasskey) => passkey.transports as Transports;
 
 async function register(
   deps: PasskeysDeps,
@@ -211,11 +217,12 @@ export async function verifyAssertion(
   deps: Pick<PasskeysDeps, "store" | "clock">,
   response: AuthenticationResponseJSON,
   rp: RelyingParty,
+  purpose: "sign_in" | "step_up" = "sign_in",
 ): Promise<{ ok: true; assertion: VerifiedAssertion } | { ok: false; code: SignInRefusal; userId?: string }> {
   const { store, clock } = deps;
   const challenge = challengeIn(response.response?.clientDataJSON);
   const claimed =
-    challenge === undefined ? undefined : await store.claimChallenge(challenge, "sign_in", clock.nowMs());
+    challenge === undefined ? undefined : await store.claimChallenge(challenge, purpose, clock.nowMs());
   const credential =
     typeof response.id === "string" && response.id.length <= 1400 ? await store.byId(response.id) : undefined;
   const misfit = assertionFits(claimed, credential);
@@ -241,7 +248,10 @@ export async function verifyAssertion(
     !(await store.advanceCounter(credential.id, credential.counter, newCounter, clock.nowMs()))
   )
     return { ok: false, code: "counter_invalid", userId: credential.userId };
-  return { ok: true, assertion: { userId: credential.userId, credentialId: credential.id } };
+  return {
+    ok: true,
+    assertion: { userId: credential.userId, credentialId: credential.id, binding: claimed?.binding },
+  };
 }
 
 async function signIn(

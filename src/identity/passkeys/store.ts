@@ -1,7 +1,7 @@
 /** The passkey tables of migration 0061: credentials and one-time challenges. */
 import type pg from "pg";
 
-export type ChallengePurpose = "register" | "sign_in";
+export type ChallengePurpose = "register" | "sign_in" | "step_up";
 
 export interface StoredPasskey {
   readonly id: string;
@@ -13,12 +13,21 @@ export interface StoredPasskey {
   readonly lastUsedAtMs: number | undefined;
 }
 
+export interface StepUpConfirmation {
+  readonly transferId: string;
+  readonly userId: string;
+  readonly credentialId: string;
+  readonly binding: string;
+  readonly confirmedAtMs: number;
+}
+
 export interface PasskeyStore {
   saveChallenge(
     challenge: string,
     purpose: ChallengePurpose,
     userId: string | undefined,
     expiresAtMs: number,
+    binding?: string,
   ): Promise<void>;
   /**
    * Takes a live challenge of that purpose, once: deleted whether or not what follows succeeds, so
@@ -28,7 +37,7 @@ export interface PasskeyStore {
     challenge: string,
     purpose: ChallengePurpose,
     nowMs: number,
-  ): Promise<{ userId: string | undefined } | undefined>;
+  ): Promise<{ userId: string | undefined; binding: string | undefined } | undefined>;
   /** Forgets expired challenges (bounded table); the number removed. */
   purgeExpired(nowMs: number): Promise<number>;
   /** False when the credential id is already registered (to anyone). */
@@ -37,26 +46,34 @@ export interface PasskeyStore {
   ofUser(userId: string): Promise<readonly StoredPasskey[]>;
   countOf(userId: string): Promise<number>;
   remove(userId: string, id: string): Promise<boolean>;
+  /** Records a confirmed transfer; false when that transfer id was confirmed before. */
+  addConfirmation(confirmation: StepUpConfirmation): Promise<boolean>;
+  confirmationOf(transferId: string): Promise<StepUpConfirmation | undefined>;
   /** Moves the counter forward atomically; false when another assertion got there first. */
   advanceCounter(id: string, from: number, to: number, nowMs: number): Promise<boolean>;
 }
 
 export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
   return {
-    async saveChallenge(challenge, purpose, userId, expiresAtMs) {
+    async saveChallenge(challenge, purpose, userId, expiresAtMs, binding) {
       await pool.query(
-        "INSERT INTO identity_passkey_challenges (challenge, purpose, user_id, expires_at) VALUES ($1, $2, $3, $4)",
-        [challenge, purpose, userId ?? null, new Date(expiresAtMs)],
+        `INSERT INTO identity_passkey_challenges (challenge, purpose, user_id, expires_at, binding)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [challenge, purpose, userId ?? null, new Date(expiresAtMs), binding ?? null],
       );
     },
     async claimChallenge(challenge, purpose, nowMs) {
       const { rows } = await pool.query(
         `WITH claimed AS (DELETE FROM identity_passkey_challenges WHERE challenge = $1 RETURNING *)
-         SELECT user_id FROM claimed WHERE purpose = $2 AND expires_at > $3`,
+         SELECT user_id, binding FROM claimed WHERE purpose = $2 AND expires_at > $3`,
         [challenge, purpose, new Date(nowMs)],
       );
       const row = rows[0];
-      return row === undefined ? undefined : { userId: (row.user_id as string | null) ?? undefined };
+      if (row === undefined) return undefined;
+      return {
+        userId: (row.user_id as string | null) ?? undefined,
+        binding: (row.binding as string | null) ?? undefined,
+      };
     },
     async purgeExpired(nowMs) {
       const result = await pool.query("DELETE FROM identity_passkey_challenges WHERE expires_at <= $1", [
@@ -103,6 +120,29 @@ export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
         userId,
       ]);
       return result.rowCount === 1;
+    },
+    async addConfirmation(c) {
+      const result = await pool.query(
+        `INSERT INTO identity_step_up_confirmations (transfer_id, user_id, credential_id, binding, confirmed_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (transfer_id) DO NOTHING`,
+        [c.transferId, c.userId, c.credentialId, c.binding, new Date(c.confirmedAtMs)],
+      );
+      return result.rowCount === 1;
+    },
+    async confirmationOf(transferId) {
+      const { rows } = await pool.query(
+        "SELECT * FROM identity_step_up_confirmations WHERE transfer_id = $1",
+        [transferId],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return {
+        transferId: row.transfer_id,
+        userId: row.user_id,
+        credentialId: row.credential_id,
+        binding: row.binding,
+        confirmedAtMs: (row.confirmed_at as Date).getTime(),
+      };
     },
     async advanceCounter(id, from, to, nowMs) {
       const result = await pool.query(
