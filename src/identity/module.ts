@@ -301,12 +301,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
     return {
       published: {
-        service,
-        verifyToken,
-        authenticate,
-        adminPassword,
-        sessions,
-        events,
+        ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
         users: userDirectory(store),
         nameOf: profiles.nameOf,
         stepUp: passkeys.stepUp,

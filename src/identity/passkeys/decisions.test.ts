@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { assertionFits, challengeIn, counterAccepted, relyingPartyOf } from "./decisions.ts";
+import {
+  assertionFits,
+  bindingOf,
+  challengeIn,
+  counterAccepted,
+  relyingPartyOf,
+  stepUpNeeded,
+} from "./decisions.ts";
 
 const clientData = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
@@ -53,5 +60,23 @@ describe("passkey decisions", () => {
     assert.equal(assertionFits({ userId: "bob" }, alice), "credential_of_another_user");
     assert.equal(assertionFits({ userId: "alice" }, alice), undefined);
     assert.equal(assertionFits({ userId: undefined }, alice), undefined);
+  });
+
+  test("a step-up is needed from the asset's threshold on, and only for assets that have one", () => {
+    const thresholds = { EUR: "100000" };
+    assert.equal(stepUpNeeded(thresholds, "EUR", 99_999n), false);
+    assert.equal(stepUpNeeded(thresholds, "EUR", 100_000n), true);
+    assert.equal(stepUpNeeded(thresholds, "USD", 10n ** 12n), false);
+    assert.equal(stepUpNeeded(undefined, "EUR", 10n ** 12n), false, "unset: off");
+  });
+
+  test("a step-up challenge is bound to the transfer's id, creditor, amount and asset", () => {
+    const transfer = { transferId: "0b6f", to: "NL91 abna 0417 1643 00", amount: 100_000n, asset: "EUR" };
+    const binding = bindingOf(transfer);
+    assert.equal(bindingOf({ ...transfer, to: "NL91ABNA0417164300" }), binding, "IBAN spacing and case");
+    assert.notEqual(bindingOf({ ...transfer, amount: 100_001n }), binding);
+    assert.notEqual(bindingOf({ ...transfer, to: "NL91ABNA0417164301" }), binding);
+    assert.notEqual(bindingOf({ ...transfer, transferId: "0b70" }), binding);
+    assert.notEqual(bindingOf({ ...transfer, asset: "USD" }), binding);
   });
 });

@@ -54,6 +54,13 @@ export interface PasskeyStore {
 }
 
 export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
+  return { ...challengeStore(pool), ...credentialStore(pool), ...confirmationStore(pool) };
+}
+
+type ChallengeMethods = Pick<PasskeyStore, "saveChallenge" | "claimChallenge" | "purgeExpired">;
+type ConfirmationMethods = Pick<PasskeyStore, "addConfirmation" | "confirmationOf">;
+
+function challengeStore(pool: pg.Pool): ChallengeMethods {
   return {
     async saveChallenge(challenge, purpose, userId, expiresAtMs, binding) {
       await pool.query(
@@ -81,6 +88,13 @@ export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
       ]);
       return result.rowCount ?? 0;
     },
+  };
+}
+
+function credentialStore(
+  pool: pg.Pool,
+): Omit<PasskeyStore, keyof ChallengeMethods | keyof ConfirmationMethods> {
+  return {
     async add(passkey) {
       const result = await pool.query(
         `INSERT INTO identity_passkeys (id, user_id, public_key, counter, transports, created_at)
@@ -121,6 +135,18 @@ export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
       ]);
       return result.rowCount === 1;
     },
+    async advanceCounter(id, from, to, nowMs) {
+      const result = await pool.query(
+        "UPDATE identity_passkeys SET counter = $3, last_used_at = $4 WHERE id = $1 AND counter = $2",
+        [id, from, to, new Date(nowMs)],
+      );
+      return result.rowCount === 1;
+    },
+  };
+}
+
+function confirmationStore(pool: pg.Pool): ConfirmationMethods {
+  return {
     async addConfirmation(c) {
       const result = await pool.query(
         `INSERT INTO identity_step_up_confirmations (transfer_id, user_id, credential_id, binding, confirmed_at)
@@ -143,13 +169,6 @@ export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
         binding: row.binding,
         confirmedAtMs: (row.confirmed_at as Date).getTime(),
       };
-    },
-    async advanceCounter(id, from, to, nowMs) {
-      const result = await pool.query(
-        "UPDATE identity_passkeys SET counter = $3, last_used_at = $4 WHERE id = $1 AND counter = $2",
-        [id, from, to, new Date(nowMs)],
-      );
-      return result.rowCount === 1;
     },
   };
 }
