@@ -14,9 +14,11 @@ import {
   desktop,
   login,
   platformAndBrowser,
+  registerThroughUi,
   skipReason,
   testPassword,
   uniqueUsername,
+  watchConsole,
 } from "./browser.ts";
 
 const reason = await skipReason();
@@ -293,6 +295,26 @@ describe("passkeys with Chromium's virtual authenticator", {
     );
     assert.equal(batch.status, 401);
     assert.equal(batch.body.field, "transfers/0/amount");
+    await context.close();
+  });
+
+  it("adds a passkey on the sessions page and signs in with it from the sign-in page", async () => {
+    const base = baseOf();
+    const context = await started.browser.newContext(desktop);
+    const console = watchConsole(context);
+    const page = await pageWithAuthenticator(context, base);
+    await registerThroughUi(page, base, uniqueUsername("pk-gina"));
+    await page.goto(`${base}/sessions`);
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await page.getByText("Passkey 1", { exact: true }).waitFor();
+
+    // Signed out (no stored token, no refresh cookie): the passkey alone signs back in.
+    await page.evaluate(() => sessionStorage.clear());
+    await context.clearCookies();
+    await page.goto(`${base}/signin`);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.getByRole("heading", { name: "Your accounts" }).waitFor();
+    assert.deepEqual(console.errors, []);
     await context.close();
   });
 });
