@@ -503,6 +503,8 @@ interface StepResult {
   readonly loadAverage: number[];
   readonly saturated: boolean;
   readonly activity?: Awaited<ReturnType<ReturnType<typeof startActivitySampler>["stop"]>>;
+  /** Client-insight projections: largest lag seen during the step, and how long after it they caught up. */
+  readonly projectionLag?: ProjectionLag;
   /** Kafka mode: log rates and where the time goes. */
   readonly stages?: StageSummary;
 }
@@ -633,6 +635,52 @@ function plannedTransfer(work: Workload, tokenShareOfStep: number): PlannedTrans
   });
 }
 
+// ---------------------------------------------------------------- projection lag
+
+interface ProjectionLag {
+  readonly maxRecords: number;
+  /** From the end of the step's load to every projection at lag 0; undefined if not within 30 s. */
+  readonly caughtUpMs: number | undefined;
+}
+
+/** Set once the admin has signed in (embedded mode): the projections' lag from /metrics. */
+let projectionLagProbe: (() => Promise<number | undefined>) | undefined;
+
+function lagProbeOf(baseUrl: string, staffToken: string): () => Promise<number | undefined> {
+  return async () => {
+    const answer = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${staffToken}` } });
+    const text = await answer.text();
+    const lags = [...text.matchAll(/^ledgerflow_projection_lag_records\{[^}]*\} (\d+)/gm)].map((m) =>
+      Number(m[1]),
+    );
+    return lags.length === 0 ? undefined : Math.max(...lags);
+  };
+}
+
+/** Samples the projections' lag every 250 ms while the step's load runs (a scrape is cheap). */
+function startLagSampler(probe: (() => Promise<number | undefined>) | undefined) {
+  let maxRecords = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (probe && !stopped) {
+      maxRecords = Math.max(maxRecords, (await probe().catch(() => undefined)) ?? 0);
+      await sleep(250);
+    }
+  })();
+  return {
+    /** Stops sampling and waits (at most 30 s) for every projection to catch up. */
+    async finish(loadEndedMs: number): Promise<ProjectionLag | undefined> {
+      stopped = true;
+      await loop;
+      if (!probe) return undefined;
+      for (const deadline = nowMs() + 30_000; nowMs() < deadline; await sleep(50))
+        if ((await probe().catch(() => undefined)) === 0)
+          return { maxRecords, caughtUpMs: Math.max(0, Math.round(nowMs() - loadEndedMs)) };
+      return { maxRecords, caughtUpMs: undefined };
+    },
+  };
+}
+
 async function runStep(
   work: Workload,
   path: StepState["path"],
@@ -644,6 +692,7 @@ async function runStep(
   const step = newStep(path, offeredPerSec);
   currentStep = step;
   const sampler = args.profile && measured ? startActivitySampler(work.platform.databaseUrl, 50) : undefined;
+  const lagSampler = startLagSampler(measured ? projectionLagProbe : undefined);
   const cpuBefore = cpuSnapshot(work.platform);
   const perRequest = path === "batch" ? plan.batchSize : 1;
   const accept = (ids: readonly string[], entries: readonly Tracked[], status: number, body: unknown) => {
@@ -717,6 +766,7 @@ async function runStep(
   }, 1_000);
   try {
     const stats = await loop.done;
+    const loadEndedMs = nowMs();
     const drainUntil = nowMs() + plan.drainMaxMs;
     while (step.decided < step.accepted && nowMs() < drainUntil) await sleep(20);
     const cores = coresUsed(cpuBefore, cpuSnapshot(work.platform));
@@ -730,7 +780,13 @@ async function runStep(
       !(summary.e2eMs.p99 <= saturationLatencyMs) ||
       summary.undecided > 0.01 * Math.max(1, summary.accepted);
     const activity = await sampler?.stop();
-    return { ...summary, saturated, ...(activity ? { activity } : {}) };
+    const projectionLag = await lagSampler.finish(loadEndedMs);
+    return {
+      ...summary,
+      saturated,
+      ...(activity ? { activity } : {}),
+      ...(projectionLag ? { projectionLag } : {}),
+    };
   } finally {
     clearInterval(ticker);
     await sampler?.stop();
@@ -767,6 +823,7 @@ function stepLine(r: StepResult): string {
     `e2e p50 ${formatMs(r.e2eMs.p50)} p99 ${formatMs(r.e2eMs.p99)} ms, accept p99 ${formatMs(r.acceptMs.p99)} ms, ` +
     `cores platform ${r.cores.platform}${r.cores.api === undefined ? "" : ` (api ${r.cores.api})`} pg ${r.cores.postgres}${r.cores.kafka === undefined ? "" : ` kafka ${r.cores.kafka}`} bench ${r.cores.bench}, batch≈${r.meanHandlerBatch}, load ${r.loadAverage[0]}` +
     `${r.undecided ? `, undecided ${r.undecided}` : ""}${r.dropped ? `, dropped ${r.dropped}` : ""}${problems.length ? `, ${problems.join(", ")}` : ""}` +
+    `${r.projectionLag ? `, projections lag max ${r.projectionLag.maxRecords} caught up ${r.projectionLag.caughtUpMs ?? ">30000"} ms` : ""}` +
     `${r.saturated ? "  [saturated]" : ""}\n${r.stages ? stagesLine(r.stages) : ""}`
   );
 }
@@ -786,6 +843,17 @@ function stagesLine(st: StageSummary): string {
 
 function best(results: readonly StepResult[]): number {
   return Math.max(0, ...results.map((r) => r.achievedPerSec));
+}
+
+/** The projections' lag at the busiest step: bounded when they caught up after it. */
+function projectionLagRow(results: readonly StepResult[]): string {
+  const busiest = [...results].sort((a, b) => b.achievedPerSec - a.achievedPerSec)[0];
+  const lag = busiest?.projectionLag;
+  if (!busiest || !lag) return "| client-insight projections, lag at the peak | not sampled | |";
+  const caughtUp =
+    lag.caughtUpMs === undefined ? "not within 30 s" : `caught up ${lag.caughtUpMs} ms after the load`;
+  const bounded = lag.caughtUpMs === undefined ? "**not met**" : "met";
+  return `| client-insight projections, lag at the peak (${busiest.path} ${busiest.achievedPerSec}/s) | at most ${lag.maxRecords} records, ${caughtUp} | bounded: ${bounded} |`;
 }
 
 function markdownReport(
@@ -830,6 +898,7 @@ function markdownReport(
         `| batch path, peak achieved | ${batchRate}/s | ≥ 50,000/s: ${target(batchRate >= 50_000)} |`,
         `| naive baseline (1 tx per transfer, row locks) | ${baseRate}/s | |`,
         `| speed-up over baseline (best path) | ${report.speedupOverBaseline}× | ≥ 10×: ${target((report.speedupOverBaseline as number) >= 10)} |`,
+        projectionLagRow([...http, ...batch]),
       ];
   const stages = kafkaMode
     ? [
@@ -932,6 +1001,9 @@ async function main(): Promise<void> {
   const random = seededRandom(20_240_601);
   const ids = seededIds(seededRandom(Date.now() >>> 0));
   const staffToken = await signIn(client, "admin", adminPassword);
+  // Embedded mode runs the client-insight projections in the platform process; Kafka mode's API
+  // process does not, so its /metrics has no lag to sample.
+  if (!kafkaMode) projectionLagProbe = lagProbeOf(platform.url, staffToken);
   const users = await registerUsers(client, ids.uuid().slice(0, 8), 4, `pw-${ids.uuid()}`);
   const accounts = await createAccounts(client, ids, users, plan.accounts, 128, (n) => {
     if (n % 500 === 0) progress.update(`opened ${n}/${plan.accounts} accounts`);

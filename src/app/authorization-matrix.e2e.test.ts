@@ -8,6 +8,7 @@
  * route's own tests (e.g. another user's session: 404), since what "own" means is the context's.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -117,4 +118,65 @@ test("each declared route × caller: allowed callers get through, others 401/403
     }
   }
   assert.deepEqual(failures, []);
+});
+
+test("staff who change nothing (auditor, compliance) cannot open accounts or move money, even with an account's token; auditors read any account", async () => {
+  const api = apiClient(running.url);
+  // Fresh sign-ins: the walk above signed every caller out (POST /v1/auth/logout).
+  const signIn = (caller: Caller) =>
+    caller === "admin"
+      ? api.signIn(testAdmin.username, testAdmin.password)
+      : api.signIn(`matrix-${caller}`, "correct horse battery staple");
+  const customer = api.as(await signIn("customer"));
+  const opened = await Promise.all(
+    [0, 1].map(() => customer.post("/v1/accounts", { id: randomUUID(), asset: "EUR" })),
+  );
+  for (const account of opened) assert.equal(account.status, 201, JSON.stringify(account.body));
+  const [from, to] = opened.map((account) => account.body as { iban: string; token: string });
+  const deposit = await api.as(await signIn("admin")).post("/v1/operations", {
+    id: randomUUID(),
+    type: "deposit",
+    iban: from?.iban,
+    amount: "500",
+    branch: "matrix",
+  });
+  assert.equal(deposit.status, 201, JSON.stringify(deposit.body));
+  for (const caller of ["auditor", "compliance"] as const) {
+    const staff = api.as(await signIn(caller));
+    const writes = {
+      "POST /v1/accounts": await staff.post("/v1/accounts", { id: randomUUID(), asset: "EUR" }),
+      "POST /v1/transfers": await staff.post("/v1/transfers", {
+        id: randomUUID(),
+        from: from?.iban,
+        to: to?.iban,
+        amount: "100",
+        asset: "EUR",
+        token: from?.token,
+      }),
+      "POST /v1/holds": await staff.post("/v1/holds", {
+        id: randomUUID(),
+        from: from?.iban,
+        to: to?.iban,
+        amount: "100",
+        asset: "EUR",
+        token: from?.token,
+        timeoutMs: 60_000,
+      }),
+      "POST /v1/withdrawals": await staff.post("/v1/withdrawals", {
+        id: randomUUID(),
+        iban: from?.iban,
+        amount: "100",
+        asset: "EUR",
+      }),
+    };
+    for (const [route, answer] of Object.entries(writes))
+      assert.deepEqual([route, caller, answer.status, answer.body.code], [route, caller, 403, "forbidden"]);
+  }
+  const balance = await customer.get(`/v1/accounts/${from?.iban}`);
+  assert.equal(balance.body.balance, "500", "nothing moved");
+  // Auditors read what staff read: any client's account and its postings.
+  const auditor = api.as(await signIn("auditor"));
+  assert.equal((await auditor.get(`/v1/accounts/${from?.iban}`)).body.balance, "500");
+  assert.equal((await auditor.get(`/v1/accounts/${from?.iban}/transactions`)).status, 200);
+  assert.equal((await auditor.get(`/v1/commands/${deposit.body.id}`)).body.status, "CONFIRMED");
 });

@@ -313,8 +313,8 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
           await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
           await app.register(profileRoutes, { profiles, authenticate });
         },
-        oidcRoutePlugin(deps, service),
-        phoneRoutePlugin(deps, authenticate),
+        oidcRoutePlugin(deps, service, events),
+        phoneRoutePlugin(deps, authenticate, events),
         passkeys.routes,
       ],
       running: ["identity"],
@@ -324,7 +324,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
 };
 
 /** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
-function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlugin {
+function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: AuthEvents): RoutePlugin {
   const config = deps.oidc ?? oidcConfig.sections.oidc.parse({});
   const providers = resolveProviders(config);
   const oidc = createOidcService({
@@ -332,7 +332,7 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService): RoutePlu
     providers,
     store: createPostgresOidcStore(deps.pool),
     identity: service,
-    audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
     random: deps.random,
   });
@@ -361,7 +361,7 @@ function passkeysOf(
     identity: service,
     users,
     events,
-    audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
     random: deps.random,
   };
@@ -376,7 +376,7 @@ function passkeysOf(
 }
 
 /** The `/v1/me/phone` routes (src/identity/phone) with the configured SMS port. */
-function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler): RoutePlugin {
+function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler, events: AuthEvents): RoutePlugin {
   const settings = deps.phone ?? {
     phone: phoneConfig.sections.phone.parse({}),
     sms: phoneConfig.sections.sms.parse({}),
@@ -391,7 +391,7 @@ function phoneRoutePlugin(deps: IdentityDeps, authenticate: PreHandler): RoutePl
           store: createPostgresPhoneStore(deps.pool),
           sms,
           codeKey: codeKeyOf(new TextEncoder().encode(deps.jwtSecret)),
-          audit: createAuthAudit(deps.pool, deps.clock, deps.logger),
+          audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
           clock: deps.clock,
           random: deps.random,
         });

@@ -245,6 +245,7 @@ async function branchRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Prom
         security: [{ bearer: [] }],
       },
       config: {
+        access: { roles: insightStaffRoles },
         openapi: {
           links: {
             200: {
@@ -273,7 +274,7 @@ async function branchRoutes(root: FastifyInstance, deps: InsightsHttpDeps): Prom
         },
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      config: { access: { roles: insightStaffRoles }, openapi: { problems: ["not_found"] } },
       preHandler: staff,
     },
     async (request) => {
@@ -313,7 +314,7 @@ function branchPatchRoute(root: FastifyInstance, deps: InsightsHttpDeps): void {
         response: { 200: branchSchema },
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      config: { access: { roles: ["admin"] }, openapi: { problems: ["not_found"] } },
       preHandler: [deps.authenticate, requireRole("admin")],
     },
     async (request) => {
@@ -356,7 +357,9 @@ function overviewRoute(root: FastifyInstance, deps: InsightsHttpDeps): void {
         },
         security: [{ bearer: [] }],
       },
+      // A customer only themselves (another id is 404); staff any client.
       config: {
+        access: { roles: "any", owner: true },
         openapi: {
           problems: ["not_found"],
           links: {
@@ -399,7 +402,7 @@ function kindRoutes(root: FastifyInstance, deps: InsightsHttpDeps): void {
           response: { 200: pageSchema(kind.item) },
           security: [{ bearer: [] }],
         },
-        config: { openapi: { problems: ["not_found"] } },
+        config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
         preHandler: deps.authenticate,
       },
       async (request) => {

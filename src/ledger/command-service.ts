@@ -8,6 +8,7 @@ import type { Clock, Random } from "../platform/clock.ts";
 import { isStaff, type Principal } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import type { AccountClaims } from "./account-claims.ts";
+import { assertAccountHolder } from "./account-holders.ts";
 import {
   type AcceptedCommands,
   type CommandGateway,
@@ -156,8 +157,12 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
   return {
     waitMsMax: deps.waitMsMax,
     holdTimeoutMsMax: deps.holdTimeoutMsMax,
-    openAccount: (principal, input, waitMs) => openAccount(deps, input, principal, clamp(waitMs)),
+    openAccount: async (principal, input, waitMs) => {
+      assertAccountHolder(principal);
+      return openAccount(deps, input, principal, clamp(waitMs));
+    },
     transfer: async (principal, input, waitMs, assertion) => {
+      assertAccountHolder(principal);
       const command = transferCommand(input, principal, "");
       await assertMayTransfer(deps.queries, command, principal);
       const confirmed = await assertStepUp(deps, principal, command, assertion);
@@ -167,8 +172,12 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
         outcome: outcomeOf(await deps.gateway.submit(command, clamp(waitMs)), command.commandId),
       };
     },
-    transferBatch: (principal, inputs, waitMs) => transferBatch(deps, principal, inputs, clamp(waitMs)),
+    transferBatch: async (principal, inputs, waitMs) => {
+      assertAccountHolder(principal);
+      return transferBatch(deps, principal, inputs, clamp(waitMs));
+    },
     hold: async (principal, input, waitMs) => {
+      assertAccountHolder(principal);
       const { timeoutMs, ...transfer } = input;
       const command = transferCommand(transfer, principal, "", timeoutMs);
       await assertMayTransfer(deps.queries, command, principal);
@@ -179,10 +188,14 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
         outcome: outcomeOf(await deps.gateway.submit(command, clamp(waitMs)), command.commandId),
       };
     },
-    postHold: (principal, holdId, input, waitMs) =>
-      completeHold(deps, principal, postHoldCommand(holdId, input, principal), clamp(waitMs)),
-    voidHold: (principal, holdId, input, waitMs) =>
-      completeHold(deps, principal, voidHoldCommand(holdId, input, principal), clamp(waitMs)),
+    postHold: async (principal, holdId, input, waitMs) => {
+      assertAccountHolder(principal);
+      return completeHold(deps, principal, postHoldCommand(holdId, input, principal), clamp(waitMs));
+    },
+    voidHold: async (principal, holdId, input, waitMs) => {
+      assertAccountHolder(principal);
+      return completeHold(deps, principal, voidHoldCommand(holdId, input, principal), clamp(waitMs));
+    },
     operation: (principal, input, waitMs) =>
       operation(deps, systemAccountIban, principal, input, clamp(waitMs)),
     commandStatus: (principal, id) => commandStatus(deps, principal, id),
@@ -463,7 +476,11 @@ async function commandStatus(
   id: string,
 ): Promise<CommandStatusView> {
   const stored = await deps.queries.outcome(id);
-  if (stored && (stored.actorId === principal.userId || isStaff(principal))) {
+  // Auditors read what staff read; they change nothing.
+  if (
+    stored &&
+    (stored.actorId === principal.userId || isStaff(principal) || principal.roles.includes("auditor"))
+  ) {
     return {
       id,
       status: stored.status,

@@ -75,6 +75,8 @@ export async function inboxRoutes(root: FastifyInstance, deps: InboxHttpDeps): P
         },
         security: [{ bearer: [] }],
       },
+      // Each caller's own notifications only.
+      config: { access: { roles: "any", owner: true } },
       preHandler: deps.authenticate,
     },
     async (request) => {
@@ -99,6 +101,8 @@ export async function inboxRoutes(root: FastifyInstance, deps: InboxHttpDeps): P
         response: { 200: z.object({ unread: z.int() }) },
         security: [{ bearer: [] }],
       },
+      // Each caller's own notifications only.
+      config: { access: { roles: "any", owner: true } },
       preHandler: deps.authenticate,
     },
     async (request) => ({ unread: await store.unreadCount(principalOf(request).userId) }),
@@ -124,6 +128,8 @@ function markReadRoute(root: FastifyInstance, deps: InboxHttpDeps): void {
         response: { 200: z.object({ marked: z.int(), unread: z.int() }) },
         security: [{ bearer: [] }],
       },
+      // Each caller's own notifications only.
+      config: { access: { roles: "any", owner: true } },
       preHandler: deps.authenticate,
     },
     async (request) => {

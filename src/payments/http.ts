@@ -13,14 +13,27 @@ import {
   ibanInput,
   ibanOrFail,
 } from "../ledger/index.ts";
-import { isStaff, preferredWaitMs, principalOf, requireRole } from "../platform/http/auth.ts";
+import {
+  isStaff,
+  preferredWaitMs,
+  principalOf,
+  type Role,
+  requireRole,
+  roles,
+} from "../platform/http/auth.ts";
 import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
 import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
-import { paymentListRoute } from "./list.ts";
+import { mayReadAnyPayment, paymentListRoute } from "./list.ts";
 import { gatewayInput, gatewayPatchInput, gatewayView } from "./registry.ts";
 import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
+
+/**
+ * Who may pay in and out: everyone but the staff who change nothing (auditors read, compliance
+ * decides reviews). The handler narrows to the caller's own accounts (tellers and admins: any).
+ */
+const payerRoles: readonly Role[] = roles.filter((role) => role !== "auditor" && role !== "compliance");
 
 const paymentBody = z.strictObject({
   id: z.uuid().describe("Client-chosen UUID: the idempotency key"),
@@ -119,6 +132,7 @@ function createPaymentRoutes(root: FastifyInstance, deps: PaymentRoutesDeps): vo
           security: [{ bearer: [] }],
         },
         config: {
+          access: { roles: payerRoles, owner: true },
           openapi: {
             success: { 200: "Finished: SUCCESS or FAILED", 202: "Under way" },
             // 422 asset_mismatch: the account holds another asset.
@@ -131,7 +145,7 @@ function createPaymentRoutes(root: FastifyInstance, deps: PaymentRoutesDeps): vo
             },
           },
         },
-        preHandler: [http.authenticate],
+        preHandler: [http.authenticate, requireRole(...payerRoles)],
       },
       async (request, res) => {
         const answer = await createPayment(deps, direction, request, request.body);
@@ -157,13 +171,14 @@ function paymentByIdRoute(root: FastifyInstance, deps: PaymentRoutesDeps): void 
         params: z.object({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      // The caller's own; tellers', admins' and auditors' any (others' are 404).
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
       preHandler: [http.authenticate],
     },
     async (request) => {
       const principal = principalOf(request);
       const payment = await payments.store.get(request.params.id);
-      if (!payment || (payment.ownerId !== principal.userId && !isStaff(principal)))
+      if (!payment || (payment.ownerId !== principal.userId && !mayReadAnyPayment(principal)))
         throw new ProblemError("not_found", { detail: "No such payment" });
       return paymentView(payment);
     },
@@ -303,6 +318,9 @@ async function adminRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): Pro
 
 const nameParams = z.object({ name: z.string().min(1).max(63) });
 
+/** Gateways are the bank's operations, with their endpoints and settings: admins only. */
+const adminAccess = { roles: ["admin"] } as const;
+
 function adminOnly(deps: PaymentRoutesDeps) {
   return { preHandler: [deps.services.ledgerHttp.authenticate, requireRole("admin")] };
 }
@@ -345,6 +363,7 @@ function gatewayReadRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): voi
         summary: "Registered gateways with breaker state and health",
         security: [{ bearer: [] }],
       },
+      config: { access: adminAccess },
       ...admin,
     },
     async () => {
@@ -358,7 +377,7 @@ function gatewayReadRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): voi
     "/v1/admin/gateways/:name",
     {
       schema: { tags: ["admin"], summary: "One gateway", params: nameParams, security: [{ bearer: [] }] },
-      config: { openapi: { problems: ["not_found"] } },
+      config: { access: adminAccess, openapi: { problems: ["not_found"] } },
       ...admin,
     },
     async (request) => {
@@ -385,7 +404,7 @@ function gatewayWriteRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): vo
         body: gatewayPatchInput,
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      config: { access: adminAccess, openapi: { problems: ["not_found"] } },
       ...admin,
     },
     async (request) => {
@@ -405,7 +424,7 @@ function gatewayWriteRoutes(scope: FastifyInstance, deps: PaymentRoutesDeps): vo
         params: nameParams,
         security: [{ bearer: [] }],
       },
-      config: { openapi: { success: { 204: "Removed" }, problems: ["not_found"] } },
+      config: { access: adminAccess, openapi: { success: { 204: "Removed" }, problems: ["not_found"] } },
       ...admin,
     },
     async (request, res) => {
@@ -431,6 +450,7 @@ function addGatewayRoute(scope: FastifyInstance, deps: PaymentRoutesDeps): void 
         security: [{ bearer: [] }],
       },
       config: {
+        access: adminAccess,
         openapi: {
           success: { 201: "Registered" },
           problems: ["conflict"],

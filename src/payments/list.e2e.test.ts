@@ -98,6 +98,30 @@ describe("payment search", () => {
     assert.deepEqual(theirs.body.items, []);
   });
 
+  test("an auditor reads every payment, one by one too, and makes none (403)", async () => {
+    const username = `auditor-${randomUUID().slice(0, 8)}`;
+    await h.api.signUp(username);
+    const found = await h.admin.get(`/v1/admin/users?search=${username}`);
+    const id = found.body.items[0].id as string;
+    assert.equal((await h.admin.call("PUT", `/v1/admin/users/${id}/roles/auditor`)).status, 200);
+    assert.equal((await h.admin.call("DELETE", `/v1/admin/users/${id}/roles/customer`)).status, 200);
+    const auditor = h.api.as(await h.api.signIn(username, "correct horse battery staple"));
+    const all = await auditor.get(`/v1/payments?iban=${h.iban}`);
+    assert.equal(all.status, 200);
+    assert.deepEqual(
+      all.body.items.map((item: { id: string }) => item.id).sort(),
+      made.map((m) => m.id).sort(),
+    );
+    assert.equal((await auditor.get(`/v1/payments/${made[0]?.id}`)).status, 200);
+    const deposit = await auditor.post("/v1/deposits", {
+      id: randomUUID(),
+      iban: h.iban,
+      amount: "1",
+      asset: "EUR",
+    });
+    assert.equal(deposit.status, 403);
+  });
+
   test("bad filters are 400 problems naming the field", async () => {
     for (const [query, field] of [
       ["status=LOST", "status"],

@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import { z } from "zod";
 import { ibanInput, ibanOrFail } from "../ledger/index.ts";
-import { isStaff, type PreHandler, principalOf } from "../platform/http/auth.ts";
+import { isStaff, type PreHandler, type Principal, principalOf } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import type { PaymentState } from "./domain/types.ts";
 import { paymentColumns, paymentFromRow } from "./store.ts";
@@ -118,6 +118,11 @@ export function filterOf(query: PaymentsQuery): Omit<PaymentFilter, "ownerId"> {
   };
 }
 
+/** Tellers and admins, and the auditors, who read what staff read: every payment. */
+export function mayReadAnyPayment(principal: Principal): boolean {
+  return isStaff(principal) || principal.roles.includes("auditor");
+}
+
 export async function paymentListRoute(
   root: FastifyInstance,
   deps: {
@@ -138,12 +143,13 @@ export async function paymentListRoute(
         querystring: paymentsQuery,
         security: [{ bearer: [] }],
       },
+      config: { access: { roles: "any", owner: true } },
       preHandler: [deps.http.authenticate],
     },
     async (request) => {
       const principal = principalOf(request);
       const filter = filterOf(request.query);
-      const owner = isStaff(principal) ? {} : { ownerId: principal.userId };
+      const owner = mayReadAnyPayment(principal) ? {} : { ownerId: principal.userId };
       const { limit } = request.query;
       const rows = await searchPayments(deps.pool, { ...filter, ...owner }, limit);
       const items = rows.slice(0, limit);

@@ -29,6 +29,11 @@ export interface VersionMeta {
 export interface ListChanges {
   readonly added: readonly ListEntry[];
   readonly removed: readonly { readonly kind: EntryKind; readonly value: string }[];
+  /**
+   * `added` is the whole list at the target version, to replace what the reader holds (a store that
+   * keeps only recent differences answers so for a reader further behind).
+   */
+  readonly whole?: true;
 }
 
 /** Another load saved a version since this one read the list: nothing was written. */

@@ -38,7 +38,7 @@ export class ScreeningIndex {
       const changes = await store.changesBetween(list, current?.version ?? 0, version);
       byList.set(
         list,
-        current
+        current && !changes.whole
           ? nextSnapshot(current, version, changes.added, changes.removed)
           : snapshotOf(list, version, changes.added),
       );

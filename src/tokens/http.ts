@@ -18,8 +18,7 @@ interface TokenRoutesDeps {
 
 export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const { services, tokens } = deps;
-  const pool = services.pool;
+  const { services } = deps;
 
   app.get(
     "/v1/tokens/:id/proof",
@@ -32,7 +31,9 @@ export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps):
         params: z.object({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
+      // The caller's own receipts; tellers' and admins' any (others' are 404).
       config: {
+        access: { roles: "any", owner: true },
         openapi: {
           success: { 200: "Sealed: receipt, inclusion proof and block", 202: "Not sealed into a block yet" },
           problems: ["not_found"],
@@ -45,7 +46,14 @@ export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps):
       return proof.sealed ? proof : reply.code(202).send(proof);
     },
   );
+  chainRoutes(app, deps);
+}
 
+/** The public verification material: the signing key and the latest block header. */
+function chainRoutes(root: FastifyInstance, deps: TokenRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const { tokens } = deps;
+  const pool = deps.services.pool;
   app.get(
     "/v1/chain/key",
     {
@@ -53,6 +61,8 @@ export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps):
         tags: ["tokens"],
         summary: "The Ed25519 public key that signs receipts and block headers (JWK and PEM)",
       },
+      // Public by design: anyone verifies a receipt offline with it.
+      config: { access: { anonymous: true } },
     },
     async () => ({
       keyId: tokens.keys.keyId,
@@ -70,7 +80,7 @@ export async function tokenRoutes(root: FastifyInstance, deps: TokenRoutesDeps):
     "/v1/chain/head",
     {
       schema: { tags: ["tokens"], summary: "The latest sealed block header" },
-      config: { openapi: { problems: ["not_found"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["not_found"] } },
     },
     async () => {
       const { rows } = await pool.query("SELECT * FROM token_blocks ORDER BY height DESC LIMIT 1");

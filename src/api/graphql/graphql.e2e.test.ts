@@ -122,6 +122,28 @@ describe("queries and mutations over HTTP", () => {
     );
   });
 
+  test("an auditor changes nothing: createAccount and moneyTransfer (even with the account's token) are forbidden", async () => {
+    await api.signUp("gql-auditor");
+    const found = await api.as(admin).get("/v1/admin/users?search=gql-auditor");
+    const id = found.body.items[0].id as string;
+    assert.equal((await api.as(admin).call("PUT", `/v1/admin/users/${id}/roles/auditor`)).status, 200);
+    assert.equal((await api.as(admin).call("DELETE", `/v1/admin/users/${id}/roles/customer`)).status, 200);
+    const auditor = await api.signIn("gql-auditor", "correct horse battery staple");
+    const opened = await gql(auditor, `mutation($id: ID!) { createAccount(id: $id, asset: "EUR") { id } }`, {
+      id: randomUUID(),
+    });
+    assert.equal(opened.body.errors?.[0]?.extensions?.code, "forbidden", JSON.stringify(opened.body));
+    const before = (await api.as(alice).get(`/v1/accounts/${aliceIban}`)).body.balance;
+    const moved = await moneyTransfer(auditor, {
+      from: aliceIban,
+      to: bobIban,
+      amount: "1",
+      token: aliceToken,
+    });
+    assert.equal(moved.body.errors?.[0]?.extensions?.code, "forbidden", JSON.stringify(moved.body));
+    assert.equal((await api.as(alice).get(`/v1/accounts/${aliceIban}`)).body.balance, before);
+  });
+
   test("moneyTransfer rejections are FAILED with the reason; the command query shows them", async () => {
     const poor = await moneyTransfer(alice, {
       from: aliceIban,

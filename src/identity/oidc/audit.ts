@@ -6,6 +6,13 @@
 import type pg from "pg";
 import type pino from "pino";
 import type { Clock } from "../../platform/clock.ts";
+import { type AuthEventKind, type AuthEvents, authEventKinds, discardAuthEvents } from "../events.ts";
+
+function publishedKind(kind: string): AuthEventKind {
+  const known = (authEventKinds as readonly string[]).includes(kind);
+  if (!known) throw new Error(`audit kind ${kind} is not an identity event kind (events.ts)`);
+  return kind as AuthEventKind;
+}
 
 export interface AuthEvent {
   /** e.g. `oidc.sign_in`, `phone.verify`. */
@@ -22,9 +29,27 @@ export interface AuthAudit {
   record(event: AuthEvent): Promise<void>;
 }
 
-export function createAuthAudit(pool: pg.Pool, clock: Clock, logger: pino.Logger): AuthAudit {
+/**
+ * With `events`, each record is also published on `identity.events` (the audit trail every other
+ * authentication event takes), as `{kind, detail: "<outcome>[ <reason>][ provider=<id>]"}`.
+ */
+export function createAuthAudit(
+  pool: pg.Pool,
+  clock: Clock,
+  logger: pino.Logger,
+  events: AuthEvents = discardAuthEvents,
+): AuthAudit {
   return {
     async record(event) {
+      await events.publish({
+        kind: publishedKind(event.kind),
+        ...(event.userId === undefined ? {} : { userId: event.userId }),
+        ...(event.clientIp === undefined ? {} : { clientIp: event.clientIp }),
+        detail: [event.outcome, event.reason, event.providerId && `provider=${event.providerId}`]
+          .filter(Boolean)
+          .join(" "),
+        atMs: clock.nowMs(),
+      });
       const line = { audit: event.kind, ...event };
       if (event.outcome === "refused") logger.warn(line, "authentication refused");
       else logger.info(line, "authentication event");

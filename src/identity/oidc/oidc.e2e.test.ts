@@ -16,6 +16,8 @@ import {
 } from "../../../test/support/oidc-provider.ts";
 import { startTestPlatform, type TestPlatform } from "../../../test/support/platform.ts";
 import { freePort } from "../../../test/support/ports.ts";
+import { createTopicCodec } from "../../platform/log/topic-codecs.ts";
+import { identityTopics } from "../topics.ts";
 
 const accounts = {
   alice: { email: "Alice@Example.test", emailVerified: true, name: "Alice" },
@@ -114,6 +116,23 @@ describe("sign-in with an OpenID Connect provider (real provider on loopback)", 
     assert.equal(audit.outcome, "refused");
     assert.equal(audit.reason, expected.reason);
     assert.equal(audit.provider_id, expected.provider ?? "test-idp");
+    // …and it is on the audit trail every other authentication event takes.
+    const detail = `refused ${expected.reason} provider=${expected.provider ?? "test-idp"}`;
+    const published = await publishedAuthEvents();
+    assert.ok(
+      published.some((event) => event.kind === "oidc.sign_in" && event.detail === detail),
+      `identity.events has ${detail}`,
+    );
+  }
+  /** identity.events as decoded records, all partitions. */
+  async function publishedAuthEvents(): Promise<Record<string, unknown>[]> {
+    const { log, registry } = platform.platform;
+    const codec = await createTopicCodec(registry, identityTopics.identityEvents);
+    const found: Record<string, unknown>[] = [];
+    for (let partition = 0; partition < identityTopics.identityEvents.spec.partitions; partition++)
+      for (const record of await log.read(codec.topic, partition, 0n, 10_000))
+        found.push(codec.decode(record.value) as Record<string, unknown>);
+    return found;
   }
   async function callbackOf(
     account: string,

@@ -92,6 +92,7 @@ function providersRoute(root: FastifyInstance, oidc: OidcService): void {
         summary: "The OpenID Connect providers users may sign in with (for the sign-in page)",
         response: { 200: providersResponse },
       },
+      config: { access: { anonymous: true } },
     },
     async () => ({
       providers: oidc.providers().map((provider) => ({
@@ -113,6 +114,7 @@ function startRoute(root: FastifyInstance, options: OidcRoutesOptions): void {
         params: providerParams,
       },
       config: {
+        access: { anonymous: true },
         openapi: {
           success: { 303: "Redirect to the provider's authorization endpoint" },
           problems: ["not_found"],
@@ -139,6 +141,7 @@ function callbackRoutes(root: FastifyInstance, options: OidcRoutesOptions): void
     params: providerParams,
   };
   const callbackConfig = {
+    access: { anonymous: true } as const,
     openapi: {
       success: {
         303: "Signed in: redirect to the web app's /signin/oidc, the one-time ticket in the fragment",
@@ -190,7 +193,7 @@ function exchangeRoute(root: FastifyInstance, oidc: OidcService): void {
         }),
         response: { 200: tokenResponse },
       },
-      config: { openapi: { problems: ["invalid_credentials"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["invalid_credentials"] } },
     },
     async (request, reply) => {
       const device = request.headers["user-agent"];

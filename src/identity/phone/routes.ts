@@ -67,6 +67,7 @@ function statusRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
         summary: "The caller's phone number and any verification in progress",
         response: { 200: statusResponse },
       },
+      config: { access: { roles: "any", owner: true } },
       preHandler: options.authenticate,
     },
     async (request) => {
@@ -102,7 +103,11 @@ function startRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
         response: { 202: startResponse, 200: startResponse },
       },
       preHandler: options.authenticate,
-      config: { openapi: { problems: ["phone_invalid", "phone_taken", "rate_limited"] } },
+      // The caller's own phone number only.
+      config: {
+        access: { roles: "any", owner: true },
+        openapi: { problems: ["phone_invalid", "phone_taken", "rate_limited"] },
+      },
     },
     async (request, reply) => {
       const result = await phoneOf(options).start(
@@ -142,7 +147,11 @@ function verifyRoute(root: FastifyInstance, options: PhoneRoutesOptions): void {
         response: { 200: z.object({ phoneNumber: e164, verified: z.literal(true) }) },
       },
       preHandler: options.authenticate,
-      config: { openapi: { problems: ["otp_invalid", "otp_expired", "phone_taken"] } },
+      // The caller's own phone number only.
+      config: {
+        access: { roles: "any", owner: true },
+        openapi: { problems: ["otp_invalid", "otp_expired", "phone_taken"] },
+      },
     },
     async (request) => {
       const result = await phoneOf(options).verify(
@@ -179,7 +188,8 @@ function devCodeRoute(root: FastifyInstance, options: PhoneRoutesOptions, devSin
         },
       },
       preHandler: options.authenticate,
-      config: { openapi: { problems: ["not_found"] } },
+      // The caller's own phone number only.
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
     },
     async (request) => {
       const phoneNumber = await phoneOf(options).pendingPhoneOf(principalOf(request).userId);

@@ -7,10 +7,12 @@ import type {
 } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../../platform/http/auth.ts";
 import { assets } from "../domain/money.ts";
 import { ibanInput, ibanOrFail, openAccountInput } from "../inputs.ts";
 import type { HistoryItem } from "../queries.ts";
 import {
+  accountHolderRoles,
   accountView,
   type LedgerHttpDeps,
   outcomeReply,
@@ -60,6 +62,8 @@ function openAccountRoute(app: App, deps: LedgerHttpDeps): void {
         security: [{ bearer: [] }],
       },
       config: {
+        // Opening an account is a change: not for the staff who change nothing.
+        access: { roles: accountHolderRoles, owner: true },
         openapi: {
           success: {
             201: "Opened: the IBAN and the secret token",
@@ -81,7 +85,7 @@ function openAccountRoute(app: App, deps: LedgerHttpDeps): void {
           },
         },
       },
-      preHandler: deps.authenticate,
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
@@ -107,6 +111,7 @@ function accountReadRoutes(app: App, deps: LedgerHttpDeps): void {
         tags: ["accounts"],
         summary: "The assets accounts can be opened in, with their scale (digits of the minor unit)",
       },
+      config: { access: { anonymous: true } },
     },
     async () => ({ items: Object.values(assets).map(({ code, scale }) => ({ code, scale })) }),
   );
@@ -115,6 +120,7 @@ function accountReadRoutes(app: App, deps: LedgerHttpDeps): void {
     "/v1/accounts",
     {
       schema: { tags: ["accounts"], summary: "My accounts", security: [{ bearer: [] }] },
+      config: { access: { roles: "any", owner: true } },
       preHandler: deps.authenticate,
     },
     async (request) => {
@@ -128,7 +134,8 @@ function accountReadRoutes(app: App, deps: LedgerHttpDeps): void {
     "/v1/accounts/:iban",
     {
       schema: { tags: ["accounts"], summary: "One account", params: ibanParams, security: [{ bearer: [] }] },
-      config: { openapi: { problems: ["not_found"] } },
+      // Owners see theirs; tellers, admins and auditors any (others' are 404).
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => {
@@ -147,7 +154,8 @@ function accountReadRoutes(app: App, deps: LedgerHttpDeps): void {
         querystring: historyQuery,
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      // Owners see theirs; tellers, admins and auditors any (others' are 404).
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => {

@@ -16,7 +16,8 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         params: z.strictObject({ id: z.uuid() }),
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      // The caller's own commands; tellers' and admins' any.
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => deps.commands.commandStatus(principalOf(request), request.params.id),
@@ -30,6 +31,7 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
         summary: "Per-second throughput, latency percentiles and outcomes by reason (admin)",
         security: [{ bearer: [] }],
       },
+      config: { access: { roles: ["admin"] } },
       preHandler: [deps.authenticate, requireRole("admin")],
     },
     async () => ({ windowSeconds: deps.liveStats.windowSeconds, series: deps.liveStats.series() }),
@@ -40,11 +42,13 @@ export async function commandRoutes(root: FastifyInstance, deps: LedgerHttpDeps)
     {
       schema: {
         tags: ["admin"],
-        summary: "Latest transfers across the bank (admin)",
+        summary: "Latest transfers across the bank (admin, auditor)",
         querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
         security: [{ bearer: [] }],
       },
-      preHandler: [deps.authenticate, requireRole("admin")],
+      // Auditors read every transfer; they change nothing.
+      config: { access: { roles: ["admin", "auditor"] } },
+      preHandler: [deps.authenticate, requireRole("admin", "auditor")],
     },
     async (request) => {
       const transfers = await deps.queries.latestTransfers(request.query.limit);

@@ -10,6 +10,13 @@ import type { AccountState } from "../domain/types.ts";
 import type { LiveStats } from "../live-stats.ts";
 import type { LedgerQueries } from "../queries.ts";
 
+export { accountHolderRoles } from "../account-holders.ts";
+
+/** Who may read any client's accounts, holds and commands: branch staff and the auditors. */
+export function mayReadAnyAccount(principal: Principal): boolean {
+  return isStaff(principal) || principal.roles.includes("auditor");
+}
+
 /** What the ledger's REST routes use: the command service for writes, the queries for reads. */
 export interface LedgerHttpDeps {
   readonly commands: LedgerCommandService;
@@ -29,7 +36,7 @@ export async function visibleAccount(
   iban: string,
 ): Promise<AccountState> {
   const account = await queries.accountByIban(iban);
-  if (!account || (account.ownerId !== principal.userId && !isStaff(principal))) {
+  if (!account || (account.ownerId !== principal.userId && !mayReadAnyAccount(principal))) {
     throw new ProblemError("not_found", { detail: "No such account" });
   }
   return account;

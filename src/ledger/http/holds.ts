@@ -9,11 +9,19 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { isStaff, type Principal } from "../../platform/http/auth.ts";
+import { type Principal, requireRole } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import { holdInput, postHoldInput, voidHoldInput } from "../inputs.ts";
 import type { HoldView, LedgerQueries } from "../queries.ts";
-import { type LedgerHttpDeps, outcomeReply, preferredWaitMs, principalOf, sendAnswer } from "./common.ts";
+import {
+  accountHolderRoles,
+  type LedgerHttpDeps,
+  mayReadAnyAccount,
+  outcomeReply,
+  preferredWaitMs,
+  principalOf,
+  sendAnswer,
+} from "./common.ts";
 
 export const holdParams = z.strictObject({ id: z.uuid().describe("The hold's id") });
 
@@ -21,7 +29,7 @@ export const holdParams = z.strictObject({ id: z.uuid().describe("The hold's id"
 export async function visibleHold(queries: LedgerQueries, principal: Principal, id: string) {
   const hold = await queries.hold(id);
   const party = hold && (hold.debitOwnerId === principal.userId || hold.creditOwnerId === principal.userId);
-  if (!hold || !(party || isStaff(principal)))
+  if (!hold || !(party || mayReadAnyAccount(principal)))
     throw new ProblemError("not_found", { detail: "No such hold" });
   return holdView(hold);
 }
@@ -85,6 +93,7 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
         security: [{ bearer: [] }],
       },
       config: {
+        access: { roles: accountHolderRoles, owner: true },
         openapi: {
           success: { 201: "Confirmed: the money is reserved", 202: "Accepted, not decided yet" },
           // 404: the source account is not the caller's (without a token).
@@ -93,7 +102,7 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
           links: { 201: holdLinks, 202: commandLink },
         },
       },
-      preHandler: deps.authenticate,
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
@@ -119,7 +128,8 @@ export async function holdRoutes(root: FastifyInstance, deps: LedgerHttpDeps): P
         response: { 200: holdResponse },
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      // Its parties see it; tellers, admins and auditors any (others' are 404).
+      config: { access: { roles: "any", owner: true }, openapi: { problems: ["not_found"] } },
       preHandler: deps.authenticate,
     },
     async (request) => visibleHold(deps.queries, principalOf(request), request.params.id),
@@ -149,8 +159,8 @@ function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
         body: postHoldInput,
         security: [{ bearer: [] }],
       },
-      config: { openapi: completionContract },
-      preHandler: deps.authenticate,
+      config: { access: { roles: accountHolderRoles, owner: true }, openapi: completionContract },
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
@@ -172,8 +182,8 @@ function completionRoutes(root: FastifyInstance, deps: LedgerHttpDeps): void {
         body: voidHoldInput,
         security: [{ bearer: [] }],
       },
-      config: { openapi: completionContract },
-      preHandler: deps.authenticate,
+      config: { access: { roles: accountHolderRoles, owner: true }, openapi: completionContract },
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);

@@ -17,6 +17,7 @@ export async function operationRoutes(root: FastifyInstance, deps: LedgerHttpDep
         security: [{ bearer: [] }],
       },
       config: {
+        access: { roles: ["teller", "admin"] },
         openapi: {
           success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
           problems: ["not_found", "conflict", "command_failed"],

@@ -1,9 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireRole } from "../../platform/http/auth.ts";
 import { transferInput } from "../inputs.ts";
 import type { StepUpAssertion } from "../step-up.ts";
-import { type LedgerHttpDeps, outcomeReply, preferredWaitMs, principalOf, sendAnswer } from "./common.ts";
+import {
+  accountHolderRoles,
+  type LedgerHttpDeps,
+  outcomeReply,
+  preferredWaitMs,
+  principalOf,
+  sendAnswer,
+} from "./common.ts";
 
 /** Large transfers carry a passkey assertion (identity's step-up; see src/ledger/step-up.ts). */
 const stepUpHeaders = z.looseObject({
@@ -48,8 +56,8 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         headers: stepUpHeaders,
         security: [{ bearer: [] }],
       },
-      config: { openapi: transferOpenapi },
-      preHandler: deps.authenticate,
+      config: { access: { roles: accountHolderRoles, owner: true }, openapi: transferOpenapi },
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
@@ -79,6 +87,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         security: [{ bearer: [] }],
       },
       config: {
+        access: { roles: accountHolderRoles, owner: true },
         openapi: {
           success: {
             200: "Each transfer's outcome (with Prefer: wait)",
@@ -86,7 +95,7 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
           },
         },
       },
-      preHandler: deps.authenticate,
+      preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);

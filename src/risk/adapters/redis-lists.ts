@@ -6,8 +6,9 @@
  * - `L:version`: the version in force (the pointer every reader starts from);
  * - `L:v<n>:entries`: hash `kind:value` → display, the whole list at version n (kept for the
  *   version in force; the one before is dropped when a newer version is swapped in);
- * - `L:v<n>:added` (hash) and `L:v<n>:removed` (set): what version n changed, kept so a process
- *   behind by several versions catches up by differences;
+ * - `L:v<n>:added` (hash) and `L:v<n>:removed` (set): what version n changed, kept for the last
+ *   `diffVersionsKept` versions so a process behind by a few versions catches up by differences
+ *   (one further behind reloads the whole list: memory stays bounded however many loads there are);
  * - `L:v<n>:meta`: when, from where, counts; and the set `index` of list names.
  * A load writes its keys under a staging name first (a copy of the version in force with the
  * difference applied, and the difference), then one Lua script checks the expected version,
@@ -44,6 +45,8 @@ export interface RedisListStoreOptions {
 const batchEntries = 5_000;
 const batchesInFlightMax = 8;
 const scanCount = 10_000;
+/** Versions whose differences are kept; older ones are dropped when a newer version is swapped in. */
+export const diffVersionsKept = 32;
 /** A crashed load's staging keys expire by themselves. */
 const stagingTtlMs = 3_600_000;
 
@@ -63,7 +66,7 @@ redis.call('HSET', KEYS[9], 'loadedAtMs', ARGV[3], 'source', ARGV[4], 'format', 
   'entries', ARGV[6], 'added', ARGV[7], 'removed', ARGV[8], 'unchanged', ARGV[9])
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[10])
-redis.call('UNLINK', KEYS[10])
+redis.call('UNLINK', KEYS[10], KEYS[11], KEYS[12])
 return -1
 `;
 
@@ -190,6 +193,7 @@ async function saveVersion(
       ...[k.pointer, indexKeyOf(redis), staging.entries, staging.added, staging.removed],
       ...[k.version(version, "entries"), k.version(version, "added"), k.version(version, "removed")],
       ...[k.version(version, "meta"), k.version(expectedVersion, "entries")],
+      ...[k.version(version - diffVersionsKept, "added"), k.version(version - diffVersionsKept, "removed")],
     ],
     arguments: [
       ...[String(expectedVersion), String(version), String(meta.atMs), meta.source, meta.format],
@@ -219,6 +223,10 @@ async function foldChanges(redis: Redis, list: string, from: number, to: number)
 }
 
 async function changesBetween(redis: Redis, list: string, from: number, to: number): Promise<ListChanges> {
+  if (from > 0 && to - from >= diffVersionsKept) {
+    // The differences this reader needs may be gone: it reloads the whole list instead.
+    return { ...(await changesBetween(redis, list, 0, to)), whole: true };
+  }
   if (from === 0) {
     // Version `to`'s entries are whole if they still exist after the scan (they are never changed,
     // only dropped once a newer version is in force); else the differences are folded.
@@ -226,6 +234,11 @@ async function changesBetween(redis: Redis, list: string, from: number, to: numb
     const entries = await hashEntries(redis, key);
     const whole = (await redis.client.exists(key)) === 1 || (await pointerOf(redis, list)) === to;
     if (whole) return { added: [...entries].map(([k, display]) => entryOfKey(k, display)), removed: [] };
+    // A newer version was swapped in during the scan. When version `to`'s differences may be gone,
+    // the newer version's whole list is answered under `to`: the reader's next refresh applies the
+    // differences from `to` on, which only re-add or re-remove what it already has (sets converge).
+    const current = await pointerOf(redis, list);
+    if (to > diffVersionsKept && current !== to) return changesBetween(redis, list, 0, current);
   }
   return foldChanges(redis, list, from, to);
 }

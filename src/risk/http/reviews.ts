@@ -95,16 +95,20 @@ const decisionBody = z.strictObject({
   reason: z.string().trim().min(1).max(1_000).describe("Why: kept with the decision for audit"),
 });
 
+// Compliance and admins decide reviews; auditors read them and decide nothing.
+const deciders = ["admin", "compliance"] as const;
+
 export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const reviewers = [deps.authenticate, requireRole("admin", "compliance")];
+  const readers = [...deciders, "auditor"] as const;
 
   app.get(
     "/v1/risk/reviews",
     {
       schema: {
         tags: ["risk"],
-        summary: "Transfers held for review, newest first, with the match explanation (admin, compliance)",
+        summary:
+          "Transfers held for review, newest first, with the match explanation (admin, compliance, auditor)",
         querystring: z.strictObject({
           state: z.enum(["open", "decided", "all"]).default("open"),
           limit: z.coerce.number().int().min(1).max(deps.pageSizeMax).default(50),
@@ -118,7 +122,8 @@ export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps):
         },
         security: [{ bearer: [] }],
       },
-      preHandler: reviewers,
+      config: { access: { roles: readers } },
+      preHandler: [deps.authenticate, requireRole(...readers)],
     },
     async (request) => {
       const { state, limit, cursor } = request.query;
@@ -131,7 +136,13 @@ export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps):
       };
     },
   );
+  decisionRoutes(app, deps);
+}
 
+/** Approve and reject: compliance and admins only. */
+function decisionRoutes(root: FastifyInstance, deps: ReviewHttpDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const reviewers = [deps.authenticate, requireRole(...deciders)];
   for (const verdict of ["approve", "reject"] as const) {
     app.post(
       `/v1/risk/reviews/:id/${verdict}`,
@@ -147,7 +158,10 @@ export async function reviewRoutes(root: FastifyInstance, deps: ReviewHttpDeps):
           response: { 200: reviewView },
           security: [{ bearer: [] }],
         },
-        config: { openapi: { success: { 200: "Decided" }, problems: ["not_found", "review_decided"] } },
+        config: {
+          access: { roles: deciders },
+          openapi: { success: { 200: "Decided" }, problems: ["not_found", "review_decided"] },
+        },
         preHandler: reviewers,
       },
       async (request) => {

@@ -1,4 +1,7 @@
-/** The risk context's REST routes (admins): lists in force with their last load, the screening log. */
+/**
+ * The risk context's REST routes, read by admins, compliance (who decide the reviews screening opens)
+ * and auditors: lists in force with their last load, the screening log.
+ */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -19,17 +22,21 @@ const screeningsPageMax = 500;
 
 export async function riskRoutes(root: FastifyInstance, deps: RiskHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
-  const admin = { preHandler: [deps.authenticate, requireRole("admin")] };
+  const readers = ["admin", "compliance", "auditor"] as const;
+  const riskReaders = {
+    config: { access: { roles: readers } },
+    preHandler: [deps.authenticate, requireRole(...readers)],
+  };
 
   app.get(
     "/v1/risk/lists",
     {
       schema: {
         tags: ["risk"],
-        summary: "Screening lists: latest version, counts, last load (admin)",
+        summary: "Screening lists: latest version, counts, last load (admin, compliance, auditor)",
         security: [{ bearer: [] }],
       },
-      ...admin,
+      ...riskReaders,
     },
     async () => {
       const screening = deps.index?.versions();
@@ -47,13 +54,14 @@ export async function riskRoutes(root: FastifyInstance, deps: RiskHttpDeps): Pro
     {
       schema: {
         tags: ["risk"],
-        summary: "The screening log, newest first: who, what, which list entry and version (admin)",
+        summary:
+          "The screening log, newest first: who, what, which list entry and version (admin, compliance, auditor)",
         querystring: z.strictObject({
           limit: z.coerce.number().int().min(1).max(screeningsPageMax).default(100),
         }),
         security: [{ bearer: [] }],
       },
-      ...admin,
+      ...riskReaders,
     },
     async (request) => {
       const records = await deps.log.latest(request.query.limit);

@@ -296,6 +296,8 @@ export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyIn
   const { log, pool, clock } = deps;
   const decoderOf = topicDecoders(deps);
   const admin = { preHandler: [deps.authenticate, requireRole("admin")] };
+  // Dead letters hold raw records of every context: admins only (their replay is an operation).
+  const adminAccess = { roles: ["admin"] } as const;
   const knownTopics = new Set(deadLetterTopics(deps.topology));
 
   app.get(
@@ -315,6 +317,7 @@ export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyIn
         }),
         security: [{ bearer: [] }],
       },
+      config: { access: adminAccess },
       ...admin,
     },
     async (request) => ({
@@ -332,7 +335,7 @@ export const deadLetterRoutes = (deps: DeadLetterDeps) => async (root: FastifyIn
         params: positionParams,
         security: [{ bearer: [] }],
       },
-      config: { openapi: { problems: ["not_found"] } },
+      config: { access: adminAccess, openapi: { problems: ["not_found"] } },
       ...admin,
     },
     async (request) => {
