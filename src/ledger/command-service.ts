@@ -5,7 +5,7 @@
  * their input (with the schemas of inputs.ts) and turn a `CommandOutcome` into their own answer.
  */
 import type { Clock, Random } from "../platform/clock.ts";
-import { isStaff, type Principal } from "../platform/http/auth.ts";
+import { isStaff, mayReadAnyAccount, type Principal } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import type { AccountClaims } from "./account-claims.ts";
 import { assertAccountHolder } from "./account-holders.ts";
@@ -476,11 +476,7 @@ async function commandStatus(
   id: string,
 ): Promise<CommandStatusView> {
   const stored = await deps.queries.outcome(id);
-  // Auditors read what staff read; they change nothing.
-  if (
-    stored &&
-    (stored.actorId === principal.userId || isStaff(principal) || principal.roles.includes("auditor"))
-  ) {
+  if (stored && (stored.actorId === principal.userId || mayReadAnyAccount(principal))) {
     return {
       id,
       status: stored.status,

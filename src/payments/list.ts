@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type pg from "pg";
 import { z } from "zod";
 import { ibanInput, ibanOrFail } from "../ledger/index.ts";
-import { isStaff, type PreHandler, type Principal, principalOf } from "../platform/http/auth.ts";
+import { mayReadAnyAccount, type PreHandler, principalOf } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import type { PaymentState } from "./domain/types.ts";
 import { paymentColumns, paymentFromRow } from "./store.ts";
@@ -119,9 +119,7 @@ export function filterOf(query: PaymentsQuery): Omit<PaymentFilter, "ownerId"> {
 }
 
 /** Tellers and admins, and the auditors, who read what staff read: every payment. */
-export function mayReadAnyPayment(principal: Principal): boolean {
-  return isStaff(principal) || principal.roles.includes("auditor");
-}
+export const mayReadAnyPayment = mayReadAnyAccount;
 
 export async function paymentListRoute(
   root: FastifyInstance,

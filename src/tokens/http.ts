@@ -5,7 +5,7 @@ import type pg from "pg";
 import { z } from "zod";
 import type { LedgerApi } from "../ledger/index.ts";
 import { paymentTokenId } from "../payments/index.ts";
-import { isStaff, type PreHandler, type Principal, principalOf } from "../platform/http/auth.ts";
+import { mayReadAnyAccount, type PreHandler, type Principal, principalOf } from "../platform/http/auth.ts";
 import { ProblemError } from "../platform/http/problems.ts";
 import { blockFromRow, blockWithLeaves, findReceipt, type ReceiptBody } from "./chain.ts";
 import { inclusionProof } from "./merkle.ts";
@@ -105,7 +105,7 @@ async function tokenProof(deps: TokenRoutesDeps, principal: Principal, id: strin
   const receipt = (await findReceipt(pool, id)) ?? (await findReceipt(pool, paymentTokenId(id)));
   if (!receipt) throw new ProblemError("not_found", { detail: "No such token" });
   const body = JSON.parse(receipt.body) as ReceiptBody;
-  if (!isStaff(principal)) {
+  if (!mayReadAnyAccount(principal)) {
     const parties = await Promise.all(
       [body.from, body.to].map((iban) => deps.services.queries.accountByIban(iban)),
     );

@@ -83,6 +83,17 @@ describe("tokenized money: receipts, chain, proofs", () => {
     assert.equal(move.receipt.data.kind, "move");
     assert.deepEqual(verifyProofDocument(move, publicKey), []);
 
+    // Auditors read any receipt, as staff do; another customer is told it does not exist.
+    const auditorName = `auditor-${randomUUID().slice(0, 6)}`;
+    const claims = (token: string) =>
+      JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
+    const auditorId = claims(await h.api.signUp(auditorName)).sub as string;
+    assert.equal((await h.admin.call("PUT", `/v1/admin/users/${auditorId}/roles/auditor`)).status, 200);
+    const auditor = h.api.as(await h.api.signIn(auditorName, "correct horse battery staple"));
+    assert.equal((await auditor.get(`/v1/tokens/${transferId}/proof`)).status, 200);
+    const stranger = h.api.as(await h.api.signUp(`stranger-${randomUUID().slice(0, 6)}`));
+    assert.equal((await stranger.get(`/v1/tokens/${transferId}/proof`)).status, 404);
+
     // A modified receipt no longer verifies against its proof.
     const forged = {
       ...mint,

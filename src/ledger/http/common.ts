@@ -1,9 +1,9 @@
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { isStaff, type PreHandler, type Principal } from "../../platform/http/auth.ts";
+import { mayReadAnyAccount, type PreHandler, type Principal } from "../../platform/http/auth.ts";
 import { ProblemError, rejectionProblem } from "../../platform/http/problems.ts";
 
-export { isStaff, preferredWaitMs, principalOf } from "../../platform/http/auth.ts";
+export { isStaff, mayReadAnyAccount, preferredWaitMs, principalOf } from "../../platform/http/auth.ts";
 
 import type { CommandOutcome, LedgerCommandService } from "../command-service.ts";
 import type { AccountState } from "../domain/types.ts";
@@ -11,11 +11,6 @@ import type { LiveStats } from "../live-stats.ts";
 import type { LedgerQueries } from "../queries.ts";
 
 export { accountHolderRoles } from "../account-holders.ts";
-
-/** Who may read any client's accounts, holds and commands: branch staff and the auditors. */
-export function mayReadAnyAccount(principal: Principal): boolean {
-  return isStaff(principal) || principal.roles.includes("auditor");
-}
 
 /** What the ledger's REST routes use: the command service for writes, the queries for reads. */
 export interface LedgerHttpDeps {

@@ -112,6 +112,14 @@ export function principalOf(request: FastifyRequest): Principal {
   return principal;
 }
 
+/**
+ * Who may read any client's accounts, holds, commands, payments and receipts: branch staff (teller,
+ * admin) and the auditors, who read what staff read and change nothing. The one place this is decided.
+ */
+export function mayReadAnyAccount(principal: Principal): boolean {
+  return isStaff(principal) || principal.roles.includes("auditor");
+}
+
 export function isStaff(principal: Principal): boolean {
   return principal.roles.includes("admin") || principal.roles.includes("teller");
 }
