@@ -13,6 +13,11 @@ export const passkeysConfig = {
       rpName: z.string().min(1).max(64).default("Ledgerflow"),
       /** How long a challenge handed out for a ceremony can be answered (once). */
       challengeTtlMs: positiveInt.max(10 * 60 * 1000).default(2 * 60 * 1000),
+      /**
+       * Challenges alive at once (sign-in options are anonymous: this bounds what a flood of them
+       * can store); beyond it new ones are refused with 503 busy until some expire or are used.
+       */
+      challengesLiveMax: positiveInt.max(10_000_000).default(100_000),
       /** Passkeys one user may register. */
       perUserMax: positiveInt.max(100).default(10),
       /**
@@ -29,6 +34,7 @@ export const passkeysConfig = {
     LEDGERFLOW_PASSKEY_RP_NAME: ["passkeys", "rpName"],
     LEDGERFLOW_PASSKEY_CHALLENGE_TTL_MS: ["passkeys", "challengeTtlMs"],
     LEDGERFLOW_PASSKEYS_PER_USER_MAX: ["passkeys", "perUserMax"],
+    LEDGERFLOW_PASSKEY_CHALLENGES_LIVE_MAX: ["passkeys", "challengesLiveMax"],
     LEDGERFLOW_STEP_UP_AMOUNT_MIN: ["passkeys", "stepUpAmountMin"],
   },
 } as const;

@@ -243,7 +243,7 @@ function signInRoutes(root: FastifyInstance, opts: PasskeyRoutesOptions): void {
         body: z.strictObject({ username: z.string().min(1).max(64).optional() }).nullish(),
         response: { 200: options },
       },
-      config: { access: { anonymous: true } },
+      config: { access: { anonymous: true }, openapi: { problems: ["busy"] } },
     },
     async (request) => ({
       ...(await opts.passkeys.signInOptions(

@@ -15,6 +15,7 @@ import {
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
 import type { Clock, Random } from "../../platform/clock.ts";
+import { ProblemError } from "../../platform/http/problems.ts";
 import type { AuthEvents } from "../events.ts";
 import type { AuthAudit } from "../oidc/audit.ts";
 import type { IdentityService, PublicUser, SignedIn } from "../service.ts";
@@ -141,6 +142,8 @@ export async function issueChallenge(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const nowMs = deps.clock.nowMs();
   await deps.store.purgeExpired(nowMs);
+  if ((await deps.store.liveCount(nowMs)) >= deps.config.challengesLiveMax)
+    throw new ProblemError("busy", { detail: "Too many passkey ceremonies in progress; try again shortly" });
   const bytes = deps.random.bytes(32) as Uint8Array<ArrayBuffer>;
   // The library is given the bytes: a string it would encode once more.
   const text = Buffer.from(bytes).toString("base64url");

@@ -70,7 +70,9 @@ describe("PostgreSQL passkey store", () => {
 
   test("expired challenges are purged", async () => {
     await store.saveChallenge("challenge-old-aaaaaaaa", "sign_in", undefined, nowMs - 1);
+    const live = await store.liveCount(nowMs);
     assert.ok((await store.purgeExpired(nowMs)) >= 1);
+    assert.equal(await store.liveCount(nowMs), live, "only expired ones are purged");
     const { rows } = await db.pool.query("SELECT 1 FROM identity_passkey_challenges WHERE expires_at <= $1", [
       new Date(nowMs),
     ]);

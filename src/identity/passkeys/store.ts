@@ -38,6 +38,8 @@ export interface PasskeyStore {
     purpose: ChallengePurpose,
     nowMs: number,
   ): Promise<{ userId: string | undefined; binding: string | undefined } | undefined>;
+  /** Challenges handed out and not yet claimed or expired (the table's bound). */
+  liveCount(nowMs: number): Promise<number>;
   /** Forgets expired challenges (bounded table); the number removed. */
   purgeExpired(nowMs: number): Promise<number>;
   /** False when the credential id is already registered (to anyone). */
@@ -57,7 +59,7 @@ export function createPostgresPasskeyStore(pool: pg.Pool): PasskeyStore {
   return { ...challengeStore(pool), ...credentialStore(pool), ...confirmationStore(pool) };
 }
 
-type ChallengeMethods = Pick<PasskeyStore, "saveChallenge" | "claimChallenge" | "purgeExpired">;
+type ChallengeMethods = Pick<PasskeyStore, "saveChallenge" | "claimChallenge" | "purgeExpired" | "liveCount">;
 type ConfirmationMethods = Pick<PasskeyStore, "addConfirmation" | "confirmationOf">;
 
 function challengeStore(pool: pg.Pool): ChallengeMethods {
@@ -81,6 +83,13 @@ function challengeStore(pool: pg.Pool): ChallengeMethods {
         userId: (row.user_id as string | null) ?? undefined,
         binding: (row.binding as string | null) ?? undefined,
       };
+    },
+    async liveCount(nowMs) {
+      const { rows } = await pool.query(
+        "SELECT count(*)::int AS n FROM identity_passkey_challenges WHERE expires_at > $1",
+        [new Date(nowMs)],
+      );
+      return rows[0].n as number;
     },
     async purgeExpired(nowMs) {
       const result = await pool.query("DELETE FROM identity_passkey_challenges WHERE expires_at <= $1", [
