@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   adminCredentials,
+  assertAccessible,
   desktop,
   platformAndBrowser,
   registerThroughUi,
@@ -125,6 +126,26 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     const row = adminPage.getByRole("row", { name: new RegExp(username) });
     await row.getByText("Pat Pages").waitFor();
     await row.getByText("customer").waitFor();
+    // Roles from the back office: grant teller, revoke customer, and a last role cannot go.
+    await row.getByLabel(`Role to grant ${username}`).selectOption("teller");
+    await row.getByRole("button", { name: "Grant" }).click();
+    await row.getByRole("button", { name: `Revoke teller from ${username}` }).waitFor();
+    await row.getByRole("button", { name: `Revoke customer from ${username}` }).click();
+    await row
+      .getByRole("button", { name: `Revoke customer from ${username}` })
+      .waitFor({ state: "detached" });
+    await row.getByRole("button", { name: `Revoke teller from ${username}` }).click();
+    await adminPage.getByText("A user keeps at least one role").waitFor();
+    const login = await fetch(`${base}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: adminName, password }),
+    }).then((r) => r.json() as Promise<{ accessToken: string }>);
+    const roles = await fetch(`${base}/v1/admin/users?search=${username}`, {
+      headers: { authorization: `Bearer ${login.accessToken}` },
+    }).then((r) => r.json() as Promise<{ items: { username: string; roles: string[] }[] }>);
+    assert.deepEqual(roles.items.find((u) => u.username === username)?.roles, ["teller"]);
+    await assertAccessible(adminPage, "admin users");
     await adminContext.close();
   });
 });

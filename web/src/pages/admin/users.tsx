@@ -1,7 +1,20 @@
 /** Admin: users with their roles, searchable, a page at a time. */
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { Alert, Field, Spinner } from "../../components/form.tsx";
-import { errorMessage, get } from "../../lib/api.ts";
+import { errorMessage, get, request } from "../../lib/api.ts";
+
+/** Every role an admin can grant (the server's list: src/platform/http/auth.ts). */
+const grantableRoles = [
+  "customer",
+  "teller",
+  "compliance",
+  "auditor",
+  "admin",
+  "officer",
+  "citizen",
+  "retailer",
+  "charity",
+] as const;
 
 interface UserItem {
   readonly id: string;
@@ -32,6 +45,9 @@ export function UsersPage() {
   useEffect(() => {
     load("", null).catch((e: unknown) => setError(errorMessage(e)));
   }, [load]);
+
+  const replaceUser = (changed: UserItem) =>
+    setUsers((before) => before?.map((u) => (u.id === changed.id ? { ...u, roles: changed.roles } : u)));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -67,7 +83,9 @@ export function UsersPage() {
                 <tr key={u.id}>
                   <td>{u.username}</td>
                   <td>{u.displayName ?? "—"}</td>
-                  <td>{u.roles.join(", ")}</td>
+                  <td>
+                    <RoleEditor user={u} onChanged={replaceUser} onError={setError} />
+                  </td>
                   <td>{u.officer ? `${u.officer.agency}${u.officer.verified ? " (verified)" : ""}` : "—"}</td>
                 </tr>
               ))}
@@ -80,6 +98,78 @@ export function UsersPage() {
           </button>
         )}
       </section>
+    </div>
+  );
+}
+
+/** A user's roles, each revocable, and a role to grant: PUT/DELETE /v1/admin/users/{id}/roles/{role}. */
+function RoleEditor(props: {
+  user: UserItem;
+  onChanged: (user: UserItem) => void;
+  onError: (message: string | undefined) => void;
+}) {
+  const { user } = props;
+  const missing = grantableRoles.filter((role) => !user.roles.includes(role));
+  const [role, setRole] = useState<string>(missing[0] ?? "");
+  const [busy, setBusy] = useState(false);
+  const change = async (method: "PUT" | "DELETE", which: string) => {
+    setBusy(true);
+    props.onError(undefined);
+    try {
+      const answer = await request<UserItem>(`/v1/admin/users/${user.id}/roles/${which}`, { method });
+      props.onChanged({ ...user, roles: answer.body.roles });
+    } catch (error) {
+      props.onError(`${user.username}: ${errorMessage(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="role-editor">
+      <ul className="chips" aria-label={`Roles of ${user.username}`}>
+        {user.roles.map((held) => (
+          <li key={held} className="chip">
+            {held}
+            <button
+              type="button"
+              className="chip-remove"
+              aria-label={`Revoke ${held} from ${user.username}`}
+              disabled={busy}
+              onClick={() => void change("DELETE", held)}
+            >
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      {missing.length > 0 && (
+        <span className="role-grant">
+          <select
+            aria-label={`Role to grant ${user.username}`}
+            value={missing.includes(role as (typeof missing)[number]) ? role : missing[0]}
+            onChange={(e) => setRole(e.target.value)}
+          >
+            {missing.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+          <button
+            type="button"
+            className="button small"
+            disabled={busy}
+            onClick={() =>
+              void change(
+                "PUT",
+                missing.includes(role as (typeof missing)[number]) ? role : (missing[0] ?? ""),
+              )
+            }
+          >
+            Grant
+          </button>
+        </span>
+      )}
     </div>
   );
 }
