@@ -279,6 +279,7 @@ function identitySettingsOf(config: Readonly<Config>) {
     oidc: config.oidc,
     publicUrl: config.payments.publicUrl,
     phone: { phone: config.phone, sms: config.sms, mode: config.mode },
+    passkeys: config.passkeys,
   };
 }
 
@@ -321,6 +322,7 @@ async function startModules(
         ...{ pool, log, registry, clock, ids, logger, metrics, authenticate },
         random: base.random,
         screening: risk.published.screening,
+        stepUp: identity.published.stepUp,
         ...(options.onBatch ? { onBatch: options.onBatch } : {}),
         ...(options.observe?.relayPublish ? { observeRelayPublish: options.observe.relayPublish } : {}),
       },

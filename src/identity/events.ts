@@ -19,12 +19,18 @@ export const authEventKinds = [
   "password_reset",
   "admin_created",
   "officer_verification",
+  "passkey_registered",
+  "passkey_removed",
   // Provider sign-in and phone verification (oidc/audit.ts): the audit kind as it is recorded.
   "oidc.sign_in",
   "oidc.ticket_exchange",
   "phone.start",
   "phone.code_sent",
   "phone.verify",
+  // Passkeys (passkeys/service.ts, passkeys/step-up.ts), recorded through the same audit.
+  "passkey.register",
+  "passkey.sign_in",
+  "passkey.step_up",
 ] as const;
 export type AuthEventKind = (typeof authEventKinds)[number];
 

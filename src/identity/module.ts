@@ -24,6 +24,11 @@ import { type OidcConfig, oidcConfig, resolveProviders } from "./oidc/config.ts"
 import { oidcRoutes } from "./oidc/routes.ts";
 import { createOidcService } from "./oidc/service.ts";
 import { createPostgresOidcStore } from "./oidc/store.ts";
+import { type PasskeysConfig, passkeysConfig } from "./passkeys/config.ts";
+import { passkeyRoutes } from "./passkeys/routes.ts";
+import { createPasskeys } from "./passkeys/service.ts";
+import { createStepUp, type StepUp } from "./passkeys/step-up.ts";
+import { createPostgresPasskeyStore } from "./passkeys/store.ts";
 import { createArgon2Hasher } from "./passwords.ts";
 import { codeKeyOf } from "./phone/codes.ts";
 import { type PhoneConfig, phoneConfig, type SmsConfig } from "./phone/config.ts";
@@ -99,6 +104,7 @@ export const identityConfig = {
     }),
     ...oidcConfig.sections,
     ...phoneConfig.sections,
+    ...passkeysConfig.sections,
   },
   env: {
     LEDGERFLOW_JWT_SECRET: ["auth", "jwtSecret"],
@@ -125,6 +131,7 @@ export const identityConfig = {
     LEDGERFLOW_AUTH_CLOCK_TOLERANCE_SECONDS: ["auth", "clockToleranceSeconds"],
     ...oidcConfig.env,
     ...phoneConfig.env,
+    ...passkeysConfig.env,
   },
 } as const satisfies ConfigSection;
 
@@ -153,6 +160,8 @@ export interface IdentityDeps {
     readonly sms: SmsConfig;
     readonly mode: "embedded" | "distributed";
   };
+  /** Passkeys (`passkeys` section); the defaults when absent. */
+  readonly passkeys?: PasskeysConfig;
   /** Where authentication events are published (`identity.events`). */
   readonly log: Pick<Log, "producer">;
   readonly registry: SchemaRegistry;
@@ -175,6 +184,8 @@ export interface IdentityApi {
   readonly adminPassword: string | undefined;
   /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
   readonly users: UserDirectory;
+  /** Passkey confirmation of large transfers (the ledger asks before appending a transfer). */
+  readonly stepUp: StepUp;
 }
 
 /** Who a user is, as other contexts may know it. */
@@ -287,16 +298,13 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     }
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
+    const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
     return {
       published: {
-        service,
-        verifyToken,
-        authenticate,
-        adminPassword,
-        sessions,
-        events,
+        ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
         users: userDirectory(store),
         nameOf: profiles.nameOf,
+        stepUp: passkeys.stepUp,
       },
       routes: [
         async (app) => {
@@ -307,6 +315,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         },
         oidcRoutePlugin(deps, service, events),
         phoneRoutePlugin(deps, authenticate, events),
+        passkeys.routes,
       ],
       running: ["identity"],
       stop: stops.stop,
@@ -335,6 +344,34 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: A
       flowTtlMs: config.flowTtlMs,
       formPostProviders,
     });
+  };
+}
+
+/** The `/v1/me/passkeys` and `/v1/auth/passkeys/*` routes (src/identity/passkeys). */
+function passkeysOf(
+  deps: IdentityDeps,
+  service: IdentityService,
+  events: AuthEvents,
+  authenticate: PreHandler,
+  users: UserDirectory,
+): { stepUp: StepUp; routes: RoutePlugin } {
+  const passkeyDeps = {
+    config: deps.passkeys ?? passkeysConfig.sections.passkeys.parse({}),
+    store: createPostgresPasskeyStore(deps.pool),
+    identity: service,
+    users,
+    events,
+    audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
+    clock: deps.clock,
+    random: deps.random,
+  };
+  const passkeys = createPasskeys(passkeyDeps);
+  const stepUp = createStepUp({ ...passkeyDeps, publicUrl: deps.publicUrl });
+  return {
+    stepUp,
+    routes: async (app) => {
+      await app.register(passkeyRoutes, { passkeys, stepUp, authenticate, users, publicUrl: deps.publicUrl });
+    },
   };
 }
 

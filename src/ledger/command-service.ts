@@ -38,6 +38,7 @@ import {
 } from "./inputs.ts";
 import type { CommandResult, CommandStatus, LedgerNotifications } from "./notifications.ts";
 import type { LedgerQueries } from "./queries.ts";
+import type { StepUpAssertion, TransferStepUp } from "./step-up.ts";
 import { systemAccounts, systemOwnerPrefix } from "./system-accounts.ts";
 
 /**
@@ -75,6 +76,8 @@ export interface AccountOpening {
 export interface TransferSubmitted {
   readonly outcome: CommandOutcome;
   readonly command: TransferMoney;
+  /** The transfer needed a passkey confirmation and had one (recorded by identity, by transfer id). */
+  readonly confirmedWithPasskey?: true;
 }
 
 export interface OperationSubmitted {
@@ -96,7 +99,13 @@ export interface LedgerCommandService {
   /** The longest timeout a client may give a hold (edges state it in their input schema). */
   readonly holdTimeoutMsMax: number;
   openAccount(principal: Principal, input: OpenAccountInput, waitMs: number): Promise<AccountOpening>;
-  transfer(principal: Principal, input: TransferInput, waitMs: number): Promise<TransferSubmitted>;
+  /** With `assertion`: the passkey confirmation a large transfer needs (see step-up.ts). */
+  transfer(
+    principal: Principal,
+    input: TransferInput,
+    waitMs: number,
+    assertion?: StepUpAssertion,
+  ): Promise<TransferSubmitted>;
   /** Each transfer is a command of its own; a malformed item refuses the whole batch (400 naming it). */
   transferBatch(
     principal: Principal,
@@ -137,6 +146,8 @@ export interface CommandServiceDeps {
   readonly accountClaims: AccountClaims;
   readonly waitMsMax: number;
   readonly holdTimeoutMsMax: number;
+  /** Passkey confirmation of large transfers (identity's passkeys); none needed when absent. */
+  readonly stepUp?: TransferStepUp;
 }
 
 export function createLedgerCommandService(deps: CommandServiceDeps): LedgerCommandService {
@@ -150,12 +161,14 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
       assertAccountHolder(principal);
       return openAccount(deps, input, principal, clamp(waitMs));
     },
-    transfer: async (principal, input, waitMs) => {
+    transfer: async (principal, input, waitMs, assertion) => {
       assertAccountHolder(principal);
       const command = transferCommand(input, principal, "");
       await assertMayTransfer(deps.queries, command, principal);
+      const confirmed = await assertStepUp(deps, principal, command, assertion);
       return {
         command,
+        ...(confirmed ? { confirmedWithPasskey: true } : {}),
         outcome: outcomeOf(await deps.gateway.submit(command, clamp(waitMs)), command.commandId),
       };
     },
@@ -168,6 +181,8 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
       const { timeoutMs, ...transfer } = input;
       const command = transferCommand(transfer, principal, "", timeoutMs);
       await assertMayTransfer(deps.queries, command, principal);
+      // A hold of a large amount needs a confirmed transfer: holds carry no assertion.
+      await assertStepUp(deps, principal, command, undefined);
       return {
         command,
         outcome: outcomeOf(await deps.gateway.submit(command, clamp(waitMs)), command.commandId),
@@ -340,6 +355,36 @@ async function assertMayCredit(
     });
 }
 
+/**
+ * A large transfer is appended only with a passkey confirmation (verified here, before the append);
+ * true when it was confirmed. Without a step-up port nothing is needed.
+ */
+async function assertStepUp(
+  deps: CommandServiceDeps,
+  principal: Principal,
+  command: TransferMoney,
+  assertion: StepUpAssertion,
+  field = "",
+): Promise<boolean> {
+  if (deps.stepUp === undefined) return false;
+  const decision = await deps.stepUp.confirm(
+    {
+      userId: principal.userId,
+      transferId: command.commandId,
+      to: command.creditIban,
+      amount: command.amount,
+      asset: command.asset,
+    },
+    assertion,
+  );
+  if (decision.ok) return decision.confirmed;
+  throw new ProblemError("step_up_required", {
+    detail: decision.detail,
+    ...(field === "" ? {} : { field }),
+    extra: { reason: decision.reason, header: "Passkey-Assertion" },
+  });
+}
+
 /** Both checks of a customer's transfer, looked up together. */
 async function assertMayTransfer(queries: LedgerQueries, command: TransferMoney, principal: Principal) {
   await Promise.all([
@@ -362,6 +407,9 @@ async function transferBatch(
   await Promise.all(
     commands.map((command, i) => assertMayCredit(deps.queries, command, principal, `transfers/${i}/to`)),
   );
+  // A batch carries no passkey assertion: a large item must be sent alone, confirmed.
+  for (const [i, command] of commands.entries())
+    await assertStepUp(deps, principal, command, undefined, `transfers/${i}/amount`);
   const stored = await deps.queries.outcomes(commands.map((c) => c.commandId));
   const known = new Map<string, CommandResult>(stored.map((s) => [s.commandId, resultFromStored(s)]));
   const fresh = commands.filter((c) => !known.has(c.commandId));

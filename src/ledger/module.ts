@@ -38,6 +38,7 @@ import { startPendingSweeper } from "./pending-sweeper.ts";
 import type { LedgerApi } from "./published.ts";
 import { createLedgerQueries } from "./queries.ts";
 import type { CommandScreening } from "./screening.ts";
+import type { TransferStepUp } from "./step-up.ts";
 import { systemAccounts } from "./system-accounts.ts";
 import { ledgerTopics } from "./topics.ts";
 
@@ -57,6 +58,8 @@ export interface LedgerDeps {
   readonly observeRelayPublish?: (sample: RelayPublishSample) => void;
   /** Screens movements before the handler decides them (the risk context's screener); none when absent. */
   readonly screening?: CommandScreening;
+  /** Passkey confirmation of large transfers (identity's); none needed when absent. */
+  readonly stepUp?: TransferStepUp;
 }
 
 interface LedgerCodecs {
@@ -258,6 +261,7 @@ export const ledgerModule: LedgerflowModule<LedgerDeps, LedgerApi> = {
         accountClaims: createPostgresAccountClaims(pool),
         waitMsMax: config.http.waitMsMax,
         holdTimeoutMsMax: config.ledger.holdTimeoutMsMax,
+        ...(deps.stepUp === undefined ? {} : { stepUp: deps.stepUp }),
       });
       const http: LedgerHttpDeps = {
         commands,

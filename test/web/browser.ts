@@ -204,7 +204,7 @@ export async function signInThroughUi(
   await page.goto(`${baseUrl}/signin`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   // Customers land on their accounts, admins on the back-office dashboard.
   await page
     .getByRole("heading", { name: "Your accounts" })

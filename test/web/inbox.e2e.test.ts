@@ -33,7 +33,7 @@ async function transfer(base: string, token: string, from: string, to: string, a
 
 async function signOut(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Sign out" }).first().click();
-  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
 }
 
 describe("notification inbox in the browser", { skip: reason ?? false, timeout: 180_000 }, () => {

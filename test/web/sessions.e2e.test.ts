@@ -62,7 +62,7 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     const loggedOut = page.waitForResponse((r) => r.url().endsWith("/v1/auth/logout"));
     await page.getByRole("button", { name: "Sign out" }).first().click();
     assert.equal((await loggedOut).status(), 204);
-    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     // The old access token is revoked on the server, not only forgotten here.
     const status = await page.evaluate(
       async (bearer) =>
@@ -72,7 +72,7 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     assert.equal(status, 401);
     const another = await context.newPage();
     await another.goto(`${base}/`);
-    await another.getByRole("button", { name: "Sign in" }).waitFor();
+    await another.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     await context.close();
   });
 

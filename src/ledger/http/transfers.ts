@@ -1,8 +1,9 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { requireRole } from "../../platform/http/auth.ts";
 import { transferInput } from "../inputs.ts";
+import type { StepUpAssertion } from "../step-up.ts";
 import {
   accountHolderRoles,
   type LedgerHttpDeps,
@@ -11,6 +12,34 @@ import {
   principalOf,
   sendAnswer,
 } from "./common.ts";
+
+/** Large transfers carry a passkey assertion (identity's step-up; see src/ledger/step-up.ts). */
+const stepUpHeaders = z.looseObject({
+  "passkey-assertion": z
+    .string()
+    .max(16_384)
+    .optional()
+    .describe(
+      "Transfers of at least LEDGERFLOW_STEP_UP_AMOUNT_MIN: base64url of the JSON of a passkey assertion over POST /v1/me/passkeys/step-up/options for this transfer",
+    ),
+});
+
+function stepUpAssertionOf(request: FastifyRequest): StepUpAssertion {
+  const header = request.headers["passkey-assertion"];
+  return typeof header === "string"
+    ? { value: header, protocol: request.protocol, host: request.headers.host }
+    : undefined;
+}
+
+const transferOpenapi = {
+  success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
+  // 404: the source account is not the caller's (without a token).
+  problems: ["not_found", "conflict", "command_failed", "step_up_required"],
+  links: {
+    201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+    202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
+  },
+} as const;
 
 export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps): Promise<void> {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -24,30 +53,23 @@ export async function transferRoutes(root: FastifyInstance, deps: LedgerHttpDeps
         description:
           "202 {id, status: PENDING}; with `Prefer: wait=N` 201 {status: CONFIRMED} or 422 problem {code: reason, status: FAILED}. A transfer screening holds for review is 201 CONFIRMED with `heldForReview: true` and `reviewId`: booked as pending (funds reserved, nothing moved) until the review approves (posted) or rejects (voided) it, or it expires.",
         body: transferInput,
+        headers: stepUpHeaders,
         security: [{ bearer: [] }],
       },
-      config: {
-        access: { roles: accountHolderRoles, owner: true },
-        openapi: {
-          success: { 201: "Confirmed", 202: "Accepted, not decided yet" },
-          // 404: the source account is not the caller's (without a token).
-          problems: ["not_found", "conflict", "command_failed"],
-          links: {
-            201: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
-            202: { command: { operation: "GET /v1/commands/:id", parameters: { id: "$response.body#/id" } } },
-          },
-        },
-      },
+      config: { access: { roles: accountHolderRoles, owner: true }, openapi: transferOpenapi },
       preHandler: [deps.authenticate, requireRole(...accountHolderRoles)],
     },
     async (request, reply) => {
       const waitMs = preferredWaitMs(request, deps.waitMsMax);
-      const { command, outcome } = await deps.commands.transfer(principalOf(request), request.body, waitMs);
+      const assertion = stepUpAssertionOf(request);
+      const submitted = await deps.commands.transfer(principalOf(request), request.body, waitMs, assertion);
+      const { command, outcome } = submitted;
       const answer = outcomeReply(outcome, () => ({
         from: command.debitIban,
         to: command.creditIban,
         amount: command.amount.toString(),
         asset: command.asset,
+        ...(submitted.confirmedWithPasskey ? { confirmedWithPasskey: true } : {}),
       }));
       return sendAnswer(reply, answer);
     },

@@ -49,6 +49,13 @@ export const problemKinds = {
   phone_invalid: { status: 422, title: "That is not a valid phone number" },
   otp_invalid: { status: 422, title: "That code is not right" },
   otp_expired: { status: 422, title: "No code is waiting for this number any more; request a new one" },
+  // Passkeys (WebAuthn): the reason is in `reason` (challenge_unknown, credential_of_another_user…).
+  passkey_sign_in_failed: { status: 401, title: "The passkey sign-in was refused" },
+  passkey_registration_failed: { status: 422, title: "The passkey could not be registered" },
+  step_up_required: {
+    status: 401,
+    title: "This transfer needs a fresh passkey confirmation (Passkey-Assertion)",
+  },
   unavailable: { status: 503, title: "Temporarily unavailable" },
   busy: { status: 503, title: "The server is busy; try again shortly" },
   internal: { status: 500, title: "Internal error" },

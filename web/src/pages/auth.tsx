@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { Alert, Field, Spinner } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
 import { ApiError, errorMessage, request } from "../lib/api.ts";
+import { passkeysSupported, signInWithPasskey } from "../lib/passkeys.ts";
 import { Link, navigate } from "../lib/router.tsx";
 import { homePath, isAdmin, sessionFromToken, setSession } from "../lib/session.ts";
 
@@ -150,10 +151,39 @@ export function SignInPage() {
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
+      <PasskeySignIn onError={setError} />
       <p className="auth-switch">
         New to Ledgerflow? <Link href="/register">Create an account</Link>
       </p>
     </AuthFrame>
+  );
+}
+
+/** "Sign in with a passkey": any passkey of this site; shown only where the browser has WebAuthn. */
+function PasskeySignIn(props: { onError: (message: string | undefined) => void }) {
+  const [busy, setBusy] = useState(false);
+  if (!passkeysSupported()) return null;
+  const start = async (): Promise<void> => {
+    setBusy(true);
+    props.onError(undefined);
+    try {
+      const body = await signInWithPasskey<LoginAnswer>();
+      const session = sessionFromToken(body.accessToken, body.expiresIn, "");
+      setSession(session);
+      navigate(homePath(session), { replace: true });
+    } catch (caught) {
+      props.onError(
+        caught instanceof ApiError
+          ? "That passkey did not sign you in. Try again, or use your password."
+          : "The passkey sign-in was cancelled or is not available here.",
+      );
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" className="button block" disabled={busy} onClick={() => void start()}>
+      {busy ? "Waiting for your passkey…" : "Sign in with a passkey"}
+    </button>
   );
 }
 

@@ -2,6 +2,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { Alert, Field, Spinner } from "../components/form.tsx";
 import { ApiError, errorMessage, get, request } from "../lib/api.ts";
+import { addPasskey, passkeysSupported } from "../lib/passkeys.ts";
 
 interface Profile {
   readonly displayName: string;
@@ -21,6 +22,12 @@ interface SessionItem {
   readonly createdAt: string;
   readonly lastUsedAt: string;
   readonly current: boolean;
+}
+
+interface PasskeyItem {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly lastUsedAt?: string;
 }
 
 const when = (iso: string) => new Date(iso).toLocaleString();
@@ -154,6 +161,69 @@ export function SessionsPage() {
           ))}
         </ul>
       </section>
+      <PasskeysSection />
     </div>
+  );
+}
+
+/** The user's passkeys: add one (this device's authenticator), remove any. */
+function PasskeysSection() {
+  const [items, setItems] = useState<readonly PasskeyItem[]>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const load = useCallback(async () => {
+    setItems((await get<{ items: PasskeyItem[] }>("/v1/me/passkeys")).items);
+  }, []);
+  useEffect(() => {
+    load().catch((e: unknown) => setError(errorMessage(e)));
+  }, [load]);
+  async function act(work: () => Promise<unknown>) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+      await load();
+    } catch (e) {
+      setError(
+        e instanceof ApiError ? errorMessage(e) : "The passkey was not created (cancelled or not available).",
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="passkeys-heading">
+      <h2 id="passkeys-heading">Passkeys</h2>
+      <p className="muted small">
+        Sign in without a password, and confirm large transfers, with this device.
+      </p>
+      {error && <Alert kind="error">{error}</Alert>}
+      <ul className="session-list">
+        {items?.map((p, i) => (
+          <li key={p.id} className="session-item">
+            <div>
+              <strong>Passkey {i + 1}</strong>
+              <div className="muted small">
+                added {when(p.createdAt)}
+                {p.lastUsedAt ? ` · last used ${when(p.lastUsedAt)}` : ""}
+              </div>
+            </div>
+            <button
+              type="button"
+              className="button"
+              disabled={busy}
+              onClick={() => void act(() => request(`/v1/me/passkeys/${p.id}`, { method: "DELETE" }))}
+            >
+              Remove <span className="visually-hidden">passkey {i + 1}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {passkeysSupported() && (
+        <button type="button" className="button primary" disabled={busy} onClick={() => void act(addPasskey)}>
+          {busy ? "Waiting for your device…" : "Add a passkey"}
+        </button>
+      )}
+    </section>
   );
 }
