@@ -13,10 +13,12 @@ import {
   depositAsAdmin,
   desktop,
   login,
+  openAccountThroughUi,
   platformAndBrowser,
   registerThroughUi,
   skipReason,
   testPassword,
+  transferThroughUi,
   uniqueUsername,
   watchConsole,
 } from "./browser.ts";
@@ -315,6 +317,30 @@ describe("passkeys with Chromium's virtual authenticator", {
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await page.getByRole("heading", { name: "Your accounts" }).waitFor();
     assert.deepEqual(console.errors, []);
+    await context.close();
+  });
+
+  it("the wallet confirms a large transfer with the passkey (step-up) and sends it", async () => {
+    const base = baseOf();
+    const context = await started.browser.newContext(desktop);
+    const console = watchConsole(context);
+    const page = await pageWithAuthenticator(context, base);
+    await registerThroughUi(page, base, uniqueUsername("pk-hank"));
+    await page.goto(`${base}/sessions`);
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await page.getByText("Passkey 1", { exact: true }).waitFor();
+    const from = await openAccountThroughUi(page, base);
+    const to = await openAccountThroughUi(page, base);
+    await depositAsAdmin(base, from.iban, "500000");
+    // 2,500.00 EUR is over the 1,000.00 threshold: the server asks for a passkey, the page asks the
+    // (virtual) authenticator and sends the transfer again with the assertion.
+    const sent = await transferThroughUi(page, base, { from: from.iban, to: to.iban, amount: "2500" });
+    assert.deepEqual(sent, { status: "confirmed", reason: undefined });
+    assert.equal((await lastAudit("passkey.step_up")).outcome, "succeeded");
+    // The first send's 401 step_up_required is how the server asks; Chromium logs every 4xx answer.
+    const unexpected = console.errors.filter((e) => !/status of 401 \(Unauthorized\)/.test(e));
+    assert.deepEqual(unexpected, []);
+    assert.equal(console.errors.length, 1, "exactly the one step-up answer");
     await context.close();
   });
 });

@@ -31,6 +31,8 @@ export interface RequestOptions {
   readonly waitSeconds?: number;
   readonly signal?: AbortSignal;
   readonly anonymous?: boolean;
+  /** Extra request headers (e.g. a transfer's `Passkey-Assertion`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface ApiResponse<T> {
@@ -51,7 +53,10 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 }
 
 async function requestOnce<T>(path: string, options: RequestOptions): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { accept: "application/json, application/problem+json" };
+  const headers: Record<string, string> = {
+    accept: "application/json, application/problem+json",
+    ...options.headers,
+  };
   if (options.body !== undefined) headers["content-type"] = "application/json";
   if (options.waitSeconds !== undefined) headers.prefer = `wait=${options.waitSeconds}`;
   const session = options.anonymous ? undefined : getSession();

@@ -82,6 +82,8 @@ export async function sendCommand<T>(options: {
   /** Called once the server accepted the command but has no outcome yet. */
   onPending?: () => void;
   signal?: AbortSignal;
+  /** Extra headers on the command's requests (a step-up's `Passkey-Assertion`). */
+  headers?: Readonly<Record<string, string>>;
 }): Promise<Outcome<T>> {
   const abort = new AbortController();
   options.signal?.addEventListener("abort", () => abort.abort());
@@ -91,6 +93,7 @@ export async function sendCommand<T>(options: {
       body: { id: options.id, ...options.body },
       waitSeconds,
       signal: abort.signal,
+      ...(options.headers ? { headers: options.headers } : {}),
     });
     if (answer.status !== 202) return { status: "confirmed", body: answer.body };
     options.onPending?.();
@@ -112,6 +115,7 @@ export async function sendCommand<T>(options: {
         body: { id: options.id, ...options.body },
         waitSeconds,
         signal: abort.signal,
+        ...(options.headers ? { headers: options.headers } : {}),
       });
       return { status: "confirmed", body: again.status === 202 ? undefined : again.body };
     } catch {

@@ -43,3 +43,24 @@ export async function signInWithPasskey<T>(): Promise<T> {
   });
   return body;
 }
+
+/**
+ * Step-up for a large transfer: a passkey assertion over a challenge bound to exactly this transfer
+ * (id, payee, amount, asset), returned as the `Passkey-Assertion` header value (base64url JSON).
+ */
+export async function confirmTransferWithPasskey(transfer: {
+  transferId: string;
+  to: string;
+  amount: string;
+  asset: string;
+}): Promise<string> {
+  const { body: optionsJSON } = await request<PublicKeyCredentialRequestOptionsJSON>(
+    "/v1/me/passkeys/step-up/options",
+    { method: "POST", body: transfer },
+  );
+  const credential = await startAuthentication({ optionsJSON });
+  const bytes = new TextEncoder().encode(JSON.stringify(credential));
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}

@@ -2,11 +2,12 @@ import { type FormEvent, useEffect, useState } from "react";
 import { Alert, Field } from "../components/form.tsx";
 import { Icon } from "../components/icons.tsx";
 import { type ProgressStep, ProgressSteps } from "../components/progress-steps.tsx";
-import { errorMessage } from "../lib/api.ts";
-import { sendCommand } from "../lib/commands.ts";
+import { ApiError, errorMessage } from "../lib/api.ts";
+import { type LiveLink, sendCommand } from "../lib/commands.ts";
 import { formatIban, isValidIban, normalizeIban } from "../lib/iban.ts";
 import { newCommandId } from "../lib/ids.ts";
 import { assetInfo, formatMoney, parseAmountInput } from "../lib/money.ts";
+import { confirmTransferWithPasskey } from "../lib/passkeys.ts";
 import { reasonInWords } from "../lib/reasons.ts";
 import { Link, useSearchParam } from "../lib/router.tsx";
 import { useApp } from "../state.tsx";
@@ -162,19 +163,7 @@ export function TransferPage() {
     setError(undefined);
     setStage({ step: "sending", summary });
     try {
-      const outcome = await sendCommand<{ heldForReview?: boolean }>({
-        path: "/v1/transfers",
-        id: summary.id,
-        body: {
-          from: summary.from,
-          to: summary.to,
-          amount: summary.minor,
-          asset: summary.asset,
-          ...(summary.description ? { description: summary.description } : {}),
-        },
-        live,
-        onPending: () => setStage({ step: "pending", summary }),
-      });
+      const outcome = await sendTransfer(summary, live, () => setStage({ step: "pending", summary }));
       const money = formatMoney(summary.minor, summary.asset);
       // A confirmed transfer is announced once, by its balance change (which opens its receipt).
       if (outcome.status === "confirmed") {
@@ -316,4 +305,45 @@ export function TransferPage() {
       </form>
     </div>
   );
+}
+
+/**
+ * Sends the transfer; when the server asks for a step-up (a large amount), confirms it with a
+ * passkey (the browser's own prompt) and sends it again with the assertion, under the same id.
+ */
+async function sendTransfer(
+  summary: { id: string; from: string; to: string; minor: string; asset: string; description: string },
+  live: LiveLink | undefined,
+  onPending: () => void,
+) {
+  const send = (headers?: Record<string, string>) =>
+    sendCommand<{ heldForReview?: boolean }>({
+      path: "/v1/transfers",
+      id: summary.id,
+      body: {
+        from: summary.from,
+        to: summary.to,
+        amount: summary.minor,
+        asset: summary.asset,
+        ...(summary.description ? { description: summary.description } : {}),
+      },
+      live,
+      onPending,
+      ...(headers ? { headers } : {}),
+    });
+  try {
+    return await send();
+  } catch (error) {
+    if (!(error instanceof ApiError && error.problem.code === "step_up_required")) throw error;
+    const transfer = { transferId: summary.id, to: summary.to, amount: summary.minor, asset: summary.asset };
+    let assertion: string;
+    try {
+      assertion = await confirmTransferWithPasskey(transfer);
+    } catch {
+      throw new Error(
+        "Transfers of this size need a confirmation with a passkey. Add one on the Sessions page, then try again.",
+      );
+    }
+    return send({ "passkey-assertion": assertion });
+  }
 }
