@@ -165,11 +165,13 @@ export function createLedgerCommandService(deps: CommandServiceDeps): LedgerComm
       assertAccountHolder(principal);
       const command = transferCommand(input, principal, "");
       await assertMayTransfer(deps.queries, command, principal);
+      // The command itself records a step-up confirmation (the log keeps how it was authorised).
       const confirmed = await assertStepUp(deps, principal, command, assertion);
+      const submitted: TransferMoney = confirmed ? { ...command, confirmedWith: "passkey" } : command;
       return {
-        command,
+        command: submitted,
         ...(confirmed ? { confirmedWithPasskey: true } : {}),
-        outcome: outcomeOf(await deps.gateway.submit(command, clamp(waitMs)), command.commandId),
+        outcome: outcomeOf(await deps.gateway.submit(submitted, clamp(waitMs)), command.commandId),
       };
     },
     transferBatch: async (principal, inputs, waitMs) => {

@@ -93,3 +93,17 @@ test("a transfer has no branch, and records written before branches were carried
   assert.equal(decoded.type, "MoneyTransferConfirmed");
   assert.equal("branch" in decoded, false);
 });
+
+test("a transfer confirmed with a passkey (step-up) records it on the command; others record nothing", () => {
+  const commands = avroType(commandSchema);
+  const roundTrip = (command: TransferMoney) =>
+    commandFromAvro(commands.fromBuffer(commands.toBuffer(commandToAvro({ command, issuedAtMs: 1 }))))
+      .command as TransferMoney;
+  const transfer: TransferMoney = {
+    ...deposit,
+    kind: "transfer",
+    authorization: { kind: "owner", actorId: "u" },
+  };
+  assert.equal(roundTrip({ ...transfer, confirmedWith: "passkey" }).confirmedWith, "passkey");
+  assert.equal("confirmedWith" in roundTrip(transfer), false);
+});

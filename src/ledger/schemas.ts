@@ -66,6 +66,8 @@ export const commandSchema: AvroSchema = {
             { name: "pendingTimeoutMs", type: ["null", "long"], default: null },
             // Added for client insights: a cash operation's branch as the teller typed it.
             { name: "branch", type: ["null", "string"], default: null },
+            // Added for step-up: "passkey" when the customer confirmed a large transfer so.
+            { name: "confirmedWith", type: ["null", "string"], default: null },
           ],
         },
         {
@@ -209,6 +211,7 @@ export function commandToAvro({ command, issuedAtMs }: CommandEnvelope): unknown
         pendingTimeoutMs:
           command.pendingTimeoutMs === undefined ? null : { long: BigInt(command.pendingTimeoutMs) },
         branch: command.branch === undefined ? null : { string: command.branch },
+        confirmedWith: stringToAvro(command.confirmedWith),
       };
       return { ...head, body: { [`${ns}.TransferMoney`]: body } };
     }
@@ -261,6 +264,7 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
       };
       const timeout = b.pendingTimeoutMs as { long: bigint } | null;
       const branch = optionalString(b.branch);
+      const confirmedWith = optionalString(b.confirmedWith);
       return {
         issuedAtMs,
         command: {
@@ -278,6 +282,7 @@ export function commandFromAvro(record: unknown): CommandEnvelope {
               : { kind: auth.kind, actorId: auth.actorId },
           ...(timeout === null ? {} : { pendingTimeoutMs: Number(timeout.long) }),
           ...(branch === undefined ? {} : { branch }),
+          ...(confirmedWith === "passkey" ? { confirmedWith } : {}),
         },
       };
     }

@@ -279,6 +279,22 @@ describe("passkeys with Chromium's virtual authenticator", {
       [large.id],
     );
     assert.deepEqual(rows, [{ user_id: frank.id }]);
+    // …and the command on the log says how it was confirmed.
+    const running = (
+      started.platform as unknown as { platform: import("../../src/app/platform.ts").RunningPlatform }
+    ).platform;
+    const codec = running.codecs.commands;
+    const logged = [];
+    const partitions = running.topology.find((t) => t.spec.name === codec.topic)?.spec.partitions ?? 0;
+    for (let partition = 0; partition < partitions; partition++) {
+      const records = await running.log.read(codec.topic, partition, 0n, 10_000);
+      logged.push(
+        ...records.map((record) => codec.decode(record.value) as { commandId: string; body: unknown }),
+      );
+    }
+    const appended = logged.find((command) => command.commandId === large.id);
+    const text = JSON.stringify(appended?.body, (_, v) => (typeof v === "bigint" ? String(v) : v));
+    assert.match(text, /"confirmedWith":\{"string":"passkey"\}/);
 
     // The same assertion replayed for a new transfer: refused (its challenge is used up).
     const next = transfer("100000");

@@ -88,6 +88,8 @@ export interface TransferMoney extends CommandBase {
   readonly pendingTimeoutMs?: number;
   /** A cash operation's branch, as the teller typed it (its key ignores case: `branchKey`). */
   readonly branch?: string;
+  /** How the customer confirmed a large transfer before it was appended (step-up), if they had to. */
+  readonly confirmedWith?: "passkey";
 }
 
 export interface PostPendingTransfer extends CommandBase {
