@@ -104,7 +104,7 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     assert.equal(await page.getByLabel("ZIP code").inputValue(), "94110");
 
     await page.goto(`${base}/sessions`);
-    await page.getByText("This device").waitFor();
+    await page.getByText("This device", { exact: true }).waitFor();
     await page.locator("li strong", { hasText: "Other Phone" }).waitFor();
     await page.getByRole("button", { name: "Sign out Other Phone" }).click();
     await page.locator("li strong", { hasText: "Other Phone" }).waitFor({ state: "detached" });
@@ -146,6 +146,31 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     }).then((r) => r.json() as Promise<{ items: { username: string; roles: string[] }[] }>);
     assert.deepEqual(roles.items.find((u) => u.username === username)?.roles, ["teller"]);
     await assertAccessible(adminPage, "admin users");
+
+    // An officer's agency and badge, verified by an admin from the same page.
+    const officerName = uniqueUsername("officer");
+    const json = { "content-type": "application/json" };
+    await fetch(`${base}/v1/auth/register`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ username: officerName, password: testPassword }),
+    });
+    const officerLogin = await fetch(`${base}/v1/auth/login`, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ username: officerName, password: testPassword }),
+    }).then((r) => r.json() as Promise<{ accessToken: string }>);
+    const edited = await fetch(`${base}/v1/me/profile`, {
+      method: "PATCH",
+      headers: { ...json, authorization: `Bearer ${officerLogin.accessToken}` },
+      body: JSON.stringify({ officer: { agency: "Utrecht Centrum", badgeNumber: "UT-1234" } }),
+    });
+    assert.equal(edited.status, 200);
+    await adminPage.getByLabel("Search users").fill(officerName);
+    await adminPage.getByLabel("Search users").press("Enter");
+    const officerRow = adminPage.getByRole("row", { name: new RegExp(officerName) });
+    await officerRow.getByRole("button", { name: `Verify ${officerName}` }).click();
+    await officerRow.getByText("(verified)").waitFor();
     await adminContext.close();
   });
 });

@@ -46,6 +46,8 @@ export function UsersPage() {
     load("", null).catch((e: unknown) => setError(errorMessage(e)));
   }, [load]);
 
+  const replaceOfficer = (id: string, officer: UserItem["officer"]) =>
+    setUsers((before) => before?.map((u) => (u.id === id ? { ...u, officer } : u)));
   const replaceUser = (changed: UserItem) =>
     setUsers((before) => before?.map((u) => (u.id === changed.id ? { ...u, roles: changed.roles } : u)));
 
@@ -86,7 +88,9 @@ export function UsersPage() {
                   <td>
                     <RoleEditor user={u} onChanged={replaceUser} onError={setError} />
                   </td>
-                  <td>{u.officer ? `${u.officer.agency}${u.officer.verified ? " (verified)" : ""}` : "—"}</td>
+                  <td>
+                    <OfficerCell user={u} onChanged={replaceOfficer} onError={setError} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -171,5 +175,46 @@ function RoleEditor(props: {
         </span>
       )}
     </div>
+  );
+}
+
+/** An officer's agency, and the admin's verification of it (or its withdrawal). */
+function OfficerCell(props: {
+  user: UserItem;
+  onChanged: (id: string, officer: UserItem["officer"]) => void;
+  onError: (message: string | undefined) => void;
+}) {
+  const { user } = props;
+  const [busy, setBusy] = useState(false);
+  if (!user.officer) return <>—</>;
+  const officer = user.officer;
+  const verify = async (verified: boolean) => {
+    setBusy(true);
+    props.onError(undefined);
+    try {
+      await request(`/v1/admin/users/${user.id}/officer-verification`, {
+        method: "POST",
+        body: { verified },
+      });
+      props.onChanged(user.id, { ...officer, verified });
+    } catch (error) {
+      props.onError(`${user.username}: ${errorMessage(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="officer-cell">
+      {officer.agency}
+      {officer.verified ? " (verified) " : " "}
+      <button
+        type="button"
+        className="button small"
+        disabled={busy}
+        onClick={() => void verify(!officer.verified)}
+      >
+        {officer.verified ? `Withdraw verification of ${user.username}` : `Verify ${user.username}`}
+      </button>
+    </span>
   );
 }
