@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { inTransaction } from "../../platform/db/pool.ts";
 import { assert } from "../../platform/errors.ts";
 import {
   decideRefresh,
@@ -143,21 +144,6 @@ async function insertToken(
     `INSERT INTO identity_refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
     [token.hash, sessionId, new Date(token.createdAtMs), new Date(token.expiresAtMs)],
   );
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await work(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 function toSession(row: SessionRow): SessionRecord {
