@@ -47,6 +47,22 @@ describe("/openapi.json", () => {
     assert.ok(open.responses["201"]?.links, "201 links to the account");
   });
 
+  test("every route that needs a caller declares the Bearer scheme and documents 401", async () => {
+    const { body } = await api.call("GET", "/openapi.json");
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(body.paths as Record<string, Record<string, unknown>>))
+      for (const [method, op] of Object.entries(operations)) {
+        const operation = op as Operation & {
+          security?: unknown[];
+          "x-ledgerflow-access"?: { roles?: unknown };
+        };
+        if (operation["x-ledgerflow-access"]?.roles === undefined) continue;
+        if (!operation.security?.length || !operation.responses["401"]) missing.push(`${method} ${path}`);
+      }
+    // A revoked session (logout) makes every such route answer 401: it must be in the contract.
+    assert.deepEqual(missing, []);
+  });
+
   test("role-checked routes document 403, identity routes their own problems", async () => {
     assert.ok((await operation("get", "/v1/admin/stats")).responses["403"]);
     assert.ok((await operation("post", "/v1/operations")).responses["403"]);
@@ -82,6 +98,10 @@ describe("answers outside the document, fixed", () => {
     assert.equal(getLogin.status, 405);
     assert.equal(getLogin.headers.get("allow"), "POST");
     assert.equal((await api.call("DELETE", "/v1/no-such-thing")).status, 404);
+    // A path a route names exactly is that resource, though DELETE /v1/me/passkeys/{id} would fit it.
+    const options = await api.call("OPTIONS", "/v1/me/passkeys/options");
+    assert.equal(options.status, 405);
+    assert.equal(options.headers.get("allow"), "POST");
   });
 
   test("a path parameter past the router's default limit gets its schema's answer", async () => {

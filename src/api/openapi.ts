@@ -93,7 +93,12 @@ function derivedProblems(route: RouteOptions): Set<ProblemCode> {
     problems.add("body_too_large");
     problems.add("unsupported_media_type");
   }
-  if (Array.isArray(schema.security) && schema.security.length > 0) problems.add("unauthenticated");
+  // A route that needs a signed-in caller (its security, or its declared access) answers 401
+  // without one, or once its session is revoked.
+  const signedIn = route.config?.access?.roles !== undefined;
+  if (signedIn || (Array.isArray(schema.security) && schema.security.length > 0))
+    problems.add("unauthenticated");
+  if (Array.isArray(route.config?.access?.roles)) problems.add("forbidden");
   const preHandlers = [route.preHandler ?? []].flat() as unknown[];
   if (preHandlers.some((handler) => typeof handler === "function" && roleCheckMarker in handler))
     problems.add("forbidden");
@@ -140,6 +145,10 @@ function completeDocument(
 function completeOperation(operation: OpenApiOperation, { problems, contract, access }: RouteFacts): void {
   // The authorization matrix (src/app/authorization-matrix.e2e.test.ts) reads each route's policy here.
   if (access !== undefined) (operation as Record<string, unknown>)["x-ledgerflow-access"] = access;
+  // Declared access that needs a caller is the Bearer scheme, whether or not the route said so.
+  const declared = operation as { security?: unknown[] };
+  if (access?.roles !== undefined && !(Array.isArray(declared.security) && declared.security.length > 0))
+    declared.security = [{ bearer: [] }];
   const responses: Record<string, Record<string, unknown>> = { ...operation.responses };
   if (contract.success) {
     // @fastify/swagger's placeholder when a route has no response schema.

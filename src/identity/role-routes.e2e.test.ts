@@ -55,7 +55,7 @@ describe("granting and revoking roles", () => {
     const granted = await admin.call("PUT", `/v1/admin/users/${userId}/roles/teller`);
     assert.equal(granted.status, 200, JSON.stringify(granted.body));
     assert.deepEqual(granted.body, {
-      id: userId,
+      userId,
       username: "teller-to-be",
       roles: ["customer", "teller"],
       changed: true,

@@ -23,8 +23,10 @@ const params = z.strictObject({
   role: z.enum(roles),
 });
 
+// `userId`, not `id`: this answer is about a user's roles, and schemathesis' link inference took an
+// `id` here for the `{role}` of the next call.
 const userRoles = z.object({
-  id: z.uuid(),
+  userId: z.uuid(),
   username: z.string(),
   roles: z.array(z.enum(roles)),
   changed: z.boolean().describe("false when the user already had (grant) or lacked (revoke) the role"),
@@ -72,5 +74,5 @@ function answer(result: RoleChangeResult) {
     throw new ProblemError(result.code, { field: "role" });
   }
   const { id, username } = result.user;
-  return { id, username, roles: [...result.user.roles], changed: result.changed };
+  return { userId: id, username, roles: [...result.user.roles], changed: result.changed };
 }

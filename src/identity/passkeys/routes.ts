@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { amountInput, amountOrFail } from "../../ledger/index.ts";
 import { UnavailableError } from "../../platform/errors.ts";
 import { type PreHandler, principalOf } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
@@ -105,10 +106,8 @@ function stepUpRoute(root: FastifyInstance, opts: PasskeyRoutesOptions): void {
         body: z.strictObject({
           transferId: z.uuid(),
           to: z.string().min(5).max(64),
-          amount: z
-            .string()
-            .regex(/^[0-9]{1,30}$/)
-            .describe("Minor units"),
+          // As the transfer itself takes it (a string, or a plain JSON integer).
+          amount: amountInput,
           asset: z.string().regex(/^[A-Z]{3,12}$/),
         }),
         response: { 200: options },
@@ -118,7 +117,13 @@ function stepUpRoute(root: FastifyInstance, opts: PasskeyRoutesOptions): void {
     },
     async (request) => {
       const { transferId, to, amount, asset } = request.body;
-      const transfer = { userId: principalOf(request).userId, transferId, to, amount: BigInt(amount), asset };
+      const transfer = {
+        userId: principalOf(request).userId,
+        transferId,
+        to,
+        amount: amountOrFail(amount, "amount"),
+        asset,
+      };
       return { ...(await opts.stepUp.options(transfer, relyingPartyFor(request, opts.publicUrl))) };
     },
   );
@@ -240,16 +245,14 @@ function signInRoutes(root: FastifyInstance, opts: PasskeyRoutesOptions): void {
         tags: ["identity"],
         summary: "Options to sign in with a passkey (a fresh, single-use challenge)",
         description: "Without a username any discoverable passkey of this site may answer.",
-        body: z.strictObject({ username: z.string().min(1).max(64).optional() }).nullish(),
+        // A body is required (`{}` for any passkey): the document says so and the server holds to it.
+        body: z.strictObject({ username: z.string().min(1).max(64).optional() }),
         response: { 200: options },
       },
       config: { access: { anonymous: true }, openapi: { problems: ["busy"] } },
     },
     async (request) => ({
-      ...(await opts.passkeys.signInOptions(
-        relyingPartyFor(request, opts.publicUrl),
-        request.body?.username ?? undefined,
-      )),
+      ...(await opts.passkeys.signInOptions(relyingPartyFor(request, opts.publicUrl), request.body.username)),
     }),
   );
   routes.post(

@@ -41,7 +41,14 @@ const profileEdit = z.strictObject({
     .optional()
     .describe("An https URL"),
   zipCode: z.string().regex(zipPattern, "a US ZIP code: 12345 or 12345-6789").nullable().optional(),
-  email: z.email().max(254).nullable().optional(),
+  // A plain shape, not JSON Schema's `email` format: validators disagree on that format's edges, and
+  // the address is only stored (encrypted), never sent to.
+  email: z
+    .string()
+    .max(254)
+    .regex(/^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/, "an email address")
+    .nullable()
+    .optional(),
   legalName: z.string().trim().min(1).max(128).nullable().optional(),
   officer: z
     .strictObject({

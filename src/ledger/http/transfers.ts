@@ -15,9 +15,10 @@ import {
 
 /** Large transfers carry a passkey assertion (identity's step-up; see src/ledger/step-up.ts). */
 const stepUpHeaders = z.looseObject({
+  // Within Node's 16 KiB of headers with the rest of a request (a bigger one is a 431 before us).
   "passkey-assertion": z
     .string()
-    .max(16_384)
+    .max(8_192)
     .optional()
     .describe(
       "Transfers of at least LEDGERFLOW_STEP_UP_AMOUNT_MIN: base64url of the JSON of a passkey assertion over POST /v1/me/passkeys/step-up/options for this transfer",

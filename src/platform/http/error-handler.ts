@@ -67,12 +67,19 @@ export function methodNotAllowed(
 
 const routableMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-/** Methods with a route for `path`; the web app's catch-all (`GET /*`) does not count. */
+/**
+ * Methods with a route for `path`; the web app's catch-all (`GET /*`) does not count. When a route
+ * names this exact path (`POST /v1/me/passkeys/options`), the resource is that one: a parameter
+ * route that would also fit (`DELETE /v1/me/passkeys/{id}` with id "options") does not count.
+ */
 function allowedMethods(app: FastifyInstance, path: string): string[] {
-  return routableMethods.filter((method) => {
+  const matches = routableMethods.flatMap((method) => {
     const route = app.findRoute({ method, url: path });
-    return route !== null && route !== undefined && !("*" in (route.params ?? {}));
+    if (route === null || route === undefined || "*" in (route.params ?? {})) return [];
+    return [{ method, exact: Object.keys(route.params ?? {}).length === 0 }];
   });
+  const exactOnly = matches.some((match) => match.exact);
+  return matches.filter((match) => !exactOnly || match.exact).map((match) => match.method);
 }
 
 /**

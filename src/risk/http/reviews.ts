@@ -16,7 +16,8 @@ export interface ReviewHttpDeps {
   readonly pageSizeMax: number;
 }
 
-const cursorPattern = /^([0-9]{1,16})\.([0-9a-f-]{36})$/;
+// The id part is a whole UUID (not 36 of its letters), or PostgreSQL would refuse it with a 500.
+const cursorPattern = /^([0-9]{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 const cursorInput = z
   .string()
