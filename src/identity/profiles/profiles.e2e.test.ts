@@ -83,6 +83,13 @@ describe("profiles: own profile, admin users, officer verification, PII at rest"
     const after = await me.get("/v1/me/profile");
     assert.equal(after.body.displayName, "careless");
     assert.equal(after.body.zipCode, null);
+    // An avatar on a port is an https URL too; a NUL in the admin search is refused, not a 500.
+    const ported = await me.call("PATCH", "/v1/me/profile", { avatarUrl: "https://127.0.0.1:8443/a.png" });
+    assert.equal(ported.status, 200, JSON.stringify(ported.body));
+    for (const query of ["search=a%00b", "cursor=%00"]) {
+      const listed = await api.as(admin).get(`/v1/admin/users?${query}`);
+      assert.equal(listed.status, 400, `${query}: ${JSON.stringify(listed.body)}`);
+    }
   });
 
   test("role escalation by a customer: PATCH with roles or verified, admin routes → 403, nothing changed", async () => {
