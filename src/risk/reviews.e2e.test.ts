@@ -313,6 +313,9 @@ describe("the review queue's access and input", () => {
     );
     const blank = await officer.post(`/v1/risk/reviews/${randomUUID()}/reject`, { reason: "  " });
     assert.deepEqual([blank.status, blank.body.field], [400, "reason"]);
+    // PostgreSQL text cannot hold NUL: refused at the edge (it was a 500 from the store).
+    const nul = await officer.post(`/v1/risk/reviews/${randomUUID()}/reject`, { reason: "\u00007" });
+    assert.deepEqual([nul.status, nul.body.field], [400, "reason"]);
     const cursor = await officer.get("/v1/risk/reviews?cursor=nope");
     assert.deepEqual([cursor.status, cursor.body.field], [400, "cursor"]);
     assert.equal((await admin.get("/v1/risk/reviews?state=decided")).status, 200, "admins review too");

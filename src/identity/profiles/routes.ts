@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { z } from "zod";
 import { type PreHandler, principalOf, requireRole } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
+import { noNulMessage, noNulPattern } from "../../platform/http/text.ts";
 import type { Profiles, ProfileView } from "./profiles.ts";
 
 export interface ProfileRoutesOptions {
@@ -33,7 +34,7 @@ const profileView = z.object({
 });
 
 const profileEdit = z.strictObject({
-  displayName: z.string().trim().min(1).max(64).optional(),
+  displayName: z.string().trim().min(1).max(64).regex(noNulPattern, noNulMessage).optional(),
   // A pattern the document states and the server holds to alike (a URL parser and JSON Schema's
   // `uri` format disagree on edges): https, a host, an optional port and path.
   avatarUrl: z
@@ -52,10 +53,10 @@ const profileEdit = z.strictObject({
     .regex(/^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/, "an email address")
     .nullable()
     .optional(),
-  legalName: z.string().trim().min(1).max(128).nullable().optional(),
+  legalName: z.string().trim().min(1).max(128).regex(noNulPattern, noNulMessage).nullable().optional(),
   officer: z
     .strictObject({
-      agency: z.string().trim().min(2).max(128),
+      agency: z.string().trim().min(2).max(128).regex(noNulPattern, noNulMessage),
       badgeNumber: z.string().regex(/^[A-Za-z0-9-]{1,32}$/),
     })
     .nullable()
@@ -141,16 +142,11 @@ function adminUserRoutes(app: FastifyInstance, { profiles, authenticate }: Profi
         summary: "Users with their roles, by username; search by username or display name prefix",
         querystring: z.strictObject({
           // No NUL: PostgreSQL text cannot hold it (a 500 before).
-          search: z
-            .string()
-            .min(1)
-            .max(64)
-            .regex(/^[^\u0000]*$/, "no NUL characters")
-            .optional(),
+          search: z.string().min(1).max(64).regex(noNulPattern, noNulMessage).optional(),
           cursor: z
             .string()
             .max(64)
-            .regex(/^[^\u0000]*$/, "no NUL characters")
+            .regex(noNulPattern, noNulMessage)
             .optional()
             .describe("nextCursor of the previous page"),
           limit: z.coerce.number().int().min(1).max(200).default(50),
