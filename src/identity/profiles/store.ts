@@ -55,19 +55,3 @@ export interface ProfileStore {
     limit: number;
   }): Promise<readonly (UserListing & { key: string })[]>;
 }
-
-/**
- * The port for the profile projection the seed's CQRS design asks for: counters that other contexts
- * own (connections, points, trophies) reach profiles through the log, never by writing here. A
- * consumer of those contexts' published events (where projections run) will call this; nothing
- * implements it yet.
- */
-export interface ProfileProjection {
-  /** Applies one event's effect, idempotently by (topic, partition, offset). */
-  apply(event: {
-    readonly userId: string;
-    readonly counter: "connections" | "points" | "trophies";
-    readonly delta: number;
-    readonly position: string;
-  }): Promise<void>;
-}
