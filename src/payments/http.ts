@@ -15,6 +15,7 @@ import {
 } from "../ledger/index.ts";
 import {
   isStaff,
+  mayReadAnyAccount,
   preferredWaitMs,
   principalOf,
   type Role,
@@ -25,7 +26,7 @@ import { ProblemError, rejectionProblem } from "../platform/http/problems.ts";
 import { createEventDeduplicator, verifyCallbackSignature } from "./callback-signature.ts";
 import type { PaymentDirection, PaymentState } from "./domain/types.ts";
 import { paymentTokenId } from "./ledger-port.ts";
-import { mayReadAnyPayment, paymentListRoute } from "./list.ts";
+import { paymentListRoute } from "./list.ts";
 import { gatewayInput, gatewayPatchInput, gatewayView } from "./registry.ts";
 import type { PaymentsEdgeDeps, RunningPayments } from "./running.ts";
 
@@ -178,7 +179,7 @@ function paymentByIdRoute(root: FastifyInstance, deps: PaymentRoutesDeps): void 
     async (request) => {
       const principal = principalOf(request);
       const payment = await payments.store.get(request.params.id);
-      if (!payment || (payment.ownerId !== principal.userId && !mayReadAnyPayment(principal)))
+      if (!payment || (payment.ownerId !== principal.userId && !mayReadAnyAccount(principal)))
         throw new ProblemError("not_found", { detail: "No such payment" });
       return paymentView(payment);
     },

@@ -118,9 +118,6 @@ export function filterOf(query: PaymentsQuery): Omit<PaymentFilter, "ownerId"> {
   };
 }
 
-/** Tellers and admins, and the auditors, who read what staff read: every payment. */
-export const mayReadAnyPayment = mayReadAnyAccount;
-
 export async function paymentListRoute(
   root: FastifyInstance,
   deps: {
@@ -147,7 +144,7 @@ export async function paymentListRoute(
     async (request) => {
       const principal = principalOf(request);
       const filter = filterOf(request.query);
-      const owner = mayReadAnyPayment(principal) ? {} : { ownerId: principal.userId };
+      const owner = mayReadAnyAccount(principal) ? {} : { ownerId: principal.userId };
       const { limit } = request.query;
       const rows = await searchPayments(deps.pool, { ...filter, ...owner }, limit);
       const items = rows.slice(0, limit);
