@@ -44,6 +44,18 @@ export function parseJsonBody(text: string, moneyLiterals = true): unknown {
   });
 }
 
+// secure-json-parse's words for a refused key in otherwise valid JSON (its only own SyntaxError).
+const forbiddenKeyMessage = /^Object contains forbidden (prototype|constructor) property/;
+
+function problemOfUnparsedBody(error: unknown): ProblemError {
+  if (error instanceof SyntaxError && forbiddenKeyMessage.test(error.message)) {
+    return new ProblemError("forbidden_json_key", {
+      detail: "Keys named __proto__, or constructor holding prototype, are refused at any depth",
+    });
+  }
+  return new ProblemError("validation_failed", { detail: "The body is not valid JSON" });
+}
+
 /**
  * Replaces the scope's `application/json` parser (its bodyLimit still applies: parseAs string).
  * `moneyLiterals: false` where the schema types money itself (GraphQL: amounts are `String!`, so a
@@ -62,8 +74,8 @@ export function installJsonBodyParser(
     }
     try {
       done(null, parseJsonBody(text, options.moneyLiterals));
-    } catch {
-      done(new ProblemError("validation_failed", { detail: "The body is not valid JSON" }), undefined);
+    } catch (error) {
+      done(problemOfUnparsedBody(error), undefined);
     }
   });
 }

@@ -5,7 +5,7 @@
  * they cannot say is which problems a route answers; most follow from the route itself, so they are
  * derived here rather than repeated in every route:
  * - any input schema (body, query, params, headers) or a body at all: 400 validation_failed;
- * - a body: 413 body_too_large, 415 unsupported_media_type (the parser's answers);
+ * - a body: 413 body_too_large, 415 unsupported_media_type, 422 forbidden_json_key (the parser's);
  * - `security` declared: 401 unauthenticated; a `requireRole` preHandler: 403 forbidden;
  * - every route: 503 unavailable (database restarting, server closing).
  * The rest a route declares in `config.openapi`: its success statuses, its own problems (404, 409,
@@ -92,6 +92,7 @@ function derivedProblems(route: RouteOptions): Set<ProblemCode> {
   if (hasBody) {
     problems.add("body_too_large");
     problems.add("unsupported_media_type");
+    problems.add("forbidden_json_key");
   }
   // A route that needs a signed-in caller (its security, or its declared access) answers 401
   // without one, or once its session is revoked.

@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { startTestDatabase, type TestDatabase } from "../../test/support/postgres.ts";
+import { installJsonBodyParser } from "../api/json-body.ts";
 import { manualClock, systemIds } from "../platform/clock.ts";
 import { decoratePrincipal, requireRole } from "../platform/http/auth.ts";
 import { installErrorHandler } from "../platform/http/error-handler.ts";
@@ -92,6 +93,7 @@ describe("identity over HTTP", () => {
       ids: systemIds,
     });
     app = Fastify({ logger: false });
+    installJsonBodyParser(app, { moneyLiterals: true }); // the edge's parser, as buildHttpApp installs it
     installErrorHandler(app);
     decoratePrincipal(app);
     await app.register(identityRoutes, { service });
@@ -309,7 +311,7 @@ describe("identity over HTTP", () => {
     );
   });
 
-  test("malformed JSON → 400; prototype pollution → 400; wrong content type → 415; nothing written", async () => {
+  test("malformed JSON → 400; prototype pollution → 422; wrong content type → 415; nothing written", async () => {
     const before = await userCount();
     await expectProblem(
       await post("/v1/auth/register", '{"username": "dave", "password":'),
@@ -321,8 +323,8 @@ describe("identity over HTTP", () => {
         "/v1/auth/register",
         '{"username":"dave","password":"dave password","__proto__":{"roles":["admin"]}}',
       ),
-      400,
-      "validation_failed",
+      422,
+      "forbidden_json_key",
     );
     const text = await fetch(`${base}/v1/auth/register`, {
       method: "POST",

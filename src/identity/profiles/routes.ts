@@ -5,7 +5,7 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { z } from "zod";
 import { type PreHandler, principalOf, requireRole } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
-import { noNulMessage, noNulPattern } from "../../platform/http/text.ts";
+import { boundedText, freeText, noNulMessage, noNulPattern } from "../../platform/http/text.ts";
 import type { Profiles, ProfileView } from "./profiles.ts";
 
 export interface ProfileRoutesOptions {
@@ -34,7 +34,7 @@ const profileView = z.object({
 });
 
 const profileEdit = z.strictObject({
-  displayName: z.string().trim().min(1).max(64).regex(noNulPattern, noNulMessage).optional(),
+  displayName: freeText(1, 64).optional(),
   // A pattern the document states and the server holds to alike (a URL parser and JSON Schema's
   // `uri` format disagree on edges): https, a host, an optional port and path.
   avatarUrl: z
@@ -53,10 +53,10 @@ const profileEdit = z.strictObject({
     .regex(/^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/, "an email address")
     .nullable()
     .optional(),
-  legalName: z.string().trim().min(1).max(128).regex(noNulPattern, noNulMessage).nullable().optional(),
+  legalName: freeText(1, 128).nullable().optional(),
   officer: z
     .strictObject({
-      agency: z.string().trim().min(2).max(128).regex(noNulPattern, noNulMessage),
+      agency: freeText(2, 128),
       badgeNumber: z.string().regex(/^[A-Za-z0-9-]{1,32}$/),
     })
     .nullable()
@@ -131,6 +131,19 @@ async function refuseAdminOnlyFields(request: { body: unknown }): Promise<void> 
     throw new ProblemError("forbidden", { field, detail: "Roles and verification are changed by an admin" });
 }
 
+const userSearchQuery = z.strictObject({
+  // No NUL: PostgreSQL text cannot hold it (a 500 before).
+  // 64 code points as the document counts them (zod counts UTF-16 units, ≤ 2 each).
+  search: boundedText(1, 64).optional(),
+  cursor: z
+    .string()
+    .max(64)
+    .regex(noNulPattern, noNulMessage)
+    .optional()
+    .describe("nextCursor of the previous page"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
 function adminUserRoutes(app: FastifyInstance, { profiles, authenticate }: ProfileRoutesOptions): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.get(
@@ -140,17 +153,7 @@ function adminUserRoutes(app: FastifyInstance, { profiles, authenticate }: Profi
       schema: {
         tags: ["identity"],
         summary: "Users with their roles, by username; search by username or display name prefix",
-        querystring: z.strictObject({
-          // No NUL: PostgreSQL text cannot hold it (a 500 before).
-          search: z.string().min(1).max(64).regex(noNulPattern, noNulMessage).optional(),
-          cursor: z
-            .string()
-            .max(64)
-            .regex(noNulPattern, noNulMessage)
-            .optional()
-            .describe("nextCursor of the previous page"),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-        }),
+        querystring: userSearchQuery,
         response: { 200: z.object({ items: z.array(userListing), nextCursor: z.string().nullable() }) },
       },
       config: { access: { roles: ["admin"] } },

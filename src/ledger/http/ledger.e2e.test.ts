@@ -745,7 +745,8 @@ describe("bad input", () => {
       ["415", await raw("<xml/>", "application/xml")],
       ["400", await raw("{not json", "application/json")],
       ["400", await raw("", "application/json")],
-      ["400", await raw('{"__proto__": {"admin": true}}', "application/json")],
+      ["422", await raw('{"__proto__": {"admin": true}}', "application/json")],
+      ["422", await raw('{"a": {"constructor": {"prototype": {"admin": true}}}}', "application/json")],
       ["400", await raw("[]", "application/json")],
       ["400", await raw("null", "application/json")],
     ];

@@ -24,6 +24,9 @@ interface ProblemKind {
 /** Stable codes. Clients may switch on `code`; never rename one. */
 export const problemKinds = {
   validation_failed: { status: 400, title: "The request is malformed" },
+  // 422, not 400: the JSON is well formed and may match the document (an open object admits any
+  // key); the key itself is refused, as prototype pollution, never silently dropped.
+  forbidden_json_key: { status: 422, title: "The body holds a __proto__ or constructor.prototype key" },
   body_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   unauthenticated: { status: 401, title: "Authentication is required" },

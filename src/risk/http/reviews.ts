@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { type PreHandler, principalOf, requireRole } from "../../platform/http/auth.ts";
-import { noNulMessage, noNulPattern } from "../../platform/http/text.ts";
+import { freeText } from "../../platform/http/text.ts";
 import { decideReview, type Review, type ReviewCursor, type ReviewDeps } from "../reviews.ts";
 import type { ScreeningLog, ScreeningRecord } from "../screenings.ts";
 
@@ -94,13 +94,7 @@ function viewOf(review: Review, record: ScreeningRecord | undefined): z.infer<ty
 }
 
 const decisionBody = z.strictObject({
-  reason: z
-    .string()
-    .trim()
-    .min(1)
-    .max(1_000)
-    .regex(noNulPattern, noNulMessage)
-    .describe("Why: kept with the decision for audit"),
+  reason: freeText(1, 1_000).describe("Why: kept with the decision for audit"),
 });
 
 // Compliance and admins decide reviews; auditors read them and decide nothing.
