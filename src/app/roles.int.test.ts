@@ -39,6 +39,9 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.live",
+    "community.outbox-relay",
+    "community.points",
+    "community.edge",
   ],
   handler: [
     "identity",
@@ -75,6 +78,8 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "insights.interactions-projection",
     "insights.branches-projection",
     "notifications.live",
+    "community.outbox-relay",
+    "community.points",
   ],
   all: [
     "http",
@@ -96,6 +101,9 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "insights.interactions-projection",
     "insights.branches-projection",
     "notifications.live",
+    "community.outbox-relay",
+    "community.points",
+    "community.edge",
   ],
 };
 

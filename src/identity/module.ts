@@ -38,7 +38,7 @@ import { createDevSmsSink, createHttpSmsSender, type DevSmsSink, type SmsSender 
 import { createPostgresPhoneStore } from "./phone/store.ts";
 import { createPiiCipher, parsePiiKey } from "./profiles/pii-cipher.ts";
 import { createPostgresProfileStore } from "./profiles/postgres.ts";
-import { createProfiles, type Profiles } from "./profiles/profiles.ts";
+import { createProfiles, type Profiles, type PublicProfile } from "./profiles/profiles.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
@@ -180,6 +180,8 @@ export interface IdentityApi {
    * fuzzy name screening; at most `nameLookupIdsMax` ids per call, unknown ids absent.
    */
   nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Public profiles (display name, avatar, officer's agency and verification; no personal data), at most `nameLookupIdsMax` ids per call. */
+  publicProfiles(userIds: readonly string[]): Promise<ReadonlyMap<string, PublicProfile>>;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
   /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
@@ -304,6 +306,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
         users: userDirectory(store),
         nameOf: profiles.nameOf,
+        publicProfiles: profiles.publicProfiles,
         stepUp: passkeys.stepUp,
       },
       routes: [

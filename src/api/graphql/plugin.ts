@@ -29,6 +29,7 @@ import { assert } from "../../platform/errors.ts";
 import type { Principal, VerifyToken } from "../../platform/http/auth.ts";
 import { bearerToken } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
+import { claimUpgradePath } from "../../platform/http/upgrades.ts";
 import { installJsonBodyParser } from "../json-body.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import { insightsResolvers } from "./insights-resolvers.ts";
@@ -293,16 +294,14 @@ function serveWebSocket(
 
   let closing = false;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (pathOf(request.url) !== graphqlPath) {
-      // Another plugin may serve this path; if none listens, answer rather than leave it hanging.
-      if (app.server.listenerCount("upgrade") === 1) refuseUpgrade(socket, 404, "Not Found");
-      return;
-    }
+    // Another edge may serve this path; one nobody claims is answered 404 (platform/http/upgrades.ts).
+    if (pathOf(request.url) !== graphqlPath) return;
     if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
     if (sockets.clients.size >= options.socketsMax) return refuseUpgrade(socket, 503, "Service Unavailable");
     sockets.handleUpgrade(request, socket, head, (client) => sockets.emit("connection", client, request));
   };
   app.server.on("upgrade", onUpgrade);
+  claimUpgradePath(app.server, graphqlPath);
 
   // Before the HTTP server closes: open sockets would otherwise keep it from closing.
   app.addHook("preClose", async () => {

@@ -26,6 +26,14 @@ export interface ProfileView {
   readonly updatedAtMs: number;
 }
 
+/** A profile as other users see it (e.g. the officer a citizen may connect with): no personal data. */
+export interface PublicProfile {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+  readonly officer: { readonly agency: string; readonly verified: boolean } | null;
+}
+
 /** What an owner may change; `null` clears. */
 export interface ProfileEdit {
   readonly displayName?: string | undefined;
@@ -42,6 +50,8 @@ export interface Profiles {
   verifyOfficer(adminId: string, userId: string, verified: boolean): Promise<ProfileView | undefined>;
   /** The name to screen each user by: legal name if set, else display name; unknown ids are absent. */
   nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** What anyone may see of each user (no personal data): unknown ids and users without a profile are absent. */
+  publicProfiles(userIds: readonly string[]): Promise<ReadonlyMap<string, PublicProfile>>;
   listUsers(query: {
     search?: string | undefined;
     afterKey?: string | undefined;
@@ -114,6 +124,22 @@ export function createProfiles(deps: {
         for (const record of await store.findMany(uuids.slice(start, start + nameLookupIdsMax)))
           names.set(record.userId, open("legalName", record.legalNameEnc) ?? record.displayName);
       return names;
+    },
+
+    async publicProfiles(userIds) {
+      const uuids = [...new Set(userIds.filter((id) => uuidPattern.test(id)))].slice(0, nameLookupIdsMax);
+      const found = new Map<string, PublicProfile>();
+      for (const record of await store.findMany(uuids))
+        found.set(record.userId, {
+          userId: record.userId,
+          displayName: record.displayName,
+          avatarUrl: record.avatarUrl ?? null,
+          officer:
+            record.officerAgency === undefined
+              ? null
+              : { agency: record.officerAgency, verified: record.officerVerified },
+        });
+      return found;
     },
 
     listUsers: (query) => store.listUsers(query),
