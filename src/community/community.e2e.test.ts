@@ -1,0 +1,215 @@
+/**
+ * Hey Blue! over real WebSockets and HTTP on a started platform: an officer and a citizen connect,
+ * both earn PTS on the ledger, ConnectionEstablished is on community.events; every bad input is a
+ * clear error with a stable code, and leaves no points and nothing stored.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { WebSocket } from "ws";
+import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../test/support/platform.ts";
+import { createTopicCodec } from "../platform/log/topic-codecs.ts";
+import { communityTopics } from "./topics.ts";
+
+let running: TestPlatform;
+/** The platform's clock runs `offsetMs` ahead of the wall clock (expiry without waiting). */
+const offsetMs = 0;
+const clock = { nowMs: () => Date.now() + offsetMs };
+const password = "correct horse battery staple";
+
+before(async () => {
+  running = await startTestPlatform({}, { clock });
+});
+after(() => running?.stop());
+
+const api = () => apiClient(running.url);
+
+/** A user holding `roles` (granted by the admin), signed in afresh so the token carries them. */
+async function user(username: string, roles: readonly string[], drop: readonly string[] = []) {
+  const client = api();
+  await client.signUp(username, password);
+  const admin = client.as(await client.signIn(testAdmin.username, testAdmin.password));
+  const found = await admin.get(`/v1/admin/users?search=${username}`);
+  const id = found.body.items[0].id as string;
+  for (const role of roles)
+    assert.equal((await admin.call("PUT", `/v1/admin/users/${id}/roles/${role}`)).status, 200);
+  for (const role of drop)
+    assert.equal((await admin.call("DELETE", `/v1/admin/users/${id}/roles/${role}`)).status, 200);
+  const token = await client.signIn(username, password);
+  return { id, token, http: client.as(token) };
+}
+
+type Message = Record<string, unknown> & { type: string };
+
+/** A community socket: sends with a ref, waits for the reply/error to it or for a push. */
+async function connect(token: string, how: "header" | "message" = "header") {
+  const socket = new WebSocket(
+    `${running.url.replace("http", "ws")}/v1/community/ws`,
+    how === "header" ? { headers: { authorization: `Bearer ${token}` } } : {},
+  );
+  const received: Message[] = [];
+  const waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+  socket.on("message", (data) => {
+    const message = JSON.parse(data.toString()) as Message;
+    received.push(message);
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.match(message)) waiter.resolve(message);
+      else waiters.push(waiter);
+    }
+  });
+  await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+  const next = (match: (m: Message) => boolean, timeoutMs = 10_000) => {
+    const seen = received.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Message>((resolve, reject) => {
+      waiters.push({ match, resolve });
+      setTimeout(
+        () => reject(new Error(`no message matched; got ${JSON.stringify(received)}`)),
+        timeoutMs,
+      ).unref();
+    });
+  };
+  let refs = 0;
+  const send = async (message: Record<string, unknown>) => {
+    const ref = `r${++refs}`;
+    socket.send(JSON.stringify({ ...message, ref }));
+    return next((m) => m.ref === ref && (m.type === "reply" || m.type === "error" || m.type === "ready"));
+  };
+  if (how === "message") assert.equal((await send({ type: "auth", token })).type, "ready");
+  else await next((m) => m.type === "ready");
+  return { socket, send, next, received, close: () => socket.close() };
+}
+
+const here = { lat: 52.37, lon: 4.89, accuracyM: 5 };
+/** `metres` north of `here`. */
+const north = (metres: number) => ({ ...here, lat: here.lat + metres / 111_195 });
+
+async function balanceOf(userId: string): Promise<bigint | undefined> {
+  const accountId = await running.platform.community.pointsAccountOf(userId);
+  if (accountId === undefined) return undefined;
+  return (await running.platform.ledger.queries.accountById(accountId))?.balance;
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function publishedEvents(): Promise<Record<string, unknown>[]> {
+  const { log, registry } = running.platform;
+  const codec = await createTopicCodec(registry, communityTopics.communityEvents);
+  const found: Record<string, unknown>[] = [];
+  for (let partition = 0; partition < communityTopics.communityEvents.spec.partitions; partition++)
+    for (const record of await log.read(codec.topic, partition, 0n, 10_000))
+      found.push(codec.decode(record.value) as Record<string, unknown>);
+  return found;
+}
+
+/** Rows of the community's tables: a refused input must change none. */
+async function stored() {
+  const { rows } = await running.platform.pool.query(
+    `SELECT (SELECT count(*) FROM community_requests)::int AS requests,
+            (SELECT count(*) FROM community_connections)::int AS connections,
+            (SELECT count(*) FROM community_trophies)::int AS trophies`,
+  );
+  return rows[0] as { requests: number; connections: number; trophies: number };
+}
+
+let officer: Awaited<ReturnType<typeof user>>;
+let citizen: Awaited<ReturnType<typeof user>>;
+
+test("an officer and a citizen connect over two WebSockets; both earn points; the event is published", async () => {
+  officer = await user("officer-olive", ["officer"]);
+  citizen = await user("citizen-carl", ["citizen"]);
+  const officerApp = await connect(officer.token);
+  const citizenApp = await connect(citizen.token, "message");
+  const available = await officerApp.send({ type: "available", ...here });
+  assert.equal(available.type, "reply", JSON.stringify(available));
+  const near = await citizenApp.send({ type: "location", ...north(60) });
+  const officers = (
+    near.result as { officers: { officerId: string; distanceM: number; profile: { displayName: string } }[] }
+  ).officers;
+  assert.deepEqual(
+    officers.map((o) => [o.officerId, o.profile.displayName]),
+    [[officer.id, "officer-olive"]],
+  );
+  assert.ok(Math.abs((officers[0]?.distanceM ?? 0) - 60) <= 1);
+
+  const requested = await citizenApp.send({ type: "request", officerId: officer.id });
+  assert.equal(requested.type, "reply", JSON.stringify(requested));
+  const requestId = (requested.result as { id: string }).id;
+  const incoming = await officerApp.next((m) => m.type === "request");
+  assert.equal((incoming.request as { id: string }).id, requestId);
+  assert.equal((incoming.citizen as { displayName: string }).displayName, "citizen-carl");
+
+  const accepted = await officerApp.send({ type: "accept", requestId });
+  assert.equal(accepted.type, "reply", JSON.stringify(accepted));
+  const connection = (accepted.result as { connection: { id: string; pointsEach: string; cell: string } })
+    .connection;
+  assert.equal(connection.pointsEach, "10");
+  assert.match(connection.cell, /^87[0-9a-f]{13}$/, "a resolution-7 H3 cell, never coordinates");
+  const told = await citizenApp.next((m) => m.type === "connection");
+  assert.equal((told.connection as { id: string }).id, connection.id);
+  await citizenApp.next((m) => m.type === "trophy" && m.trophy === "first_connection");
+  await officerApp.next((m) => m.type === "trophy" && m.trophy === "first_connection");
+
+  for (const who of [officer, citizen])
+    assert.equal(
+      await eventually(
+        () => balanceOf(who.id),
+        (b) => b === 10n,
+        "points",
+      ),
+      10n,
+    );
+  const events = await eventually(
+    publishedEvents,
+    (list) => list.some((e) => e.connectionId === connection.id),
+    "event",
+  );
+  const established = events.find(
+    (e) => e.type === "ConnectionEstablished" && e.connectionId === connection.id,
+  );
+  assert.equal(established?.officerId, officer.id);
+  assert.equal(established?.citizenId, citizen.id);
+  assert.equal(established?.rewarded, true);
+  assert.equal(established?.pointsEach, "10");
+
+  const listed = await citizen.http.get("/v1/community/connections");
+  assert.deepEqual(
+    listed.body.items.map((c: { id: string }) => c.id),
+    [connection.id],
+  );
+  const trophies = await officer.http.get("/v1/community/trophies");
+  assert.deepEqual(
+    trophies.body.items.map((t: { trophy: string }) => t.trophy),
+    ["first_connection"],
+  );
+
+  // A replayed accept answers the same connection: no second connection, no second payment.
+  const before = await stored();
+  const replayed = await officerApp.send({ type: "accept", requestId });
+  assert.deepEqual(replayed.result, {
+    outcome: "accepted",
+    replayed: true,
+    connection: (accepted.result as { connection: unknown }).connection,
+  });
+  const overHttp = await officer.http.call("POST", `/v1/community/requests/${requestId}/accept`);
+  assert.equal(overHttp.status, 200);
+  assert.equal(overHttp.body.replayed, true);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(await stored(), before);
+  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), 10n);
+
+  // A second rewarded connection of the pair inside 24 hours is refused (and stores nothing).
+  const again = await citizenApp.send({ type: "request", officerId: officer.id });
+  assert.deepEqual([again.type, again.code], ["error", "pair_rewarded_recently"]);
+  const againHttp = await citizen.http.post("/v1/community/requests", { officerId: officer.id });
+  assert.deepEqual([againHttp.status, againHttp.body.code], [409, "pair_rewarded_recently"]);
+  assert.deepEqual(await stored(), before);
+  officerApp.close();
+  citizenApp.close();
+});
