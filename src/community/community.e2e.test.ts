@@ -12,7 +12,7 @@ import { communityTopics } from "./topics.ts";
 
 let running: TestPlatform;
 /** The platform's clock runs `offsetMs` ahead of the wall clock (expiry without waiting). */
-const offsetMs = 0;
+let offsetMs = 0;
 const clock = { nowMs: () => Date.now() + offsetMs };
 const password = "correct horse battery staple";
 
@@ -212,4 +212,137 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   assert.deepEqual(await stored(), before);
   officerApp.close();
   citizenApp.close();
+});
+
+/** Asserts a refusal over the socket, and that nothing was stored and no points moved. */
+async function refusedOverSocket(
+  app: Awaited<ReturnType<typeof connect>>,
+  message: Record<string, unknown>,
+  code: string,
+  field?: string,
+) {
+  const before = await stored();
+  const answer = await app.send(message);
+  assert.deepEqual([answer.type, answer.code], ["error", code], JSON.stringify(answer));
+  if (field !== undefined) assert.equal(answer.field, field);
+  assert.deepEqual(await stored(), before, `${code}: nothing stored`);
+}
+
+test("bad locations: out of range, NaN, too fast, or from an officer who is not available", async () => {
+  const officerApp = await connect((await user("officer-bad-loc", ["officer"])).token);
+  const citizenApp = await connect((await user("citizen-bad-loc", ["citizen"])).token);
+  await refusedOverSocket(citizenApp, { type: "location", ...here, lat: 91 }, "invalid_location", "lat");
+  await refusedOverSocket(citizenApp, { type: "location", ...here, lon: -180.5 }, "invalid_location", "lon");
+  await refusedOverSocket(
+    citizenApp,
+    { type: "location", ...here, accuracyM: -1 },
+    "invalid_location",
+    "accuracyM",
+  );
+  // JSON has no NaN: a client's NaN arrives as null.
+  await refusedOverSocket(
+    citizenApp,
+    { type: "location", ...here, lat: Number.NaN },
+    "validation_failed",
+    "lat",
+  );
+  await refusedOverSocket(
+    citizenApp,
+    { type: "location", ...here, lat: "52.37" },
+    "validation_failed",
+    "lat",
+  );
+  assert.equal((await citizenApp.send({ type: "location", ...here })).type, "reply");
+  await refusedOverSocket(citizenApp, { type: "location", ...north(50_000) }, "impossible_jump");
+  await refusedOverSocket(officerApp, { type: "location", ...here }, "officer_not_available");
+  await refusedOverSocket(officerApp, { type: "available", ...here, lat: 90.01 }, "invalid_location", "lat");
+  await refusedOverSocket(
+    officerApp,
+    { type: "available", ...here, windowMs: 5 * 3_600_000 },
+    "invalid_window",
+    "windowMs",
+  );
+  // Over HTTP the same inputs are 4xx problems with the field.
+  const officer = await user("officer-bad-http", ["officer"]);
+  const outOfRange = await officer.http.post("/v1/community/availability", { ...here, lon: 181 });
+  assert.deepEqual(
+    [outOfRange.status, outOfRange.body.code, outOfRange.body.field],
+    [400, "validation_failed", "lon"],
+  );
+  assert.equal((await officer.http.post("/v1/community/availability", here)).status, 200);
+  const jump = await officer.http.post("/v1/community/availability", north(80_000));
+  assert.deepEqual([jump.status, jump.body.code], [422, "impossible_jump"]);
+  officerApp.close();
+  citizenApp.close();
+});
+
+test("a customer without the citizen role cannot request; an officer cannot connect with themselves", async () => {
+  const officer = await user("officer-solo", ["officer"]);
+  const officerApp = await connect(officer.token);
+  assert.equal((await officerApp.send({ type: "available", ...here })).type, "reply");
+  const customer = await user("customer-only", []);
+  const customerApp = await connect(customer.token);
+  await refusedOverSocket(customerApp, { type: "location", ...north(10) }, "forbidden");
+  await refusedOverSocket(customerApp, { type: "request", officerId: officer.id }, "not_citizen");
+  const overHttp = await customer.http.post("/v1/community/requests", { officerId: officer.id });
+  assert.deepEqual([overHttp.status, overHttp.body.code], [403, "forbidden"]);
+  // A user who is both officer and citizen cannot request (so never accept) a connection with themselves.
+  const both = await user("officer-and-citizen", ["officer", "citizen"]);
+  const bothApp = await connect(both.token);
+  assert.equal((await bothApp.send({ type: "available", ...north(20) })).type, "reply");
+  await refusedOverSocket(bothApp, { type: "request", officerId: both.id, virtual: true }, "own_request");
+  // …nor accept a request addressed to another officer.
+  const citizen = await user("citizen-asks-solo", ["citizen"]);
+  const citizenApp = await connect(citizen.token);
+  const asked = await citizenApp.send({ type: "request", officerId: officer.id, virtual: true });
+  assert.equal(asked.type, "reply", JSON.stringify(asked));
+  const requestId = (asked.result as { id: string }).id;
+  await refusedOverSocket(bothApp, { type: "accept", requestId }, "request_not_found");
+  for (const app of [officerApp, customerApp, bothApp, citizenApp]) app.close();
+  for (const who of [officer, customer, both, citizen])
+    assert.equal(await balanceOf(who.id), undefined, "no points");
+});
+
+test("an expired request cannot be accepted; a citizen cannot flood an officer", async () => {
+  const officer = await user("officer-slow", ["officer"]);
+  const citizen = await user("citizen-eager", ["citizen"]);
+  const officerApp = await connect(officer.token);
+  const citizenApp = await connect(citizen.token);
+  assert.equal((await officerApp.send({ type: "available", ...here })).type, "reply");
+  assert.equal((await citizenApp.send({ type: "location", ...north(30) })).type, "reply");
+  const asked = await citizenApp.send({ type: "request", officerId: officer.id });
+  const requestId = (asked.result as { id: string }).id;
+  // One open request per pair: asking again while it waits is refused.
+  await refusedOverSocket(citizenApp, { type: "request", officerId: officer.id }, "request_pending");
+  offsetMs += 121_000; // past the 2-minute TTL
+  await refusedOverSocket(officerApp, { type: "accept", requestId }, "request_expired");
+  const overHttp = await officer.http.call("POST", `/v1/community/requests/${requestId}/accept`);
+  assert.deepEqual([overHttp.status, overHttp.body.code], [409, "request_expired"]);
+  // Two more requests (each expiring unanswered) reach the limit of 3 per 10 minutes.
+  for (let i = 0; i < 2; i++) {
+    const again = await citizenApp.send({ type: "request", officerId: officer.id, virtual: true });
+    assert.equal(again.type, "reply", JSON.stringify(again));
+    offsetMs += 121_000;
+  }
+  await refusedOverSocket(
+    citizenApp,
+    { type: "request", officerId: officer.id, virtual: true },
+    "too_many_requests",
+  );
+  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), undefined, "no points");
+  officerApp.close();
+  citizenApp.close();
+});
+
+test("an upgrade to a path no edge serves is answered 404; a socket without a valid token is closed 4401", async () => {
+  const stray = new WebSocket(`${running.url.replace("http", "ws")}/v1/nowhere`);
+  const status = await new Promise((resolve) =>
+    stray.once("unexpected-response", (_req, res) => resolve(res.statusCode)),
+  );
+  assert.equal(status, 404);
+  const forged = new WebSocket(`${running.url.replace("http", "ws")}/v1/community/ws`, {
+    headers: { authorization: "Bearer not-a-token" },
+  });
+  const code = await new Promise((resolve) => forged.once("close", resolve));
+  assert.equal(code, 4401);
 });
