@@ -93,154 +93,186 @@ function assertRole(principal: Principal, role: "officer" | "citizen") {
     throw new CommunityError(role === "citizen" ? "not_citizen" : "forbidden", `Requires role ${role}`);
 }
 
+/** This process's live state: exact positions, in memory only, and the officers' window timers. */
+interface Live {
+  readonly lastReports: Map<string, LocationReport>;
+  readonly expiryTimers: Map<string, ReturnType<typeof setTimeout>>;
+}
+
+/** Checks a report against the user's previous one (not yet kept: the caller keeps it when used). */
+function checkedReport(
+  deps: CommunityServiceDeps,
+  live: Live,
+  userId: string,
+  input: LocationInput,
+): LocationReport {
+  const point = { lat: input.lat, lon: input.lon };
+  const report = { point, accuracyM: input.accuracyM, atMs: deps.clock.nowMs() };
+  const decision = decideLocation(deps.rules, live.lastReports.get(userId), report);
+  if (decision.kind === "rejected")
+    throw new CommunityError(decision.code, undefined, "field" in decision ? decision.field : undefined);
+  return report;
+}
+
+async function closeWindow(
+  deps: CommunityServiceDeps,
+  live: Live,
+  officerId: string,
+  reason: "stopped" | "expired",
+) {
+  clearTimeout(live.expiryTimers.get(officerId));
+  live.expiryTimers.delete(officerId);
+  live.lastReports.delete(officerId);
+  await deps.index.remove(officerId);
+  deps.hub.send(officerId, { type: "availability", available: false, reason });
+}
+
+async function goAvailable(
+  deps: CommunityServiceDeps,
+  live: Live,
+  principal: Principal,
+  input: LocationInput & { windowMs?: number | undefined },
+) {
+  assertRole(principal, "officer");
+  const nowMs = deps.clock.nowMs();
+  const decision = decideGoAvailable(deps.rules, principal.userId, nowMs, input.windowMs);
+  if (decision.kind === "rejected") throw new CommunityError(decision.code, undefined, decision.field);
+  const report = checkedReport(deps, live, principal.userId, input);
+  const { untilMs } = decision.availability;
+  const officerId = principal.userId;
+  await deps.index.put({ officerId, point: report.point, accuracyM: report.accuracyM, untilMs });
+  live.lastReports.set(officerId, report);
+  clearTimeout(live.expiryTimers.get(officerId));
+  const timer = setTimeout(() => void closeWindow(deps, live, officerId, "expired"), untilMs - nowMs);
+  timer.unref();
+  live.expiryTimers.set(officerId, timer);
+  return { available: true as const, untilMs };
+}
+
+/** An available officer's position, or a citizen's (answered with the officers near them). */
+async function reportLocation(
+  deps: CommunityServiceDeps,
+  live: Live,
+  principal: Principal,
+  input: LocationInput,
+) {
+  const nowMs = deps.clock.nowMs();
+  const isOfficer = principal.roles.includes("officer");
+  const open = isOfficer ? await deps.index.positionOf(principal.userId, nowMs) : undefined;
+  if (open === undefined && !principal.roles.includes("citizen")) {
+    if (isOfficer)
+      throw new CommunityError("officer_not_available", "Go available before sharing your location");
+    throw new CommunityError("forbidden", "Requires role officer or citizen");
+  }
+  const report = checkedReport(deps, live, principal.userId, input);
+  live.lastReports.set(principal.userId, report);
+  if (open !== undefined) {
+    await deps.index.put({ ...open, point: report.point, accuracyM: report.accuracyM });
+    return { as: "officer" as const, officers: [] };
+  }
+  return { as: "citizen" as const, officers: await nearbyOfficers(deps, report, nowMs) };
+}
+
+async function nearbyOfficers(deps: CommunityServiceDeps, report: LocationReport, nowMs: number) {
+  const { rules } = deps;
+  const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
+  const found = await deps.index.near(report.point, radiusM, rules.nearbyOfficersMax, nowMs);
+  const near = found.filter((o) => o.distanceM <= reachM(rules, report.accuracyM, o.accuracyM));
+  const views = await deps.participants(near.map((o) => o.officerId));
+  return near.map((o) => ({
+    officerId: o.officerId,
+    distanceM: Math.round(o.distanceM),
+    profile: views.get(o.officerId) ?? null,
+  }));
+}
+
+async function requestConnection(
+  deps: CommunityServiceDeps,
+  live: Live,
+  principal: Principal,
+  input: { officerId: string; virtual?: boolean | undefined },
+) {
+  const nowMs = deps.clock.nowMs();
+  const officerAt = await deps.index.positionOf(input.officerId, nowMs);
+  const citizenAt = live.lastReports.get(principal.userId);
+  const facts = {
+    requestId: deps.ids.uuid(),
+    citizenId: principal.userId,
+    citizenRoles: principal.roles,
+    officerId: input.officerId,
+    officerAvailable: officerAt !== undefined,
+    virtual: input.virtual === true,
+    citizenAt,
+    officerAt: officerAt && { point: officerAt.point, accuracyM: officerAt.accuracyM, atMs: nowMs },
+    cell: citizenAt ? latLngToCell(citizenAt.point.lat, citizenAt.point.lon, cellResolution) : "",
+    nowMs,
+  };
+  const decision = await deps.store.request(principal.userId, input.officerId, nowMs, (stored) =>
+    decideRequest(deps.rules, { ...facts, ...stored }),
+  );
+  if (decision.kind === "rejected") throw new CommunityError(decision.code);
+  const request = requestView(decision.request);
+  const citizen = (await deps.participants([principal.userId])).get(principal.userId);
+  deps.hub.send(input.officerId, { type: "request", request, citizen: citizen ?? null });
+  return request;
+}
+
+async function answerRequest(
+  deps: CommunityServiceDeps,
+  principal: Principal,
+  input: { requestId: string; action: "accept" | "decline" },
+) {
+  assertRole(principal, "officer");
+  const result = await deps.store.answer({
+    ...input,
+    officerId: principal.userId,
+    connectionIdOf,
+    pointsOf: (request) => pointsFor(deps.rules, request.kind),
+    nowMs: deps.clock.nowMs(),
+  });
+  const { decision, request } = result;
+  if (decision.kind === "rejected") throw new CommunityError(decision.code);
+  if (decision.kind === "declined") {
+    deps.hub.send(request?.citizenId ?? "", { type: "declined", requestId: input.requestId });
+    return { outcome: "declined" as const, requestId: input.requestId };
+  }
+  const connection = result.connection && connectionView(result.connection);
+  // Only a new connection is announced; a replay answers the officer alone.
+  if (decision.kind === "accepted" && connection && request) {
+    deps.hub.send(request.citizenId, { type: "connection", connection });
+    for (const { userId, trophy } of result.trophies)
+      deps.hub.send(userId, { type: "trophy", trophy, connectionId: connection.id });
+  }
+  return { outcome: "accepted" as const, replayed: decision.kind === "replayed", connection };
+}
+
 export type CommunityService = ReturnType<typeof createCommunityService>;
 
 export function createCommunityService(deps: CommunityServiceDeps) {
-  const { rules, index, hub, clock } = deps;
-  const lastReports = new Map<string, LocationReport>();
-  const expiryTimers = new Map<string, ReturnType<typeof setTimeout>>();
-
-  /** Checks a report against the user's previous one; keeps it as the latest when accepted. */
-  const accept = (userId: string, input: LocationInput): LocationReport => {
-    const report = {
-      point: { lat: input.lat, lon: input.lon },
-      accuracyM: input.accuracyM,
-      atMs: clock.nowMs(),
-    };
-    const decision = decideLocation(rules, lastReports.get(userId), report);
-    if (decision.kind === "rejected")
-      throw new CommunityError(decision.code, undefined, "field" in decision ? decision.field : undefined);
-    return report;
-  };
-
-  const closeWindow = async (officerId: string, reason: "stopped" | "expired") => {
-    clearTimeout(expiryTimers.get(officerId));
-    expiryTimers.delete(officerId);
-    lastReports.delete(officerId);
-    await index.remove(officerId);
-    hub.send(officerId, { type: "availability", available: false, reason });
-  };
-
+  const live: Live = { lastReports: new Map(), expiryTimers: new Map() };
   return {
-    async goAvailable(principal: Principal, input: LocationInput & { windowMs?: number | undefined }) {
-      assertRole(principal, "officer");
-      const nowMs = clock.nowMs();
-      const decision = decideGoAvailable(rules, principal.userId, nowMs, input.windowMs);
-      if (decision.kind === "rejected") throw new CommunityError(decision.code, undefined, decision.field);
-      const report = accept(principal.userId, input);
-      const { untilMs } = decision.availability;
-      await index.put({
-        officerId: principal.userId,
-        point: report.point,
-        accuracyM: report.accuracyM,
-        untilMs,
-      });
-      lastReports.set(principal.userId, report);
-      clearTimeout(expiryTimers.get(principal.userId));
-      const timer = setTimeout(() => void closeWindow(principal.userId, "expired"), untilMs - nowMs);
-      timer.unref();
-      expiryTimers.set(principal.userId, timer);
-      return { available: true as const, untilMs };
-    },
-
+    goAvailable: (principal: Principal, input: LocationInput & { windowMs?: number | undefined }) =>
+      goAvailable(deps, live, principal, input),
     async stop(principal: Principal) {
       assertRole(principal, "officer");
-      const open = await index.positionOf(principal.userId, clock.nowMs());
-      if (open !== undefined) await closeWindow(principal.userId, "stopped");
+      const open = await deps.index.positionOf(principal.userId, deps.clock.nowMs());
+      if (open !== undefined) await closeWindow(deps, live, principal.userId, "stopped");
       return { available: false as const, wasAvailable: open !== undefined };
     },
-
-    /** An available officer's position, or a citizen's (answered with the officers near them). */
-    async reportLocation(principal: Principal, input: LocationInput) {
-      const nowMs = clock.nowMs();
-      const open = principal.roles.includes("officer")
-        ? await index.positionOf(principal.userId, nowMs)
-        : undefined;
-      if (open === undefined && !principal.roles.includes("citizen")) {
-        if (principal.roles.includes("officer"))
-          throw new CommunityError("officer_not_available", "Go available before sharing your location");
-        throw new CommunityError("forbidden", "Requires role officer or citizen");
-      }
-      const report = accept(principal.userId, input);
-      lastReports.set(principal.userId, report);
-      if (open !== undefined) {
-        await index.put({ ...open, point: report.point, accuracyM: report.accuracyM });
-        return { as: "officer" as const, officers: [] };
-      }
-      return { as: "citizen" as const, officers: await nearbyOfficers(report, nowMs) };
-    },
-
-    async request(principal: Principal, input: { officerId: string; virtual?: boolean | undefined }) {
-      const nowMs = clock.nowMs();
-      const officerAt = await index.positionOf(input.officerId, nowMs);
-      const citizenAt = lastReports.get(principal.userId);
-      const facts = {
-        requestId: deps.ids.uuid(),
-        citizenId: principal.userId,
-        citizenRoles: principal.roles,
-        officerId: input.officerId,
-        officerAvailable: officerAt !== undefined,
-        virtual: input.virtual === true,
-        citizenAt,
-        officerAt: officerAt && { point: officerAt.point, accuracyM: officerAt.accuracyM, atMs: nowMs },
-        cell: citizenAt ? latLngToCell(citizenAt.point.lat, citizenAt.point.lon, cellResolution) : "",
-        nowMs,
-      };
-      const decision = await deps.store.request(principal.userId, input.officerId, nowMs, (stored) =>
-        decideRequest(rules, { ...facts, ...stored }),
-      );
-      if (decision.kind === "rejected") throw new CommunityError(decision.code);
-      const request = requestView(decision.request);
-      const citizen = (await deps.participants([principal.userId])).get(principal.userId);
-      hub.send(input.officerId, { type: "request", request, citizen: citizen ?? null });
-      return request;
-    },
-
-    async answer(principal: Principal, input: { requestId: string; action: "accept" | "decline" }) {
-      assertRole(principal, "officer");
-      const result = await deps.store.answer({
-        ...input,
-        officerId: principal.userId,
-        connectionIdOf,
-        pointsOf: (request) => pointsFor(rules, request.kind),
-        nowMs: clock.nowMs(),
-      });
-      const { decision, request } = result;
-      if (decision.kind === "rejected") throw new CommunityError(decision.code);
-      if (decision.kind === "declined") {
-        hub.send(request?.citizenId ?? "", { type: "declined", requestId: input.requestId });
-        return { outcome: "declined" as const, requestId: input.requestId };
-      }
-      const connection = result.connection && connectionView(result.connection);
-      if (decision.kind === "accepted" && connection && request) {
-        hub.send(request.citizenId, { type: "connection", connection });
-        for (const { userId, trophy } of result.trophies)
-          hub.send(userId, { type: "trophy", trophy, connectionId: connection.id });
-      }
-      return { outcome: "accepted" as const, replayed: decision.kind === "replayed", connection };
-    },
-
+    reportLocation: (principal: Principal, input: LocationInput) =>
+      reportLocation(deps, live, principal, input),
+    request: (principal: Principal, input: { officerId: string; virtual?: boolean | undefined }) =>
+      requestConnection(deps, live, principal, input),
+    answer: (principal: Principal, input: { requestId: string; action: "accept" | "decline" }) =>
+      answerRequest(deps, principal, input),
     /** The app closed: forget the user's exact position (an officer's window stays until it ends or they stop). */
     forget(userId: string) {
-      if (!expiryTimers.has(userId)) lastReports.delete(userId);
+      if (!live.expiryTimers.has(userId)) live.lastReports.delete(userId);
     },
-
     close() {
-      for (const timer of expiryTimers.values()) clearTimeout(timer);
-      expiryTimers.clear();
-      lastReports.clear();
+      for (const timer of live.expiryTimers.values()) clearTimeout(timer);
+      live.expiryTimers.clear();
+      live.lastReports.clear();
     },
   };
-
-  async function nearbyOfficers(report: LocationReport, nowMs: number) {
-    const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
-    const found = await index.near(report.point, radiusM, rules.nearbyOfficersMax, nowMs);
-    const near = found.filter((o) => o.distanceM <= reachM(rules, report.accuracyM, o.accuracyM));
-    const views = await deps.participants(near.map((o) => o.officerId));
-    return near.map((o) => ({
-      officerId: o.officerId,
-      distanceM: Math.round(o.distanceM),
-      profile: views.get(o.officerId) ?? null,
-    }));
-  }
 }

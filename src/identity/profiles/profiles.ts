@@ -126,21 +126,7 @@ export function createProfiles(deps: {
       return names;
     },
 
-    async publicProfiles(userIds) {
-      const uuids = [...new Set(userIds.filter((id) => uuidPattern.test(id)))].slice(0, nameLookupIdsMax);
-      const found = new Map<string, PublicProfile>();
-      for (const record of await store.findMany(uuids))
-        found.set(record.userId, {
-          userId: record.userId,
-          displayName: record.displayName,
-          avatarUrl: record.avatarUrl ?? null,
-          officer:
-            record.officerAgency === undefined
-              ? null
-              : { agency: record.officerAgency, verified: record.officerVerified },
-        });
-      return found;
-    },
+    publicProfiles: (userIds) => publicProfilesOf(store, userIds),
 
     listUsers: (query) => store.listUsers(query),
   };
@@ -164,3 +150,23 @@ function changeOf(
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What anyone may see of each user: no personal data, so nothing to decrypt. */
+async function publicProfilesOf(
+  store: ProfileStore,
+  userIds: readonly string[],
+): Promise<ReadonlyMap<string, PublicProfile>> {
+  const uuids = [...new Set(userIds.filter((id) => uuidPattern.test(id)))].slice(0, nameLookupIdsMax);
+  const found = new Map<string, PublicProfile>();
+  for (const record of await store.findMany(uuids))
+    found.set(record.userId, {
+      userId: record.userId,
+      displayName: record.displayName,
+      avatarUrl: record.avatarUrl ?? null,
+      officer:
+        record.officerAgency === undefined
+          ? null
+          : { agency: record.officerAgency, verified: record.officerVerified },
+    });
+  return found;
+}
