@@ -42,6 +42,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   ],
   handler: [
     "identity",
+    "identity.profiles-projection",
     "risk.screening-index",
     "risk.review-follower",
     "ledger.command-handler",
@@ -53,6 +54,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   ],
   projector: [
     "identity",
+    "identity.profiles-projection",
     "risk.review-follower",
     "ledger.pending-sweeper",
     "notifications.inbox-projection",
@@ -62,6 +64,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
+    "identity.profiles-projection",
     "risk.review-follower",
     "ledger.pending-sweeper",
     "ledger.notifier",
@@ -80,6 +83,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "http",
     "grpc",
     "identity",
+    "identity.profiles-projection",
     "risk.screening-index",
     "risk.review-follower",
     "ledger.command-handler",

@@ -5,14 +5,22 @@
 import { join } from "node:path";
 import type pg from "pg";
 import type pino from "pino";
+import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
 import type { Log } from "../platform/log/port.ts";
 import { createTopicCodec } from "../platform/log/topic-codecs.ts";
-import { type ConfigSection, type LedgerflowModule, type RoutePlugin, stopper } from "../platform/module.ts";
+import {
+  type ConfigSection,
+  type LedgerflowModule,
+  type ModuleRun,
+  type RoutePlugin,
+  stopper,
+} from "../platform/module.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
+import type { TopicDeclaration } from "../platform/topology.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
 import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
@@ -36,6 +44,8 @@ import { phoneRoutes } from "./phone/routes.ts";
 import { createPhoneVerification } from "./phone/service.ts";
 import { createDevSmsSink, createHttpSmsSender, type DevSmsSink, type SmsSender } from "./phone/sms.ts";
 import { createPostgresPhoneStore } from "./phone/store.ts";
+import { runCommunityFeed } from "./profiles/community-feed.ts";
+import { type CommunityStatsStore, createPostgresCommunityStats } from "./profiles/community-store.ts";
 import { createPiiCipher, parsePiiKey } from "./profiles/pii-cipher.ts";
 import { createPostgresProfileStore } from "./profiles/postgres.ts";
 import { createProfiles, type Profiles } from "./profiles/profiles.ts";
@@ -162,9 +172,17 @@ export interface IdentityDeps {
   };
   /** Passkeys (`passkeys` section); the defaults when absent. */
   readonly passkeys?: PasskeysConfig;
-  /** Where authentication events are published (`identity.events`). */
-  readonly log: Pick<Log, "producer">;
+  /** Where authentication events are published (`identity.events`) and community events are read. */
+  readonly log: Log;
   readonly registry: SchemaRegistry;
+  /**
+   * The community context's `community.events`, which profiles project (where projections run).
+   * Given by the composition root: the community context uses identity's door, so identity does not
+   * import its.
+   */
+  readonly communityEvents: TopicDeclaration;
+  /** Where the profile projection's lag and dead-letter metrics are registered. */
+  readonly metricsRegistry: Registry;
 }
 
 export interface IdentityApi {
@@ -270,7 +288,8 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const store = createPostgresUserStore(deps.pool);
     const { events, revocations, sessions } = await startSessions(deps, tokens, store);
     stops.add(() => revocations.close());
-    const profiles = profilesOf(deps, events);
+    const community = createPostgresCommunityStats(deps.pool);
+    const profiles = profilesOf(deps, events, community);
     const service = createIdentityService({
       ...{ sessions, events, store, profiles },
       passwords: createHashingQueue(createArgon2Hasher(), {
@@ -299,6 +318,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
     const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
+    const running = ["identity", ...(await startCommunityFeed(deps, run, community, stops))];
     return {
       published: {
         ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
@@ -317,7 +337,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         phoneRoutePlugin(deps, authenticate, events),
         passkeys.routes,
       ],
-      running: ["identity"],
+      running,
       stop: stops.stop,
     };
   },
@@ -431,10 +451,31 @@ async function startSessions(deps: IdentityDeps, tokens: AccessTokens, users: Us
   return { events, revocations, sessions };
 }
 
-function profilesOf(deps: IdentityDeps, events: AuthEvents): Profiles {
+function profilesOf(deps: IdentityDeps, events: AuthEvents, community: CommunityStatsStore): Profiles {
   const previous = (deps.config.piiKeysPrevious ?? "").split(",").filter((key) => key.trim() !== "");
   const cipher = createPiiCipher(parsePiiKey(deps.piiKey), previous.map(parsePiiKey), deps.random);
-  return createProfiles({ store: createPostgresProfileStore(deps.pool), cipher, clock: deps.clock, events });
+  const store = createPostgresProfileStore(deps.pool);
+  return createProfiles({ store, cipher, clock: deps.clock, events, community });
+}
+
+/** The profile projection of `community.events` (`identity-profiles` group), where projections run. */
+async function startCommunityFeed(
+  deps: IdentityDeps,
+  run: ModuleRun,
+  stats: CommunityStatsStore,
+  stops: ReturnType<typeof stopper>,
+): Promise<string[]> {
+  if (!run.abilities.projections) return [];
+  const feed = await runCommunityFeed({
+    log: deps.log,
+    codec: await createTopicCodec(deps.registry, deps.communityEvents),
+    stats,
+    logger: deps.logger,
+    metricsRegistry: deps.metricsRegistry,
+  });
+  stops.add(() => feed.stop());
+  feed.done.catch(run.crash);
+  return ["identity.profiles-projection"];
 }
 
 /** Access tokens of a revoked session are refused at once, not only when they expire. */
