@@ -298,7 +298,13 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     }
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
-    const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
+    const passkeys = passkeysOf(deps, {
+      service,
+      events,
+      authenticate,
+      users: userDirectory(store),
+      limiter,
+    });
     return {
       published: {
         ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
@@ -347,19 +353,26 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: A
   };
 }
 
+interface PasskeyParts {
+  readonly service: IdentityService;
+  readonly events: AuthEvents;
+  readonly authenticate: PreHandler;
+  readonly users: UserDirectory;
+  /** The login limiter: failed passkey sign-ins count against the client address like passwords. */
+  readonly limiter: LoginLimiter;
+}
+
 /** The `/v1/me/passkeys` and `/v1/auth/passkeys/*` routes (src/identity/passkeys). */
 function passkeysOf(
   deps: IdentityDeps,
-  service: IdentityService,
-  events: AuthEvents,
-  authenticate: PreHandler,
-  users: UserDirectory,
+  { service, events, authenticate, users, limiter }: PasskeyParts,
 ): { stepUp: StepUp; routes: RoutePlugin } {
   const passkeyDeps = {
     config: deps.passkeys ?? passkeysConfig.sections.passkeys.parse({}),
     store: createPostgresPasskeyStore(deps.pool),
     identity: service,
     users,
+    limiter,
     events,
     audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
