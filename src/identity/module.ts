@@ -288,27 +288,14 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       ids: deps.ids,
       random: deps.random,
     });
-    let adminPassword: string | undefined;
-    if (run.abilities.http) {
-      // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.adminPassword ?? Buffer.from(deps.random.bytes(12)).toString("base64url");
-      const admin = await service.bootstrapAdmin(config.adminUsername, adminPassword);
-      if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
-      if (!admin.created) adminPassword = config.adminPassword;
-    }
+    const adminPassword = run.abilities.http ? await bootstrapAdmin(config, service, deps.random) : undefined;
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
-    const passkeys = passkeysOf(deps, {
-      service,
-      events,
-      authenticate,
-      users: userDirectory(store),
-      limiter,
-    });
+    const users = userDirectory(store);
+    const passkeys = passkeysOf(deps, { service, events, authenticate, users, limiter });
     return {
       published: {
-        ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
-        users: userDirectory(store),
+        ...{ service, verifyToken, authenticate, adminPassword, sessions, events, users },
         nameOf: profiles.nameOf,
         stepUp: passkeys.stepUp,
       },
@@ -328,6 +315,21 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     };
   },
 };
+
+/**
+ * Makes sure the first admin exists; answers the password to print when it was just created.
+ * No default password: one is generated and printed on first start when none is configured.
+ */
+async function bootstrapAdmin(
+  config: IdentityDeps["config"],
+  service: IdentityService,
+  random: IdentityDeps["random"],
+): Promise<string | undefined> {
+  const password = config.adminPassword ?? Buffer.from(random.bytes(12)).toString("base64url");
+  const admin = await service.bootstrapAdmin(config.adminUsername, password);
+  if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
+  return admin.created ? password : config.adminPassword;
+}
 
 /** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
 function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: AuthEvents): RoutePlugin {
