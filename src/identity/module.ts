@@ -307,22 +307,15 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       ids: deps.ids,
       random: deps.random,
     });
-    let adminPassword: string | undefined;
-    if (run.abilities.http) {
-      // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.adminPassword ?? Buffer.from(deps.random.bytes(12)).toString("base64url");
-      const admin = await service.bootstrapAdmin(config.adminUsername, adminPassword);
-      if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
-      if (!admin.created) adminPassword = config.adminPassword;
-    }
+    const adminPassword = run.abilities.http ? await bootstrapAdmin(config, service, deps.random) : undefined;
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
-    const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
+    const users = userDirectory(store);
+    const passkeys = passkeysOf(deps, { service, events, authenticate, users, limiter });
     const running = ["identity", ...(await startCommunityFeed(deps, run, community, stops))];
     return {
       published: {
-        ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
-        users: userDirectory(store),
+        ...{ service, verifyToken, authenticate, adminPassword, sessions, events, users },
         nameOf: profiles.nameOf,
         stepUp: passkeys.stepUp,
       },
@@ -342,6 +335,21 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     };
   },
 };
+
+/**
+ * Makes sure the first admin exists; answers the password to print when it was just created.
+ * No default password: one is generated and printed on first start when none is configured.
+ */
+async function bootstrapAdmin(
+  config: IdentityDeps["config"],
+  service: IdentityService,
+  random: IdentityDeps["random"],
+): Promise<string | undefined> {
+  const password = config.adminPassword ?? Buffer.from(random.bytes(12)).toString("base64url");
+  const admin = await service.bootstrapAdmin(config.adminUsername, password);
+  if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
+  return admin.created ? password : config.adminPassword;
+}
 
 /** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
 function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: AuthEvents): RoutePlugin {
@@ -367,19 +375,26 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: A
   };
 }
 
+interface PasskeyParts {
+  readonly service: IdentityService;
+  readonly events: AuthEvents;
+  readonly authenticate: PreHandler;
+  readonly users: UserDirectory;
+  /** The login limiter: failed passkey sign-ins count against the client address like passwords. */
+  readonly limiter: LoginLimiter;
+}
+
 /** The `/v1/me/passkeys` and `/v1/auth/passkeys/*` routes (src/identity/passkeys). */
 function passkeysOf(
   deps: IdentityDeps,
-  service: IdentityService,
-  events: AuthEvents,
-  authenticate: PreHandler,
-  users: UserDirectory,
+  { service, events, authenticate, users, limiter }: PasskeyParts,
 ): { stepUp: StepUp; routes: RoutePlugin } {
   const passkeyDeps = {
     config: deps.passkeys ?? passkeysConfig.sections.passkeys.parse({}),
     store: createPostgresPasskeyStore(deps.pool),
     identity: service,
     users,
+    limiter,
     events,
     audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
