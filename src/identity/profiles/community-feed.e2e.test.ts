@@ -135,6 +135,13 @@ describe("profiles: connection counts, points and trophies from community.events
       ...expected,
       trophies: [],
     });
+    // Only the community context's events set them: the owner cannot.
+    const forged = await citizen.me.call("PATCH", "/v1/me/profile", {
+      community: { connectionsCount: 1000, pointsEarned: "1000000", trophies: [], lastConnectionAt: null },
+    });
+    assert.equal(forged.status, 400);
+    assert.equal(forged.body.field, "community");
+    assert.equal((await communityOf(citizen.me)).pointsEarned, "25");
   });
 
   test("redelivery changes nothing: the same records published again, or delivered again from the log", async () => {
