@@ -52,7 +52,7 @@ import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
 import { startMetricsListener } from "./metrics-listener.ts";
 import { moduleMigrations, modules } from "./modules.ts";
-import { topicSpecs, topology } from "./topology.ts";
+import { topicSpecs, topics, topology } from "./topology.ts";
 
 export { type Role, roles };
 
@@ -294,6 +294,9 @@ function startIdentity(base: Base, run: ModuleRun) {
       ...identitySettingsOf(config),
       ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret, piiKey: base.piiKey },
       ...{ pool, log, registry, clock, ids, logger, random: base.random },
+      // Profiles project the community context's events (the topology names them, not identity).
+      communityEvents: topics.communityEvents,
+      metricsRegistry: base.metrics.registry,
     },
     run,
   );

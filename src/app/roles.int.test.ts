@@ -45,6 +45,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   ],
   handler: [
     "identity",
+    "identity.profiles-projection",
     "risk.screening-index",
     "risk.review-follower",
     "ledger.command-handler",
@@ -56,6 +57,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   ],
   projector: [
     "identity",
+    "identity.profiles-projection",
     "risk.review-follower",
     "ledger.pending-sweeper",
     "notifications.inbox-projection",
@@ -65,6 +67,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
+    "identity.profiles-projection",
     "risk.review-follower",
     "ledger.pending-sweeper",
     "ledger.notifier",
@@ -85,6 +88,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "http",
     "grpc",
     "identity",
+    "identity.profiles-projection",
     "risk.screening-index",
     "risk.review-follower",
     "ledger.command-handler",

@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../../platform/clock.ts";
 import type { AuthEvents } from "../events.ts";
+import type { CommunityStats, CommunityStatsStore } from "./community-store.ts";
 import type { PiiCipher } from "./pii-cipher.ts";
 import type { ProfileChange, ProfileRecord, ProfileStore, UserListing } from "./store.ts";
 
@@ -24,6 +25,8 @@ export interface ProfileView {
     readonly verified: boolean;
   } | null;
   readonly updatedAtMs: number;
+  /** Projected from the community context's events (`community-feed.ts`); zeros until the first. */
+  readonly community: CommunityStats;
 }
 
 /** A profile as other users see it (e.g. the officer a citizen may connect with): no personal data. */
@@ -64,6 +67,7 @@ export function createProfiles(deps: {
   readonly cipher: PiiCipher;
   readonly clock: Clock;
   readonly events: AuthEvents;
+  readonly community: Pick<CommunityStatsStore, "of">;
 }): Profiles {
   const { store, cipher, clock } = deps;
   const open = (field: string, value: string | undefined) =>
@@ -71,26 +75,10 @@ export function createProfiles(deps: {
   const seal = (field: string, value: string | null | undefined) =>
     value === undefined || value === null ? value : cipher.encrypt(field, value);
 
-  function view(record: ProfileRecord): ProfileView {
-    const officer =
-      record.officerAgency === undefined || record.officerBadge === undefined
-        ? null
-        : {
-            agency: record.officerAgency,
-            badgeNumber: record.officerBadge,
-            verified: record.officerVerified,
-          };
-    return {
-      userId: record.userId,
-      displayName: record.displayName,
-      avatarUrl: record.avatarUrl ?? null,
-      zipCode: record.zipCode ?? null,
-      email: open("email", record.emailEnc),
-      legalName: open("legalName", record.legalNameEnc),
-      officer,
-      updatedAtMs: record.updatedAtMs,
-    };
-  }
+  const view = async (record: ProfileRecord): Promise<ProfileView> => ({
+    ...ownedView(record, open),
+    community: await deps.community.of(record.userId),
+  });
 
   return {
     ensure: async (user) => view(await store.ensure(user.id, user.username, clock.nowMs())),
@@ -129,6 +117,27 @@ export function createProfiles(deps: {
     publicProfiles: (userIds) => publicProfilesOf(store, userIds),
 
     listUsers: (query) => store.listUsers(query),
+  };
+}
+
+/** What the owner's own edits and an admin's verification made of the profile (no community numbers). */
+function ownedView(
+  record: ProfileRecord,
+  open: (field: string, value: string | undefined) => string | null,
+): Omit<ProfileView, "community"> {
+  const officer =
+    record.officerAgency === undefined || record.officerBadge === undefined
+      ? null
+      : { agency: record.officerAgency, badgeNumber: record.officerBadge, verified: record.officerVerified };
+  return {
+    userId: record.userId,
+    displayName: record.displayName,
+    avatarUrl: record.avatarUrl ?? null,
+    zipCode: record.zipCode ?? null,
+    email: open("email", record.emailEnc),
+    legalName: open("legalName", record.legalNameEnc),
+    officer,
+    updatedAtMs: record.updatedAtMs,
   };
 }
 
