@@ -178,6 +178,18 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   assert.equal(established?.rewarded, true);
   assert.equal(established?.pointsEach, "10");
 
+  // Identity's profile projection follows the same events (through the log).
+  const profile = await eventually(
+    () => citizen.http.get("/v1/me/profile"),
+    (answer) => answer.body.community?.connectionsCount === 1,
+    "the profile's community numbers",
+  );
+  assert.equal(profile.body.community.pointsEarned, "10");
+  assert.deepEqual(
+    profile.body.community.trophies.map((t: { code: string }) => t.code),
+    ["first_connection"],
+  );
+
   const listed = await citizen.http.get("/v1/community/connections");
   assert.deepEqual(
     listed.body.items.map((c: { id: string }) => c.id),
