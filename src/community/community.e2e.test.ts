@@ -216,6 +216,20 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   assert.deepEqual(await stored(), before);
   for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), 10n);
 
+  // The event delivered again (a redelivery through the log) pays nobody twice: each leg's ledger
+  // command id is derived from the connection id.
+  const { log, registry } = running.platform;
+  const codec = await createTopicCodec(registry, communityTopics.communityEvents);
+  const copies = [];
+  for (let partition = 0; partition < communityTopics.communityEvents.spec.partitions; partition++)
+    for (const record of await log.read(codec.topic, partition, 0n, 10_000))
+      if ((codec.decode(record.value) as { connectionId: string }).connectionId === connection.id)
+        copies.push({ topic: codec.topic, key: connection.id, value: record.value });
+  assert.ok(copies.length >= 1);
+  await log.producer().send(copies);
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), 10n, "paid once");
+
   // A second rewarded connection of the pair inside 24 hours is refused (and stores nothing).
   const again = await citizenApp.send({ type: "request", officerId: officer.id });
   assert.deepEqual([again.type, again.code], ["error", "pair_rewarded_recently"]);
