@@ -126,8 +126,23 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   citizen = await user("citizen-carl", ["citizen"]);
   const officerApp = await connect(officer.token);
   const citizenApp = await connect(citizen.token, "message");
+  // The citizen shares their position first: no officer near yet; told when one goes available.
+  const alone = await citizenApp.send({ type: "location", ...north(55) });
+  assert.deepEqual(alone.result, { as: "citizen", officers: [] });
   const available = await officerApp.send({ type: "available", ...here });
   assert.equal(available.type, "reply", JSON.stringify(available));
+  const pushed = await citizenApp.next((m) => m.type === "officer_nearby");
+  assert.deepEqual(pushed.officer, {
+    officerId: officer.id,
+    distanceM: 55,
+    profile: {
+      userId: officer.id,
+      displayName: "officer-olive",
+      avatarUrl: null,
+      agency: null,
+      verified: false,
+    },
+  });
   const near = await citizenApp.send({ type: "location", ...north(60) });
   const officers = (
     near.result as { officers: { officerId: string; distanceM: number; profile: { displayName: string } }[] }

@@ -10,8 +10,8 @@ import type { Clock, IdGenerator } from "../platform/clock.ts";
 import { derivedUuid } from "../platform/derived-uuid.ts";
 import type { Principal } from "../platform/http/auth.ts";
 import { decideGoAvailable } from "./domain/availability.ts";
-import type { LocationReport } from "./domain/geo.ts";
-import { decideLocation, reachM } from "./domain/proximity.ts";
+import { distanceM, type LocationReport } from "./domain/geo.ts";
+import { areNear, decideLocation, reachM } from "./domain/proximity.ts";
 import { type Connection, type ConnectionRequest, decideRequest, pointsFor } from "./domain/requests.ts";
 import type { CommunityRules } from "./domain/rules.ts";
 import type { NearbyOfficersIndex } from "./geo/port.ts";
@@ -146,7 +146,32 @@ async function goAvailable(
   const timer = setTimeout(() => void closeWindow(deps, live, officerId, "expired"), untilMs - nowMs);
   timer.unref();
   live.expiryTimers.set(officerId, timer);
+  await notifyCitizensNear(deps, live, officerId, report);
   return { available: true as const, untilMs };
+}
+
+/**
+ * Tells the citizens connected here who are near an officer that just went available (the others
+ * learn of the officer with their next location). A scan of this process's citizens: the fallback
+ * until citizens are indexed too.
+ */
+async function notifyCitizensNear(
+  deps: CommunityServiceDeps,
+  live: Live,
+  officerId: string,
+  at: LocationReport,
+) {
+  const near: [string, number][] = [];
+  for (const [userId, report] of live.lastReports)
+    if (userId !== officerId && !live.expiryTimers.has(userId) && areNear(deps.rules, report, at))
+      near.push([userId, distanceM(report.point, at.point)]);
+  if (near.length === 0) return;
+  const profile = (await deps.participants([officerId])).get(officerId) ?? null;
+  for (const [citizenId, distance] of near)
+    deps.hub.send(citizenId, {
+      type: "officer_nearby",
+      officer: { officerId, distanceM: Math.round(distance), profile },
+    });
 }
 
 /** An available officer's position, or a citizen's (answered with the officers near them). */
