@@ -387,3 +387,24 @@ test("an upgrade to a path no edge serves is answered 404; a socket without a va
   const code = await new Promise((resolve) => forged.once("close", resolve));
   assert.equal(code, 4401);
 });
+
+test("a declined request tells the citizen and cannot be answered again; a socket sending too fast is slowed", async () => {
+  const officer = await user("officer-declines", ["officer"]);
+  const citizen = await user("citizen-declined", ["citizen"]);
+  const officerApp = await connect(officer.token);
+  const citizenApp = await connect(citizen.token);
+  assert.equal((await officerApp.send({ type: "available", ...here })).type, "reply");
+  const asked = await citizenApp.send({ type: "request", officerId: officer.id, virtual: true });
+  const requestId = (asked.result as { id: string; kind: string }).id;
+  assert.equal((asked.result as { kind: string }).kind, "virtual");
+  const declined = await officerApp.send({ type: "decline", requestId });
+  assert.deepEqual(declined.result, { outcome: "declined", requestId });
+  assert.equal((await citizenApp.next((m) => m.type === "declined")).requestId, requestId);
+  await refusedOverSocket(officerApp, { type: "accept", requestId }, "request_not_pending");
+  // More than 20 messages in a second: the rest are refused with rate_limited, the socket stays open.
+  const answers = await Promise.all(Array.from({ length: 30 }, () => officerApp.send({ type: "stop" })));
+  assert.ok(answers.filter((a) => a.code === "rate_limited").length >= 5, JSON.stringify(answers.slice(-3)));
+  assert.equal(officerApp.socket.readyState, WebSocket.OPEN);
+  officerApp.close();
+  citizenApp.close();
+});

@@ -9,6 +9,7 @@ import { latLngToCell } from "h3-js";
 import type { Clock, IdGenerator } from "../platform/clock.ts";
 import { derivedUuid } from "../platform/derived-uuid.ts";
 import type { Principal } from "../platform/http/auth.ts";
+import { problemKinds } from "../platform/http/problems.ts";
 import { decideGoAvailable } from "./domain/availability.ts";
 import { distanceM, type LocationReport } from "./domain/geo.ts";
 import { areNear, decideLocation, reachM } from "./domain/proximity.ts";
@@ -26,7 +27,7 @@ export class CommunityError extends Error {
   readonly code: string;
   readonly field: string | undefined;
   constructor(code: string, detail?: string, field?: string) {
-    super(detail ?? code);
+    super(detail ?? (problemKinds as Readonly<Record<string, { title: string }>>)[code]?.title ?? code);
     this.name = "CommunityError";
     this.code = code;
     this.field = field;

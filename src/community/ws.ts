@@ -96,9 +96,11 @@ function serveSocket(deps: SocketEdgeDeps, socket: WebSocket, request: IncomingM
     queue = queue.then(() => onMessage(isBinary ? undefined : data.toString()));
   });
   const onMessage = async (text: string | undefined) => {
-    if (overLimit(bucket, deps.nowMs(), deps.limits.messagesPerSecondMax))
-      return send(socket, { type: "error", code: "rate_limited", detail: "Too many messages; slow down" });
     const parsed = parseMessage(text);
+    if (overLimit(bucket, deps.nowMs(), deps.limits.messagesPerSecondMax)) {
+      const ref = "error" in parsed ? parsed.error.ref : parsed.message.ref;
+      return send(socket, errorOf(ref, "rate_limited", "Too many messages; slow down"));
+    }
     if ("error" in parsed) return send(socket, { type: "error", ...parsed.error });
     const message = parsed.message;
     if (message.type === "auth")
