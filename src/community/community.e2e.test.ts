@@ -241,9 +241,17 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
       if ((codec.decode(record.value) as { connectionId: string }).connectionId === connection.id)
         copies.push({ topic: codec.topic, key: connection.id, value: record.value });
   assert.ok(copies.length >= 1);
+  // A forged event (no stored connection behind it) pays nobody either: points follow the table.
+  const forged = {
+    ...established,
+    connectionId: "6f1d2c3b-4a59-4e8d-9c7b-0a1b2c3d4e5f",
+    pointsEach: "1000",
+    atMs: BigInt(Date.now()),
+  };
+  copies.push({ topic: codec.topic, key: forged.connectionId, value: codec.encode(forged) });
   await log.producer().send(copies);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), 10n, "paid once");
+  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), 10n, "paid once, and not for the forgery");
 
   // A second rewarded connection of the pair inside 24 hours is refused (and stores nothing).
   const again = await citizenApp.send({ type: "request", officerId: officer.id });

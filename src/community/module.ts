@@ -12,7 +12,7 @@ import type { LedgerApi } from "../ledger/index.ts";
 import type { Clock, IdGenerator } from "../platform/clock.ts";
 import type { PreHandler, VerifyToken } from "../platform/http/auth.ts";
 import { runConsumer } from "../platform/log/consumer.ts";
-import type { Log } from "../platform/log/port.ts";
+import type { Log, LogRecord } from "../platform/log/port.ts";
 import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
 import { type LedgerflowModule, type RoutePlugin, type StartedModule, stopper } from "../platform/module.ts";
 import { decodeOutboxBatch } from "../platform/outbox.ts";
@@ -27,7 +27,7 @@ import { createHub } from "./hub.ts";
 import { participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
 import { createCommunityService } from "./service.ts";
-import { type CommunityStore, createCommunityStore } from "./store.ts";
+import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
 import { communitySocketRoute } from "./ws.ts";
 
@@ -62,12 +62,28 @@ function nearbyIndexOf(_deps: CommunityDeps): NearbyOfficersIndex {
   return createNaiveNearbyIndex();
 }
 
-/** The points minter, following ConnectionEstablished on community.events (group community-points). */
+/**
+ * The points minter, following ConnectionEstablished on community.events (group community-points).
+ * It pays what the community's own table says about the connection, never what a record claims:
+ * a record naming no stored connection (or not decodable) was not written by this context and pays
+ * nobody, so it is skipped with a warning (identity's profile projection dead-letters such records).
+ */
 async function startPoints(
   deps: CommunityDeps,
   codec: TopicCodec,
+  store: CommunityStore,
   minter: ReturnType<typeof createPointsMinter>,
 ) {
+  const connectionOf = async (record: LogRecord) => {
+    let event: ReturnType<typeof eventFromAvro>;
+    try {
+      event = eventFromAvro(codec.decode(record.value) as Record<string, unknown>);
+    } catch (error) {
+      deps.logger.warn({ err: error, offset: String(record.offset) }, "community points: record skipped");
+      return undefined;
+    }
+    return event?.type === "ConnectionEstablished" ? store.connection(event.connectionId) : undefined;
+  };
   return runConsumer(deps.log, {
     groupId: "community-points",
     topics: [codec.topic],
@@ -75,8 +91,8 @@ async function startPoints(
     fetchWaitMaxMs: 50,
     handle: async (records) => {
       for (const record of records) {
-        const event = eventFromAvro(codec.decode(record.value) as Record<string, unknown>);
-        if (event?.type === "ConnectionEstablished") await minter.mint(event);
+        const connection = await connectionOf(record);
+        if (connection) await minter.mint(establishedEvent(connection));
       }
     },
     onDeadLetter: (record, error) =>
@@ -118,7 +134,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       const relay = startRelay(deps, deps.log.producer());
       wakeRelay = () => relay.wake();
       stops.add(() => relay.stop());
-      const points = await startPoints(deps, codec, minter);
+      const points = await startPoints(deps, codec, store, minter);
       stops.add(() => points.stop());
       running.push("community.outbox-relay", "community.points");
     }

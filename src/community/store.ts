@@ -58,6 +58,8 @@ export interface CommunityStore {
   connection(id: string): Promise<Connection | undefined>;
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const pairLock = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 62))";
 
 function requestFromRow(row: Record<string, unknown>): ConnectionRequest {
@@ -158,6 +160,7 @@ export function createCommunityStore(deps: {
       return rows.map((r) => ({ trophy: r.trophy, connectionId: r.connection_id, atMs: Number(r.at_ms) }));
     },
     async connection(id) {
+      if (!uuidPattern.test(id)) return undefined;
       const { rows } = await pool.query("SELECT * FROM community_connections WHERE id = $1", [id]);
       return rows[0] ? connectionFromRow(rows[0]) : undefined;
     },
