@@ -251,7 +251,8 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   copies.push({ topic: codec.topic, key: forged.connectionId, value: codec.encode(forged) });
   await log.producer().send(copies);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), 10n, "paid once, and not for the forgery");
+  for (const who of [officer, citizen])
+    assert.equal(await balanceOf(who.id), 10n, "paid once, and not for the forgery");
 
   // A second rewarded connection of the pair inside 24 hours is refused (and stores nothing).
   const again = await citizenApp.send({ type: "request", officerId: officer.id });
