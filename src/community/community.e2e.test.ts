@@ -417,3 +417,27 @@ test("a declined request tells the citizen and cannot be answered again; a socke
   officerApp.close();
   citizenApp.close();
 });
+
+test("an availability window closes by itself: the officer is told, drops off the map, and cannot share a location", async () => {
+  const officer = await user("officer-short-window", ["officer"]);
+  const citizen = await user("citizen-watching", ["citizen"]);
+  // Away from the other tests' officers (still available where they went available).
+  const elsewhere = { lat: 40.7128, lon: -74.006, accuracyM: 5 };
+  const officerApp = await connect(officer.token);
+  const citizenApp = await connect(citizen.token);
+  const opened = await officerApp.send({ type: "available", ...elsewhere, windowMs: 800 });
+  assert.equal(opened.type, "reply", JSON.stringify(opened));
+  const seen = await citizenApp.send({ type: "location", ...elsewhere, lat: elsewhere.lat + 0.0004 });
+  assert.deepEqual(
+    (seen.result as { officers: { officerId: string }[] }).officers.map((o) => o.officerId),
+    [officer.id],
+  );
+  const closed = await officerApp.next((m) => m.type === "availability");
+  assert.deepEqual(closed, { type: "availability", available: false, reason: "expired" });
+  const after = await citizenApp.send({ type: "location", ...elsewhere, lat: elsewhere.lat + 0.0005 });
+  assert.deepEqual((after.result as { officers: unknown[] }).officers, []);
+  await refusedOverSocket(officerApp, { type: "location", ...elsewhere }, "officer_not_available");
+  await refusedOverSocket(citizenApp, { type: "request", officerId: officer.id }, "officer_unavailable");
+  officerApp.close();
+  citizenApp.close();
+});
