@@ -52,6 +52,7 @@ function useNow(active: boolean): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!active) return;
+    setNow(Date.now());
     const timer = setInterval(() => setNow(Date.now()), 1_000);
     return () => clearInterval(timer);
   }, [active]);
@@ -219,7 +220,9 @@ function OfficerPanel(props: PanelProps) {
         <div className="community-available">
           <p className="community-countdown" data-testid="availability-countdown">
             <span className="pulse-dot" aria-hidden="true" />
-            Available · <span className="numeric">{countdown(untilMs - now)}</span> left
+            <span>
+              Available · <span className="numeric">{countdown(untilMs - now)}</span> left
+            </span>
           </p>
           <p className="muted small">Citizens near you can see you and ask to connect.</p>
           <button type="button" className="button secondary" onClick={stop} disabled={busy}>
