@@ -384,7 +384,7 @@ const positionIntervalMs = 3_000;
 const refreshEveryMs = 15_000;
 
 type Outcome =
-  | { kind: "waiting"; officer: NearbyOfficer; requestId: string }
+  | { kind: "waiting"; officer: NearbyOfficer; requestId: string; expiresAtMs: number }
   | { kind: "connected"; officer: NearbyOfficer | undefined; connection: Connection }
   | { kind: "declined"; officer: NearbyOfficer | undefined }
   | { kind: "failed"; text: string };
@@ -429,12 +429,36 @@ function useSharedPosition(socket: CommunitySocket, state: SocketState) {
   return { officers, setOfficers, position, problem };
 }
 
+/** A request the officer leaves unanswered expires: say so when it does. */
+function useRequestExpiry(
+  outcome: Outcome | undefined,
+  setOutcome: (outcome: Outcome) => void,
+  announce: (text: string) => void,
+): void {
+  useEffect(() => {
+    if (outcome?.kind !== "waiting") return;
+    const timer = setTimeout(
+      () => {
+        const text = `${nameOf(outcome.officer.profile, "The officer")} didn't answer in time. You can ask again.`;
+        setOutcome({ kind: "failed", text });
+        announce(text);
+      },
+      Math.max(0, outcome.expiresAtMs - Date.now()),
+    );
+    return () => clearTimeout(timer);
+  }, [outcome, setOutcome, announce]);
+}
+
 function CitizenPanel(props: PanelProps) {
   const { socket, announce } = props;
   const { officers, setOfficers, position, problem } = useSharedPosition(socket, props.state);
   const [outcome, setOutcome] = useState<Outcome>();
   const [virtualRefused, setVirtualRefused] = useState(false);
-  const officerOf = (id: string) => officers.find((officer) => officer.officerId === id);
+  const [connectedIds, setConnectedIds] = useState<ReadonlySet<string>>(new Set());
+  const officerOf = (id: string) =>
+    officers.find((officer) => officer.officerId === id) ??
+    (outcome?.kind === "waiting" && outcome.officer.officerId === id ? outcome.officer : undefined);
+  useRequestExpiry(outcome, setOutcome, announce);
   usePushes(socket, (push) => {
     if (push.type === "officer_nearby") {
       setOfficers((list) => [push.officer, ...list.filter((o) => o.officerId !== push.officer.officerId)]);
@@ -443,6 +467,7 @@ function CitizenPanel(props: PanelProps) {
     if (push.type === "connection") {
       const officer = officerOf(push.connection.officerId);
       setOutcome({ kind: "connected", officer, connection: push.connection });
+      setConnectedIds((ids) => new Set(ids).add(push.connection.officerId));
       announce(
         `You're connected with ${nameOf(officer?.profile, "the officer")}. You earn ${push.connection.pointsEach} points.`,
       );
@@ -462,7 +487,7 @@ function CitizenPanel(props: PanelProps) {
         officerId: officer.officerId,
         ...(virtual ? { virtual } : {}),
       });
-      setOutcome({ kind: "waiting", officer, requestId: request.id });
+      setOutcome({ kind: "waiting", officer, requestId: request.id, expiresAtMs: request.expiresAtMs });
       announce(`Request sent to ${nameOf(officer.profile, "the officer")}.`);
     } catch (error) {
       if (error instanceof CommunityError && error.code === "virtual_not_allowed") setVirtualRefused(true);
@@ -481,20 +506,25 @@ function CitizenPanel(props: PanelProps) {
           : "Finding your location…"}
       </p>
       {problem && <Alert kind="warning">{problem}</Alert>}
+      {outcome && <CitizenOutcome outcome={outcome} onDismiss={() => setOutcome(undefined)} />}
       <Radar officers={officers} />
       <OfficerList
         officers={officers}
         busy={waiting}
+        connectedIds={connectedIds}
         virtualAllowed={!virtualRefused}
         onRequest={requestConnection}
       />
-      {outcome && <CitizenOutcome outcome={outcome} onDismiss={() => setOutcome(undefined)} />}
     </section>
   );
 }
 
-/** Radius of the radar, metres: beyond it an officer sits on the edge. */
-const radarRangeM = 500;
+/** The radar's outer ring, metres: the farthest officer with some room, never under the minimum. */
+const radarRangeMinM = 150;
+const radarRangeM = (officers: readonly NearbyOfficer[]) => {
+  const farthest = Math.max(0, ...officers.map((officer) => officer.distanceM));
+  return Math.max(radarRangeMinM, Math.ceil((farthest * 1.25) / 50) * 50);
+};
 
 /** Bearings are not shared (only distances): each officer gets a steady angle from their id. */
 function angleOf(id: string): number {
@@ -503,26 +533,36 @@ function angleOf(id: string): number {
   return (hash % 360) * (Math.PI / 180);
 }
 
+/** A picture of the list below (which screen readers read instead): you in the middle, officers by distance. */
 function Radar(props: { officers: readonly NearbyOfficer[] }) {
+  const rangeM = radarRangeM(props.officers);
   return (
-    <div className="radar" aria-hidden="true">
-      <span className="radar-ring ring-1" />
-      <span className="radar-ring ring-2" />
-      <span className="radar-sweep" />
-      <span className="radar-you" />
-      {props.officers.map((officer) => {
-        const r = Math.min(officer.distanceM, radarRangeM) / radarRangeM;
-        const angle = angleOf(officer.officerId);
-        const style = { left: `${50 + 45 * r * Math.cos(angle)}%`, top: `${50 + 45 * r * Math.sin(angle)}%` };
-        return <span key={officer.officerId} className="radar-officer" style={style} />;
-      })}
-    </div>
+    <figure className="radar-figure">
+      <div className="radar" aria-hidden="true">
+        <span className="radar-ring ring-1" />
+        <span className="radar-ring ring-2" />
+        <span className="radar-sweep" />
+        <span className="radar-you" />
+        {props.officers.map((officer) => {
+          const r = Math.min(officer.distanceM, rangeM) / rangeM;
+          const angle = angleOf(officer.officerId);
+          const style = {
+            left: `${50 + 46 * r * Math.cos(angle)}%`,
+            top: `${50 + 46 * r * Math.sin(angle)}%`,
+          };
+          return <span key={officer.officerId} className="radar-officer" style={style} />;
+        })}
+      </div>
+      <figcaption className="muted small">You are in the middle; the edge is {rangeM} m away.</figcaption>
+    </figure>
   );
 }
 
 function OfficerList(props: {
   officers: readonly NearbyOfficer[];
   busy: boolean;
+  /** Officers connected with on this visit: one rewarded connection per pair a day, so no second ask. */
+  connectedIds: ReadonlySet<string>;
   virtualAllowed: boolean;
   onRequest: (officer: NearbyOfficer, virtual: boolean) => void;
 }) {
@@ -540,28 +580,32 @@ function OfficerList(props: {
           <li key={officer.officerId} className="community-item">
             <ProfileLine profile={officer.profile} fallback="Officer" />
             <span className="community-distance numeric">{distanceText(officer.distanceM)}</span>
-            <span className="community-actions">
-              <button
-                type="button"
-                className="button primary small"
-                disabled={props.busy}
-                onClick={() => props.onRequest(officer, false)}
-                aria-label={`Connect with ${name}`}
-              >
-                Connect
-              </button>
-              {props.virtualAllowed && (
+            {props.connectedIds.has(officer.officerId) ? (
+              <span className="pill pill-good">Connected</span>
+            ) : (
+              <span className="community-actions">
                 <button
                   type="button"
-                  className="button secondary small"
+                  className="button primary small"
                   disabled={props.busy}
-                  onClick={() => props.onRequest(officer, true)}
-                  aria-label={`Connect virtually with ${name}`}
+                  onClick={() => props.onRequest(officer, false)}
+                  aria-label={`Connect with ${name}`}
                 >
-                  Virtually
+                  Connect
                 </button>
-              )}
-            </span>
+                {props.virtualAllowed && (
+                  <button
+                    type="button"
+                    className="button secondary small"
+                    disabled={props.busy}
+                    onClick={() => props.onRequest(officer, true)}
+                    aria-label={`Connect virtually with ${name}`}
+                  >
+                    Virtually
+                  </button>
+                )}
+              </span>
+            )}
           </li>
         );
       })}
