@@ -29,6 +29,9 @@ const reason = await skipReason();
 const station = { latitude: 52.37, longitude: 4.89, accuracy: 5 };
 /** 40 m north of the officer: near (the default threshold is 100 m). */
 const corner = { ...station, latitude: station.latitude + 40 / 111_195 };
+/** Another town, for the second test (the first test's officer is still available at the station). */
+const square = { latitude: 51.92, longitude: 4.48, accuracy: 5 };
+const squareCorner = { ...square, latitude: square.latitude + 60 / 111_195 };
 
 async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
   const response = await fetch(`${base}${path}`, {
@@ -145,6 +148,56 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
     }
     await profileShowsPoints(officer, base, "10");
     await profileShowsPoints(citizen, base, "10");
+
+    assert.deepEqual(officerConsole.errors, []);
+    assert.deepEqual(citizenConsole.errors, []);
+    await officerContext.close();
+    await citizenContext.close();
+  });
+
+  it("an officer declines and stops: the citizen is told; without motion when the user asks for less", async () => {
+    const base = started.platform.url;
+    const officerName = await participant(base, "officer", "officer");
+    const citizenName = await participant(base, "citizen", "citizen");
+    const officerContext = await started.browser.newContext(phone);
+    const citizenContext = await started.browser.newContext({ ...desktop, reducedMotion: "reduce" });
+    const officerConsole = watchConsole(officerContext);
+    const citizenConsole = watchConsole(citizenContext);
+
+    // The citizen is here first: the officer going available is pushed to them (officer_nearby).
+    const citizen = await signedIn(citizenContext, base, citizenName, squareCorner);
+    await citizen.getByText("No available officers near you right now.", { exact: false }).waitFor();
+    await citizen.getByTestId("sharing-status").filter({ hasText: "Sharing your location" }).waitFor();
+    const officer = await signedIn(officerContext, base, officerName, square);
+    await officer.getByRole("button", { name: "Go available" }).click();
+    await officer.getByTestId("availability-countdown").waitFor();
+    const listed = citizen
+      .getByRole("list", { name: "Available officers near you" })
+      .getByRole("listitem")
+      .filter({ hasText: officerName });
+    await listed.waitFor({ timeout: 10_000 });
+    const sweep = await citizen.locator(".radar-sweep").evaluate((e) => getComputedStyle(e).animationName);
+    assert.equal(sweep, "none", "no radar sweep under prefers-reduced-motion");
+
+    await citizen.getByRole("button", { name: `Connect virtually with ${officerName}` }).click();
+    await officer.getByRole("listitem").filter({ hasText: "Virtual request" }).waitFor();
+    await officer.getByRole("button", { name: `Decline ${citizenName}` }).click();
+    await officer
+      .getByTestId("request-outcome")
+      .filter({ hasText: `You declined ${citizenName}` })
+      .waitFor();
+    await citizen.getByTestId("citizen-outcome").filter({ hasText: "can't connect right now" }).waitFor();
+    assert.match(
+      (await citizen.getByTestId("community-announcer").textContent()) ?? "",
+      /can't connect right now/,
+    );
+
+    await officer.getByRole("button", { name: "Stop" }).click();
+    await officer.getByRole("button", { name: "Go available" }).waitFor();
+    await officer.getByRole("region", { name: "On duty" }).getByText("You're no longer available.").waitFor();
+    await assertNoSidewaysScroll(officer, "officer on a phone");
+    await assertAccessible(officer, "officer, stopped");
+    await citizen.getByTestId("community-points").filter({ hasText: /^0$/ }).waitFor();
 
     assert.deepEqual(officerConsole.errors, []);
     assert.deepEqual(citizenConsole.errors, []);
