@@ -129,7 +129,7 @@ export function candidateIds(index: NameIndex, query: string): number[] {
       counts[id] = count;
       const nb = lengths[id] ?? 0;
       // Reached exactly once; a length differing by more than lostMax never reaches it.
-      if (count === (na > nb ? na : nb) - lostMax) candidates.push(id);
+      if (count === Math.max(na, nb) - lostMax) candidates.push(id);
     }
   }
   return candidates;
