@@ -123,6 +123,15 @@ describe("name index (blocked fuzzy search)", () => {
       { numRuns: 300 },
     );
   });
+  test("counts stay right across the scratch's reset (more lookups than its 16-bit lookup number)", () => {
+    const index = nameIndexOf(["anna berg", "anna borg", "jan smit"]);
+    const expected = [candidateIds(index, "anna burg"), candidateIds(index, "jan smid")];
+    for (let i = 0; i < 70_000; i++) {
+      const found = candidateIds(index, i % 2 ? "jan smid" : "anna burg");
+      if (i % 9_973 === 0 || i > 65_530) assert.deepEqual(found, expected[i % 2 ? 1 : 0], `lookup ${i}`);
+    }
+    assert.deepEqual(expected, [[0, 1], [2]]);
+  });
   test("a listed name written another way is found among many, without comparing with all", () => {
     const names = Array.from({ length: 20_000 }, (_, i) =>
       normaliseName(`person${i.toString(36)} family${(i * 7919).toString(36)}`),
