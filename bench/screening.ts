@@ -11,6 +11,15 @@
  * Names: 100,000 of 2 parts of 2–4 syllables each (18 consonants × 6 vowels, some with a closing
  * consonant): varied as a real list's names are. (An earlier corpus of 20 syllables made every name
  * share most of its letters with thousands of others, which no list does.)
+ * The screening call is also timed alone, for cleared and held transfers: a cleared one makes no
+ * database round trip (its decision is not recorded; a hold's record is one statement in the
+ * ledger batch's own transaction), so its time is the in-memory match, mostly the fuzzy lookup.
+ * Measured (branch riskperf2, medians of 3 runs at load 3.9–6.2 on 2 shared cores, interleaved
+ * with main's code): cleared call p50 0.25, p99 0.79 ms (main 1.56 / 5.78, its earlier-decision
+ * lookup a round trip); added to the path, cleared p50 0.36, p99 1.19 ms (main 1.71 / 5.32); held
+ * call p50 0.42 ms. What bounds them: the fuzzy lookup, ≈20,000 counter updates missing the CPU
+ * caches (≈0.2 ms), and at p99 the scheduler — the baseline path's own p99 is 5.7–11 ms here, so
+ * "added" p99 (a difference of p99s) swings by ±1 ms between runs. docs/performance.md has the table.
  * Run: node bench/screening.ts   (the machine's load average is printed with the results)
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
