@@ -93,6 +93,7 @@ export interface ScreenerDeps {
   readonly log: ScreeningLog;
   readonly reviewThreshold: number;
   readonly nowMs: () => number;
+  /** Told of each block or hold once it is written in the batch (before the batch commits). */
   readonly onDecision?: (record: ScreeningRecord) => void;
   /** Holds for review last this long (risk.reviewTimeoutMs); tools that only block may omit it. */
   readonly reviewTimeoutMs?: number;
