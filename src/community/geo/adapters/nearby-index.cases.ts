@@ -59,6 +59,13 @@ export const regions: readonly Region[] = [
     radiusMaxM: 40_000,
   },
   {
+    name: "astride Redis GEO's latitude limit (85.05°)",
+    centre: { lat: 85.05, lon: 30 },
+    latSpreadDeg: 0.2,
+    lonSpreadDeg: 3,
+    radiusMaxM: 50_000,
+  },
+  {
     name: "at the North Pole",
     centre: { lat: 89.9, lon: 0 },
     latSpreadDeg: 0.1,
