@@ -27,10 +27,18 @@
  * `purgeExpired` lets a timer do it when nobody queries (exact coordinates live only while the
  * window is open).
  */
-import { cellToParent, getHexagonEdgeLengthAvg, gridDiskDistances, latLngToCell, UNITS } from "h3-js";
+import {
+  cellToLatLng,
+  cellToParent,
+  getHexagonEdgeLengthAvg,
+  gridDiskDistances,
+  gridRing,
+  latLngToCell,
+  UNITS,
+} from "h3-js";
 import type { GeoPoint, NearbyOfficer, NearbyOfficersIndex, OfficerPosition } from "../port.ts";
 import { ExpiryHeap } from "./expiry-heap.ts";
-import { assertGeoPoint, greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
+import { assertGeoPoint, earthRadiusM, greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
 
 export interface MemoryNearbyIndexOptions {
   /** The finest H3 resolution officers are bucketed at, 1–15 (default 9: edge ≈200 m). */
@@ -56,16 +64,28 @@ interface Entry {
   untilMs: number;
   /** The entry's cell at each level, finest first. */
   readonly cells: string[];
+  /** Where the entry sits in its bucket's array at each level (removal swaps the last one in). */
+  readonly slots: number[];
+}
+
+/** The officers in one cell, and the cell's centre: a whole cell too far away is skipped unread. */
+interface Bucket {
+  readonly lat: number;
+  readonly lon: number;
+  readonly entries: Entry[];
 }
 
 interface Level {
   readonly resolution: number;
   readonly averageEdgeM: number;
-  readonly buckets: Map<string, Set<Entry>>;
+  readonly buckets: Map<string, Bucket>;
 }
 
 const ringSpacingPerEdge = 0.9;
+const metresPerDegree = (earthRadiusM * Math.PI) / 180;
 const cellReachPerEdge = 1.8;
+/** A point is at most this far from its cell's centre (sampled ≤ 1.10, with a margin). */
+const cellRadiusPerEdge = 1.2;
 
 /** How far away, at least, anyone in ring `ring` of a level is. */
 function ringLowerBoundM(level: Level, ring: number): number {
@@ -114,9 +134,14 @@ class CellBuckets {
   add(entry: Entry): void {
     this.levels.forEach((level, i) => {
       const cell = entry.cells[i] as string;
-      const bucket = level.buckets.get(cell);
-      if (bucket) bucket.add(entry);
-      else level.buckets.set(cell, new Set([entry]));
+      let bucket = level.buckets.get(cell);
+      if (bucket === undefined) {
+        const [lat, lon] = cellToLatLng(cell);
+        bucket = { lat, lon, entries: [] };
+        level.buckets.set(cell, bucket);
+      }
+      entry.slots[i] = bucket.entries.length;
+      bucket.entries.push(entry);
     });
   }
 
@@ -124,8 +149,14 @@ class CellBuckets {
     this.levels.forEach((level, i) => {
       const cell = entry.cells[i] as string;
       const bucket = level.buckets.get(cell);
-      bucket?.delete(entry);
-      if (bucket?.size === 0) level.buckets.delete(cell);
+      if (bucket === undefined) return;
+      const last = bucket.entries.pop() as Entry;
+      if (last !== entry) {
+        const slot = entry.slots[i] as number;
+        bucket.entries[slot] = last;
+        last.slots[i] = slot;
+      }
+      if (bucket.entries.length === 0) level.buckets.delete(cell);
     });
   }
 
@@ -137,43 +168,94 @@ class CellBuckets {
     entry.cells.splice(0, entry.cells.length, ...this.cellsOf(point));
     this.add(entry);
   }
+}
 
-  /** The level a query of this radius walks: the finest within `ringsMax` rings, else the coarsest. */
-  levelFor(radiusM: number, ringsMax: number): Level {
-    const fitting = this.levels.find((level) => ringsCovering(level, radiusM) <= ringsMax);
-    return fitting ?? (this.levels[this.levels.length - 1] as Level);
+/** The `limit` nearest offered so far, nearest first: a short sorted array, objects made only for keepers. */
+class Nearest {
+  readonly items: NearbyOfficer[] = [];
+  readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** The distance a newcomer must beat once full; Infinity before. */
+  get worstM(): number {
+    return this.items.length < this.limit
+      ? Number.POSITIVE_INFINITY
+      : (this.items.at(-1) as NearbyOfficer).distanceM;
+  }
+
+  offer(entry: Entry, distanceM: number): void {
+    if (distanceM > this.worstM) return;
+    const candidate = { officerId: entry.officerId, distanceM, accuracyM: entry.accuracyM };
+    let at = this.items.length;
+    while (at > 0 && nearestFirst(candidate, this.items[at - 1] as NearbyOfficer) < 0) at--;
+    if (at === this.limit) return;
+    this.items.splice(at, 0, candidate);
+    if (this.items.length > this.limit) this.items.pop();
   }
 }
 
-/** Walks rings outwards; stops once `limit` officers are found nearer than any farther ring could be. */
-function walkRings(
-  level: Level,
-  point: GeoPoint,
-  radiusM: number,
-  limit: number,
-  nowMs: number,
-): NearbyOfficer[] {
+/** The cells `ring` steps from `origin`; H3's safe ring, or the disk's around a pentagon if it gives up. */
+function cellsOfRing(origin: string, ring: number): readonly string[] {
+  if (ring === 0) return [origin];
+  try {
+    return gridRing(origin, ring);
+  } catch {
+    return gridDiskDistances(origin, ring)[ring] ?? [];
+  }
+}
+
+/**
+ * Walks up to `rings` rings of one level outwards from the point's cell, offering everyone open and
+ * within the radius. Answers whether the result is final: the `limit` found are nearer than any
+ * farther ring could be, or the rings walked cover the whole radius.
+ */
+function walkLevel(level: Level, query: Query, nearest: Nearest, rings: number): boolean {
+  const { point, radiusM, nowMs } = query;
   const origin = latLngToCell(point.lat, point.lon, level.resolution);
-  const rings = gridDiskDistances(origin, ringsCovering(level, radiusM));
-  let found: NearbyOfficer[] = [];
-  for (let ring = 0; ring < rings.length; ring++) {
-    for (const cell of rings[ring] ?? []) {
+  const cellRadiusM = cellRadiusPerEdge * level.averageEdgeM;
+  for (let ring = 0; ring <= rings; ring++) {
+    for (const cell of cellsOfRing(origin, ring)) {
       const bucket = level.buckets.get(cell);
       if (bucket === undefined) continue;
-      for (const entry of bucket) {
-        if (entry.untilMs <= nowMs) continue;
+      const boundM = Math.min(radiusM, nearest.worstM) * (1 + 1e-9) + 1e-9;
+      if (greatCircleDistanceM(point, bucket) - cellRadiusM > boundM) continue;
+      // Nobody farther in latitude alone than the radius or the current `limit`-th can be kept:
+      // a cheap test (great-circle distance ≥ R·|Δlatitude|) that spares most haversines.
+      const boundDeg = boundM / metresPerDegree;
+      for (const entry of bucket.entries) {
+        if (entry.untilMs <= nowMs || Math.abs(entry.lat - point.lat) > boundDeg) continue;
         const distanceM = greatCircleDistanceM(point, entry);
-        if (distanceM <= radiusM)
-          found.push({ officerId: entry.officerId, distanceM, accuracyM: entry.accuracyM });
+        if (distanceM <= radiusM) nearest.offer(entry, distanceM);
       }
     }
-    if (found.length >= limit) {
-      found.sort(nearestFirst);
-      found = found.slice(0, limit);
-      if ((found[limit - 1] as NearbyOfficer).distanceM < ringLowerBoundM(level, ring + 1)) break;
-    }
+    if (nearest.worstM < ringLowerBoundM(level, ring + 1)) return true;
   }
-  return found.sort(nearestFirst).slice(0, limit);
+  return rings >= ringsCovering(level, query.radiusM);
+}
+
+interface Query {
+  readonly point: GeoPoint;
+  readonly radiusM: number;
+  readonly limit: number;
+  readonly nowMs: number;
+}
+
+/**
+ * From the finest level outwards, at most `ringsMax` rings each (the coarsest: all it takes): where
+ * officers are dense the finest level already holds the `limit` nearest; where they are sparse a
+ * coarser level covers the radius in few rings.
+ */
+function nearestOf(levels: readonly Level[], query: Query, ringsMax: number): NearbyOfficer[] {
+  for (const [i, level] of levels.entries()) {
+    const covering = ringsCovering(level, query.radiusM);
+    const nearest = new Nearest(query.limit);
+    if (walkLevel(level, query, nearest, i === levels.length - 1 ? covering : Math.min(covering, ringsMax)))
+      return nearest.items;
+  }
+  return [];
 }
 
 export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}): MemoryNearbyIndex {
@@ -225,6 +307,7 @@ export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}):
           accuracyM,
           untilMs,
           cells: buckets.cellsOf(point),
+          slots: [],
         };
         entries.set(officerId, entry);
         buckets.add(entry);
@@ -245,7 +328,7 @@ export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}):
       purgeExpired(nowMs);
       const count = Math.floor(limit);
       if (!(radiusM >= 0) || !(count >= 1)) return [];
-      return walkRings(buckets.levelFor(radiusM, ringsMax), point, radiusM, count, nowMs);
+      return nearestOf(buckets.levels, { point, radiusM, limit: count, nowMs }, ringsMax);
     },
     async positionOf(officerId, nowMs) {
       purgeExpired(nowMs);
