@@ -10,7 +10,7 @@
  * GEO (adapters/redis-geo-index.ts) when /usr/bin/redis-server exists (a throwaway redis-server, as
  * the tests start it): queries one at a time (latency is a round trip) and moves 64 in flight.
  * Each phase is bounded in time; the whole run takes about a minute (`--quick`: about 20 s).
- * Run: node bench/community-geo.ts [--quick]   (the machine's load average is printed with results)
+ * Run: node bench/community-geo.ts [--quick] [--only memory,kdbush,redis]   (the machine's load average is printed with results)
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
@@ -23,6 +23,9 @@ import { type Random, seededRandom } from "../src/platform/clock.ts";
 import { redisSkip, startTestRedis } from "../test/support/redis.ts";
 
 const quick = process.argv.includes("--quick");
+const onlyAt = process.argv.indexOf("--only");
+/** `--only memory,kdbush,redis` (default: all three). */
+const only = new Set((onlyAt > 0 ? (process.argv[onlyAt + 1] ?? "") : "memory,kdbush,redis").split(","));
 const officers = 100_000;
 const phaseMs = quick ? 1_500 : 5_000;
 const nowMs = 1_800_000_000_000;
@@ -184,11 +187,13 @@ async function main() {
     console.log(JSON.stringify(result, null, 1).replace(/\n\s*/g, " "));
   };
   for (const area of areas) {
-    report(await benchIndex("memory (H3 buckets)", createMemoryNearbyIndex(), area, 1));
-    report(benchKdbush(area));
+    if (only.has("memory"))
+      report(await benchIndex("memory (H3 buckets)", createMemoryNearbyIndex(), area, 1));
+    if (only.has("kdbush")) report(benchKdbush(area));
   }
   const skip = redisSkip("the Redis GEO part");
-  if (skip) console.log(skip);
+  if (!only.has("redis")) {
+  } else if (skip) console.log(skip);
   else {
     const redis = await startTestRedis();
     try {

@@ -6,14 +6,19 @@
  * (bench/community-geo.ts measures a 100,000-point rebuild at tens of milliseconds, an event-loop
  * stall each time) or querying a stale snapshot plus a side list of recent moves. Bucketing by H3
  * cell (h3-js) is dynamic: a move is one `latLngToCell` and, only when the officer crossed into
- * another cell, a delete and an add in two Sets per level; nothing is ever rebuilt. A query walks the
- * cells ring by ring outwards from the citizen's cell (`gridDiskDistances`), measures each officer in
+ * another cell, a swap-removal and an append per level; nothing is ever rebuilt. A query walks the
+ * cells ring by ring outwards from the citizen's cell (`gridRing`), measures each officer in
  * them exactly (haversine), and stops as soon as no farther ring can hold anyone nearer than the
  * `limit` found so far. Poles, the antimeridian and H3's pentagons need no special case.
  *
  * Levels: officers are bucketed at `cellResolution` (default 9: cells of ≈0.1 km², edge ≈200 m) and
- * at every second coarser resolution (7, 5, 3, 1); a query uses the finest level whose rings covering
- * the radius number at most `ringsMax`, so a wide radius does not walk hundreds of thousands of cells.
+ * at every second coarser resolution (7, 5, 3, 1). A query starts at the finest level and walks at
+ * most `ringsMax` rings there (default 4, measured best of 3, 4, 6, 10 in bench/community-geo.ts);
+ * when that level cannot settle the answer (officers sparse: under a quarter of `limit` found in the
+ * first 3 rings, or the radius not covered), it starts over one level coarser, where few rings cover
+ * a wide radius; the coarsest walks all it takes. Inside a ring, a cell whose centre is too far to
+ * hold anyone nearer than the current `limit`-th is skipped unread, and an officer farther in
+ * latitude alone is skipped before the haversine.
  *
  * Ring bounds (what makes the walk exact): on a regular hexagon grid of edge e, a cell d rings out is
  * at least (1.5·d − 1)·e from the origin cell's centre, and a point is at most e from its own cell's
@@ -43,7 +48,7 @@ import { assertGeoPoint, earthRadiusM, greatCircleDistanceM, nearestFirst } from
 export interface MemoryNearbyIndexOptions {
   /** The finest H3 resolution officers are bucketed at, 1–15 (default 9: edge ≈200 m). */
   readonly cellResolution?: number;
-  /** A query uses the finest level whose rings covering the radius are at most this many (default 10). */
+  /** Rings a query walks at one level before it gives way to a coarser one (default 4). */
   readonly ringsMax?: number;
   /** Expired entries removed by one call at most (default 64). */
   readonly purgeBatchMax?: number;
@@ -84,6 +89,8 @@ interface Level {
 const ringSpacingPerEdge = 0.9;
 const metresPerDegree = (earthRadiusM * Math.PI) / 180;
 const cellReachPerEdge = 1.8;
+/** After this many rings, a level that has found under a quarter of `limit` gives way to a coarser one. */
+const probeRings = 3;
 /** A point is at most this far from its cell's centre (sampled ≤ 1.10, with a margin). */
 const cellRadiusPerEdge = 1.2;
 
@@ -212,7 +219,7 @@ function cellsOfRing(origin: string, ring: number): readonly string[] {
  * within the radius. Answers whether the result is final: the `limit` found are nearer than any
  * farther ring could be, or the rings walked cover the whole radius.
  */
-function walkLevel(level: Level, query: Query, nearest: Nearest, rings: number): boolean {
+function walkLevel(level: Level, query: Query, nearest: Nearest, rings: number, coarsest: boolean): boolean {
   const { point, radiusM, nowMs } = query;
   const origin = latLngToCell(point.lat, point.lon, level.resolution);
   const cellRadiusM = cellRadiusPerEdge * level.averageEdgeM;
@@ -232,6 +239,9 @@ function walkLevel(level: Level, query: Query, nearest: Nearest, rings: number):
       }
     }
     if (nearest.worstM < ringLowerBoundM(level, ring + 1)) return true;
+    // Too fine for this query (officers are sparse here): a coarser level is cheaper.
+    if (!coarsest && ring === probeRings && ring < rings && nearest.items.length * 4 < query.limit)
+      return false;
   }
   return rings >= ringsCovering(level, query.radiusM);
 }
@@ -252,7 +262,8 @@ function nearestOf(levels: readonly Level[], query: Query, ringsMax: number): Ne
   for (const [i, level] of levels.entries()) {
     const covering = ringsCovering(level, query.radiusM);
     const nearest = new Nearest(query.limit);
-    if (walkLevel(level, query, nearest, i === levels.length - 1 ? covering : Math.min(covering, ringsMax)))
+    const coarsest = i === levels.length - 1;
+    if (walkLevel(level, query, nearest, coarsest ? covering : Math.min(covering, ringsMax), coarsest))
       return nearest.items;
   }
   return [];
@@ -260,7 +271,7 @@ function nearestOf(levels: readonly Level[], query: Query, ringsMax: number): Ne
 
 export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}): MemoryNearbyIndex {
   const buckets = new CellBuckets(levelsFrom(options.cellResolution ?? 9));
-  const ringsMax = options.ringsMax ?? 10;
+  const ringsMax = options.ringsMax ?? 4;
   const purgeBatchMax = options.purgeBatchMax ?? 64;
   const entries = new Map<string, Entry>();
   const expiry = new ExpiryHeap<Entry>();
