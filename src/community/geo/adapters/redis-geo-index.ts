@@ -30,6 +30,8 @@ export interface RedisGeoIndexOptions {
   readonly keyPrefix?: string;
   /** Expired entries removed by one call at most (default 64). */
   readonly purgeBatchMax?: number;
+  /** The first radius a query searches, widened ×4 until it holds `limit` officers (default 500 m). */
+  readonly firstSearchM?: number;
   /** Bound on one TCP (and TLS) connect attempt. */
   readonly connectTimeoutMs?: number;
   /** Bound on one command, including time queued while the connection is re-established. */
@@ -89,16 +91,25 @@ return 0
 `;
 
 /**
- * ARGV: now, purgeMax, lon, lat, searchRadiusM, count, withPolar (1|0). Returns a flat list of
- * id, exact JSON pairs: the GEO search's officers (COUNT raised by the expired ones not yet purged,
- * which it may still hold), then the polar ones when asked.
+ * ARGV: now, purgeMax, lon, lat, searchRadiusM, count, withPolar (1|0), firstRadiusM. Returns a flat
+ * list of id, exact JSON pairs: the GEO search's officers (COUNT raised by the expired ones not yet
+ * purged, which it may still hold), then the polar ones when asked. GEOSEARCH gathers every member
+ * within the radius before it sorts (COUNT only trims): in a dense city a 10 km search reads tens of
+ * thousands. So it searches from `firstRadiusM`, four times wider each time, until it has `count` or
+ * the whole radius: the nearest `count` within a smaller circle are the nearest `count` of all.
  */
 const nearScript = `${purgeLua}
 local now = ARGV[1]
 purge(now, tonumber(ARGV[2]))
-local stillExpired = redis.call('ZCOUNT', KEYS[3], '-inf', now)
-local ids = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[3], ARGV[4], 'BYRADIUS', ARGV[5], 'm',
-  'ASC', 'COUNT', tonumber(ARGV[6]) + stillExpired)
+local count = tonumber(ARGV[6]) + redis.call('ZCOUNT', KEYS[3], '-inf', now)
+local full = tonumber(ARGV[5])
+local radius = math.min(tonumber(ARGV[8]), full)
+local ids
+while true do
+  ids = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[3], ARGV[4], 'BYRADIUS', radius, 'm', 'ASC', 'COUNT', count)
+  if #ids >= count or radius >= full then break end
+  radius = math.min(radius * 4, full)
+end
 if ARGV[7] == '1' then
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do ids[#ids + 1] = id end
 end
@@ -209,6 +220,7 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
   const prefix = options.keyPrefix ?? "ledgerflow:community:geo:";
   const keys = ["positions", "polar", "until", "exact"].map((name) => `${prefix}${name}`);
   const purgeBatchMax = options.purgeBatchMax ?? 64;
+  const firstSearchM = options.firstSearchM ?? 500;
   /** The latest `nowMs` a caller told us: `put` has no clock of its own, it purges by this. */
   let latestNowMs: number | undefined;
   const told = (nowMs: number) => {
@@ -265,7 +277,7 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
       // Officers at nearly the same distance may rank differently by Redis's measure: ask for a few more.
       const asked = count + Math.ceil(count / 8) + 16;
       const args = [told(nowMs), String(purgeBatchMax), String(search.from.lon), String(search.from.lat)];
-      args.push(String(search.radiusM), String(asked), search.withPolar ? "1" : "0");
+      args.push(String(search.radiusM), String(asked), search.withPolar ? "1" : "0", String(firstSearchM));
       return nearestOf((await run(scripts.near, args)) as string[], point, radiusM, count, nowMs);
     },
     async positionOf(officerId, nowMs) {
