@@ -227,6 +227,30 @@ function listen(server: Server): Promise<number> {
   });
 }
 
+/** The first push to `endpoint` received so far or later; `waiting` holds the checks new pushes run. */
+function nextPush(
+  received: readonly ReceivedPush[],
+  waiting: Set<() => void>,
+  endpoint: string,
+  timeoutMs: number,
+): Promise<ReceivedPush> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const push = received.find((p) => p.endpoint === endpoint);
+      if (push === undefined) return false;
+      waiting.delete(check);
+      clearTimeout(timer);
+      resolve(push);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      waiting.delete(check);
+      reject(new Error(`no push to ${endpoint} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (!check()) waiting.add(check);
+  });
+}
+
 export async function startLoopbackPushService(): Promise<LoopbackPushService> {
   const { key, cert } = await selfSignedCertificate();
   const subscribers = new Map<string, Subscriber>();
@@ -275,23 +299,7 @@ export async function startLoopbackPushService(): Promise<LoopbackPushService> {
       const subscriber = subscribers.get(endpoint);
       if (subscriber) subscriber.active = false;
     },
-    next(endpoint, timeoutMs = 5_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const push = received.find((p) => p.endpoint === endpoint);
-          if (push === undefined) return false;
-          waiting.delete(check);
-          clearTimeout(timer);
-          resolve(push);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          waiting.delete(check);
-          reject(new Error(`no push to ${endpoint} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        if (!check()) waiting.add(check);
-      });
-    },
+    next: (endpoint, timeoutMs = 5_000) => nextPush(received, waiting, endpoint, timeoutMs),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -269,89 +269,103 @@ function nearestOf(levels: readonly Level[], query: Query, ringsMax: number): Ne
   return [];
 }
 
-export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}): MemoryNearbyIndex {
-  const buckets = new CellBuckets(levelsFrom(options.cellResolution ?? 9));
-  const ringsMax = options.ringsMax ?? 4;
-  const purgeBatchMax = options.purgeBatchMax ?? 64;
-  const entries = new Map<string, Entry>();
-  const expiry = new ExpiryHeap<Entry>();
-  /** The latest `nowMs` a caller told us: `put` has no clock of its own, it purges by this. */
-  let latestNowMs = Number.NEGATIVE_INFINITY;
+/** The officers by id, in step with their buckets and their windows' expiry heap. */
+class Officers {
+  readonly entries = new Map<string, Entry>();
+  readonly buckets: CellBuckets;
+  private readonly expiry = new ExpiryHeap<Entry>();
 
-  const isCurrent = (entry: Entry, untilMs: number) =>
-    entries.get(entry.officerId) === entry && entry.untilMs === untilMs;
-  const forget = (entry: Entry) => {
-    entries.delete(entry.officerId);
-    buckets.delete(entry);
-  };
-  const purgeExpired = (nowMs: number, max = purgeBatchMax): number => {
-    latestNowMs = Math.max(latestNowMs, nowMs);
+  constructor(buckets: CellBuckets) {
+    this.buckets = buckets;
+  }
+
+  put(position: OfficerPosition): void {
+    const { officerId, point, accuracyM, untilMs } = position;
+    const entry = this.entries.get(officerId);
+    if (entry === undefined) {
+      const cells = this.buckets.cellsOf(point);
+      const created = { officerId, lat: point.lat, lon: point.lon, accuracyM, untilMs, cells, slots: [] };
+      this.entries.set(officerId, created);
+      this.buckets.add(created);
+      this.expiry.push(untilMs, created);
+      return;
+    }
+    this.buckets.move(entry, point);
+    if (entry.untilMs !== untilMs) this.expiry.push(untilMs, entry);
+    Object.assign(entry, { lat: point.lat, lon: point.lon, accuracyM, untilMs });
+  }
+
+  forget(entry: Entry): void {
+    this.entries.delete(entry.officerId);
+    this.buckets.delete(entry);
+  }
+
+  /** Removes up to `max` entries whose window closed at `nowMs`; heap items of moved windows are skipped. */
+  purge(nowMs: number, max: number): number {
     let removed = 0;
     for (let popped = 0; popped < max; popped++) {
-      const next = expiry.popUntil(nowMs);
+      const next = this.expiry.popUntil(nowMs);
       if (next === undefined) break;
-      if (isCurrent(next.item, next.untilMs)) {
-        forget(next.item);
+      const { item, untilMs } = next;
+      if (this.entries.get(item.officerId) === item && item.untilMs === untilMs) {
+        this.forget(item);
         removed++;
       }
     }
     // Stale heap items (moved windows, removed officers) are dropped in bulk once they outnumber live ones.
-    if (expiry.size > 2 * entries.size + 1_024)
-      expiry.rebuild([...entries.values()].map((e) => [e.untilMs, e]));
+    if (this.expiry.size > 2 * this.entries.size + 1_024)
+      this.expiry.rebuild([...this.entries.values()].map((e) => [e.untilMs, e]));
     return removed;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    for (const level of this.buckets.levels) level.buckets.clear();
+    this.expiry.rebuild([]);
+  }
+}
+
+export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}): MemoryNearbyIndex {
+  const officers = new Officers(new CellBuckets(levelsFrom(options.cellResolution ?? 9)));
+  const ringsMax = options.ringsMax ?? 4;
+  const purgeBatchMax = options.purgeBatchMax ?? 64;
+  /** The latest `nowMs` a caller told us: `put` has no clock of its own, it purges by this. */
+  let latestNowMs = Number.NEGATIVE_INFINITY;
+  const purgeExpired = (nowMs: number, max = purgeBatchMax): number => {
+    latestNowMs = Math.max(latestNowMs, nowMs);
+    return officers.purge(nowMs, max);
   };
 
   return {
     get size() {
-      return entries.size;
+      return officers.entries.size;
     },
     purgeExpired,
     async put(position) {
       assertPosition(position);
-      const { officerId, point, accuracyM, untilMs } = position;
-      let entry = entries.get(officerId);
-      if (entry === undefined) {
-        entry = {
-          officerId,
-          lat: point.lat,
-          lon: point.lon,
-          accuracyM,
-          untilMs,
-          cells: buckets.cellsOf(point),
-          slots: [],
-        };
-        entries.set(officerId, entry);
-        buckets.add(entry);
-        expiry.push(untilMs, entry);
-      } else {
-        buckets.move(entry, point);
-        if (entry.untilMs !== untilMs) expiry.push(untilMs, entry);
-        Object.assign(entry, { lat: point.lat, lon: point.lon, accuracyM, untilMs });
-      }
+      officers.put(position);
       if (latestNowMs > Number.NEGATIVE_INFINITY) purgeExpired(latestNowMs);
     },
     async remove(officerId) {
-      const entry = entries.get(officerId);
-      if (entry) forget(entry);
+      const entry = officers.entries.get(officerId);
+      if (entry) officers.forget(entry);
     },
     async near(point, radiusM, limit, nowMs) {
       assertGeoPoint(point);
       purgeExpired(nowMs);
       const count = Math.floor(limit);
       if (!(radiusM >= 0) || !(count >= 1)) return [];
-      return nearestOf(buckets.levels, { point, radiusM, limit: count, nowMs }, ringsMax);
+      return nearestOf(officers.buckets.levels, { point, radiusM, limit: count, nowMs }, ringsMax);
     },
     async positionOf(officerId, nowMs) {
       purgeExpired(nowMs);
-      const entry = entries.get(officerId);
+      const entry = officers.entries.get(officerId);
       if (entry === undefined || entry.untilMs <= nowMs) return undefined;
       const { lat, lon, accuracyM, untilMs } = entry;
       return { officerId, point: { lat, lon }, accuracyM, untilMs };
     },
     async close() {
-      entries.clear();
-      for (const level of buckets.levels) level.buckets.clear();
-      expiry.rebuild([]);
+      officers.clear();
     },
   };
 }

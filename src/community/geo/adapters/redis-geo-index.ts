@@ -214,21 +214,9 @@ function connect(options: RedisGeoIndexOptions) {
   return client;
 }
 
-/** Connects in the background and returns at once; commands wait for the connection (bounded). */
-export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoIndex {
-  const client = connect(options);
-  const prefix = options.keyPrefix ?? "ledgerflow:community:geo:";
-  const keys = ["positions", "polar", "until", "exact"].map((name) => `${prefix}${name}`);
-  const purgeBatchMax = options.purgeBatchMax ?? 64;
-  const firstSearchM = options.firstSearchM ?? 500;
-  /** The latest `nowMs` a caller told us: `put` has no clock of its own, it purges by this. */
-  let latestNowMs: number | undefined;
-  const told = (nowMs: number) => {
-    latestNowMs = Math.max(latestNowMs ?? nowMs, nowMs);
-    return String(nowMs);
-  };
-
-  async function run(lua: Script, args: readonly string[]): Promise<unknown> {
+/** Runs a script by its SHA-1, sending the source when Redis lacks it; connection trouble → UnavailableError. */
+function scriptRunner(client: ReturnType<typeof connect>, keys: string[]) {
+  return async (lua: Script, args: readonly string[]): Promise<unknown> => {
     const call = { keys, arguments: [...args] };
     try {
       try {
@@ -243,25 +231,37 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
         ? error
         : new UnavailableError("Redis (nearby officers)", { cause: error });
     }
-  }
+  };
+}
+
+/** The put script's ARGV after now and purgeMax: id, lon, lat, polar, exact JSON, untilMs. */
+function putArguments({ officerId, point, accuracyM, untilMs }: OfficerPosition): string[] {
+  const polar = Math.abs(point.lat) > geoLatitudeMax ? "1" : "0";
+  const exact = JSON.stringify([point.lat, point.lon, accuracyM, untilMs]);
+  return [officerId, String(point.lon), String(point.lat), polar, exact, String(untilMs)];
+}
+
+/** Connects in the background and returns at once; commands wait for the connection (bounded). */
+export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoIndex {
+  const client = connect(options);
+  const prefix = options.keyPrefix ?? "ledgerflow:community:geo:";
+  const keys = ["positions", "polar", "until", "exact"].map((name) => `${prefix}${name}`);
+  const purgeBatchMax = options.purgeBatchMax ?? 64;
+  const firstSearchM = options.firstSearchM ?? 500;
+  /** The latest `nowMs` a caller told us: `put` has no clock of its own, it purges by this. */
+  let latestNowMs: number | undefined;
+  const told = (nowMs: number) => {
+    latestNowMs = Math.max(latestNowMs ?? nowMs, nowMs);
+    return String(nowMs);
+  };
+
+  const run = scriptRunner(client, keys);
 
   return {
     async put(position) {
       assertPosition(position);
-      const { officerId, point, accuracyM, untilMs } = position;
-      const polar = Math.abs(point.lat) > geoLatitudeMax ? "1" : "0";
-      const exact = JSON.stringify([point.lat, point.lon, accuracyM, untilMs]);
       const now = latestNowMs === undefined ? "" : String(latestNowMs);
-      await run(scripts.put, [
-        now,
-        String(purgeBatchMax),
-        officerId,
-        String(point.lon),
-        String(point.lat),
-        polar,
-        exact,
-        String(untilMs),
-      ]);
+      await run(scripts.put, [now, String(purgeBatchMax), ...putArguments(position)]);
     },
     async remove(officerId) {
       await run(scripts.remove, [officerId]);
