@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { grpcConfig } from "../api/grpc/config.ts";
+import { communityConfig } from "../community/index.ts";
 import { identityConfig } from "../identity/index.ts";
 import { insightsConfig } from "../insights/index.ts";
 import { ledgerConfig } from "../ledger/index.ts";
@@ -22,6 +23,7 @@ const sections: readonly ConfigSection[] = [
   tokensConfig,
   notificationsConfig,
   insightsConfig,
+  communityConfig,
   grpcConfig,
 ];
 
@@ -37,6 +39,7 @@ export type Config = PlatformConfig &
   Infer<typeof tokensConfig.sections> &
   Infer<typeof notificationsConfig.sections> &
   Infer<typeof insightsConfig.sections> &
+  Infer<typeof communityConfig.sections> &
   Infer<typeof grpcConfig.sections>;
 
 /** Builds the frozen configuration from `env` plus explicit overrides (tests, CLI flags). */

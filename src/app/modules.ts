@@ -1,4 +1,5 @@
 /** Every context module, in start order (a module starts after those whose interface it uses). */
+import { communityModule } from "../community/index.ts";
 import { identityModule } from "../identity/index.ts";
 import { insightsModule } from "../insights/index.ts";
 import { ledgerModule } from "../ledger/index.ts";
@@ -15,6 +16,7 @@ export const modules = [
   tokensModule,
   notificationsModule,
   insightsModule,
+  communityModule,
 ] as const;
 
 /** Every module's migrations, for `migrate(pool, moduleMigrations)`. */

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import type pg from "pg";
 import pino from "pino";
 import { startGrpcServer } from "../api/grpc/server.ts";
+import type { CommunityApi } from "../community/index.ts";
 import type { IdentityApi } from "../identity/index.ts";
 import type { InsightsApi } from "../insights/index.ts";
 import type { LedgerApi } from "../ledger/index.ts";
@@ -51,7 +52,7 @@ import type { Config } from "./config.ts";
 import { buildHttpApp } from "./http.ts";
 import { startMetricsListener } from "./metrics-listener.ts";
 import { moduleMigrations, modules } from "./modules.ts";
-import { topicSpecs, topology } from "./topology.ts";
+import { topicSpecs, topics, topology } from "./topology.ts";
 
 export { type Role, roles };
 
@@ -139,6 +140,8 @@ export interface PlatformServices {
   readonly inbox: InboxApi;
   /** Client insights: per-client fetches, branches, projection rebuild and lag. */
   readonly insights: InsightsApi;
+  /** Hey Blue! connections: its store (connections, trophies) and participants' points accounts. */
+  readonly community: CommunityApi;
   readonly topology: typeof topology;
   /** Shorthands of `ledger` (tests and edges written before modules). */
   readonly notifications: LedgerApi["notifications"];
@@ -291,6 +294,9 @@ function startIdentity(base: Base, run: ModuleRun) {
       ...identitySettingsOf(config),
       ...{ redisUrl: config.redis.url, jwtSecret: base.jwtSecret, piiKey: base.piiKey },
       ...{ pool, log, registry, clock, ids, logger, random: base.random },
+      // Profiles project the community context's events (the topology names them, not identity).
+      communityEvents: topics.communityEvents,
+      metricsRegistry: base.metrics.registry,
     },
     run,
   );
@@ -360,7 +366,8 @@ async function startModules(
   );
   stops.add(inbox.stop);
   const insights = await startInsights(base, run, identity.published, ledger.published, stops);
-  return { identity, risk, ledger, payments, tokens, inbox, insights, simulators };
+  const community = await startCommunity(base, run, identity.published, ledger.published, stops);
+  return { identity, risk, ledger, payments, tokens, inbox, insights, community, simulators };
 }
 
 /** The insights module, on the ledger's published outcomes and identity's user directory. */
@@ -384,6 +391,28 @@ async function startInsights(
   );
   stops.add(insights.stop);
   return insights;
+}
+
+/** The community context (Hey Blue!), on identity's tokens and profiles and the ledger's door. */
+async function startCommunity(
+  base: Base,
+  run: ModuleRun,
+  identity: IdentityApi,
+  ledger: LedgerApi,
+  stops: ReturnType<typeof stopper>,
+) {
+  const { config, pool, log, registry, clock, ids, logger } = base;
+  const communityModule = modules[7];
+  const community = await communityModule.start(
+    {
+      config: config.community,
+      ...{ pool, log, registry, clock, ids, logger, ledger, identity },
+      ...{ authenticate: identity.authenticate, verifyToken: identity.verifyToken },
+    },
+    run,
+  );
+  stops.add(community.stop);
+  return community;
 }
 
 async function startSimulators(options: PlatformOptions, clock: Clock, stops: ReturnType<typeof stopper>) {
@@ -484,6 +513,7 @@ function servicesOf(base: Base, started: Awaited<ReturnType<typeof startModules>
     tokens: started.tokens.published,
     inbox: started.inbox.published,
     insights: started.insights.published,
+    community: started.community.published,
     topology,
     notifications: ledger.notifications,
     codecs: ledger.codecs,
@@ -527,6 +557,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       started.tokens,
       started.inbox,
       started.insights,
+      started.community,
     ];
     const routes = startedModules.flatMap((m) => m.routes);
     const { url, grpcAddress } = await serveEdges(services, routes, options, run, stops);

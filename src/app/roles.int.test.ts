@@ -39,9 +39,13 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "tokens.tokenizer",
     "tokens.sealer",
     "notifications.live",
+    "community.outbox-relay",
+    "community.points",
+    "community.edge",
   ],
   handler: [
     "identity",
+    "identity.profiles-projection",
     "risk.screening-index",
     "risk.review-follower",
     "ledger.command-handler",
@@ -53,6 +57,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   ],
   projector: [
     "identity",
+    "identity.profiles-projection",
     "risk.review-follower",
     "ledger.pending-sweeper",
     "notifications.inbox-projection",
@@ -62,6 +67,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
   notifier: ["identity", "ledger.notifier", "notifications.live"],
   worker: [
     "identity",
+    "identity.profiles-projection",
     "risk.review-follower",
     "ledger.pending-sweeper",
     "ledger.notifier",
@@ -75,11 +81,14 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "insights.interactions-projection",
     "insights.branches-projection",
     "notifications.live",
+    "community.outbox-relay",
+    "community.points",
   ],
   all: [
     "http",
     "grpc",
     "identity",
+    "identity.profiles-projection",
     "risk.screening-index",
     "risk.review-follower",
     "ledger.command-handler",
@@ -96,6 +105,9 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "insights.interactions-projection",
     "insights.branches-projection",
     "notifications.live",
+    "community.outbox-relay",
+    "community.points",
+    "community.edge",
   ],
 };
 

@@ -5,6 +5,7 @@
  * same declarations; a test checks that the two agree.
  */
 
+import { communityTopics } from "../community/index.ts";
 import { identityTopics } from "../identity/index.ts";
 import { ledgerTopics } from "../ledger/index.ts";
 import { paymentsTopics } from "../payments/index.ts";
@@ -19,6 +20,7 @@ export const topics = {
   ...tokensTopics,
   ...riskTopics,
   ...identityTopics,
+  ...communityTopics,
 } as const satisfies Record<string, TopicDeclaration>;
 
 export type TopicName = keyof typeof topics;

@@ -8,5 +8,6 @@ export {
   identityModule,
   type UserDirectory,
 } from "./module.ts";
+export type { PublicProfile } from "./profiles/profiles.ts";
 export type { PublicUser } from "./service.ts";
 export { identityTopics } from "./topics.ts";

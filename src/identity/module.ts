@@ -5,14 +5,22 @@
 import { join } from "node:path";
 import type pg from "pg";
 import type pino from "pino";
+import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Clock, IdGenerator, Random } from "../platform/clock.ts";
 import { positiveInt } from "../platform/config.ts";
 import { authenticateWith, type PreHandler, type VerifyToken } from "../platform/http/auth.ts";
 import type { Log } from "../platform/log/port.ts";
 import { createTopicCodec } from "../platform/log/topic-codecs.ts";
-import { type ConfigSection, type LedgerflowModule, type RoutePlugin, stopper } from "../platform/module.ts";
+import {
+  type ConfigSection,
+  type LedgerflowModule,
+  type ModuleRun,
+  type RoutePlugin,
+  stopper,
+} from "../platform/module.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
+import type { TopicDeclaration } from "../platform/topology.ts";
 import { createPostgresUserStore } from "./adapters/postgres.ts";
 import { createRedisLoginLimiter } from "./adapters/redis-login-limiter.ts";
 import { createDeviceTrust, deviceKeyOf } from "./device-trust.ts";
@@ -36,9 +44,11 @@ import { phoneRoutes } from "./phone/routes.ts";
 import { createPhoneVerification } from "./phone/service.ts";
 import { createDevSmsSink, createHttpSmsSender, type DevSmsSink, type SmsSender } from "./phone/sms.ts";
 import { createPostgresPhoneStore } from "./phone/store.ts";
+import { runCommunityFeed } from "./profiles/community-feed.ts";
+import { type CommunityStatsStore, createPostgresCommunityStats } from "./profiles/community-store.ts";
 import { createPiiCipher, parsePiiKey } from "./profiles/pii-cipher.ts";
 import { createPostgresProfileStore } from "./profiles/postgres.ts";
-import { createProfiles, type Profiles } from "./profiles/profiles.ts";
+import { createProfiles, type Profiles, type PublicProfile } from "./profiles/profiles.ts";
 import { profileRoutes } from "./profiles/routes.ts";
 import { roleRoutes } from "./role-routes.ts";
 import { identityRoutes } from "./routes.ts";
@@ -162,9 +172,17 @@ export interface IdentityDeps {
   };
   /** Passkeys (`passkeys` section); the defaults when absent. */
   readonly passkeys?: PasskeysConfig;
-  /** Where authentication events are published (`identity.events`). */
-  readonly log: Pick<Log, "producer">;
+  /** Where authentication events are published (`identity.events`) and community events are read. */
+  readonly log: Log;
   readonly registry: SchemaRegistry;
+  /**
+   * The community context's `community.events`, which profiles project (where projections run).
+   * Given by the composition root: the community context uses identity's door, so identity does not
+   * import its.
+   */
+  readonly communityEvents: TopicDeclaration;
+  /** Where the profile projection's lag and dead-letter metrics are registered. */
+  readonly metricsRegistry: Registry;
 }
 
 export interface IdentityApi {
@@ -180,6 +198,8 @@ export interface IdentityApi {
    * fuzzy name screening; at most `nameLookupIdsMax` ids per call, unknown ids absent.
    */
   nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Public profiles (display name, avatar, officer's agency and verification; no personal data), at most `nameLookupIdsMax` ids per call. */
+  publicProfiles(userIds: readonly string[]): Promise<ReadonlyMap<string, PublicProfile>>;
   /** The admin's password when this start created the admin and none was configured. */
   readonly adminPassword: string | undefined;
   /** Looks users up (id, username in any case, roles; never the password hash), for other contexts. */
@@ -270,7 +290,8 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
     const store = createPostgresUserStore(deps.pool);
     const { events, revocations, sessions } = await startSessions(deps, tokens, store);
     stops.add(() => revocations.close());
-    const profiles = profilesOf(deps, events);
+    const community = createPostgresCommunityStats(deps.pool);
+    const profiles = profilesOf(deps, events, community);
     const service = createIdentityService({
       ...{ sessions, events, store, profiles },
       passwords: createHashingQueue(createArgon2Hasher(), {
@@ -288,22 +309,17 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       ids: deps.ids,
       random: deps.random,
     });
-    let adminPassword: string | undefined;
-    if (run.abilities.http) {
-      // No default password: one is generated and printed on first start when none is configured.
-      adminPassword = config.adminPassword ?? Buffer.from(deps.random.bytes(12)).toString("base64url");
-      const admin = await service.bootstrapAdmin(config.adminUsername, adminPassword);
-      if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
-      if (!admin.created) adminPassword = config.adminPassword;
-    }
+    const adminPassword = run.abilities.http ? await bootstrapAdmin(config, service, deps.random) : undefined;
     const verifyToken = verifierWithRevocations(tokens, revocations);
     const authenticate = authenticateWith(verifyToken);
-    const passkeys = passkeysOf(deps, service, events, authenticate, userDirectory(store));
+    const users = userDirectory(store);
+    const passkeys = passkeysOf(deps, { service, events, authenticate, users, limiter });
+    const running = ["identity", ...(await startCommunityFeed(deps, run, community, stops))];
     return {
       published: {
-        ...{ service, verifyToken, authenticate, adminPassword, sessions, events },
-        users: userDirectory(store),
+        ...{ service, verifyToken, authenticate, adminPassword, sessions, events, users },
         nameOf: profiles.nameOf,
+        publicProfiles: profiles.publicProfiles,
         stepUp: passkeys.stepUp,
       },
       routes: [
@@ -317,11 +333,26 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
         phoneRoutePlugin(deps, authenticate, events),
         passkeys.routes,
       ],
-      running: ["identity"],
+      running,
       stop: stops.stop,
     };
   },
 };
+
+/**
+ * Makes sure the first admin exists; answers the password to print when it was just created.
+ * No default password: one is generated and printed on first start when none is configured.
+ */
+async function bootstrapAdmin(
+  config: IdentityDeps["config"],
+  service: IdentityService,
+  random: IdentityDeps["random"],
+): Promise<string | undefined> {
+  const password = config.adminPassword ?? Buffer.from(random.bytes(12)).toString("base64url");
+  const admin = await service.bootstrapAdmin(config.adminUsername, password);
+  if (!admin.ok) throw new Error(`cannot bootstrap the admin: ${admin.code}`);
+  return admin.created ? password : config.adminPassword;
+}
 
 /** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
 function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: AuthEvents): RoutePlugin {
@@ -347,19 +378,26 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: A
   };
 }
 
+interface PasskeyParts {
+  readonly service: IdentityService;
+  readonly events: AuthEvents;
+  readonly authenticate: PreHandler;
+  readonly users: UserDirectory;
+  /** The login limiter: failed passkey sign-ins count against the client address like passwords. */
+  readonly limiter: LoginLimiter;
+}
+
 /** The `/v1/me/passkeys` and `/v1/auth/passkeys/*` routes (src/identity/passkeys). */
 function passkeysOf(
   deps: IdentityDeps,
-  service: IdentityService,
-  events: AuthEvents,
-  authenticate: PreHandler,
-  users: UserDirectory,
+  { service, events, authenticate, users, limiter }: PasskeyParts,
 ): { stepUp: StepUp; routes: RoutePlugin } {
   const passkeyDeps = {
     config: deps.passkeys ?? passkeysConfig.sections.passkeys.parse({}),
     store: createPostgresPasskeyStore(deps.pool),
     identity: service,
     users,
+    limiter,
     events,
     audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
@@ -431,10 +469,31 @@ async function startSessions(deps: IdentityDeps, tokens: AccessTokens, users: Us
   return { events, revocations, sessions };
 }
 
-function profilesOf(deps: IdentityDeps, events: AuthEvents): Profiles {
+function profilesOf(deps: IdentityDeps, events: AuthEvents, community: CommunityStatsStore): Profiles {
   const previous = (deps.config.piiKeysPrevious ?? "").split(",").filter((key) => key.trim() !== "");
   const cipher = createPiiCipher(parsePiiKey(deps.piiKey), previous.map(parsePiiKey), deps.random);
-  return createProfiles({ store: createPostgresProfileStore(deps.pool), cipher, clock: deps.clock, events });
+  const store = createPostgresProfileStore(deps.pool);
+  return createProfiles({ store, cipher, clock: deps.clock, events, community });
+}
+
+/** The profile projection of `community.events` (`identity-profiles` group), where projections run. */
+async function startCommunityFeed(
+  deps: IdentityDeps,
+  run: ModuleRun,
+  stats: CommunityStatsStore,
+  stops: ReturnType<typeof stopper>,
+): Promise<string[]> {
+  if (!run.abilities.projections) return [];
+  const feed = await runCommunityFeed({
+    log: deps.log,
+    codec: await createTopicCodec(deps.registry, deps.communityEvents),
+    stats,
+    logger: deps.logger,
+    metricsRegistry: deps.metricsRegistry,
+  });
+  stops.add(() => feed.stop());
+  feed.done.catch(run.crash);
+  return ["identity.profiles-projection"];
 }
 
 /** Access tokens of a revoked session are refused at once, not only when they expire. */

@@ -249,8 +249,9 @@ async function bootstrapAdmin(
 }
 
 /** An attempt that never got its password checked (hashing queue full, store down) is not counted. */
-async function uncountedOnError<T>(
-  limiter: LoginLimiter,
+/** Runs `work` for an admitted attempt; an infrastructure failure is not the client's attempt. */
+export async function uncountedOnError<T>(
+  limiter: Pick<LoginLimiter, "forgive">,
   keys: readonly LimitKey[],
   work: () => Promise<T>,
 ): Promise<T> {

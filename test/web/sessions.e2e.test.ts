@@ -102,6 +102,10 @@ describe("sessions in the browser", { skip: reason ?? false, timeout: 180_000 },
     await page.reload();
     assert.equal(await page.getByLabel("Display name").inputValue(), "Pat Pages");
     assert.equal(await page.getByLabel("ZIP code").inputValue(), "94110");
+    // The community numbers (projected from Hey Blue! connections): none yet for a new user.
+    const community = page.getByRole("region", { name: "Community" });
+    await community.getByText("No trophies yet.").waitFor();
+    assert.deepEqual(await community.locator("dd").allTextContents(), ["0", "0", "none yet"]);
 
     await page.goto(`${base}/sessions`);
     await page.getByText("This device", { exact: true }).waitFor();

@@ -25,87 +25,102 @@ export interface EventStreamOptions<T> {
 }
 
 export function eventStream<T>(options: EventStreamOptions<T>): AsyncIterableIterator<T> {
-  const buffered: T[] = [];
-  let waiting: ((result: IteratorResult<T>) => void) | undefined;
-  let failWaiting: ((error: unknown) => void) | undefined;
-  let closed = false;
-  let failure: { error: unknown } | undefined;
-  let stop: (() => void) | undefined;
+  const stream = new BufferedEventStream(options);
+  stream.begin();
+  return stream;
+}
 
-  const release = () => {
-    const undo = stop;
-    stop = undefined;
-    undo?.();
-  };
-  const settleWaiting = (settle: () => void) => {
-    waiting = undefined;
-    failWaiting = undefined;
-    settle();
-  };
-  const done = (): IteratorResult<T> => ({ done: true, value: undefined });
+const done = <T>(): IteratorResult<T> => ({ done: true, value: undefined });
 
-  const sink: EventSink<T> = {
-    push(value) {
-      if (closed) return;
-      const resolve = waiting;
-      if (resolve) return settleWaiting(() => resolve({ done: false, value }));
-      if (buffered.length >= options.bufferedMax) return sink.fail(options.overflowError());
-      buffered.push(value);
-    },
-    end() {
-      if (closed) return;
-      closed = true;
-      release();
-      const resolve = waiting;
-      if (resolve) settleWaiting(() => resolve(done()));
-    },
-    fail(error) {
-      if (closed) return;
-      closed = true;
-      failure = { error };
-      release();
-      const reject = failWaiting;
-      if (reject) {
-        failure = undefined;
-        settleWaiting(() => reject(error));
-      }
-    },
-  };
+/** The iterator and the sink in one: one owner of the buffer, the waiting reader and the undo. */
+class BufferedEventStream<T> implements AsyncIterableIterator<T>, EventSink<T> {
+  private readonly buffered: T[] = [];
+  private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  private closed = false;
+  private failure: { error: unknown } | undefined;
+  private stop: (() => void) | undefined;
 
-  const iterator: AsyncIterableIterator<T> = {
-    next() {
-      if (buffered.length > 0) return Promise.resolve({ done: false, value: buffered.shift() as T });
-      if (failure) {
-        const { error } = failure;
-        failure = undefined;
-        return Promise.reject(error);
-      }
-      if (closed) return Promise.resolve(done());
-      return new Promise((resolve, reject) => {
-        waiting = resolve;
-        failWaiting = reject;
-      });
-    },
-    return() {
-      closed = true;
-      failure = undefined;
-      buffered.length = 0;
-      release();
-      const resolve = waiting;
-      if (resolve) settleWaiting(() => resolve(done()));
-      return Promise.resolve(done());
-    },
-    throw(error: unknown) {
-      void iterator.return?.();
+  private readonly options: EventStreamOptions<T>;
+
+  constructor(options: EventStreamOptions<T>) {
+    this.options = options;
+  }
+
+  begin(): void {
+    this.stop = this.options.start({
+      push: (value) => this.push(value),
+      end: () => this.end(),
+      fail: (error) => this.fail(error),
+    });
+    // The source may have ended the stream while starting (e.g. an answer already known).
+    if (this.closed) this.release();
+  }
+
+  push(value: T): void {
+    if (this.closed) return;
+    const reader = this.takeWaiting();
+    if (reader) reader.resolve({ done: false, value });
+    else if (this.buffered.length >= this.options.bufferedMax) this.fail(this.options.overflowError());
+    else this.buffered.push(value);
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+    this.takeWaiting()?.resolve(done());
+  }
+
+  fail(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+    const reader = this.takeWaiting();
+    // A waiting reader gets the failure now; otherwise the next read does, after the buffer.
+    if (reader) reader.reject(error);
+    else this.failure = { error };
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.buffered.length > 0) return Promise.resolve({ done: false, value: this.buffered.shift() as T });
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
       return Promise.reject(error);
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
+    }
+    if (this.closed) return Promise.resolve(done());
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
 
-  stop = options.start(sink);
-  // The source may have ended the stream while starting (e.g. an answer already known).
-  if (closed) release();
-  return iterator;
+  return(): Promise<IteratorResult<T>> {
+    this.closed = true;
+    this.failure = undefined;
+    this.buffered.length = 0;
+    this.release();
+    this.takeWaiting()?.resolve(done());
+    return Promise.resolve(done());
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private takeWaiting() {
+    const reader = this.waiting;
+    this.waiting = undefined;
+    return reader;
+  }
+
+  private release(): void {
+    const undo = this.stop;
+    this.stop = undefined;
+    undo?.();
+  }
 }

@@ -20,15 +20,16 @@ import {
   validate,
 } from "graphql";
 import { createHandler } from "graphql-http";
-import { CloseCode } from "graphql-ws";
+import { CloseCode, type Context } from "graphql-ws";
 // Renamed: biome's React hook rules take any `use…` call for a hook.
-import { useServer as serveGraphqlWs } from "graphql-ws/use/ws";
+import { useServer as serveGraphqlWs, type Extra as WsExtra } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { PlatformServices } from "../../app/platform.ts";
 import { assert } from "../../platform/errors.ts";
 import type { Principal, VerifyToken } from "../../platform/http/auth.ts";
 import { bearerToken } from "../../platform/http/auth.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
+import { claimUpgradePath } from "../../platform/http/upgrades.ts";
 import { installJsonBodyParser } from "../json-body.ts";
 import { graphqlProblem, toClientError } from "./errors.ts";
 import { insightsResolvers } from "./insights-resolvers.ts";
@@ -237,6 +238,52 @@ function closeAtExpiry(socket: WebSocket, remainingMs: number): void {
   socket.once("close", () => clearTimeout(timer));
 }
 
+type SocketContext = Context<
+  Record<string, unknown> | undefined,
+  WsExtra & Partial<{ principal: Principal }>
+>;
+
+/** graphql-ws onConnect: a verified, unexpired token or the socket closes with 4401. */
+async function acceptConnection(
+  ctx: SocketContext,
+  verify: (authorization: string | undefined) => Promise<Verification>,
+  nowMs: () => number,
+): Promise<boolean> {
+  const verified = await verify(
+    authorizationParam(ctx.connectionParams) ?? ctx.extra.request.headers.authorization,
+  );
+  if (!verified.ok) {
+    // 4401 tells graphql-ws clients not to retry; 4403 (returning false) would make them retry.
+    ctx.extra.socket.close(CloseCode.Unauthorized, verified.detail);
+    return false;
+  }
+  const remainingMs = verified.expiresAtMs - nowMs();
+  // Within the clock tolerance a just-expired token still verifies: it opens nothing here.
+  if (remainingMs <= 0) {
+    ctx.extra.socket.close(CloseCode.Unauthorized, "The access token has expired");
+    return false;
+  }
+  ctx.extra.principal = verified.principal;
+  closeAtExpiry(ctx.extra.socket, remainingMs);
+  return true;
+}
+
+/** Disposes the server, waits up to `graceMs` for clients to close, then terminates the rest. */
+async function closeSockets(sockets: WebSocketServer, dispose: () => void | Promise<void>, graceMs: number) {
+  const clients = [...sockets.clients];
+  const allClosed = Promise.all(
+    clients.map((client) => new Promise((resolve) => client.once("close", resolve))),
+  );
+  await dispose();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  await Promise.race([allClosed, grace]);
+  clearTimeout(timer);
+  for (const client of sockets.clients) client.terminate();
+}
+
 function serveWebSocket(
   app: FastifyInstance,
   options: GraphqlOptions,
@@ -249,25 +296,7 @@ function serveWebSocket(
   const server = serveGraphqlWs<Record<string, unknown> | undefined, { principal: Principal }>(
     {
       isProd: true,
-      onConnect: async (ctx) => {
-        const verified = await verify(
-          authorizationParam(ctx.connectionParams) ?? ctx.extra.request.headers.authorization,
-        );
-        if (!verified.ok) {
-          // 4401 tells graphql-ws clients not to retry; 4403 (returning false) would make them retry.
-          ctx.extra.socket.close(CloseCode.Unauthorized, verified.detail);
-          return false;
-        }
-        const remainingMs = verified.expiresAtMs - nowMs();
-        // Within the clock tolerance a just-expired token still verifies: it opens nothing here.
-        if (remainingMs <= 0) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, "The access token has expired");
-          return false;
-        }
-        ctx.extra.principal = verified.principal;
-        closeAtExpiry(ctx.extra.socket, remainingMs);
-        return true;
-      },
+      onConnect: (ctx) => acceptConnection(ctx, verify, nowMs),
       onSubscribe: (ctx, _id, payload) => {
         const principal = ctx.extra.principal;
         assert(principal, "graphql-ws subscribes only acknowledged connections");
@@ -293,33 +322,20 @@ function serveWebSocket(
 
   let closing = false;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (pathOf(request.url) !== graphqlPath) {
-      // Another plugin may serve this path; if none listens, answer rather than leave it hanging.
-      if (app.server.listenerCount("upgrade") === 1) refuseUpgrade(socket, 404, "Not Found");
-      return;
-    }
+    // Another edge may serve this path; one nobody claims is answered 404 (platform/http/upgrades.ts).
+    if (pathOf(request.url) !== graphqlPath) return;
     if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
     if (sockets.clients.size >= options.socketsMax) return refuseUpgrade(socket, 503, "Service Unavailable");
     sockets.handleUpgrade(request, socket, head, (client) => sockets.emit("connection", client, request));
   };
   app.server.on("upgrade", onUpgrade);
+  claimUpgradePath(app.server, graphqlPath);
 
   // Before the HTTP server closes: open sockets would otherwise keep it from closing.
   app.addHook("preClose", async () => {
     closing = true;
     app.server.off("upgrade", onUpgrade);
-    const clients = [...sockets.clients];
-    const allClosed = Promise.all(
-      clients.map((client) => new Promise((resolve) => client.once("close", resolve))),
-    );
-    await server.dispose();
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise((resolve) => {
-      timer = setTimeout(resolve, options.closeGraceMs);
-    });
-    await Promise.race([allClosed, grace]);
-    clearTimeout(timer);
-    for (const client of sockets.clients) client.terminate();
+    await closeSockets(sockets, () => server.dispose(), options.closeGraceMs);
   });
   app.addHook("onClose", async () => {
     app.server.off("upgrade", onUpgrade);

@@ -265,11 +265,18 @@ function signInRoutes(root: FastifyInstance, opts: PasskeyRoutesOptions): void {
         body: z.object({ credential: assertionJson, refreshTokenIn: refreshTokenIn.optional() }),
         response: { 200: tokenResponse },
       },
-      config: { access: { anonymous: true }, openapi: { problems: ["passkey_sign_in_failed"] } },
+      config: {
+        access: { anonymous: true },
+        openapi: { problems: ["passkey_sign_in_failed", "rate_limited"] },
+      },
     },
     async (request, reply) => {
       const rp = relyingPartyFor(request, opts.publicUrl);
       const result = await opts.passkeys.signIn(request.body.credential as never, rp, clientOf(request));
+      if (!result.ok && result.code === "rate_limited") {
+        const detail = "Too many failed sign-ins from this client; try again later";
+        throw new ProblemError("rate_limited", { detail, extra: { retryAfterS: result.retryAfterS } });
+      }
       if (!result.ok) throw new ProblemError("passkey_sign_in_failed", { extra: { reason: result.code } });
       return sendSignedIn(result.signedIn, request, reply, request.body.refreshTokenIn ?? "body");
     },

@@ -17,8 +17,9 @@ import {
 import type { Clock, Random } from "../../platform/clock.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import type { AuthEvents } from "../events.ts";
+import type { LimitKey, LoginLimiter } from "../login-limiter.ts";
 import type { AuthAudit } from "../oidc/audit.ts";
-import type { IdentityService, PublicUser, SignedIn } from "../service.ts";
+import { type IdentityService, type PublicUser, type SignedIn, uncountedOnError } from "../service.ts";
 import { coarseIp } from "../sessions/sessions.ts";
 import type { PasskeysConfig } from "./config.ts";
 import {
@@ -42,6 +43,12 @@ export interface PasskeysDeps {
   readonly audit: AuthAudit;
   readonly clock: Clock;
   readonly random: Random;
+  /**
+   * Failed sign-ins count against the client address, as failed passwords do (one budget): a
+   * passkey cannot be guessed, but each attempt costs a lookup and a signature check, so a client
+   * cannot make unlimited ones. Absent in unit tests of other parts.
+   */
+  readonly limiter?: Pick<LoginLimiter, "admit" | "forgive">;
 }
 
 export interface Client {
@@ -76,12 +83,13 @@ export interface Passkeys {
   remove(userId: string, id: string, client: Client): Promise<boolean>;
   /** Options for a sign-in; naming a user restricts it to that user's passkeys. */
   signInOptions(rp: RelyingParty, username?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
-  signIn(
-    response: AuthenticationResponseJSON,
-    rp: RelyingParty,
-    client: Client,
-  ): Promise<{ ok: true; signedIn: SignedIn } | { ok: false; code: SignInRefusal }>;
+  signIn(response: AuthenticationResponseJSON, rp: RelyingParty, client: Client): Promise<SignInAnswer>;
 }
+
+export type SignInAnswer =
+  | { ok: true; signedIn: SignedIn }
+  | { ok: false; code: SignInRefusal }
+  | { ok: false; code: "rate_limited"; retryAfterS: number };
 
 export function createPasskeys(deps: PasskeysDeps): Passkeys {
   const { config, store, clock } = deps;
@@ -258,6 +266,22 @@ export async function verifyAssertion(
 }
 
 async function signIn(
+  deps: PasskeysDeps,
+  response: AuthenticationResponseJSON,
+  rp: RelyingParty,
+  client: Client,
+): Promise<SignInAnswer> {
+  const keys: LimitKey[] = client.ip === "" ? [] : [{ scope: "client", id: client.ip }];
+  const retryAfterS = (await deps.limiter?.admit(keys)) ?? 0;
+  if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
+  const limiter = deps.limiter;
+  if (limiter === undefined) return verifiedSignIn(deps, response, rp, client);
+  const answer = await uncountedOnError(limiter, keys, () => verifiedSignIn(deps, response, rp, client));
+  if (answer.ok) await limiter.forgive(keys);
+  return answer;
+}
+
+async function verifiedSignIn(
   deps: PasskeysDeps,
   response: AuthenticationResponseJSON,
   rp: RelyingParty,

@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../../platform/clock.ts";
 import type { AuthEvents } from "../events.ts";
+import type { CommunityStats, CommunityStatsStore } from "./community-store.ts";
 import type { PiiCipher } from "./pii-cipher.ts";
 import type { ProfileChange, ProfileRecord, ProfileStore, UserListing } from "./store.ts";
 
@@ -24,6 +25,16 @@ export interface ProfileView {
     readonly verified: boolean;
   } | null;
   readonly updatedAtMs: number;
+  /** Projected from the community context's events (`community-feed.ts`); zeros until the first. */
+  readonly community: CommunityStats;
+}
+
+/** A profile as other users see it (e.g. the officer a citizen may connect with): no personal data. */
+export interface PublicProfile {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly avatarUrl: string | null;
+  readonly officer: { readonly agency: string; readonly verified: boolean } | null;
 }
 
 /** What an owner may change; `null` clears. */
@@ -42,6 +53,8 @@ export interface Profiles {
   verifyOfficer(adminId: string, userId: string, verified: boolean): Promise<ProfileView | undefined>;
   /** The name to screen each user by: legal name if set, else display name; unknown ids are absent. */
   nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** What anyone may see of each user (no personal data): unknown ids and users without a profile are absent. */
+  publicProfiles(userIds: readonly string[]): Promise<ReadonlyMap<string, PublicProfile>>;
   listUsers(query: {
     search?: string | undefined;
     afterKey?: string | undefined;
@@ -54,6 +67,7 @@ export function createProfiles(deps: {
   readonly cipher: PiiCipher;
   readonly clock: Clock;
   readonly events: AuthEvents;
+  readonly community: Pick<CommunityStatsStore, "of">;
 }): Profiles {
   const { store, cipher, clock } = deps;
   const open = (field: string, value: string | undefined) =>
@@ -61,26 +75,10 @@ export function createProfiles(deps: {
   const seal = (field: string, value: string | null | undefined) =>
     value === undefined || value === null ? value : cipher.encrypt(field, value);
 
-  function view(record: ProfileRecord): ProfileView {
-    const officer =
-      record.officerAgency === undefined || record.officerBadge === undefined
-        ? null
-        : {
-            agency: record.officerAgency,
-            badgeNumber: record.officerBadge,
-            verified: record.officerVerified,
-          };
-    return {
-      userId: record.userId,
-      displayName: record.displayName,
-      avatarUrl: record.avatarUrl ?? null,
-      zipCode: record.zipCode ?? null,
-      email: open("email", record.emailEnc),
-      legalName: open("legalName", record.legalNameEnc),
-      officer,
-      updatedAtMs: record.updatedAtMs,
-    };
-  }
+  const view = async (record: ProfileRecord): Promise<ProfileView> => ({
+    ...ownedView(record, open),
+    community: await deps.community.of(record.userId),
+  });
 
   return {
     ensure: async (user) => view(await store.ensure(user.id, user.username, clock.nowMs())),
@@ -116,7 +114,30 @@ export function createProfiles(deps: {
       return names;
     },
 
+    publicProfiles: (userIds) => publicProfilesOf(store, userIds),
+
     listUsers: (query) => store.listUsers(query),
+  };
+}
+
+/** What the owner's own edits and an admin's verification made of the profile (no community numbers). */
+function ownedView(
+  record: ProfileRecord,
+  open: (field: string, value: string | undefined) => string | null,
+): Omit<ProfileView, "community"> {
+  const officer =
+    record.officerAgency === undefined || record.officerBadge === undefined
+      ? null
+      : { agency: record.officerAgency, badgeNumber: record.officerBadge, verified: record.officerVerified };
+  return {
+    userId: record.userId,
+    displayName: record.displayName,
+    avatarUrl: record.avatarUrl ?? null,
+    zipCode: record.zipCode ?? null,
+    email: open("email", record.emailEnc),
+    legalName: open("legalName", record.legalNameEnc),
+    officer,
+    updatedAtMs: record.updatedAtMs,
   };
 }
 
@@ -138,3 +159,23 @@ function changeOf(
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What anyone may see of each user: no personal data, so nothing to decrypt. */
+async function publicProfilesOf(
+  store: ProfileStore,
+  userIds: readonly string[],
+): Promise<ReadonlyMap<string, PublicProfile>> {
+  const uuids = [...new Set(userIds.filter((id) => uuidPattern.test(id)))].slice(0, nameLookupIdsMax);
+  const found = new Map<string, PublicProfile>();
+  for (const record of await store.findMany(uuids))
+    found.set(record.userId, {
+      userId: record.userId,
+      displayName: record.displayName,
+      avatarUrl: record.avatarUrl ?? null,
+      officer:
+        record.officerAgency === undefined
+          ? null
+          : { agency: record.officerAgency, verified: record.officerVerified },
+    });
+  return found;
+}

@@ -22,6 +22,23 @@ const adminOnlyFields = ["roles", "verified", "officerVerified"] as const;
 const officerView = z
   .object({ agency: z.string(), badgeNumber: z.string(), verified: z.boolean() })
   .nullable();
+const communityView = z
+  .object({
+    connectionsCount: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Established connections (Hey Blue!) the user took part in"),
+    pointsEarned: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .describe("PTS minor units earned by rewarded connections, as a decimal string"),
+    trophies: z
+      .array(z.object({ code: z.string(), firstAwardedAt: z.iso.datetime() }))
+      .describe("Trophy codes, earliest first, each with when it was first awarded"),
+    lastConnectionAt: z.iso.datetime().nullable(),
+  })
+  .describe("From the community context's events, through the log: may lag them by a moment");
 const profileView = z.object({
   userId: z.uuid(),
   displayName: z.string(),
@@ -31,6 +48,7 @@ const profileView = z.object({
   legalName: z.string().nullable().describe("Used for sanctions screening; stored encrypted"),
   officer: officerView,
   updatedAt: z.iso.datetime(),
+  community: communityView,
 });
 
 const profileEdit = z.strictObject({
@@ -72,9 +90,20 @@ const userListing = z.object({
   officer: z.object({ agency: z.string(), verified: z.boolean() }).nullable(),
 });
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 function answer(view: ProfileView) {
-  const { updatedAtMs, ...rest } = view;
-  return { ...rest, updatedAt: new Date(updatedAtMs).toISOString() };
+  const { updatedAtMs, community, ...rest } = view;
+  return {
+    ...rest,
+    updatedAt: iso(updatedAtMs),
+    community: {
+      connectionsCount: community.connectionsCount,
+      pointsEarned: community.pointsEarned.toString(),
+      trophies: community.trophies.map((t) => ({ code: t.code, firstAwardedAt: iso(t.firstAwardedAtMs) })),
+      lastConnectionAt: community.lastConnectionAtMs === undefined ? null : iso(community.lastConnectionAtMs),
+    },
+  };
 }
 
 export async function profileRoutes(app: FastifyInstance, options: ProfileRoutesOptions): Promise<void> {

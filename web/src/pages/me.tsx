@@ -1,4 +1,7 @@
-/** The user's own pages: profile (display name, ZIP, avatar) and signed-in sessions and devices. */
+/**
+ * The user's own pages: profile (display name, ZIP, avatar, and the community numbers projected from
+ * Hey Blue! connections) and signed-in sessions and devices.
+ */
 import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { Alert, Field, Spinner } from "../components/form.tsx";
 import { ApiError, errorMessage, get, request } from "../lib/api.ts";
@@ -13,6 +16,16 @@ interface Profile {
     readonly badgeNumber: string;
     readonly verified: boolean;
   } | null;
+  readonly community: Community;
+}
+
+/** From the community context's events, through the log (it may lag them by a moment). */
+interface Community {
+  readonly connectionsCount: number;
+  /** Points (PTS has no decimals) as a decimal string. */
+  readonly pointsEarned: string;
+  readonly trophies: readonly { readonly code: string; readonly firstAwardedAt: string }[];
+  readonly lastConnectionAt: string | null;
 }
 
 interface SessionItem {
@@ -113,7 +126,50 @@ export function ProfilePage() {
           </p>
         )}
       </section>
+      {profile && <CommunitySection community={profile.community} />}
     </div>
+  );
+}
+
+/** "first_connection" → "First connection". */
+const trophyName = (code: string) => {
+  const words = code.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+/** Connections, points earned and trophies (read only: the community programme sets them). */
+function CommunitySection({ community }: { readonly community: Community }) {
+  return (
+    <section className="card" aria-labelledby="community-heading">
+      <h2 id="community-heading">Community</h2>
+      <dl className="details">
+        <div>
+          <dt>Connections</dt>
+          <dd>{community.connectionsCount.toLocaleString()}</dd>
+        </div>
+        <div>
+          <dt>Points earned</dt>
+          <dd>{BigInt(community.pointsEarned).toLocaleString()}</dd>
+        </div>
+        <div>
+          <dt>Last connection</dt>
+          <dd>{community.lastConnectionAt ? when(community.lastConnectionAt) : "none yet"}</dd>
+        </div>
+      </dl>
+      <h3>Trophies</h3>
+      {community.trophies.length === 0 ? (
+        <p className="muted small">No trophies yet.</p>
+      ) : (
+        <ul className="session-list" aria-label="Trophies">
+          {community.trophies.map((trophy) => (
+            <li key={trophy.code} className="session-item">
+              <strong>{trophyName(trophy.code)}</strong>
+              <span className="muted small">since {when(trophy.firstAwardedAt)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }
 

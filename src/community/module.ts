@@ -1,0 +1,178 @@
+/**
+ * The community context (issue 16, Hey Blue!): officers go available, citizens near them request a
+ * connection, the officer accepts, both earn PTS on the ledger and trophies. Where HTTP is served:
+ * the WebSocket edge and REST routes (live state in this process's memory). Where processors run:
+ * the outbox relay publishing community.events, and the points minter following them.
+ */
+import { join } from "node:path";
+import type pg from "pg";
+import type pino from "pino";
+import type { IdentityApi } from "../identity/index.ts";
+import type { LedgerApi } from "../ledger/index.ts";
+import type { Clock, IdGenerator } from "../platform/clock.ts";
+import type { PreHandler, VerifyToken } from "../platform/http/auth.ts";
+import { runConsumer } from "../platform/log/consumer.ts";
+import type { Log, LogRecord } from "../platform/log/port.ts";
+import { createTopicCodec, type TopicCodec } from "../platform/log/topic-codecs.ts";
+import { type LedgerflowModule, type RoutePlugin, type StartedModule, stopper } from "../platform/module.ts";
+import { decodeOutboxBatch } from "../platform/outbox.ts";
+import { startOutboxRelay } from "../platform/outbox-relay.ts";
+import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
+import { type CommunityConfig, communityConfig } from "./config.ts";
+import { eventFromAvro } from "./event-codec.ts";
+import { createNaiveNearbyIndex } from "./geo/naive-index.ts";
+import type { NearbyOfficersIndex } from "./geo/port.ts";
+import { communityRoutes } from "./http.ts";
+import { createHub } from "./hub.ts";
+import { participantsFrom } from "./participants.ts";
+import { createPointsMinter } from "./points.ts";
+import { createCommunityService } from "./service.ts";
+import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
+import { communityTopics } from "./topics.ts";
+import { communitySocketRoute } from "./ws.ts";
+
+export interface CommunityDeps {
+  readonly config: CommunityConfig;
+  readonly pool: pg.Pool;
+  readonly log: Log;
+  readonly registry: SchemaRegistry;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: pino.Logger;
+  readonly authenticate: PreHandler;
+  readonly verifyToken: VerifyToken;
+  readonly ledger: Pick<LedgerApi, "submit" | "systemAccountIban" | "queries">;
+  /** Participants' public profiles (shown to the other side) and usernames. */
+  readonly identity: Pick<IdentityApi, "publicProfiles" | "users">;
+}
+
+/** What the community context offers other modules and edges (tests read the store through it). */
+export interface CommunityApi {
+  readonly store: CommunityStore;
+  /** The participant's PTS account id on the ledger, once opened. */
+  pointsAccountOf(userId: string): Promise<string | undefined>;
+}
+
+/**
+ * The nearby-officers index of this process. For now the embedded fallback (a linear scan); the
+ * composition of the real adapters (adapters/memory-index.ts `createMemoryNearbyIndex`, Redis GEO in
+ * distributed mode) replaces this one line.
+ */
+function nearbyIndexOf(_deps: CommunityDeps): NearbyOfficersIndex {
+  return createNaiveNearbyIndex();
+}
+
+/**
+ * The points minter, following ConnectionEstablished on community.events (group community-points).
+ * It pays what the community's own table says about the connection, never what a record claims:
+ * a record naming no stored connection (or not decodable) was not written by this context and pays
+ * nobody, so it is skipped with a warning (identity's profile projection dead-letters such records).
+ */
+async function startPoints(
+  deps: CommunityDeps,
+  codec: TopicCodec,
+  store: CommunityStore,
+  minter: ReturnType<typeof createPointsMinter>,
+) {
+  const connectionOf = async (record: LogRecord) => {
+    let event: ReturnType<typeof eventFromAvro>;
+    try {
+      event = eventFromAvro(codec.decode(record.value) as Record<string, unknown>);
+    } catch (error) {
+      deps.logger.warn({ err: error, offset: String(record.offset) }, "community points: record skipped");
+      return undefined;
+    }
+    return event?.type === "ConnectionEstablished" ? store.connection(event.connectionId) : undefined;
+  };
+  return runConsumer(deps.log, {
+    groupId: "community-points",
+    topics: [codec.topic],
+    retry: { attemptsMax: 5, backoffBaseMs: 100, backoffMaxMs: 10_000 },
+    fetchWaitMaxMs: 50,
+    handle: async (records) => {
+      for (const record of records) {
+        const connection = await connectionOf(record);
+        if (connection) await minter.mint(establishedEvent(connection));
+      }
+    },
+    onDeadLetter: (record, error) =>
+      deps.logger.error({ err: error, offset: String(record.offset) }, "community points dead-lettered"),
+  });
+}
+
+function startRelay(deps: CommunityDeps, producer: ReturnType<Log["producer"]>) {
+  return startOutboxRelay({
+    pool: deps.pool,
+    producer,
+    table: "community_outbox",
+    decode: decodeOutboxBatch,
+    rowsPerPublishMax: deps.config.relayRowsPerPublishMax,
+    pollIntervalMs: deps.config.relayPollIntervalMs,
+    onError: (error) => deps.logger.warn({ err: error }, "community outbox relay"),
+  });
+}
+
+export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
+  name: "community",
+  config: communityConfig,
+  migrations: [join(import.meta.dirname, "migrations")],
+  topics: communityTopics,
+  async start(deps, run): Promise<StartedModule<CommunityApi>> {
+    const { config, logger } = deps;
+    const stops = stopper((error) => logger.warn({ err: error }, "community stop"));
+    const codec = await createTopicCodec(deps.registry, communityTopics.communityEvents);
+    const running: string[] = [];
+    let wakeRelay = () => {};
+    const store = createCommunityStore({
+      pool: deps.pool,
+      rules: config,
+      codec,
+      onCommitted: () => wakeRelay(),
+    });
+    const minter = createPointsMinter({ ...deps, waitMs: config.ledgerWaitMs });
+    if (run.abilities.processors) {
+      const relay = startRelay(deps, deps.log.producer());
+      wakeRelay = () => relay.wake();
+      stops.add(() => relay.stop());
+      const points = await startPoints(deps, codec, store, minter);
+      stops.add(() => points.stop());
+      running.push("community.outbox-relay", "community.points");
+    }
+    const routes: RoutePlugin[] = [];
+    if (run.abilities.http) {
+      const index = nearbyIndexOf(deps);
+      stops.add(() => index.close());
+      const hub = createHub();
+      const service = createCommunityService({
+        ...deps,
+        ...{ rules: config, index, store, hub },
+        participants: participantsFrom(deps.identity),
+      });
+      stops.add(() => service.close());
+      routes.push(
+        (app) =>
+          communityRoutes(app, {
+            service,
+            store,
+            authenticate: deps.authenticate,
+            listLimitMax: config.listLimitMax,
+          }),
+        communitySocketRoute({
+          service,
+          hub,
+          verifyToken: deps.verifyToken,
+          nowMs: () => deps.clock.nowMs(),
+          limits: config,
+          onError: (error) => logger.error({ err: error }, "community socket"),
+        }),
+      );
+      running.push("community.edge");
+    }
+    return {
+      published: { store, pointsAccountOf: (userId) => minter.accountOf(userId) },
+      routes,
+      running,
+      stop: stops.stop,
+    };
+  },
+};
