@@ -36,6 +36,7 @@ import {
   cellToLatLng,
   cellToParent,
   getHexagonEdgeLengthAvg,
+  getNumCells,
   gridDiskDistances,
   gridRing,
   latLngToCell,
@@ -83,6 +84,8 @@ interface Bucket {
 interface Level {
   readonly resolution: number;
   readonly averageEdgeM: number;
+  /** Cells on the whole globe at this resolution: a walk that has seen as many has seen everyone. */
+  readonly cellsTotal: number;
   readonly buckets: Map<string, Bucket>;
 }
 
@@ -99,6 +102,11 @@ function ringLowerBoundM(level: Level, ring: number): number {
   return Math.max(0, ringSpacingPerEdge * ring - cellReachPerEdge) * level.averageEdgeM;
 }
 
+/** Rings enough for a disk to hold every cell of the globe (a pentagon's disk holds fewer: +2). */
+function ringsAcrossGlobe(level: Level): number {
+  return Math.ceil((-3 + Math.sqrt(9 + 12 * (level.cellsTotal - 1))) / 6) + 2;
+}
+
 /** The rings to walk so that everyone within `radiusM` is in them. */
 function ringsCovering(level: Level, radiusM: number): number {
   return Math.floor((radiusM / level.averageEdgeM + cellReachPerEdge) / ringSpacingPerEdge);
@@ -112,6 +120,7 @@ function levelsFrom(finest: number): Level[] {
     levels.push({
       resolution,
       averageEdgeM: getHexagonEdgeLengthAvg(resolution, UNITS.m),
+      cellsTotal: getNumCells(resolution),
       buckets: new Map(),
     });
   return levels;
@@ -204,14 +213,22 @@ class Nearest {
   }
 }
 
-/** The cells `ring` steps from `origin`; H3's safe ring, or the disk's around a pentagon if it gives up. */
-function cellsOfRing(origin: string, ring: number): readonly string[] {
-  if (ring === 0) return [origin];
-  try {
-    return gridRing(origin, ring);
-  } catch {
-    return gridDiskDistances(origin, ring)[ring] ?? [];
-  }
+/**
+ * The cells ring by ring around `origin`, up to `rings`: H3's ring of each as it is needed; where that
+ * gives up (near a pentagon) the whole disk's rings, computed once for the rest of the walk.
+ */
+function ringsAround(origin: string, rings: number): (ring: number) => readonly string[] {
+  let disk: string[][] | undefined;
+  return (ring) => {
+    if (ring === 0) return [origin];
+    if (disk === undefined)
+      try {
+        return gridRing(origin, ring);
+      } catch {
+        disk = gridDiskDistances(origin, rings);
+      }
+    return disk[ring] ?? [];
+  };
 }
 
 /**
@@ -223,8 +240,12 @@ function walkLevel(level: Level, query: Query, nearest: Nearest, rings: number, 
   const { point, radiusM, nowMs } = query;
   const origin = latLngToCell(point.lat, point.lon, level.resolution);
   const cellRadiusM = cellRadiusPerEdge * level.averageEdgeM;
+  const cellsOfRing = ringsAround(origin, Math.min(rings, ringsAcrossGlobe(level)));
+  let cellsWalked = 0;
   for (let ring = 0; ring <= rings; ring++) {
-    for (const cell of cellsOfRing(origin, ring)) {
+    const cells = cellsOfRing(ring);
+    cellsWalked += cells.length;
+    for (const cell of cells) {
       const bucket = level.buckets.get(cell);
       if (bucket === undefined) continue;
       const boundM = Math.min(radiusM, nearest.worstM) * (1 + 1e-9) + 1e-9;
@@ -238,7 +259,7 @@ function walkLevel(level: Level, query: Query, nearest: Nearest, rings: number, 
         if (distanceM <= radiusM) nearest.offer(entry, distanceM);
       }
     }
-    if (nearest.worstM < ringLowerBoundM(level, ring + 1)) return true;
+    if (nearest.worstM < ringLowerBoundM(level, ring + 1) || cellsWalked >= level.cellsTotal) return true;
     // Too fine for this query (officers are sparse here): a coarser level is cheaper.
     if (!coarsest && ring === probeRings && ring < rings && nearest.items.length * 4 < query.limit)
       return false;

@@ -184,6 +184,30 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyOfficers
         }
       }));
 
+  test("radii up to the whole globe: everyone open within it, each once, nearest first", () =>
+    using(async (index) => {
+      const random = seededRandom(99);
+      const globe: Region = {
+        name: "the globe",
+        centre: { lat: 0, lon: 0 },
+        latSpreadDeg: 90,
+        lonSpreadDeg: 180,
+        radiusMaxM: 0,
+      };
+      const positions = await scatter(index, globe, random, 400);
+      for (const radiusM of [2_000_000, 10_000_000, 21_000_000])
+        for (const point of [
+          { lat: 10, lon: 20 },
+          { lat: -89.99, lon: 0 },
+          { lat: 45, lon: -179.99 },
+        ])
+          assertSameAnswer(
+            await index.near(point, radiusM, 1_000, nowMs),
+            bruteForceNear(positions.values(), point, radiusM, 1_000, nowMs),
+            `${radiusM} m from ${point.lat}, ${point.lon}`,
+          );
+    }));
+
   test("an officer's window: open before untilMs, gone at untilMs", () =>
     using(async (index) => {
       const here = { lat: 48.8566, lon: 2.3522 };
