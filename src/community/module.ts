@@ -23,9 +23,10 @@ import { eventFromAvro } from "./event-codec.ts";
 import { createNaiveNearbyIndex } from "./geo/naive-index.ts";
 import type { NearbyOfficersIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
-import { createHub } from "./hub.ts";
+import { createHub, type Hub } from "./hub.ts";
 import { participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
+import { createRedisHub } from "./redis-hub.ts";
 import { createCommunityService } from "./service.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
@@ -44,6 +45,10 @@ export interface CommunityDeps {
   readonly ledger: Pick<LedgerApi, "submit" | "systemAccountIban" | "queries">;
   /** Participants' public profiles (shown to the other side) and usernames. */
   readonly identity: Pick<IdentityApi, "publicProfiles" | "users">;
+  /** Distributed mode: live state (nearby officers, pushes) is shared by every API process. */
+  readonly redisUrl?: string | undefined;
+  /** This process, so that it skips the pushes it published itself. */
+  readonly instanceId?: string;
 }
 
 /** What the community context offers other modules and edges (tests read the store through it). */
@@ -60,6 +65,17 @@ export interface CommunityApi {
  */
 function nearbyIndexOf(_deps: CommunityDeps): NearbyOfficersIndex {
   return createNaiveNearbyIndex();
+}
+
+/** This process's hub; in distributed mode it also reaches users connected to other processes. */
+function hubOf(deps: CommunityDeps): Hub & { close(): Promise<void> } {
+  const local = createHub();
+  if (deps.redisUrl === undefined) return { ...local, close: async () => {} };
+  return createRedisHub(local, {
+    url: deps.redisUrl,
+    instanceId: deps.instanceId ?? `${process.pid}`,
+    onConnectionError: (error) => deps.logger.warn({ err: error }, "community hub: Redis connection failed"),
+  });
 }
 
 /**
@@ -142,7 +158,8 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
     if (run.abilities.http) {
       const index = nearbyIndexOf(deps);
       stops.add(() => index.close());
-      const hub = createHub();
+      const hub = hubOf(deps);
+      stops.add(() => hub.close());
       const service = createCommunityService({
         ...deps,
         ...{ rules: config, index, store, hub },
