@@ -20,7 +20,8 @@ import { startOutboxRelay } from "../platform/outbox-relay.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { type CommunityConfig, communityConfig } from "./config.ts";
 import { eventFromAvro } from "./event-codec.ts";
-import { createNaiveNearbyIndex } from "./geo/naive-index.ts";
+import { createMemoryNearbyIndex } from "./geo/adapters/memory-index.ts";
+import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
 import type { NearbyOfficersIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
 import { createHub, type Hub } from "./hub.ts";
@@ -58,13 +59,40 @@ export interface CommunityApi {
   pointsAccountOf(userId: string): Promise<string | undefined>;
 }
 
+/** How often expired officers are purged even when nobody queries (exact positions must not linger). */
+const purgeIntervalMs = 5_000;
+
 /**
- * The nearby-officers index of this process. For now the embedded fallback (a linear scan); the
- * composition of the real adapters (adapters/memory-index.ts `createMemoryNearbyIndex`, Redis GEO in
- * distributed mode) replaces this one line.
+ * The nearby-officers index: in memory (H3 buckets) in embedded mode; Redis GEO in distributed mode,
+ * so every API process answers alike. A timer purges closed windows, so an officer's exact position
+ * leaves memory (or Redis) when the window closes, not at the next query.
  */
-function nearbyIndexOf(_deps: CommunityDeps): NearbyOfficersIndex {
-  return createNaiveNearbyIndex();
+function nearbyIndexOf(deps: CommunityDeps): NearbyOfficersIndex {
+  const index =
+    deps.redisUrl === undefined
+      ? createMemoryNearbyIndex()
+      : createRedisGeoIndex({
+          url: deps.redisUrl,
+          onConnectionError: (error) =>
+            deps.logger.warn({ err: error }, "community index: Redis connection failed"),
+        });
+  const purge = async () => {
+    try {
+      await index.purgeExpired(deps.clock.nowMs());
+    } catch (error) {
+      deps.logger.warn({ err: error }, "community index: purge failed");
+    }
+  };
+  const timer = setInterval(() => void purge(), purgeIntervalMs);
+  timer.unref();
+  return {
+    ...{ put: index.put.bind(index), remove: index.remove.bind(index), near: index.near.bind(index) },
+    positionOf: index.positionOf.bind(index),
+    async close() {
+      clearInterval(timer);
+      await index.close();
+    },
+  };
 }
 
 /** This process's hub; in distributed mode it also reaches users connected to other processes. */
