@@ -155,7 +155,7 @@ export class CommunitySocket {
     this.#socket = socket;
     socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token }));
     socket.onmessage = (event) => this.#receive(String(event.data));
-    socket.onclose = (event) => this.#onClose(socket, event.code);
+    socket.onclose = (event) => void this.#onClose(socket, event.code, session.token);
   }
 
   #receive(text: string): void {
@@ -182,7 +182,7 @@ export class CommunitySocket {
     for (const listener of this.#pushListeners) listener(message as Push);
   }
 
-  async #onClose(socket: WebSocket, code: number): Promise<void> {
+  async #onClose(socket: WebSocket, code: number, usedToken: string): Promise<void> {
     if (socket !== this.#socket) return;
     this.#socket = undefined;
     for (const [ref, pending] of this.#pending) {
@@ -192,8 +192,12 @@ export class CommunitySocket {
     }
     this.#setState(this.#closed ? "offline" : "connecting");
     if (this.#closed) return;
-    // The token expired or was revoked: trade the refresh cookie for a new one before retrying.
-    if (code === tokenRefused && !(await refreshSession())) return this.#setState("offline");
+    // The token expired or was refused: unless the app has a newer one already, trade the refresh
+    // cookie for one before retrying; without a session there is nothing to retry with.
+    if (code === tokenRefused && getSession()?.token === usedToken && !(await refreshSession())) {
+      this.#setState("offline");
+      return;
+    }
     const delayMs = Math.min(retryDelayMaxMs, 500 * 2 ** this.#retries) * (0.5 + Math.random() / 2);
     this.#retries++;
     this.#retryTimer = setTimeout(() => this.#open(), delayMs);

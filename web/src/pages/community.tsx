@@ -168,6 +168,11 @@ function OfficerPanel(props: PanelProps) {
     }
   });
   useOfficerMoves(socket, untilMs !== undefined);
+  // The server says when the window closes; offline, the countdown reaching zero says it too.
+  if (untilMs !== undefined && now >= untilMs) {
+    setUntilMs(undefined);
+    setNotice({ kind: "info", text: "Your availability window has ended." });
+  }
 
   async function goAvailable() {
     setBusy(true);
