@@ -21,7 +21,7 @@ import {
 } from "../lib/community.ts";
 import { currentPosition, type Position, positionError, watchPosition } from "../lib/position.ts";
 import { useSession } from "../state.tsx";
-import { CommunityPoints } from "./community-points.tsx";
+import { CommunityPoints, trophyName } from "./community-points.tsx";
 
 /** The community socket for as long as the page is open, and its state. */
 function useCommunitySocket(): { socket: CommunitySocket | undefined; state: SocketState } {
@@ -108,6 +108,11 @@ export function CommunityPage() {
   const roles = session?.roles ?? [];
   const announce = useCallback((text: string) => setAnnouncement(text), []);
   const pointsChanged = useCallback(() => setPointsVersion((version) => version + 1), []);
+  usePushes(socket, (push) => {
+    if (push.type !== "trophy") return;
+    announce(`Trophy earned: ${trophyName(push.trophy)}!`);
+    pointsChanged();
+  });
   return (
     <div className="page narrow community">
       <p className={`community-link link-${state}`}>
@@ -482,7 +487,6 @@ function CitizenPanel(props: PanelProps) {
       setOutcome({ kind: "declined", officer: outcome.officer });
       announce(`${nameOf(outcome.officer.profile, "The officer")} can't connect right now.`);
     }
-    if (push.type === "trophy") props.onConnected();
   });
 
   async function requestConnection(officer: NearbyOfficer, virtual: boolean) {
