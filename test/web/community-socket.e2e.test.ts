@@ -47,6 +47,16 @@ function reach(socket: CommunitySocket, wanted: SocketState, seen: SocketState[]
   });
 }
 
+/** The CommunityError a send is refused with (a reply instead fails the test). */
+async function refusal(sent: Promise<unknown>): Promise<CommunityError> {
+  const error = await sent.then(
+    (result) => assert.fail(`expected a refusal, got ${JSON.stringify(result)}`),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof CommunityError, String(error));
+  return error;
+}
+
 const here = { lat: 52.37, lon: 4.89, accuracyM: 5 };
 
 describe("the community socket client", { timeout: 120_000 }, () => {
@@ -65,9 +75,7 @@ describe("the community socket client", { timeout: 120_000 }, () => {
       assert.equal(a.as, "citizen");
       assert.ok(b instanceof CommunityError);
       assert.equal(b.code, "forbidden", "a citizen cannot stop an officer's window");
-      const invalid = await socket
-        .send({ type: "location", ...here, lat: 91 })
-        .catch((error: unknown) => error as CommunityError);
+      const invalid = await refusal(socket.send({ type: "location", ...here, lat: 91 }));
       assert.equal(invalid.code, "invalid_location");
       assert.equal(invalid.field, "lat");
     } finally {
@@ -92,9 +100,7 @@ describe("the community socket client", { timeout: 120_000 }, () => {
         });
       });
       // Larger than the server's message limit: the server closes the socket (1009).
-      const dropped = await socket
-        .send({ type: "location", ...here, padding: "x".repeat(10_000) })
-        .catch((error: unknown) => error as CommunityError);
+      const dropped = await refusal(socket.send({ type: "location", ...here, padding: "x".repeat(10_000) }));
       assert.equal(dropped.code, "offline", "the message in flight fails, it is not left hanging");
       await back;
       assert.deepEqual(seen, ["connecting", "live"]);
