@@ -171,6 +171,10 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
     const officer = await signedIn(officerContext, base, officerName, square);
     await officer.getByRole("button", { name: "Go available" }).click();
     await officer.getByTestId("availability-countdown").waitFor();
+    // A reload keeps the window (the server keeps it; the page remembers its end).
+    await officer.reload();
+    await officer.getByTestId("availability-countdown").waitFor();
+    await officer.getByText("Connected", { exact: true }).waitFor();
     const listed = citizen
       .getByRole("list", { name: "Available officers near you" })
       .getByRole("listitem")

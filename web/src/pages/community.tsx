@@ -20,6 +20,7 @@ import {
   type SocketState,
 } from "../lib/community.ts";
 import { currentPosition, type Position, positionError, watchPosition } from "../lib/position.ts";
+import { userIdOf } from "../lib/session.ts";
 import { useSession } from "../state.tsx";
 import { CommunityPoints, trophyName } from "./community-points.tsx";
 
@@ -154,7 +155,7 @@ const windowChoicesMin = [15, 30, 60] as const;
 function OfficerPanel(props: PanelProps) {
   const { socket, announce } = props;
   const [windowMin, setWindowMin] = useState<number>(15);
-  const [untilMs, setUntilMs] = useState<number>();
+  const [untilMs, setUntilMs] = useStoredWindow(userIdOf(useSession()));
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<{ kind: "error" | "info"; text: string }>();
   const [incoming, setIncoming] = useState<Incoming[]>([]);
@@ -172,7 +173,10 @@ function OfficerPanel(props: PanelProps) {
       announce(`New request from ${nameOf(push.citizen, "a citizen")}`);
     }
   });
-  useOfficerMoves(socket, untilMs !== undefined);
+  useOfficerMoves(socket, untilMs !== undefined, () => {
+    setUntilMs(undefined);
+    setNotice({ kind: "info", text: "You're no longer available." });
+  });
   // The server says when the window closes; offline, the countdown reaching zero says it too.
   if (untilMs !== undefined && now >= untilMs) {
     setUntilMs(undefined);
@@ -280,7 +284,9 @@ function OfficerIdle(props: {
 }
 
 /** While available, the officer's moves follow them (over the socket, at most every few seconds). */
-function useOfficerMoves(socket: CommunitySocket, available: boolean): void {
+function useOfficerMoves(socket: CommunitySocket, available: boolean, onClosed: () => void): void {
+  const closed = useRef(onClosed);
+  closed.current = onClosed;
   useEffect(() => {
     if (!available) return;
     let lastSentMs = Date.now();
@@ -288,11 +294,43 @@ function useOfficerMoves(socket: CommunitySocket, available: boolean): void {
       (at) => {
         if (Date.now() - lastSentMs < positionIntervalMs) return;
         lastSentMs = Date.now();
-        socket.send({ type: "location", ...at }).catch(() => {});
+        socket.send({ type: "location", ...at }).catch((error: unknown) => {
+          // The window closed meanwhile (stopped in another tab, or the server restarted).
+          if (error instanceof CommunityError && error.code === "officer_not_available") closed.current();
+        });
       },
       () => {},
     );
   }, [socket, available]);
+}
+
+/**
+ * The officer's open window, kept in sessionStorage so a reload keeps the countdown (the server
+ * keeps the window itself until it ends or the officer stops).
+ */
+function useStoredWindow(userId: string): [number | undefined, (untilMs: number | undefined) => void] {
+  const key = `ledgerflow.community.availableUntil.${userId}`;
+  const [untilMs, setUntil] = useState<number | undefined>(() => {
+    try {
+      const stored = Number(sessionStorage.getItem(key));
+      return stored > Date.now() ? stored : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  const set = useCallback(
+    (next: number | undefined) => {
+      setUntil(next);
+      try {
+        if (next === undefined) sessionStorage.removeItem(key);
+        else sessionStorage.setItem(key, String(next));
+      } catch {
+        // Storage can be disabled (private mode): the countdown then lasts as long as the page.
+      }
+    },
+    [key],
+  );
+  return [untilMs, set];
 }
 
 async function answerRequest(
