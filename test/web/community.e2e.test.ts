@@ -185,6 +185,7 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
 
     await citizen.getByRole("button", { name: `Connect virtually with ${officerName}` }).click();
     await officer.getByRole("listitem").filter({ hasText: "Virtual request" }).waitFor();
+    await screenshot(officer, "phone-community-officer-request");
     await officer.getByRole("button", { name: `Decline ${citizenName}` }).click();
     await officer
       .getByTestId("request-outcome")
