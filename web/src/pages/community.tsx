@@ -387,6 +387,7 @@ function IncomingRequests(props: {
               {entry.status === "pending" && !expired && (
                 <span className="community-actions">
                   <span className="muted small numeric">
+                    <span className="visually-hidden">Time left to answer: </span>
                     {countdown(entry.request.expiresAtMs - props.now)}
                   </span>
                   <button
