@@ -1,7 +1,9 @@
 /** The community context's settings (`community.*`, LEDGERFLOW_COMMUNITY_*): the programme's rules and limits. */
+
 import { z } from "zod";
 import { flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
+import { pushEnv, pushSettings } from "./push/config.ts";
 
 /** "10,50" from the environment, or an array from code. */
 const countList = z
@@ -60,6 +62,12 @@ export const communityConfig = {
       relayRowsPerPublishMax: positiveInt.max(10_000).default(500),
       /** How long minting waits for the ledger's outcome before retrying the event. */
       ledgerWaitMs: positiveInt.max(60_000).default(10_000),
+      /** Web Push (VAPID keys: a secret, no defaults; without them push is off). */
+      ...pushSettings,
+      /** Browsers (push subscriptions) kept per user; the oldest goes beyond it. */
+      pushSubscriptionsPerUserMax: positiveInt.max(100).default(10),
+      /** A PEM file of extra CAs to trust for push services (a private push relay; tests' stand-in). */
+      pushCaFile: z.string().min(1).optional(),
     }),
   },
   env: {
@@ -87,6 +95,9 @@ export const communityConfig = {
     LEDGERFLOW_COMMUNITY_RELAY_POLL_INTERVAL_MS: ["community", "relayPollIntervalMs"],
     LEDGERFLOW_COMMUNITY_RELAY_ROWS_PER_PUBLISH_MAX: ["community", "relayRowsPerPublishMax"],
     LEDGERFLOW_COMMUNITY_LEDGER_WAIT_MS: ["community", "ledgerWaitMs"],
+    ...pushEnv,
+    LEDGERFLOW_COMMUNITY_PUSH_SUBSCRIPTIONS_PER_USER_MAX: ["community", "pushSubscriptionsPerUserMax"],
+    LEDGERFLOW_COMMUNITY_PUSH_CA_FILE: ["community", "pushCaFile"],
   },
 } as const satisfies ConfigSection;
 

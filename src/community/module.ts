@@ -4,7 +4,10 @@
  * the WebSocket edge and REST routes (live state in this process's memory). Where processors run:
  * the outbox relay publishing community.events, and the points minter following them.
  */
+import { readFile } from "node:fs/promises";
+import { Agent } from "node:https";
 import { join } from "node:path";
+import { rootCertificates } from "node:tls";
 import type pg from "pg";
 import type pino from "pino";
 import type { IdentityApi } from "../identity/index.ts";
@@ -27,6 +30,11 @@ import { communityRoutes } from "./http.ts";
 import { createHub, type Hub } from "./hub.ts";
 import { participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
+import { vapidOf } from "./push/config.ts";
+import { webPushingHub } from "./push/notifying-hub.ts";
+import { pushRoutes } from "./push/routes.ts";
+import { createPushSubscriptions, type PushSubscriptions } from "./push/subscriptions.ts";
+import { createWebPushSender } from "./push/web-push-sender.ts";
 import { createRedisHub } from "./redis-hub.ts";
 import { createCommunityService } from "./service.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
@@ -93,6 +101,21 @@ function nearbyIndexOf(deps: CommunityDeps): NearbyOfficersIndex {
       await index.close();
     },
   };
+}
+
+/** The hub that also wakes closed apps by Web Push, when VAPID keys are configured. */
+async function withWebPush(deps: CommunityDeps, hub: Hub, subscriptions: PushSubscriptions): Promise<Hub> {
+  const vapid = vapidOf(deps.config);
+  if (vapid === undefined) return hub;
+  const ca =
+    deps.config.pushCaFile === undefined ? undefined : await readFile(deps.config.pushCaFile, "utf8");
+  const sender = createWebPushSender({
+    vapid,
+    ttlS: deps.config.pushTtlS,
+    timeoutMs: deps.config.pushTimeoutMs,
+    agent: new Agent({ keepAlive: true, ...(ca === undefined ? {} : { ca: [...rootCertificates, ca] }) }),
+  });
+  return webPushingHub(hub, { sender, subscriptions, logger: deps.logger });
 }
 
 /** This process's hub; in distributed mode it also reaches users connected to other processes. */
@@ -186,8 +209,10 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
     if (run.abilities.http) {
       const index = nearbyIndexOf(deps);
       stops.add(() => index.close());
-      const hub = hubOf(deps);
-      stops.add(() => hub.close());
+      const sharedHub = hubOf(deps);
+      stops.add(() => sharedHub.close());
+      const subscriptions = createPushSubscriptions(deps.pool);
+      const hub = await withWebPush(deps, sharedHub, subscriptions);
       const service = createCommunityService({
         ...deps,
         ...{ rules: config, index, store, hub },
@@ -195,6 +220,12 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       });
       stops.add(() => service.close());
       routes.push(
+        (app) =>
+          pushRoutes(app, {
+            ...{ authenticate: deps.authenticate, subscriptions, clock: deps.clock },
+            publicKey: config.pushVapidPublicKey,
+            subscriptionsPerUserMax: config.pushSubscriptionsPerUserMax,
+          }),
         (app) =>
           communityRoutes(app, {
             service,

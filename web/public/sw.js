@@ -82,3 +82,43 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirstAsset(request));
   }
 });
+
+/*
+ * Web Push (Hey Blue!): the server wakes a closed app with {title, body, url, tag}. Shown only when
+ * no window of the app is visible: an open app already heard it over its socket.
+ */
+async function showPush(payload) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  if (windows.some((client) => client.visibilityState === "visible")) return;
+  await self.registration.showNotification(payload.title, {
+    body: payload.body,
+    tag: payload.tag,
+    icon: "/icons/icon-192.png",
+    data: { url: payload.url ?? "/" },
+  });
+}
+
+self.addEventListener("push", (event) => {
+  let payload;
+  try {
+    payload = event.data ? event.data.json() : undefined;
+  } catch {
+    payload = undefined;
+  }
+  if (!payload || typeof payload.title !== "string") return;
+  event.waitUntil(showPush(payload));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const path = event.notification.data?.url ?? "/";
+  // Only a page of this app: a payload cannot send the user elsewhere ("//host" is another origin).
+  const asked = new URL(path, self.location.origin);
+  const target = asked.origin === self.location.origin ? asked.href : new URL("/", self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((windows) => {
+      const open = windows.find((client) => client.url.startsWith(self.location.origin));
+      return open ? open.navigate(target).then((client) => client?.focus()) : self.clients.openWindow(target);
+    }),
+  );
+});

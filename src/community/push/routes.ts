@@ -1,0 +1,103 @@
+/**
+ * Web Push subscription routes: the app reads the VAPID public key, subscribes with the browser's
+ * PushManager and registers the subscription here; it removes it when the user turns push off.
+ */
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Clock } from "../../platform/clock.ts";
+import { type PreHandler, principalOf, requireRole } from "../../platform/http/auth.ts";
+import { type ProblemCode, ProblemError } from "../../platform/http/problems.ts";
+import type { PushSubscriptions } from "./subscriptions.ts";
+
+export interface PushRoutesDeps {
+  readonly authenticate: PreHandler;
+  readonly subscriptions: PushSubscriptions;
+  /** The VAPID public key, or undefined when Web Push is off. */
+  readonly publicKey: string | undefined;
+  readonly subscriptionsPerUserMax: number;
+  readonly clock: Clock;
+}
+
+const base64url = (lengthMax: number) =>
+  z
+    .string()
+    .min(1)
+    .max(lengthMax)
+    .regex(/^[A-Za-z0-9_-]+$/);
+const endpoint = z
+  .string()
+  .max(2_048)
+  .regex(/^https:\/\/[^\s]+$/)
+  .describe("The push service's URL for this browser (https)");
+const subscriptionBody = z.strictObject({
+  endpoint,
+  keys: z.strictObject({ p256dh: base64url(128), auth: base64url(64) }),
+});
+
+function pushOff(): ProblemError {
+  return new ProblemError("not_found", { detail: "Web Push is not configured on this server" });
+}
+
+export async function pushRoutes(root: FastifyInstance, deps: PushRoutesDeps): Promise<void> {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const participant = [deps.authenticate, requireRole("officer", "citizen")];
+  const access = {
+    access: { roles: ["officer", "citizen"] as const },
+    openapi: { problems: ["not_found"] as ProblemCode[] },
+  };
+  app.get(
+    "/v1/community/push/public-key",
+    {
+      schema: {
+        tags: ["community"],
+        summary: "The VAPID public key to subscribe with (404 when Web Push is off)",
+        security: [{ bearer: [] }],
+        response: { 200: z.object({ publicKey: z.string() }) },
+      },
+      config: access,
+      preHandler: participant,
+    },
+    async () => {
+      if (deps.publicKey === undefined) throw pushOff();
+      return { publicKey: deps.publicKey };
+    },
+  );
+  app.put(
+    "/v1/community/push/subscriptions",
+    {
+      schema: {
+        tags: ["community"],
+        summary: "Register this browser's push subscription (PushSubscription.toJSON())",
+        body: subscriptionBody,
+        security: [{ bearer: [] }],
+      },
+      config: { ...access, openapi: { ...access.openapi, success: { 204: "Registered" } } },
+      preHandler: participant,
+    },
+    async (request, reply) => {
+      if (deps.publicKey === undefined) throw pushOff();
+      const { userId } = principalOf(request);
+      await deps.subscriptions.save(userId, request.body, deps.clock.nowMs(), deps.subscriptionsPerUserMax);
+      return reply.code(204).send();
+    },
+  );
+  app.delete(
+    "/v1/community/push/subscriptions",
+    {
+      schema: {
+        tags: ["community"],
+        summary: "Remove this browser's push subscription",
+        body: z.strictObject({ endpoint }),
+        security: [{ bearer: [] }],
+      },
+      config: { ...access, openapi: { ...access.openapi, success: { 204: "Removed" } } },
+      preHandler: participant,
+    },
+    async (request, reply) => {
+      const removed = await deps.subscriptions.remove(principalOf(request).userId, request.body.endpoint);
+      if (!removed) throw new ProblemError("not_found", { detail: "No such subscription of yours" });
+      return reply.code(204).send();
+    },
+  );
+}
