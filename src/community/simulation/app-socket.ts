@@ -14,8 +14,8 @@ export type Answer =
 export interface AppSocket {
   readonly userId: string;
   send(message: Record<string, unknown>): Promise<Answer>;
-  /** Sends without waiting for the answer (the bench's firehose); answers go to `onAnswer`. */
-  fire(message: Record<string, unknown>): void;
+  /** Sends without waiting for the answer (the bench's firehose): its ref; answers go to `onAnswer`. */
+  fire(message: Record<string, unknown>): string | undefined;
   close(): Promise<void>;
   readonly closed: Promise<{ code: number }>;
 }
@@ -91,7 +91,10 @@ export function openAppSocket(options: AppSocketOptions): Promise<AppSocket> {
         });
       },
       fire(message) {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ ...message, ref: `f${++refs}` }));
+        if (socket.readyState !== socket.OPEN) return undefined;
+        const ref = `f${++refs}`;
+        socket.send(JSON.stringify({ ...message, ref }));
+        return ref;
       },
       async close() {
         if (socket.readyState === socket.CLOSED) return;
