@@ -350,7 +350,8 @@ async function runStep(
   const answeredInTime = tally.answered;
   const drainUntil = performance.now() + 5_000;
   while (tally.answered < tally.sent && performance.now() < drainUntil) await sleep(50);
-  const seconds = (after.atMs - before.atMs) / 1_000;
+  // Rates over the offered window; CPU over the wall time (probes may finish a little later).
+  const seconds = opts.stepMs / 1_000;
   const wallMs = after.atMs - before.atMs;
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
