@@ -408,6 +408,7 @@ async function startCommunity(
       config: config.community,
       ...{ pool, log, registry, clock, ids, logger, ledger, identity },
       ...{ authenticate: identity.authenticate, verifyToken: identity.verifyToken },
+      ...{ redisUrl: config.redis.url, instanceId: instanceIdOf(config) },
     },
     run,
   );

@@ -1,7 +1,7 @@
 /**
  * Who is connected to this process, by user: pushes reach only the user they concern (every socket
- * that user has open here). A user connected to another API process is not reached from here; the
- * distributed fan-out (the log or Redis pub/sub) is the next step (see the module's report).
+ * that user has open here). In distributed mode `redis-hub.ts` wraps this one so that a push also
+ * reaches the user's sockets on other API processes.
  */
 export type Push = Readonly<Record<string, unknown>> & { readonly type: string };
 
@@ -11,6 +11,8 @@ export interface Hub {
   /** Registers a socket's sink; returns its removal, which says whether it was the user's last. */
   join(userId: string, sink: (push: Push) => void): () => boolean;
   size(): number;
+  /** How many sockets `userId` has open here. */
+  sizeOf(userId: string): number;
 }
 
 export function createHub(): Hub {
@@ -36,5 +38,6 @@ export function createHub(): Hub {
       };
     },
     size: () => count,
+    sizeOf: (userId) => sinks.get(userId)?.size ?? 0,
   };
 }

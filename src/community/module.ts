@@ -20,12 +20,14 @@ import { startOutboxRelay } from "../platform/outbox-relay.ts";
 import type { SchemaRegistry } from "../platform/schema-registry/port.ts";
 import { type CommunityConfig, communityConfig } from "./config.ts";
 import { eventFromAvro } from "./event-codec.ts";
-import { createNaiveNearbyIndex } from "./geo/naive-index.ts";
+import { createMemoryNearbyIndex } from "./geo/adapters/memory-index.ts";
+import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
 import type { NearbyOfficersIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
-import { createHub } from "./hub.ts";
+import { createHub, type Hub } from "./hub.ts";
 import { participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
+import { createRedisHub } from "./redis-hub.ts";
 import { createCommunityService } from "./service.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
@@ -44,6 +46,10 @@ export interface CommunityDeps {
   readonly ledger: Pick<LedgerApi, "submit" | "systemAccountIban" | "queries">;
   /** Participants' public profiles (shown to the other side) and usernames. */
   readonly identity: Pick<IdentityApi, "publicProfiles" | "users">;
+  /** Distributed mode: live state (nearby officers, pushes) is shared by every API process. */
+  readonly redisUrl?: string | undefined;
+  /** This process, so that it skips the pushes it published itself. */
+  readonly instanceId?: string;
 }
 
 /** What the community context offers other modules and edges (tests read the store through it). */
@@ -53,13 +59,51 @@ export interface CommunityApi {
   pointsAccountOf(userId: string): Promise<string | undefined>;
 }
 
+/** How often expired officers are purged even when nobody queries (exact positions must not linger). */
+const purgeIntervalMs = 5_000;
+
 /**
- * The nearby-officers index of this process. For now the embedded fallback (a linear scan); the
- * composition of the real adapters (adapters/memory-index.ts `createMemoryNearbyIndex`, Redis GEO in
- * distributed mode) replaces this one line.
+ * The nearby-officers index: in memory (H3 buckets) in embedded mode; Redis GEO in distributed mode,
+ * so every API process answers alike. A timer purges closed windows, so an officer's exact position
+ * leaves memory (or Redis) when the window closes, not at the next query.
  */
-function nearbyIndexOf(_deps: CommunityDeps): NearbyOfficersIndex {
-  return createNaiveNearbyIndex();
+function nearbyIndexOf(deps: CommunityDeps): NearbyOfficersIndex {
+  const index =
+    deps.redisUrl === undefined
+      ? createMemoryNearbyIndex()
+      : createRedisGeoIndex({
+          url: deps.redisUrl,
+          onConnectionError: (error) =>
+            deps.logger.warn({ err: error }, "community index: Redis connection failed"),
+        });
+  const purge = async () => {
+    try {
+      await index.purgeExpired(deps.clock.nowMs());
+    } catch (error) {
+      deps.logger.warn({ err: error }, "community index: purge failed");
+    }
+  };
+  const timer = setInterval(() => void purge(), purgeIntervalMs);
+  timer.unref();
+  return {
+    ...{ put: index.put.bind(index), remove: index.remove.bind(index), near: index.near.bind(index) },
+    positionOf: index.positionOf.bind(index),
+    async close() {
+      clearInterval(timer);
+      await index.close();
+    },
+  };
+}
+
+/** This process's hub; in distributed mode it also reaches users connected to other processes. */
+function hubOf(deps: CommunityDeps): Hub & { close(): Promise<void> } {
+  const local = createHub();
+  if (deps.redisUrl === undefined) return { ...local, close: async () => {} };
+  return createRedisHub(local, {
+    url: deps.redisUrl,
+    instanceId: deps.instanceId ?? `${process.pid}`,
+    onConnectionError: (error) => deps.logger.warn({ err: error }, "community hub: Redis connection failed"),
+  });
 }
 
 /**
@@ -142,7 +186,8 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
     if (run.abilities.http) {
       const index = nearbyIndexOf(deps);
       stops.add(() => index.close());
-      const hub = createHub();
+      const hub = hubOf(deps);
+      stops.add(() => hub.close());
       const service = createCommunityService({
         ...deps,
         ...{ rules: config, index, store, hub },

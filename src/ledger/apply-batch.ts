@@ -48,7 +48,7 @@ export async function applyCommandBatch(
     const nowMs = deps.nowMs();
     const state = await loadWorkingSet(tx, fresh);
     const screening = deps.screening
-      ? await deps.screening.screen(screeningRequests(fresh, state))
+      ? await deps.screening.screen(screeningRequests(fresh, state), tx.session)
       : undefined;
     const serials = await tx.allocateAccountSerials(
       fresh.filter((e) => e.command.type === "CreateAccount").length,

@@ -45,6 +45,7 @@ export {
   type CommandScreening,
   noScreening,
   type ScreeningRequest,
+  type ScreeningTransaction,
   type ScreeningVerdict,
 } from "./screening.ts";
 export { systemOwnerPrefix } from "./system-accounts.ts";

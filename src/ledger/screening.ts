@@ -6,13 +6,19 @@
  * books it as a pending transfer (funds reserved, nothing posted) marked with the review's id, which
  * only that review's decision posts or voids, or the pending sweeper expires after the timeout.
  *
- * Determinism under redelivery is the screener's promise: it records a non-clear decision before
- * answering and answers a command it has decided before with that same decision, so a batch that
- * is redelivered after a crash (or a list change) decides as the first delivery did.
+ * One outcome per command under redelivery: only commands without an outcome are screened, and the
+ * screener records its non-clear decisions in the batch's own transaction (`within`), so a decision
+ * is recorded exactly when the batch's outcomes are. A redelivered command whose batch committed is
+ * answered from its stored outcome, never screened again (whatever the lists say now); one whose
+ * batch did not commit left no outcome and no decision, and is screened as if for the first time.
+ * This costs a cleared transfer no round trip: nothing is read, nothing is written.
  */
+import type { SqlSession } from "../platform/db/pool.ts";
 import type { ScreeningVerdict, TransferKind } from "./domain/types.ts";
 
 export type { ScreeningVerdict };
+/** The batch's transaction, as the screener may write to it (its decision records). */
+export type ScreeningTransaction = SqlSession;
 
 export interface ScreeningRequest {
   readonly commandId: string;
@@ -30,8 +36,14 @@ export interface ScreeningRequest {
 }
 
 export interface CommandScreening {
-  /** Verdicts by command id; a request without one is clear. Throws when it cannot decide (retried). */
-  screen(requests: readonly ScreeningRequest[]): Promise<ReadonlyMap<string, ScreeningVerdict>>;
+  /**
+   * Verdicts by command id; a request without one is clear. Records what must be kept of the
+   * decisions within the batch's transaction. Throws when it cannot decide (the batch is retried).
+   */
+  screen(
+    requests: readonly ScreeningRequest[],
+    within: ScreeningTransaction,
+  ): Promise<ReadonlyMap<string, ScreeningVerdict>>;
 }
 
 /** No screening (tests of the ledger alone, tools). */

@@ -2,6 +2,7 @@
  * The ledger's storage port. One `LedgerTransaction` is one atomic unit: what the handler decided for
  * a batch (state changes, outcomes, outgoing events) commits together or not at all.
  */
+import type { SqlSession } from "../platform/db/pool.ts";
 import type {
   AccountState,
   BalanceChanged,
@@ -41,6 +42,11 @@ export interface BatchChanges {
 }
 
 export interface LedgerTransaction {
+  /**
+   * The transaction's SQL session, only lent to the screening port (screening.ts): what the screener
+   * records there commits with the batch's outcomes or not at all.
+   */
+  readonly session: SqlSession;
   findOutcomes(commandIds: readonly string[]): Promise<ReadonlyMap<string, StoredOutcome>>;
   /** Locks (FOR UPDATE, in pending-id order) and returns these pending transfers. */
   lockPendingTransfers(ids: readonly string[]): Promise<readonly PendingTransferState[]>;

@@ -1,7 +1,8 @@
 /**
  * The list store on real PostgreSQL and the feeder command: versions saved as differences and read
- * back between versions, the expected-version guard, the screener's first decision kept across a
- * list change (redelivery), and `ledgerflow feeder` with its counts, line numbers and exit codes.
+ * back between versions, the expected-version guard, and `ledgerflow feeder` with its counts, line
+ * numbers and exit codes. (A command's first decision kept across a list change is tested through
+ * the ledger's batch in screenings.int.test.ts.)
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -14,12 +15,10 @@ import { startTestDatabase, type TestDatabase } from "../../test/support/postgre
 import { moduleMigrations } from "../app/modules.ts";
 import { migrate } from "../platform/db/migrate.ts";
 import { createPostgresListStore } from "./adapters/postgres-lists.ts";
-import { createPostgresScreeningLog } from "./adapters/postgres-screenings.ts";
 import { diffList, keyed } from "./domain/diff.ts";
 import { entryOfLine, type ListEntry } from "./domain/entries.ts";
 import { ConcurrentLoadError } from "./lists.ts";
 import { ScreeningIndex } from "./screening-index.ts";
-import { createScreener } from "./screenings.ts";
 
 let db: TestDatabase;
 let dir: string;
@@ -69,51 +68,6 @@ describe("PostgreSQL list store", () => {
     assert.deepEqual(
       [info?.version, info?.entries, info?.added, info?.removed, info?.unchanged],
       [2, 2, 1, 2, 1],
-    );
-  });
-
-  test("a command screened again after the list changed keeps its first decision (redelivery)", async () => {
-    const store = createPostgresListStore(db.pool);
-    await store.saveVersion("redelivery", 0, diffList(new Set(), entries(listedIban)), meta);
-    const index = new ScreeningIndex();
-    await index.refresh(store);
-    const screener = createScreener({
-      index,
-      log: createPostgresScreeningLog(db.pool),
-      reviewThreshold: 0.92,
-      nowMs: () => meta.atMs,
-    });
-    const request = (commandId: string) => ({
-      commandId,
-      kind: "transfer" as const,
-      partyRole: "receiver" as const,
-      party: { iban: listedIban, userId: "00000000-0000-4000-8000-000000000001" },
-      counterpartyIban: "NL39OPEN0000000001",
-      actorId: "00000000-0000-4000-8000-000000000002",
-      amount: 100n,
-      asset: "EUR",
-      issuedAtMs: 0,
-    });
-    const first = "10000000-0000-4000-8000-000000000001";
-    assert.equal((await screener.screen([request(first)])).get(first)?.decision, "block");
-    const current = await store.currentKeys("redelivery");
-    await store.saveVersion(
-      "redelivery",
-      current.version,
-      diffList(current.keys, entries("Someone Else")),
-      meta,
-    );
-    await index.refresh(store);
-    assert.equal(
-      (await screener.screen([request(first)])).get(first)?.decision,
-      "block",
-      "the first decision stays",
-    );
-    const second = "10000000-0000-4000-8000-000000000002";
-    assert.equal(
-      (await screener.screen([request(second)])).get(second),
-      undefined,
-      "a new command sees the new list",
     );
   });
 });

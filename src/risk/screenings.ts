@@ -1,16 +1,22 @@
 /**
  * The screener the ledger's screening port is wired to (ledger/screening.ts). It matches each
  * party against the lists in force (in memory) by IBAN, user id and name (from the party-names
- * port), evaluates the configured rules (domain/rules.ts) on transfers, and for determinism under
- * redelivery answers a command it has decided before with that first decision, whatever the lists
- * or facts say now: decisions are written to the screening log before the ledger decides, and read
- * back on every screening.
+ * port), evaluates the configured rules (domain/rules.ts) on transfers, and writes each block or
+ * hold to the screening log in the ledger batch's own transaction: recorded exactly when the
+ * batch's outcomes are, so a command has one outcome and one decision under redelivery (see
+ * ledger/screening.ts) and a cleared transfer costs no database round trip here. Nothing is read
+ * back: the ledger never screens a command it has decided.
  *
  * Exact matches block (`fraudulent`). A similar name (the review threshold) or a rule hit holds the
  * transfer for review: the ledger books it as a pending transfer for `reviewTimeoutMs`, under a
  * review whose id is the command's.
  */
-import type { CommandScreening, ScreeningRequest, ScreeningVerdict } from "../ledger/index.ts";
+import type {
+  CommandScreening,
+  ScreeningRequest,
+  ScreeningTransaction,
+  ScreeningVerdict,
+} from "../ledger/index.ts";
 import { type ListMatch, screenParty } from "./domain/match.ts";
 import {
   evaluateRules,
@@ -51,8 +57,11 @@ export interface ScreeningRecord {
 
 export interface ScreeningLog {
   find(commandIds: readonly string[]): Promise<ReadonlyMap<string, ScreeningRecord>>;
-  /** Keeps the first record of a command (a second is ignored). */
-  record(records: readonly ScreeningRecord[]): Promise<void>;
+  /**
+   * Records decisions within `within` (the ledger batch's transaction), one per command: a record
+   * left by a batch that never committed (written before records moved into the batch) is replaced.
+   */
+  record(records: readonly ScreeningRecord[], within: ScreeningTransaction): Promise<void>;
   latest(limit: number): Promise<readonly ScreeningRecord[]>;
 }
 
@@ -84,6 +93,7 @@ export interface ScreenerDeps {
   readonly log: ScreeningLog;
   readonly reviewThreshold: number;
   readonly nowMs: () => number;
+  /** Told of each block or hold once it is written in the batch (before the batch commits). */
   readonly onDecision?: (record: ScreeningRecord) => void;
   /** Holds for review last this long (risk.reviewTimeoutMs); tools that only block may omit it. */
   readonly reviewTimeoutMs?: number;
@@ -174,24 +184,19 @@ export function createScreener(options: ScreenerDeps): CommandScreening {
     ...options,
   };
   return {
-    async screen(requests) {
+    async screen(requests, within) {
       const verdicts = new Map<string, ScreeningVerdict>();
       if (requests.length === 0) return verdicts;
       const snapshots = deps.index.snapshots();
-      // Earlier decisions, names and rule facts in parallel (one round trip's latency, not three):
-      // names and facts are fetched for every request although a redelivered one needs neither,
-      // since redeliveries are rare and waiting for the log first would cost every command.
-      const [decided, names, facts] = await Promise.all([
-        deps.log.find(requests.map((request) => request.commandId)),
+      // Names and rule facts in parallel. No earlier decision is looked up: the ledger screens
+      // only commands without an outcome, and a decision commits with its outcome or not at all.
+      const [names, facts] = await Promise.all([
         deps.partyNames.namesOf([...new Set(requests.map((request) => request.party.userId))]),
         gatherFacts(deps, requests),
       ]);
-      const undecided = requests.filter((request) => !decided.has(request.commandId));
       const fresh: ScreeningRecord[] = [];
       const nowMs = deps.nowMs();
-      for (const [commandId, earlier] of decided)
-        verdicts.set(commandId, verdictOf(deps, commandId, earlier.decision));
-      for (const request of undecided) {
+      for (const request of requests) {
         const name = names.get(request.party.userId);
         const verdict = screenParty(
           snapshots,
@@ -210,7 +215,7 @@ export function createScreener(options: ScreenerDeps): CommandScreening {
         fresh.push(recordOf(request, outcome, name, nowMs));
         verdicts.set(request.commandId, verdictOf(deps, request.commandId, outcome.decision));
       }
-      await deps.log.record(fresh);
+      await deps.log.record(fresh, within);
       for (const record of fresh) deps.onDecision?.(record);
       return verdicts;
     },

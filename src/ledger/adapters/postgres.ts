@@ -71,6 +71,7 @@ function transaction(
   onCommit: (afterCommit: () => void) => void,
 ): LedgerTransaction {
   return {
+    session: client,
     async findOutcomes(commandIds) {
       if (commandIds.length === 0) return new Map();
       const { rows } = await client.query(

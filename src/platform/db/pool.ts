@@ -5,6 +5,11 @@ import { asInfrastructureError } from "./errors.ts";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
+/**
+ * Where SQL runs: a pool (each statement its own transaction) or a client inside a transaction,
+ * e.g. one a context lends to another so that both write atomically.
+ */
+export type SqlSession = Pick<pg.ClientBase, "query">;
 
 export interface PoolOptions {
   readonly url: string;

@@ -1,5 +1,6 @@
 /** The screening log in PostgreSQL: every command blocked or held, with the entry, list version and rule hits. */
 import type pg from "pg";
+import { prepared } from "../../platform/db/pool.ts";
 import type { RuleHit } from "../domain/rules.ts";
 import type { ScreeningDecision, ScreeningLog, ScreeningRecord } from "../screenings.ts";
 
@@ -43,25 +44,10 @@ export function createPostgresScreeningLog(pool: pg.Pool): ScreeningLog {
       );
       return new Map(rows.map((row) => [row.command_id as string, recordFromRow(row)]));
     },
-    async record(records) {
+    async record(records, within) {
       if (records.length === 0) return;
       const rows = records.map((r) => ({ ...r, amount: r.amount.toString() }));
-      await pool.query(
-        `INSERT INTO risk_screenings (command_id, decided_at, decision, command_kind, party_role, party_iban,
-           party_user_id, actor_id, counterparty_iban, amount, asset, list, list_version, entry_kind,
-           entry_value, entry_display, score, explanation, party_name, rule_hits)
-         SELECT "commandId", to_timestamp("decidedAtMs" / 1000.0), decision, "commandKind", "partyRole",
-           "partyIban", "partyUserId", "actorId", "counterpartyIban", amount::numeric, asset, list,
-           "listVersion", "entryKind", "entryValue", "entryDisplay", score, explanation, "partyName",
-           coalesce("ruleHits", '[]')
-           FROM jsonb_to_recordset($1::jsonb) AS r ("commandId" uuid, "decidedAtMs" double precision,
-             decision text, "commandKind" text, "partyRole" text, "partyIban" text, "partyUserId" uuid,
-             "actorId" text, "counterpartyIban" text, amount text, asset text, list text,
-             "listVersion" integer, "entryKind" text, "entryValue" text, "entryDisplay" text,
-             score double precision, explanation text, "partyName" text, "ruleHits" jsonb)
-         ON CONFLICT (command_id) DO NOTHING`,
-        [JSON.stringify(rows)],
-      );
+      await within.query(prepared(recordSql), [JSON.stringify(rows)]);
     },
     async latest(limit) {
       const { rows } = await pool.query(
@@ -72,3 +58,30 @@ export function createPostgresScreeningLog(pool: pg.Pool): ScreeningLog {
     },
   };
 }
+
+/**
+ * One statement for a batch's decisions. A row already there can only be one left by a batch that
+ * never committed (before decisions were written in the batch's transaction): the decision that
+ * commits replaces it. (A second handler deciding the same batch at once waits here for the first
+ * and then fails on the ledger's outcome key, rolling back what it wrote.)
+ */
+const recordSql = `INSERT INTO risk_screenings (command_id, decided_at, decision, command_kind, party_role, party_iban,
+    party_user_id, actor_id, counterparty_iban, amount, asset, list, list_version, entry_kind,
+    entry_value, entry_display, score, explanation, party_name, rule_hits)
+  SELECT "commandId", to_timestamp("decidedAtMs" / 1000.0), decision, "commandKind", "partyRole",
+    "partyIban", "partyUserId", "actorId", "counterpartyIban", amount::numeric, asset, list,
+    "listVersion", "entryKind", "entryValue", "entryDisplay", score, explanation, "partyName",
+    coalesce("ruleHits", '[]')
+    FROM jsonb_to_recordset($1::jsonb) AS r ("commandId" uuid, "decidedAtMs" double precision,
+      decision text, "commandKind" text, "partyRole" text, "partyIban" text, "partyUserId" uuid,
+      "actorId" text, "counterpartyIban" text, amount text, asset text, list text,
+      "listVersion" integer, "entryKind" text, "entryValue" text, "entryDisplay" text,
+      score double precision, explanation text, "partyName" text, "ruleHits" jsonb)
+  ON CONFLICT (command_id) DO UPDATE SET (decided_at, decision, command_kind, party_role, party_iban,
+    party_user_id, actor_id, counterparty_iban, amount, asset, list, list_version, entry_kind,
+    entry_value, entry_display, score, explanation, party_name, rule_hits) =
+    (excluded.decided_at, excluded.decision, excluded.command_kind, excluded.party_role,
+     excluded.party_iban, excluded.party_user_id, excluded.actor_id, excluded.counterparty_iban,
+     excluded.amount, excluded.asset, excluded.list, excluded.list_version, excluded.entry_kind,
+     excluded.entry_value, excluded.entry_display, excluded.score, excluded.explanation,
+     excluded.party_name, excluded.rule_hits)`;
