@@ -140,6 +140,8 @@ async function startPlatform(): Promise<{
 interface StepTally {
   sent: number;
   answered: number;
+  /** Answered with the officers near (not refused, e.g. rate_limited). */
+  ok: number;
   readonly errors: Map<string, number>;
   readonly replyMs: LatencySamples;
   readonly notifiedMs: LatencySamples;
@@ -151,6 +153,7 @@ interface StepTally {
 const newStepTally = (): StepTally => ({
   sent: 0,
   answered: 0,
+  ok: 0,
   errors: new Map(),
   replyMs: new LatencySamples(),
   notifiedMs: new LatencySamples(),
@@ -186,7 +189,8 @@ function open(
       sentAt?.delete(ref);
       tally.answered++;
       tally.replyMs.record(performance.now() - at);
-      if (!answer.ok) tally.errors.set(answer.code, (tally.errors.get(answer.code) ?? 0) + 1);
+      if (answer.ok) tally.ok++;
+      else tally.errors.set(answer.code, (tally.errors.get(answer.code) ?? 0) + 1);
     },
   });
 }
@@ -315,6 +319,7 @@ interface StepResult {
   readonly sentPerSec: number;
   readonly skipped: number;
   readonly answeredPerSec: number;
+  readonly okPerSec: number;
   readonly errors: Record<string, number>;
   readonly replyP50Ms: number;
   readonly replyP99Ms: number;
@@ -348,6 +353,7 @@ async function runStep(
   await Promise.all([offerLocations(sockets, rate, untilMs), ...pairs.map((p) => probe(p, untilMs))]);
   const after = { ...cpuMs(), bench: benchCpuMs(), atMs: performance.now() };
   const answeredInTime = tally.answered;
+  const okInTime = tally.ok;
   const drainUntil = performance.now() + 5_000;
   while (tally.answered < tally.sent && performance.now() < drainUntil) await sleep(50);
   // Rates over the offered window; CPU over the wall time (probes may finish a little later).
@@ -360,6 +366,7 @@ async function runStep(
     sentPerSec: Math.round(tally.sent / seconds),
     skipped: tally.skipped,
     answeredPerSec: Math.round(answeredInTime / seconds),
+    okPerSec: Math.round(okInTime / seconds),
     errors: Object.fromEntries(tally.errors),
     replyP50Ms: round(tally.replyMs.percentile(0.5)),
     replyP99Ms: round(tally.replyMs.percentile(0.99)),
@@ -380,7 +387,7 @@ function printStep(r: StepResult): void {
       .map(([code, n]) => `${code} ${n}`)
       .join(", ") || "none";
   process.stdout.write(
-    `${String(r.offeredPerSec).padStart(6)}/s offered on ${r.sockets} sockets: sent ${r.sentPerSec}/s (skipped ${r.skipped}), answered ${r.answeredPerSec}/s ` +
+    `${String(r.offeredPerSec).padStart(6)}/s offered on ${r.sockets} sockets: sent ${r.sentPerSec}/s (skipped ${r.skipped}), answered ${r.answeredPerSec}/s, ${r.okPerSec}/s with the officers near ` +
       `(reply p50 ${r.replyP50Ms} ms, p99 ${r.replyP99Ms} ms; errors: ${errors}); request → officer notified ` +
       `p50 ${r.notifiedP50Ms} ms, p99 ${r.notifiedP99Ms} ms (${r.probes} probes, ${r.probeErrors} failed); ` +
       `CPU cores: platform ${r.platformCores}, PostgreSQL ${r.postgresCores}, load generator ${r.benchCores}; loadavg ${r.loadavg1}\n`,
@@ -431,10 +438,10 @@ async function main(): Promise<void> {
     await sleep(1_000);
   }
   // Sustained: the generator kept up, the server answered ≥ 95% of the offer within the step, p99 < 1 s.
-  const sustained = results.filter((r) => r.answeredPerSec >= 0.95 * r.offeredPerSec && r.replyP99Ms < 1_000);
-  const best = Math.max(0, ...sustained.map((r) => r.answeredPerSec));
+  const sustained = results.filter((r) => r.okPerSec >= 0.95 * r.offeredPerSec && r.replyP99Ms < 1_000);
+  const best = Math.max(0, ...sustained.map((r) => r.okPerSec));
   process.stdout.write(
-    `sustained (≥ 95% of offered answered, reply p99 < 1 s): ${best} location updates/s\n`,
+    `sustained (≥ 95% of offered answered with the officers near, reply p99 < 1 s): ${best} location updates/s\n`,
   );
   await mkdir("bench-results", { recursive: true });
   await writeFile(
