@@ -16,6 +16,8 @@ export interface Person {
   readonly walker: Walker;
   /** A tick is in flight: the next one is skipped rather than queued. */
   busy: boolean;
+  /** Officers: their availability window is open (they go available at their first tick). */
+  available: boolean;
   lastMoveMs: number;
   /** Citizens: the open request, until the officer answers or it is given up. */
   pendingSinceMs: number | undefined;
@@ -38,8 +40,11 @@ export interface World {
 const pendingGiveUpMs = 30_000;
 const thinkMinMs = 100;
 const thinkMaxMs = 1_500;
+/** An officer's window outlasts the run a little; the run ends with `stop`. */
+const windowSlackMs = 60_000;
+const windowMaxMs = 4 * 3_600_000;
 
-export function accuracyM(random: Random): number {
+function accuracyM(random: Random): number {
   return Math.round(5 + random.next() * 25);
 }
 
@@ -55,6 +60,7 @@ export async function tick(world: World, person: Person): Promise<void> {
     const nowMs = world.nowMs();
     step(person.walker, world.random, world.settings.box, nowMs - person.lastMoveMs);
     person.lastMoveMs = nowMs;
+    if (person.user.role === "officer" && !person.available) return await goAvailable(world, person);
     const answer = await person.socket.send({ type: "location", ...positionOf(person, world.random) });
     if (!answer.ok) return countError(world.tally, answer.code);
     world.tally.locations++;
@@ -62,6 +68,19 @@ export async function tick(world: World, person: Person): Promise<void> {
   } finally {
     person.busy = false;
   }
+}
+
+/** Citizens who reported already are told at once (officer_nearby); the others at their next report. */
+async function goAvailable(world: World, officer: Person): Promise<void> {
+  const windowMs = Math.min(world.settings.durationS * 1_000 + windowSlackMs, windowMaxMs);
+  const answer = await officer.socket?.send({
+    type: "available",
+    ...positionOf(officer, world.random),
+    windowMs,
+  });
+  if (!answer) return;
+  if (!answer.ok) return countError(world.tally, answer.code);
+  officer.available = true;
 }
 
 async function maybeRequest(world: World, citizen: Person, result: Record<string, unknown>) {
@@ -95,6 +114,7 @@ async function maybeRequest(world: World, citizen: Person, result: Record<string
 /** What a push means to the person who got it. */
 export function onPush(world: World, person: Person, push: ServerMessage): void {
   if (push.type === "officer_nearby") world.tally.officerNearby++;
+  else if (push.type === "availability" && push.available === false) person.available = false;
   else if (push.type === "trophy") world.tally.trophies++;
   else if (push.type === "connection") {
     const connection = push.connection as { officerId?: string };

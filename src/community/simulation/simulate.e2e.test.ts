@@ -35,8 +35,8 @@ function sink(): { stream: Writable; text(): string } {
   return { stream, text: () => chunks.join("") };
 }
 
-/** About 220 by 170 metres: everyone is near everyone (threshold 100 m + accuracy allowance). */
-const smallSquare = "52.3700,4.8900,52.3720,4.8925";
+/** About 67 by 61 metres (90 m across): everyone is near everyone (threshold 100 m), so no request is virtual. */
+const smallSquare = "52.3700,4.8900,52.3706,4.8909";
 
 test("3 officers and 6 citizens for 5 s connect; both sides earn PTS on the ledger; no unexpected errors", async () => {
   const out = sink();

@@ -12,7 +12,7 @@ import { forEachConcurrently } from "../../tools/load/setup.ts";
 import { openAppSocket } from "./app-socket.ts";
 import { checkLedger } from "./ledger-check.ts";
 import { prepareParticipants, type SimUser, signInAs, simulationPassword } from "./participants.ts";
-import { accuracyM, onPush, type Person, tick, type World } from "./people.ts";
+import { onPush, type Person, tick, type World } from "./people.ts";
 import { parseSimulationArgs, type SimulationSettings } from "./settings.ts";
 import { expectedErrorCodes, liveLine, newTally, reportText, type SimulationReport } from "./tally.ts";
 import { placeWalker } from "./walk.ts";
@@ -29,15 +29,12 @@ export interface SimulationDeps {
 const connectConcurrency = 32;
 const replyWaitMs = 10_000;
 const speeds = { officer: 4, citizen: 1.4 } as const;
-/** An officer's window outlasts the run a little; the run ends with `stop`. */
-const windowSlackMs = 60_000;
-const windowMaxMs = 4 * 3_600_000;
 
 function wsUrlOf(url: string): string {
   return `${url.replace(/^http/, "ws")}/v1/community/ws`;
 }
 
-/** Opens a person's socket (signing in again if the token was refused) and, for an officer, goes available. */
+/** Opens a person's socket, signing in again if the token was refused (officers go available at their first tick). */
 async function connectPerson(world: World, person: Person, client: JsonClient, password: string) {
   const open = () =>
     openAppSocket({
@@ -46,16 +43,12 @@ async function connectPerson(world: World, person: Person, client: JsonClient, p
       replyWaitMs,
       onPush: (push) => onPush(world, person, push),
     });
+  person.available = false;
   person.socket = await open().catch(async () => {
     person.user.accessToken = await signInAs(client, person.user.username, password);
     return open();
   });
   void person.socket.closed.then(({ code }) => reconnectAfter(world, person, client, password, code));
-  if (person.user.role !== "officer") return;
-  const windowMs = Math.min(world.settings.durationS * 1_000 + windowSlackMs, windowMaxMs);
-  const position = { lat: person.walker.lat, lon: person.walker.lon, accuracyM: accuracyM(world.random) };
-  const answer = await person.socket.send({ type: "available", ...position, windowMs });
-  if (!answer.ok) world.tally.errors.set(answer.code, (world.tally.errors.get(answer.code) ?? 0) + 1);
 }
 
 /** A socket closed by the server mid-run (the access token expired: 4401) is opened again. */
@@ -80,6 +73,7 @@ function peopleOf(users: readonly SimUser[], world: World): Person[] {
     socket: undefined,
     walker: placeWalker(world.random, world.settings.box, speeds[user.role]),
     busy: false,
+    available: false,
     lastMoveMs: world.nowMs(),
     pendingSinceMs: undefined,
     connectedWith: new Set<string>(),
