@@ -74,6 +74,9 @@ function serveSocket(deps: SocketEdgeDeps, socket: WebSocket, request: IncomingM
   const bucket = { windowStartMs: 0, count: 0 };
   const authTimer = setTimeout(() => socket.close(closeCodes.authTimeout, "Authenticate first"), authWaitMs);
   authTimer.unref();
+  // A client's protocol error (e.g. a message over maxPayload): ws closes the socket itself (1009)
+  // and 'close' cleans up. Without a listener, 'error' would be thrown and end the process.
+  socket.on("error", () => {});
   socket.on("close", () => {
     clearTimeout(authTimer);
     if (principal && leave?.()) deps.service.forget(principal.userId);

@@ -2,7 +2,7 @@ import { useEffect } from "react";
 import { Spinner } from "./components/form.tsx";
 import { Shell } from "./components/shell.tsx";
 import { matchPath, navigate, usePath } from "./lib/router.tsx";
-import { homePath, isAdmin, isInsightStaff, isReviewer } from "./lib/session.ts";
+import { homePath, isAdmin, isCommunityMember, isInsightStaff, isReviewer } from "./lib/session.ts";
 import { AccountPage } from "./pages/account.tsx";
 import { BranchesPage } from "./pages/admin/branches.tsx";
 import { ClientInsightPage } from "./pages/admin/clients.tsx";
@@ -15,6 +15,7 @@ import { ReviewsPage } from "./pages/admin/reviews.tsx";
 import { ScreeningListsPage } from "./pages/admin/screening-lists.tsx";
 import { UsersPage } from "./pages/admin/users.tsx";
 import { OidcCompletePage, RegisterPage, SignInPage } from "./pages/auth.tsx";
+import { CommunityPage } from "./pages/community.tsx";
 import { HomePage } from "./pages/home.tsx";
 import { ProfilePage, SessionsPage } from "./pages/me.tsx";
 import { NotificationsPage } from "./pages/notifications.tsx";
@@ -73,6 +74,8 @@ function SignedIn(props: { path: string }) {
   if (path === "/verify-phone") return <Shell title="Phone">{<VerifyPhonePage />}</Shell>;
   if (path === "/profile") return <Shell title="Profile">{<ProfilePage />}</Shell>;
   if (path === "/sessions") return <Shell title="Sessions">{<SessionsPage />}</Shell>;
+  if (path === "/community" && isCommunityMember(session))
+    return <Shell title="Community">{<CommunityPage />}</Shell>;
   if (admin && path === "/admin/users") return <Shell title="Users">{<UsersPage />}</Shell>;
   if (path === "/payments" && features.payments) return <Shell title="Payments">{<PaymentsPage />}</Shell>;
   if (receipt?.id) return <Shell title="Receipt">{<ReceiptPage id={receipt.id} />}</Shell>;

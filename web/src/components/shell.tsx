@@ -5,7 +5,13 @@
  */
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import { Link, navigate, usePath } from "../lib/router.tsx";
-import { signOut as endSession, isAdmin, isInsightStaff, isReviewer } from "../lib/session.ts";
+import {
+  signOut as endSession,
+  isAdmin,
+  isCommunityMember,
+  isInsightStaff,
+  isReviewer,
+} from "../lib/session.ts";
 import { useApp } from "../state.tsx";
 import { Icon, type IconName } from "./icons.tsx";
 import { NotificationList } from "./notification-list.tsx";
@@ -29,6 +35,8 @@ function useNavItems(): { wallet: NavItem[]; admin: NavItem[] } {
     { href: "/profile", label: "Profile", icon: "wallet", mobile: false },
     { href: "/sessions", label: "Sessions", icon: "shield", mobile: false },
   ];
+  if (isCommunityMember(session))
+    wallet.splice(3, 0, { href: "/community", label: "Community", icon: "users", mobile: !staff });
   if (features.payments)
     wallet.splice(2, 0, { href: "/payments", label: "Payments", icon: "card", mobile: !staff });
   const admin: NavItem[] = [];

@@ -110,6 +110,11 @@ export function isReviewer(session: Session | undefined): boolean {
   return ["compliance", "admin"].some((role) => session?.roles.includes(role));
 }
 
+/** Who takes part in the community programme (Hey Blue!): officers and citizens. */
+export function isCommunityMember(session: Session | undefined): boolean {
+  return ["officer", "citizen"].some((role) => session?.roles.includes(role));
+}
+
 /** The signed-in user's id: kept in the session, else read from the token's subject. */
 export function userIdOf(session: Session | undefined): string {
   if (!session) return "";
