@@ -59,6 +59,13 @@ async function verify(args: string[]): Promise<Outcome> {
   return result.ok ? 0 : 1;
 }
 
+async function community(args: string[]): Promise<Outcome> {
+  if (args[0] !== "simulate") throw new ConfigError(commandUsage("community", process.stderr));
+  const { runCommunitySimulation } = await import("./community/simulation/simulate.ts");
+  const report = await runCommunitySimulation(args.slice(1));
+  return report && Object.keys(report.unexpectedErrors).length > 0 ? 1 : 0;
+}
+
 async function gateways(args: string[]): Promise<Outcome> {
   if (args[0] !== "simulate") throw new ConfigError(commandUsage("gateways", process.stderr));
   const { runSimulatorCli } = await import("./dev/gateway-simulators/cli.ts");
@@ -74,6 +81,7 @@ const commands: Readonly<Record<string, (args: string[]) => Promise<Outcome>>> =
   serve,
   verify,
   gateways,
+  community,
   generate: async (args) => {
     const { runGenerator } = await import("./tools/generate.ts");
     await runGenerator(args);

@@ -56,6 +56,34 @@ Stops cleanly on SIGINT, SIGTERM or SIGHUP, with its embedded PostgreSQL.`,
   --admin-password P  its password (or LEDGERFLOW_ADMIN_PASSWORD): the one printed at first start
   --json              print the final report as JSON`,
   },
+  community: {
+    name: "community simulate",
+    synopsis: "community simulate [--officers N --citizens N --duration S]",
+    summary: "simulated officers and citizens meet (Hey Blue!)",
+    details: `Subcommands:
+  simulate [options]  officers and citizens walk a city over the community
+                      WebSocket: officers go available and answer requests,
+                      citizens report positions and ask nearby officers
+Options:
+  --officers N        simulated officers (default 20, at most 2000)
+  --citizens N        simulated citizens (default 100, at most 8000)
+  --duration S        seconds to run (default 60, at most 3600)
+  --url URL           the running server (default http://localhost:8080)
+  --allow-remote      allow a non-loopback --url
+  --seed N            seed of the walk and choices (default: clock, printed)
+  --bbox A,B,C,D      the city: minLat,minLon,maxLat,maxLon (default Amsterdam)
+  --interval S        seconds between location reports of one app (default 2)
+  --accept-share F    share of requests officers accept (default 0.85)
+  --request-share F   chance an idle citizen near an officer asks (default 0.3)
+  --virtual-share F   chance an idle citizen far from all asks (default 0.02)
+  --prefix P          usernames P-officer-1, P-citizen-1… (default sim)
+  --admin-user NAME   grants the roles (or LEDGERFLOW_ADMIN_USERNAME, admin)
+  --admin-password P  its password (or LEDGERFLOW_ADMIN_PASSWORD)
+  --json              print the final report as JSON
+Users register over HTTP, so the platform must allow as many registrations
+per client (LEDGERFLOW_REGISTRATIONS_PER_CLIENT_MAX); later runs reuse them.
+Stops after --duration or on Ctrl-C. Exit status 1 on unexpected errors.`,
+  },
   verify: {
     name: "verify",
     synopsis: "verify [--receipt PROOF.json] [--key FILE]",

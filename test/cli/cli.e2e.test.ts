@@ -62,6 +62,7 @@ describe("help, version and usage errors", () => {
       "projections",
       "admin roles",
       "gateways simulate",
+      "community simulate",
     ])
       assert.match(help.stdout, new RegExp(`^  ${command}`, "m"), command);
     const lines = help.stdout.split("\n").filter((line) => line.trim() !== "");
@@ -83,6 +84,8 @@ describe("help, version and usage errors", () => {
       ["topics", "sync", "-h"],
       ["generate", "--help"],
       ["gateways", "simulate", "--help"],
+      ["community", "--help"],
+      ["community", "simulate", "--help"],
       ["feeder", "--help"],
       ["projections", "--help"],
       ["admin", "--help"],
@@ -106,6 +109,8 @@ describe("help, version and usage errors", () => {
       ["topics"],
       ["dlq"],
       ["gateways"],
+      ["community"],
+      ["community", "simulate", "--officers", "0"],
     ];
     for (const args of cases) {
       const result = await ledgerflow(args);
