@@ -412,7 +412,9 @@ test("a declined request tells the citizen and cannot be answered again; a socke
   await refusedOverSocket(officerApp, { type: "accept", requestId }, "request_not_pending");
   // More than 20 messages in a second: the rest are refused with rate_limited, the socket stays open.
   const answers = await Promise.all(Array.from({ length: 30 }, () => officerApp.send({ type: "stop" })));
-  assert.ok(answers.filter((a) => a.code === "rate_limited").length >= 5, JSON.stringify(answers.slice(-3)));
+  const refused = answers.filter((a) => a.code === "rate_limited").length;
+  // 20 a second are answered: at least the 10 beyond them are refused (more if the burst straddled a second).
+  assert.ok(refused >= 10, JSON.stringify(answers.slice(-3)));
   assert.equal(officerApp.socket.readyState, WebSocket.OPEN);
   officerApp.close();
   citizenApp.close();

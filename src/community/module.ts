@@ -28,7 +28,7 @@ import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
 import type { NearbyOfficersIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
 import { createHub, type Hub } from "./hub.ts";
-import { participantsFrom } from "./participants.ts";
+import { cachedParticipants, participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
 import { vapidOf } from "./push/config.ts";
 import { webPushingHub } from "./push/notifying-hub.ts";
@@ -66,6 +66,9 @@ export interface CommunityApi {
   /** The participant's PTS account id on the ledger, once opened. */
   pointsAccountOf(userId: string): Promise<string | undefined>;
 }
+
+/** How long an officer's public view (name, agency, verified) is reused for nearby lists. */
+const participantViewTtlMs = 30_000;
 
 /** How often expired officers are purged even when nobody queries (exact positions must not linger). */
 const purgeIntervalMs = 5_000;
@@ -216,7 +219,10 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       const service = createCommunityService({
         ...deps,
         ...{ rules: config, index, store, hub },
-        participants: participantsFrom(deps.identity),
+        participants: cachedParticipants(participantsFrom(deps.identity), {
+          ...{ ttlMs: participantViewTtlMs, entriesMax: config.socketsMax },
+          nowMs: () => deps.clock.nowMs(),
+        }),
       });
       stops.add(() => service.close());
       routes.push(

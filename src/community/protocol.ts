@@ -27,4 +27,5 @@ export const clientMessage = z.discriminatedUnion("type", [
 export type ClientMessage = z.infer<typeof clientMessage>;
 
 /** Close codes: the token expired or was refused (reconnect with a fresh one), sign-in too slow. */
-export const closeCodes = { unauthorized: 4401, authTimeout: 4408 } as const;
+// 1008 policy violation: the socket kept sending while its earlier messages waited.
+export const closeCodes = { unauthorized: 4401, authTimeout: 4408, tooMuchWaiting: 1008 } as const;

@@ -28,6 +28,8 @@ export interface SocketEdgeDeps {
 }
 
 const authWaitMs = 10_000;
+/** Seconds of a socket's message allowance that may wait unanswered before it is closed. */
+const waitingSecondsMax = 5;
 const timerDelayMaxMs = 2 ** 31 - 1;
 
 export function communitySocketRoute(deps: SocketEdgeDeps) {
@@ -95,15 +97,21 @@ function serveSocket(deps: SocketEdgeDeps, socket: WebSocket, request: IncomingM
   // With the upgrade's header, sign in before the first message is handled.
   const header = request.headers.authorization;
   if (header !== undefined) queue = signIn(bearerToken(header));
+  let waitingCount = 0;
   socket.on("message", (data, isBinary) => {
-    queue = queue.then(() => onMessage(isBinary ? undefined : data.toString()));
-  });
-  const onMessage = async (text: string | undefined) => {
-    const parsed = parseMessage(text);
+    const parsed = parseMessage(isBinary ? undefined : data.toString());
+    // Counted as messages arrive, not as they are handled: a client within the limit is never
+    // refused because the server fell behind, and refused messages never join the queue.
     if (overLimit(bucket, deps.nowMs(), deps.limits.messagesPerSecondMax)) {
       const ref = "error" in parsed ? parsed.error.ref : parsed.message.ref;
       return send(socket, errorOf(ref, "rate_limited", "Too many messages; slow down"));
     }
+    // A socket whose queue outgrows a few seconds of its allowance is not being answered anyway.
+    if (++waitingCount > deps.limits.messagesPerSecondMax * waitingSecondsMax)
+      return socket.close(closeCodes.tooMuchWaiting, "Too many messages waiting");
+    queue = queue.then(() => onMessage(parsed)).finally(() => waitingCount--);
+  });
+  const onMessage = async (parsed: Parsed) => {
     if ("error" in parsed) return send(socket, { type: "error", ...parsed.error });
     const message = parsed.message;
     if (message.type === "auth")
