@@ -190,8 +190,12 @@ export function createScreener(options: ScreenerDeps): CommandScreening {
       const snapshots = deps.index.snapshots();
       // Names and rule facts in parallel. No earlier decision is looked up: the ledger screens
       // only commands without an outcome, and a decision commits with its outcome or not at all.
+      // Names cost identity a query per batch: asked only while some list in force holds names.
+      const screensNames = snapshots.some((snapshot) => snapshot.names.size > 0);
       const [names, facts] = await Promise.all([
-        deps.partyNames.namesOf([...new Set(requests.map((request) => request.party.userId))]),
+        screensNames
+          ? deps.partyNames.namesOf([...new Set(requests.map((request) => request.party.userId))])
+          : new Map<string, string>(),
         gatherFacts(deps, requests),
       ]);
       const fresh: ScreeningRecord[] = [];
