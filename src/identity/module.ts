@@ -329,7 +329,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
           await app.register(sessionRoutes, { sessions, authenticate, verifyToken });
           await app.register(profileRoutes, { profiles, authenticate });
         },
-        oidcRoutePlugin(deps, service, events),
+        oidcRoutePlugin(deps, service, events, limiter),
         phoneRoutePlugin(deps, authenticate, events),
         passkeys.routes,
       ],
@@ -355,7 +355,12 @@ async function bootstrapAdmin(
 }
 
 /** The `/v1/auth/providers` and `/v1/auth/oidc/*` routes (src/identity/oidc). */
-function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: AuthEvents): RoutePlugin {
+function oidcRoutePlugin(
+  deps: IdentityDeps,
+  service: IdentityService,
+  events: AuthEvents,
+  limiter: LoginLimiter,
+): RoutePlugin {
   const config = deps.oidc ?? oidcConfig.sections.oidc.parse({});
   const providers = resolveProviders(config);
   const oidc = createOidcService({
@@ -366,6 +371,7 @@ function oidcRoutePlugin(deps: IdentityDeps, service: IdentityService, events: A
     audit: createAuthAudit(deps.pool, deps.clock, deps.logger, events),
     clock: deps.clock,
     random: deps.random,
+    limiter,
   });
   const formPostProviders = new Set(providers.filter((p) => p.responseMode === "form_post").map((p) => p.id));
   return async (app) => {

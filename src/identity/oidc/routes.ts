@@ -193,16 +193,21 @@ function exchangeRoute(root: FastifyInstance, oidc: OidcService): void {
         }),
         response: { 200: tokenResponse },
       },
-      config: { access: { anonymous: true }, openapi: { problems: ["invalid_credentials"] } },
+      config: { access: { anonymous: true }, openapi: { problems: ["invalid_credentials", "rate_limited"] } },
     },
     async (request, reply) => {
       const device = request.headers["user-agent"];
-      const signedIn = await oidc.exchange(request.body.ticket, { ip: request.ip, device });
-      if (signedIn === undefined)
+      const answer = await oidc.exchange(request.body.ticket, { ip: request.ip, device });
+      if (!answer.ok && answer.code === "rate_limited")
+        throw new ProblemError("rate_limited", {
+          detail: "Too many refused sign-in tickets from this client; try again later",
+          extra: { retryAfterS: answer.retryAfterS },
+        });
+      if (!answer.ok)
         throw new ProblemError("invalid_credentials", {
           detail: "The sign-in ticket is unknown, used or expired",
         });
-      return sendSignedIn(signedIn, request, reply, request.body.refreshTokenIn ?? "body");
+      return sendSignedIn(answer.signedIn, request, reply, request.body.refreshTokenIn ?? "body");
     },
   );
 }

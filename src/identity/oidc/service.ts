@@ -11,7 +11,8 @@
  */
 import * as client from "openid-client";
 import type { Clock, Random } from "../../platform/clock.ts";
-import type { IdentityService, SignedIn } from "../service.ts";
+import type { LimitKey, LoginLimiter } from "../login-limiter.ts";
+import { type IdentityService, type SignedIn, uncountedOnError } from "../service.ts";
 import type { AuthAudit } from "./audit.ts";
 import { isLoopbackHost, type OidcConfig, type ResolvedProvider } from "./config.ts";
 import { decideLinking, isEmailVerified, usernameHintOf } from "./linking.ts";
@@ -69,7 +70,8 @@ export interface OidcService {
    */
   callback(input: CallbackInput): Promise<CallbackResult>;
   /** The ticket's tokens, once; undefined for an unknown, used or expired ticket. */
-  exchange(ticket: string, client: { ip: string; device: string | undefined }): Promise<SignedIn | undefined>;
+  /** Tokens for a ticket; undefined for an unknown, used or expired one. */
+  exchange(ticket: string, client: { ip: string; device: string | undefined }): Promise<ExchangeAnswer>;
 }
 
 export interface OidcServiceDeps {
@@ -80,7 +82,17 @@ export interface OidcServiceDeps {
   readonly audit: AuthAudit;
   readonly clock: Clock;
   readonly random: Random;
+  /**
+   * Refused ticket exchanges count against the client address on the login limiter's budget: a
+   * ticket cannot be guessed, but each try costs a lookup and an audit row. Absent in unit tests.
+   */
+  readonly limiter?: Pick<LoginLimiter, "admit" | "forgive">;
 }
+
+export type ExchangeAnswer =
+  | { readonly ok: true; readonly signedIn: SignedIn }
+  | { readonly ok: false; readonly code: "ticket_unknown" }
+  | { readonly ok: false; readonly code: "rate_limited"; readonly retryAfterS: number };
 
 /** What the service's parts share: its dependencies plus provider lookup and discovery. */
 interface Context extends OidcServiceDeps {
@@ -157,6 +169,24 @@ async function callback(context: Context, input: CallbackInput): Promise<Callbac
 }
 
 async function exchange(
+  context: Context,
+  ticket: string,
+  client: { ip: string; device: string | undefined },
+): Promise<ExchangeAnswer> {
+  const limiter = context.limiter;
+  const keys: LimitKey[] =
+    limiter === undefined || client.ip === "" ? [] : [{ scope: "client", id: client.ip }];
+  const retryAfterS = (await limiter?.admit(keys)) ?? 0;
+  if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
+  const exchanged = () => exchangeTicket(context, ticket, client);
+  const signedIn =
+    limiter === undefined ? await exchanged() : await uncountedOnError(limiter, keys, exchanged);
+  if (signedIn === undefined) return { ok: false, code: "ticket_unknown" };
+  await limiter?.forgive(keys);
+  return { ok: true, signedIn };
+}
+
+async function exchangeTicket(
   context: Context,
   ticket: string,
   client: { ip: string; device: string | undefined },
