@@ -78,31 +78,31 @@ const purgeIntervalMs = 5_000;
  * so every API process answers alike. A timer purges closed windows, so an officer's exact position
  * leaves memory (or Redis) when the window closes, not at the next query.
  */
-function nearbyIndexOf(deps: CommunityDeps): NearbyOfficersIndex {
-  const index =
-    deps.redisUrl === undefined
-      ? createMemoryNearbyIndex()
-      : createRedisGeoIndex({
-          url: deps.redisUrl,
-          onConnectionError: (error) =>
-            deps.logger.warn({ err: error }, "community index: Redis connection failed"),
-        });
-  const purge = async () => {
+function nearbyIndexOf(deps: CommunityDeps): NearbyOfficersIndex & { purgeExpired(nowMs: number): unknown } {
+  if (deps.redisUrl === undefined) return createMemoryNearbyIndex();
+  return createRedisGeoIndex({
+    url: deps.redisUrl,
+    onConnectionError: (error) =>
+      deps.logger.warn({ err: error }, "community index: Redis connection failed"),
+  });
+}
+
+/** Purges closed windows every `purgeIntervalMs`; answers what stops the purging and closes the index. */
+function purgeRegularly(
+  deps: CommunityDeps,
+  index: NearbyOfficersIndex & { purgeExpired(nowMs: number): unknown },
+): () => Promise<void> {
+  const timer = setInterval(async () => {
     try {
       await index.purgeExpired(deps.clock.nowMs());
     } catch (error) {
       deps.logger.warn({ err: error }, "community index: purge failed");
     }
-  };
-  const timer = setInterval(() => void purge(), purgeIntervalMs);
+  }, purgeIntervalMs);
   timer.unref();
-  return {
-    ...{ put: index.put.bind(index), remove: index.remove.bind(index), near: index.near.bind(index) },
-    positionOf: index.positionOf.bind(index),
-    async close() {
-      clearInterval(timer);
-      await index.close();
-    },
+  return async () => {
+    clearInterval(timer);
+    await index.close();
   };
 }
 
@@ -211,7 +211,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
     const routes: RoutePlugin[] = [];
     if (run.abilities.http) {
       const index = nearbyIndexOf(deps);
-      stops.add(() => index.close());
+      stops.add(purgeRegularly(deps, index));
       const sharedHub = hubOf(deps);
       stops.add(() => sharedHub.close());
       const subscriptions = createPushSubscriptions(deps.pool);

@@ -224,3 +224,37 @@ function waitMsOf(rule: LimitRule, counter: Counter | undefined, nowMs: number):
   }
   return Math.max(0, counter.lastMs + requiredDelayMs(rule, counter.attempts) - nowMs);
 }
+
+/** Runs `work` for an admitted attempt; an infrastructure failure is not the client's attempt. */
+export async function uncountedOnError<T>(
+  limiter: Pick<LoginLimiter, "forgive">,
+  keys: readonly LimitKey[],
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await limiter.forgive(keys);
+    throw error;
+  }
+}
+
+/**
+ * One attempt from a client address on the client budget (passkey sign-ins, sign-in tickets: what
+ * cannot be guessed but costs a lookup per try). Refused with the seconds to wait, or the work's
+ * answer: counted unless it `succeeded`, and not counted when the work fails (infrastructure).
+ */
+export async function attemptFromClient<T>(
+  limiter: Pick<LoginLimiter, "admit" | "forgive"> | undefined,
+  clientIp: string,
+  work: () => Promise<T>,
+  succeeded: (answer: T) => boolean,
+): Promise<{ readonly refusedForS: number } | { readonly answer: T }> {
+  if (limiter === undefined) return { answer: await work() };
+  const keys: LimitKey[] = clientIp === "" ? [] : [{ scope: "client", id: clientIp }];
+  const refusedForS = await limiter.admit(keys);
+  if (refusedForS > 0) return { refusedForS };
+  const answer = await uncountedOnError(limiter, keys, work);
+  if (succeeded(answer)) await limiter.forgive(keys);
+  return { answer };
+}

@@ -3,7 +3,7 @@ import { assert } from "../platform/errors.ts";
 import type { DeviceTrust } from "./device-trust.ts";
 import { type AuthEvents, discardAuthEvents } from "./events.ts";
 import type { LimitKey, LoginLimiter } from "./login-limiter.ts";
-import { loginLimitKeys } from "./login-limiter.ts";
+import { loginLimitKeys, uncountedOnError } from "./login-limiter.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import { coarseIp, type IssuedSession, type Sessions } from "./sessions/sessions.ts";
 import type { CreateUserResult, Role, UserStore } from "./store.ts";
@@ -249,19 +249,6 @@ async function bootstrapAdmin(
 }
 
 /** An attempt that never got its password checked (hashing queue full, store down) is not counted. */
-/** Runs `work` for an admitted attempt; an infrastructure failure is not the client's attempt. */
-export async function uncountedOnError<T>(
-  limiter: Pick<LoginLimiter, "forgive">,
-  keys: readonly LimitKey[],
-  work: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    await limiter.forgive(keys);
-    throw error;
-  }
-}
 
 export function validateCredentials(username: string, password: string): ValidationRejection | undefined {
   if (username.length < usernameLengthMin || username.length > usernameLengthMax) {

@@ -11,8 +11,8 @@
  */
 import * as client from "openid-client";
 import type { Clock, Random } from "../../platform/clock.ts";
-import type { LimitKey, LoginLimiter } from "../login-limiter.ts";
-import { type IdentityService, type SignedIn, uncountedOnError } from "../service.ts";
+import { attemptFromClient, type LoginLimiter } from "../login-limiter.ts";
+import type { IdentityService, SignedIn } from "../service.ts";
 import type { AuthAudit } from "./audit.ts";
 import { isLoopbackHost, type OidcConfig, type ResolvedProvider } from "./config.ts";
 import { decideLinking, isEmailVerified, usernameHintOf } from "./linking.ts";
@@ -173,17 +173,16 @@ async function exchange(
   ticket: string,
   client: { ip: string; device: string | undefined },
 ): Promise<ExchangeAnswer> {
-  const limiter = context.limiter;
-  const keys: LimitKey[] =
-    limiter === undefined || client.ip === "" ? [] : [{ scope: "client", id: client.ip }];
-  const retryAfterS = (await limiter?.admit(keys)) ?? 0;
-  if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
-  const exchanged = () => exchangeTicket(context, ticket, client);
-  const signedIn =
-    limiter === undefined ? await exchanged() : await uncountedOnError(limiter, keys, exchanged);
-  if (signedIn === undefined) return { ok: false, code: "ticket_unknown" };
-  await limiter?.forgive(keys);
-  return { ok: true, signedIn };
+  const attempt = await attemptFromClient(
+    context.limiter,
+    client.ip,
+    () => exchangeTicket(context, ticket, client),
+    (signedIn) => signedIn !== undefined,
+  );
+  if (!("answer" in attempt)) return { ok: false, code: "rate_limited", retryAfterS: attempt.refusedForS };
+  return attempt.answer === undefined
+    ? { ok: false, code: "ticket_unknown" }
+    : { ok: true, signedIn: attempt.answer };
 }
 
 async function exchangeTicket(

@@ -17,9 +17,9 @@ import {
 import type { Clock, Random } from "../../platform/clock.ts";
 import { ProblemError } from "../../platform/http/problems.ts";
 import type { AuthEvents } from "../events.ts";
-import type { LimitKey, LoginLimiter } from "../login-limiter.ts";
+import { attemptFromClient, type LoginLimiter } from "../login-limiter.ts";
 import type { AuthAudit } from "../oidc/audit.ts";
-import { type IdentityService, type PublicUser, type SignedIn, uncountedOnError } from "../service.ts";
+import type { IdentityService, PublicUser, SignedIn } from "../service.ts";
 import { coarseIp } from "../sessions/sessions.ts";
 import type { PasskeysConfig } from "./config.ts";
 import {
@@ -271,14 +271,15 @@ async function signIn(
   rp: RelyingParty,
   client: Client,
 ): Promise<SignInAnswer> {
-  const keys: LimitKey[] = client.ip === "" ? [] : [{ scope: "client", id: client.ip }];
-  const retryAfterS = (await deps.limiter?.admit(keys)) ?? 0;
-  if (retryAfterS > 0) return { ok: false, code: "rate_limited", retryAfterS };
-  const limiter = deps.limiter;
-  if (limiter === undefined) return verifiedSignIn(deps, response, rp, client);
-  const answer = await uncountedOnError(limiter, keys, () => verifiedSignIn(deps, response, rp, client));
-  if (answer.ok) await limiter.forgive(keys);
-  return answer;
+  const attempt = await attemptFromClient(
+    deps.limiter,
+    client.ip,
+    () => verifiedSignIn(deps, response, rp, client),
+    (answer) => answer.ok,
+  );
+  return "answer" in attempt
+    ? attempt.answer
+    : { ok: false, code: "rate_limited", retryAfterS: attempt.refusedForS };
 }
 
 async function verifiedSignIn(
