@@ -204,13 +204,38 @@ function reviewHttp(deps: RiskDeps, store: ReviewStore, log: ScreeningLog): Revi
   };
 }
 
+/** Loads a list now, as the feeder does; then brings this process's index to it (where it screens). */
+function feederOf(
+  deps: RiskDeps,
+  lists: ListStore,
+  refresh: (() => Promise<unknown>) | undefined,
+): RiskApi["feed"] {
+  const { config, clock, logger } = deps;
+  return async (options) => {
+    const report = await feedList(lists, {
+      ...options,
+      limits: {
+        bytesMax: config.fileBytesMax,
+        entriesMax: config.entriesMax,
+        lineBytesMax: config.lineBytesMax,
+      },
+      fetchTimeoutMs: config.fetchTimeoutMs,
+      s3: s3SettingsOf(config),
+      nowMs: () => clock.nowMs(),
+    });
+    if (report.changed) logger.info(report, "screening list loaded");
+    await refresh?.();
+    return report;
+  };
+}
+
 export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
   name: "risk",
   config: riskConfig,
   migrations: [join(import.meta.dirname, "migrations")],
   topics: riskTopics,
   async start(deps, run) {
-    const { config, pool, logger, clock } = deps;
+    const { config, pool, logger } = deps;
     const stops = stopper((error) => logger.warn({ err: error }, "risk stop"));
     const configured = createConfiguredListStore(pool, deps.redisUrl, (error) =>
       logger.warn({ err: error }, "screening lists: Redis connection failed"),
@@ -236,22 +261,7 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       stops.add(followLedger(deps, run, reviews, facts));
       running.push("risk.review-follower");
     }
-    const feed: RiskApi["feed"] = async (options) => {
-      const report = await feedList(lists, {
-        ...options,
-        limits: {
-          bytesMax: config.fileBytesMax,
-          entriesMax: config.entriesMax,
-          lineBytesMax: config.lineBytesMax,
-        },
-        fetchTimeoutMs: config.fetchTimeoutMs,
-        s3: s3SettingsOf(config),
-        nowMs: () => clock.nowMs(),
-      });
-      if (report.changed) logger.info(report, "screening list loaded");
-      if (run.abilities.commands) await refresh();
-      return report;
-    };
+    const feed = feederOf(deps, lists, run.abilities.commands ? refresh : undefined);
     if (run.abilities.projections && config.feedSource) {
       stops.add(scheduleFeeder(config, config.feedSource, feed, logger));
       running.push("risk.feeder");
