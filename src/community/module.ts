@@ -28,6 +28,7 @@ import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
 import type { NearbyOfficersIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
 import { createHub, type Hub } from "./hub.ts";
+import { mapOf } from "./map-settings.ts";
 import { cachedParticipants, participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
 import { vapidOf } from "./push/config.ts";
@@ -238,6 +239,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
             store,
             authenticate: deps.authenticate,
             listLimitMax: config.listLimitMax,
+            map: mapOf(config),
           }),
         communitySocketRoute({
           service,
