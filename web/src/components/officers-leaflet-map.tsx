@@ -159,6 +159,8 @@ function officerLayer(layers: MapLayers, officer: NearbyOfficer): OfficerLayer {
   })
     .bindTooltip(label, { direction: "top", offset: [0, -16] })
     .bindPopup(popup, { closeButton: false, offset: [0, -10] });
+  // The popup says what the tooltip says, and more: not both at once.
+  marker.on("popupopen", () => marker.closeTooltip());
   ring.addTo(layers.map);
   marker.addTo(layers.map);
   return { ring, marker, initial, label, popup };
