@@ -235,11 +235,9 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
           }),
         (app) =>
           communityRoutes(app, {
-            service,
-            store,
+            ...{ service, store, map: mapOf(config) },
             authenticate: deps.authenticate,
             listLimitMax: config.listLimitMax,
-            map: mapOf(config),
           }),
         communitySocketRoute({
           service,
