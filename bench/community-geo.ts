@@ -20,7 +20,7 @@ import { around } from "geokdbush";
 import KDBush from "kdbush";
 import { createMemoryNearbyIndex } from "../src/community/geo/adapters/memory-index.ts";
 import { createRedisGeoIndex } from "../src/community/geo/adapters/redis-geo-index.ts";
-import type { GeoPoint, NearbyIndex, IndexedPosition } from "../src/community/geo/port.ts";
+import type { GeoPoint, IndexedPosition, NearbyIndex } from "../src/community/geo/port.ts";
 import { type Random, seededRandom } from "../src/platform/clock.ts";
 import { redisSkip, startTestRedis } from "../test/support/redis.ts";
 

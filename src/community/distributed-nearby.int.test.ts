@@ -92,7 +92,7 @@ describe("community across two processes on one Redis", { skip: redisSkip("distr
     await new Promise((resolve) => setTimeout(resolve, 300));
     const told = pushes.filter((p) => p.type === "officer_nearby");
     assert.equal(told.length, 1, JSON.stringify(pushes));
-    assert.equal((told[0]?.officer as { distanceM: number }).distanceM, 90);
+    assert.equal((told[0]?.officer as { distanceM: number } | undefined)?.distanceM, 90);
     // The citizen's app closes on B: they leave the citizens index, for A too.
     await b.service.forget(citizen.userId);
     await a.service.stop(officer);

@@ -1,7 +1,8 @@
 /**
  * The community context (issue 16, Hey Blue!): officers go available, citizens near them request a
  * connection, the officer accepts, both earn PTS on the ledger and trophies. Where HTTP is served:
- * the WebSocket edge and REST routes (live state in this process's memory). Where processors run:
+ * the WebSocket edge and REST routes (live positions in memory, or Redis in distributed mode) and
+ * the request-expiry timers and sweep. Where processors run:
  * the outbox relay publishing community.events, and the points minter following them.
  */
 import { readFile } from "node:fs/promises";
@@ -204,6 +205,28 @@ function startRelay(deps: CommunityDeps, producer: ReturnType<Log["producer"]>) 
   });
 }
 
+type Stops = ReturnType<typeof stopper>;
+
+/** The officers and citizens indexes and the last reports, purged regularly, closed at stop. */
+function livePositions(deps: CommunityDeps, stops: Stops) {
+  const [index, citizens] = [nearbyIndexOf(deps, "geo"), nearbyIndexOf(deps, "citizens")];
+  const lastReports = lastReportsOf(deps);
+  stops.add(purgeRegularly(deps, [index, citizens, lastReports]));
+  return { index, citizens, lastReports };
+}
+
+/** Requests left unanswered: a timer each in the process that made it, and a sweep from now on. */
+function startRequestExpiry(deps: CommunityDeps, store: CommunityStore, hub: Hub, stops: Stops) {
+  const expiry = createRequestExpiry({
+    ...{ store, hub, clock: deps.clock, sweepIntervalMs: deps.config.requestExpirySweepIntervalMs },
+    timersMax: requestTimersMax,
+    onError: (error) => deps.logger.warn({ err: error }, "community request expiry"),
+  });
+  expiry.start();
+  stops.add(() => expiry.stop());
+  return expiry;
+}
+
 export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
   name: "community",
   config: communityConfig,
@@ -232,23 +255,15 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
     }
     const routes: RoutePlugin[] = [];
     if (run.abilities.http) {
-      const [index, citizens] = [nearbyIndexOf(deps, "geo"), nearbyIndexOf(deps, "citizens")];
-      const lastReports = lastReportsOf(deps);
-      stops.add(purgeRegularly(deps, [index, citizens, lastReports]));
+      const positions = livePositions(deps, stops);
       const sharedHub = hubOf(deps);
       stops.add(() => sharedHub.close());
       const subscriptions = createPushSubscriptions(deps.pool);
       const hub = await withWebPush(deps, sharedHub, subscriptions);
-      const expiry = createRequestExpiry({
-        ...{ store, hub, clock: deps.clock, sweepIntervalMs: config.requestExpirySweepIntervalMs },
-        timersMax: requestTimersMax,
-        onError: (error) => logger.warn({ err: error }, "community request expiry"),
-      });
-      expiry.start();
-      stops.add(() => expiry.stop());
+      const expiry = startRequestExpiry(deps, store, hub, stops);
       const service = createCommunityService({
         ...deps,
-        ...{ rules: config, index, citizens, lastReports, expiry, store, hub },
+        ...{ rules: config, ...positions, expiry, store, hub },
         participants: cachedParticipants(participantsFrom(deps.identity), {
           ...{ ttlMs: participantViewTtlMs, entriesMax: config.socketsMax },
           nowMs: () => deps.clock.nowMs(),

@@ -38,7 +38,11 @@ const sweepBatchMax = 500;
 const timerDelayMaxMs = 2 ** 31 - 1;
 
 export function announceExpired(hub: Hub, request: ConnectionRequest): void {
-  hub.send(request.citizenId, { type: "request_expired", requestId: request.id, officerId: request.officerId });
+  hub.send(request.citizenId, {
+    type: "request_expired",
+    requestId: request.id,
+    officerId: request.officerId,
+  });
   hub.send(request.officerId, { type: "request_removed", requestId: request.id, reason: "expired" });
 }
 

@@ -14,10 +14,10 @@ import type { Principal } from "../platform/http/auth.ts";
 import { problemKinds } from "../platform/http/problems.ts";
 import { decideGoAvailable } from "./domain/availability.ts";
 import type { LocationReport } from "./domain/geo.ts";
+import { decideNearbyNotices } from "./domain/nearby-notices.ts";
 import { decideLocation, reachM } from "./domain/proximity.ts";
 import { type Connection, type ConnectionRequest, decideRequest, pointsFor } from "./domain/requests.ts";
 import type { CommunityRules } from "./domain/rules.ts";
-import { decideNearbyNotices } from "./domain/nearby-notices.ts";
 import type { LastReports } from "./geo/last-reports.ts";
 import type { NearbyIndex } from "./geo/port.ts";
 import type { Hub } from "./hub.ts";
@@ -154,7 +154,8 @@ async function closeWindow(
   await deps.index.remove(officerId);
   deps.hub.send(officerId, { type: "availability", available: false, reason });
   // The citizens told of this officer (and still near at their last update) learn they are gone.
-  for (const citizenId of live.told.get(officerId) ?? []) deps.hub.send(citizenId, { type: "officer_left", officerId });
+  for (const citizenId of live.told.get(officerId) ?? [])
+    deps.hub.send(citizenId, { type: "officer_left", officerId });
   live.told.delete(officerId);
 }
 
@@ -198,7 +199,12 @@ function rememberTold(deps: CommunityServiceDeps, live: Live, officerId: string,
  * officer's range, taking both accuracies into account, that the officer is near: once on entering
  * the range (decideNearbyNotices), on the officer's going available and on each of their moves.
  */
-async function tellCitizensNear(deps: CommunityServiceDeps, live: Live, officerId: string, at: LocationReport) {
+async function tellCitizensNear(
+  deps: CommunityServiceDeps,
+  live: Live,
+  officerId: string,
+  at: LocationReport,
+) {
   const { rules } = deps;
   const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
   const found = await deps.citizens.near(at.point, radiusM, rules.nearbyCitizensMax, at.atMs);

@@ -148,7 +148,14 @@ test("an accept racing the expiry: either a connection or the expiry, never both
       const { id, officerId } = asked.request;
       // The accept's clock says just in time; the sweep's, just due (processes' clocks differ).
       const [answer, expired] = await Promise.all([
-        store.answer({ requestId: id, officerId, action: "accept", connectionIdOf, pointsOf: () => 10n, nowMs: dueMs - 1 }),
+        store.answer({
+          requestId: id,
+          officerId,
+          action: "accept",
+          connectionIdOf,
+          pointsOf: () => 10n,
+          nowMs: dueMs - 1,
+        }),
         store.expireRequest(id, dueMs),
       ]);
       const { rows } = await db.pool.query("SELECT status FROM community_requests WHERE id = $1", [id]);

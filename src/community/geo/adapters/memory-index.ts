@@ -43,7 +43,7 @@ import {
   latLngToCell,
   UNITS,
 } from "h3-js";
-import type { GeoPoint, NearbyEntry, NearbyIndex, IndexedPosition } from "../port.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
 import { ExpiryHeap } from "./expiry-heap.ts";
 import {
   assertGeoPoint,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { cellToLatLng, getPentagons } from "h3-js";
 import { type Random, seededRandom } from "../../../platform/clock.ts";
-import type { GeoPoint, NearbyEntry, NearbyIndex, IndexedPosition } from "../port.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
 import { greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
 
 const nowMs = 1_800_000_000_000;
@@ -105,11 +105,7 @@ export function bruteForceNear(
   return found.sort(nearestFirst).slice(0, limit);
 }
 
-function assertSameAnswer(
-  actual: readonly NearbyEntry[],
-  expected: readonly NearbyEntry[],
-  what: string,
-) {
+function assertSameAnswer(actual: readonly NearbyEntry[], expected: readonly NearbyEntry[], what: string) {
   assert.deepEqual(
     actual.map((o) => o.id),
     expected.map((o) => o.id),
@@ -283,9 +279,8 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyIndex>):
       );
       found.forEach((o) => {
         assert.ok(
-          Math.abs(
-            o.distanceM - Number(o.id === "officer-1" ? 100 : o.id === "officer-3" ? 200 : 150),
-          ) < 0.01,
+          Math.abs(o.distanceM - Number(o.id === "officer-1" ? 100 : o.id === "officer-3" ? 200 : 150)) <
+            0.01,
         );
       });
       assert.deepEqual((await index.near(here, 350, 100, nowMs)).length, 5);

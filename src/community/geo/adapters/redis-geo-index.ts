@@ -23,7 +23,7 @@
 import { createHash } from "node:crypto";
 import { createClient, ErrorReply } from "@redis/client";
 import { UnavailableError } from "../../../platform/errors.ts";
-import type { GeoPoint, NearbyEntry, NearbyIndex, IndexedPosition } from "../port.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
 import {
   assertGeoPoint,
   assertPosition,

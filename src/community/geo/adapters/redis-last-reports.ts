@@ -30,7 +30,9 @@ export function createRedisLastReports(options: RedisLastReportsOptions): LastRe
     try {
       return await work();
     } catch (error) {
-      throw error instanceof ErrorReply ? error : new UnavailableError("Redis (last reports)", { cause: error });
+      throw error instanceof ErrorReply
+        ? error
+        : new UnavailableError("Redis (last reports)", { cause: error });
     }
   };
   return {
