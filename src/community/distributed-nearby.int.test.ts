@@ -116,4 +116,21 @@ describe("community across two processes on one Redis", { skip: redisSkip("distr
     clock.advance(limits.lastReportTtlMs);
     assert.equal((await b.service.reportLocation(citizen, south(50_000))).as, "citizen");
   });
+
+  test("a new window tells a citizen again, even when the old one was closed by another process", async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const a = await apiProcess("a3", prefix);
+    const officer = principal("officer");
+    const citizen = principal("citizen");
+    const pushes: Push[] = [];
+    a.hub.join(citizen.userId, (push) => pushes.push(push));
+    await a.service.reportLocation(citizen, here);
+    await a.service.goAvailable(officer, { ...south(50), windowMs: 60_000 });
+    assert.equal(pushes.filter((p) => p.type === "officer_nearby").length, 1);
+    // The window ends (its timer, on the wall clock, has not fired here: as if another process closed it).
+    clock.advance(61_000);
+    await a.service.reportLocation(citizen, here);
+    await a.service.goAvailable(officer, { ...south(50), windowMs: 60_000 });
+    assert.equal(pushes.filter((p) => p.type === "officer_nearby").length, 2);
+  });
 });

@@ -120,7 +120,13 @@ function assertRole(principal: Principal, role: "officer" | "citizen") {
  */
 interface Live {
   readonly expiryTimers: Map<string, ReturnType<typeof setTimeout>>;
-  readonly told: Map<string, ReadonlySet<string>>;
+  readonly told: Map<string, ToldInWindow>;
+}
+
+/** The citizens told of an officer during the window ending at `untilMs` (a renewal moves it on). */
+interface ToldInWindow {
+  readonly untilMs: number;
+  readonly citizenIds: ReadonlySet<string>;
 }
 
 /** Checks a report against the user's previous one (not yet kept: the caller keeps it when used). */
@@ -154,7 +160,7 @@ async function closeWindow(
   await deps.index.remove(officerId);
   deps.hub.send(officerId, { type: "availability", available: false, reason });
   // The citizens told of this officer (and still near at their last update) learn they are gone.
-  for (const citizenId of live.told.get(officerId) ?? [])
+  for (const citizenId of live.told.get(officerId)?.citizenIds ?? [])
     deps.hub.send(citizenId, { type: "officer_left", officerId });
   live.told.delete(officerId);
 }
@@ -180,14 +186,23 @@ async function goAvailable(
   const timer = setTimeout(() => void closeWindow(deps, live, officerId, "expired"), untilMs - nowMs);
   timer.unref();
   live.expiryTimers.set(officerId, timer);
-  await tellCitizensNear(deps, live, officerId, report);
+  await tellCitizensNear(deps, live, { officerId, untilMs }, report);
   return { available: true as const, untilMs };
 }
 
+/**
+ * The citizens told of the officer in this window: none when what is kept is of an earlier window
+ * (closed by a process other than this one, so never cleared here).
+ */
+function toldInWindow(live: Live, officerId: string, nowMs: number): ReadonlySet<string> {
+  const kept = live.told.get(officerId);
+  return kept !== undefined && kept.untilMs > nowMs ? kept.citizenIds : new Set();
+}
+
 /** Keeps an officer's told citizens, the most recently updated officers last; the oldest go beyond the bound. */
-function rememberTold(deps: CommunityServiceDeps, live: Live, officerId: string, told: ReadonlySet<string>) {
+function rememberTold(deps: CommunityServiceDeps, live: Live, officerId: string, kept: ToldInWindow) {
   live.told.delete(officerId);
-  if (told.size > 0) live.told.set(officerId, told);
+  if (kept.citizenIds.size > 0) live.told.set(officerId, kept);
   for (const oldest of live.told.keys()) {
     if (live.told.size <= deps.rules.socketsMax) break;
     live.told.delete(oldest);
@@ -202,9 +217,10 @@ function rememberTold(deps: CommunityServiceDeps, live: Live, officerId: string,
 async function tellCitizensNear(
   deps: CommunityServiceDeps,
   live: Live,
-  officerId: string,
+  window: { readonly officerId: string; readonly untilMs: number },
   at: LocationReport,
 ) {
+  const { officerId, untilMs } = window;
   const { rules } = deps;
   const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
   const found = await deps.citizens.near(at.point, radiusM, rules.nearbyCitizensMax, at.atMs);
@@ -212,11 +228,11 @@ async function tellCitizensNear(
     (c) => c.id !== officerId && c.distanceM <= reachM(rules, at.accuracyM, c.accuracyM),
   );
   const { notify, told } = decideNearbyNotices(
-    live.told.get(officerId) ?? new Set(),
+    toldInWindow(live, officerId, at.atMs),
     inRange.map((c) => c.id),
     rules.nearbyCitizensMax,
   );
-  rememberTold(deps, live, officerId, told);
+  rememberTold(deps, live, officerId, { untilMs, citizenIds: told });
   if (notify.length === 0) return;
   const profile = (await deps.participants([officerId])).get(officerId) ?? null;
   const distances = new Map(inRange.map((c) => [c.id, c.distanceM]));
@@ -247,7 +263,7 @@ async function reportLocation(
   if (open !== undefined) {
     await deps.index.put({ ...open, point: report.point, accuracyM: report.accuracyM });
     await keepReport(deps, userId, report, open.untilMs);
-    await tellCitizensNear(deps, live, userId, report);
+    await tellCitizensNear(deps, live, { officerId: userId, untilMs: open.untilMs }, report);
     return { as: "officer" as const, officers: [] };
   }
   const untilMs = nowMs + deps.rules.citizenPositionTtlMs;
