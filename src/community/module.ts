@@ -36,6 +36,7 @@ import { pushRoutes } from "./push/routes.ts";
 import { createPushSubscriptions, type PushSubscriptions } from "./push/subscriptions.ts";
 import { createWebPushSender } from "./push/web-push-sender.ts";
 import { createRedisHub } from "./redis-hub.ts";
+import { startSharing } from "./sharing/wiring.ts";
 import { createCommunityService } from "./service.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
@@ -250,6 +251,13 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       );
       running.push("community.edge");
     }
+    const sharing = startSharing(
+      { ...deps, connection: (id) => store.connection(id), participants: participantsFrom(deps.identity) },
+      run.abilities,
+    );
+    stops.add(() => sharing.stop());
+    if (sharing.route !== undefined) routes.push(sharing.route);
+    running.push(...sharing.running);
     return {
       published: { store, pointsAccountOf: (userId) => minter.accountOf(userId) },
       routes,
