@@ -93,7 +93,7 @@ describe("sharing a connection (loopback stand-in social network)", () => {
     assert.equal(both.body.shared, true);
     const [post] = await social.deliveries(1, 10_000);
     assert.ok(post);
-    const signed = String(post.headers["ledgerflow-signature"]);
+    const signed = String(post.headers["x-ledgerflow-signature"]);
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signed) ?? [];
     assert.equal(v1, createHmac("sha256", secret).update(`${t}.${post.body}`).digest("hex"), "signature verifies");
     assert.equal(post.headers["content-type"], "application/json");
@@ -165,7 +165,7 @@ describe("sharing a connection (loopback stand-in social network)", () => {
       mine.map((post) => post.status),
       [503, 204],
     );
-    assert.equal(mine[0]?.headers["ledgerflow-delivery"], mine[1]?.headers["ledgerflow-delivery"]);
+    assert.equal(mine[0]?.headers["x-ledgerflow-delivery"], mine[1]?.headers["x-ledgerflow-delivery"]);
     assert.equal(delivered.filter((post) => JSON.parse(post.body).connectionId === id).length, 1);
     const status = await citizen.http.get(share);
     assert.deepEqual(

@@ -1,6 +1,6 @@
 /**
  * The webhook adapter of the social-posting port: one POST of the share's JSON to each configured
- * URL, signed with HMAC-SHA256 (`Ledgerflow-Signature: t=<ms>,v1=<hex>` over `<t>.<body>`, so a
+ * URL, signed with HMAC-SHA256 (`x-ledgerflow-signature: t=<ms>,v1=<hex>` over `<t>.<body>`, as the payments alerts sign, so a
  * receiver can refuse an old replay), bounded by a timeout. The URLs and the secret are never
  * logged or stored; a target is known by a digest of its URL and shown by its host.
  */
@@ -14,8 +14,8 @@ export interface WebhookPosterOptions {
   readonly nowMs: () => number;
 }
 
-export const signatureHeader = "ledgerflow-signature";
-export const deliveryHeader = "ledgerflow-delivery";
+export const signatureHeader = "x-ledgerflow-signature";
+export const deliveryHeader = "x-ledgerflow-delivery";
 
 export function signature(secret: string, timestampMs: number, body: string): string {
   const mac = createHmac("sha256", secret).update(`${timestampMs}.${body}`).digest("hex");
