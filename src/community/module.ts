@@ -36,8 +36,8 @@ import { pushRoutes } from "./push/routes.ts";
 import { createPushSubscriptions, type PushSubscriptions } from "./push/subscriptions.ts";
 import { createWebPushSender } from "./push/web-push-sender.ts";
 import { createRedisHub } from "./redis-hub.ts";
-import { startSharing } from "./sharing/wiring.ts";
 import { createCommunityService } from "./service.ts";
+import { type StartedSharingAbilities, startSharing } from "./sharing/wiring.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
 import { communitySocketRoute } from "./ws.ts";
@@ -183,6 +183,26 @@ function startRelay(deps: CommunityDeps, producer: ReturnType<Log["producer"]>) 
   });
 }
 
+/**
+ * Sharing connections (sharing/): starts the social poster where processors run (registering its
+ * stop and name) and answers the consent and card routes where HTTP is served.
+ */
+function sharingOf(
+  deps: CommunityDeps,
+  store: CommunityStore,
+  abilities: StartedSharingAbilities,
+  into: { stops: ReturnType<typeof stopper>; running: string[] },
+): RoutePlugin[] {
+  const participants = participantsFrom(deps.identity);
+  const sharing = startSharing(
+    { ...deps, connection: (id) => store.connection(id), participants },
+    abilities,
+  );
+  into.stops.add(() => sharing.stop());
+  into.running.push(...sharing.running);
+  return sharing.route === undefined ? [] : [sharing.route];
+}
+
 export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
   name: "community",
   config: communityConfig,
@@ -209,7 +229,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       stops.add(() => points.stop());
       running.push("community.outbox-relay", "community.points");
     }
-    const routes: RoutePlugin[] = [];
+    const routes: RoutePlugin[] = sharingOf(deps, store, run.abilities, { stops, running });
     if (run.abilities.http) {
       const index = nearbyIndexOf(deps);
       stops.add(purgeRegularly(deps, index));
@@ -251,13 +271,6 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       );
       running.push("community.edge");
     }
-    const sharing = startSharing(
-      { ...deps, connection: (id) => store.connection(id), participants: participantsFrom(deps.identity) },
-      run.abilities,
-    );
-    stops.add(() => sharing.stop());
-    if (sharing.route !== undefined) routes.push(sharing.route);
-    running.push(...sharing.running);
     return {
       published: { store, pointsAccountOf: (userId) => minter.accountOf(userId) },
       routes,

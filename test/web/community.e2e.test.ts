@@ -220,8 +220,14 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
     const admin = adminCredentials();
     const adminToken = await login(base, admin.username, admin.password);
     const found = await call(base, "GET", `/v1/admin/users?search=${officerName}`, adminToken);
-    const officerId = (found.items as { id: string; username: string }[]).find((u) => u.username === officerName)?.id;
-    await call(base, "POST", "/v1/community/availability", officerToken, { lat: 48.85, lon: 2.35, accuracyM: 5 });
+    const officerId = (found.items as { id: string; username: string }[]).find(
+      (u) => u.username === officerName,
+    )?.id;
+    await call(base, "POST", "/v1/community/availability", officerToken, {
+      lat: 48.85,
+      lon: 2.35,
+      accuracyM: 5,
+    });
     const asked = await call(base, "POST", "/v1/community/requests", citizenToken, {
       officerId,
       virtual: true,
@@ -248,7 +254,10 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
       () => (document.querySelector("img.share-card") as HTMLImageElement | null)?.naturalWidth === 1200,
     );
     await citizen.reload();
-    await citizen.getByRole("list", { name: "Latest connections" }).getByText("Shared", { exact: true }).waitFor();
+    await citizen
+      .getByRole("list", { name: "Latest connections" })
+      .getByText("Shared", { exact: true })
+      .waitFor();
     await assertAccessible(officer, "officer, connection shared");
 
     assert.deepEqual(officerConsole.errors, []);

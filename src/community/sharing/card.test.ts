@@ -28,7 +28,10 @@ describe("share card", () => {
         "</svg>",
       ].join("\n"),
     );
-    assert.match(shareCardSvg({ ...facts, kind: "virtual", pointsEach: 3n }), /connected virtually[\s\S]*\+3 PTS each/);
+    assert.match(
+      shareCardSvg({ ...facts, kind: "virtual", pointsEach: 3n }),
+      /connected virtually[\s\S]*\+3 PTS each/,
+    );
   });
 
   test("a display name carrying markup is escaped, never markup", () => {
@@ -44,6 +47,7 @@ describe("share card", () => {
   test("control characters are dropped and long names cut, so the XML stays well formed", () => {
     const svg = shareCardSvg({ ...facts, officerName: "A\u0000B\u001bC", citizenName: "x".repeat(100) });
     assert.match(svg, />ABC</);
+    assert.match(shareCardSvg({ ...facts, officerName: "Dana\ud800\uffff" }), />Dana\ufffd</);
     assert.match(svg, new RegExp(`and ${"x".repeat(31)}… met in person`));
   });
 });

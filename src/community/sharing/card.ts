@@ -21,17 +21,26 @@ const nameCharsMax = 32;
 
 /** Escapes text for XML character data and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&${{ "<": "lt", ">": "gt", "&": "amp", '"': "quot", "'": "apos" }[c]};`);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => `&${{ "<": "lt", ">": "gt", "&": "amp", '"': "quot", "'": "apos" }[c]};`,
+  );
 }
 
-/** Drops what XML 1.0 cannot carry at all (control characters, lone surrogates), then cuts. */
+/** XML 1.0 cannot carry C0 controls (but tab, newline, return) nor U+FFFE/U+FFFF at all. */
+const xmlCharacter = (c: string) => {
+  const code = c.codePointAt(0) ?? 0;
+  return (
+    (code >= 0x20 || code === 0x09 || code === 0x0a || code === 0x0d) && code !== 0xfffe && code !== 0xffff
+  );
+};
+
+/** Drops what XML cannot carry (lone surrogates become U+FFFD), then cuts a long name. */
 function printable(name: string): string {
-  const clean = name
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
-    .trim();
-  const chars = [...clean];
-  return chars.length > nameCharsMax ? `${chars.slice(0, nameCharsMax - 1).join("")}…` : clean;
+  const chars = [...name.toWellFormed()].filter(xmlCharacter);
+  const clean = chars.join("").trim();
+  const kept = [...clean];
+  return kept.length > nameCharsMax ? `${kept.slice(0, nameCharsMax - 1).join("")}…` : clean;
 }
 
 const dateOf = (atMs: number) => new Date(atMs).toISOString().slice(0, 10);

@@ -41,7 +41,12 @@ async function attempt(options: SharePosterOptions, posting: ClaimedPosting): Pr
       ? undefined
       : nowMs + retryDelayMs(posting.attempts, options.backoffBaseMs, options.backoffMaxMs);
   options.logger.warn(
-    { connectionId: posting.connectionId, attempts: posting.attempts, error: outcome.error, retry: retryAtMs !== undefined },
+    {
+      connectionId: posting.connectionId,
+      attempts: posting.attempts,
+      error: outcome.error,
+      retry: retryAtMs !== undefined,
+    },
     "community share: posting failed",
   );
   await options.store.attemptFailed(posting, outcome.error, retryAtMs);

@@ -65,13 +65,21 @@ export async function sharingRoutes(root: FastifyInstance, deps: SharingRoutesDe
   const participant = [deps.authenticate, requireRole("officer", "citizen")];
   const access = { roles: ["officer", "citizen"] as const, owner: true };
   const shareRoute = (summary: string, problems: ProblemCode[]) => ({
-    schema: { tags: ["community"], summary, params, security: [{ bearer: [] }], response: { 200: shareView } },
+    schema: {
+      tags: ["community"],
+      summary,
+      params,
+      security: [{ bearer: [] }],
+      response: { 200: shareView },
+    },
     config: { access, openapi: { problems } },
     preHandler: participant,
   });
   const path = "/v1/community/connections/:id/share";
-  app.get(path, shareRoute("Both sides' agreement to share this connection, and its postings", ["not_found"]), (request) =>
-    refusalsAsProblems(() => deps.sharing.view(principalOf(request).userId, request.params.id)),
+  app.get(
+    path,
+    shareRoute("Both sides' agreement to share this connection, and its postings", ["not_found"]),
+    (request) => refusalsAsProblems(() => deps.sharing.view(principalOf(request).userId, request.params.id)),
   );
   app.put(
     path,
@@ -81,23 +89,53 @@ export async function sharingRoutes(root: FastifyInstance, deps: SharingRoutesDe
   app.delete(
     path,
     shareRoute("Withdraw your agreement (refused once both agreed)", ["not_found", "share_final"]),
-    (request) => refusalsAsProblems(() => deps.sharing.withdraw(principalOf(request).userId, request.params.id)),
+    (request) =>
+      refusalsAsProblems(() => deps.sharing.withdraw(principalOf(request).userId, request.params.id)),
   );
+  cardRoutes(root, deps);
+}
+
+/** The card: to a participant once both agreed; to anyone at the public URL the postings carry. */
+function cardRoutes(root: FastifyInstance, deps: SharingRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const access = { roles: ["officer", "citizen"] as const, owner: true };
+  const participant = [deps.authenticate, requireRole("officer", "citizen")];
   app.get(
     "/v1/community/connections/:id/card",
     {
-      schema: { tags: ["community"], summary: "The share card (SVG), once both agreed", params, security: [{ bearer: [] }] },
-      config: { access, openapi: { success: { 200: "The share card, image/svg+xml" }, problems: ["not_found", "share_not_agreed"] } },
+      schema: {
+        tags: ["community"],
+        summary: "The share card (SVG), once both agreed",
+        params,
+        security: [{ bearer: [] }],
+      },
+      config: {
+        access,
+        openapi: {
+          success: { 200: "The share card, image/svg+xml" },
+          problems: ["not_found", "share_not_agreed"],
+        },
+      },
       preHandler: participant,
     },
     async (request, reply) =>
-      sendCard(reply, await refusalsAsProblems(() => deps.sharing.card(principalOf(request).userId, request.params.id))),
+      sendCard(
+        reply,
+        await refusalsAsProblems(() => deps.sharing.card(principalOf(request).userId, request.params.id)),
+      ),
   );
   app.get(
     "/v1/community/shared/:id/card",
     {
-      schema: { tags: ["community"], summary: "A shared connection's card (SVG), public once both agreed", params },
-      config: { access: { anonymous: true }, openapi: { success: { 200: "The share card, image/svg+xml" }, problems: ["not_found"] } },
+      schema: {
+        tags: ["community"],
+        summary: "A shared connection's card (SVG), public once both agreed",
+        params,
+      },
+      config: {
+        access: { anonymous: true },
+        openapi: { success: { 200: "The share card, image/svg+xml" }, problems: ["not_found"] },
+      },
     },
     async (request, reply) =>
       sendCard(reply, await refusalsAsProblems(() => deps.sharing.publicCard(request.params.id))),

@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { apiClient, startTestPlatform, type TestPlatform, testAdmin } from "../../../test/support/platform.ts";
+import {
+  apiClient,
+  startTestPlatform,
+  type TestPlatform,
+  testAdmin,
+} from "../../../test/support/platform.ts";
 import { type SocialStandin, startSocialStandin } from "./social-standin.ts";
 
 const password = "correct horse battery staple";
@@ -68,7 +73,12 @@ describe("sharing a connection (loopback stand-in social network)", () => {
     const share = `/v1/community/connections/${id}/share`;
     const card = `/v1/community/connections/${id}/card`;
 
-    for (const [method, path] of [["GET", share], ["PUT", share], ["DELETE", share], ["GET", card]] as const) {
+    for (const [method, path] of [
+      ["GET", share],
+      ["PUT", share],
+      ["DELETE", share],
+      ["GET", card],
+    ] as const) {
       const refused = await stranger.http.call(method, path);
       assert.equal(refused.status, 404, `${method} ${path}`);
       assert.equal(refused.body.code, "not_found");
@@ -77,7 +87,12 @@ describe("sharing a connection (loopback stand-in social network)", () => {
     const waiting = await citizen.http.call("PUT", share);
     assert.equal(waiting.status, 200, JSON.stringify(waiting.body));
     assert.deepEqual(
-      { you: waiting.body.you, officer: waiting.body.officerAgreed, citizen: waiting.body.citizenAgreed, shared: waiting.body.shared },
+      {
+        you: waiting.body.you,
+        officer: waiting.body.officerAgreed,
+        citizen: waiting.body.citizenAgreed,
+        shared: waiting.body.shared,
+      },
       { you: "citizen", officer: false, citizen: true, shared: false },
     );
     assert.equal((await citizen.http.call("PUT", share)).body.citizenAgreed, true, "a replay is the same");
@@ -95,7 +110,11 @@ describe("sharing a connection (loopback stand-in social network)", () => {
     assert.ok(post);
     const signed = String(post.headers["x-ledgerflow-signature"]);
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signed) ?? [];
-    assert.equal(v1, createHmac("sha256", secret).update(`${t}.${post.body}`).digest("hex"), "signature verifies");
+    assert.equal(
+      v1,
+      createHmac("sha256", secret).update(`${t}.${post.body}`).digest("hex"),
+      "signature verifies",
+    );
     assert.equal(post.headers["content-type"], "application/json");
     const document = JSON.parse(post.body);
     assert.deepEqual(
@@ -117,7 +136,10 @@ describe("sharing a connection (loopback stand-in social network)", () => {
     const shown = await citizen.http.get(card);
     assert.equal(shown.status, 200);
     assert.match(String(shown.headers.get("content-type")), /^image\/svg\+xml/);
-    assert.match(String(shown.body), /share-officer[\s\S]*share-citizen connected virtually[\s\S]*\+3 PTS each/);
+    assert.match(
+      String(shown.body),
+      /share-officer[\s\S]*share-citizen connected virtually[\s\S]*\+3 PTS each/,
+    );
     const open = await apiClient(running.url).call("GET", `/v1/community/shared/${id}/card`);
     assert.equal(open.status, 200);
     assert.equal(open.body, shown.body);

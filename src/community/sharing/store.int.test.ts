@@ -46,7 +46,10 @@ test("both sides agreeing at once share it once, with one posting per target", a
     store.decide(id, { kind: "agree", side: "citizen", nowMs: 11 }, postings),
   ]);
   assert.equal(decisions.filter((d) => d.kind === "changed" && d.shared).length, 1);
-  const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM community_share_posts WHERE connection_id = $1", [id]);
+  const { rows } = await db.pool.query(
+    "SELECT count(*)::int AS n FROM community_share_posts WHERE connection_id = $1",
+    [id],
+  );
   assert.equal(rows[0].n, 2);
   assert.deepEqual(
     (await store.postings(id)).map((p) => [p.target, p.status, p.attempts]),

@@ -33,7 +33,11 @@ export interface NewPosting {
 export interface ShareStore {
   state(connectionId: string): Promise<ShareState>;
   /** Decides under the share's lock; when it becomes shared, the postings are stored with it. */
-  decide(connectionId: string, command: ShareCommand, postings: readonly NewPosting[]): Promise<ShareDecision>;
+  decide(
+    connectionId: string,
+    command: ShareCommand,
+    postings: readonly NewPosting[],
+  ): Promise<ShareDecision>;
   postings(connectionId: string): Promise<readonly PostingView[]>;
   claimDue(nowMs: number, leaseMs: number, limit: number): Promise<readonly ClaimedPosting[]>;
   delivered(posting: ClaimedPosting, nowMs: number): Promise<void>;
@@ -56,7 +60,12 @@ async function storeState(client: pg.PoolClient, connectionId: string, state: Sh
   await client.query(
     `UPDATE community_shares SET officer_agreed_at_ms = $2, citizen_agreed_at_ms = $3, shared_at_ms = $4
       WHERE connection_id = $1`,
-    [connectionId, state.officerAgreedAtMs ?? null, state.citizenAgreedAtMs ?? null, state.sharedAtMs ?? null],
+    [
+      connectionId,
+      state.officerAgreedAtMs ?? null,
+      state.citizenAgreedAtMs ?? null,
+      state.sharedAtMs ?? null,
+    ],
   );
 }
 
@@ -76,6 +85,7 @@ async function storePostings(
 
 export function createShareStore(pool: pg.Pool): ShareStore {
   return {
+    ...postingOutbox(pool),
     async state(connectionId) {
       const { rows } = await pool.query("SELECT * FROM community_shares WHERE connection_id = $1", [
         connectionId,
@@ -99,6 +109,12 @@ export function createShareStore(pool: pg.Pool): ShareStore {
         return decision;
       });
     },
+  };
+}
+
+/** The posting outbox: what participants see of it, and the poster's claims and outcomes. */
+function postingOutbox(pool: pg.Pool): Omit<ShareStore, "state" | "decide"> {
+  return {
     async postings(connectionId) {
       const { rows } = await pool.query(
         `SELECT target_label, status, attempts, last_error, delivered_at_ms FROM community_share_posts

@@ -45,10 +45,12 @@ function posterOf(deps: SharingWiringDeps): SocialPoster | undefined {
   });
 }
 
-export function startSharing(
-  deps: SharingWiringDeps,
-  abilities: { readonly processors: boolean; readonly http: boolean },
-): StartedSharing {
+export interface StartedSharingAbilities {
+  readonly processors: boolean;
+  readonly http: boolean;
+}
+
+export function startSharing(deps: SharingWiringDeps, abilities: StartedSharingAbilities): StartedSharing {
   const { config } = deps;
   const store = createShareStore(deps.pool);
   const poster = posterOf(deps);
@@ -71,7 +73,9 @@ export function startSharing(
   });
   return {
     running: worker === undefined ? [] : ["community.social-poster"],
-    route: abilities.http ? (app) => sharingRoutes(app, { sharing, authenticate: deps.authenticate }) : undefined,
+    route: abilities.http
+      ? (app) => sharingRoutes(app, { sharing, authenticate: deps.authenticate })
+      : undefined,
     stop: async () => worker?.stop(),
   };
 }

@@ -60,7 +60,12 @@ export function ShareConnection(props: { connectionId: string }) {
         </button>
       )}
       {!view.shared && mine && (
-        <button type="button" className="button secondary small" onClick={() => act("DELETE")} disabled={busy}>
+        <button
+          type="button"
+          className="button secondary small"
+          onClick={() => act("DELETE")}
+          disabled={busy}
+        >
           Don't share
         </button>
       )}
