@@ -50,6 +50,11 @@ const shareView = z.object({
 
 const params = z.object({ id: z.uuid() });
 
+/** The card's success response in the document: an SVG image, not JSON. */
+const cardResponse = {
+  200: { description: "The share card", content: { [cardMediaType]: { schema: z.string() } } },
+};
+
 /** The card is user text in an image: no script runs and nothing is fetched, even opened directly. */
 function sendCard(reply: FastifyReply, svg: string) {
   return reply
@@ -72,7 +77,10 @@ export async function sharingRoutes(root: FastifyInstance, deps: SharingRoutesDe
       security: [{ bearer: [] }],
       response: { 200: shareView },
     },
-    config: { access, openapi: { problems } },
+    config: {
+      access,
+      openapi: { success: { 200: "Both sides' agreement and, once shared, the postings" }, problems },
+    },
     preHandler: participant,
   });
   const path = "/v1/community/connections/:id/share";
@@ -107,12 +115,12 @@ function cardRoutes(root: FastifyInstance, deps: SharingRoutesDeps): void {
         tags: ["community"],
         summary: "The share card (SVG), once both agreed",
         params,
+        response: cardResponse,
         security: [{ bearer: [] }],
       },
       config: {
         access,
         openapi: {
-          success: { 200: "The share card, image/svg+xml" },
           problems: ["not_found", "share_not_agreed"],
         },
       },
@@ -131,10 +139,11 @@ function cardRoutes(root: FastifyInstance, deps: SharingRoutesDeps): void {
         tags: ["community"],
         summary: "A shared connection's card (SVG), public once both agreed",
         params,
+        response: cardResponse,
       },
       config: {
         access: { anonymous: true },
-        openapi: { success: { 200: "The share card, image/svg+xml" }, problems: ["not_found"] },
+        openapi: { problems: ["not_found"] },
       },
     },
     async (request, reply) =>

@@ -143,6 +143,13 @@ describe("sharing a connection (loopback stand-in social network)", () => {
     const open = await apiClient(running.url).call("GET", `/v1/community/shared/${id}/card`);
     assert.equal(open.status, 200);
     assert.equal(open.body, shown.body);
+    const raw = await fetch(`${running.url}/v1/community/shared/${id}/card`);
+    assert.match(
+      await raw.text(),
+      /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+      "the SVG itself, not a JSON string",
+    );
+    assert.match(String(raw.headers.get("content-security-policy")), /default-src 'none'/);
 
     // Replayed agreements post nothing more; withdrawing is refused once shared.
     assert.equal((await officer.http.call("PUT", share)).status, 200);
