@@ -14,10 +14,18 @@ interface ShareView {
   readonly postings: readonly { target: string; status: "pending" | "delivered" | "failed" }[];
 }
 
+/** What became of the posting to the social networks (none configured: nothing to say). */
+function postingText(postings: ShareView["postings"]): string {
+  if (postings.length === 0) return "";
+  if (postings.some((p) => p.status === "failed")) return " · posting failed";
+  if (postings.some((p) => p.status === "pending")) return " · posting…";
+  return " · posted";
+}
+
 function stateText(view: ShareView): string {
   const mine = view.you === "officer" ? view.officerAgreed : view.citizenAgreed;
   const theirs = view.you === "officer" ? view.citizenAgreed : view.officerAgreed;
-  if (view.shared) return "Shared";
+  if (view.shared) return `Shared${postingText(view.postings)}`;
   if (mine) return "Waiting for the other side to agree";
   return theirs ? "The other side wants to share this" : "Not shared";
 }
