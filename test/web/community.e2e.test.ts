@@ -253,6 +253,8 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
     await officer.waitForFunction(
       () => (document.querySelector("img.share-card") as HTMLImageElement | null)?.naturalWidth === 1200,
     );
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(officer, "desktop-community-shared");
     await citizen.reload();
     await citizen
       .getByRole("list", { name: "Latest connections" })
