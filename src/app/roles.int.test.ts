@@ -42,6 +42,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "community.outbox-relay",
     "community.points",
     "community.edge",
+    "community.request-expiry",
   ],
   handler: [
     "identity",
@@ -108,6 +109,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "community.outbox-relay",
     "community.points",
     "community.edge",
+    "community.request-expiry",
   ],
 };
 
@@ -134,6 +136,34 @@ for (const role of roles)
       assert.equal(platform.grpcAddress !== undefined, role === "api" || role === "all");
       // No simulators without the dev starter, even though embedded mode asks for them.
       assert.equal(platform.simulators, undefined);
+    } finally {
+      await platform.stop();
+    }
+  });
+
+// The social poster (community sharing) runs only when webhooks are configured, where the community
+// processors run: none by default above.
+for (const [role, runs] of [
+  ["worker", true],
+  ["handler", false],
+] as const)
+  test(`with social webhooks, role ${role} ${runs ? "runs" : "does not run"} the social poster`, async () => {
+    const config = loadConfig(
+      {},
+      {
+        dataDir,
+        logLevel: "warn",
+        database: { url: db.url },
+        auth: {
+          adminPassword: "admin-password-for-tests",
+          jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+        },
+        community: { socialWebhookUrls: ["http://127.0.0.1:9/hook"], socialWebhookSecret: "s".repeat(32) },
+      },
+    );
+    const platform = await startPlatform({ config, role });
+    try {
+      assert.equal(platform.running.includes("community.social-poster"), runs);
     } finally {
       await platform.stop();
     }

@@ -3,8 +3,9 @@
 import { z } from "zod";
 import { flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
-import { mapEnv, mapSettings, requireMapAttribution } from "./map-settings.ts";
+import { mapEnv, mapSettings } from "./map-settings.ts";
 import { pushEnv, pushSettings } from "./push/config.ts";
+import { socialEnv, socialSettings } from "./sharing/config.ts";
 
 /** "10,50" from the environment, or an array from code. */
 const countList = z
@@ -22,58 +23,66 @@ const countList = z
 
 export const communityConfig = {
   sections: {
-    community: z
-      .object({
-        /** An officer's availability window when they name none (the seed's 15 minutes). */
-        availabilityWindowMsDefault: positiveInt.default(15 * 60_000),
-        availabilityWindowMsMax: positiveInt.default(4 * 3_600_000),
-        /** Near: at most this far apart, plus the GPS accuracy allowance. */
-        proximityThresholdM: positiveInt.max(100_000).default(100),
-        /** At most this much of the two reported accuracies widens the threshold. */
-        accuracyAllowanceMaxM: z.coerce.number().int().min(0).max(10_000).default(50),
-        /** Reports less accurate than this are refused. */
-        accuracyMaxM: positiveInt.max(100_000).default(500),
-        /** Faster than this between two reports of one user is an impossible jump (250 km/h). */
-        speedMaxMps: positiveInt.max(1_000).default(70),
-        /** An unanswered request expires after this. */
-        requestTtlMs: positiveInt.default(120_000),
-        /** Requests one citizen may make to one officer per window. */
-        requestsPerWindowMax: positiveInt.max(1_000).default(3),
-        requestWindowMs: positiveInt.default(600_000),
-        /** One rewarded connection per officer–citizen pair per this long (a second is refused). */
-        pairRewardWindowMs: positiveInt.default(86_400_000),
-        /** Whether citizens may request a virtual connection (no proximity) with an available officer. */
-        virtualAllowed: flag.default(true),
-        /** PTS each participant earns, per kind of connection. */
-        pointsInPerson: positiveInt.max(1_000_000).default(10),
-        pointsVirtual: positiveInt.max(1_000_000).default(3),
-        trophyConnectionCounts: countList.default([10, 50]),
-        trophyCellCounts: countList.default([5]),
-        trophyStreakDays: positiveInt.max(365).default(7),
-        /** Officers a citizen is told about per location update (nearest first). */
-        nearbyOfficersMax: positiveInt.max(100).default(20),
-        /** Largest WebSocket message, and open community WebSockets per process. */
-        messageBytesMax: positiveInt.max(1_048_576).default(4_096),
-        socketsMax: positiveInt.default(10_000),
-        /** Messages one WebSocket may send per second (a location every few seconds is plenty). */
-        messagesPerSecondMax: positiveInt.max(10_000).default(20),
-        /** Connections listed per GET /v1/community/connections. */
-        listLimitMax: positiveInt.max(1_000).default(100),
-        /** How long the outbox relay sleeps when idle, and rows per publish. */
-        relayPollIntervalMs: positiveInt.default(200),
-        relayRowsPerPublishMax: positiveInt.max(10_000).default(500),
-        /** How long minting waits for the ledger's outcome before retrying the event. */
-        ledgerWaitMs: positiveInt.max(60_000).default(10_000),
-        /** Web Push (VAPID keys: a secret, no defaults; without them push is off). */
-        ...pushSettings,
-        /** Browsers (push subscriptions) kept per user; the oldest goes beyond it. */
-        pushSubscriptionsPerUserMax: positiveInt.max(100).default(10),
-        /** A PEM file of extra CAs to trust for push services (a private push relay; tests' stand-in). */
-        pushCaFile: z.string().min(1).optional(),
-        /** The citizen screen's map tiles and their attribution (unset: no map, a radar). */
-        ...mapSettings,
-      })
-      .superRefine(requireMapAttribution),
+    community: z.object({
+      /** An officer's availability window when they name none (the seed's 15 minutes). */
+      availabilityWindowMsDefault: positiveInt.default(15 * 60_000),
+      availabilityWindowMsMax: positiveInt.default(4 * 3_600_000),
+      /** Near: at most this far apart, plus the GPS accuracy allowance. */
+      proximityThresholdM: positiveInt.max(100_000).default(100),
+      /** At most this much of the two reported accuracies widens the threshold. */
+      accuracyAllowanceMaxM: z.coerce.number().int().min(0).max(10_000).default(50),
+      /** Reports less accurate than this are refused. */
+      accuracyMaxM: positiveInt.max(100_000).default(500),
+      /** Faster than this between two reports of one user is an impossible jump (250 km/h). */
+      speedMaxMps: positiveInt.max(1_000).default(70),
+      /** An unanswered request expires after this. */
+      requestTtlMs: positiveInt.default(120_000),
+      /** Requests one citizen may make to one officer per window. */
+      requestsPerWindowMax: positiveInt.max(1_000).default(3),
+      requestWindowMs: positiveInt.default(600_000),
+      /** One rewarded connection per officer–citizen pair per this long (a second is refused). */
+      pairRewardWindowMs: positiveInt.default(86_400_000),
+      /** Whether citizens may request a virtual connection (no proximity) with an available officer. */
+      virtualAllowed: flag.default(true),
+      /** PTS each participant earns, per kind of connection. */
+      pointsInPerson: positiveInt.max(1_000_000).default(10),
+      pointsVirtual: positiveInt.max(1_000_000).default(3),
+      trophyConnectionCounts: countList.default([10, 50]),
+      trophyCellCounts: countList.default([5]),
+      trophyStreakDays: positiveInt.max(365).default(7),
+      /** Officers a citizen is told about per location update (nearest first). */
+      nearbyOfficersMax: positiveInt.max(100).default(20),
+      /** Citizens an officer's update tells at most (nearest first), and remembers as told per window. */
+      nearbyCitizensMax: positiveInt.max(10_000).default(200),
+      /** A citizen's shared position leaves the citizens index this long after their last update. */
+      citizenPositionTtlMs: positiveInt.max(3_600_000).default(120_000),
+      /** A user's last report is kept this long (an officer's: through the window) for jump checks. */
+      lastReportTtlMs: positiveInt.max(3_600_000).default(120_000),
+      /** How often requests left unanswered past their expiry are looked for (those whose process died). */
+      requestExpirySweepIntervalMs: positiveInt.max(3_600_000).default(10_000),
+      /** Largest WebSocket message, and open community WebSockets per process. */
+      messageBytesMax: positiveInt.max(1_048_576).default(4_096),
+      socketsMax: positiveInt.default(10_000),
+      /** Messages one WebSocket may send per second (a location every few seconds is plenty). */
+      messagesPerSecondMax: positiveInt.max(10_000).default(20),
+      /** Connections listed per GET /v1/community/connections. */
+      listLimitMax: positiveInt.max(1_000).default(100),
+      /** How long the outbox relay sleeps when idle, and rows per publish. */
+      relayPollIntervalMs: positiveInt.default(200),
+      relayRowsPerPublishMax: positiveInt.max(10_000).default(500),
+      /** How long minting waits for the ledger's outcome before retrying the event. */
+      ledgerWaitMs: positiveInt.max(60_000).default(10_000),
+      /** Web Push (VAPID keys: a secret, no defaults; without them push is off). */
+      ...pushSettings,
+      /** Browsers (push subscriptions) kept per user; the oldest goes beyond it. */
+      pushSubscriptionsPerUserMax: positiveInt.max(100).default(10),
+      /** A PEM file of extra CAs to trust for push services (a private push relay; tests' stand-in). */
+      pushCaFile: z.string().min(1).optional(),
+      /** Sharing: social webhooks (the secret has no default; without URLs nothing is posted). */
+      ...socialSettings,
+      /** The citizen screen's map tiles and their attribution (unset: no map, a radar). */
+      ...mapSettings,
+    }),
   },
   env: {
     LEDGERFLOW_COMMUNITY_AVAILABILITY_WINDOW_MS_DEFAULT: ["community", "availabilityWindowMsDefault"],
@@ -93,6 +102,10 @@ export const communityConfig = {
     LEDGERFLOW_COMMUNITY_TROPHY_CELL_COUNTS: ["community", "trophyCellCounts"],
     LEDGERFLOW_COMMUNITY_TROPHY_STREAK_DAYS: ["community", "trophyStreakDays"],
     LEDGERFLOW_COMMUNITY_NEARBY_OFFICERS_MAX: ["community", "nearbyOfficersMax"],
+    LEDGERFLOW_COMMUNITY_NEARBY_CITIZENS_MAX: ["community", "nearbyCitizensMax"],
+    LEDGERFLOW_COMMUNITY_CITIZEN_POSITION_TTL_MS: ["community", "citizenPositionTtlMs"],
+    LEDGERFLOW_COMMUNITY_LAST_REPORT_TTL_MS: ["community", "lastReportTtlMs"],
+    LEDGERFLOW_COMMUNITY_REQUEST_EXPIRY_SWEEP_INTERVAL_MS: ["community", "requestExpirySweepIntervalMs"],
     LEDGERFLOW_COMMUNITY_MESSAGE_BYTES_MAX: ["community", "messageBytesMax"],
     LEDGERFLOW_COMMUNITY_SOCKETS_MAX: ["community", "socketsMax"],
     LEDGERFLOW_COMMUNITY_MESSAGES_PER_SECOND_MAX: ["community", "messagesPerSecondMax"],
@@ -103,6 +116,7 @@ export const communityConfig = {
     ...pushEnv,
     LEDGERFLOW_COMMUNITY_PUSH_SUBSCRIPTIONS_PER_USER_MAX: ["community", "pushSubscriptionsPerUserMax"],
     LEDGERFLOW_COMMUNITY_PUSH_CA_FILE: ["community", "pushCaFile"],
+    ...socialEnv,
     ...mapEnv,
   },
 } as const satisfies ConfigSection;

@@ -1,4 +1,7 @@
-/** The map settings, read from the environment as at start: unset is no map; a bad template or a missing attribution stops the start. */
+/**
+ * The map settings, read from the environment as at start: unset is no map; a bad template, markup
+ * in the attribution, or a tile URL without an attribution stops the start.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, readConfig } from "../platform/config.ts";
@@ -56,10 +59,12 @@ test("a bad template is a config error naming the field", () => {
 
 test("a tile URL without an attribution is a config error naming the attribution", () => {
   assert.throws(
-    () => read({ LEDGERFLOW_COMMUNITY_MAP_TILE_URL: osm }),
+    () => mapOf(communityOf({ LEDGERFLOW_COMMUNITY_MAP_TILE_URL: osm })),
     (error: unknown) =>
       error instanceof ConfigError &&
-      /community\.mapAttribution: LEDGERFLOW_COMMUNITY_MAP_ATTRIBUTION is required/.test(error.message),
+      /LEDGERFLOW_COMMUNITY_MAP_ATTRIBUTION is required when LEDGERFLOW_COMMUNITY_MAP_TILE_URL is set/.test(
+        error.message,
+      ),
   );
   assert.throws(
     () =>
@@ -67,6 +72,7 @@ test("a tile URL without an attribution is a config error naming the attribution
         LEDGERFLOW_COMMUNITY_MAP_TILE_URL: osm,
         LEDGERFLOW_COMMUNITY_MAP_ATTRIBUTION: "<a href='https://evil.example'>map</a>",
       }),
-    (error: unknown) => error instanceof ConfigError && /community\.mapAttribution/.test(error.message),
+    (error: unknown) =>
+      error instanceof ConfigError && /community\.mapAttribution: plain text/.test(error.message),
   );
 });

@@ -1,11 +1,13 @@
 /**
  * The citizen screen's map, for the community context's config section (src/community/config.ts
- * merges `mapSettings`, `mapEnv` and `requireMapAttribution`). Unset (the default): no map, the web
- * app shows its radar. Set: the browser fetches map tiles from this server, which so learns the
- * approximate area a citizen looks at; OpenStreetMap's tile policy (and most others) require the
- * attribution to be shown, so a tile URL without one is refused at start.
+ * merges `mapSettings` and `mapEnv`; the module reads them through `mapOf`). Unset (the default):
+ * no map, the web app shows its radar. Set: the browser fetches map tiles from this server, which so
+ * learns the approximate area a citizen looks at. OpenStreetMap's tile policy (and most others)
+ * require the attribution shown, so a tile URL without one stops the start (as Web Push's
+ * incomplete keys do).
  */
 import { z } from "zod";
+import { ConfigError } from "../platform/config.ts";
 
 /** `{z}`, `{x}` and `{y}` once each, nothing else in braces: a fixed origin (no `{s}` subdomains). */
 const placeholders = ["{z}", "{x}", "{y}"] as const;
@@ -44,24 +46,21 @@ export const mapEnv = {
 
 type MapSettings = { readonly mapTileUrl?: string | undefined; readonly mapAttribution?: string | undefined };
 
-/** The section's refinement: a tile URL needs its attribution (an issue on `mapAttribution`). */
-export function requireMapAttribution(settings: MapSettings, context: z.RefinementCtx): void {
-  if (settings.mapTileUrl !== undefined && settings.mapAttribution === undefined)
-    context.addIssue({
-      code: "custom",
-      path: ["mapAttribution"],
-      message:
-        "LEDGERFLOW_COMMUNITY_MAP_ATTRIBUTION is required when LEDGERFLOW_COMMUNITY_MAP_TILE_URL is set (tile providers require it shown)",
-    });
-}
-
 export interface CommunityMap {
   readonly tileUrl: string;
   readonly attribution: string;
 }
 
-/** The map the web app shows, or null when no tiles are configured. */
+/**
+ * The map the web app shows, or null when no tiles are configured; a ConfigError (at start) for a
+ * tile URL without its attribution, which tile providers require shown.
+ */
 export function mapOf(settings: MapSettings): CommunityMap | null {
   const { mapTileUrl: tileUrl, mapAttribution: attribution } = settings;
-  return tileUrl === undefined || attribution === undefined ? null : { tileUrl, attribution };
+  if (tileUrl === undefined) return null;
+  if (attribution === undefined)
+    throw new ConfigError(
+      "LEDGERFLOW_COMMUNITY_MAP_ATTRIBUTION is required when LEDGERFLOW_COMMUNITY_MAP_TILE_URL is set (tile providers require it shown)",
+    );
+  return { tileUrl, attribution };
 }

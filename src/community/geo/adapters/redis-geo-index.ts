@@ -1,6 +1,8 @@
 /**
- * The nearby-officers index of distributed mode, on Redis GEO: every API instance reads and writes
- * the same index, so each answers "who is near this citizen" alike.
+ * The nearby index of distributed mode, on Redis GEO: every API instance reads and writes the same
+ * index, so each answers "who is near this point" alike. One instance per use, each under its own
+ * key prefix: the available officers (`…:geo:`) and the citizens sharing their position
+ * (`…:citizens:`); "officer" below stands for either.
  *
  * Keys (prefix `ledgerflow:community:geo:` by default):
  * - `positions`: GEO set, member = officer id (GEOADD; searched with GEOSEARCH BYRADIUS ASC COUNT);
@@ -21,8 +23,14 @@
 import { createHash } from "node:crypto";
 import { createClient, ErrorReply } from "@redis/client";
 import { UnavailableError } from "../../../platform/errors.ts";
-import type { GeoPoint, NearbyOfficer, NearbyOfficersIndex, OfficerPosition } from "../port.ts";
-import { assertGeoPoint, earthRadiusM, greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
+import {
+  assertGeoPoint,
+  assertPosition,
+  earthRadiusM,
+  greatCircleDistanceM,
+  nearestFirst,
+} from "./great-circle.ts";
 
 export interface RedisGeoIndexOptions {
   /** `redis[s]://[[user][:password]@]host[:port][/db]` */
@@ -40,7 +48,7 @@ export interface RedisGeoIndexOptions {
   readonly onConnectionError?: (error: Error) => void;
 }
 
-export interface RedisGeoIndex extends NearbyOfficersIndex {
+export interface RedisGeoIndex extends NearbyIndex {
   /** Removes up to `max` entries expired at `nowMs` (for a timer); returns how many it removed. */
   purgeExpired(nowMs: number, max?: number): Promise<number>;
 }
@@ -162,14 +170,6 @@ function parseExact(text: string): Exact | undefined {
   return exact.length === 4 ? exact : undefined;
 }
 
-function assertPosition(position: OfficerPosition): void {
-  assertGeoPoint(position.point);
-  if (!(Number.isFinite(position.accuracyM) && position.accuracyM >= 0))
-    throw new RangeError(`accuracyM must be a finite number ≥ 0, got ${position.accuracyM}`);
-  if (!Number.isFinite(position.untilMs))
-    throw new RangeError(`untilMs must be finite, got ${position.untilMs}`);
-}
-
 /**
  * Where GEOSEARCH looks for a query circle: from the point itself, or, for a point beyond Redis's
  * latitude limit, from the nearest point it accepts with the radius widened by the distance to it
@@ -189,17 +189,17 @@ function geoSearchOf(
 
 /** Measures the candidates exactly: open at `nowMs`, within `radiusM`, nearest first, at most `limit`. */
 function nearestOf(reply: readonly string[], point: GeoPoint, radiusM: number, limit: number, nowMs: number) {
-  const found: NearbyOfficer[] = [];
+  const found: NearbyEntry[] = [];
   for (let i = 0; i + 1 < reply.length; i += 2) {
     const exact = parseExact(reply[i + 1] as string);
     if (exact === undefined || exact[3] <= nowMs) continue;
     const distanceM = greatCircleDistanceM(point, { lat: exact[0], lon: exact[1] });
-    if (distanceM <= radiusM) found.push({ officerId: reply[i] as string, distanceM, accuracyM: exact[2] });
+    if (distanceM <= radiusM) found.push({ id: reply[i] as string, distanceM, accuracyM: exact[2] });
   }
   return found.sort(nearestFirst).slice(0, limit);
 }
 
-function connect(options: RedisGeoIndexOptions) {
+export function connect(options: RedisGeoIndexOptions) {
   const client = createClient({
     url: options.url,
     socket: {
@@ -229,16 +229,16 @@ function scriptRunner(client: ReturnType<typeof connect>, keys: string[]) {
     } catch (error) {
       throw error instanceof ErrorReply
         ? error
-        : new UnavailableError("Redis (nearby officers)", { cause: error });
+        : new UnavailableError("Redis (nearby index)", { cause: error });
     }
   };
 }
 
 /** The put script's ARGV after now and purgeMax: id, lon, lat, polar, exact JSON, untilMs. */
-function putArguments({ officerId, point, accuracyM, untilMs }: OfficerPosition): string[] {
+function putArguments({ id, point, accuracyM, untilMs }: IndexedPosition): string[] {
   const polar = Math.abs(point.lat) > geoLatitudeMax ? "1" : "0";
   const exact = JSON.stringify([point.lat, point.lon, accuracyM, untilMs]);
-  return [officerId, String(point.lon), String(point.lat), polar, exact, String(untilMs)];
+  return [id, String(point.lon), String(point.lat), polar, exact, String(untilMs)];
 }
 
 /** Connects in the background and returns at once; commands wait for the connection (bounded). */
@@ -263,8 +263,8 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
       const now = latestNowMs === undefined ? "" : String(latestNowMs);
       await run(scripts.put, [now, String(purgeBatchMax), ...putArguments(position)]);
     },
-    async remove(officerId) {
-      await run(scripts.remove, [officerId]);
+    async remove(id) {
+      await run(scripts.remove, [id]);
     },
     async near(point, radiusM, limit, nowMs) {
       assertGeoPoint(point);
@@ -280,12 +280,12 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
       args.push(String(search.radiusM), String(asked), search.withPolar ? "1" : "0", String(firstSearchM));
       return nearestOf((await run(scripts.near, args)) as string[], point, radiusM, count, nowMs);
     },
-    async positionOf(officerId, nowMs) {
+    async positionOf(id, nowMs) {
       const exact = parseExact(
-        (await run(scripts.position, [told(nowMs), String(purgeBatchMax), officerId])) as string,
+        (await run(scripts.position, [told(nowMs), String(purgeBatchMax), id])) as string,
       );
       if (exact === undefined || exact[3] <= nowMs) return undefined;
-      return { officerId, point: { lat: exact[0], lon: exact[1] }, accuracyM: exact[2], untilMs: exact[3] };
+      return { id, point: { lat: exact[0], lon: exact[1] }, accuracyM: exact[2], untilMs: exact[3] };
     },
     async purgeExpired(nowMs, max = purgeBatchMax) {
       return Number(await run(scripts.purge, [told(nowMs), String(max)]));
