@@ -9,16 +9,19 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import {
+  adminCredentials,
   assertAccessible,
   assertNoSidewaysScroll,
   desktop,
+  login,
   phone,
   platformAndBrowser,
   screenshot,
   skipReason,
+  testPassword,
   watchConsole,
 } from "./browser.ts";
-import { participant, signedIn } from "./community-participants.ts";
+import { call, participant, signedIn } from "./community-participants.ts";
 
 const reason = await skipReason();
 
