@@ -66,3 +66,10 @@ test("the OpenAPI document describes the settings and their response", async () 
   assert.ok(operation, "GET /v1/community/settings is documented");
   assert.match(JSON.stringify(operation.responses["200"]), /tileUrl/);
 });
+
+test("a tile URL without its attribution: the platform does not start", async () => {
+  await assert.rejects(
+    startTestPlatform({ community: { mapTileUrl: map.tileUrl } }),
+    /LEDGERFLOW_COMMUNITY_MAP_ATTRIBUTION is required when LEDGERFLOW_COMMUNITY_MAP_TILE_URL is set/,
+  );
+});
