@@ -158,7 +158,8 @@ function officerLayer(layers: MapLayers, officer: NearbyOfficer): OfficerLayer {
     title: nameOf(officer),
   })
     .bindTooltip(label, { direction: "top", offset: [0, -16] })
-    .bindPopup(popup, { closeButton: false, offset: [0, -10] });
+    // Padding: an open popup keeps clear of the zoom buttons in the corner.
+    .bindPopup(popup, { closeButton: false, offset: [0, -10], autoPanPadding: [48, 12] });
   // The popup says what the tooltip says, and more: not both at once.
   marker.on("popupopen", () => marker.closeTooltip());
   ring.addTo(layers.map);
@@ -207,7 +208,8 @@ function draw(layers: MapLayers, props: Props, request: Request): void {
       layer.marker.remove();
       layers.officers.delete(id);
     }
-  if (!layers.followed) return;
+  // Not while a popup is open: moving the view would move it from under the user's finger.
+  if (!layers.followed || [...layers.officers.values()].some((layer) => layer.marker.isPopupOpen())) return;
   const farthestM = Math.max(0, ...props.officers.map((officer) => officer.distanceM));
   const radiusM = Math.max(viewRadiusMinM, farthestM * 1.25);
   layers.fitting = true;
