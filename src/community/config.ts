@@ -1,25 +1,14 @@
 /** The community context's settings (`community.*`, LEDGERFLOW_COMMUNITY_*): the programme's rules and limits. */
 
 import { z } from "zod";
-import { flag, positiveInt } from "../platform/config.ts";
+import { commaSeparated, flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 import { mapEnv, mapSettings } from "./map-settings.ts";
 import { pushEnv, pushSettings } from "./push/config.ts";
 import { socialEnv, socialSettings } from "./sharing/config.ts";
 
 /** "10,50" from the environment, or an array from code. */
-const countList = z
-  .union([z.string(), z.array(z.number())])
-  .transform((value) =>
-    typeof value === "string"
-      ? value
-          .split(",")
-          .map((part) => part.trim())
-          .filter((part) => part !== "")
-          .map(Number)
-      : value,
-  )
-  .pipe(z.array(z.number().int().positive()).max(20));
+const countList = commaSeparated.pipe(z.array(z.coerce.number().int().positive()).max(20));
 
 export const communityConfig = {
   sections: {

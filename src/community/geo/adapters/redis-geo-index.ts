@@ -20,9 +20,15 @@
  * Exact coordinates stay in Redis only while the window is open: expired entries are purged by every
  * call, and `purgeExpired` lets a timer do it when nobody calls.
  */
-import { createHash } from "node:crypto";
-import { createClient, ErrorReply } from "@redis/client";
+import { ErrorReply } from "@redis/client";
 import { UnavailableError } from "../../../platform/errors.ts";
+import {
+  connectRedis,
+  type RedisClient,
+  type RedisScript,
+  redisScript,
+  runRedisScript,
+} from "../../../platform/redis.ts";
 import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
 import {
   assertGeoPoint,
@@ -145,15 +151,7 @@ const purgeScript = `${purgeLua}
 return purge(ARGV[1], tonumber(ARGV[2]))
 `;
 
-interface Script {
-  readonly source: string;
-  readonly sha1: string;
-}
-
-const script = (source: string): Script => ({
-  source,
-  sha1: createHash("sha1").update(source).digest("hex"),
-});
+const script = redisScript;
 const scripts = {
   put: script(putScript),
   remove: script(removeScript),
@@ -199,33 +197,14 @@ function nearestOf(reply: readonly string[], point: GeoPoint, radiusM: number, l
   return found.sort(nearestFirst).slice(0, limit);
 }
 
-export function connect(options: RedisGeoIndexOptions) {
-  const client = createClient({
-    url: options.url,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000),
-    },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1_000 },
-  });
-  // An 'error' event without a listener would crash the process; the client reconnects by itself.
-  client.on("error", (error: Error) => options.onConnectionError?.(error));
-  client.connect().catch((error: Error) => options.onConnectionError?.(error));
-  return client;
-}
+/** Connects in the background and returns at once; commands wait for the connection (bounded). */
+export const connect = (options: RedisGeoIndexOptions) => connectRedis(options, 1_000);
 
 /** Runs a script by its SHA-1, sending the source when Redis lacks it; connection trouble → UnavailableError. */
-function scriptRunner(client: ReturnType<typeof connect>, keys: string[]) {
-  return async (lua: Script, args: readonly string[]): Promise<unknown> => {
-    const call = { keys, arguments: [...args] };
+function scriptRunner(client: RedisClient, keys: string[]) {
+  return async (lua: RedisScript, args: readonly string[]): Promise<unknown> => {
     try {
-      try {
-        return await client.evalSha(lua.sha1, call);
-      } catch (error) {
-        // The script cache is empty after a Redis restart or SCRIPT FLUSH: send the source once.
-        if (!(error instanceof ErrorReply && error.message.startsWith("NOSCRIPT"))) throw error;
-        return await client.eval(lua.source, call);
-      }
+      return await runRedisScript(client, lua, { keys, arguments: [...args] });
     } catch (error) {
       throw error instanceof ErrorReply
         ? error
