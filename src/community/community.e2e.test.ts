@@ -136,6 +136,7 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   assert.deepEqual(pushed.officer, {
     officerId: officer.id,
     distanceM: 55,
+    at: { lat: here.lat, lon: here.lon },
     profile: {
       userId: officer.id,
       displayName: "officer-olive",
@@ -146,11 +147,13 @@ test("an officer and a citizen connect over two WebSockets; both earn points; th
   });
   const near = await citizenApp.send({ type: "location", ...north(60) });
   const officers = (
-    near.result as { officers: { officerId: string; distanceM: number; profile: { displayName: string } }[] }
+    near.result as {
+      officers: { officerId: string; distanceM: number; at: object; profile: { displayName: string } }[];
+    }
   ).officers;
   assert.deepEqual(
-    officers.map((o) => [o.officerId, o.profile.displayName]),
-    [[officer.id, "officer-olive"]],
+    officers.map((o) => [o.officerId, o.profile.displayName, o.at]),
+    [[officer.id, "officer-olive", { lat: here.lat, lon: here.lon }]],
   );
   assert.ok(Math.abs((officers[0]?.distanceM ?? 0) - 60) <= 1);
 
@@ -473,9 +476,11 @@ test("an officer who moves into a citizen's range: the citizen is told once, aga
   assert.equal(toldOf().length, 0, "not yet in range");
   await walkTo(105);
   const told = await citizenApp.next((m) => m.type === "officer_nearby");
+  // Where the officer is, to 4 decimal places (105 m south of the square: 48.855656… → 48.8557).
   assert.deepEqual(told.officer, {
     officerId: officer.id,
     distanceM: 105,
+    at: { lat: 48.8557, lon: 2.3522 },
     profile: {
       userId: officer.id,
       displayName: "officer-walking",

@@ -236,10 +236,11 @@ async function tellCitizensNear(
   if (notify.length === 0) return;
   const profile = (await deps.participants([officerId])).get(officerId) ?? null;
   const distances = new Map(inRange.map((c) => [c.id, c.distanceM]));
+  const shownAt = shownPosition(at.point);
   for (const citizenId of notify)
     deps.hub.send(citizenId, {
       type: "officer_nearby",
-      officer: { officerId, distanceM: Math.round(distances.get(citizenId) ?? 0), profile },
+      officer: { officerId, distanceM: Math.round(distances.get(citizenId) ?? 0), at: shownAt, profile },
     });
 }
 
@@ -272,6 +273,16 @@ async function reportLocation(
   return { as: "citizen" as const, officers: await nearbyOfficers(deps, report, nowMs) };
 }
 
+/**
+ * Where a citizen near an officer sees them on the map (the seed's second option: the server
+ * computes proximity, so both can be shown): the officer's position rounded to 4 decimal places
+ * (about 11 m north–south, less east–west), and only to citizens within range of them, while the
+ * officer is available. Never stored; the exact position stays in the index.
+ */
+export function shownPosition(point: { lat: number; lon: number }) {
+  return { lat: Math.round(point.lat * 1e4) / 1e4, lon: Math.round(point.lon * 1e4) / 1e4 };
+}
+
 async function nearbyOfficers(deps: CommunityServiceDeps, report: LocationReport, nowMs: number) {
   const { rules } = deps;
   const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
@@ -281,6 +292,7 @@ async function nearbyOfficers(deps: CommunityServiceDeps, report: LocationReport
   return near.map((o) => ({
     officerId: o.id,
     distanceM: Math.round(o.distanceM),
+    at: shownPosition(o.point),
     profile: views.get(o.id) ?? null,
   }));
 }

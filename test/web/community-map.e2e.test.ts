@@ -98,6 +98,18 @@ describe("Hey Blue!'s map, where tiles are configured", { skip: reason ?? false,
     const marker = map.locator(`.community-map-officer[title="${officerName}"]`);
     await marker.waitFor({ timeout: 15_000 });
     assert.equal(await marker.textContent(), officerName.charAt(0).toUpperCase());
+    // Where the officer is: 40 m south of the citizen, so below them on the screen.
+    const you = await map.locator(".community-map-you").boundingBox();
+    const them = await marker.boundingBox();
+    assert.ok(you && them, "both are drawn");
+    const [dx, dy] = [
+      them.x + them.width / 2 - (you.x + you.width / 2),
+      them.y + them.height / 2 - (you.y + you.height / 2),
+    ];
+    assert.ok(
+      dy > 10 && Math.abs(dx) < dy / 4,
+      `the officer is drawn south of the citizen (dx ${dx}, dy ${dy})`,
+    );
     await citizen
       .getByRole("list", { name: "Available officers near you" })
       .getByRole("listitem")

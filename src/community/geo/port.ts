@@ -24,6 +24,8 @@ export interface NearbyEntry {
   readonly distanceM: number;
   /** The accuracy the user's device reported for this position, in metres. */
   readonly accuracyM: number;
+  /** The position itself (exact: the service coarsens it before anyone else sees it). */
+  readonly point: GeoPoint;
 }
 
 export interface IndexedPosition {

@@ -1,11 +1,10 @@
 /**
  * The map of the officers near a citizen (Leaflet, tiles from the server's configured tile server;
  * loaded only when one is configured). The citizen is in the middle, with the accuracy of their
- * position as a shaded circle. The server tells a citizen each officer's distance, never their
- * position or direction (privacy): each officer is drawn as a dashed circle at that distance (they
- * are somewhere on it) with a marker on it at a steady, made-up bearing, whose popup names them and
- * asks to connect. Markers follow the same state the list and the radar use (the community socket's
- * replies and pushes), so they move, appear and leave live.
+ * position as a shaded circle. Each officer near them is a marker where the server says they are
+ * (their position rounded to about 11 m, sent only to citizens within range while the officer is
+ * available), whose popup names them and asks to connect. Markers follow the same state the list
+ * and the radar use (the community socket's replies and pushes), so they move, appear and leave live.
  *
  * The map is for the eyes (aria-hidden, nothing in it takes keyboard focus): the list of officers
  * next to it carries the same names, distances and buttons for screen readers and keyboards.
@@ -16,14 +15,12 @@ import { useEffect, useRef } from "react";
 import type { NearbyOfficer } from "../lib/community.ts";
 import type { CommunityMapSettings } from "../lib/community-settings.ts";
 import { distanceText } from "../lib/distance.ts";
-import type { Position } from "../lib/position.ts";
 import type { OfficersPictureProps } from "./community-map.tsx";
 
 type Props = OfficersPictureProps & { readonly map: CommunityMapSettings };
 type Request = (officer: NearbyOfficer, virtual: boolean) => void;
 
 interface OfficerLayer {
-  readonly ring: L.Circle;
   readonly marker: L.Marker;
   readonly initial: HTMLElement;
   readonly label: HTMLElement;
@@ -44,36 +41,11 @@ interface MapLayers {
 const zoomMax = 19;
 /** The view's radius around the citizen: the farthest officer with some room, never under this. */
 const viewRadiusMinM = 150;
-const earthRadiusM = 6_371_008.8;
 
 const nameOf = (officer: NearbyOfficer) => officer.profile?.displayName || "Officer";
 
 /** Leaflet puts attributions in as HTML: the configured text is shown as text. */
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
-/** A steady made-up bearing per officer (radians): the server shares no direction. */
-function bearingOf(id: string): number {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return (hash % 360) * (Math.PI / 180);
-}
-
-/** The point `distanceM` from `from` along `bearing` (great circle). */
-function pointAt(from: Position, distanceM: number, bearing: number): L.LatLngTuple {
-  const angular = distanceM / earthRadiusM;
-  const lat1 = (from.lat * Math.PI) / 180;
-  const lon1 = (from.lon * Math.PI) / 180;
-  const lat2 = Math.asin(
-    Math.sin(lat1) * Math.cos(angular) + Math.cos(lat1) * Math.sin(angular) * Math.cos(bearing),
-  );
-  const lon2 =
-    lon1 +
-    Math.atan2(
-      Math.sin(bearing) * Math.sin(angular) * Math.cos(lat1),
-      Math.cos(angular) - Math.sin(lat1) * Math.sin(lat2),
-    );
-  return [(lat2 * 180) / Math.PI, (lon2 * 180) / Math.PI];
-}
 
 /** Nothing inside the (aria-hidden) map takes keyboard focus: the list is the way in. */
 function unfocusable(element: HTMLElement | undefined): void {
@@ -151,7 +123,6 @@ function officerLayer(layers: MapLayers, officer: NearbyOfficer): OfficerLayer {
   const label = document.createElement("span");
   const popup = document.createElement("div");
   popup.className = "community-map-popup";
-  const ring = L.circle([0, 0], { radius: 1, className: "community-map-ring", interactive: false });
   const marker = L.marker([0, 0], {
     icon: L.divIcon({ className: "community-map-officer", html: initial, iconSize: [30, 30] }),
     keyboard: false,
@@ -162,26 +133,18 @@ function officerLayer(layers: MapLayers, officer: NearbyOfficer): OfficerLayer {
     .bindPopup(popup, { closeButton: false, offset: [0, -10], autoPanPadding: [48, 12] });
   // The popup says what the tooltip says, and more: not both at once.
   marker.on("popupopen", () => marker.closeTooltip());
-  ring.addTo(layers.map);
   marker.addTo(layers.map);
-  return { ring, marker, initial, label, popup };
+  return { marker, initial, label, popup };
 }
 
-function drawOfficer(
-  layers: MapLayers,
-  officer: NearbyOfficer,
-  at: Position,
-  props: Props,
-  request: Request,
-) {
+function drawOfficer(layers: MapLayers, officer: NearbyOfficer, props: Props, request: Request) {
   let layer = layers.officers.get(officer.officerId);
   if (!layer) {
     layer = officerLayer(layers, officer);
     layers.officers.set(officer.officerId, layer);
   }
   const name = nameOf(officer);
-  layer.ring.setLatLng([at.lat, at.lon]).setRadius(officer.distanceM);
-  layer.marker.setLatLng(pointAt(at, officer.distanceM, bearingOf(officer.officerId)));
+  layer.marker.setLatLng([officer.at.lat, officer.at.lon]);
   layer.marker.getElement()?.setAttribute("title", name);
   layer.initial.textContent = name.charAt(0).toUpperCase();
   layer.label.textContent = `${name} · ${distanceText(officer.distanceM)}`;
@@ -200,11 +163,10 @@ function draw(layers: MapLayers, props: Props, request: Request): void {
   const present = new Set<string>();
   for (const officer of props.officers) {
     present.add(officer.officerId);
-    drawOfficer(layers, officer, at, props, request);
+    drawOfficer(layers, officer, props, request);
   }
   for (const [id, layer] of layers.officers)
     if (!present.has(id)) {
-      layer.ring.remove();
       layer.marker.remove();
       layers.officers.delete(id);
     }
@@ -241,8 +203,8 @@ export default function OfficersLeafletMap(props: Props) {
     <figure className="community-map-figure">
       <div ref={container} className="community-map" aria-hidden="true" data-testid="community-map" />
       <figcaption className="muted small">
-        You are in the middle. Each dashed circle is an officer's distance from you: their direction isn't
-        shared, so they are somewhere on it.
+        You are in the middle, the shaded circle how precisely your device knows where you are. Officers are
+        shown to within about 11 m.
       </figcaption>
     </figure>
   );

@@ -21,6 +21,8 @@ export interface PublicProfile {
 export interface NearbyOfficer {
   readonly officerId: string;
   readonly distanceM: number;
+  /** Where the officer is, rounded to about 11 m (sent only to citizens within range). */
+  readonly at: { readonly lat: number; readonly lon: number };
   readonly profile: PublicProfile | null;
 }
 

@@ -20,7 +20,7 @@ import {
   type Push,
   type SocketState,
 } from "../lib/community.ts";
-import { distanceText } from "../lib/distance.ts";
+import { bearingBetween, distanceText } from "../lib/distance.ts";
 import { currentPosition, type Position, positionError, watchPosition } from "../lib/position.ts";
 import { userIdOf } from "../lib/session.ts";
 import { useSession } from "../state.tsx";
@@ -577,7 +577,7 @@ function CitizenPanel(props: PanelProps) {
         connectedIds={connectedIds}
         virtualAllowed={!virtualRefused}
         onRequest={requestConnection}
-        radar={<Radar officers={officers} />}
+        radar={<Radar officers={officers} position={position} />}
       />
       <OfficerList
         officers={officers}
@@ -597,15 +597,12 @@ const radarRangeM = (officers: readonly NearbyOfficer[]) => {
   return Math.max(radarRangeMinM, Math.ceil((farthest * 1.25) / 50) * 50);
 };
 
-/** Bearings are not shared (only distances): each officer gets a steady angle from their id. */
-function angleOf(id: string): number {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return (hash % 360) * (Math.PI / 180);
-}
+/** The radar's angle of an officer seen from the citizen (0 = east, clockwise, as the screen draws). */
+const angleOf = (from: Position | undefined, officer: NearbyOfficer) =>
+  from ? bearingBetween(from, officer.at) - Math.PI / 2 : 0;
 
 /** A picture of the list below (which screen readers read instead): you in the middle, officers by distance. */
-function Radar(props: { officers: readonly NearbyOfficer[] }) {
+function Radar(props: { officers: readonly NearbyOfficer[]; position: Position | undefined }) {
   const rangeM = radarRangeM(props.officers);
   return (
     <figure className="radar-figure">
@@ -616,7 +613,7 @@ function Radar(props: { officers: readonly NearbyOfficer[] }) {
         <span className="radar-you" />
         {props.officers.map((officer) => {
           const r = Math.min(officer.distanceM, rangeM) / rangeM;
-          const angle = angleOf(officer.officerId);
+          const angle = angleOf(props.position, officer);
           const style = {
             left: `${50 + 46 * r * Math.cos(angle)}%`,
             top: `${50 + 46 * r * Math.sin(angle)}%`,

@@ -203,7 +203,8 @@ class Nearest {
 
   offer(entry: Entry, distanceM: number): void {
     if (distanceM > this.worstM) return;
-    const candidate = { id: entry.id, distanceM, accuracyM: entry.accuracyM };
+    const point = { lat: entry.lat, lon: entry.lon };
+    const candidate = { id: entry.id, distanceM, accuracyM: entry.accuracyM, point };
     let at = this.items.length;
     while (at > 0 && nearestFirst(candidate, this.items[at - 1] as NearbyEntry) < 0) at--;
     if (at === this.limit) return;

@@ -100,7 +100,7 @@ export function bruteForceNear(
   for (const p of positions) {
     if (p.untilMs <= atMs) continue;
     const distanceM = greatCircleDistanceM(point, p.point);
-    if (distanceM <= radiusM) found.push({ id: p.id, distanceM, accuracyM: p.accuracyM });
+    if (distanceM <= radiusM) found.push({ id: p.id, distanceM, accuracyM: p.accuracyM, point: p.point });
   }
   return found.sort(nearestFirst).slice(0, limit);
 }
@@ -117,6 +117,7 @@ function assertSameAnswer(actual: readonly NearbyEntry[], expected: readonly Nea
       `${what}: distance of ${o.id}`,
     );
     assert.equal(o.accuracyM, expected[i]?.accuracyM, `${what}: accuracy of ${o.id}`);
+    assert.deepEqual(o.point, expected[i]?.point, `${what}: position of ${o.id}`);
   });
 }
 

@@ -191,8 +191,10 @@ function nearestOf(reply: readonly string[], point: GeoPoint, radiusM: number, l
   for (let i = 0; i + 1 < reply.length; i += 2) {
     const exact = parseExact(reply[i + 1] as string);
     if (exact === undefined || exact[3] <= nowMs) continue;
-    const distanceM = greatCircleDistanceM(point, { lat: exact[0], lon: exact[1] });
-    if (distanceM <= radiusM) found.push({ id: reply[i] as string, distanceM, accuracyM: exact[2] });
+    const at = { lat: exact[0], lon: exact[1] };
+    const distanceM = greatCircleDistanceM(point, at);
+    if (distanceM <= radiusM)
+      found.push({ id: reply[i] as string, distanceM, accuracyM: exact[2], point: at });
   }
   return found.sort(nearestFirst).slice(0, limit);
 }
