@@ -4,7 +4,8 @@
  * Against the real services: two API processes (A and B) in distributed mode on the same Kafka,
  * PostgreSQL and Redis, and one handler (the ledger's commands, for the points). An officer's app is
  * connected to A, a citizen's to B, so every step crosses processes:
- * - the officer goes available on A; the citizen's location on B lists them (the Redis GEO index);
+ * - the officer goes available on A and renews the window through B; the first window's end (A's
+ *   timer) leaves the renewed one open; the citizen's location on B lists them (the Redis GEO index);
  * - the citizen requests on B; the officer's socket on A is told (Redis pub/sub);
  * - the officer accepts on A; the citizen's socket on B is told of the connection (Redis pub/sub);
  * - both hold the connection's PTS on the ledger, minted once (community.events → points minter of
@@ -211,7 +212,11 @@ test("two API processes answer alike: nearby officers (Redis GEO), pushes across
   // Earlier runs' records (another database's connections and commands) must not be replayed here.
   await deleteTopicsAndGroup(brokers, allTopicNames, "ledger-handler", "community-reset");
   await deleteTopicsAndGroup(brokers, [], "community-points", "community-reset");
-  const env = platformEnv(services, { databaseUrl, jwtSecret, adminPassword });
+  const env = {
+    ...platformEnv(services, { databaseUrl, jwtSecret, adminPassword }),
+    // The limiter's counts are in Redis, which outlives the run: repeated runs must not hit it.
+    LEDGERFLOW_REGISTRATIONS_PER_CLIENT_MAX: "1000000",
+  };
   const sync = await runNode("src/main.ts", ["topics", "sync"], {
     cwd: projectDir,
     env,
@@ -244,8 +249,17 @@ test("two API processes answer alike: nearby officers (Redis GEO), pushes across
     apps.push(officerApp, citizenApp);
     assert.equal(officerApp.socket.userId, officer.id);
 
-    // Redis GEO: the officer's window, opened on A, is what B answers from.
-    await officerApp.send({ type: "available", ...here });
+    // Redis GEO: the officer's window, opened on A, is what B answers from. The officer's app
+    // renews it through B (a reconnect may land on any process): A's end of the first window must
+    // not close the renewed one.
+    const firstWindowMs = 3_000;
+    await officerApp.send({ type: "available", ...here, windowMs: firstWindowMs });
+    const officerOnB = await openApp(ports.b, officer.token);
+    apps.push(officerOnB);
+    await officerOnB.send({ type: "available", ...here });
+    await sleep(firstWindowMs + 1_000);
+    const closedEarly = officerApp.pushes.filter((m) => m.type === "availability" && m.available === false);
+    assert.deepEqual(closedEarly, [], "the renewed window is still open on every process");
     const near = await citizenApp.send({ type: "location", ...north(60) });
     assert.deepEqual(
       officerIdsOf(near),
