@@ -1,6 +1,7 @@
 /**
  * Web Push subscription routes: the app reads the VAPID public key, subscribes with the browser's
- * PushManager and registers the subscription here; it removes it when the user turns push off.
+ * PushManager and registers the subscription here; it removes it when the user turns push off, and
+ * can list the endpoints registered for the caller (which browsers will be woken).
  */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -61,6 +62,24 @@ export async function pushRoutes(root: FastifyInstance, deps: PushRoutesDeps): P
     async () => {
       if (deps.publicKey === undefined) throw pushOff();
       return { publicKey: deps.publicKey };
+    },
+  );
+  app.get(
+    "/v1/community/push/subscriptions",
+    {
+      schema: {
+        tags: ["community"],
+        summary: "The caller's registered push subscriptions (their endpoints: one per browser)",
+        security: [{ bearer: [] }],
+        response: { 200: z.object({ items: z.array(z.object({ endpoint: z.string() })) }) },
+      },
+      config: { ...access, access: { ...access.access, owner: true } },
+      preHandler: participant,
+    },
+    async (request) => {
+      if (deps.publicKey === undefined) throw pushOff();
+      const mine = await deps.subscriptions.of(principalOf(request).userId);
+      return { items: mine.map(({ endpoint }) => ({ endpoint })) };
     },
   );
   app.put(
