@@ -52,17 +52,15 @@ export async function pushRoutes(root: FastifyInstance, deps: PushRoutesDeps): P
     {
       schema: {
         tags: ["community"],
-        summary: "The VAPID public key to subscribe with (404 when Web Push is off)",
+        summary: "The VAPID public key to subscribe with (null when Web Push is off on this server)",
         security: [{ bearer: [] }],
-        response: { 200: z.object({ publicKey: z.string() }) },
+        response: { 200: z.object({ publicKey: z.string().nullable() }) },
       },
-      config: access,
+      config: { access: access.access },
       preHandler: participant,
     },
-    async () => {
-      if (deps.publicKey === undefined) throw pushOff();
-      return { publicKey: deps.publicKey };
-    },
+    // Off is an answer, not an error: the app asks on every visit to decide whether to offer push.
+    async () => ({ publicKey: deps.publicKey ?? null }),
   );
   app.get(
     "/v1/community/push/subscriptions",

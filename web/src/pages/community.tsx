@@ -8,6 +8,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Alert } from "../components/form.tsx";
+import { PushToggle } from "../components/push-toggle.tsx";
 import {
   acquireCommunitySocket,
   CommunityError,
@@ -129,6 +130,7 @@ export function CommunityPage() {
       {roles.includes("citizen") && socket && (
         <CitizenPanel socket={socket} state={state} announce={announce} onConnected={pointsChanged} />
       )}
+      <PushToggle />
       <CommunityPoints version={pointsVersion} />
     </div>
   );
