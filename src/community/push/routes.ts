@@ -40,13 +40,20 @@ function pushOff(): ProblemError {
   return new ProblemError("not_found", { detail: "Web Push is not configured on this server" });
 }
 
+const access = {
+  access: { roles: ["officer", "citizen"] as const },
+  openapi: { problems: ["not_found"] as ProblemCode[] },
+};
+
 export async function pushRoutes(root: FastifyInstance, deps: PushRoutesDeps): Promise<void> {
+  readRoutes(root, deps);
+  writeRoutes(root, deps);
+}
+
+/** The VAPID key (what the app subscribes with) and the caller's registered endpoints. */
+function readRoutes(root: FastifyInstance, deps: PushRoutesDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const participant = [deps.authenticate, requireRole("officer", "citizen")];
-  const access = {
-    access: { roles: ["officer", "citizen"] as const },
-    openapi: { problems: ["not_found"] as ProblemCode[] },
-  };
   app.get(
     "/v1/community/push/public-key",
     {
@@ -80,6 +87,12 @@ export async function pushRoutes(root: FastifyInstance, deps: PushRoutesDeps): P
       return { items: mine.map(({ endpoint }) => ({ endpoint })) };
     },
   );
+}
+
+/** Registering this browser's subscription and removing it. */
+function writeRoutes(root: FastifyInstance, deps: PushRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const participant = [deps.authenticate, requireRole("officer", "citizen")];
   app.put(
     "/v1/community/push/subscriptions",
     {
