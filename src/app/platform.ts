@@ -318,7 +318,10 @@ async function startModules(
   const ledgerStarted = Promise.withResolvers<LedgerApi>();
   ledgerStarted.promise.catch(() => {});
   // Name screening uses the names of identity's profiles (legal name, else display name).
-  const partyNames = options.partyNames ?? { namesOf: identity.published.nameOf };
+  const partyNames = options.partyNames ?? {
+    namesOf: identity.published.nameOf,
+    changedSince: identity.published.namesChangedSince,
+  };
   const risk = await startRisk({ ...options, partyNames }, base, run, authenticate, ledgerStarted.promise);
   stops.add(risk.stop);
   const ledger = await ledgerModule

@@ -139,6 +139,34 @@ for (const role of roles)
     }
   });
 
+// The social poster (community sharing) runs only when webhooks are configured, where the community
+// processors run: none by default above.
+for (const [role, runs] of [
+  ["worker", true],
+  ["handler", false],
+] as const)
+  test(`with social webhooks, role ${role} ${runs ? "runs" : "does not run"} the social poster`, async () => {
+    const config = loadConfig(
+      {},
+      {
+        dataDir,
+        logLevel: "warn",
+        database: { url: db.url },
+        auth: {
+          adminPassword: "admin-password-for-tests",
+          jwtSecret: "test-secret-test-secret-test-secret-0123456789",
+        },
+        community: { socialWebhookUrls: ["http://127.0.0.1:9/hook"], socialWebhookSecret: "s".repeat(32) },
+      },
+    );
+    const platform = await startPlatform({ config, role });
+    try {
+      assert.equal(platform.running.includes("community.social-poster"), runs);
+    } finally {
+      await platform.stop();
+    }
+  });
+
 test("simulated gateways default on in embedded mode, off in distributed mode unless asked", () => {
   const secret = {
     LEDGERFLOW_JWT_SECRET: "x".repeat(40),

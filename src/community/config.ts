@@ -4,6 +4,7 @@ import { z } from "zod";
 import { flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 import { pushEnv, pushSettings } from "./push/config.ts";
+import { socialEnv, socialSettings } from "./sharing/config.ts";
 
 /** "10,50" from the environment, or an array from code. */
 const countList = z
@@ -68,6 +69,8 @@ export const communityConfig = {
       pushSubscriptionsPerUserMax: positiveInt.max(100).default(10),
       /** A PEM file of extra CAs to trust for push services (a private push relay; tests' stand-in). */
       pushCaFile: z.string().min(1).optional(),
+      /** Sharing: social webhooks (the secret has no default; without URLs nothing is posted). */
+      ...socialSettings,
     }),
   },
   env: {
@@ -98,6 +101,7 @@ export const communityConfig = {
     ...pushEnv,
     LEDGERFLOW_COMMUNITY_PUSH_SUBSCRIPTIONS_PER_USER_MAX: ["community", "pushSubscriptionsPerUserMax"],
     LEDGERFLOW_COMMUNITY_PUSH_CA_FILE: ["community", "pushCaFile"],
+    ...socialEnv,
   },
 } as const satisfies ConfigSection;
 

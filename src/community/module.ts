@@ -37,6 +37,7 @@ import { createPushSubscriptions, type PushSubscriptions } from "./push/subscrip
 import { createWebPushSender } from "./push/web-push-sender.ts";
 import { createRedisHub } from "./redis-hub.ts";
 import { createCommunityService } from "./service.ts";
+import { type StartedSharingAbilities, startSharing } from "./sharing/wiring.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
 import { communitySocketRoute } from "./ws.ts";
@@ -182,6 +183,26 @@ function startRelay(deps: CommunityDeps, producer: ReturnType<Log["producer"]>) 
   });
 }
 
+/**
+ * Sharing connections (sharing/): starts the social poster where processors run (registering its
+ * stop and name) and answers the consent and card routes where HTTP is served.
+ */
+function sharingOf(
+  deps: CommunityDeps,
+  store: CommunityStore,
+  abilities: StartedSharingAbilities,
+  into: { stops: ReturnType<typeof stopper>; running: string[] },
+): RoutePlugin[] {
+  const participants = participantsFrom(deps.identity);
+  const sharing = startSharing(
+    { ...deps, connection: (id) => store.connection(id), participants },
+    abilities,
+  );
+  into.stops.add(() => sharing.stop());
+  into.running.push(...sharing.running);
+  return sharing.route === undefined ? [] : [sharing.route];
+}
+
 export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
   name: "community",
   config: communityConfig,
@@ -208,7 +229,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
       stops.add(() => points.stop());
       running.push("community.outbox-relay", "community.points");
     }
-    const routes: RoutePlugin[] = [];
+    const routes: RoutePlugin[] = sharingOf(deps, store, run.abilities, { stops, running });
     if (run.abilities.http) {
       const index = nearbyIndexOf(deps);
       stops.add(purgeRegularly(deps, index));

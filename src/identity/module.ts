@@ -198,6 +198,8 @@ export interface IdentityApi {
    * fuzzy name screening; at most `nameLookupIdsMax` ids per call, unknown ids absent.
    */
   nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Users whose screening name may have changed at or after `sinceMs` (for risk's name cache). */
+  namesChangedSince(sinceMs: number, limit: number): Promise<readonly { userId: string; atMs: number }[]>;
   /** Public profiles (display name, avatar, officer's agency and verification; no personal data), at most `nameLookupIdsMax` ids per call. */
   publicProfiles(userIds: readonly string[]): Promise<ReadonlyMap<string, PublicProfile>>;
   /** The admin's password when this start created the admin and none was configured. */
@@ -319,6 +321,7 @@ export const identityModule: LedgerflowModule<IdentityDeps, IdentityApi> = {
       published: {
         ...{ service, verifyToken, authenticate, adminPassword, sessions, events, users },
         nameOf: profiles.nameOf,
+        namesChangedSince: profiles.namesChangedSince,
         publicProfiles: profiles.publicProfiles,
         stepUp: passkeys.stepUp,
       },

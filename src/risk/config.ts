@@ -70,6 +70,14 @@ export const riskConfig = {
         .regex(/^[a-z0-9-]{1,32}$/)
         .optional(),
       s3AttemptsMax: positiveInt.max(10).default(3),
+      /**
+       * Screening names (identity's profiles) cached per screening process, so a batch does not wait
+       * for an identity query (party-names-cache.ts); 0 turns the cache off. Changed profiles are
+       * evicted by a poll every `partyNamesPollIntervalMs`; this bounds an entry's age whatever polls say.
+       */
+      partyNamesCacheTtlMs: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+      partyNamesCacheEntriesMax: positiveInt.max(10_000_000).default(200_000),
+      partyNamesPollIntervalMs: positiveInt.max(60_000).default(1_000),
     }),
   },
   env: {
@@ -88,6 +96,9 @@ export const riskConfig = {
     LEDGERFLOW_RISK_S3_ENDPOINT: ["risk", "s3Endpoint"],
     LEDGERFLOW_RISK_S3_REGION: ["risk", "s3Region"],
     LEDGERFLOW_RISK_S3_ATTEMPTS_MAX: ["risk", "s3AttemptsMax"],
+    LEDGERFLOW_RISK_PARTY_NAMES_CACHE_TTL_MS: ["risk", "partyNamesCacheTtlMs"],
+    LEDGERFLOW_RISK_PARTY_NAMES_CACHE_ENTRIES_MAX: ["risk", "partyNamesCacheEntriesMax"],
+    LEDGERFLOW_RISK_PARTY_NAMES_POLL_INTERVAL_MS: ["risk", "partyNamesPollIntervalMs"],
   },
 } as const satisfies ConfigSection;
 

@@ -22,6 +22,7 @@ import { type ReviewHttpDeps, reviewRoutes } from "./http/reviews.ts";
 import { riskRoutes } from "./http/routes.ts";
 import { createConfiguredListStore } from "./list-store.ts";
 import type { ListStore } from "./lists.ts";
+import { cachedPartyNames, type PartyNameSource } from "./party-names-cache.ts";
 import { ledgerFactsOf, type ReviewStore } from "./reviews.ts";
 import { ScreeningIndex } from "./screening-index.ts";
 import { createScreener, noPartyNames, type PartyNames, type ScreeningLog } from "./screenings.ts";
@@ -41,8 +42,11 @@ export interface RiskDeps {
    * uses its door only to decide reviews (post or void a held transfer) and read its outcomes.
    */
   readonly ledger: Promise<LedgerApi>;
-  /** Party names for name screening (identity's profiles); none until wired. */
-  readonly partyNames?: PartyNames;
+  /**
+   * Party names for name screening (identity's profiles); none until wired. With `changedSince`,
+   * screening processes cache them (party-names-cache.ts).
+   */
+  readonly partyNames?: PartyNames | PartyNameSource;
   /** How long a review decision waits for the ledger's outcome. */
   readonly decisionWaitMs: number;
 }
@@ -133,12 +137,45 @@ function scheduleFeeder(config: RiskConfig, feedSource: string, feed: RiskApi["f
   );
 }
 
+/** How far back each poll for changed profiles looks before the newest change seen (clock skew, lookups in flight). */
+const partyNamesOverlapMs = 10_000;
+/** Changed profiles read per poll (more: the cache is dropped and refilled). */
+const partyNamesChangesPerPollMax = 10_000;
+
+const isNameSource = (names: PartyNames | PartyNameSource): names is PartyNameSource =>
+  "changedSince" in names && typeof names.changedSince === "function";
+
+/** The names screening uses: identity's, cached with polled eviction when it can say what changed. */
+function partyNamesOf(deps: RiskDeps, stops: ReturnType<typeof stopper>): PartyNames {
+  const { config, clock, logger } = deps;
+  const source: PartyNames | PartyNameSource = deps.partyNames ?? noPartyNames;
+  if (!isNameSource(source) || config.partyNamesCacheTtlMs === 0) return source;
+  const cache = cachedPartyNames(
+    source,
+    {
+      ttlMs: config.partyNamesCacheTtlMs,
+      entriesMax: config.partyNamesCacheEntriesMax,
+      pollIntervalMs: config.partyNamesPollIntervalMs,
+      overlapMs: partyNamesOverlapMs,
+      changesPerPollMax: partyNamesChangesPerPollMax,
+    },
+    () => clock.nowMs(),
+  );
+  stops.add(
+    every(config.partyNamesPollIntervalMs, cache.poll, (error) =>
+      logger.warn({ err: error }, "screening names: poll for changed profiles failed; names asked per batch"),
+    ),
+  );
+  return cache;
+}
+
 /** The screener the ledger's screening port is wired to, logging each block or hold. */
 function screenerOf(
   deps: RiskDeps,
   index: ScreeningIndex,
   log: ScreeningLog,
   facts: ReturnType<typeof createPostgresRuleFacts>,
+  partyNames: PartyNames,
 ): CommandScreening {
   const { config, clock, logger } = deps;
   return createScreener({
@@ -148,7 +185,7 @@ function screenerOf(
     reviewTimeoutMs: config.reviewTimeoutMs,
     rules: config.rules,
     facts,
-    partyNames: deps.partyNames ?? noPartyNames,
+    partyNames,
     nowMs: () => clock.nowMs(),
     onDecision: ({ commandId, decision, list, listVersion, entryKind, ruleHits }) =>
       logger.info(
@@ -167,13 +204,38 @@ function reviewHttp(deps: RiskDeps, store: ReviewStore, log: ScreeningLog): Revi
   };
 }
 
+/** Loads a list now, as the feeder does; then brings this process's index to it (where it screens). */
+function feederOf(
+  deps: RiskDeps,
+  lists: ListStore,
+  refresh: (() => Promise<unknown>) | undefined,
+): RiskApi["feed"] {
+  const { config, clock, logger } = deps;
+  return async (options) => {
+    const report = await feedList(lists, {
+      ...options,
+      limits: {
+        bytesMax: config.fileBytesMax,
+        entriesMax: config.entriesMax,
+        lineBytesMax: config.lineBytesMax,
+      },
+      fetchTimeoutMs: config.fetchTimeoutMs,
+      s3: s3SettingsOf(config),
+      nowMs: () => clock.nowMs(),
+    });
+    if (report.changed) logger.info(report, "screening list loaded");
+    await refresh?.();
+    return report;
+  };
+}
+
 export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
   name: "risk",
   config: riskConfig,
   migrations: [join(import.meta.dirname, "migrations")],
   topics: riskTopics,
   async start(deps, run) {
-    const { config, pool, logger, clock } = deps;
+    const { config, pool, logger } = deps;
     const stops = stopper((error) => logger.warn({ err: error }, "risk stop"));
     const configured = createConfiguredListStore(pool, deps.redisUrl, (error) =>
       logger.warn({ err: error }, "screening lists: Redis connection failed"),
@@ -199,27 +261,13 @@ export const riskModule: LedgerflowModule<RiskDeps, RiskApi> = {
       stops.add(followLedger(deps, run, reviews, facts));
       running.push("risk.review-follower");
     }
-    const feed: RiskApi["feed"] = async (options) => {
-      const report = await feedList(lists, {
-        ...options,
-        limits: {
-          bytesMax: config.fileBytesMax,
-          entriesMax: config.entriesMax,
-          lineBytesMax: config.lineBytesMax,
-        },
-        fetchTimeoutMs: config.fetchTimeoutMs,
-        s3: s3SettingsOf(config),
-        nowMs: () => clock.nowMs(),
-      });
-      if (report.changed) logger.info(report, "screening list loaded");
-      if (run.abilities.commands) await refresh();
-      return report;
-    };
+    const feed = feederOf(deps, lists, run.abilities.commands ? refresh : undefined);
     if (run.abilities.projections && config.feedSource) {
       stops.add(scheduleFeeder(config, config.feedSource, feed, logger));
       running.push("risk.feeder");
     }
-    const screening = screenerOf(deps, index, screenings, facts);
+    const partyNames = run.abilities.commands ? partyNamesOf(deps, stops) : noPartyNames;
+    const screening = screenerOf(deps, index, screenings, facts, partyNames);
     const published: RiskApi = {
       screening,
       lists,

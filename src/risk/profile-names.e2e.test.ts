@@ -1,7 +1,8 @@
 /**
  * Name screening with the names users give in their identity profiles (the composition root wires
  * identity's door into risk's party-names port): a receiver whose legal name is on a list is
- * blocked, one whose name is only similar is held for review.
+ * blocked, one whose name is only similar is held for review; a receiver who renames themselves is
+ * screened by the new name within seconds, though screening processes cache names.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -70,8 +71,22 @@ describe("name screening with profile names", () => {
     assert.equal(similar.status, 201, JSON.stringify(similar.body));
     assert.equal(similar.body.heldForReview, true, JSON.stringify(similar.body));
 
-    const unrelated = await send(await customer("greta", "Greta Jansen"));
+    const greta = await customer("greta", "Greta Jansen");
+    const unrelated = await send(greta);
     assert.equal(unrelated.status, 201);
     assert.equal(unrelated.body.heldForReview, undefined, JSON.stringify(unrelated.body));
+
+    // Greta's name is now in the screening process's cache (party-names-cache.ts). She renames
+    // herself to a listed name: the poll for changed profiles evicts her, so transfers to her are
+    // blocked within a few poll intervals (1 s each), not at the cache's TTL (5 minutes).
+    const edited = await greta.client.call("PATCH", "/v1/me/profile", { legalName: "Hans Müller" });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    const deadlineMs = Date.now() + 10_000;
+    let answer = await send(greta);
+    while (answer.status === 201 && Date.now() < deadlineMs) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      answer = await send(greta);
+    }
+    assert.deepEqual([answer.status, answer.body.code], [422, "fraudulent"], JSON.stringify(answer.body));
   });
 });

@@ -209,4 +209,62 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
     await officerContext.close();
     await citizenContext.close();
   });
+
+  it("both share a connection: waiting for the other side, then shared with its card", async () => {
+    const base = started.platform.url;
+    const officerName = await participant(base, "officer", "officer");
+    const citizenName = await participant(base, "citizen", "citizen");
+    // Connected through the API (the two tests above cover connecting in the browser).
+    const officerToken = await login(base, officerName, testPassword);
+    const citizenToken = await login(base, citizenName, testPassword);
+    const admin = adminCredentials();
+    const adminToken = await login(base, admin.username, admin.password);
+    const found = await call(base, "GET", `/v1/admin/users?search=${officerName}`, adminToken);
+    const officerId = (found.items as { id: string; username: string }[]).find(
+      (u) => u.username === officerName,
+    )?.id;
+    await call(base, "POST", "/v1/community/availability", officerToken, {
+      lat: 48.85,
+      lon: 2.35,
+      accuracyM: 5,
+    });
+    const asked = await call(base, "POST", "/v1/community/requests", citizenToken, {
+      officerId,
+      virtual: true,
+    });
+    await call(base, "POST", `/v1/community/requests/${asked.id}/accept`, officerToken);
+    const officerContext = await started.browser.newContext(desktop);
+    const citizenContext = await started.browser.newContext(phone);
+    const officerConsole = watchConsole(officerContext);
+    const citizenConsole = watchConsole(citizenContext);
+    const citizen = await signedIn(citizenContext, base, citizenName, square);
+    const connections = citizen.getByRole("list", { name: "Latest connections" });
+    await connections.getByText("Not shared").waitFor();
+    await connections.getByRole("button", { name: "Share" }).click();
+    await connections.getByText("Waiting for the other side to agree").waitFor();
+
+    const officer = await signedIn(officerContext, base, officerName, square);
+    const officerList = officer.getByRole("list", { name: "Latest connections" });
+    await officerList.getByText("The other side wants to share this").waitFor();
+    await officerList.getByRole("button", { name: "Share" }).click();
+    await officerList.getByText("Shared", { exact: true }).waitFor();
+    const card = officerList.getByRole("img", { name: "Share card of this connection" });
+    await card.waitFor();
+    await officer.waitForFunction(
+      () => (document.querySelector("img.share-card") as HTMLImageElement | null)?.naturalWidth === 1200,
+    );
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(officer, "desktop-community-shared");
+    await citizen.reload();
+    await citizen
+      .getByRole("list", { name: "Latest connections" })
+      .getByText("Shared", { exact: true })
+      .waitFor();
+    await assertAccessible(officer, "officer, connection shared");
+
+    assert.deepEqual(officerConsole.errors, []);
+    assert.deepEqual(citizenConsole.errors, []);
+    await officerContext.close();
+    await citizenContext.close();
+  });
 });

@@ -71,6 +71,14 @@ export function createPostgresProfileStore(pool: pg.Pool): ProfileStore {
         values,
       );
     },
+    async changedSince(sinceMs, limit) {
+      const { rows } = await pool.query<{ user_id: string; updated_at: Date }>(
+        `SELECT user_id, updated_at FROM identity_profiles WHERE updated_at >= $1
+           ORDER BY updated_at, user_id LIMIT $2`,
+        [new Date(sinceMs), limit],
+      );
+      return rows.map((row) => ({ userId: row.user_id, atMs: row.updated_at.getTime() }));
+    },
     setOfficerVerified(userId, verified, adminId, atMs) {
       return one(
         `UPDATE identity_profiles SET officer_verified = $2, officer_verified_by = $3, officer_verified_at = $4,

@@ -53,6 +53,8 @@ export interface Profiles {
   verifyOfficer(adminId: string, userId: string, verified: boolean): Promise<ProfileView | undefined>;
   /** The name to screen each user by: legal name if set, else display name; unknown ids are absent. */
   nameOf(userIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Users whose screening name may have changed at or after `sinceMs`, oldest first, at most `limit`. */
+  namesChangedSince(sinceMs: number, limit: number): Promise<readonly { userId: string; atMs: number }[]>;
   /** What anyone may see of each user (no personal data): unknown ids and users without a profile are absent. */
   publicProfiles(userIds: readonly string[]): Promise<ReadonlyMap<string, PublicProfile>>;
   listUsers(query: {
@@ -113,6 +115,8 @@ export function createProfiles(deps: {
           names.set(record.userId, open("legalName", record.legalNameEnc) ?? record.displayName);
       return names;
     },
+
+    namesChangedSince: (sinceMs, limit) => store.changedSince(sinceMs, limit),
 
     publicProfiles: (userIds) => publicProfilesOf(store, userIds),
 

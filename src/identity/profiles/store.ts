@@ -48,6 +48,11 @@ export interface ProfileStore {
     adminId: string,
     atMs: number,
   ): Promise<ProfileRecord | undefined>;
+  /**
+   * Profiles changed at or after `sinceMs` (created, edited or verified), oldest first, at most
+   * `limit`: what a cache of screening names (risk) evicts.
+   */
+  changedSince(sinceMs: number, limit: number): Promise<readonly { userId: string; atMs: number }[]>;
   /** Users by username or display name prefix (case-insensitive), in username order after `afterKey`. */
   listUsers(query: {
     search?: string | undefined;

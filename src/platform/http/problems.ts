@@ -83,6 +83,8 @@ export const problemKinds = {
   request_not_found: { status: 404, title: "No such request for this officer" },
   request_expired: { status: 409, title: "The request expired before it was answered" },
   request_not_pending: { status: 409, title: "The request was answered already" },
+  share_not_agreed: { status: 409, title: "Both participants must agree to share this connection first" },
+  share_final: { status: 409, title: "Both participants agreed: the share cannot be withdrawn" },
   unavailable: { status: 503, title: "Temporarily unavailable" },
   busy: { status: 503, title: "The server is busy; try again shortly" },
   internal: { status: 500, title: "Internal error" },

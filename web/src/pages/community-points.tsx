@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 import { Alert, Spinner } from "../components/form.tsx";
 import { errorMessage, get } from "../lib/api.ts";
 import type { Connection } from "../lib/community.ts";
+import { ShareConnection } from "./community-share.tsx";
 
 interface Trophy {
   readonly trophy: string;
@@ -78,6 +79,7 @@ export function CommunityPoints(props: { version: number }) {
                 <span>{c.kind === "virtual" ? "Virtual" : "In person"}</span>
                 <span className="muted small">{new Date(c.atMs).toLocaleString()}</span>
                 <span className="numeric">+{c.pointsEach}</span>
+                <ShareConnection connectionId={c.id} />
               </li>
             ))}
           </ul>
