@@ -41,6 +41,9 @@ export function platformEnv(
     LEDGERFLOW_LOG_LEVEL: "warn",
     // A killed handler's partitions move after this long without heartbeats.
     LEDGERFLOW_KAFKA_SESSION_TIMEOUT_MS: "6000",
+    // The registration limiter counts per client in Redis, which outlives a run: every scenario
+    // registers from 127.0.0.1, and a few runs within its window would be refused (429).
+    LEDGERFLOW_REGISTRATIONS_PER_CLIENT_MAX: "1000000",
   };
 }
 
