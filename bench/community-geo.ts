@@ -20,7 +20,7 @@ import { around } from "geokdbush";
 import KDBush from "kdbush";
 import { createMemoryNearbyIndex } from "../src/community/geo/adapters/memory-index.ts";
 import { createRedisGeoIndex } from "../src/community/geo/adapters/redis-geo-index.ts";
-import type { GeoPoint, NearbyOfficersIndex, OfficerPosition } from "../src/community/geo/port.ts";
+import type { GeoPoint, IndexedPosition, NearbyIndex } from "../src/community/geo/port.ts";
 import { type Random, seededRandom } from "../src/platform/clock.ts";
 import { redisSkip, startTestRedis } from "../test/support/redis.ts";
 
@@ -62,9 +62,9 @@ function percentiles(samples: number[]) {
   return { count: sorted.length, p50Ms: ms(at(0.5)), p99Ms: ms(at(0.99)), maxMs: ms(sorted.at(-1) ?? 0) };
 }
 
-function officersIn(area: Area, random: Random): OfficerPosition[] {
+function officersIn(area: Area, random: Random): IndexedPosition[] {
   return Array.from({ length: officers }, (_, i) => ({
-    officerId: `officer-${i}`,
+    id: `officer-${i}`,
     point: pointIn(area, random),
     accuracyM: 5 + Math.floor(random.next() * 30),
     untilMs,
@@ -72,9 +72,9 @@ function officersIn(area: Area, random: Random): OfficerPosition[] {
 }
 
 /** A random officer moves up to ≈30 m in each direction; the positions array follows. */
-function moveOne(positions: OfficerPosition[], random: Random): OfficerPosition {
+function moveOne(positions: IndexedPosition[], random: Random): IndexedPosition {
   const i = Math.floor(random.next() * positions.length);
-  const was = positions[i] as OfficerPosition;
+  const was = positions[i] as IndexedPosition;
   const step = 30 * metresToDeg;
   const point = {
     lat: Math.max(-90, Math.min(90, was.point.lat + (random.next() * 2 - 1) * step)),
@@ -97,7 +97,7 @@ async function throughput(inFlight: number, run: () => Promise<unknown>): Promis
 }
 
 async function queryLatency(
-  index: NearbyOfficersIndex,
+  index: NearbyIndex,
   area: Area,
   random: Random,
   query: (typeof queries)[number],
@@ -128,7 +128,7 @@ async function queryLatency(
   };
 }
 
-async function benchIndex(name: string, index: NearbyOfficersIndex, area: Area, inFlight: number) {
+async function benchIndex(name: string, index: NearbyIndex, area: Area, inFlight: number) {
   const random = seededRandom(42);
   const positions = officersIn(area, random);
   const started = performance.now();

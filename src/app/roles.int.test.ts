@@ -42,6 +42,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "community.outbox-relay",
     "community.points",
     "community.edge",
+    "community.request-expiry",
   ],
   handler: [
     "identity",
@@ -108,6 +109,7 @@ const expected: Record<(typeof roles)[number], readonly string[]> = {
     "community.outbox-relay",
     "community.points",
     "community.edge",
+    "community.request-expiry",
   ],
 };
 

@@ -17,7 +17,8 @@ const clock = { nowMs: () => Date.now() + offsetMs };
 const password = "correct horse battery staple";
 
 before(async () => {
-  running = await startTestPlatform({}, { clock });
+  // Requests left unanswered are swept for often (their timers run on the wall clock, not this one).
+  running = await startTestPlatform({ community: { requestExpirySweepIntervalMs: 200 } }, { clock });
 });
 after(() => running?.stop());
 
@@ -440,6 +441,96 @@ test("an availability window closes by itself: the officer is told, drops off th
   assert.deepEqual((after.result as { officers: unknown[] }).officers, []);
   await refusedOverSocket(officerApp, { type: "location", ...elsewhere }, "officer_not_available");
   await refusedOverSocket(citizenApp, { type: "request", officerId: officer.id }, "officer_unavailable");
+  officerApp.close();
+  citizenApp.close();
+});
+
+/** `metres` north of `point`. */
+const northOf = (point: typeof here, metres: number) => ({ ...point, lat: point.lat + metres / 111_195 });
+
+test("an officer who moves into a citizen's range: the citizen is told once, again only after leaving; officer_left at the end", async () => {
+  const officer = await user("officer-walking", ["officer"]);
+  const citizen = await user("citizen-waiting", ["citizen"]);
+  // Away from the other tests' officers and citizens.
+  const square = { lat: 48.8566, lon: 2.3522, accuracyM: 5 };
+  const officerApp = await connect(officer.token);
+  const citizenApp = await connect(citizen.token);
+  assert.equal((await officerApp.send({ type: "available", ...northOf(square, -400) })).type, "reply");
+  const alone = await citizenApp.send({ type: "location", ...square });
+  assert.deepEqual(alone.result, { as: "citizen", officers: [] });
+  // Reach: 100 m plus both accuracies (5 + 5). Each step 5 s apart (no impossible jump).
+  const walkTo = async (metresSouth: number) => {
+    offsetMs += 5_000;
+    const moved = await officerApp.send({ type: "location", ...northOf(square, -metresSouth) });
+    assert.equal(moved.type, "reply", JSON.stringify(moved));
+  };
+  const toldOf = () =>
+    citizenApp.received.filter(
+      (m) => m.type === "officer_nearby" && (m.officer as { officerId: string }).officerId === officer.id,
+    );
+  for (const metres of [300, 200, 120]) await walkTo(metres);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(toldOf().length, 0, "not yet in range");
+  await walkTo(105);
+  const told = await citizenApp.next((m) => m.type === "officer_nearby");
+  assert.deepEqual(told.officer, {
+    officerId: officer.id,
+    distanceM: 105,
+    profile: {
+      userId: officer.id,
+      displayName: "officer-walking",
+      avatarUrl: null,
+      agency: null,
+      verified: false,
+    },
+  });
+  for (const metres of [80, 60, 40, 60]) await walkTo(metres);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(toldOf().length, 1, "told once while the officer stays near");
+  // Out of range and back in: told again.
+  for (const metres of [150, 250, 150, 90]) await walkTo(metres);
+  await eventually(
+    async () => toldOf().length,
+    (n) => n === 2,
+    "the second officer_nearby",
+  );
+  // The window ends: the citizen, told of the officer, learns they left.
+  assert.equal((await officerApp.send({ type: "stop" })).type, "reply");
+  const left = await citizenApp.next((m) => m.type === "officer_left");
+  assert.equal(left.officerId, officer.id);
+  officerApp.close();
+  citizenApp.close();
+});
+
+test("a request left unanswered past its expiry: the citizen is told, the officer's request is removed, a late accept is refused", async () => {
+  const officer = await user("officer-busy", ["officer"]);
+  const citizen = await user("citizen-unanswered", ["citizen"]);
+  const plaza = { lat: 40.4168, lon: -3.7038, accuracyM: 5 };
+  const officerApp = await connect(officer.token);
+  const citizenApp = await connect(citizen.token);
+  assert.equal((await officerApp.send({ type: "available", ...plaza })).type, "reply");
+  assert.equal((await citizenApp.send({ type: "location", ...northOf(plaza, 40) })).type, "reply");
+  const asked = await citizenApp.send({ type: "request", officerId: officer.id });
+  assert.equal(asked.type, "reply", JSON.stringify(asked));
+  const requestId = (asked.result as { id: string }).id;
+  await officerApp.next((m) => m.type === "request");
+  offsetMs += 121_000; // past the 2-minute TTL; nobody answers
+  const expired = await citizenApp.next((m) => m.type === "request_expired");
+  assert.deepEqual(expired, { type: "request_expired", requestId, officerId: officer.id });
+  const removed = await officerApp.next((m) => m.type === "request_removed");
+  assert.deepEqual(removed, { type: "request_removed", requestId, reason: "expired" });
+  const { rows } = await running.platform.pool.query("SELECT status FROM community_requests WHERE id = $1", [
+    requestId,
+  ]);
+  assert.equal(rows[0].status, "expired");
+  await refusedOverSocket(officerApp, { type: "accept", requestId }, "request_expired");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(
+    citizenApp.received.filter((m) => m.type === "request_expired").length,
+    1,
+    "told once (timer, sweeps and the late accept)",
+  );
+  for (const who of [officer, citizen]) assert.equal(await balanceOf(who.id), undefined, "no points");
   officerApp.close();
   citizenApp.close();
 });

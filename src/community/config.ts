@@ -1,24 +1,13 @@
 /** The community context's settings (`community.*`, LEDGERFLOW_COMMUNITY_*): the programme's rules and limits. */
 
 import { z } from "zod";
-import { flag, positiveInt } from "../platform/config.ts";
+import { commaSeparated, flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 import { pushEnv, pushSettings } from "./push/config.ts";
 import { socialEnv, socialSettings } from "./sharing/config.ts";
 
 /** "10,50" from the environment, or an array from code. */
-const countList = z
-  .union([z.string(), z.array(z.number())])
-  .transform((value) =>
-    typeof value === "string"
-      ? value
-          .split(",")
-          .map((part) => part.trim())
-          .filter((part) => part !== "")
-          .map(Number)
-      : value,
-  )
-  .pipe(z.array(z.number().int().positive()).max(20));
+const countList = commaSeparated.pipe(z.array(z.coerce.number().int().positive()).max(20));
 
 export const communityConfig = {
   sections: {
@@ -51,6 +40,14 @@ export const communityConfig = {
       trophyStreakDays: positiveInt.max(365).default(7),
       /** Officers a citizen is told about per location update (nearest first). */
       nearbyOfficersMax: positiveInt.max(100).default(20),
+      /** Citizens an officer's update tells at most (nearest first), and remembers as told per window. */
+      nearbyCitizensMax: positiveInt.max(10_000).default(200),
+      /** A citizen's shared position leaves the citizens index this long after their last update. */
+      citizenPositionTtlMs: positiveInt.max(3_600_000).default(120_000),
+      /** A user's last report is kept this long (an officer's: through the window) for jump checks. */
+      lastReportTtlMs: positiveInt.max(3_600_000).default(120_000),
+      /** How often requests left unanswered past their expiry are looked for (those whose process died). */
+      requestExpirySweepIntervalMs: positiveInt.max(3_600_000).default(10_000),
       /** Largest WebSocket message, and open community WebSockets per process. */
       messageBytesMax: positiveInt.max(1_048_576).default(4_096),
       socketsMax: positiveInt.default(10_000),
@@ -91,6 +88,10 @@ export const communityConfig = {
     LEDGERFLOW_COMMUNITY_TROPHY_CELL_COUNTS: ["community", "trophyCellCounts"],
     LEDGERFLOW_COMMUNITY_TROPHY_STREAK_DAYS: ["community", "trophyStreakDays"],
     LEDGERFLOW_COMMUNITY_NEARBY_OFFICERS_MAX: ["community", "nearbyOfficersMax"],
+    LEDGERFLOW_COMMUNITY_NEARBY_CITIZENS_MAX: ["community", "nearbyCitizensMax"],
+    LEDGERFLOW_COMMUNITY_CITIZEN_POSITION_TTL_MS: ["community", "citizenPositionTtlMs"],
+    LEDGERFLOW_COMMUNITY_LAST_REPORT_TTL_MS: ["community", "lastReportTtlMs"],
+    LEDGERFLOW_COMMUNITY_REQUEST_EXPIRY_SWEEP_INTERVAL_MS: ["community", "requestExpirySweepIntervalMs"],
     LEDGERFLOW_COMMUNITY_MESSAGE_BYTES_MAX: ["community", "messageBytesMax"],
     LEDGERFLOW_COMMUNITY_SOCKETS_MAX: ["community", "socketsMax"],
     LEDGERFLOW_COMMUNITY_MESSAGES_PER_SECOND_MAX: ["community", "messagesPerSecondMax"],

@@ -1,7 +1,8 @@
 /**
  * The community context (issue 16, Hey Blue!): officers go available, citizens near them request a
  * connection, the officer accepts, both earn PTS on the ledger and trophies. Where HTTP is served:
- * the WebSocket edge and REST routes (live state in this process's memory). Where processors run:
+ * the WebSocket edge and REST routes (live positions in memory, or Redis in distributed mode) and
+ * the request-expiry timers and sweep. Where processors run:
  * the outbox relay publishing community.events, and the points minter following them.
  */
 import { readFile } from "node:fs/promises";
@@ -25,7 +26,9 @@ import { type CommunityConfig, communityConfig } from "./config.ts";
 import { eventFromAvro } from "./event-codec.ts";
 import { createMemoryNearbyIndex } from "./geo/adapters/memory-index.ts";
 import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
-import type { NearbyOfficersIndex } from "./geo/port.ts";
+import { createRedisLastReports } from "./geo/adapters/redis-last-reports.ts";
+import { createMemoryLastReports, type LastReports } from "./geo/last-reports.ts";
+import type { PurgedNearbyIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
 import { createHub, type Hub } from "./hub.ts";
 import { cachedParticipants, participantsFrom } from "./participants.ts";
@@ -36,6 +39,7 @@ import { pushRoutes } from "./push/routes.ts";
 import { createPushSubscriptions, type PushSubscriptions } from "./push/subscriptions.ts";
 import { createWebPushSender } from "./push/web-push-sender.ts";
 import { createRedisHub } from "./redis-hub.ts";
+import { createRequestExpiry } from "./request-expiry.ts";
 import { createCommunityService } from "./service.ts";
 import { type StartedSharingAbilities, startSharing } from "./sharing/wiring.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
@@ -71,39 +75,58 @@ export interface CommunityApi {
 /** How long an officer's public view (name, agency, verified) is reused for nearby lists. */
 const participantViewTtlMs = 30_000;
 
-/** How often expired officers are purged even when nobody queries (exact positions must not linger). */
+/** Pending requests' timers one process holds at most; the sweep finds the others. */
+const requestTimersMax = 100_000;
+
+/** How often expired entries are purged even when nobody queries (exact positions must not linger). */
 const purgeIntervalMs = 5_000;
 
 /**
- * The nearby-officers index: in memory (H3 buckets) in embedded mode; Redis GEO in distributed mode,
- * so every API process answers alike. A timer purges closed windows, so an officer's exact position
- * leaves memory (or Redis) when the window closes, not at the next query.
+ * A nearby index: in memory (H3 buckets) in embedded mode; Redis GEO in distributed mode, so every
+ * API process answers alike. One for the available officers, one for the citizens sharing their
+ * position (`use` names the key prefix and the log line).
  */
-function nearbyIndexOf(deps: CommunityDeps): NearbyOfficersIndex & { purgeExpired(nowMs: number): unknown } {
+function nearbyIndexOf(deps: CommunityDeps, use: "geo" | "citizens"): PurgedNearbyIndex {
   if (deps.redisUrl === undefined) return createMemoryNearbyIndex();
   return createRedisGeoIndex({
     url: deps.redisUrl,
+    keyPrefix: `ledgerflow:community:${use}:`,
     onConnectionError: (error) =>
-      deps.logger.warn({ err: error }, "community index: Redis connection failed"),
+      deps.logger.warn({ err: error }, `community ${use} index: Redis connection failed`),
   });
 }
 
-/** Purges closed windows every `purgeIntervalMs`; answers what stops the purging and closes the index. */
+/** Users' last reports (jump checks): in memory, or in Redis so another API process checks them too. */
+function lastReportsOf(deps: CommunityDeps): LastReports {
+  if (deps.redisUrl === undefined) return createMemoryLastReports();
+  return createRedisLastReports({
+    url: deps.redisUrl,
+    onConnectionError: (error) =>
+      deps.logger.warn({ err: error }, "community last reports: Redis connection failed"),
+  });
+}
+
+/**
+ * Purges expired entries (officers' closed windows, citizens' stale positions, old last reports)
+ * every `purgeIntervalMs`, so exact positions leave memory (or Redis) when they end, not at the next
+ * query; answers what stops the purging and closes them.
+ */
 function purgeRegularly(
   deps: CommunityDeps,
-  index: NearbyOfficersIndex & { purgeExpired(nowMs: number): unknown },
+  stores: readonly { purgeExpired(nowMs: number): unknown; close(): Promise<void> }[],
 ): () => Promise<void> {
   const timer = setInterval(async () => {
-    try {
-      await index.purgeExpired(deps.clock.nowMs());
-    } catch (error) {
-      deps.logger.warn({ err: error }, "community index: purge failed");
-    }
+    for (const store of stores)
+      try {
+        await store.purgeExpired(deps.clock.nowMs());
+      } catch (error) {
+        deps.logger.warn({ err: error }, "community index: purge failed");
+      }
   }, purgeIntervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
-    await index.close();
+    await Promise.all(stores.map((store) => store.close()));
   };
 }
 
@@ -183,6 +206,28 @@ function startRelay(deps: CommunityDeps, producer: ReturnType<Log["producer"]>) 
   });
 }
 
+type Stops = ReturnType<typeof stopper>;
+
+/** The officers and citizens indexes and the last reports, purged regularly, closed at stop. */
+function livePositions(deps: CommunityDeps, stops: Stops) {
+  const [index, citizens] = [nearbyIndexOf(deps, "geo"), nearbyIndexOf(deps, "citizens")];
+  const lastReports = lastReportsOf(deps);
+  stops.add(purgeRegularly(deps, [index, citizens, lastReports]));
+  return { index, citizens, lastReports };
+}
+
+/** Requests left unanswered: a timer each in the process that made it, and a sweep from now on. */
+function startRequestExpiry(deps: CommunityDeps, store: CommunityStore, hub: Hub, stops: Stops) {
+  const expiry = createRequestExpiry({
+    ...{ store, hub, clock: deps.clock, sweepIntervalMs: deps.config.requestExpirySweepIntervalMs },
+    timersMax: requestTimersMax,
+    onError: (error) => deps.logger.warn({ err: error }, "community request expiry"),
+  });
+  expiry.start();
+  stops.add(() => expiry.stop());
+  return expiry;
+}
+
 /**
  * Sharing connections (sharing/): starts the social poster where processors run (registering its
  * stop and name) and answers the consent and card routes where HTTP is served.
@@ -191,7 +236,7 @@ function sharingOf(
   deps: CommunityDeps,
   store: CommunityStore,
   abilities: StartedSharingAbilities,
-  into: { stops: ReturnType<typeof stopper>; running: string[] },
+  into: { stops: Stops; running: string[] },
 ): RoutePlugin[] {
   const participants = participantsFrom(deps.identity);
   const sharing = startSharing(
@@ -231,15 +276,15 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
     }
     const routes: RoutePlugin[] = sharingOf(deps, store, run.abilities, { stops, running });
     if (run.abilities.http) {
-      const index = nearbyIndexOf(deps);
-      stops.add(purgeRegularly(deps, index));
+      const positions = livePositions(deps, stops);
       const sharedHub = hubOf(deps);
       stops.add(() => sharedHub.close());
       const subscriptions = createPushSubscriptions(deps.pool);
       const hub = await withWebPush(deps, sharedHub, subscriptions);
+      const expiry = startRequestExpiry(deps, store, hub, stops);
       const service = createCommunityService({
         ...deps,
-        ...{ rules: config, index, store, hub },
+        ...{ rules: config, ...positions, expiry, store, hub },
         participants: cachedParticipants(participantsFrom(deps.identity), {
           ...{ ttlMs: participantViewTtlMs, entriesMax: config.socketsMax },
           nowMs: () => deps.clock.nowMs(),
@@ -269,7 +314,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
           onError: (error) => logger.error({ err: error }, "community socket"),
         }),
       );
-      running.push("community.edge");
+      running.push("community.edge", "community.request-expiry");
     }
     return {
       published: { store, pointsAccountOf: (userId) => minter.accountOf(userId) },

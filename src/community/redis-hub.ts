@@ -9,7 +9,7 @@
  * Pushes are best effort, as on one process: a user who is offline, or a process cut off from
  * Redis, misses them; what matters (requests, connections) is also readable over REST.
  */
-import { createClient } from "@redis/client";
+import { connectRedisPair } from "../platform/redis.ts";
 import type { Hub, Push } from "./hub.ts";
 
 export const pushChannelPrefix = "ledgerflow:community:push:";
@@ -33,15 +33,9 @@ interface Envelope {
 }
 
 export function createRedisHub(local: Hub, options: RedisHubOptions): RedisHub {
-  const client = createClient({
-    url: options.url,
-    socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1_000 },
-  });
-  const subscriber = client.duplicate();
+  const { client, subscriber, subscriberConnected } = connectRedisPair(options, 1_000);
   const report = (error: unknown) => options.onConnectionError?.(error as Error);
-  for (const c of [client, subscriber]) c.on("error", report);
-  const ready = Promise.all([client.connect(), subscriber.connect()]).then(() => undefined);
+  const ready = subscriberConnected.then(() => undefined);
   ready.catch(report);
 
   const deliverRemote = (userId: string) => (message: string) => {

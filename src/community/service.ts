@@ -1,8 +1,10 @@
 /**
- * The community service: where the edges' messages (WebSocket, REST) meet the deciders. Live state
- * (availability windows, positions) is in memory only: officers' positions in the nearby index,
- * every participant's last report for jump detection, dropped when the window closes or the app
- * disconnects. What is stored (requests, connections) carries a coarse H3 cell, never coordinates.
+ * The community service: where the edges' messages (WebSocket, REST) meet the deciders. Exact
+ * positions live in memory (embedded) or Redis (distributed) only: available officers in the
+ * officers index through their window, citizens sharing their position in the citizens index (a
+ * short TTL after each update; removed when the app closes), each user's last report for jump
+ * detection (a short TTL). What is stored (requests, connections) carries a coarse H3 cell, never
+ * coordinates.
  * Pushes go to the participants concerned only, through the hub.
  */
 import { latLngToCell } from "h3-js";
@@ -11,12 +13,15 @@ import { derivedUuid } from "../platform/derived-uuid.ts";
 import type { Principal } from "../platform/http/auth.ts";
 import { problemKinds } from "../platform/http/problems.ts";
 import { decideGoAvailable } from "./domain/availability.ts";
-import { distanceM, type LocationReport } from "./domain/geo.ts";
-import { areNear, decideLocation, reachM } from "./domain/proximity.ts";
+import type { LocationReport } from "./domain/geo.ts";
+import { decideNearbyNotices } from "./domain/nearby-notices.ts";
+import { decideLocation, reachM } from "./domain/proximity.ts";
 import { type Connection, type ConnectionRequest, decideRequest, pointsFor } from "./domain/requests.ts";
 import type { CommunityRules } from "./domain/rules.ts";
-import type { NearbyOfficersIndex } from "./geo/port.ts";
+import type { LastReports } from "./geo/last-reports.ts";
+import type { NearbyIndex } from "./geo/port.ts";
 import type { Hub } from "./hub.ts";
+import type { RequestExpiry } from "./request-expiry.ts";
 import type { CommunityStore } from "./store.ts";
 
 /** Privacy: stored cells are H3 resolution 7 (about 5 km²). */
@@ -51,9 +56,24 @@ export interface LocationInput {
   readonly accuracyM: number;
 }
 
+/** Limits of the service beside the programme's rules (config.ts). */
+export interface ServiceLimits {
+  readonly nearbyOfficersMax: number;
+  readonly nearbyCitizensMax: number;
+  readonly citizenPositionTtlMs: number;
+  readonly lastReportTtlMs: number;
+  /** Also bounds the officers whose told citizens are remembered here. */
+  readonly socketsMax: number;
+}
+
 export interface CommunityServiceDeps {
-  readonly rules: CommunityRules & { readonly nearbyOfficersMax: number };
-  readonly index: NearbyOfficersIndex;
+  readonly rules: CommunityRules & ServiceLimits;
+  /** Available officers (their windows). */
+  readonly index: NearbyIndex;
+  /** Citizens sharing their position (a short TTL after each update; removed when the app closes). */
+  readonly citizens: NearbyIndex;
+  readonly lastReports: LastReports;
+  readonly expiry: Pick<RequestExpiry, "schedule" | "cancel" | "expireNow">;
   readonly store: CommunityStore;
   readonly hub: Hub;
   readonly clock: Clock;
@@ -94,25 +114,39 @@ function assertRole(principal: Principal, role: "officer" | "citizen") {
     throw new CommunityError(role === "citizen" ? "not_citizen" : "forbidden", `Requires role ${role}`);
 }
 
-/** This process's live state: exact positions, in memory only, and the officers' window timers. */
+/**
+ * This process's live state: the timers of the officers' windows opened here, and which citizens
+ * each of those officers' updates has told of them (per window; bounded, see `rememberTold`).
+ */
 interface Live {
-  readonly lastReports: Map<string, LocationReport>;
   readonly expiryTimers: Map<string, ReturnType<typeof setTimeout>>;
+  readonly told: Map<string, ToldInWindow>;
+}
+
+/** The citizens told of an officer during the window ending at `untilMs` (a renewal moves it on). */
+interface ToldInWindow {
+  readonly untilMs: number;
+  readonly citizenIds: ReadonlySet<string>;
 }
 
 /** Checks a report against the user's previous one (not yet kept: the caller keeps it when used). */
-function checkedReport(
+async function checkedReport(
   deps: CommunityServiceDeps,
-  live: Live,
   userId: string,
   input: LocationInput,
-): LocationReport {
+  nowMs: number,
+): Promise<LocationReport> {
   const point = { lat: input.lat, lon: input.lon };
-  const report = { point, accuracyM: input.accuracyM, atMs: deps.clock.nowMs() };
-  const decision = decideLocation(deps.rules, live.lastReports.get(userId), report);
+  const report = { point, accuracyM: input.accuracyM, atMs: nowMs };
+  const decision = decideLocation(deps.rules, await deps.lastReports.get(userId, nowMs), report);
   if (decision.kind === "rejected")
     throw new CommunityError(decision.code, undefined, "field" in decision ? decision.field : undefined);
   return report;
+}
+
+/** Keeps the report for the user's next jump check: `lastReportTtlMs`, or through an officer's window. */
+function keepReport(deps: CommunityServiceDeps, userId: string, report: LocationReport, untilMs = 0) {
+  return deps.lastReports.set(userId, report, Math.max(untilMs, report.atMs + deps.rules.lastReportTtlMs));
 }
 
 async function closeWindow(
@@ -123,9 +157,12 @@ async function closeWindow(
 ) {
   clearTimeout(live.expiryTimers.get(officerId));
   live.expiryTimers.delete(officerId);
-  live.lastReports.delete(officerId);
   await deps.index.remove(officerId);
   deps.hub.send(officerId, { type: "availability", available: false, reason });
+  // The citizens told of this officer (and still near at their last update) learn they are gone.
+  for (const citizenId of live.told.get(officerId)?.citizenIds ?? [])
+    deps.hub.send(citizenId, { type: "officer_left", officerId });
+  live.told.delete(officerId);
 }
 
 /**
@@ -139,7 +176,6 @@ async function expireWindow(deps: CommunityServiceDeps, live: Live, officerId: s
   const renewed = await deps.index.positionOf(officerId, untilMs).catch(() => undefined);
   if (renewed === undefined) return closeWindow(deps, live, officerId, "expired");
   live.expiryTimers.delete(officerId);
-  live.lastReports.delete(officerId);
 }
 
 async function goAvailable(
@@ -152,40 +188,71 @@ async function goAvailable(
   const nowMs = deps.clock.nowMs();
   const decision = decideGoAvailable(deps.rules, principal.userId, nowMs, input.windowMs);
   if (decision.kind === "rejected") throw new CommunityError(decision.code, undefined, decision.field);
-  const report = checkedReport(deps, live, principal.userId, input);
+  const report = await checkedReport(deps, principal.userId, input, nowMs);
   const { untilMs } = decision.availability;
   const officerId = principal.userId;
-  await deps.index.put({ officerId, point: report.point, accuracyM: report.accuracyM, untilMs });
-  live.lastReports.set(officerId, report);
+  await deps.index.put({ id: officerId, point: report.point, accuracyM: report.accuracyM, untilMs });
+  // On duty, an officer who also holds the citizen role is not among the citizens.
+  await deps.citizens.remove(officerId);
+  await keepReport(deps, officerId, report, untilMs);
   clearTimeout(live.expiryTimers.get(officerId));
   const timer = setTimeout(() => void expireWindow(deps, live, officerId, untilMs), untilMs - nowMs);
   timer.unref();
   live.expiryTimers.set(officerId, timer);
-  await notifyCitizensNear(deps, live, officerId, report);
+  await tellCitizensNear(deps, live, { officerId, untilMs }, report);
   return { available: true as const, untilMs };
 }
 
 /**
- * Tells the citizens connected here who are near an officer that just went available (the others
- * learn of the officer with their next location). A scan of this process's citizens: the fallback
- * until citizens are indexed too.
+ * The citizens told of the officer in this window: none when what is kept is of an earlier window
+ * (closed by a process other than this one, so never cleared here).
  */
-async function notifyCitizensNear(
+function toldInWindow(live: Live, officerId: string, nowMs: number): ReadonlySet<string> {
+  const kept = live.told.get(officerId);
+  return kept !== undefined && kept.untilMs > nowMs ? kept.citizenIds : new Set();
+}
+
+/** Keeps an officer's told citizens, the most recently updated officers last; the oldest go beyond the bound. */
+function rememberTold(deps: CommunityServiceDeps, live: Live, officerId: string, kept: ToldInWindow) {
+  live.told.delete(officerId);
+  if (kept.citizenIds.size > 0) live.told.set(officerId, kept);
+  for (const oldest of live.told.keys()) {
+    if (live.told.size <= deps.rules.socketsMax) break;
+    live.told.delete(oldest);
+  }
+}
+
+/**
+ * Tells the citizens (on any process: the citizens index and the hub) who are within an available
+ * officer's range, taking both accuracies into account, that the officer is near: once on entering
+ * the range (decideNearbyNotices), on the officer's going available and on each of their moves.
+ */
+async function tellCitizensNear(
   deps: CommunityServiceDeps,
   live: Live,
-  officerId: string,
+  window: { readonly officerId: string; readonly untilMs: number },
   at: LocationReport,
 ) {
-  const near: [string, number][] = [];
-  for (const [userId, report] of live.lastReports)
-    if (userId !== officerId && !live.expiryTimers.has(userId) && areNear(deps.rules, report, at))
-      near.push([userId, distanceM(report.point, at.point)]);
-  if (near.length === 0) return;
+  const { officerId, untilMs } = window;
+  const { rules } = deps;
+  const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
+  const found = await deps.citizens.near(at.point, radiusM, rules.nearbyCitizensMax, at.atMs);
+  const inRange = found.filter(
+    (c) => c.id !== officerId && c.distanceM <= reachM(rules, at.accuracyM, c.accuracyM),
+  );
+  const { notify, told } = decideNearbyNotices(
+    toldInWindow(live, officerId, at.atMs),
+    inRange.map((c) => c.id),
+    rules.nearbyCitizensMax,
+  );
+  rememberTold(deps, live, officerId, { untilMs, citizenIds: told });
+  if (notify.length === 0) return;
   const profile = (await deps.participants([officerId])).get(officerId) ?? null;
-  for (const [citizenId, distance] of near)
+  const distances = new Map(inRange.map((c) => [c.id, c.distanceM]));
+  for (const citizenId of notify)
     deps.hub.send(citizenId, {
       type: "officer_nearby",
-      officer: { officerId, distanceM: Math.round(distance), profile },
+      officer: { officerId, distanceM: Math.round(distances.get(citizenId) ?? 0), profile },
     });
 }
 
@@ -197,19 +264,24 @@ async function reportLocation(
   input: LocationInput,
 ) {
   const nowMs = deps.clock.nowMs();
+  const userId = principal.userId;
   const isOfficer = principal.roles.includes("officer");
-  const open = isOfficer ? await deps.index.positionOf(principal.userId, nowMs) : undefined;
+  const open = isOfficer ? await deps.index.positionOf(userId, nowMs) : undefined;
   if (open === undefined && !principal.roles.includes("citizen")) {
     if (isOfficer)
       throw new CommunityError("officer_not_available", "Go available before sharing your location");
     throw new CommunityError("forbidden", "Requires role officer or citizen");
   }
-  const report = checkedReport(deps, live, principal.userId, input);
-  live.lastReports.set(principal.userId, report);
+  const report = await checkedReport(deps, userId, input, nowMs);
   if (open !== undefined) {
     await deps.index.put({ ...open, point: report.point, accuracyM: report.accuracyM });
+    await keepReport(deps, userId, report, open.untilMs);
+    await tellCitizensNear(deps, live, { officerId: userId, untilMs: open.untilMs }, report);
     return { as: "officer" as const, officers: [] };
   }
+  const untilMs = nowMs + deps.rules.citizenPositionTtlMs;
+  await deps.citizens.put({ id: userId, point: report.point, accuracyM: report.accuracyM, untilMs });
+  await keepReport(deps, userId, report);
   return { as: "citizen" as const, officers: await nearbyOfficers(deps, report, nowMs) };
 }
 
@@ -218,23 +290,24 @@ async function nearbyOfficers(deps: CommunityServiceDeps, report: LocationReport
   const radiusM = rules.proximityThresholdM + rules.accuracyAllowanceMaxM;
   const found = await deps.index.near(report.point, radiusM, rules.nearbyOfficersMax, nowMs);
   const near = found.filter((o) => o.distanceM <= reachM(rules, report.accuracyM, o.accuracyM));
-  const views = await deps.participants(near.map((o) => o.officerId));
+  const views = await deps.participants(near.map((o) => o.id));
   return near.map((o) => ({
-    officerId: o.officerId,
+    officerId: o.id,
     distanceM: Math.round(o.distanceM),
-    profile: views.get(o.officerId) ?? null,
+    profile: views.get(o.id) ?? null,
   }));
 }
 
 async function requestConnection(
   deps: CommunityServiceDeps,
-  live: Live,
   principal: Principal,
   input: { officerId: string; virtual?: boolean | undefined },
 ) {
   const nowMs = deps.clock.nowMs();
   const officerAt = await deps.index.positionOf(input.officerId, nowMs);
-  const citizenAt = live.lastReports.get(principal.userId);
+  // The citizen's position while they share it (the citizens index), as of now.
+  const sharing = await deps.citizens.positionOf(principal.userId, nowMs);
+  const citizenAt = sharing && { point: sharing.point, accuracyM: sharing.accuracyM, atMs: nowMs };
   const facts = {
     requestId: deps.ids.uuid(),
     citizenId: principal.userId,
@@ -251,6 +324,7 @@ async function requestConnection(
     decideRequest(deps.rules, { ...facts, ...stored }),
   );
   if (decision.kind === "rejected") throw new CommunityError(decision.code);
+  deps.expiry.schedule(decision.request);
   const request = requestView(decision.request);
   const citizen = (await deps.participants([principal.userId])).get(principal.userId);
   deps.hub.send(input.officerId, { type: "request", request, citizen: citizen ?? null });
@@ -271,7 +345,12 @@ async function answerRequest(
     nowMs: deps.clock.nowMs(),
   });
   const { decision, request } = result;
-  if (decision.kind === "rejected") throw new CommunityError(decision.code);
+  if (decision.kind === "rejected") {
+    // Found past its expiry before any timer or sweep: tell the citizen now (once, whoever marks it).
+    if (decision.code === "request_expired") await deps.expiry.expireNow(input.requestId);
+    throw new CommunityError(decision.code);
+  }
+  deps.expiry.cancel(input.requestId);
   if (decision.kind === "declined") {
     deps.hub.send(request?.citizenId ?? "", { type: "declined", requestId: input.requestId });
     return { outcome: "declined" as const, requestId: input.requestId };
@@ -289,7 +368,7 @@ async function answerRequest(
 export type CommunityService = ReturnType<typeof createCommunityService>;
 
 export function createCommunityService(deps: CommunityServiceDeps) {
-  const live: Live = { lastReports: new Map(), expiryTimers: new Map() };
+  const live: Live = { expiryTimers: new Map(), told: new Map() };
   return {
     goAvailable: (principal: Principal, input: LocationInput & { windowMs?: number | undefined }) =>
       goAvailable(deps, live, principal, input),
@@ -302,17 +381,19 @@ export function createCommunityService(deps: CommunityServiceDeps) {
     reportLocation: (principal: Principal, input: LocationInput) =>
       reportLocation(deps, live, principal, input),
     request: (principal: Principal, input: { officerId: string; virtual?: boolean | undefined }) =>
-      requestConnection(deps, live, principal, input),
+      requestConnection(deps, principal, input),
     answer: (principal: Principal, input: { requestId: string; action: "accept" | "decline" }) =>
       answerRequest(deps, principal, input),
-    /** The app closed: forget the user's exact position (an officer's window stays until it ends or they stop). */
-    forget(userId: string) {
-      if (!live.expiryTimers.has(userId)) live.lastReports.delete(userId);
-    },
+    /**
+     * The app closed: the citizen stops sharing, their position leaves the citizens index (an
+     * officer's window stays until it ends or they stop). Their last report stays its short TTL,
+     * for the jump check of their next report.
+     */
+    forget: (userId: string) => deps.citizens.remove(userId),
     close() {
       for (const timer of live.expiryTimers.values()) clearTimeout(timer);
       live.expiryTimers.clear();
-      live.lastReports.clear();
+      live.told.clear();
     },
   };
 }

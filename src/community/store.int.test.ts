@@ -108,3 +108,60 @@ test("two accepts of one request at once make one connection, one event batch, a
   assert.deepEqual(stranger.decision, { kind: "rejected", code: "request_not_found" });
   assert.equal(await count("community_connections"), connections + 1);
 });
+
+test("requests left unanswered are marked expired exactly once, by concurrent sweeps and timers; due ones only", async () => {
+  const atMs = 10_000_000;
+  await store.expireDue(atMs, 10_000); // the earlier tests' requests, long due
+  const asked = [];
+  for (let i = 0; i < 12; i++) asked.push(await ask(randomUUID(), randomUUID(), atMs));
+  const ids = asked.map((d) => (d.kind === "requested" ? d.request.id : ""));
+  const [answeredId, ...unanswered] = ids;
+  await store.answer({
+    ...{ requestId: answeredId as string, action: "decline", connectionIdOf, pointsOf: () => 10n },
+    officerId: (asked[0] as { request: { officerId: string } }).request.officerId,
+    nowMs: atMs + 1,
+  });
+  const dueMs = atMs + testRules.requestTtlMs;
+  assert.deepEqual(await store.expireDue(dueMs - 1, 100), [], "none due a millisecond early");
+  assert.equal(await store.expireRequest(unanswered[0] as string, dueMs - 1), undefined);
+  const marked = await Promise.all([
+    store.expireDue(dueMs, 5),
+    store.expireDue(dueMs, 5),
+    store.expireDue(dueMs, 5),
+    ...ids.map(async (id) => [await store.expireRequest(id as string, dueMs)]),
+  ]);
+  const expired = marked.flat().filter((r) => r !== undefined);
+  assert.deepEqual(expired.map((r) => r.id).sort(), [...unanswered].sort(), "each unanswered one, once");
+  assert.ok(expired.every((r) => r.status === "expired"));
+  assert.deepEqual(await store.expireDue(dueMs + 1_000, 100), [], "nothing twice");
+  const { rows } = await db.pool.query("SELECT status FROM community_requests WHERE id = $1", [answeredId]);
+  assert.equal(rows[0].status, "declined", "an answered request stays answered");
+});
+
+test("an accept racing the expiry: either a connection or the expiry, never both", async () => {
+  const atMs = 20_000_000;
+  const dueMs = atMs + testRules.requestTtlMs;
+  const outcomes = await Promise.all(
+    Array.from({ length: 25 }, async () => {
+      const asked = await ask(randomUUID(), randomUUID(), atMs);
+      if (asked.kind !== "requested") throw new Error("not requested");
+      const { id, officerId } = asked.request;
+      // The accept's clock says just in time; the sweep's, just due (processes' clocks differ).
+      const [answer, expired] = await Promise.all([
+        store.answer({
+          requestId: id,
+          officerId,
+          action: "accept",
+          connectionIdOf,
+          pointsOf: () => 10n,
+          nowMs: dueMs - 1,
+        }),
+        store.expireRequest(id, dueMs),
+      ]);
+      const { rows } = await db.pool.query("SELECT status FROM community_requests WHERE id = $1", [id]);
+      return [answer.decision.kind, expired === undefined ? "-" : "expired", rows[0].status].join(",");
+    }),
+  );
+  for (const outcome of outcomes)
+    assert.ok(["accepted,-,accepted", "rejected,expired,expired"].includes(outcome), outcome);
+});

@@ -56,6 +56,14 @@ export interface CommunityStore {
   connectionsOf(userId: string, limit: number): Promise<readonly Connection[]>;
   trophiesOf(userId: string): Promise<readonly { trophy: string; connectionId: string; atMs: number }[]>;
   connection(id: string): Promise<Connection | undefined>;
+  /**
+   * Marks the request expired if it is still pending and due at `nowMs`; answers it then, once
+   * (undefined when answered, already marked, or not due). A conditional UPDATE: of several
+   * processes (or a timer and a sweep) only one gets it.
+   */
+  expireRequest(requestId: string, nowMs: number): Promise<ConnectionRequest | undefined>;
+  /** Marks up to `limit` pending requests due at `nowMs` expired (oldest due first); answers those it marked. */
+  expireDue(nowMs: number, limit: number): Promise<readonly ConnectionRequest[]>;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -159,6 +167,27 @@ export function createCommunityStore(deps: {
       );
       return rows.map((r) => ({ trophy: r.trophy, connectionId: r.connection_id, atMs: Number(r.at_ms) }));
     },
+    async expireRequest(requestId, nowMs) {
+      const { rows } = await pool.query(
+        `UPDATE community_requests SET status = 'expired', answered_at_ms = $2
+          WHERE id = $1 AND status = 'pending' AND expires_at_ms <= $2 RETURNING *`,
+        [requestId, nowMs],
+      );
+      return rows[0] ? requestFromRow(rows[0]) : undefined;
+    },
+    async expireDue(nowMs, limit) {
+      // SKIP LOCKED: processes sweeping at once take different rows; the outer status test makes a
+      // row answered meanwhile (its transaction held the lock) stay as answered.
+      const { rows } = await pool.query(
+        `UPDATE community_requests SET status = 'expired', answered_at_ms = $1
+          WHERE id IN (SELECT id FROM community_requests
+                        WHERE status = 'pending' AND expires_at_ms <= $1
+                        ORDER BY expires_at_ms LIMIT $2 FOR UPDATE SKIP LOCKED)
+            AND status = 'pending' RETURNING *`,
+        [nowMs, limit],
+      );
+      return rows.map(requestFromRow);
+    },
     async connection(id) {
       if (!uuidPattern.test(id)) return undefined;
       const { rows } = await pool.query("SELECT * FROM community_connections WHERE id = $1", [id]);
@@ -184,8 +213,15 @@ async function insertRequest(client: pg.PoolClient, request: ConnectionRequest):
   );
 }
 
-async function findRequest(client: pg.PoolClient, id: string): Promise<ConnectionRequest | undefined> {
-  const { rows } = await client.query("SELECT * FROM community_requests WHERE id = $1", [id]);
+async function findRequest(
+  client: pg.PoolClient,
+  id: string,
+  forUpdate = false,
+): Promise<ConnectionRequest | undefined> {
+  const { rows } = await client.query(
+    `SELECT * FROM community_requests WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+    [id],
+  );
   return rows[0] ? requestFromRow(rows[0]) : undefined;
 }
 
@@ -204,7 +240,8 @@ async function answerIn(
       trophies: [],
     };
   await client.query(pairLock, [seen.officerId, seen.citizenId]);
-  const request = (await findRequest(client, input.requestId)) as ConnectionRequest;
+  // Locked: an expiry marking the row at the same moment waits for this answer, or this one sees it.
+  const request = (await findRequest(client, input.requestId, true)) as ConnectionRequest;
   const last = await lastPairRewardAtMs(client, request.officerId, request.citizenId);
   const decision = decideAnswer(deps.rules, request, answerOf(input, last, input.pointsOf(request)));
   if (decision.kind === "replayed") {

@@ -81,7 +81,8 @@ function serveSocket(deps: SocketEdgeDeps, socket: WebSocket, request: IncomingM
   socket.on("error", () => {});
   socket.on("close", () => {
     clearTimeout(authTimer);
-    if (principal && leave?.()) deps.service.forget(principal.userId);
+    // The user's last socket here closed: they stop sharing their position.
+    if (principal && leave?.()) deps.service.forget(principal.userId).catch(deps.onError);
   });
   const signIn = async (token: string | undefined, ref?: string): Promise<void> => {
     const verified = token === undefined ? undefined : await deps.verifyToken(token);

@@ -1,17 +1,9 @@
 /** The payments context's part of the one configuration schema: processing, simulators, alerts. */
 import { z } from "zod";
-import { flag, positiveInt } from "../platform/config.ts";
+import { commaSeparated, flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
 
-const urlList = z
-  .string()
-  .transform((text) =>
-    text
-      .split(",")
-      .map((part) => part.trim())
-      .filter((part) => part !== ""),
-  )
-  .pipe(z.array(z.string().url()));
+const urlList = commaSeparated.pipe(z.array(z.string().url()));
 
 export const paymentsConfig = {
   sections: {

@@ -10,6 +10,19 @@ import { z } from "zod";
 import type { ConfigSection } from "./module.ts";
 
 export const port = z.coerce.number().int().min(0).max(65_535);
+/**
+ * A list from the environment as comma-separated text ("a, b"; parts trimmed, empty ones dropped),
+ * or an array from code; pipe it into the array's schema.
+ */
+export const commaSeparated = z.union([z.string(), z.array(z.unknown())]).transform((value): unknown[] =>
+  typeof value === "string"
+    ? value
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part !== "")
+    : value,
+);
+
 export const positiveInt = z.coerce.number().int().positive();
 /** A boolean from an environment variable ("true"/"false", "1"/"0", …) or from code. */
 export const flag = z.union([z.boolean(), z.stringbool()]);

@@ -120,6 +120,12 @@ test("answers that are refused: another officer's, own, expired, answered, rewar
   assert.deepEqual(reject(pending, { officerId: "o2" }), { kind: "rejected", code: "request_not_found" });
   assert.deepEqual(reject({ ...pending, citizenId: "o1" }, {}), { kind: "rejected", code: "own_request" });
   assert.deepEqual(reject(pending, { nowMs: 120_000 }), { kind: "rejected", code: "request_expired" });
+  // Marked expired (the citizen was told) by a process whose clock ran ahead: expired for everyone.
+  for (const action of ["accept", "decline"] as const)
+    assert.deepEqual(reject({ ...pending, status: "expired" }, { action }), {
+      kind: "rejected",
+      code: "request_expired",
+    });
   assert.deepEqual(reject({ ...pending, status: "declined" }, {}), {
     kind: "rejected",
     code: "request_not_pending",

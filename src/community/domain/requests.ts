@@ -11,7 +11,8 @@ import type { LocationReport } from "./geo.ts";
 import { areNear, type ProximityRules } from "./proximity.ts";
 import type { CommunityRules } from "./rules.ts";
 
-export type RequestStatus = "pending" | "accepted" | "declined";
+/** "expired": marked once the request went unanswered past its expiry (the citizen was told). */
+export type RequestStatus = "pending" | "accepted" | "declined" | "expired";
 
 export interface ConnectionRequest {
   readonly id: string;

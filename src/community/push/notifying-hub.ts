@@ -1,6 +1,6 @@
 /**
  * Wakes a closed app: the pushes that need the user's answer or tell them an outcome (a request for
- * an officer; a connection or a decline for a citizen) also go out as Web Push to every browser the
+ * an officer; a connection, a decline or a request that expired unanswered for a citizen) also go out as Web Push to every browser the
  * user subscribed. The service worker shows one only when no window of the app is visible, so an
  * open app is not told twice. Best effort: a failed push is logged, a gone subscription forgotten,
  * and nothing waits for the push services.
@@ -35,6 +35,13 @@ export function notificationOf(push: Push): PushNotification | undefined {
       return {
         title: "Connected",
         body: "Your connection was accepted.",
+        url: "/community",
+        tag: "community",
+      };
+    case "request_expired":
+      return {
+        title: "No answer this time",
+        body: "The officer did not answer your request in time.",
         url: "/community",
         tag: "community",
       };

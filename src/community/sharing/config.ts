@@ -5,20 +5,10 @@
  * default and is never logged. No URL: sharing still makes the card, nothing is posted.
  */
 import { z } from "zod";
-import { ConfigError, positiveInt } from "../../platform/config.ts";
+import { ConfigError, commaSeparated, positiveInt } from "../../platform/config.ts";
 
 /** "https://a,https://b" from the environment, or an array from code. */
-const urlList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) =>
-    typeof value === "string"
-      ? value
-          .split(",")
-          .map((part) => part.trim())
-          .filter((part) => part !== "")
-      : value,
-  )
-  .pipe(z.array(z.url({ protocol: /^https?$/ })).max(10));
+const urlList = commaSeparated.pipe(z.array(z.url({ protocol: /^https?$/ })).max(10));
 
 export const socialSettings = {
   /** Webhook URLs a shared connection is posted to (one signed POST each). */

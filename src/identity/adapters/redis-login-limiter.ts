@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
-import { createClient, ErrorReply } from "@redis/client";
+import { ErrorReply } from "@redis/client";
 import type { Clock } from "../../platform/clock.ts";
 import { assert, UnavailableError } from "../../platform/errors.ts";
+import { connectRedis, type RedisScript, redisScript, runRedisScript } from "../../platform/redis.ts";
 import type { LimitKey, LimitRule, LimitRules, LoginLimiter } from "../login-limiter.ts";
 import { defaultLimitRules, validateLimitRules } from "../login-limiter.ts";
 
@@ -43,7 +43,6 @@ export interface RedisLoginLimiterOptions {
 }
 
 const keyPrefix = "ledgerflow:login:";
-const reconnectDelayBaseMs = 50;
 const argsPerKey = 5;
 
 /**
@@ -107,15 +106,7 @@ end
 return 0
 `;
 
-interface Script {
-  readonly source: string;
-  readonly sha1: string;
-}
-
-const script = (source: string): Script => ({
-  source,
-  sha1: createHash("sha1").update(source).digest("hex"),
-});
+const script = redisScript;
 
 const admitLua = script(admitScript);
 const forgiveLua = script(forgiveScript);
@@ -128,31 +119,12 @@ const forgiveLua = script(forgiveScript);
 export function createRedisLoginLimiter(clock: Clock, options: RedisLoginLimiterOptions): RedisLoginLimiter {
   const rules = options.rules ?? defaultLimitRules;
   validateLimitRules(rules);
-  const reconnectDelayMaxMs = options.reconnectDelayMaxMs ?? 2_000;
-  const client = createClient({
-    url: options.url,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      reconnectStrategy: (retries) => Math.min(reconnectDelayBaseMs * 2 ** retries, reconnectDelayMaxMs),
-    },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1_000 },
-    commandsQueueMaxLength: options.commandsQueuedMax ?? 10_000,
-  });
-  // An 'error' event without a listener would crash the process; the client reconnects by itself.
-  client.on("error", (error: Error) => options.onConnectionError?.(error));
-  // With a reconnect strategy that never gives up, connect() settles only once connected or closed.
-  client.connect().catch((error: Error) => options.onConnectionError?.(error));
+  const client = connectRedis({ ...options, commandsQueuedMax: options.commandsQueuedMax ?? 10_000 }, 1_000);
 
-  async function run(lua: Script, keys: readonly LimitKey[], args: readonly string[]): Promise<unknown> {
+  async function run(lua: RedisScript, keys: readonly LimitKey[], args: readonly string[]): Promise<unknown> {
     const call = { keys: keys.map(redisKey), arguments: [String(clock.nowMs()), ...args] };
     try {
-      try {
-        return await client.evalSha(lua.sha1, call);
-      } catch (error) {
-        // The script cache is empty after a Redis restart or SCRIPT FLUSH: send the source once.
-        if (!(error instanceof ErrorReply && error.message.startsWith("NOSCRIPT"))) throw error;
-        return await client.eval(lua.source, call);
-      }
+      return await runRedisScript(client, lua, call);
     } catch (error) {
       throw isUnavailable(error) ? new UnavailableError("Redis (login limiter)", { cause: error }) : error;
     }

@@ -1,6 +1,6 @@
-import { createClient } from "@redis/client";
 import type { Clock } from "../../platform/clock.ts";
 import { UnavailableError } from "../../platform/errors.ts";
+import { connectRedisPair } from "../../platform/redis.ts";
 import { createLocalRevocations, type RevocationSet } from "./revocations.ts";
 
 /** The channel every API instance listens on; a message is one revoked session id. */
@@ -27,15 +27,9 @@ export async function createRedisRevocations(
   options: RedisRevocationsOptions,
 ): Promise<RevocationSet & { readonly ready: Promise<void> }> {
   const local = createLocalRevocations(clock, options.keepMs);
-  const client = createClient({
-    url: options.url,
-    socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1_000 },
-  });
-  const subscriber = client.duplicate();
-  for (const c of [client, subscriber]) c.on("error", (error: Error) => options.onConnectionError?.(error));
+  const { client, subscriber, subscriberConnected } = connectRedisPair(options, 1_000);
   const ready = (async () => {
-    await Promise.all([client.connect(), subscriber.connect()]);
+    await subscriberConnected;
     await subscriber.subscribe(revocationChannel, (message) => local.add(message));
   })();
   ready.catch((error: Error) => options.onConnectionError?.(error));

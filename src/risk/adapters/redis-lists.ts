@@ -17,7 +17,7 @@
  * All keys go to one server: a single Redis (or a primary with replicas), not Redis Cluster.
  */
 import { randomUUID } from "node:crypto";
-import { createClient } from "@redis/client";
+import { connectRedis, type RedisClient } from "../../platform/redis.ts";
 import type { ListDiff } from "../domain/diff.ts";
 import type { EntryKind, ListEntry } from "../domain/entries.ts";
 import {
@@ -82,22 +82,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Connects in the background; commands wait for the connection (each bounded by its timeout). */
-function connect(options: RedisListStoreOptions) {
-  const client = createClient({
-    url: options.url,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000),
-    },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 10_000 },
-  });
-  // An 'error' event without a listener would crash the process; the client reconnects by itself.
-  client.on("error", (error: Error) => options.onConnectionError?.(error));
-  client.connect().catch((error: Error) => options.onConnectionError?.(error));
-  return client;
-}
-
-type RedisClient = ReturnType<typeof connect>;
+const connect = (options: RedisListStoreOptions) => connectRedis(options, 10_000);
 
 /** The connection and the key names of one store. */
 interface Redis {

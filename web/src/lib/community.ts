@@ -51,6 +51,9 @@ export type Push =
   | { type: "request"; request: ConnectionRequest; citizen: PublicProfile | null }
   | { type: "connection"; connection: Connection }
   | { type: "declined"; requestId: string }
+  | { type: "officer_left"; officerId: string }
+  | { type: "request_expired"; requestId: string; officerId: string }
+  | { type: "request_removed"; requestId: string; reason: "expired" }
   | { type: "trophy"; trophy: string; connectionId: string }
   | { type: "availability"; available: false; reason: "stopped" | "expired" };
 

@@ -174,6 +174,11 @@ function OfficerPanel(props: PanelProps) {
       setIncoming((list) => [{ request: push.request, citizen: push.citizen, status: "pending" }, ...list]);
       announce(`New request from ${nameOf(push.citizen, "a citizen")}`);
     }
+    // Left unanswered past its expiry: it leaves the list (one being answered shows the outcome).
+    if (push.type === "request_removed")
+      setIncoming((list) =>
+        list.filter((item) => item.request.id !== push.requestId || item.status !== "pending"),
+      );
   });
   useOfficerMoves(socket, untilMs !== undefined, () => {
     setUntilMs(undefined);
@@ -523,6 +528,17 @@ function CitizenPanel(props: PanelProps) {
         `You're connected with ${nameOf(officer?.profile, "the officer")}. You earn ${push.connection.pointsEach} points.`,
       );
       props.onConnected();
+    }
+    if (push.type === "officer_left")
+      setOfficers((list) => list.filter((o) => o.officerId !== push.officerId));
+    if (
+      push.type === "request_expired" &&
+      outcome?.kind === "waiting" &&
+      outcome.requestId === push.requestId
+    ) {
+      const text = `${nameOf(outcome.officer.profile, "The officer")} didn't answer in time. You can ask again.`;
+      setOutcome({ kind: "failed", text });
+      announce(text);
     }
     if (push.type === "declined" && outcome?.kind === "waiting" && outcome.requestId === push.requestId) {
       setOutcome({ kind: "declined", officer: outcome.officer });

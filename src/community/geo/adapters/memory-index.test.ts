@@ -20,11 +20,11 @@ describe("memory nearby index: expiry is purged with bounded work per call", () 
   test("each call removes at most purgeBatchMax expired entries; purgeExpired empties the rest", async () => {
     const index = createMemoryNearbyIndex({ purgeBatchMax: 5 });
     for (let i = 0; i < 20; i++)
-      await index.put({ officerId: `expired-${i}`, point: here, accuracyM: 5, untilMs: nowMs + i });
-    await index.put({ officerId: "open", point: here, accuracyM: 5, untilMs: nowMs + 60_000 });
+      await index.put({ id: `expired-${i}`, point: here, accuracyM: 5, untilMs: nowMs + i });
+    await index.put({ id: "open", point: here, accuracyM: 5, untilMs: nowMs + 60_000 });
     assert.equal(index.size, 21);
     assert.deepEqual(
-      (await index.near(here, 10, 50, nowMs + 100)).map((o) => o.officerId),
+      (await index.near(here, 10, 50, nowMs + 100)).map((o) => o.id),
       ["open"],
     );
     assert.equal(index.size, 16);
@@ -37,19 +37,19 @@ describe("memory nearby index: expiry is purged with bounded work per call", () 
   test("put purges too, by the latest time a query told it", async () => {
     const index = createMemoryNearbyIndex({ purgeBatchMax: 3 });
     for (let i = 0; i < 6; i++)
-      await index.put({ officerId: `expired-${i}`, point: here, accuracyM: 5, untilMs: nowMs + i });
+      await index.put({ id: `expired-${i}`, point: here, accuracyM: 5, untilMs: nowMs + i });
     await index.near(here, 10, 1, nowMs - 1);
     assert.equal(index.size, 6);
     await index.near(here, 10, 1, nowMs + 100);
     assert.equal(index.size, 3);
-    await index.put({ officerId: "open", point: here, accuracyM: 5, untilMs: nowMs + 60_000 });
+    await index.put({ id: "open", point: here, accuracyM: 5, untilMs: nowMs + 60_000 });
     assert.equal(index.size, 1);
   });
 
   test("stale expiry records of moved windows do not pile up (the heap is rebuilt)", async () => {
     const index = createMemoryNearbyIndex();
     for (let i = 0; i < 5_000; i++)
-      await index.put({ officerId: "extending", point: here, accuracyM: 5, untilMs: nowMs + 1_000 + i });
+      await index.put({ id: "extending", point: here, accuracyM: 5, untilMs: nowMs + 1_000 + i });
     assert.equal(index.purgeExpired(nowMs + 4_000), 0);
     assert.equal((await index.positionOf("extending", nowMs + 5_000))?.untilMs, nowMs + 5_999);
     assert.equal(index.size, 1);
@@ -63,11 +63,11 @@ describe("memory nearby index: many moves", () => {
     const random = seededRandom(7);
     const positions = new Map<
       string,
-      { officerId: string; point: { lat: number; lon: number }; accuracyM: number; untilMs: number }
+      { id: string; point: { lat: number; lon: number }; accuracyM: number; untilMs: number }
     >();
     for (let move = 0; move < 20_000; move++) {
-      const officerId = `officer-${Math.floor(random.next() * 500)}`;
-      const previous = positions.get(officerId)?.point ?? {
+      const id = `officer-${Math.floor(random.next() * 500)}`;
+      const previous = positions.get(id)?.point ?? {
         lat: 52.3 + random.next() * 0.1,
         lon: 4.8 + random.next() * 0.2,
       };
@@ -75,16 +75,16 @@ describe("memory nearby index: many moves", () => {
         lat: previous.lat + (random.next() - 0.5) * 0.004,
         lon: previous.lon + (random.next() - 0.5) * 0.006,
       };
-      const position = { officerId, point, accuracyM: 5, untilMs: nowMs + 60_000 };
-      positions.set(officerId, position);
+      const position = { id, point, accuracyM: 5, untilMs: nowMs + 60_000 };
+      positions.set(id, position);
       await index.put(position);
     }
     for (let q = 0; q < 50; q++) {
       const point = { lat: 52.3 + random.next() * 0.1, lon: 4.8 + random.next() * 0.2 };
       const expected = bruteForceNear(positions.values(), point, 2_000, 20, nowMs);
       assert.deepEqual(
-        (await index.near(point, 2_000, 20, nowMs)).map((o) => o.officerId),
-        expected.map((o) => o.officerId),
+        (await index.near(point, 2_000, 20, nowMs)).map((o) => o.id),
+        expected.map((o) => o.id),
       );
     }
   });

@@ -1,5 +1,6 @@
 /**
- * The nearby-officers index of embedded mode: one process holds every available officer in memory.
+ * The nearby index of embedded mode: one process holds every entry in memory (one instance for the
+ * available officers, one for the citizens sharing their position; "officer" below stands for either).
  *
  * Why H3 buckets and not kdbush/geokdbush: officers move all the time (a location update every few
  * seconds each, 100,000+ of them), and KDBush is a static index: every move would mean rebuilding it
@@ -42,9 +43,15 @@ import {
   latLngToCell,
   UNITS,
 } from "h3-js";
-import type { GeoPoint, NearbyOfficer, NearbyOfficersIndex, OfficerPosition } from "../port.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
 import { ExpiryHeap } from "./expiry-heap.ts";
-import { assertGeoPoint, earthRadiusM, greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
+import {
+  assertGeoPoint,
+  assertPosition,
+  earthRadiusM,
+  greatCircleDistanceM,
+  nearestFirst,
+} from "./great-circle.ts";
 
 export interface MemoryNearbyIndexOptions {
   /** The finest H3 resolution officers are bucketed at, 1–15 (default 9: edge ≈200 m). */
@@ -55,7 +62,7 @@ export interface MemoryNearbyIndexOptions {
   readonly purgeBatchMax?: number;
 }
 
-export interface MemoryNearbyIndex extends NearbyOfficersIndex {
+export interface MemoryNearbyIndex extends NearbyIndex {
   /** Removes up to `max` entries expired at `nowMs` (for a timer); returns how many it removed. */
   purgeExpired(nowMs: number, max?: number): number;
   /** Officers indexed, expired ones not yet purged included. */
@@ -63,7 +70,7 @@ export interface MemoryNearbyIndex extends NearbyOfficersIndex {
 }
 
 interface Entry {
-  readonly officerId: string;
+  readonly id: string;
   lat: number;
   lon: number;
   accuracyM: number;
@@ -126,14 +133,6 @@ function levelsFrom(finest: number): Level[] {
   return levels;
 }
 
-function assertPosition(position: OfficerPosition): void {
-  assertGeoPoint(position.point);
-  if (!(Number.isFinite(position.accuracyM) && position.accuracyM >= 0))
-    throw new RangeError(`accuracyM must be a finite number ≥ 0, got ${position.accuracyM}`);
-  if (!Number.isFinite(position.untilMs))
-    throw new RangeError(`untilMs must be finite, got ${position.untilMs}`);
-}
-
 /** The buckets of all levels, kept in step with the entries' positions. */
 class CellBuckets {
   readonly levels: readonly Level[];
@@ -188,7 +187,7 @@ class CellBuckets {
 
 /** The `limit` nearest offered so far, nearest first: a short sorted array, objects made only for keepers. */
 class Nearest {
-  readonly items: NearbyOfficer[] = [];
+  readonly items: NearbyEntry[] = [];
   readonly limit: number;
 
   constructor(limit: number) {
@@ -199,14 +198,14 @@ class Nearest {
   get worstM(): number {
     return this.items.length < this.limit
       ? Number.POSITIVE_INFINITY
-      : (this.items.at(-1) as NearbyOfficer).distanceM;
+      : (this.items.at(-1) as NearbyEntry).distanceM;
   }
 
   offer(entry: Entry, distanceM: number): void {
     if (distanceM > this.worstM) return;
-    const candidate = { officerId: entry.officerId, distanceM, accuracyM: entry.accuracyM };
+    const candidate = { id: entry.id, distanceM, accuracyM: entry.accuracyM };
     let at = this.items.length;
-    while (at > 0 && nearestFirst(candidate, this.items[at - 1] as NearbyOfficer) < 0) at--;
+    while (at > 0 && nearestFirst(candidate, this.items[at - 1] as NearbyEntry) < 0) at--;
     if (at === this.limit) return;
     this.items.splice(at, 0, candidate);
     if (this.items.length > this.limit) this.items.pop();
@@ -279,7 +278,7 @@ interface Query {
  * officers are dense the finest level already holds the `limit` nearest; where they are sparse a
  * coarser level covers the radius in few rings.
  */
-function nearestOf(levels: readonly Level[], query: Query, ringsMax: number): NearbyOfficer[] {
+function nearestOf(levels: readonly Level[], query: Query, ringsMax: number): NearbyEntry[] {
   for (const [i, level] of levels.entries()) {
     const covering = ringsCovering(level, query.radiusM);
     const nearest = new Nearest(query.limit);
@@ -300,13 +299,13 @@ class Officers {
     this.buckets = buckets;
   }
 
-  put(position: OfficerPosition): void {
-    const { officerId, point, accuracyM, untilMs } = position;
-    const entry = this.entries.get(officerId);
+  put(position: IndexedPosition): void {
+    const { id, point, accuracyM, untilMs } = position;
+    const entry = this.entries.get(id);
     if (entry === undefined) {
       const cells = this.buckets.cellsOf(point);
-      const created = { officerId, lat: point.lat, lon: point.lon, accuracyM, untilMs, cells, slots: [] };
-      this.entries.set(officerId, created);
+      const created = { id, lat: point.lat, lon: point.lon, accuracyM, untilMs, cells, slots: [] };
+      this.entries.set(id, created);
       this.buckets.add(created);
       this.expiry.push(untilMs, created);
       return;
@@ -317,7 +316,7 @@ class Officers {
   }
 
   forget(entry: Entry): void {
-    this.entries.delete(entry.officerId);
+    this.entries.delete(entry.id);
     this.buckets.delete(entry);
   }
 
@@ -328,7 +327,7 @@ class Officers {
       const next = this.expiry.popUntil(nowMs);
       if (next === undefined) break;
       const { item, untilMs } = next;
-      if (this.entries.get(item.officerId) === item && item.untilMs === untilMs) {
+      if (this.entries.get(item.id) === item && item.untilMs === untilMs) {
         this.forget(item);
         removed++;
       }
@@ -367,8 +366,8 @@ export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}):
       officers.put(position);
       if (latestNowMs > Number.NEGATIVE_INFINITY) purgeExpired(latestNowMs);
     },
-    async remove(officerId) {
-      const entry = officers.entries.get(officerId);
+    async remove(id) {
+      const entry = officers.entries.get(id);
       if (entry) officers.forget(entry);
     },
     async near(point, radiusM, limit, nowMs) {
@@ -378,12 +377,12 @@ export function createMemoryNearbyIndex(options: MemoryNearbyIndexOptions = {}):
       if (!(radiusM >= 0) || !(count >= 1)) return [];
       return nearestOf(officers.buckets.levels, { point, radiusM, limit: count, nowMs }, ringsMax);
     },
-    async positionOf(officerId, nowMs) {
+    async positionOf(id, nowMs) {
       purgeExpired(nowMs);
-      const entry = officers.entries.get(officerId);
+      const entry = officers.entries.get(id);
       if (entry === undefined || entry.untilMs <= nowMs) return undefined;
       const { lat, lon, accuracyM, untilMs } = entry;
-      return { officerId, point: { lat, lon }, accuracyM, untilMs };
+      return { id, point: { lat, lon }, accuracyM, untilMs };
     },
     async close() {
       officers.clear();

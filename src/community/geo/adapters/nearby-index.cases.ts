@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { cellToLatLng, getPentagons } from "h3-js";
 import { type Random, seededRandom } from "../../../platform/clock.ts";
-import type { GeoPoint, NearbyOfficer, NearbyOfficersIndex, OfficerPosition } from "../port.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
 import { greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
 
 const nowMs = 1_800_000_000_000;
@@ -90,60 +90,56 @@ export const regions: readonly Region[] = [
 
 /** What the index must answer: every open officer within the radius, nearest first, at most `limit`. */
 export function bruteForceNear(
-  positions: Iterable<OfficerPosition>,
+  positions: Iterable<IndexedPosition>,
   point: GeoPoint,
   radiusM: number,
   limit: number,
   atMs: number,
-): NearbyOfficer[] {
-  const found: NearbyOfficer[] = [];
+): NearbyEntry[] {
+  const found: NearbyEntry[] = [];
   for (const p of positions) {
     if (p.untilMs <= atMs) continue;
     const distanceM = greatCircleDistanceM(point, p.point);
-    if (distanceM <= radiusM) found.push({ officerId: p.officerId, distanceM, accuracyM: p.accuracyM });
+    if (distanceM <= radiusM) found.push({ id: p.id, distanceM, accuracyM: p.accuracyM });
   }
   return found.sort(nearestFirst).slice(0, limit);
 }
 
-function assertSameAnswer(
-  actual: readonly NearbyOfficer[],
-  expected: readonly NearbyOfficer[],
-  what: string,
-) {
+function assertSameAnswer(actual: readonly NearbyEntry[], expected: readonly NearbyEntry[], what: string) {
   assert.deepEqual(
-    actual.map((o) => o.officerId),
-    expected.map((o) => o.officerId),
+    actual.map((o) => o.id),
+    expected.map((o) => o.id),
     what,
   );
   actual.forEach((o, i) => {
     assert.ok(
       Math.abs(o.distanceM - (expected[i]?.distanceM ?? Number.NaN)) < 1e-6,
-      `${what}: distance of ${o.officerId}`,
+      `${what}: distance of ${o.id}`,
     );
-    assert.equal(o.accuracyM, expected[i]?.accuracyM, `${what}: accuracy of ${o.officerId}`);
+    assert.equal(o.accuracyM, expected[i]?.accuracyM, `${what}: accuracy of ${o.id}`);
   });
 }
 
 /** Puts `count` officers scattered in the region; a tenth already expired, a tenth expiring soon. */
-async function scatter(index: NearbyOfficersIndex, region: Region, random: Random, count: number) {
-  const positions = new Map<string, OfficerPosition>();
+async function scatter(index: NearbyIndex, region: Region, random: Random, count: number) {
+  const positions = new Map<string, IndexedPosition>();
   for (let i = 0; i < count; i++) {
     const kind = random.next();
     const untilMs = kind < 0.1 ? nowMs - 1 : kind < 0.2 ? nowMs + 1 : nowMs + windowMs;
     const position = {
-      officerId: `officer-${String(i).padStart(5, "0")}`,
+      id: `officer-${String(i).padStart(5, "0")}`,
       point: pointIn(region, random),
       accuracyM: Math.round(random.next() * 50),
       untilMs,
     };
-    positions.set(position.officerId, position);
+    positions.set(position.id, position);
   }
   await Promise.all([...positions.values()].map((p) => index.put(p)));
   return positions;
 }
 
-const officer = (officerId: string, point: GeoPoint, untilMs = nowMs + windowMs): OfficerPosition => ({
-  officerId,
+const officer = (id: string, point: GeoPoint, untilMs = nowMs + windowMs): IndexedPosition => ({
+  id,
   point,
   accuracyM: 10,
   untilMs,
@@ -155,8 +151,8 @@ const north = (point: GeoPoint, metres: number): GeoPoint => ({
   lon: point.lon,
 });
 
-export function describeNearbyIndexContract(create: () => Promise<NearbyOfficersIndex>): void {
-  const using = async (run: (index: NearbyOfficersIndex) => Promise<void>) => {
+export function describeNearbyIndexContract(create: () => Promise<NearbyIndex>): void {
+  const using = async (run: (index: NearbyIndex) => Promise<void>) => {
     const index = await create();
     try {
       await run(index);
@@ -213,7 +209,7 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyOfficers
       const here = { lat: 48.8566, lon: 2.3522 };
       await index.put(officer("officer-a", here, nowMs + 1_000));
       assert.deepEqual(
-        (await index.near(here, 100, 10, nowMs + 999)).map((o) => o.officerId),
+        (await index.near(here, 100, 10, nowMs + 999)).map((o) => o.id),
         ["officer-a"],
       );
       assert.equal((await index.positionOf("officer-a", nowMs + 999))?.untilMs, nowMs + 1_000);
@@ -228,7 +224,7 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyOfficers
       await index.put(officer("officer-longer", here, nowMs + 5_000));
       await index.put(officer("officer-shorter", north(here, 10), nowMs + 5_000));
       await index.put(officer("officer-shorter", north(here, 10), nowMs + 1_000));
-      const ids = async (atMs: number) => (await index.near(here, 100, 10, atMs)).map((o) => o.officerId);
+      const ids = async (atMs: number) => (await index.near(here, 100, 10, atMs)).map((o) => o.id);
       assert.deepEqual(await ids(nowMs), ["officer-longer", "officer-shorter"]);
       assert.deepEqual(await ids(nowMs + 2_000), ["officer-longer"]);
       assert.equal((await index.positionOf("officer-longer", nowMs + 2_000))?.untilMs, nowMs + 5_000);
@@ -244,11 +240,11 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyOfficers
       assert.deepEqual(await index.near(before, 1_000, 10, nowMs), []);
       const found = await index.near(after, 1_000, 10, nowMs);
       assert.deepEqual(
-        found.map((o) => [o.officerId, o.accuracyM]),
+        found.map((o) => [o.id, o.accuracyM]),
         [["officer-moving", 25]],
       );
       assert.deepEqual(await index.positionOf("officer-moving", nowMs), {
-        officerId: "officer-moving",
+        id: "officer-moving",
         point: after,
         accuracyM: 25,
         untilMs: nowMs + windowMs,
@@ -263,7 +259,7 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyOfficers
       await index.remove("officer-leaving");
       await index.remove("officer-never-there");
       assert.deepEqual(
-        (await index.near(here, 500, 10, nowMs)).map((o) => o.officerId),
+        (await index.near(here, 500, 10, nowMs)).map((o) => o.id),
         ["officer-staying"],
       );
       assert.equal(await index.positionOf("officer-leaving", nowMs), undefined);
@@ -278,14 +274,13 @@ export function describeNearbyIndexContract(create: () => Promise<NearbyOfficers
       await index.put(officer("officer-tie-a", north(here, 150)));
       const found = await index.near(here, 350, 4, nowMs);
       assert.deepEqual(
-        found.map((o) => o.officerId),
+        found.map((o) => o.id),
         ["officer-1", "officer-tie-a", "officer-tie-b", "officer-3"],
       );
       found.forEach((o) => {
         assert.ok(
-          Math.abs(
-            o.distanceM - Number(o.officerId === "officer-1" ? 100 : o.officerId === "officer-3" ? 200 : 150),
-          ) < 0.01,
+          Math.abs(o.distanceM - Number(o.id === "officer-1" ? 100 : o.id === "officer-3" ? 200 : 150)) <
+            0.01,
         );
       });
       assert.deepEqual((await index.near(here, 350, 100, nowMs)).length, 5);

@@ -32,9 +32,9 @@ describe("Redis GEO nearby index", { skip: redisSkip("the Redis GEO nearby index
     try {
       const here = { lat: 52.37, lon: 4.9 };
       for (let i = 0; i < 10; i++)
-        await index.put({ officerId: `expired-${i}`, point: here, accuracyM: 5, untilMs: nowMs + i });
-      await index.put({ officerId: "polar", point: { lat: 89.5, lon: 10 }, accuracyM: 5, untilMs: nowMs });
-      await index.put({ officerId: "open", point: here, accuracyM: 5, untilMs: nowMs + 60_000 });
+        await index.put({ id: `expired-${i}`, point: here, accuracyM: 5, untilMs: nowMs + i });
+      await index.put({ id: "polar", point: { lat: 89.5, lon: 10 }, accuracyM: 5, untilMs: nowMs });
+      await index.put({ id: "open", point: here, accuracyM: 5, untilMs: nowMs + 60_000 });
       const counts = async () => [
         Number(await client.zCard(`${prefix}positions`)) + Number(await client.sCard(`${prefix}polar`)),
         Number(await client.zCard(`${prefix}until`)),
@@ -42,7 +42,7 @@ describe("Redis GEO nearby index", { skip: redisSkip("the Redis GEO nearby index
       ];
       assert.deepEqual(await counts(), [12, 12, 12]);
       assert.deepEqual(
-        (await index.near(here, 10, 5, nowMs + 100)).map((o) => o.officerId),
+        (await index.near(here, 10, 5, nowMs + 100)).map((o) => o.id),
         ["open"],
       );
       assert.deepEqual(await counts(), [8, 8, 8]);
@@ -60,14 +60,14 @@ describe("Redis GEO nearby index", { skip: redisSkip("the Redis GEO nearby index
     const [writer, reader] = [createRedisGeoIndex(options), createRedisGeoIndex(options)];
     try {
       await writer.put({
-        officerId: "officer-shared",
+        id: "officer-shared",
         point: { lat: 52.37, lon: 4.9 },
         accuracyM: 8,
         untilMs: nowMs + 1_000,
       });
       const found = await reader.near({ lat: 52.371, lon: 4.9 }, 500, 5, nowMs);
       assert.deepEqual(
-        found.map((o) => [o.officerId, o.accuracyM]),
+        found.map((o) => [o.id, o.accuracyM]),
         [["officer-shared", 8]],
       );
       await reader.remove("officer-shared");

@@ -1,6 +1,8 @@
 /**
- * The nearby-officers index of distributed mode, on Redis GEO: every API instance reads and writes
- * the same index, so each answers "who is near this citizen" alike.
+ * The nearby index of distributed mode, on Redis GEO: every API instance reads and writes the same
+ * index, so each answers "who is near this point" alike. One instance per use, each under its own
+ * key prefix: the available officers (`…:geo:`) and the citizens sharing their position
+ * (`…:citizens:`); "officer" below stands for either.
  *
  * Keys (prefix `ledgerflow:community:geo:` by default):
  * - `positions`: GEO set, member = officer id (GEOADD; searched with GEOSEARCH BYRADIUS ASC COUNT);
@@ -18,11 +20,23 @@
  * Exact coordinates stay in Redis only while the window is open: expired entries are purged by every
  * call, and `purgeExpired` lets a timer do it when nobody calls.
  */
-import { createHash } from "node:crypto";
-import { createClient, ErrorReply } from "@redis/client";
+import { ErrorReply } from "@redis/client";
 import { UnavailableError } from "../../../platform/errors.ts";
-import type { GeoPoint, NearbyOfficer, NearbyOfficersIndex, OfficerPosition } from "../port.ts";
-import { assertGeoPoint, earthRadiusM, greatCircleDistanceM, nearestFirst } from "./great-circle.ts";
+import {
+  connectRedis,
+  type RedisClient,
+  type RedisScript,
+  redisScript,
+  runRedisScript,
+} from "../../../platform/redis.ts";
+import type { GeoPoint, IndexedPosition, NearbyEntry, NearbyIndex } from "../port.ts";
+import {
+  assertGeoPoint,
+  assertPosition,
+  earthRadiusM,
+  greatCircleDistanceM,
+  nearestFirst,
+} from "./great-circle.ts";
 
 export interface RedisGeoIndexOptions {
   /** `redis[s]://[[user][:password]@]host[:port][/db]` */
@@ -40,7 +54,7 @@ export interface RedisGeoIndexOptions {
   readonly onConnectionError?: (error: Error) => void;
 }
 
-export interface RedisGeoIndex extends NearbyOfficersIndex {
+export interface RedisGeoIndex extends NearbyIndex {
   /** Removes up to `max` entries expired at `nowMs` (for a timer); returns how many it removed. */
   purgeExpired(nowMs: number, max?: number): Promise<number>;
 }
@@ -137,15 +151,7 @@ const purgeScript = `${purgeLua}
 return purge(ARGV[1], tonumber(ARGV[2]))
 `;
 
-interface Script {
-  readonly source: string;
-  readonly sha1: string;
-}
-
-const script = (source: string): Script => ({
-  source,
-  sha1: createHash("sha1").update(source).digest("hex"),
-});
+const script = redisScript;
 const scripts = {
   put: script(putScript),
   remove: script(removeScript),
@@ -160,14 +166,6 @@ function parseExact(text: string): Exact | undefined {
   if (text === "") return undefined;
   const exact = JSON.parse(text) as Exact;
   return exact.length === 4 ? exact : undefined;
-}
-
-function assertPosition(position: OfficerPosition): void {
-  assertGeoPoint(position.point);
-  if (!(Number.isFinite(position.accuracyM) && position.accuracyM >= 0))
-    throw new RangeError(`accuracyM must be a finite number ≥ 0, got ${position.accuracyM}`);
-  if (!Number.isFinite(position.untilMs))
-    throw new RangeError(`untilMs must be finite, got ${position.untilMs}`);
 }
 
 /**
@@ -189,56 +187,37 @@ function geoSearchOf(
 
 /** Measures the candidates exactly: open at `nowMs`, within `radiusM`, nearest first, at most `limit`. */
 function nearestOf(reply: readonly string[], point: GeoPoint, radiusM: number, limit: number, nowMs: number) {
-  const found: NearbyOfficer[] = [];
+  const found: NearbyEntry[] = [];
   for (let i = 0; i + 1 < reply.length; i += 2) {
     const exact = parseExact(reply[i + 1] as string);
     if (exact === undefined || exact[3] <= nowMs) continue;
     const distanceM = greatCircleDistanceM(point, { lat: exact[0], lon: exact[1] });
-    if (distanceM <= radiusM) found.push({ officerId: reply[i] as string, distanceM, accuracyM: exact[2] });
+    if (distanceM <= radiusM) found.push({ id: reply[i] as string, distanceM, accuracyM: exact[2] });
   }
   return found.sort(nearestFirst).slice(0, limit);
 }
 
-function connect(options: RedisGeoIndexOptions) {
-  const client = createClient({
-    url: options.url,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000),
-    },
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1_000 },
-  });
-  // An 'error' event without a listener would crash the process; the client reconnects by itself.
-  client.on("error", (error: Error) => options.onConnectionError?.(error));
-  client.connect().catch((error: Error) => options.onConnectionError?.(error));
-  return client;
-}
+/** Connects in the background and returns at once; commands wait for the connection (bounded). */
+export const connect = (options: RedisGeoIndexOptions) => connectRedis(options, 1_000);
 
 /** Runs a script by its SHA-1, sending the source when Redis lacks it; connection trouble → UnavailableError. */
-function scriptRunner(client: ReturnType<typeof connect>, keys: string[]) {
-  return async (lua: Script, args: readonly string[]): Promise<unknown> => {
-    const call = { keys, arguments: [...args] };
+function scriptRunner(client: RedisClient, keys: string[]) {
+  return async (lua: RedisScript, args: readonly string[]): Promise<unknown> => {
     try {
-      try {
-        return await client.evalSha(lua.sha1, call);
-      } catch (error) {
-        // The script cache is empty after a Redis restart or SCRIPT FLUSH: send the source once.
-        if (!(error instanceof ErrorReply && error.message.startsWith("NOSCRIPT"))) throw error;
-        return await client.eval(lua.source, call);
-      }
+      return await runRedisScript(client, lua, { keys, arguments: [...args] });
     } catch (error) {
       throw error instanceof ErrorReply
         ? error
-        : new UnavailableError("Redis (nearby officers)", { cause: error });
+        : new UnavailableError("Redis (nearby index)", { cause: error });
     }
   };
 }
 
 /** The put script's ARGV after now and purgeMax: id, lon, lat, polar, exact JSON, untilMs. */
-function putArguments({ officerId, point, accuracyM, untilMs }: OfficerPosition): string[] {
+function putArguments({ id, point, accuracyM, untilMs }: IndexedPosition): string[] {
   const polar = Math.abs(point.lat) > geoLatitudeMax ? "1" : "0";
   const exact = JSON.stringify([point.lat, point.lon, accuracyM, untilMs]);
-  return [officerId, String(point.lon), String(point.lat), polar, exact, String(untilMs)];
+  return [id, String(point.lon), String(point.lat), polar, exact, String(untilMs)];
 }
 
 /** Connects in the background and returns at once; commands wait for the connection (bounded). */
@@ -263,8 +242,8 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
       const now = latestNowMs === undefined ? "" : String(latestNowMs);
       await run(scripts.put, [now, String(purgeBatchMax), ...putArguments(position)]);
     },
-    async remove(officerId) {
-      await run(scripts.remove, [officerId]);
+    async remove(id) {
+      await run(scripts.remove, [id]);
     },
     async near(point, radiusM, limit, nowMs) {
       assertGeoPoint(point);
@@ -280,12 +259,12 @@ export function createRedisGeoIndex(options: RedisGeoIndexOptions): RedisGeoInde
       args.push(String(search.radiusM), String(asked), search.withPolar ? "1" : "0", String(firstSearchM));
       return nearestOf((await run(scripts.near, args)) as string[], point, radiusM, count, nowMs);
     },
-    async positionOf(officerId, nowMs) {
+    async positionOf(id, nowMs) {
       const exact = parseExact(
-        (await run(scripts.position, [told(nowMs), String(purgeBatchMax), officerId])) as string,
+        (await run(scripts.position, [told(nowMs), String(purgeBatchMax), id])) as string,
       );
       if (exact === undefined || exact[3] <= nowMs) return undefined;
-      return { officerId, point: { lat: exact[0], lon: exact[1] }, accuracyM: exact[2], untilMs: exact[3] };
+      return { id, point: { lat: exact[0], lon: exact[1] }, accuracyM: exact[2], untilMs: exact[3] };
     },
     async purgeExpired(nowMs, max = purgeBatchMax) {
       return Number(await run(scripts.purge, [told(nowMs), String(max)]));
