@@ -4,8 +4,9 @@
  * Against the real services: two API processes (A and B) in distributed mode on the same Kafka,
  * PostgreSQL and Redis, and one handler (the ledger's commands, for the points). An officer's app is
  * connected to A, a citizen's to B, so every step crosses processes:
- * - the officer goes available on A and renews the window through B; the first window's end (A's
- *   timer) leaves the renewed one open; the citizen's location on B lists them (the Redis GEO index);
+ * - a citizen sharing their position on B is told when the officer goes available on A;
+ * - the officer renews the window through B; the first window's end (A's timer) leaves the renewed
+ *   one open; the citizen's location on B lists them (the Redis GEO index);
  * - the citizen requests on B; the officer's socket on A is told (Redis pub/sub);
  * - the officer accepts on A; the citizen's socket on B is told of the connection (Redis pub/sub);
  * - both hold the connection's PTS on the ledger, minted once (community.events → points minter of
@@ -248,8 +249,16 @@ test("two API processes answer alike: nearby officers (Redis GEO), pushes across
     // Redis GEO: the officer's window, opened on A, is what B answers from. The officer's app
     // renews it through B (a reconnect may land on any process): A's end of the first window must
     // not close the renewed one.
+    // The citizen shares their position on B first: nobody near yet; told when the officer goes
+    // available on A (the citizens' index in Redis, the push through Redis pub/sub).
+    assert.deepEqual(officerIdsOf(await citizenApp.send({ type: "location", ...north(60) })), []);
     const firstWindowMs = 3_000;
     await officerApp.send({ type: "available", ...here, windowMs: firstWindowMs });
+    const nearbyPush = await citizenApp.next(
+      (m) => m.type === "officer_nearby" && (m.officer as { officerId?: string }).officerId === officer.id,
+      "officer_nearby on B",
+    );
+    assert.equal((nearbyPush.officer as { distanceM?: number }).distanceM, 60);
     const officerOnB = await openApp(ports.b, officer.token);
     apps.push(officerOnB);
     await officerOnB.send({ type: "available", ...here });
