@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { commaSeparated, flag, positiveInt } from "../platform/config.ts";
 import type { ConfigSection } from "../platform/module.ts";
+import { mapEnv, mapSettings } from "./map-settings.ts";
 import { pushEnv, pushSettings } from "./push/config.ts";
 import { socialEnv, socialSettings } from "./sharing/config.ts";
 
@@ -68,6 +69,8 @@ export const communityConfig = {
       pushCaFile: z.string().min(1).optional(),
       /** Sharing: social webhooks (the secret has no default; without URLs nothing is posted). */
       ...socialSettings,
+      /** The citizen screen's map tiles and their attribution (unset: no map, a radar). */
+      ...mapSettings,
     }),
   },
   env: {
@@ -103,6 +106,7 @@ export const communityConfig = {
     LEDGERFLOW_COMMUNITY_PUSH_SUBSCRIPTIONS_PER_USER_MAX: ["community", "pushSubscriptionsPerUserMax"],
     LEDGERFLOW_COMMUNITY_PUSH_CA_FILE: ["community", "pushCaFile"],
     ...socialEnv,
+    ...mapEnv,
   },
 } as const satisfies ConfigSection;
 

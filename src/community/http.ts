@@ -8,6 +8,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { type PreHandler, principalOf, requireRole } from "../platform/http/auth.ts";
 import { type ProblemCode, ProblemError } from "../platform/http/problems.ts";
+import type { CommunityMap } from "./map-settings.ts";
 import { CommunityError, type CommunityService, connectionView } from "./service.ts";
 import type { CommunityStore } from "./store.ts";
 
@@ -16,6 +17,8 @@ export interface CommunityHttpDeps {
   readonly store: CommunityStore;
   readonly authenticate: PreHandler;
   readonly listLimitMax: number;
+  /** The citizen screen's map tiles, or null (no map: the app shows a radar). */
+  readonly map: CommunityMap | null;
 }
 
 const location = {
@@ -42,6 +45,7 @@ export async function communityRoutes(root: FastifyInstance, deps: CommunityHttp
   availabilityRoutes(root, deps);
   requestRoutes(root, deps);
   readRoutes(root, deps);
+  settingsRoute(root, deps);
 }
 
 function availabilityRoutes(root: FastifyInstance, deps: CommunityHttpDeps): void {
@@ -174,5 +178,34 @@ function readRoutes(root: FastifyInstance, deps: CommunityHttpDeps): void {
       preHandler: participant,
     },
     async (request) => ({ items: await deps.store.trophiesOf(principalOf(request).userId) }),
+  );
+}
+
+const settingsResponse = z.object({
+  map: z
+    .object({
+      tileUrl: z.string().describe("Tile URL template with {z}, {x} and {y}"),
+      attribution: z.string().describe("Plain text the map must show (the tile provider's terms)"),
+    })
+    .nullable()
+    .describe("The citizen screen's map; null: no tiles are configured (the app shows a radar)"),
+});
+
+/** What the app needs to know about the programme's set-up (today: whether there is a map). */
+function settingsRoute(root: FastifyInstance, deps: CommunityHttpDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  app.get(
+    "/v1/community/settings",
+    {
+      schema: {
+        tags: ["community"],
+        summary: "The community screens' settings: the map's tile server and attribution, or null",
+        security: [{ bearer: [] }],
+        response: { 200: settingsResponse },
+      },
+      config: { access: { roles: ["officer", "citizen"] } },
+      preHandler: [deps.authenticate, requireRole("officer", "citizen")],
+    },
+    async () => ({ map: deps.map }),
   );
 }

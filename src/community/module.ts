@@ -31,6 +31,7 @@ import { createMemoryLastReports, type LastReports } from "./geo/last-reports.ts
 import type { PurgedNearbyIndex } from "./geo/port.ts";
 import { communityRoutes } from "./http.ts";
 import { createHub, type Hub } from "./hub.ts";
+import { type CommunityMap, mapOf } from "./map-settings.ts";
 import { cachedParticipants, participantsFrom } from "./participants.ts";
 import { createPointsMinter } from "./points.ts";
 import { vapidOf } from "./push/config.ts";
@@ -40,7 +41,7 @@ import { createPushSubscriptions, type PushSubscriptions } from "./push/subscrip
 import { createWebPushSender } from "./push/web-push-sender.ts";
 import { createRedisHub } from "./redis-hub.ts";
 import { createRequestExpiry } from "./request-expiry.ts";
-import { createCommunityService } from "./service.ts";
+import { type CommunityService, createCommunityService } from "./service.ts";
 import { type StartedSharingAbilities, startSharing } from "./sharing/wiring.ts";
 import { type CommunityStore, createCommunityStore, establishedEvent } from "./store.ts";
 import { communityTopics } from "./topics.ts";
@@ -248,6 +249,22 @@ function sharingOf(
   return sharing.route === undefined ? [] : [sharing.route];
 }
 
+function restRoutes(
+  deps: CommunityDeps,
+  map: CommunityMap | null,
+  service: CommunityService,
+  store: CommunityStore,
+): RoutePlugin {
+  const settings = {
+    service,
+    store,
+    map,
+    authenticate: deps.authenticate,
+    listLimitMax: deps.config.listLimitMax,
+  };
+  return (app) => communityRoutes(app, settings);
+}
+
 export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
   name: "community",
   config: communityConfig,
@@ -255,6 +272,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
   topics: communityTopics,
   async start(deps, run): Promise<StartedModule<CommunityApi>> {
     const { config, logger } = deps;
+    const map = mapOf(config); // first: a tile URL without its attribution stops the start, nothing to undo
     const stops = stopper((error) => logger.warn({ err: error }, "community stop"));
     const codec = await createTopicCodec(deps.registry, communityTopics.communityEvents);
     const running: string[] = [];
@@ -298,13 +316,7 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
             publicKey: config.pushVapidPublicKey,
             subscriptionsPerUserMax: config.pushSubscriptionsPerUserMax,
           }),
-        (app) =>
-          communityRoutes(app, {
-            service,
-            store,
-            authenticate: deps.authenticate,
-            listLimitMax: config.listLimitMax,
-          }),
+        restRoutes(deps, map, service, store),
         communitySocketRoute({
           service,
           hub,

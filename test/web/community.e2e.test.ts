@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import {
   adminCredentials,
   assertAccessible,
@@ -17,12 +17,11 @@ import {
   phone,
   platformAndBrowser,
   screenshot,
-  signInThroughUi,
   skipReason,
   testPassword,
-  uniqueUsername,
   watchConsole,
 } from "./browser.ts";
+import { call, participant, signedIn } from "./community-participants.ts";
 
 const reason = await skipReason();
 
@@ -32,49 +31,6 @@ const corner = { ...station, latitude: station.latitude + 40 / 111_195 };
 /** Another town, for the second test (the first test's officer is still available at the station). */
 const square = { latitude: 51.92, longitude: 4.48, accuracy: 5 };
 const squareCorner = { ...square, latitude: square.latitude + 60 / 111_195 };
-
-async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
-/** Signs a user up through the API and has the admin grant them a community role. */
-async function participant(base: string, prefix: string, role: "officer" | "citizen"): Promise<string> {
-  const username = uniqueUsername(prefix);
-  await call(base, "POST", "/v1/auth/register", undefined, { username, password: testPassword });
-  const admin = adminCredentials();
-  const adminToken = await login(base, admin.username, admin.password);
-  const found = await call(base, "GET", `/v1/admin/users?search=${username}`, adminToken);
-  const id = (found.items as { id: string; username: string }[]).find((u) => u.username === username)?.id;
-  assert.ok(id, `the admin finds ${username}`);
-  await call(base, "PUT", `/v1/admin/users/${id}/roles/${role}`, adminToken);
-  return username;
-}
-
-/** A context at `where`, with geolocation granted, signed in (after the grant: the token carries the role). */
-async function signedIn(
-  context: BrowserContext,
-  base: string,
-  username: string,
-  where: typeof station,
-): Promise<Page> {
-  await context.grantPermissions(["geolocation"], { origin: base });
-  await context.setGeolocation(where);
-  const page = await context.newPage();
-  await signInThroughUi(page, base, username, testPassword);
-  await page.getByRole("link", { name: "Community" }).first().click();
-  await page.getByRole("heading", { name: "Your points" }).waitFor();
-  return page;
-}
 
 /** The profile's Community card follows the events through the log: reload until it shows `points`. */
 async function profileShowsPoints(page: Page, base: string, points: string): Promise<void> {
@@ -118,6 +74,10 @@ describe("Hey Blue! in the browser", { skip: reason ?? false, timeout: 180_000 }
     const listed = officers.getByRole("listitem").filter({ hasText: officerName });
     await listed.waitFor({ timeout: 15_000 });
     assert.match((await listed.getByText(/ m away$/).textContent()) ?? "", /^(39|40|41) m away$/);
+    // No tile server configured: the radar, and no map (once the settings have been asked).
+    await citizen.waitForLoadState("networkidle");
+    await citizen.locator(".radar").waitFor();
+    assert.equal(await citizen.getByTestId("community-map").count(), 0, "no map without tiles");
     await assertAccessible(citizen, "citizen, officer nearby");
     await assertNoSidewaysScroll(citizen, "citizen, officer nearby");
     await screenshot(citizen, "phone-community-citizen");

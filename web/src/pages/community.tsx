@@ -2,11 +2,12 @@
  * Hey Blue! (the community programme): officers go available for a window and answer requests;
  * citizens share their position while this page is open, see the available officers near them and
  * ask to connect; both earn points. Everything live travels over the app's one community socket
- * (lib/community.ts): positions, requests, answers and outcomes, no HTTP request per update. There
- * is no map (no tiles are configured): a radar and a list with distances. A live region announces
- * incoming requests and outcomes.
+ * (lib/community.ts): positions, requests, answers and outcomes, no HTTP request per update. A map
+ * where the server has tiles configured (components/community-map.tsx), a radar otherwise, and a
+ * list with distances. A live region announces incoming requests and outcomes.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
+import { OfficersPicture } from "../components/community-map.tsx";
 import { Alert } from "../components/form.tsx";
 import { PushToggle } from "../components/push-toggle.tsx";
 import {
@@ -20,6 +21,7 @@ import {
   type Push,
   type SocketState,
 } from "../lib/community.ts";
+import { distanceText } from "../lib/distance.ts";
 import { currentPosition, type Position, positionError, watchPosition } from "../lib/position.ts";
 import { userIdOf } from "../lib/session.ts";
 import { useSession } from "../state.tsx";
@@ -72,9 +74,6 @@ function countdown(ms: number): string {
   const seconds = Math.max(0, Math.ceil(ms / 1_000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
-
-const distanceText = (metres: number) =>
-  metres < 1_000 ? `${metres} m away` : `${(metres / 1_000).toFixed(1)} km away`;
 
 function ProfileLine(props: { profile: PublicProfile | null; fallback: string }) {
   const { profile } = props;
@@ -573,7 +572,15 @@ function CitizenPanel(props: PanelProps) {
       </p>
       {problem && <Alert kind="warning">{problem}</Alert>}
       {outcome && <CitizenOutcome outcome={outcome} onDismiss={() => setOutcome(undefined)} />}
-      <Radar officers={officers} />
+      <OfficersPicture
+        officers={officers}
+        position={position}
+        busy={waiting}
+        connectedIds={connectedIds}
+        virtualAllowed={!virtualRefused}
+        onRequest={requestConnection}
+        radar={<Radar officers={officers} />}
+      />
       <OfficerList
         officers={officers}
         busy={waiting}
