@@ -133,4 +133,28 @@ describe("community across two processes on one Redis", { skip: redisSkip("distr
     await a.service.goAvailable(officer, { ...south(50), windowMs: 60_000 });
     assert.equal(pushes.filter((p) => p.type === "officer_nearby").length, 2);
   });
+
+  test("a window renewed through process B outlives the end of the one opened on process A", async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const [a, b] = [await apiProcess("a4", prefix), await apiProcess("b4", prefix)];
+    const officer = principal("officer");
+    const pushes: Push[] = [];
+    a.hub.join(officer.userId, (push) => pushes.push(push));
+    await a.service.goAvailable(officer, { ...here, windowMs: 100 });
+    await b.service.goAvailable(officer, { ...here, windowMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // A's timer of the first window fires
+    assert.deepEqual(
+      pushes.filter((p) => p.type === "availability"),
+      [],
+      "the officer is not told their window ended",
+    );
+    clock.advance(1_000); // past the first window's end
+    const near = await b.service.reportLocation(principal("citizen"), south(50));
+    assert.deepEqual(
+      near.officers.map((o) => o.officerId),
+      [officer.userId],
+      "still listed",
+    );
+    await b.service.stop(officer);
+  });
 });

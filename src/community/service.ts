@@ -165,6 +165,19 @@ async function closeWindow(
   live.told.delete(officerId);
 }
 
+/**
+ * The end of a window this process opened (its timer, set for `untilMs`). In distributed mode the
+ * officer may have renewed the window through another API process since: the index then holds a
+ * window open after `untilMs`, and only this process's timer is dropped (the renewing process's
+ * timer closes it).
+ */
+async function expireWindow(deps: CommunityServiceDeps, live: Live, officerId: string, untilMs: number) {
+  // Unreadable index: close as before this check (a renewed window is then closed early).
+  const renewed = await deps.index.positionOf(officerId, untilMs).catch(() => undefined);
+  if (renewed === undefined) return closeWindow(deps, live, officerId, "expired");
+  live.expiryTimers.delete(officerId);
+}
+
 async function goAvailable(
   deps: CommunityServiceDeps,
   live: Live,
@@ -183,7 +196,7 @@ async function goAvailable(
   await deps.citizens.remove(officerId);
   await keepReport(deps, officerId, report, untilMs);
   clearTimeout(live.expiryTimers.get(officerId));
-  const timer = setTimeout(() => void closeWindow(deps, live, officerId, "expired"), untilMs - nowMs);
+  const timer = setTimeout(() => void expireWindow(deps, live, officerId, untilMs), untilMs - nowMs);
   timer.unref();
   live.expiryTimers.set(officerId, timer);
   await tellCitizensNear(deps, live, { officerId, untilMs }, report);

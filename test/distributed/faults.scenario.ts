@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import pg from "pg";
@@ -22,6 +22,7 @@ import { createKafkaLog } from "../../src/platform/log/adapters/kafka.ts";
 import { avroType } from "../../src/platform/log/avro.ts";
 import type { Log, LogRecord } from "../../src/platform/log/port.ts";
 import { createConfluentSchemaRegistry } from "../../src/platform/schema-registry/confluent.ts";
+import { freshDatabase, platformEnv, readServicesEnv } from "./environment.ts";
 import { type PlatformProcess, runNode, startPlatformProcess } from "./processes.ts";
 import { type BalanceEvent, orderViolation, rebuildBalances } from "./rebuild.ts";
 
@@ -46,39 +47,6 @@ const startedAt = Date.now();
 const elapsed = () => `${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s`;
 const say = (text: string) => process.stdout.write(`[faults ${elapsed()}] ${text}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function readServicesEnv(): Record<string, string> {
-  const file = join(projectDir, ".services", "env");
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run services:up\` first`);
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const at = line.indexOf("=");
-    if (at > 0) env[line.slice(0, at)] = line.slice(at + 1);
-  }
-  for (const key of ["LEDGERFLOW_KAFKA_BROKERS", "LEDGERFLOW_DATABASE_URL", "LEDGERFLOW_SCHEMA_REGISTRY_URL"])
-    assert.ok(env[key], `${key} is in .services/env`);
-  return env;
-}
-
-/** The environment of platform processes: the services' settings, none of the caller's LEDGERFLOW_*. */
-function platformEnv(services: Record<string, string>, databaseUrl: string): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith("LEDGERFLOW_")),
-  );
-  return {
-    ...base,
-    ...services,
-    LEDGERFLOW_DATABASE_URL: databaseUrl,
-    LEDGERFLOW_MODE: "distributed",
-    LEDGERFLOW_JWT_SECRET: jwtSecret,
-    // Any 32 bytes: the scenario's profiles need no key kept across runs.
-    LEDGERFLOW_PII_KEY: Buffer.alloc(32, 7).toString("base64url"),
-    LEDGERFLOW_ADMIN_PASSWORD: adminPassword,
-    LEDGERFLOW_LOG_LEVEL: "warn",
-    // A killed handler's partitions move after this long without heartbeats.
-    LEDGERFLOW_KAFKA_SESSION_TIMEOUT_MS: "6000",
-  };
-}
 
 // ---------------------------------------------------------------- HTTP with retries
 
@@ -256,22 +224,6 @@ async function resetLedgerTopics(brokers: string[]): Promise<void> {
   await deleteTopicsAndGroup(brokers, ledgerTopicNames, "ledger-handler", "faults-reset");
 }
 
-async function freshDatabase(adminUrl: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    const old = await admin.query("SELECT datname FROM pg_database WHERE datname LIKE 'ledgerflow_faults_%'");
-    for (const row of old.rows) await admin.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
-    const name = `ledgerflow_faults_${Date.now()}`;
-    await admin.query(`CREATE DATABASE "${name}"`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.toString();
-  } finally {
-    await admin.end();
-  }
-}
-
 async function readWholeTopic(log: Log, topic: string): Promise<LogRecord[]> {
   const out: LogRecord[] = [];
   const ends = await log.admin().endOffsets(topic);
@@ -292,7 +244,7 @@ async function readWholeTopic(log: Log, topic: string): Promise<LogRecord[]> {
 test("distributed mode keeps its guarantees through handler kills, a Kafka restart and a PostgreSQL restart", {
   timeout: limits.totalMs,
 }, async () => {
-  const services = readServicesEnv();
+  const services = readServicesEnv(projectDir);
   const brokers = (services.LEDGERFLOW_KAFKA_BROKERS ?? "").split(",");
   const runDir = join(projectDir, ".services", "faults", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(runDir, { recursive: true });
@@ -305,10 +257,10 @@ test("distributed mode keeps its guarantees through handler kills, a Kafka resta
       logFile: join(runDir, "services.log"),
     });
 
-  const databaseUrl = await freshDatabase(services.LEDGERFLOW_DATABASE_URL ?? "");
+  const databaseUrl = await freshDatabase(services.LEDGERFLOW_DATABASE_URL ?? "", "ledgerflow_faults_");
   say(`fresh database ${new URL(databaseUrl).pathname.slice(1)}`);
   await resetLedgerTopics(brokers);
-  const env = platformEnv(services, databaseUrl);
+  const env = platformEnv(services, { databaseUrl, jwtSecret, adminPassword });
   const sync = await runNode("src/main.ts", ["topics", "sync"], {
     cwd: projectDir,
     env,

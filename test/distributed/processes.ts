@@ -104,8 +104,14 @@ export function startPlatformProcess(
       clearTimeout(restartTimer);
       if (!child) return;
       killGroup(child, "SIGTERM");
-      const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 10_000));
-      if ((await Promise.race([exited(child), timeout])) === "timeout") {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), 10_000);
+      });
+      const outcome = await Promise.race([exited(child), timeout]);
+      // A pending timer would keep the test process alive 10 s after the test ended.
+      clearTimeout(timer);
+      if (outcome === "timeout") {
         killGroup(child, "SIGKILL");
         await exited(child);
       }

@@ -1,6 +1,7 @@
 /**
  * Web Push subscription routes: the app reads the VAPID public key, subscribes with the browser's
- * PushManager and registers the subscription here; it removes it when the user turns push off.
+ * PushManager and registers the subscription here; it removes it when the user turns push off, and
+ * can list the endpoints registered for the caller (which browsers will be woken).
  */
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -39,30 +40,59 @@ function pushOff(): ProblemError {
   return new ProblemError("not_found", { detail: "Web Push is not configured on this server" });
 }
 
+const access = {
+  access: { roles: ["officer", "citizen"] as const },
+  openapi: { problems: ["not_found"] as ProblemCode[] },
+};
+
 export async function pushRoutes(root: FastifyInstance, deps: PushRoutesDeps): Promise<void> {
+  readRoutes(root, deps);
+  writeRoutes(root, deps);
+}
+
+/** The VAPID key (what the app subscribes with) and the caller's registered endpoints. */
+function readRoutes(root: FastifyInstance, deps: PushRoutesDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const participant = [deps.authenticate, requireRole("officer", "citizen")];
-  const access = {
-    access: { roles: ["officer", "citizen"] as const },
-    openapi: { problems: ["not_found"] as ProblemCode[] },
-  };
   app.get(
     "/v1/community/push/public-key",
     {
       schema: {
         tags: ["community"],
-        summary: "The VAPID public key to subscribe with (404 when Web Push is off)",
+        summary: "The VAPID public key to subscribe with (null when Web Push is off on this server)",
         security: [{ bearer: [] }],
-        response: { 200: z.object({ publicKey: z.string() }) },
+        response: { 200: z.object({ publicKey: z.string().nullable() }) },
       },
-      config: access,
+      config: { access: access.access },
       preHandler: participant,
     },
-    async () => {
+    // Off is an answer, not an error: the app asks on every visit to decide whether to offer push.
+    async () => ({ publicKey: deps.publicKey ?? null }),
+  );
+  app.get(
+    "/v1/community/push/subscriptions",
+    {
+      schema: {
+        tags: ["community"],
+        summary: "The caller's registered push subscriptions (their endpoints: one per browser)",
+        security: [{ bearer: [] }],
+        response: { 200: z.object({ items: z.array(z.object({ endpoint: z.string() })) }) },
+      },
+      config: { ...access, access: { ...access.access, owner: true } },
+      preHandler: participant,
+    },
+    async (request) => {
       if (deps.publicKey === undefined) throw pushOff();
-      return { publicKey: deps.publicKey };
+      const mine = await deps.subscriptions.of(principalOf(request).userId);
+      return { items: mine.map(({ endpoint }) => ({ endpoint })) };
     },
   );
+}
+
+/** Registering this browser's subscription and removing it. */
+function writeRoutes(root: FastifyInstance, deps: PushRoutesDeps): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const participant = [deps.authenticate, requireRole("officer", "citizen")];
   app.put(
     "/v1/community/push/subscriptions",
     {

@@ -104,6 +104,27 @@ describe("Web Push wakes a closed app (loopback stand-in push service)", () => {
     assert.equal(await stored(), 0, "a gone subscription is forgotten");
   });
 
+  test("a participant lists their own subscriptions' endpoints, never another's; a removed one is gone", async () => {
+    const first = await user("push-lister-1", "citizen");
+    const second = await user("push-lister-2", "officer");
+    const device = service.subscribe(vapid.publicKey);
+    const other = service.subscribe(vapid.publicKey);
+    assert.deepEqual((await first.http.get("/v1/community/push/subscriptions")).body, { items: [] });
+    assert.equal((await first.http.call("PUT", "/v1/community/push/subscriptions", device)).status, 204);
+    assert.equal((await second.http.call("PUT", "/v1/community/push/subscriptions", other)).status, 204);
+    assert.deepEqual((await first.http.get("/v1/community/push/subscriptions")).body, {
+      items: [{ endpoint: device.endpoint }],
+    });
+    const removed = await first.http.call("DELETE", "/v1/community/push/subscriptions", {
+      endpoint: device.endpoint,
+    });
+    assert.equal(removed.status, 204);
+    assert.deepEqual((await first.http.get("/v1/community/push/subscriptions")).body, { items: [] });
+    assert.deepEqual((await second.http.get("/v1/community/push/subscriptions")).body, {
+      items: [{ endpoint: other.endpoint }],
+    });
+  });
+
   test("subscriptions are validated: an http endpoint or bad keys are 400 naming the field", async () => {
     const citizen = await user("push-citizen-3", "citizen");
     const keys = { p256dh: "BNc", auth: "abc" };

@@ -9,6 +9,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { OfficersPicture } from "../components/community-map.tsx";
 import { Alert } from "../components/form.tsx";
+import { PushToggle } from "../components/push-toggle.tsx";
 import {
   acquireCommunitySocket,
   CommunityError,
@@ -128,6 +129,7 @@ export function CommunityPage() {
       {roles.includes("citizen") && socket && (
         <CitizenPanel socket={socket} state={state} announce={announce} onConnected={pointsChanged} />
       )}
+      <PushToggle />
       <CommunityPoints version={pointsVersion} />
     </div>
   );
