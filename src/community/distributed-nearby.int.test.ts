@@ -50,6 +50,7 @@ describe("community across two processes on one Redis", { skip: redisSkip("distr
       ...{ index, citizens, lastReports, hub, clock, ids: systemIds },
       store: {} as CommunityStore,
       expiry: { schedule() {}, cancel() {}, expireNow: async () => {} },
+      onError: (error) => assert.fail(`nothing fails here: ${String(error)}`),
       participants: async (ids) =>
         new Map(
           ids.map((id) => [

@@ -307,6 +307,8 @@ export const communityModule: LedgerflowModule<CommunityDeps, CommunityApi> = {
           ...{ ttlMs: participantViewTtlMs, entriesMax: config.socketsMax },
           nowMs: () => deps.clock.nowMs(),
         }),
+        onError: (error) =>
+          deps.logger.warn({ err: error }, "community: closing an availability window failed"),
       });
       stops.add(() => service.close());
       routes.push(

@@ -79,6 +79,11 @@ export interface CommunityServiceDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly participants: ParticipantViews;
+  /**
+   * Told of what failed where no caller waits (a window's end on its timer, e.g. Redis down): the
+   * window's entry still ends by its own end time in every query and is purged later.
+   */
+  readonly onError: (error: unknown) => void;
 }
 
 export const connectionIdOf = (requestId: string) => derivedUuid(`community-connection:${requestId}`);
@@ -196,7 +201,10 @@ async function goAvailable(
   await deps.citizens.remove(officerId);
   await keepReport(deps, officerId, report, untilMs);
   clearTimeout(live.expiryTimers.get(officerId));
-  const timer = setTimeout(() => void expireWindow(deps, live, officerId, untilMs), untilMs - nowMs);
+  const timer = setTimeout(
+    () => expireWindow(deps, live, officerId, untilMs).catch(deps.onError),
+    untilMs - nowMs,
+  );
   timer.unref();
   live.expiryTimers.set(officerId, timer);
   await tellCitizensNear(deps, live, { officerId, untilMs }, report);
