@@ -5,9 +5,12 @@
  *
  * Freshness, in this order:
  * - A poll (every `pollIntervalMs`, one indexed query) asks identity which profiles changed since
- *   the last one and evicts them. It looks back `overlapMs` further than the newest change it saw,
- *   so a change written with a lagging clock, or committed while a lookup of the old name was in
- *   flight (that lookup may store the old name after the eviction), is evicted again on a later poll.
+ *   the last one and evicts the names fetched before the change. It looks back `overlapMs` further
+ *   than the newest change it saw, and counts a name fetched up to `overlapMs` after a change as
+ *   fetched before it: so a change stamped by a lagging clock, committed late, or committed while a
+ *   lookup of the old name was in flight (which may store the old name after the eviction) is
+ *   evicted again on a later poll. A name fetched well after the change stays, however often the
+ *   poll sees that change again.
  * - While polls fail, nothing cached is trusted: names are asked of identity on every batch, as
  *   without the cache, until a poll succeeds again.
  * - Whatever the polls say, an entry older than `ttlMs` is asked again.
@@ -96,7 +99,9 @@ export function cachedPartyNames(
       const changes = await source.changedSince(cursorMs - limits.overlapMs, limits.changesPerPollMax);
       if (changes.length >= limits.changesPerPollMax) entries.clear();
       for (const change of changes) {
-        entries.delete(change.userId);
+        const entry = entries.get(change.userId);
+        if (entry !== undefined && entry.fetchedAtMs <= change.atMs + limits.overlapMs)
+          entries.delete(change.userId);
         cursorMs = Math.max(cursorMs, change.atMs);
       }
       lastPollOkAtMs = startedAtMs;
