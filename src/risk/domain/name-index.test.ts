@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { candidateIds, mostSimilar, mostSimilarByScan, nameIndexOf, trigramsLostMax } from "./name-index.ts";
+import {
+  candidateIds,
+  mostSimilar,
+  mostSimilarByScan,
+  nameIndexOf,
+  similarRememberedMax,
+  trigramsLostMax,
+} from "./name-index.ts";
 import { nameSimilarity, normaliseName } from "./names.ts";
 
 // Name parts as letters go in names (consonants, then a vowel), so near-misses are common.
@@ -142,5 +149,21 @@ describe("name index (blocked fuzzy search)", () => {
     assert.equal(mostSimilar(index, query, 0.92)?.name, "hans jurgen muller");
     const compared = candidateIds(index, query).length;
     assert.ok(compared < 2_000, `${compared} candidates`);
+  });
+  test("an answer is remembered per query and threshold (the same receivers come back), up to a bound", () => {
+    const index = nameIndexOf(["anna berg", "jan smit"]);
+    const first = mostSimilar(index, "anna burg", 0.9);
+    assert.equal(first?.name, "anna berg");
+    // Remembered: the index's lookups are not run again (its scratch's lookup number stays).
+    const lookups = index.scratch.lookup;
+    assert.deepEqual(mostSimilar(index, "anna burg", 0.9), first);
+    assert.equal(index.scratch.lookup, lookups);
+    // Another threshold is another question; "nothing similar" is remembered too.
+    assert.equal(mostSimilar(index, "anna burg", 0.99), undefined);
+    assert.equal(mostSimilar(index, "anna burg", 0.99), undefined);
+    assert.equal(index.scratch.lookup, lookups + 1);
+    for (let i = 0; i < similarRememberedMax + 10; i++) mostSimilar(index, `query ${i}`, 0.9);
+    assert.equal(index.remembered.size, similarRememberedMax);
+    assert.equal(index.remembered.has("0.9 anna burg"), false, "the oldest answers are forgotten first");
   });
 });

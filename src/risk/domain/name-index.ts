@@ -41,7 +41,16 @@ export interface NameIndex {
    * caches (the ledger's work runs between two), and each place is a miss.
    */
   readonly scratch: { lookup: number; readonly counted: Uint32Array };
+  /**
+   * Answers already given (threshold and query → the most similar name, or null for none): the
+   * same receivers are screened again and again, and an index never changes (a list's new version
+   * is a new index). At most `similarRememberedMax`, the oldest forgotten first.
+   */
+  readonly remembered: Map<string, SimilarName | null>;
 }
+
+/** Answers an index remembers (about 100 bytes each). */
+export const similarRememberedMax = 50_000;
 
 /** Lookups between two resets of the scratch (the lookup number is its upper 16 bits). */
 const lookupsMax = 65_535;
@@ -100,7 +109,7 @@ export function nameIndexOf(names: Iterable<string>, lostMax = trigramsLostMax):
   for (const [token, ids] of lists) postings.set(token, Int32Array.from(ids));
   const shortIds = Int32Array.from(list.flatMap((_, id) => ((lengths[id] ?? 0) <= lostMax ? [id] : [])));
   const scratch = { lookup: 0, counted: new Uint32Array(list.length) };
-  return { names: list, postings, lengths, lostMax, shortIds, scratch };
+  return { names: list, postings, lengths, lostMax, shortIds, scratch, remembered: new Map() };
 }
 
 /** A fresh lookup's base: counts of earlier lookups are then below it. */
@@ -148,12 +157,21 @@ export function candidateIds(index: NameIndex, query: string): number[] {
 
 /** The most similar listed name at or above `threshold` (the first listed among equals), if any. */
 export function mostSimilar(index: NameIndex, query: string, threshold: number): SimilarName | undefined {
+  const key = `${threshold} ${query}`;
+  const known = index.remembered.get(key);
+  if (known !== undefined) return known ?? undefined;
   const ids = candidateIds(index, query).sort((a, b) => a - b);
-  return bestOf(
+  const found = bestOf(
     ids.map((id) => index.names[id] ?? ""),
     query,
     threshold,
   );
+  if (index.remembered.size >= similarRememberedMax) {
+    const oldest = index.remembered.keys().next().value;
+    if (oldest !== undefined) index.remembered.delete(oldest);
+  }
+  index.remembered.set(key, found ?? null);
+  return found;
 }
 
 /** The same question answered by comparing with every name: what the index is tested against. */
