@@ -16,6 +16,8 @@
  * Prints a table with the platform's and the load generator's CPU and os.loadavg() (the machine is
  * shared: other work skews the numbers), and writes bench-results/community-ws.json. Bounded: steps ×
  * step-s plus setup; stops by itself (Ctrl-C stops the platform too).
+ * LEDGERFLOW_BENCH_CPU_PROF=<dir> writes the platform child's CPU profile there (summarise it with
+ * `node bench/profile-summary.ts <file>`).
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -122,7 +124,9 @@ async function startPlatform(): Promise<{
     role: "all",
     env,
     logFile: join(dataDir, "platform.log"),
-    execArgv: [],
+    execArgv: process.env.LEDGERFLOW_BENCH_CPU_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.LEDGERFLOW_BENCH_CPU_PROF}`]
+      : [],
     startTimeoutMs: 120_000,
     onMessage: () => {},
   });
