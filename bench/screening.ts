@@ -3,23 +3,23 @@
  * 1. the feeder loading 1,000,000 entries (900,000 IBANs + 100,000 names, a `lines` file) into
  *    PostgreSQL, end to end (read + parse + diff + store + swap), and the index built from it;
  * 2. the in-memory match (IBAN + user id exact; with a name, exact and fuzzy) against those lists;
- * 3. a transfer's path: the ledger's REAL applyCommandBatch, one transfer per batch, with the risk
- *    screener plugged in and without (the same run's baseline, interleaved). Receivers have names
- *    (the party-names port, in memory): every other one a misspelt listed name, so the fuzzy search
- *    runs on every transfer and half of the screened transfers are held for review (a pending
- *    transfer and a screening-log record), as they would be. Added latency = with − without.
+ * 3. a transfer's path: the ledger's REAL applyCommandBatch, one transfer per batch, three ways
+ *    interleaved (all see the same machine): without screening; screening with the receivers' names
+ *    asked of identity's real profile store (PostgreSQL, legal names encrypted) on every batch; and
+ *    screening with those names from the platform's cache (risk/party-names-cache.ts, polled), as
+ *    the platform runs. 200 receivers, every other one with a misspelt listed name: half of the
+ *    screened transfers are held for review (a pending transfer and a screening-log record), far
+ *    more than real traffic. What screening adds to a transfer is its call's own time inside the
+ *    path ("ADDED per transfer"); the difference of two paths' p99s is printed too, as what it is.
  * Names: 100,000 of 2 parts of 2–4 syllables each (18 consonants × 6 vowels, some with a closing
  * consonant): varied as a real list's names are. (An earlier corpus of 20 syllables made every name
  * share most of its letters with thousands of others, which no list does.)
- * The screening call is also timed alone, for cleared and held transfers: a cleared one makes no
- * database round trip (its decision is not recorded; a hold's record is one statement in the
- * ledger batch's own transaction), so its time is the in-memory match, mostly the fuzzy lookup.
- * Measured (branch riskperf2, medians of 3 runs at load 3.9–6.2 on 2 shared cores, interleaved
- * with main's code): cleared call p50 0.25, p99 0.79 ms (main 1.56 / 5.78, its earlier-decision
- * lookup a round trip); added to the path, cleared p50 0.36, p99 1.19 ms (main 1.71 / 5.32); held
- * call p50 0.42 ms. What bounds them: the fuzzy lookup, ≈20,000 counter updates missing the CPU
- * caches (≈0.2 ms), and at p99 the scheduler — the baseline path's own p99 is 5.7–11 ms here, so
- * "added" p99 (a difference of p99s) swings by ±1 ms between runs. docs/performance.md has the table.
+ * Measured (session 8, 3 runs, load average 1.0–1.1 on 2 shared cores): the screening call with
+ * cached names p50 0.065–0.068 ms, p99 0.94–1.08 ms over all transfers; cleared transfers p99
+ * 0.70–0.81 ms; held ones p99 1.07–1.22 ms (their record's INSERT in the batch); names asked of
+ * identity per batch instead: p50 0.71–0.73, p99 1.56–1.58 ms. What bounds the p99 now: young-
+ * generation scavenges of 3.5–6.4 ms every ≈1.2 s with 1M entries in the heap (node --trace-gc)
+ * and PostgreSQL on the same 2 cores. docs/performance.md has the table.
  * Run: node bench/screening.ts   (the machine's load average is printed with the results)
  */
 
