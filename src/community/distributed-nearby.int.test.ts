@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { redisSkip, startTestRedis, type TestRedis } from "../../test/support/redis.ts";
 import { manualClock, systemIds } from "../platform/clock.ts";
 import type { Principal } from "../platform/http/auth.ts";
-import { testRules } from "./domain/testing-rules.ts";
+import { testRules, testServiceLimits } from "./domain/testing-rules.ts";
 import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
 import { createRedisLastReports } from "./geo/adapters/redis-last-reports.ts";
 import { createHub, type Push } from "./hub.ts";
@@ -18,13 +18,7 @@ import { createRedisHub, type RedisHub } from "./redis-hub.ts";
 import { CommunityError, createCommunityService } from "./service.ts";
 import type { CommunityStore } from "./store.ts";
 
-const limits = {
-  nearbyOfficersMax: 20,
-  nearbyCitizensMax: 50,
-  citizenPositionTtlMs: 120_000,
-  lastReportTtlMs: 120_000,
-  socketsMax: 1_000,
-};
+const limits = testServiceLimits;
 
 describe("community across two processes on one Redis", { skip: redisSkip("distributed community") }, () => {
   let redis: TestRedis;

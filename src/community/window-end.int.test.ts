@@ -10,20 +10,14 @@ import { redisSkip, startTestRedis, type TestRedis } from "../../test/support/re
 import { systemClock, systemIds } from "../platform/clock.ts";
 import { UnavailableError } from "../platform/errors.ts";
 import type { Principal } from "../platform/http/auth.ts";
-import { testRules } from "./domain/testing-rules.ts";
+import { testRules, testServiceLimits } from "./domain/testing-rules.ts";
 import { createRedisGeoIndex } from "./geo/adapters/redis-geo-index.ts";
 import { createRedisLastReports } from "./geo/adapters/redis-last-reports.ts";
 import { createHub } from "./hub.ts";
 import { createCommunityService } from "./service.ts";
 import type { CommunityStore } from "./store.ts";
 
-const limits = {
-  nearbyOfficersMax: 20,
-  nearbyCitizensMax: 50,
-  citizenPositionTtlMs: 120_000,
-  lastReportTtlMs: 120_000,
-  socketsMax: 1_000,
-};
+const limits = testServiceLimits;
 
 describe("an officer's window ending while Redis is down", { skip: redisSkip("window end") }, () => {
   let redis: TestRedis;

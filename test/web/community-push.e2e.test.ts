@@ -21,7 +21,6 @@ import {
   startLoopbackPushService,
 } from "../../src/community/push/loopback-push-service.ts";
 import {
-  adminCredentials,
   assertAccessible,
   desktop,
   login,
@@ -30,38 +29,17 @@ import {
   signInThroughUi,
   skipReason,
   testPassword,
-  uniqueUsername,
   watchConsole,
 } from "./browser.ts";
+import { call, participant } from "./community-participants.ts";
 
 const reason = await skipReason();
 const vapid = webpush.generateVAPIDKeys();
 const switchName = "Notify me when the app is closed";
 
-async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
 /** A citizen signed up through the API (role granted by the admin); their username and token. */
 async function citizen(base: string): Promise<{ username: string; token: string }> {
-  const username = uniqueUsername("push-citizen");
-  await call(base, "POST", "/v1/auth/register", undefined, { username, password: testPassword });
-  const admin = adminCredentials();
-  const adminToken = await login(base, admin.username, admin.password);
-  const found = await call(base, "GET", `/v1/admin/users?search=${username}`, adminToken);
-  const id = (found.items as { id: string; username: string }[]).find((u) => u.username === username)?.id;
-  assert.ok(id, `the admin finds ${username}`);
-  await call(base, "PUT", `/v1/admin/users/${id}/roles/citizen`, adminToken);
+  const username = await participant(base, "push-citizen", "citizen");
   return { username, token: await login(base, username, testPassword) };
 }
 

@@ -19,3 +19,12 @@ export const testRules: CommunityRules = {
   trophyCellCounts: [5],
   trophyStreakDays: 7,
 };
+
+/** The service's limits the two-process tests use (small, so tests reach them). */
+export const testServiceLimits = {
+  nearbyOfficersMax: 20,
+  nearbyCitizensMax: 50,
+  citizenPositionTtlMs: 120_000,
+  lastReportTtlMs: 120_000,
+  socketsMax: 1_000,
+};
