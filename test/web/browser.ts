@@ -334,6 +334,16 @@ export async function accessibilityViolations(page: Page): Promise<AxeFinding[]>
     axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
   }
   const source = axeSource;
+  // Colours halfway through a transition (a button turning from primary to secondary after a click)
+  // are not what anyone reads, and axe judges them: check the settled page. Finite animations only
+  // (the radar's sweep never ends), bounded.
+  await page.evaluate(async (waitMaxMs) => {
+    const settling = document
+      .getAnimations()
+      .filter((animation) => animation.effect?.getComputedTiming().iterations !== Number.POSITIVE_INFINITY)
+      .map((animation) => animation.finished.catch(() => undefined));
+    await Promise.race([Promise.all(settling), new Promise((resolve) => setTimeout(resolve, waitMaxMs))]);
+  }, 2_000);
   if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(source);
   const results = await page.evaluate(async () => {
     const axe = (
