@@ -28,7 +28,7 @@ const location = {
 };
 
 /** The service's refusals as problem details (their codes are registered in problems.ts). */
-async function refusalsAsProblems<T>(work: () => Promise<T>): Promise<T> {
+export async function refusalsAsProblems<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

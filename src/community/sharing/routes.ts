@@ -8,27 +8,14 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { type PreHandler, principalOf, requireRole } from "../../platform/http/auth.ts";
-import { type ProblemCode, ProblemError } from "../../platform/http/problems.ts";
-import { CommunityError } from "../service.ts";
+import type { ProblemCode } from "../../platform/http/problems.ts";
+import { refusalsAsProblems } from "../http.ts";
 import { cardMediaType } from "./card.ts";
 import type { Sharing } from "./service.ts";
 
 export interface SharingRoutesDeps {
   readonly sharing: Sharing;
   readonly authenticate: PreHandler;
-}
-
-async function refusalsAsProblems<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CommunityError)
-      throw new ProblemError(error.code as ProblemCode, {
-        detail: error.message,
-        ...(error.field ? { field: error.field } : {}),
-      });
-    throw error;
-  }
 }
 
 const posting = z.object({
